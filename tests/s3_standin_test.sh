@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# tests/s3_standin_test.sh: checks scripts/s3-standin with curl against a
+# throw-away bucket. Exits non-zero on any failure; the last line is
+# "N passed, N failed". Needs nginx + libnginx-mod-http-lua (+ -echo for the
+# fallback check) and curl; runs in a few seconds.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+standin="$here/../scripts/s3-standin"
+
+pass=0 fail=0
+ok()  { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1${2:+ ($2)}"; }
+# check NAME CMD...: passes when CMD succeeds.
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+# eq NAME GOT WANT
+eq() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "got '$2', want '$3'"; fi; }
+# at_least NAME SECONDS MIN_SECONDS: only a lower bound; a loaded machine may be slower.
+at_least() {
+  if awk -v t="$2" -v m="$3" 'BEGIN { exit !(t >= m) }'; then ok "$1 (${2}s >= ${3}s)"
+  else bad "$1" "${2}s < ${3}s"; fi
+}
+
+tmp=$(mktemp -d)
+st1="$tmp/state" st2="$tmp/state-latency" st3="$tmp/state-echo"
+cleanup() {
+  local s
+  for s in "$st1" "$st2" "$st3"; do "$standin" stop --state "$s" >/dev/null 2>&1; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# --- the bucket ----------------------------------------------------------------
+root="$tmp/root" b="$tmp/root/bkt"
+mkdir -p "$b/nested/dir/deep" "$b/odd"
+head -c 4096 /dev/urandom >"$b/blob.bin"
+printf 'spaced out\n' >"$b/nested/dir/with space.txt"
+printf 'deep\n' >"$b/nested/dir/deep/x.txt"
+printf 'odd\n' >"$b/odd/it's & <x>+é.txt"
+printf 'index\n' >"$b/nested/index.html"
+# A fixed mtime makes the date conditions independent of the clock.
+touch -d '2024-01-02 03:04:05 UTC' "$b/blob.bin"
+
+# --- start / status --------------------------------------------------------------
+out=$("$standin" start "$root" --port 0 --state "$st1" 2>&1) || { echo "$out"; bad "start"; }
+echo "$out"
+ep=$(cat "$st1/endpoint" 2>/dev/null)
+check "start prints the endpoint line" \
+  grep -qE "^S3 stand-in: http://127\.0\.0\.1:[0-9]+ \(root $root, latency 0 ms, pid [0-9]+\)$" <<<"$out"
+check "endpoint file matches the printed URL" grep -qF "$ep " <<<"$out"
+eq "status prints the endpoint" "$("$standin" status --state "$st1")" "$ep"
+pid1=$(cat "$st1/nginx.pid")
+out=$("$standin" start "$root" --port 0 --state "$st1")
+check "start with the same settings keeps the server" grep -q "pid $pid1) already running" <<<"$out"
+
+u="$ep/bkt/blob.bin"
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+hdr() { tr -d '\r' | awk -v h="$1" -F': ' 'tolower($1) == tolower(h) { print $2 }'; }
+
+# --- GET, Range ------------------------------------------------------------------
+curl -sf -o "$tmp/got" "$u"
+check "full GET returns the same bytes" cmp -s "$tmp/got" "$b/blob.bin"
+
+h=$(curl -s -D - -o "$tmp/got" -H 'Range: bytes=100-199' "$u")
+eq "Range: 206" "$(head -1 <<<"$h" | cut -d' ' -f2)" 206
+eq "Range: Content-Range" "$(hdr content-range <<<"$h")" "bytes 100-199/4096"
+check "Range: the right 100 bytes" cmp -s "$tmp/got" <(tail -c +101 "$b/blob.bin" | head -c 100)
+
+h=$(curl -s -D - -o "$tmp/got" -H 'Range: bytes=-10' "$u")
+eq "suffix Range: Content-Range" "$(hdr content-range <<<"$h")" "bytes 4086-4095/4096"
+check "suffix Range: the last 10 bytes" cmp -s "$tmp/got" <(tail -c 10 "$b/blob.bin")
+
+h=$(curl -s -D - -o /dev/null -H 'Range: bytes=5000-' "$u")
+eq "Range past the end: 416" "$(head -1 <<<"$h" | cut -d' ' -f2)" 416
+eq "416 has Content-Range bytes */size" "$(hdr content-range <<<"$h")" "bytes */4096"
+
+eq "multi-range answers the whole object, like S3" \
+  "$(curl -s -o /dev/null -w '%{http_code} %{size_download}' -H 'Range: bytes=0-1,5-6' "$u")" "200 4096"
+
+# --- HEAD and conditional requests -------------------------------------------------
+h=$(curl -sI "$u")
+etag=$(hdr etag <<<"$h")
+check "HEAD has an ETag" grep -qE '^"[0-9a-f]+-[0-9a-f]+"$' <<<"$etag"
+eq "HEAD Last-Modified is the file's mtime" "$(hdr last-modified <<<"$h")" "Tue, 02 Jan 2024 03:04:05 GMT"
+eq "HEAD Accept-Ranges" "$(hdr accept-ranges <<<"$h")" bytes
+eq "HEAD Content-Length" "$(hdr content-length <<<"$h")" 4096
+
+eq "If-Match mismatch: 412" "$(code -H 'If-Match: "nope"' "$u")" 412
+eq "If-Match match: 200" "$(code -H "If-Match: $etag" "$u")" 200
+eq "If-None-Match match: 304" "$(code -H "If-None-Match: $etag" "$u")" 304
+eq "If-None-Match mismatch: 200" "$(code -H 'If-None-Match: "nope"' "$u")" 200
+eq "If-Unmodified-Since before mtime: 412" \
+  "$(code -H 'If-Unmodified-Since: Mon, 01 Jan 2024 00:00:00 GMT' "$u")" 412
+eq "If-Unmodified-Since after mtime: 200" \
+  "$(code -H 'If-Unmodified-Since: Wed, 03 Jan 2024 00:00:00 GMT' "$u")" 200
+eq "If-Modified-Since after mtime: 304" \
+  "$(code -H 'If-Modified-Since: Wed, 03 Jan 2024 00:00:00 GMT' "$u")" 304
+eq "If-Modified-Since before mtime: 200" \
+  "$(code -H 'If-Modified-Since: Mon, 01 Jan 2024 00:00:00 GMT' "$u")" 200
+eq "If-Match true overrides a failing If-Unmodified-Since" \
+  "$(code -H "If-Match: $etag" -H 'If-Unmodified-Since: Mon, 01 Jan 2024 00:00:00 GMT' "$u")" 200
+eq "If-None-Match match overrides If-Modified-Since" \
+  "$(code -H "If-None-Match: $etag" -H 'If-Modified-Since: Mon, 01 Jan 2024 00:00:00 GMT' "$u")" 304
+
+# --- keys, errors ------------------------------------------------------------------
+check "key with a space and nested dirs" \
+  cmp -s <(curl -sf "$ep/bkt/nested/dir/with%20space.txt") "$b/nested/dir/with space.txt"
+check "key with ' & < + and UTF-8" \
+  cmp -s <(curl -sf "$ep/bkt/odd/it%27s%20%26%20%3Cx%3E%2B%C3%A9.txt") "$b/odd/it's & <x>+é.txt"
+eq "missing key: 404" "$(code "$ep/bkt/nope")" 404
+check "missing key: S3 XML NoSuchKey" grep -q '<Code>NoSuchKey</Code>' <(curl -s "$ep/bkt/nope")
+check "missing bucket: NoSuchBucket" grep -q '<Code>NoSuchBucket</Code>' <(curl -s "$ep/nobkt/k")
+eq "HEAD of a missing key: 404" "$(code -I "$ep/bkt/nope")" 404
+eq "directory listing: 403" "$(code "$ep/bkt/nested/")" 403
+eq "root listing (ListBuckets): 403" "$(code "$ep/")" 403
+eq "directory as a key: 404" "$(code "$ep/bkt/nested")" 404
+eq "path traversal ../: 403" "$(code --path-as-is "$ep/bkt/../../etc/passwd")" 403
+eq "path traversal %2e%2e: 403" "$(code --path-as-is "$ep/bkt/%2e%2e/%2e%2e/etc/passwd")" 403
+eq "read-only: PUT is refused" "$(code -X PUT --data x "$ep/bkt/new")" 405
+check "PUT wrote nothing" test ! -e "$b/new"
+
+# --- latency and faults ------------------------------------------------------------
+t=$(curl -s -o /dev/null -w '%{time_total}' -H 'x-floe-latency-ms: 300' "$u")
+at_least "x-floe-latency-ms: 300 delays the answer" "$t" 0.27
+eq "invalid x-floe-latency-ms: 400" "$(code -H 'x-floe-latency-ms: soon' "$u")" 400
+eq "x-floe-fail: 503" "$(code -H 'x-floe-fail: 503' "$u")" 503
+check "x-floe-fail: 503 body is S3 SlowDown" \
+  grep -q '<Code>SlowDown</Code>' <(curl -s -H 'x-floe-fail: 503' "$u")
+codes=""
+for _ in 1 2 3; do codes+="$(code -H 'x-floe-fail: 503:2:retry-test' "$u") "; done
+eq "x-floe-fail: 503:2 fails twice, then serves" "$codes" "503 503 200 "
+eq "x-floe-fail outside 400-599: 400" "$(code -H 'x-floe-fail: 200' "$u")" 400
+
+# --- keep-alive ----------------------------------------------------------------------
+check "two requests on one connection (keep-alive)" \
+  grep -q 'Re-using existing connection' <(curl -sv -o /dev/null -o /dev/null "$u" "$u" 2>&1)
+
+# --- ListObjectsV2 -----------------------------------------------------------------
+list() { curl -s "$ep/bkt?list-type=2&$1"; }
+tags() { grep -o "<$1>[^<]*</$1>" | sed "s/<[^>]*>//g" | paste -sd'|' -; }
+
+x=$(list 'prefix=nested/')
+eq "list prefix: keys in byte order" "$(tags Key <<<"$x")" \
+  "nested/dir/deep/x.txt|nested/dir/with space.txt|nested/index.html"
+eq "list prefix: KeyCount" "$(tags KeyCount <<<"$x")" 3
+eq "list prefix: IsTruncated" "$(tags IsTruncated <<<"$x")" false
+eq "list prefix: Size" "$(tags Size <<<"$x")" "5|11|6"
+check "list: LastModified in S3 form" grep -q '<LastModified>20[0-9-]*T[0-9:]*\.000Z</LastModified>' <<<"$x"
+
+x=$(list 'delimiter=/')
+eq "list delimiter: Contents" "$(tags Key <<<"$x")" "blob.bin"
+eq "list delimiter: CommonPrefixes" "$(grep -o '<CommonPrefixes><Prefix>[^<]*' <<<"$x" | sed 's/.*>//' | paste -sd'|' -)" "nested/|odd/"
+eq "list delimiter: KeyCount counts prefixes too" "$(tags KeyCount <<<"$x")" 3
+eq "list ETag equals the object's ETag" \
+  "$(grep -o '<ETag>[^<]*' <<<"$x" | sed 's/.*>//; s/&quot;/"/g')" "$etag"
+
+x=$(list 'prefix=nested/dir/with%20sp')
+eq "list URL-decodes the prefix" "$(tags Key <<<"$x")" "nested/dir/with space.txt"
+x=$(list 'prefix=odd/it%27s%20%26')
+eq "list escapes XML in keys" "$(tags Key <<<"$x")" "odd/it&apos;s &amp; &lt;x&gt;+é.txt"
+x=$(list 'prefix=odd/&encoding-type=url')
+eq "list encoding-type=url" "$(tags Key <<<"$x")" "odd/it%27s%20%26%20%3Cx%3E%2B%C3%A9.txt"
+
+x=$(list 'prefix=nested/&max-keys=2')
+tok=$(tags NextContinuationToken <<<"$x")
+eq "list page 1: truncated after max-keys" "$(tags IsTruncated <<<"$x") $(tags KeyCount <<<"$x")" "true 2"
+x=$(list "prefix=nested/&max-keys=2&continuation-token=$tok")
+eq "list page 2: the rest" "$(tags Key <<<"$x")|$(tags IsTruncated <<<"$x")" "nested/index.html|false"
+eq "list with a bad continuation token: 400" "$(code "$ep/bkt?list-type=2&continuation-token=zz")" 400
+eq "list of a missing bucket: 404" "$(code "$ep/nobkt?list-type=2")" 404
+eq "HEAD bucket: 200" "$(code -I "$ep/bkt")" 200
+eq "list cannot leave the bucket" "$(tags KeyCount <<<"$(list 'prefix=../')")" 0
+
+# --- default latency (second instance) -------------------------------------------
+"$standin" start "$root" --port 0 --latency-ms 250 --state "$st2" >/dev/null || bad "start --latency-ms"
+ep2=$(cat "$st2/endpoint")
+t=$(curl -s -o /dev/null -w '%{time_total}' "$ep2/bkt/blob.bin")
+at_least "--latency-ms 250 delays every request" "$t" 0.22
+t=$(curl -s -o /dev/null -w '%{time_total}' -H 'x-floe-latency-ms: 400' "$ep2/bkt/blob.bin")
+at_least "x-floe-latency-ms overrides the default" "$t" 0.36
+
+# --- echo fallback ---------------------------------------------------------------
+if out=$(S3_STANDIN_BACKEND="echo" "$standin" start "$root" --port 0 --state "$st3" 2>&1); then
+  ep3=$(cat "$st3/endpoint")
+  check "echo fallback says so" grep -q 'echo fallback' <<<"$out"
+  t=$(curl -s -o "$tmp/got" -w '%{time_total}' -H 'x-floe-latency-ms: 200' -H 'Range: bytes=-10' "$ep3/bkt/blob.bin")
+  at_least "echo fallback: latency header" "$t" 0.18
+  check "echo fallback: Range still works" cmp -s "$tmp/got" <(tail -c 10 "$b/blob.bin")
+  eq "echo fallback: x-floe-fail 503" "$(code -H 'x-floe-fail: 503' "$ep3/bkt/blob.bin")" 503
+else
+  echo "$out"; bad "start the echo fallback"
+fi
+
+# --- stop ------------------------------------------------------------------------
+"$standin" stop --state "$st1"; eq "stop exits 0" $? 0
+# Gone or a zombie: PID 1 may reap the daemonised master a while later.
+gone() { ! grep -q ') [^Z]' "/proc/$1/stat" 2>/dev/null; }
+check "stop ends the process" gone "$pid1"
+"$standin" status --state "$st1" >/dev/null 2>&1; eq "status after stop exits 1" $? 1
+"$standin" stop --state "$st1"; eq "stop again is a no-op (exit 0)" $? 0
+eq "nothing answers after stop" "$(code --max-time 2 "$u")" 000
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
