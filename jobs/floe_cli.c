@@ -4,12 +4,18 @@
 
 #include "common/floe_log.h"
 #include "common/floe_version.h"
+#include "jobs/cmd_extract.h"
+#include "jobs/cmd_inspect.h"
 
 #include <string.h>
 
 /* Subcommands. Only commands that exist are listed here (and in --help);
  * each issue that adds one adds its row. */
 static const floe_command commands[] = {
+    {"inspect", "describe the dataset a STAC document or repository leads to",
+     cmd_inspect_run, cmd_inspect_help},
+    {"extract", "write a bbox / time subset of variables as CF NetCDF-4", cmd_extract_run,
+     cmd_extract_help},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -107,6 +113,13 @@ int floe_cli_main(int argc, char **argv, FILE *out, FILE *errout)
     if (!cmd) {
         fprintf(errout, "floe: error: unknown command '%s' (see 'floe --help')\n", argv[i]);
         return FLOE_EXIT_USAGE;
+    }
+    /* `floe COMMAND --help` anywhere among its options shows its help. */
+    for (int k = i + 1; k < argc && strcmp(argv[k], "--"); k++) {
+        if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help")) {
+            cmd->help(out);
+            return FLOE_EXIT_OK;
+        }
     }
     floe_err err = cmd->run(argc - i, argv + i);
     if (!err)

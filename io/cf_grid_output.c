@@ -1,0 +1,205 @@
+/* cf_grid_output.c - see cf_grid_output.h. */
+#include "io/cf_grid_output.h"
+
+#include "common/floe_version.h"
+#include "io/netcdf_writer.h"
+
+#include <math.h>
+#include <netcdf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct cf_grid_output {
+    nc_writer *w;
+    size_t ny, nx;
+    int varids[64];
+    size_t nvars;
+};
+
+/* Attributes that the writer sets itself or that have no place on a
+ * coordinate variable (CF: no _FillValue on coordinates). */
+static const char *const coord_skip[] = {"_FillValue", "missing_value", "bounds", NULL};
+static const char *const data_skip[] = {"_FillValue", "coordinates", NULL};
+
+static int nc_type_of(const floe_array *a)
+{
+    return a->dtype == FLOE_DT_FLOAT32 ? NC_FLOAT : NC_DOUBLE;
+}
+
+/* Cell bounds from centres: midpoints between neighbours, the outer edges
+ * half a step beyond the outer centres (the source grid's step when the
+ * selection is one cell wide). */
+static void bounds(const double *c, size_t n, double step, double *b)
+{
+    for (size_t i = 0; i < n; i++) {
+        double first = n > 1 ? c[1] - c[0] : step, last = n > 1 ? c[n - 1] - c[n - 2] : step;
+        double lo = i > 0 ? (c[i - 1] + c[i]) / 2 : c[0] - first / 2;
+        double hi = i + 1 < n ? (c[i] + c[i + 1]) / 2 : c[n - 1] + last / 2;
+        b[2 * i] = lo;
+        b[2 * i + 1] = hi;
+    }
+}
+
+static floe_err def_coord(cf_grid_output *o, const floe_array *a, const char *name, int dim,
+                          int bnds_dim, const char *axis, const char *std_name,
+                          const char *units, int *varid, int *bnds_varid)
+{
+    FLOE_CHECK(nc_writer_def_var(o->w, name, nc_type_of(a), 1, &dim, NULL, 0, varid));
+    FLOE_CHECK(nc_writer_put_atts_json(o->w, *varid, a->attributes, nc_type_of(a), coord_skip));
+    /* CF requires these; the source usually has them, but not always. */
+    if (!cJSON_GetObjectItem(a->attributes, "axis"))
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "axis", axis));
+    if (!cJSON_GetObjectItem(a->attributes, "standard_name"))
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "standard_name", std_name));
+    if (units && !cJSON_GetObjectItem(a->attributes, "units"))
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "units", units));
+    if (bnds_varid) {
+        char bname[64];
+        snprintf(bname, sizeof bname, "%s_bnds", name);
+        int dims[2] = {dim, bnds_dim};
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "bounds", bname));
+        FLOE_CHECK(nc_writer_def_var(o->w, bname, nc_type_of(a), 2, dims, NULL, 0, bnds_varid));
+    }
+    return NULL;
+}
+
+static floe_err put_doubles_as(cf_grid_output *o, int varid, const floe_array *a,
+                               const double *v, size_t n, size_t width)
+{
+    size_t start[2] = {0, 0}, count[2] = {n, width};
+    if (nc_type_of(a) == NC_DOUBLE)
+        return nc_writer_put(o->w, varid, start, count, v);
+    size_t total = n * width;
+    float *f = malloc((total ? total : 1) * sizeof *f);
+    if (!f)
+        return FLOE_ERR(FLOE_ENOMEM, "coordinate %s", a->name);
+    for (size_t i = 0; i < n * width; i++)
+        f[i] = (float)v[i];
+    floe_err err = nc_writer_put(o->w, varid, start, count, f);
+    free(f);
+    return err;
+}
+
+static floe_err global_attrs(cf_grid_output *o, const cf_grid_spec *s)
+{
+    const floe_provenance *p = s->provenance;
+    char text[2048];
+    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "Conventions", "CF-1.8"));
+    snprintf(text, sizeof text, "Subset of %s extracted by floe",
+             p->collection_id ? p->collection_id : p->repository);
+    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "title", text));
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char when[32];
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(text, sizeof text, "%s: %s", when, s->command);
+    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "history", text));
+    snprintf(text, sizeof text, "floe %s", floe_version());
+    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_version", text));
+    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_command", s->command));
+    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "source", p->source));
+    if (p->collection_id)
+        FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_collection", p->collection_id));
+    if (p->asset)
+        FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_asset", p->asset));
+    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_repository", p->repository));
+    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_snapshot_id", p->snapshot_id));
+    if (p->ref_description)
+        FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_ref", p->ref_description));
+    double spec = p->spec_version;
+    FLOE_CHECK(nc_writer_put_att_double(o->w, NC_GLOBAL, "floe_icechunk_spec_version", NC_INT, 1,
+                                        &spec));
+    return NULL;
+}
+
+floe_err cf_grid_output_create(const cf_grid_spec *s, cf_grid_output **out)
+{
+    *out = NULL;
+    if (s->nvars > sizeof ((cf_grid_output *)0)->varids / sizeof(int))
+        return FLOE_ERR(FLOE_EINVAL, "too many variables for one output file");
+    cf_grid_output *o = calloc(1, sizeof *o);
+    if (!o)
+        return FLOE_ERR(FLOE_ENOMEM, "%s", s->path);
+    o->ny = s->ny, o->nx = s->nx, o->nvars = s->nvars;
+    floe_err err = NULL;
+    double *lb = NULL, *xb = NULL;
+    FLOE_CHECK_GOTO(err, fail, nc_writer_create(s->path, &o->w));
+    int dt, dy, dx, db, vt, vy, vx, vyb, vxb;
+    FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "time", s->nt, &dt));
+    FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "lat", s->ny, &dy));
+    FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "lon", s->nx, &dx));
+    FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "bnds", 2, &db));
+    FLOE_CHECK_GOTO(err, fail, def_coord(o, s->time, "time", dt, db, "T", "time", NULL, &vt, NULL));
+    FLOE_CHECK_GOTO(err, fail, def_coord(o, s->lat, "lat", dy, db, "Y", "latitude",
+                                         "degrees_north", &vy, &vyb));
+    FLOE_CHECK_GOTO(err, fail, def_coord(o, s->lon, "lon", dx, db, "X", "longitude",
+                                         "degrees_east", &vx, &vxb));
+    int dims[3] = {dt, dy, dx};
+    for (size_t v = 0; v < s->nvars; v++) {
+        const floe_array *a = s->vars[v];
+        /* One time step per chunk (how the output is written and read), the
+         * source's spatial chunking, light compression. */
+        size_t chunks[3] = {1, (size_t)a->chunk_shape[1] < s->ny ? (size_t)a->chunk_shape[1] : s->ny,
+                            (size_t)a->chunk_shape[2] < s->nx ? (size_t)a->chunk_shape[2] : s->nx};
+        FLOE_CHECK_GOTO(err, fail, nc_writer_def_var(o->w, a->name, NC_FLOAT, 3, dims, chunks, 1,
+                                                     &o->varids[v]));
+        float fill = (float)a->fill_value;
+        FLOE_CHECK_GOTO(err, fail, nc_writer_def_fill(o->w, o->varids[v], &fill));
+        FLOE_CHECK_GOTO(err, fail, nc_writer_put_atts_json(o->w, o->varids[v], a->attributes,
+                                                           NC_FLOAT, data_skip));
+    }
+    FLOE_CHECK_GOTO(err, fail, global_attrs(o, s));
+    FLOE_CHECK_GOTO(err, fail, nc_writer_enddef(o->w));
+
+    lb = malloc(2 * (s->ny ? s->ny : 1) * sizeof *lb);
+    xb = malloc(2 * (s->nx ? s->nx : 1) * sizeof *xb);
+    if (!lb || !xb) {
+        err = FLOE_ERR(FLOE_ENOMEM, "%s: coordinate bounds", s->path);
+        goto fail;
+    }
+    bounds(s->lat_values, s->ny, s->lat_step, lb);
+    bounds(s->lon_values, s->nx, s->lon_step, xb);
+    FLOE_CHECK_GOTO(err, fail, put_doubles_as(o, vt, s->time, s->time_values, s->nt, 1));
+    FLOE_CHECK_GOTO(err, fail, put_doubles_as(o, vy, s->lat, s->lat_values, s->ny, 1));
+    FLOE_CHECK_GOTO(err, fail, put_doubles_as(o, vx, s->lon, s->lon_values, s->nx, 1));
+    FLOE_CHECK_GOTO(err, fail, put_doubles_as(o, vyb, s->lat, lb, s->ny, 2));
+    FLOE_CHECK_GOTO(err, fail, put_doubles_as(o, vxb, s->lon, xb, s->nx, 2));
+    free(lb);
+    free(xb);
+    *out = o;
+    return NULL;
+fail:
+    free(lb);
+    free(xb);
+    nc_writer_abort(&o->w);
+    free(o);
+    return err;
+}
+
+floe_err cf_grid_output_put_step(cf_grid_output *o, size_t v, size_t t, const float *values)
+{
+    size_t start[3] = {t, 0, 0}, count[3] = {1, o->ny, o->nx};
+    return nc_writer_put(o->w, o->varids[v], start, count, values);
+}
+
+floe_err cf_grid_output_commit(cf_grid_output **op)
+{
+    cf_grid_output *o = *op;
+    floe_err err = nc_writer_commit(&o->w);
+    free(o);
+    *op = NULL;
+    return err;
+}
+
+void cf_grid_output_abort(cf_grid_output **op)
+{
+    cf_grid_output *o = op ? *op : NULL;
+    if (!o)
+        return;
+    nc_writer_abort(&o->w);
+    free(o);
+    *op = NULL;
+}

@@ -1,0 +1,37 @@
+/* cf_grid_output.h - a CF-1.8 NetCDF-4 file of variables on a (time, lat,
+ * lon) grid: coordinate variables with their source attributes and bounds,
+ * data variables with the source attributes and _FillValue, global
+ * attributes recording where the data came from and the exact command.
+ * Written atomically (io/netcdf_writer.h): OUT appears only on commit. */
+#ifndef FLOE_CF_GRID_OUTPUT_H
+#define FLOE_CF_GRID_OUTPUT_H
+
+#include "common/floe_error.h"
+#include "io/dataset.h"
+
+#include <stddef.h>
+
+typedef struct cf_grid_spec {
+    const char *path;
+    const char *command;                /* the exact command line */
+    const floe_provenance *provenance;
+    const floe_array *time, *lat, *lon; /* the source coordinate arrays */
+    /* Selected coordinate values. */
+    const double *time_values, *lat_values, *lon_values;
+    size_t nt, ny, nx;
+    double lat_step, lon_step;          /* source grid steps: bounds of 1-cell axes */
+    const floe_array *const *vars;      /* float32 (time, lat, lon) variables */
+    size_t nvars;
+} cf_grid_spec;
+
+typedef struct cf_grid_output cf_grid_output;
+
+floe_err cf_grid_output_create(const cf_grid_spec *spec, cf_grid_output **out);
+/* Write time step t (0-based within the selection) of variable v:
+ * ny * nx float32 values. */
+floe_err cf_grid_output_put_step(cf_grid_output *o, size_t v, size_t t, const float *values);
+floe_err cf_grid_output_commit(cf_grid_output **o);
+/* Remove the unfinished file. Safe on NULL and after commit. */
+void cf_grid_output_abort(cf_grid_output **o);
+
+#endif

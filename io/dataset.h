@@ -1,0 +1,99 @@
+/* dataset.h - the one narrow interface between the engine and the stores.
+ *
+ * A floe_dataset is a store opened at one snapshot: a set of named N-D
+ * arrays with Zarr metadata (shape, chunks, dtype, fill, attributes) whose
+ * chunks can be read decoded. The engine plans and reduces against this
+ * interface only; how the store is found (a STAC document or a repository
+ * URL), which snapshot, where virtual chunks live and whether they may be
+ * fetched is decided here, below it.
+ */
+#ifndef FLOE_DATASET_H
+#define FLOE_DATASET_H
+
+#include "common/floe_buf.h"
+#include "common/floe_error.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { FLOE_MAX_DIMS = 8 };
+
+typedef enum floe_ref_kind {
+    FLOE_REF_DEFAULT = 0, /* what the document says, else branch main */
+    FLOE_REF_BRANCH,
+    FLOE_REF_TAG,
+    FLOE_REF_SNAPSHOT,
+} floe_ref_kind;
+
+/* What the user asked to open (the command line's source options). All
+ * strings are borrowed for the duration of floe_dataset_open. */
+typedef struct floe_open_request {
+    const char *source;      /* STAC document (path/URL) or repository URL/folder */
+    const char *asset;       /* --asset, or NULL */
+    floe_ref_kind ref_kind;  /* --branch/--tag/--snapshot, or DEFAULT */
+    const char *ref;
+    const char *const *allow; /* --allow prefixes */
+    size_t nallow;
+    const char *const *remap; /* --remap FROM=TO rules */
+    size_t nremap;
+    const char *s3_endpoint; /* --s3-endpoint, or NULL (then AWS_ENDPOINT_URL) */
+} floe_open_request;
+
+typedef enum floe_dtype {
+    FLOE_DT_BOOL, FLOE_DT_INT8, FLOE_DT_INT16, FLOE_DT_INT32, FLOE_DT_INT64,
+    FLOE_DT_UINT8, FLOE_DT_UINT16, FLOE_DT_UINT32, FLOE_DT_UINT64,
+    FLOE_DT_FLOAT32, FLOE_DT_FLOAT64,
+} floe_dtype;
+
+typedef struct floe_array {
+    const char *name;        /* path without the leading '/', e.g. "Tair" */
+    int ndim;
+    uint64_t shape[FLOE_MAX_DIMS];
+    uint64_t chunk_shape[FLOE_MAX_DIMS];
+    const char *dim_names[FLOE_MAX_DIMS]; /* NULL where the array has none */
+    floe_dtype dtype;
+    size_t itemsize;
+    double fill_value;       /* as a double (NaN for float NaN fills) */
+    const cJSON *attributes; /* Zarr attributes (borrowed) */
+    const char *codecs;      /* "bytes, numcodecs.shuffle, numcodecs.zlib" (borrowed) */
+    uint64_t n_chunk_refs;   /* chunk references in its manifests */
+    size_t n_manifests;
+} floe_array;
+
+typedef struct floe_provenance {
+    const char *source;       /* the STAC document or repository given */
+    const char *collection_id; /* NULL without a STAC document */
+    const char *asset;        /* NULL without a STAC document */
+    const char *repository;   /* repository URL */
+    int spec_version;
+    const char *snapshot_id;
+    const char *ref_description; /* e.g. "tag v2001-01 (--tag)" */
+    const char *snapshot_message;
+    const char *snapshot_time; /* ISO 8601 */
+} floe_provenance;
+
+typedef struct floe_dataset floe_dataset;
+
+floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out);
+void floe_dataset_free(floe_dataset **ds);
+
+const floe_provenance *floe_dataset_provenance(const floe_dataset *ds);
+size_t floe_dataset_array_count(const floe_dataset *ds);
+const floe_array *floe_dataset_array(const floe_dataset *ds, size_t i);
+/* NULL if there is no such array. */
+const floe_array *floe_dataset_find(const floe_dataset *ds, const char *name);
+/* The virtual chunk containers the repository declares (borrowed). */
+size_t floe_dataset_container_count(const floe_dataset *ds);
+const char *floe_dataset_container(const floe_dataset *ds, size_t i);
+
+/* Read chunk `coord` (chunk-grid coordinates) of `array`, decoded into out:
+ * prod(chunk_shape) * itemsize bytes, native byte order, C order. A chunk
+ * with no reference reads as the fill value. Errors name the array, the
+ * chunk and the object it came from. */
+floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
+                                 const uint64_t *coord, void *out);
+/* A whole 1-D array as doubles (coordinates), caller frees *values. */
+floe_err floe_dataset_read_1d(floe_dataset *ds, const floe_array *array, double **values);
+
+#endif

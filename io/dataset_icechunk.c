@@ -1,0 +1,380 @@
+/* dataset_icechunk.c - floe_dataset (io/dataset.h) over an Icechunk
+ * repository: STAC or URL -> repository -> snapshot -> Zarr arrays, and
+ * chunk reads that follow inline, native and virtual references.
+ *
+ * This is where the layers meet: stac/ says where the repository is and
+ * what the user authorised, io/icechunk says where a chunk's bytes are,
+ * io/virtual_access decides whether a virtual location may be fetched and
+ * from where, io/transport fetches, io/zarr_codec decodes. The engine sees
+ * none of it.
+ */
+#include "io/dataset.h"
+
+#include "common/floe_log.h"
+#include "io/icechunk.h"
+#include "io/transport.h"
+#include "io/virtual_access.h"
+#include "io/zarr_codec.h"
+#include "io/zarr_meta.h"
+#include "stac/stac_doc.h"
+#include "stac/stac_open.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Encoded chunks larger than this are refused (a corrupt length must not
+ * make floe allocate gigabytes). */
+#define MAX_ENCODED_CHUNK ((size_t)1 << 30)
+
+typedef struct dataset_array {
+    floe_array pub;
+    zarr_array_meta *meta;
+    const ic_node *node; /* borrowed from the snapshot */
+} dataset_array;
+
+struct floe_dataset {
+    floe_transport *t;
+    ic_repo *repo;
+    ic_snapshot *snap;
+    virtual_policy *policy;
+    zarr_decoder *decoder;
+    dataset_array *arrays;
+    size_t narrays;
+    floe_buf encoded; /* reused for every chunk read */
+    floe_provenance prov;
+    char *source, *collection_id, *asset, *repository, *ref_description, *snapshot_time;
+    char snapshot_id[IC_SNAPSHOT_ID_SIZE];
+};
+
+static ic_ref_kind ic_kind(floe_ref_kind k)
+{
+    return k == FLOE_REF_TAG ? IC_REF_TAG : k == FLOE_REF_SNAPSHOT ? IC_REF_SNAPSHOT
+                                                                    : IC_REF_BRANCH;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Where the repository is and which version, from a STAC document. */
+static floe_err open_from_stac(floe_dataset *ds, const floe_open_request *req,
+                               floe_transport_opts *topts, stac_open_params *p,
+                               ic_ref_kind *kind, const char **ref)
+{
+    stac_request sreq = {.asset = req->asset};
+    if (req->ref_kind != FLOE_REF_DEFAULT) {
+        sreq.cli_ref_kind = req->ref_kind == FLOE_REF_TAG ? STAC_REF_TAG
+                            : req->ref_kind == FLOE_REF_SNAPSHOT ? STAC_REF_SNAPSHOT
+                                                                 : STAC_REF_BRANCH;
+        sreq.cli_ref = req->ref;
+    }
+    FLOE_CHECK(stac_open_resolve(ds->t, req->source, &sreq, p));
+    *kind = p->ref_kind == STAC_REF_TAG ? IC_REF_TAG
+            : p->ref_kind == STAC_REF_SNAPSHOT ? IC_REF_SNAPSHOT
+                                               : IC_REF_BRANCH;
+    *ref = p->ref_name;
+    topts->s3.region = p->repo.region;
+    topts->s3.anonymous = p->repo.anonymous;
+    if (!req->s3_endpoint && p->repo.endpoint)
+        topts->s3.endpoint = p->repo.endpoint;
+    for (size_t i = 0; i < p->n_containers; i++)
+        FLOE_CHECK(virtual_policy_allow(ds->policy, p->containers[i].url, 0),
+                   "virtual chunk container of asset %s", p->asset_key);
+    char desc[512];
+    snprintf(desc, sizeof desc, "%s %s (%s)", stac_ref_kind_name(p->ref_kind), p->ref_name,
+             p->ref_origin ? p->ref_origin : "default");
+    ds->ref_description = strdup(desc);
+    ds->collection_id = dup_or_null(p->collection_id);
+    ds->asset = dup_or_null(p->asset_key);
+    ds->repository = strdup(p->repo.url);
+    return NULL;
+}
+
+static floe_err load_arrays(floe_dataset *ds)
+{
+    size_t n = ic_snapshot_node_count(ds->snap);
+    ds->arrays = calloc(n ? n : 1, sizeof *ds->arrays);
+    if (!ds->arrays)
+        return FLOE_ERR(FLOE_ENOMEM, "array table");
+    for (size_t i = 0; i < n; i++) {
+        const ic_node *node = ic_snapshot_node(ds->snap, i);
+        if (!node->is_array)
+            continue;
+        dataset_array *a = &ds->arrays[ds->narrays];
+        FLOE_CHECK(zarr_meta_parse(node->zarr_json, node->zarr_json_len, &a->meta),
+                   "array %s", node->path);
+        ds->narrays++;
+        a->node = node;
+        const zarr_array_meta *m = a->meta;
+        floe_array *p = &a->pub;
+        p->name = node->path[0] == '/' ? node->path + 1 : node->path;
+        p->ndim = m->ndim;
+        for (int d = 0; d < m->ndim; d++) {
+            p->shape[d] = m->shape[d];
+            p->chunk_shape[d] = m->chunk_shape[d];
+            p->dim_names[d] = m->dim_names[d];
+        }
+        p->dtype = (floe_dtype)m->dtype;
+        p->itemsize = m->itemsize;
+        p->fill_value = m->fill_value;
+        p->attributes = m->attributes;
+        p->codecs = m->codecs_text;
+        FLOE_CHECK(ic_array_count_refs(ds->repo, node, &p->n_chunk_refs, &p->n_manifests),
+                   "array %s", node->path);
+    }
+    return NULL;
+}
+
+floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
+{
+    *out = NULL;
+    floe_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return FLOE_ERR(FLOE_ENOMEM, "dataset");
+    floe_err err = NULL;
+    stac_open_params params;
+    memset(&params, 0, sizeof params);
+    floe_buf_init(&ds->encoded, MAX_ENCODED_CHUNK);
+    FLOE_CHECK_GOTO(err, fail, virtual_policy_new(&ds->policy));
+    FLOE_CHECK_GOTO(err, fail, zarr_decoder_new(&ds->decoder));
+    ds->source = strdup(req->source);
+
+    floe_transport_opts topts;
+    memset(&topts, 0, sizeof topts);
+    topts.s3.endpoint = req->s3_endpoint;
+    ic_ref_kind kind = ic_kind(req->ref_kind);
+    const char *ref = req->ref_kind == FLOE_REF_DEFAULT ? "main" : req->ref;
+    int stac = stac_source_is_document(req->source);
+    if (stac) {
+        /* The document itself may be remote: a plain transport reads it. */
+        FLOE_CHECK_GOTO(err, fail, floe_transport_new(&topts, &ds->t));
+        FLOE_CHECK_GOTO(err, fail, open_from_stac(ds, req, &topts, &params, &kind, &ref));
+        floe_transport_free(&ds->t);
+    } else {
+        if (req->asset) {
+            err = FLOE_ERR(FLOE_EINVAL, "--asset needs a STAC document as SOURCE, not %s",
+                           req->source);
+            goto fail;
+        }
+        char desc[512];
+        snprintf(desc, sizeof desc, "%s %s (%s)",
+                 kind == IC_REF_TAG ? "tag" : kind == IC_REF_SNAPSHOT ? "snapshot" : "branch",
+                 ref, req->ref_kind == FLOE_REF_DEFAULT ? "default" : "command line");
+        ds->ref_description = strdup(desc);
+        ds->repository = strdup(req->source);
+    }
+    FLOE_CHECK_GOTO(err, fail, floe_transport_new(&topts, &ds->t));
+    for (size_t i = 0; i < req->nallow; i++)
+        FLOE_CHECK_GOTO(err, fail, virtual_policy_allow(ds->policy, req->allow[i], 1));
+    for (size_t i = 0; i < req->nremap; i++)
+        FLOE_CHECK_GOTO(err, fail, virtual_policy_remap(ds->policy, req->remap[i]));
+
+    FLOE_CHECK_GOTO(err, fail, ic_repo_open(ds->t, ds->repository, &ds->repo));
+    for (size_t i = 0; i < ic_repo_container_count(ds->repo); i++)
+        FLOE_CHECK_GOTO(err, fail,
+                        virtual_policy_declare(ds->policy, ic_repo_container(ds->repo, i)->url_prefix));
+    FLOE_CHECK_GOTO(err, fail, ic_repo_resolve(ds->repo, kind, ref, ds->snapshot_id));
+    FLOE_CHECK_GOTO(err, fail, ic_snapshot_load(ds->repo, ds->snapshot_id, &ds->snap));
+    FLOE_CHECK_GOTO(err, fail, load_arrays(ds), "repository %s snapshot %s", ds->repository,
+                    ds->snapshot_id);
+
+    char when[40];
+    ds->snapshot_time = strdup(ic_format_time(ic_snapshot_flushed_at(ds->snap), when, sizeof when));
+    ds->prov = (floe_provenance){
+        .source = ds->source,
+        .collection_id = ds->collection_id,
+        .asset = ds->asset,
+        .repository = ds->repository,
+        .spec_version = ic_repo_spec_version(ds->repo),
+        .snapshot_id = ds->snapshot_id,
+        .ref_description = ds->ref_description,
+        .snapshot_message = ic_snapshot_message(ds->snap),
+        .snapshot_time = ds->snapshot_time,
+    };
+    stac_open_params_clear(&params);
+    *out = ds;
+    return NULL;
+fail:
+    stac_open_params_clear(&params);
+    floe_dataset_free(&ds);
+    return err;
+}
+
+void floe_dataset_free(floe_dataset **dsp)
+{
+    floe_dataset *ds = dsp ? *dsp : NULL;
+    if (!ds)
+        return;
+    for (size_t i = 0; i < ds->narrays; i++)
+        zarr_meta_free(&ds->arrays[i].meta);
+    free(ds->arrays);
+    ic_snapshot_free(&ds->snap);
+    ic_repo_free(&ds->repo);
+    floe_transport_free(&ds->t);
+    virtual_policy_free(&ds->policy);
+    zarr_decoder_free(&ds->decoder);
+    floe_buf_free(&ds->encoded);
+    free(ds->source);
+    free(ds->collection_id);
+    free(ds->asset);
+    free(ds->repository);
+    free(ds->ref_description);
+    free(ds->snapshot_time);
+    free(ds);
+    *dsp = NULL;
+}
+
+const floe_provenance *floe_dataset_provenance(const floe_dataset *ds)
+{
+    return &ds->prov;
+}
+
+size_t floe_dataset_array_count(const floe_dataset *ds)
+{
+    return ds->narrays;
+}
+
+const floe_array *floe_dataset_array(const floe_dataset *ds, size_t i)
+{
+    return i < ds->narrays ? &ds->arrays[i].pub : NULL;
+}
+
+const floe_array *floe_dataset_find(const floe_dataset *ds, const char *name)
+{
+    for (size_t i = 0; i < ds->narrays; i++)
+        if (!strcmp(ds->arrays[i].pub.name, name))
+            return &ds->arrays[i].pub;
+    return NULL;
+}
+
+size_t floe_dataset_container_count(const floe_dataset *ds)
+{
+    return ic_repo_container_count(ds->repo);
+}
+
+const char *floe_dataset_container(const floe_dataset *ds, size_t i)
+{
+    const ic_container *c = ic_repo_container(ds->repo, i);
+    return c ? c->url_prefix : NULL;
+}
+
+/* The floe_array handed out is the first member of a dataset_array. */
+static const dataset_array *internal(const floe_array *a)
+{
+    return (const dataset_array *)a;
+}
+
+/* Fetch the encoded bytes of a virtual chunk: authorised, remapped, and
+ * conditional on the checksum the snapshot recorded. */
+static floe_err fetch_virtual(floe_dataset *ds, const ic_chunk_ref *ref)
+{
+    char *url = NULL;
+    FLOE_CHECK(virtual_policy_resolve(ds->policy, ref->location, &url));
+    floe_condition cond = {.etag = ref->etag, .unmodified_since = ref->last_modified};
+    /* The transport's message names the URL, the range and, for a changed
+     * source, the condition that failed. */
+    floe_err err = floe_transport_get(ds->t, url, ref->offset, ref->length, &cond, &ds->encoded);
+    free(url);
+    return err;
+}
+
+/* "[3,1,0]" */
+static char *format_coord(const uint64_t *coord, int ndim, char *buf, size_t size)
+{
+    size_t pos = 0;
+    buf[0] = '\0';
+    for (int d = 0; d < ndim && pos + 1 < size; d++)
+        pos += (size_t)snprintf(buf + pos, size - pos, "%s%llu", d ? "," : "[",
+                                (unsigned long long)coord[d]);
+    if (pos + 1 < size)
+        snprintf(buf + pos, size - pos, "]");
+    return buf;
+}
+
+floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
+                                 const uint64_t *coord, void *out)
+{
+    const dataset_array *a = internal(array);
+    ic_chunk_ref ref;
+    char where[128];
+    format_coord(coord, array->ndim, where, sizeof where);
+    FLOE_CHECK(ic_chunk_ref_lookup(ds->repo, a->node, coord, &ref), "array %s chunk %s",
+               array->name, where);
+    if (ref.kind == IC_CHUNK_MISSING) {
+        zarr_chunk_fill(a->meta, out);
+        return NULL;
+    }
+    floe_buf_reset(&ds->encoded);
+    const uint8_t *bytes;
+    size_t n;
+    if (ref.kind == IC_CHUNK_INLINE) {
+        bytes = ref.inline_data;
+        n = ref.inline_len;
+    } else {
+        if (ref.kind == IC_CHUNK_VIRTUAL)
+            FLOE_CHECK(fetch_virtual(ds, &ref), "array %s chunk %s", array->name, where);
+        else
+            FLOE_CHECK(ic_read_stored_chunk(ds->repo, &ref, &ds->encoded),
+                       "array %s chunk %s (native %s)", array->name, where, ref.chunk_id);
+        bytes = ds->encoded.data;
+        n = ds->encoded.len;
+    }
+    FLOE_CHECK(zarr_chunk_decode(ds->decoder, a->meta, bytes, n, out),
+               "array %s chunk %s%s%s", array->name, where,
+               ref.kind == IC_CHUNK_VIRTUAL ? " from " : "",
+               ref.kind == IC_CHUNK_VIRTUAL ? ref.location : "");
+    return NULL;
+}
+
+/* Convert n elements of type dt (native order) to doubles. */
+static void to_double(floe_dtype dt, const void *in, size_t n, double *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (dt) {
+        case FLOE_DT_BOOL:
+        case FLOE_DT_UINT8: out[i] = ((const uint8_t *)in)[i]; break;
+        case FLOE_DT_INT8: out[i] = ((const int8_t *)in)[i]; break;
+        case FLOE_DT_INT16: out[i] = ((const int16_t *)in)[i]; break;
+        case FLOE_DT_UINT16: out[i] = ((const uint16_t *)in)[i]; break;
+        case FLOE_DT_INT32: out[i] = ((const int32_t *)in)[i]; break;
+        case FLOE_DT_UINT32: out[i] = ((const uint32_t *)in)[i]; break;
+        case FLOE_DT_INT64: out[i] = (double)((const int64_t *)in)[i]; break;
+        case FLOE_DT_UINT64: out[i] = (double)((const uint64_t *)in)[i]; break;
+        case FLOE_DT_FLOAT32: out[i] = ((const float *)in)[i]; break;
+        case FLOE_DT_FLOAT64: out[i] = ((const double *)in)[i]; break;
+        }
+    }
+}
+
+floe_err floe_dataset_read_1d(floe_dataset *ds, const floe_array *array, double **values)
+{
+    *values = NULL;
+    if (array->ndim != 1)
+        return FLOE_ERR(FLOE_EINVAL, "array %s has %d dimensions, not 1", array->name,
+                        array->ndim);
+    size_t n = (size_t)array->shape[0], cn = (size_t)array->chunk_shape[0];
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    void *chunk = malloc((cn ? cn : 1) * array->itemsize);
+    double *conv = malloc((cn ? cn : 1) * sizeof *conv);
+    floe_err err = NULL;
+    if (!v || !chunk || !conv) {
+        err = FLOE_ERR(FLOE_ENOMEM, "coordinate %s (%zu values)", array->name, n);
+        goto done;
+    }
+    for (size_t c = 0; cn && c * cn < n; c++) {
+        uint64_t coord = c;
+        FLOE_CHECK_GOTO(err, done, floe_dataset_read_chunk(ds, array, &coord, chunk));
+        size_t k = n - c * cn < cn ? n - c * cn : cn;
+        to_double(array->dtype, chunk, k, conv);
+        memcpy(v + c * cn, conv, k * sizeof *v);
+    }
+    *values = v;
+    v = NULL;
+done:
+    free(v);
+    free(chunk);
+    free(conv);
+    return err;
+}

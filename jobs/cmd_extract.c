@@ -1,0 +1,290 @@
+/* cmd_extract.c - `floe extract`: a bbox / time subset of one or more
+ * variables, written as CF NetCDF-4 with the source coordinates and
+ * attributes. One rank for now (the parallel engine is a later issue).
+ *
+ * Memory is one time step of the selection plus one decoded chunk, whatever
+ * the length of the time range: the output is written step by step.
+ */
+#include "jobs/cmd_extract.h"
+
+#include "common/floe_log.h"
+#include "engine/selection.h"
+#include "engine/time_select.h"
+#include "io/cf_grid_output.h"
+#include "io/dataset.h"
+#include "jobs/cmd_options.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct extract_args {
+    cmd_source src;
+    const char *vars;  /* "Tair,Rainf" */
+    const char *bbox;
+    const char *time;
+    const char *out;
+    int quiet;
+} extract_args;
+
+void cmd_extract_help(FILE *out)
+{
+    fprintf(out,
+            "usage: floe extract SOURCE -v VAR[,VAR...] [--bbox W,S,E,N] [--time T0[/T1]]\n"
+            "                    -o OUT.nc [source options]\n"
+            "\n"
+            "Writes the cells whose centres lie in the bbox (degrees, STAC order, edges\n"
+            "inclusive) and the time steps in the interval (ISO 8601 instant or T0/T1,\n"
+            "both ends inclusive; a bare date covers its whole day, as in xarray) as a\n"
+            "CF-1.8 NetCDF-4 file with the source coordinates and attributes. Without\n"
+            "--bbox or --time, all cells or all steps. OUT.nc appears only when it is\n"
+            "complete.\n"
+            "\n"
+            "Options:\n"
+            "  -v, --vars LIST      variables to extract, comma-separated\n"
+            "  --bbox W,S,E,N       longitude/latitude box\n"
+            "  --time T0[/T1]       e.g. 2001-01-16 or 2001-01-01/2001-01-31T12:00\n"
+            "  -o, --output FILE    the NetCDF-4 file to write\n"
+            "  -q, --quiet          no progress output\n"
+            "\n");
+    cmd_source_help(out);
+}
+
+static floe_err parse_args(int argc, char **argv, extract_args *a)
+{
+    memset(a, 0, sizeof *a);
+    cmd_scan s;
+    cmd_scan_init(&s, argc, argv);
+    int more;
+    for (;;) {
+        FLOE_CHECK(cmd_scan_next(&s, &more));
+        if (!more)
+            break;
+        int taken;
+        FLOE_CHECK(cmd_source_option(&s, &a->src, &taken));
+        if (taken)
+            continue;
+        if (cmd_is(&s, "--vars", "-v"))
+            FLOE_CHECK(cmd_value(&s, &a->vars));
+        else if (cmd_is(&s, "--bbox", NULL))
+            FLOE_CHECK(cmd_value(&s, &a->bbox));
+        else if (cmd_is(&s, "--time", NULL))
+            FLOE_CHECK(cmd_value(&s, &a->time));
+        else if (cmd_is(&s, "--output", "-o"))
+            FLOE_CHECK(cmd_value(&s, &a->out));
+        else if (cmd_is(&s, "--quiet", "-q"))
+            a->quiet = 1;
+        else
+            return FLOE_ERR(FLOE_EINVAL, "extract: unknown option '%s' (see 'floe extract --help')",
+                            s.name);
+    }
+    FLOE_CHECK(cmd_source_finish(&s, &a->src));
+    if (!a->vars || !*a->vars)
+        return FLOE_ERR(FLOE_EINVAL, "extract: give the variables with -v VAR[,VAR...]");
+    if (!a->out)
+        return FLOE_ERR(FLOE_EINVAL, "extract: give the output file with -o OUT.nc");
+    return NULL;
+}
+
+/* The 1-D coordinate array that names dimension `dim` of the dataset. */
+static floe_err coordinate(floe_dataset *ds, const char *dim, const floe_array **arr,
+                           double **values)
+{
+    *arr = floe_dataset_find(ds, dim);
+    if (!*arr || (*arr)->ndim != 1)
+        return FLOE_ERR(FLOE_ENOTFOUND, "no 1-D coordinate array '%s' for dimension %s", dim,
+                        dim);
+    FLOE_CHECK(floe_dataset_read_1d(ds, *arr, values), "coordinate %s", dim);
+    return NULL;
+}
+
+typedef struct selection {
+    size_t start[3], count[3]; /* time, lat, lon */
+} selection;
+
+/* Copy the part of decoded chunk `chunk` (of `a`, chunk coords cy, cx) that
+ * lies in rows [r0,r1) x cols [c0,c1) of the grid into the time slice
+ * `slice` (count[1] x count[2]) of the selection. */
+static void copy_chunk_part(const floe_array *a, const float *chunk, uint64_t cy, uint64_t cx,
+                            const selection *sel, float *slice)
+{
+    uint64_t ch = a->chunk_shape[1], cw = a->chunk_shape[2];
+    uint64_t r0 = cy * ch, c0 = cx * cw;
+    uint64_t y0 = r0 > sel->start[1] ? r0 : sel->start[1];
+    uint64_t y1 = r0 + ch < sel->start[1] + sel->count[1] ? r0 + ch : sel->start[1] + sel->count[1];
+    uint64_t x0 = c0 > sel->start[2] ? c0 : sel->start[2];
+    uint64_t x1 = c0 + cw < sel->start[2] + sel->count[2] ? c0 + cw : sel->start[2] + sel->count[2];
+    for (uint64_t y = y0; y < y1; y++)
+        memcpy(slice + (y - sel->start[1]) * sel->count[2] + (x0 - sel->start[2]),
+               chunk + (y - r0) * cw + (x0 - c0), (size_t)(x1 - x0) * sizeof(float));
+}
+
+static floe_err check_variable(const floe_array *a, const floe_array *first)
+{
+    if (a->ndim != 3 || !a->dim_names[0] || !a->dim_names[1] || !a->dim_names[2])
+        return FLOE_ERR(FLOE_EUNSUPPORTED,
+                        "variable %s: extract handles (time, lat, lon) arrays; it has %d "
+                        "dimensions", a->name, a->ndim);
+    if (a->dtype != FLOE_DT_FLOAT32)
+        return FLOE_ERR(FLOE_EUNSUPPORTED, "variable %s: only float32 variables are supported yet",
+                        a->name);
+    if (a->chunk_shape[0] != 1)
+        return FLOE_ERR(FLOE_EUNSUPPORTED,
+                        "variable %s: chunks span %llu time steps; extract handles 1",
+                        a->name, (unsigned long long)a->chunk_shape[0]);
+    if (first && (memcmp(a->shape, first->shape, sizeof a->shape) ||
+                  strcmp(a->dim_names[0], first->dim_names[0]) ||
+                  strcmp(a->dim_names[1], first->dim_names[1]) ||
+                  strcmp(a->dim_names[2], first->dim_names[2])))
+        return FLOE_ERR(FLOE_EINVAL, "variables %s and %s are on different grids", first->name,
+                        a->name);
+    return NULL;
+}
+
+/* Write every selected time step of every variable. */
+static floe_err write_values(floe_dataset *ds, const floe_array *const *vars, size_t nvars,
+                             const selection *sel, cf_grid_output *out, int progress)
+{
+    floe_err err = NULL;
+    size_t slice_n = sel->count[1] * sel->count[2];
+    float *slice = malloc((slice_n ? slice_n : 1) * sizeof *slice);
+    float *chunk = NULL;
+    if (!slice)
+        return FLOE_ERR(FLOE_ENOMEM, "one time step of the selection (%zu values)", slice_n);
+    size_t done = 0, total = nvars * sel->count[0];
+    for (size_t v = 0; v < nvars && !err; v++) {
+        const floe_array *a = vars[v];
+        size_t cn = (size_t)(a->chunk_shape[1] * a->chunk_shape[2]);
+        float *grown = realloc(chunk, cn * sizeof *chunk);
+        if (!grown) {
+            err = FLOE_ERR(FLOE_ENOMEM, "a chunk of %s (%zu values)", a->name, cn);
+            break;
+        }
+        chunk = grown;
+        uint64_t cy0 = sel->start[1] / a->chunk_shape[1];
+        uint64_t cy1 = sel->count[1] ? (sel->start[1] + sel->count[1] - 1) / a->chunk_shape[1] + 1 : cy0;
+        uint64_t cx0 = sel->start[2] / a->chunk_shape[2];
+        uint64_t cx1 = sel->count[2] ? (sel->start[2] + sel->count[2] - 1) / a->chunk_shape[2] + 1 : cx0;
+        for (size_t t = 0; t < sel->count[0] && !err; t++) {
+            for (uint64_t cy = cy0; cy < cy1 && !err; cy++)
+                for (uint64_t cx = cx0; cx < cx1 && !err; cx++) {
+                    uint64_t coord[3] = {sel->start[0] + t, cy, cx};
+                    err = floe_dataset_read_chunk(ds, a, coord, chunk);
+                    if (!err)
+                        copy_chunk_part(a, chunk, cy, cx, sel, slice);
+                }
+            if (!err)
+                err = cf_grid_output_put_step(out, v, t, slice);
+            done++;
+            if (progress)
+                fprintf(stderr, "\rfloe extract: %zu/%zu steps", done, total);
+        }
+    }
+    if (progress)
+        fputc('\n', stderr);
+    free(chunk);
+    free(slice);
+    return err;
+}
+
+floe_err cmd_extract_run(int argc, char **argv)
+{
+    extract_args a;
+    FLOE_CHECK(parse_args(argc, argv, &a));
+
+    floe_err err = NULL;
+    floe_dataset *ds = NULL;
+    cf_grid_output *out = NULL;
+    double *tv = NULL, *yv = NULL, *xv = NULL;
+    const floe_array *vars[FLOE_MAX_LIST];
+    size_t nvars = 0;
+    char *names = strdup(a.vars);
+    char *line = cmd_line(argc, argv);
+    if (!names || !line) {
+        err = FLOE_ERR(FLOE_ENOMEM, "extract");
+        goto done;
+    }
+    FLOE_CHECK_GOTO(err, done, floe_dataset_open(&a.src.req, &ds), "%s", a.src.req.source);
+
+    for (char *save = NULL, *tok = strtok_r(names, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        const floe_array *v = floe_dataset_find(ds, tok);
+        if (!v) {
+            err = FLOE_ERR(FLOE_ENOTFOUND, "no variable '%s' in %s (see 'floe inspect')", tok,
+                           a.src.req.source);
+            goto done;
+        }
+        if (nvars == FLOE_MAX_LIST) {
+            err = FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", FLOE_MAX_LIST);
+            goto done;
+        }
+        FLOE_CHECK_GOTO(err, done, check_variable(v, nvars ? vars[0] : NULL));
+        vars[nvars++] = v;
+    }
+
+    const floe_array *ta, *ya, *xa;
+    FLOE_CHECK_GOTO(err, done, coordinate(ds, vars[0]->dim_names[0], &ta, &tv));
+    FLOE_CHECK_GOTO(err, done, coordinate(ds, vars[0]->dim_names[1], &ya, &yv));
+    FLOE_CHECK_GOTO(err, done, coordinate(ds, vars[0]->dim_names[2], &xa, &xv));
+    size_t nt = (size_t)ta->shape[0], ny = (size_t)ya->shape[0], nx = (size_t)xa->shape[0];
+    if (nt != vars[0]->shape[0] || ny != vars[0]->shape[1] || nx != vars[0]->shape[2]) {
+        err = FLOE_ERR(FLOE_EFORMAT, "variable %s has shape %llux%llux%llu but its coordinates "
+                       "%zux%zux%zu", vars[0]->name, (unsigned long long)vars[0]->shape[0],
+                       (unsigned long long)vars[0]->shape[1], (unsigned long long)vars[0]->shape[2],
+                       nt, ny, nx);
+        goto done;
+    }
+
+    selection sel = {{0, 0, 0}, {nt, ny, nx}};
+    if (a.bbox) {
+        floe_bbox bb;
+        size_t i0, i1, j0, j1;
+        FLOE_CHECK_GOTO(err, done, floe_bbox_parse(a.bbox, &bb));
+        FLOE_CHECK_GOTO(err, done, floe_select_closed(yv, ny, bb.south, bb.north, &i0, &i1),
+                        "coordinate %s", ya->name);
+        FLOE_CHECK_GOTO(err, done, floe_select_closed(xv, nx, bb.west, bb.east, &j0, &j1),
+                        "coordinate %s", xa->name);
+        sel.start[1] = i0, sel.count[1] = i1 - i0;
+        sel.start[2] = j0, sel.count[2] = j1 - j0;
+    }
+    if (a.time) {
+        size_t t0, t1;
+        FLOE_CHECK_GOTO(err, done, floe_time_select(ta, tv, nt, a.time, &t0, &t1));
+        sel.start[0] = t0, sel.count[0] = t1 - t0;
+    }
+    if (!sel.count[0] || !sel.count[1] || !sel.count[2]) {
+        err = FLOE_ERR(FLOE_EINVAL, "the selection is empty (%zu time steps x %zu x %zu cells): "
+                       "check --bbox and --time against 'floe inspect'", sel.count[0],
+                       sel.count[1], sel.count[2]);
+        goto done;
+    }
+    FLOE_INFO0("extract: %zu variable(s), %zu steps x %zu x %zu cells from %s", nvars,
+               sel.count[0], sel.count[1], sel.count[2], floe_dataset_provenance(ds)->snapshot_id);
+
+    cf_grid_spec spec = {
+        .path = a.out,
+        .command = line,
+        .provenance = floe_dataset_provenance(ds),
+        .time = ta, .lat = ya, .lon = xa,
+        .time_values = tv + sel.start[0], .lat_values = yv + sel.start[1],
+        .lon_values = xv + sel.start[2],
+        .nt = sel.count[0], .ny = sel.count[1], .nx = sel.count[2],
+        .lat_step = ny > 1 ? yv[1] - yv[0] : 0, .lon_step = nx > 1 ? xv[1] - xv[0] : 0,
+        .vars = vars, .nvars = nvars,
+    };
+    FLOE_CHECK_GOTO(err, done, cf_grid_output_create(&spec, &out));
+    FLOE_CHECK_GOTO(err, done,
+                    write_values(ds, vars, nvars, &sel, out, !a.quiet && isatty(STDERR_FILENO)));
+    FLOE_CHECK_GOTO(err, done, cf_grid_output_commit(&out));
+
+done:
+    cf_grid_output_abort(&out);
+    floe_dataset_free(&ds);
+    free(tv);
+    free(yv);
+    free(xv);
+    free(names);
+    free(line);
+    return err;
+}

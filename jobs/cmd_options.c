@@ -1,0 +1,179 @@
+/* cmd_options.c - see cmd_options.h. */
+#include "jobs/cmd_options.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void cmd_scan_init(cmd_scan *s, int argc, char **argv)
+{
+    memset(s, 0, sizeof *s);
+    s->argc = argc;
+    s->argv = argv;
+    s->i = 1; /* argv[0] is the command name */
+}
+
+floe_err cmd_scan_next(cmd_scan *s, int *more)
+{
+    *more = 0;
+    while (s->i < s->argc) {
+        const char *a = s->argv[s->i++];
+        if (!strcmp(a, "--")) {
+            while (s->i < s->argc) {
+                if (s->npositional == (int)(sizeof s->positional / sizeof *s->positional))
+                    return FLOE_ERR(FLOE_EINVAL, "too many arguments ('%s')", s->argv[s->i]);
+                s->positional[s->npositional++] = s->argv[s->i++];
+            }
+            return NULL;
+        }
+        /* A lone "-" or a negative number is an argument, not an option. */
+        if (a[0] != '-' || a[1] == '\0' || (a[1] >= '0' && a[1] <= '9')) {
+            if (s->npositional == (int)(sizeof s->positional / sizeof *s->positional))
+                return FLOE_ERR(FLOE_EINVAL, "too many arguments ('%s')", a);
+            s->positional[s->npositional++] = a;
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        if (eq && a[1] == '-') {
+            size_t n = (size_t)(eq - a);
+            if (n >= sizeof s->name_buf)
+                return FLOE_ERR(FLOE_EINVAL, "unknown option '%s'", a);
+            memcpy(s->name_buf, a, n);
+            s->name_buf[n] = '\0';
+            s->name = s->name_buf;
+            s->value = eq + 1;
+        } else {
+            s->name = a;
+            s->value = NULL;
+        }
+        *more = 1;
+        return NULL;
+    }
+    return NULL;
+}
+
+int cmd_is(cmd_scan *s, const char *name, const char *alias)
+{
+    return !strcmp(s->name, name) || (alias && !strcmp(s->name, alias));
+}
+
+floe_err cmd_value(cmd_scan *s, const char **value)
+{
+    if (!s->value) {
+        if (s->i >= s->argc)
+            return FLOE_ERR(FLOE_EINVAL, "option %s needs a value", s->name);
+        s->value = s->argv[s->i++];
+    }
+    *value = s->value;
+    return NULL;
+}
+
+static floe_err set_ref(cmd_scan *s, cmd_source *src, floe_ref_kind kind)
+{
+    if (src->req.ref_kind != FLOE_REF_DEFAULT)
+        return FLOE_ERR(FLOE_EINVAL, "give at most one of --branch, --tag and --snapshot");
+    FLOE_CHECK(cmd_value(s, &src->req.ref));
+    src->req.ref_kind = kind;
+    return NULL;
+}
+
+floe_err cmd_source_option(cmd_scan *s, cmd_source *src, int *taken)
+{
+    *taken = 1;
+    if (cmd_is(s, "--asset", NULL))
+        return cmd_value(s, &src->req.asset);
+    if (cmd_is(s, "--branch", NULL))
+        return set_ref(s, src, FLOE_REF_BRANCH);
+    if (cmd_is(s, "--tag", NULL))
+        return set_ref(s, src, FLOE_REF_TAG);
+    if (cmd_is(s, "--snapshot", NULL))
+        return set_ref(s, src, FLOE_REF_SNAPSHOT);
+    if (cmd_is(s, "--s3-endpoint", NULL))
+        return cmd_value(s, &src->req.s3_endpoint);
+    if (cmd_is(s, "--allow", NULL)) {
+        if (src->req.nallow == FLOE_MAX_LIST)
+            return FLOE_ERR(FLOE_EINVAL, "too many --allow options");
+        FLOE_CHECK(cmd_value(s, &src->allow[src->req.nallow]));
+        src->req.nallow++;
+        return NULL;
+    }
+    if (cmd_is(s, "--remap", NULL)) {
+        if (src->req.nremap == FLOE_MAX_LIST)
+            return FLOE_ERR(FLOE_EINVAL, "too many --remap options");
+        FLOE_CHECK(cmd_value(s, &src->remap[src->req.nremap]));
+        src->req.nremap++;
+        return NULL;
+    }
+    *taken = 0;
+    return NULL;
+}
+
+floe_err cmd_source_finish(cmd_scan *s, cmd_source *src)
+{
+    if (s->npositional == 0)
+        return FLOE_ERR(FLOE_EINVAL, "%s: missing SOURCE (a STAC document or an Icechunk "
+                        "repository; see 'floe %s --help')", s->argv[0], s->argv[0]);
+    if (s->npositional > 1)
+        return FLOE_ERR(FLOE_EINVAL, "%s: unexpected argument '%s'", s->argv[0],
+                        s->positional[1]);
+    src->req.source = s->positional[0];
+    src->req.allow = src->allow;
+    src->req.remap = src->remap;
+    return NULL;
+}
+
+void cmd_source_help(FILE *out)
+{
+    fprintf(out,
+            "SOURCE is a STAC Collection or Item (path or http(s) URL) describing a\n"
+            "virtual Icechunk store, or an Icechunk repository (folder, file://, s3://,\n"
+            "http(s)://).\n"
+            "\n"
+            "Source options:\n"
+            "  --asset KEY          the STAC asset to open (default: the Icechunk asset\n"
+            "                       with role latest-version)\n"
+            "  --branch B | --tag T | --snapshot ID\n"
+            "                       version to open (default: the document's\n"
+            "                       icechunk:branch/tag/snapshot_id or version, else main)\n"
+            "  --allow PREFIX       authorise virtual chunks under PREFIX (repeatable);\n"
+            "                       a STAC document authorises its own containers, but\n"
+            "                       local files (file://) need --allow\n"
+            "  --remap FROM=TO      rewrite virtual chunk locations by prefix before\n"
+            "                       fetching, e.g. s3://bucket/=file:///mirror/ (repeatable)\n"
+            "  --s3-endpoint URL    S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS)\n");
+}
+
+char *cmd_line(int argc, char **argv)
+{
+    size_t n = 8;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) * 4 + 3;
+    char *line = malloc(n);
+    if (!line)
+        return NULL;
+    char *p = line;
+    p += sprintf(p, "floe");
+    for (int i = 0; i < argc; i++) {
+        /* Quote arguments that a shell would split or expand. */
+        int plain = argv[i][0] != '\0' && strspn(argv[i], "abcdefghijklmnopqrstuvwxyz"
+                                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                          "0123456789-_.,/:=@+%") ==
+                                                  strlen(argv[i]);
+        if (plain) {
+            p += sprintf(p, " %s", argv[i]);
+            continue;
+        }
+        *p++ = ' ';
+        *p++ = '\'';
+        for (const char *c = argv[i]; *c; c++) {
+            if (*c == '\'') {
+                memcpy(p, "'\\''", 4);
+                p += 4;
+            } else {
+                *p++ = *c;
+            }
+        }
+        *p++ = '\'';
+        *p = '\0';
+    }
+    return line;
+}

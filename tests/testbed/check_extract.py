@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+"""check_extract.py TESTBED_DIR: `floe extract` on the test bed, through the
+loopback S3 stand-in, in both Icechunk spec versions.
+
+Values are compared bit for bit with two independent sources: the reference
+reader (the real Icechunk + zarrita) and direct netCDF reads of the source
+files. Cases: the seed's Cape Cod query, boxes across chunk edges, one cell
+wide, the whole domain, time ranges across monthly commits, a tag. The
+output must be CF NetCDF-4 with the source coordinates and attributes.
+Then every refusal: unauthorised location, changed source file, corrupt and
+truncated manifest and snapshot, missing snapshot id, bad STAC: each gives a
+one-line error, a non-zero exit and no output file.
+Prints "N passed, N failed" last.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import netCDF4
+import numpy as np
+
+import reference
+
+ROOT = reference.ROOT
+FLOE = os.environ.get("FLOE_BIN", os.path.join(ROOT, "build", "floe"))
+CONTAINER = "s3://nasa-waterinsight/NLDAS3/forcing/daily/"
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {what}")
+
+
+def floe(*args):
+    env = dict(os.environ, AWS_ENDPOINT_URL=os.environ["FLOE_S3_ENDPOINT"])
+    return subprocess.run([FLOE, *args], capture_output=True, text=True, env=env, timeout=600)
+
+
+def same_bits(a, b):
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    b = np.ascontiguousarray(b, dtype=np.float32)
+    return a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+class Archive:
+    def __init__(self, tbdir, tb):
+        self.root = os.path.join(tbdir, "s3", tb["bucket"])
+        self.files = tb["files"]
+
+    def path(self, t):
+        return os.path.join(self.root, self.files[t]["key"])
+
+    def read(self, var, t0, t1, i0, i1, j0, j1):
+        out = []
+        for t in range(t0, t1):
+            with netCDF4.Dataset(self.path(t)) as ds:
+                v = ds[var]
+                v.set_auto_maskandscale(False)
+                out.append(v[0, i0:i1, j0:j1])
+        return np.stack(out).astype(np.float32)
+
+
+def expect_refusal(what, args, out, needles):
+    """A refusal: non-zero exit, one line on stderr naming the problem, no output."""
+    r = floe(*args)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    check(r.returncode != 0, f"{what}: exit status {r.returncode}")
+    check(len(lines) == 1, f"{what}: one-line error, got {len(lines)}: {r.stderr!r}")
+    text = r.stderr.lower()
+    check(all(n.lower() in text for n in needles), f"{what}: error names {needles}: {r.stderr!r}")
+    leftovers = [f for f in os.listdir(os.path.dirname(out) or ".")
+                 if f.startswith(os.path.basename(out))]
+    check(not leftovers, f"{what}: no output or temporary file left: {leftovers}")
+
+
+def main(tbdir):
+    with open(os.path.join(tbdir, "testbed.json")) as f:
+        tb = json.load(f)
+    arc = Archive(tbdir, tb)
+    ntime, ny, nx = len(tb["files"]), tb["ny"], tb["nx"]
+    _, cy, cx = tb["chunks"]
+    names = [v["name"] for v in tb["variables"]]
+    lat = np.array(tb["lat_values"], dtype=np.float32)
+    lon = np.array(tb["lon_values"], dtype=np.float32)
+    first_month = tb["files"][0]["month"]
+    first_month_len = sum(1 for f in tb["files"] if f["month"] == first_month)
+    tmp = tempfile.mkdtemp(prefix="floe-extract-")
+    collections = {2: os.path.join(tbdir, "collection.json"),
+                   1: os.path.join(tbdir, "collection-specv1.json")}
+
+    def day(t):  # the ISO date of time step t's stamp (end of file t's day)
+        import datetime
+        d = datetime.date.fromisoformat(tb["files"][t]["date"]) + datetime.timedelta(days=1)
+        return d.isoformat()
+
+    def bbox_of(i0, i1, j0, j1):
+        """A bbox whose edges are exactly the outer selected cell centres."""
+        return (f"{float(lon[j0])!r},{float(lat[i0])!r},"
+                f"{float(lon[j1 - 1])!r},{float(lat[i1 - 1])!r}")
+
+    cases = []
+    shapes = {}  # expected (time, lat, lon) sizes, worked out independently
+    if "Rainf" in names:  # the seed's query, on the mini test bed
+        cases.append(("cape-cod", ["-v", "Rainf", "--bbox", "-70.84,41.48,-69.77,42.10",
+                                   "--time", "2001-01-16"]))
+        lat64, lon64 = lat.astype(np.float64), lon.astype(np.float64)
+        shapes["cape-cod"] = (1, int(((lat64 >= 41.48) & (lat64 <= 42.10)).sum()),
+                              int(((lon64 >= -70.84) & (lon64 <= -69.77)).sum()))
+    t0, t1 = first_month_len - 2, min(first_month_len + 2, ntime)
+    i0, i1, j0, j1 = cy - 3, min(cy + 4, ny), cx - 2, min(2 * cx + 1, nx)
+    shapes["across-chunks-and-commits"] = (t1 - t0, i1 - i0, j1 - j0)
+    shapes["one-cell-all-days"] = (ntime, 1, 1)
+    shapes["whole-domain-one-day"] = (1, ny, nx)
+    cases.append(("across-chunks-and-commits",
+                   ["-v", ",".join(names[:2]), "--bbox", bbox_of(i0, i1, j0, j1),
+                    "--time", f"{day(t0)}/{day(t1 - 1)}"]))
+    cases.append(("one-cell-all-days", ["-v", names[-1], "--bbox", bbox_of(ny // 2, ny // 2 + 1,
+                                                                          nx // 3, nx // 3 + 1)]))
+    cases.append(("whole-domain-one-day", ["-v", names[0], "--time", day(ntime - 1)]))
+
+    for spec in (2, 1):
+        for label, args in cases:
+            out = os.path.join(tmp, f"{label}-v{spec}.nc")
+            r = floe("extract", collections[spec], *args, "-o", out)
+            check(r.returncode == 0, f"spec {spec} {label}: exit {r.returncode}: {r.stderr.strip()}")
+            if r.returncode != 0:
+                continue
+            with netCDF4.Dataset(out) as ds:
+                check(ds.data_model == "NETCDF4", f"{label}: NetCDF-4")
+                check(getattr(ds, "Conventions", "").startswith("CF-1."), f"{label}: Conventions")
+                vars_ = args[args.index("-v") + 1].split(",")
+                t = ds["time"]
+                la, lo = ds["lat"][:], ds["lon"][:]
+                # Where the selection sits in the source grid, from the output
+                # coordinates; the values must then be exactly the source's.
+                ri = np.searchsorted(lat, la[0])
+                rj = np.searchsorted(lon, lo[0])
+                check(np.array_equal(la, lat[ri:ri + len(la)]) and
+                      np.array_equal(lo, lon[rj:rj + len(lo)]),
+                      f"{label}: output lat/lon are the source's float32 cell centres")
+                tv = t[:]
+                tsrc = np.array([f["time_value"] for f in tb["files"]])
+                ti = int(np.searchsorted(tsrc, tv[0]))
+                check(np.array_equal(tv, tsrc[ti:ti + len(tv)]) and
+                      t.units == tb["time_attrs"]["units"] and
+                      getattr(t, "calendar", "standard") in ("standard", "gregorian"),
+                      f"{label}: time values and units")
+                for c, axis in (("lat", "Y"), ("lon", "X"), ("time", "T")):
+                    check(getattr(ds[c], "axis", None) == axis and
+                          "_FillValue" not in ds[c].ncattrs(),
+                          f"{label}: {c} has axis {axis} and no _FillValue")
+                check("bounds" in ds["lat"].ncattrs() and "bounds" in ds["lon"].ncattrs(),
+                      f"{label}: lat/lon bounds")
+                for v in vars_:
+                    var = ds[v]
+                    var.set_auto_maskandscale(False)
+                    got = var[:]
+                    want = arc.read(v, ti, ti + len(tv), ri, ri + len(la), rj, rj + len(lo))
+                    check(same_bits(got, want), f"spec {spec} {label} {v}: equals netCDF reads")
+                    s, ref = reference.read(spec, "--var", v, "--time-index", f"{ti}:{ti + len(tv)}",
+                                            "--lat-index", f"{ri}:{ri + len(la)}",
+                                            "--lon-index", f"{rj}:{rj + len(lo)}")
+                    check(same_bits(got, ref), f"spec {spec} {label} {v}: equals the reference reader")
+                    attrs = next(x["attrs"] for x in tb["variables"] if x["name"] == v)
+                    check(var.units == attrs["units"] and var.long_name == attrs["long_name"]
+                          and float(var._FillValue) == -9999.0,
+                          f"{label} {v}: units, long_name, _FillValue")
+                check((len(tv), len(la), len(lo)) == shapes[label],
+                      f"spec {spec} {label}: shape {(len(tv), len(la), len(lo))}, "
+                      f"expected {shapes[label]}")
+
+    # The tag pins the first month: its days read, later ones are not there.
+    out = os.path.join(tmp, "tag.nc")
+    r = floe("extract", collections[2], "--tag", f"v{first_month}", "-v", names[0],
+             "--bbox", bbox_of(0, 3, 0, 3), "-o", out)
+    check(r.returncode == 0, f"--tag: {r.stderr.strip()}")
+    if r.returncode == 0:
+        with netCDF4.Dataset(out) as ds:
+            check(len(ds["time"]) == first_month_len, "--tag: only the first month")
+
+    # ---- refusals -----------------------------------------------------------
+    out = os.path.join(tmp, "refused.nc")
+    repo_url = "s3://nasa-waterinsight/virtual-zarr-store/NLDAS-3-icechunk/"
+    small = ["-v", names[0], "--bbox", bbox_of(0, 2, 0, 2), "--time", day(0), "-o", out]
+    # A repository opened without a STAC document authorises nothing.
+    expect_refusal("unauthorised location", ["extract", repo_url, *small],
+                   out, ["not authorised", CONTAINER])
+    r = floe("extract", repo_url, "--allow", CONTAINER, *small)
+    check(r.returncode == 0 and os.path.exists(out), f"--allow authorises: {r.stderr.strip()}")
+    if os.path.exists(out):
+        os.unlink(out)
+    # A source file changed after the snapshot.
+    path = arc.path(0)
+    st = os.stat(path)
+    try:
+        os.utime(path, (st.st_atime, st.st_mtime + 3600))
+        expect_refusal("changed source file", ["extract", collections[2], *small], out,
+                       [tb["files"][0]["key"].rsplit("/", 1)[1]])
+    finally:
+        os.utime(path, (st.st_atime, st.st_mtime))
+    expect_refusal("missing snapshot id",
+                   ["extract", collections[2], "--snapshot", "0000000000000000000G", *small], out,
+                   ["0000000000000000000G"])
+    bad = os.path.join(tmp, "bad.json")
+    with open(bad, "w") as f:
+        f.write('{"type": "Collection", "assets": {')
+    expect_refusal("bad STAC", ["extract", bad, *small], out, ["bad.json"])
+    # Corrupt and truncated repository objects, in a local copy of the repo.
+    src = os.path.join(tbdir, "s3", "nasa-waterinsight", "virtual-zarr-store", "NLDAS-3-icechunk")
+    for kind in ("manifests", "snapshots"):
+        for damage in ("truncated", "corrupt"):
+            copy = os.path.join(tmp, f"repo-{kind}-{damage}")
+            shutil.copytree(src, copy)
+            for name in os.listdir(os.path.join(copy, kind)):
+                p = os.path.join(copy, kind, name)
+                data = open(p, "rb").read()
+                if damage == "truncated":
+                    data = data[: len(data) // 2]
+                else:
+                    mid = len(data) // 2
+                    data = data[:mid] + bytes(b ^ 0x5A for b in data[mid:mid + 64]) + data[mid + 64:]
+                open(p, "wb").write(data)
+            expect_refusal(f"{damage} {kind}", ["extract", copy, "--allow", CONTAINER, *small],
+                           out, [kind])
+            shutil.rmtree(copy)
+    shutil.rmtree(tmp)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))
