@@ -59,6 +59,10 @@ typedef struct floe_array {
     const char *codecs;      /* "bytes, numcodecs.shuffle, numcodecs.zlib" (borrowed) */
     uint64_t n_chunk_refs;   /* chunk references in its manifests */
     size_t n_manifests;
+    /* Non-NULL when floe cannot read this array (e.g. an unknown codec): the
+     * reason, one line. The rest of the dataset stays usable; reading this
+     * array fails with this reason. */
+    const char *unreadable;
 } floe_array;
 
 typedef struct floe_provenance {

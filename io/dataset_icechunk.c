@@ -29,7 +29,9 @@
 
 typedef struct dataset_array {
     floe_array pub;
-    zarr_array_meta *meta;
+    zarr_array_meta *meta; /* NULL when unreadable */
+    char *unreadable;      /* why (owned) */
+    floe_code unreadable_code;
     const ic_node *node; /* borrowed from the snapshot */
 } dataset_array;
 
@@ -102,14 +104,28 @@ static floe_err load_arrays(floe_dataset *ds)
         const ic_node *node = ic_snapshot_node(ds->snap, i);
         if (!node->is_array)
             continue;
-        dataset_array *a = &ds->arrays[ds->narrays];
-        FLOE_CHECK(zarr_meta_parse(node->zarr_json, node->zarr_json_len, &a->meta),
-                   "array %s", node->path);
-        ds->narrays++;
+        dataset_array *a = &ds->arrays[ds->narrays++];
         a->node = node;
-        const zarr_array_meta *m = a->meta;
         floe_array *p = &a->pub;
         p->name = node->path[0] == '/' ? node->path + 1 : node->path;
+        floe_err err = zarr_meta_parse(node->zarr_json, node->zarr_json_len, &a->meta);
+        if (err) {
+            /* One array floe cannot decode must not hide the others: keep
+             * the reason, report it when this array is used. */
+            char line[1024];
+            a->unreadable_code = floe_err_code(err);
+            a->unreadable = strdup(floe_err_line(err, line, sizeof line));
+            floe_err_free(&err);
+            if (!a->unreadable)
+                return FLOE_ERR(FLOE_ENOMEM, "array table");
+            p->unreadable = a->unreadable;
+            p->ndim = node->ndim < FLOE_MAX_DIMS ? node->ndim : FLOE_MAX_DIMS;
+            for (int d = 0; d < p->ndim; d++)
+                p->shape[d] = node->shape[d];
+            p->codecs = "?";
+            continue;
+        }
+        const zarr_array_meta *m = a->meta;
         p->ndim = m->ndim;
         for (int d = 0; d < m->ndim; d++) {
             p->shape[d] = m->shape[d];
@@ -207,8 +223,10 @@ void floe_dataset_free(floe_dataset **dsp)
     floe_dataset *ds = dsp ? *dsp : NULL;
     if (!ds)
         return;
-    for (size_t i = 0; i < ds->narrays; i++)
+    for (size_t i = 0; i < ds->narrays; i++) {
         zarr_meta_free(&ds->arrays[i].meta);
+        free(ds->arrays[i].unreadable);
+    }
     free(ds->arrays);
     ic_snapshot_free(&ds->snap);
     ic_repo_free(&ds->repo);
@@ -297,6 +315,8 @@ floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
                                  const uint64_t *coord, void *out)
 {
     const dataset_array *a = internal(array);
+    if (a->unreadable)
+        return FLOE_ERR(a->unreadable_code, "array %s: %s", array->name, a->unreadable);
     ic_chunk_ref ref;
     char where[128];
     format_coord(coord, array->ndim, where, sizeof where);

@@ -103,11 +103,11 @@ typedef struct selection {
     size_t start[3], count[3]; /* time, lat, lon */
 } selection;
 
-/* Copy the part of decoded chunk `chunk` (of `a`, chunk coords cy, cx) that
- * lies in rows [r0,r1) x cols [c0,c1) of the grid into the time slice
- * `slice` (count[1] x count[2]) of the selection. */
-static void copy_chunk_part(const floe_array *a, const float *chunk, uint64_t cy, uint64_t cx,
-                            const selection *sel, float *slice)
+/* Copy the part of time slab `k` of decoded chunk `chunk` (of `a`, chunk
+ * coordinates cy, cx) that lies in the selected rows and columns into the
+ * time slice `slice` (count[1] x count[2]) of the selection. */
+static void copy_chunk_part(const floe_array *a, const float *chunk, uint64_t k, uint64_t cy,
+                            uint64_t cx, const selection *sel, float *slice)
 {
     uint64_t ch = a->chunk_shape[1], cw = a->chunk_shape[2];
     uint64_t r0 = cy * ch, c0 = cx * cw;
@@ -115,13 +115,16 @@ static void copy_chunk_part(const floe_array *a, const float *chunk, uint64_t cy
     uint64_t y1 = r0 + ch < sel->start[1] + sel->count[1] ? r0 + ch : sel->start[1] + sel->count[1];
     uint64_t x0 = c0 > sel->start[2] ? c0 : sel->start[2];
     uint64_t x1 = c0 + cw < sel->start[2] + sel->count[2] ? c0 + cw : sel->start[2] + sel->count[2];
+    const float *slab = chunk + k * ch * cw;
     for (uint64_t y = y0; y < y1; y++)
         memcpy(slice + (y - sel->start[1]) * sel->count[2] + (x0 - sel->start[2]),
-               chunk + (y - r0) * cw + (x0 - c0), (size_t)(x1 - x0) * sizeof(float));
+               slab + (y - r0) * cw + (x0 - c0), (size_t)(x1 - x0) * sizeof(float));
 }
 
 static floe_err check_variable(const floe_array *a, const floe_array *first)
 {
+    if (a->unreadable)
+        return FLOE_ERR(FLOE_EUNSUPPORTED, "variable %s: %s", a->name, a->unreadable);
     if (a->ndim != 3 || !a->dim_names[0] || !a->dim_names[1] || !a->dim_names[2])
         return FLOE_ERR(FLOE_EUNSUPPORTED,
                         "variable %s: extract handles (time, lat, lon) arrays; it has %d "
@@ -129,10 +132,6 @@ static floe_err check_variable(const floe_array *a, const floe_array *first)
     if (a->dtype != FLOE_DT_FLOAT32)
         return FLOE_ERR(FLOE_EUNSUPPORTED, "variable %s: only float32 variables are supported yet",
                         a->name);
-    if (a->chunk_shape[0] != 1)
-        return FLOE_ERR(FLOE_EUNSUPPORTED,
-                        "variable %s: chunks span %llu time steps; extract handles 1",
-                        a->name, (unsigned long long)a->chunk_shape[0]);
     if (first && (memcmp(a->shape, first->shape, sizeof a->shape) ||
                   strcmp(a->dim_names[0], first->dim_names[0]) ||
                   strcmp(a->dim_names[1], first->dim_names[1]) ||
@@ -142,49 +141,61 @@ static floe_err check_variable(const floe_array *a, const floe_array *first)
     return NULL;
 }
 
-/* Write every selected time step of every variable. */
+/* Write every selected time step of every variable, one chunk row of time
+ * at a time: each chunk is fetched and decoded once, and memory is one
+ * decoded chunk plus the selection's cells for the time steps one chunk
+ * spans (one step for the usual (1, y, x) chunks). */
 static floe_err write_values(floe_dataset *ds, const floe_array *const *vars, size_t nvars,
                              const selection *sel, cf_grid_output *out, int progress)
 {
     floe_err err = NULL;
+    float *slices = NULL, *chunk = NULL;
     size_t slice_n = sel->count[1] * sel->count[2];
-    float *slice = malloc((slice_n ? slice_n : 1) * sizeof *slice);
-    float *chunk = NULL;
-    if (!slice)
-        return FLOE_ERR(FLOE_ENOMEM, "one time step of the selection (%zu values)", slice_n);
     size_t done = 0, total = nvars * sel->count[0];
     for (size_t v = 0; v < nvars && !err; v++) {
         const floe_array *a = vars[v];
-        size_t cn = (size_t)(a->chunk_shape[1] * a->chunk_shape[2]);
-        float *grown = realloc(chunk, cn * sizeof *chunk);
-        if (!grown) {
-            err = FLOE_ERR(FLOE_ENOMEM, "a chunk of %s (%zu values)", a->name, cn);
+        uint64_t ct = a->chunk_shape[0];
+        size_t cn = (size_t)(ct * a->chunk_shape[1] * a->chunk_shape[2]);
+        size_t sn = (size_t)ct * slice_n;
+        float *c2 = realloc(chunk, (cn ? cn : 1) * sizeof *chunk);
+        float *s2 = c2 ? realloc(slices, (sn ? sn : 1) * sizeof *slices) : NULL;
+        if (c2)
+            chunk = c2;
+        if (s2)
+            slices = s2;
+        if (!c2 || !s2) {
+            err = FLOE_ERR(FLOE_ENOMEM, "a chunk of %s (%zu values) and its slices", a->name, cn);
             break;
         }
-        chunk = grown;
         uint64_t cy0 = sel->start[1] / a->chunk_shape[1];
-        uint64_t cy1 = sel->count[1] ? (sel->start[1] + sel->count[1] - 1) / a->chunk_shape[1] + 1 : cy0;
+        uint64_t cy1 = (sel->start[1] + sel->count[1] - 1) / a->chunk_shape[1] + 1;
         uint64_t cx0 = sel->start[2] / a->chunk_shape[2];
-        uint64_t cx1 = sel->count[2] ? (sel->start[2] + sel->count[2] - 1) / a->chunk_shape[2] + 1 : cx0;
-        for (size_t t = 0; t < sel->count[0] && !err; t++) {
+        uint64_t cx1 = (sel->start[2] + sel->count[2] - 1) / a->chunk_shape[2] + 1;
+        uint64_t t_end = sel->start[0] + sel->count[0];
+        for (uint64_t tc = sel->start[0] / ct; tc * ct < t_end && !err; tc++) {
+            /* the selected steps inside this chunk row: [k0, k1) */
+            uint64_t k0 = tc * ct < sel->start[0] ? sel->start[0] - tc * ct : 0;
+            uint64_t k1 = (tc + 1) * ct <= t_end ? ct : t_end - tc * ct;
             for (uint64_t cy = cy0; cy < cy1 && !err; cy++)
                 for (uint64_t cx = cx0; cx < cx1 && !err; cx++) {
-                    uint64_t coord[3] = {sel->start[0] + t, cy, cx};
+                    uint64_t coord[3] = {tc, cy, cx};
                     err = floe_dataset_read_chunk(ds, a, coord, chunk);
-                    if (!err)
-                        copy_chunk_part(a, chunk, cy, cx, sel, slice);
+                    for (uint64_t k = k0; k < k1 && !err; k++)
+                        copy_chunk_part(a, chunk, k, cy, cx, sel, slices + (k - k0) * slice_n);
                 }
-            if (!err)
-                err = cf_grid_output_put_step(out, v, t, slice);
-            done++;
-            if (progress)
-                fprintf(stderr, "\rfloe extract: %zu/%zu steps", done, total);
+            for (uint64_t k = k0; k < k1 && !err; k++) {
+                err = cf_grid_output_put_step(out, v, (size_t)(tc * ct + k - sel->start[0]),
+                                              slices + (k - k0) * slice_n);
+                done++;
+                if (progress)
+                    fprintf(stderr, "\rfloe extract: %zu/%zu steps", done, total);
+            }
         }
     }
     if (progress)
         fputc('\n', stderr);
     free(chunk);
-    free(slice);
+    free(slices);
     return err;
 }
 

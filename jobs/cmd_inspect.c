@@ -125,7 +125,7 @@ static const char *dtype_name(floe_dtype t)
 
 static int is_coordinate(const floe_array *a)
 {
-    return a->ndim == 1 && a->dim_names[0] && !strcmp(a->dim_names[0], a->name);
+    return !a->unreadable && a->ndim == 1 && a->dim_names[0] && !strcmp(a->dim_names[0], a->name);
 }
 
 static cJSON *dims_json(const floe_array *a)
@@ -188,6 +188,10 @@ static void print_text(floe_dataset *ds, double **coords)
         total_refs += a->n_chunk_refs;
         if (is_coordinate(a))
             continue;
+        if (a->unreadable) {
+            printf("  %-10s unreadable: %s\n", a->name, a->unreadable);
+            continue;
+        }
         printf("  %-10s (", a->name);
         for (int d = 0; d < a->ndim; d++)
             printf("%s%s", d ? ", " : "", a->dim_names[d] ? a->dim_names[d] : "?");
@@ -236,6 +240,11 @@ static floe_err print_json(floe_dataset *ds, double **coords)
     for (size_t i = 0; i < floe_dataset_array_count(ds); i++) {
         const floe_array *a = floe_dataset_array(ds, i);
         cJSON *v = cJSON_CreateObject();
+        if (a->unreadable) {
+            cJSON_AddStringToObject(v, "unreadable", a->unreadable);
+            cJSON_AddItemToObject(dvars, a->name, v);
+            continue;
+        }
         cJSON_AddItemToObject(v, "dimensions", dims_json(a));
         cJSON_AddStringToObject(v, "dtype", dtype_name(a->dtype));
         cJSON_AddItemToObject(v, "shape", u64_array(a->shape, a->ndim));
@@ -286,7 +295,7 @@ floe_err cmd_inspect_run(int argc, char **argv)
     }
     for (size_t i = 0; i < n; i++) {
         const floe_array *c = floe_dataset_array(ds, i);
-        if (is_coordinate(c))
+        if (is_coordinate(c) && !c->unreadable)
             FLOE_CHECK_GOTO(err, done, floe_dataset_read_1d(ds, c, &coords[i]),
                             "coordinate %s", c->name);
     }

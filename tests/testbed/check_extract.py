@@ -8,8 +8,8 @@ files. Cases: the seed's Cape Cod query, boxes across chunk edges, one cell
 wide, the whole domain, time ranges across monthly commits, a tag. The
 output must be CF NetCDF-4 with the source coordinates and attributes.
 Then every refusal: unauthorised location, changed source file, corrupt and
-truncated manifest and snapshot, missing snapshot id, bad STAC: each gives a
-one-line error, a non-zero exit and no output file.
+truncated manifest and snapshot, missing snapshot id, bad STAC, unknown
+codec: each gives a one-line error, a non-zero exit and no output file.
 Prints "N passed, N failed" last.
 """
 
@@ -232,6 +232,22 @@ def main(tbdir):
             expect_refusal(f"{damage} {kind}", ["extract", copy, "--allow", CONTAINER, *small],
                            out, [kind])
             shutil.rmtree(copy)
+    # An unknown codec: a repository written by the real library with one
+    # array floe cannot decode. That array is refused by name; the others
+    # still read (values as written: 1..8, chunks spanning two time steps).
+    odd = os.path.join(tmp, "odd-repo")
+    r = subprocess.run([os.path.join(ROOT, "scripts", "node", "run"), "make_odd_repo.mjs", odd],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, f"make_odd_repo: {r.stderr.strip()}")
+    expect_refusal("unknown codec", ["extract", odd, "-v", "Odd", "-o", out], out,
+                   ["unknown codec", "floe.test.no-such-codec", "Odd"])
+    good = os.path.join(tmp, "good.nc")
+    r = floe("extract", odd, "-v", "Good", "-o", good)
+    check(r.returncode == 0, f"the readable array of the odd repository: {r.stderr.strip()}")
+    if r.returncode == 0:
+        with netCDF4.Dataset(good) as ds:
+            check(np.array_equal(ds["Good"][:].ravel(), np.arange(1, 9, dtype=np.float32)),
+                  "odd repository: Good reads 1..8")
     shutil.rmtree(tmp)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
