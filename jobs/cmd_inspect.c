@@ -152,9 +152,9 @@ static void print_text(floe_dataset *ds, double **coords)
         printf("STAC:        collection %s, asset %s\n", p->collection_id ? p->collection_id : "-",
                p->asset ? p->asset : "-");
     printf("Repository:  %s (Icechunk spec %d)\n", p->repository, p->spec_version);
-    printf("Snapshot:    %s, %s\n", p->snapshot_id, p->ref_description);
-    printf("             \"%s\" written %s\n", p->snapshot_message ? p->snapshot_message : "",
-           p->snapshot_time);
+    printf("Version:     %s\n", p->ref_description);
+    printf("Snapshot:    %s \"%s\", written %s\n", p->snapshot_id,
+           p->snapshot_message ? p->snapshot_message : "", p->snapshot_time);
     printf("Virtual chunk containers:\n");
     for (size_t i = 0; i < floe_dataset_container_count(ds); i++)
         printf("  %s\n", floe_dataset_container(ds, i));
