@@ -67,6 +67,7 @@ typedef struct floe_array {
 
 typedef struct floe_provenance {
     const char *source;       /* the STAC document or repository given */
+    const char *doc_kind;     /* "Collection", "Item", "ItemCollection"; NULL: no STAC */
     const char *collection_id; /* NULL without a STAC document */
     const char *asset;        /* NULL without a STAC document */
     const char *repository;   /* repository URL */

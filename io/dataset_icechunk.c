@@ -45,7 +45,8 @@ struct floe_dataset {
     size_t narrays;
     floe_buf encoded; /* reused for every chunk read */
     floe_provenance prov;
-    char *source, *collection_id, *asset, *repository, *ref_description, *snapshot_time;
+    char *source, *doc_kind, *collection_id, *asset, *repository, *ref_description,
+        *snapshot_time;
     char snapshot_id[IC_SNAPSHOT_ID_SIZE];
 };
 
@@ -89,6 +90,7 @@ static floe_err open_from_stac(floe_dataset *ds, const floe_open_request *req,
              p->ref_origin ? p->ref_origin : "default");
     ds->ref_description = strdup(desc);
     ds->collection_id = dup_or_null(p->collection_id);
+    ds->doc_kind = dup_or_null(p->doc_kind);
     ds->asset = dup_or_null(p->asset_key);
     ds->repository = strdup(p->repo.url);
     return NULL;
@@ -200,6 +202,7 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     ds->snapshot_time = strdup(ic_format_time(ic_snapshot_flushed_at(ds->snap), when, sizeof when));
     ds->prov = (floe_provenance){
         .source = ds->source,
+        .doc_kind = ds->doc_kind,
         .collection_id = ds->collection_id,
         .asset = ds->asset,
         .repository = ds->repository,
@@ -236,6 +239,7 @@ void floe_dataset_free(floe_dataset **dsp)
     floe_buf_free(&ds->encoded);
     free(ds->source);
     free(ds->collection_id);
+    free(ds->doc_kind);
     free(ds->asset);
     free(ds->repository);
     free(ds->ref_description);

@@ -13,6 +13,7 @@
 #include "io/cf_grid_output.h"
 #include "io/dataset.h"
 #include "jobs/cmd_options.h"
+#include "stac/stac_item.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ typedef struct extract_args {
     const char *bbox;
     const char *time;
     const char *out;
+    const char *item; /* --item PATH, or NULL: OUT with .json */
     int quiet;
 } extract_args;
 
@@ -46,6 +48,8 @@ void cmd_extract_help(FILE *out)
             "  --bbox W,S,E,N       longitude/latitude box\n"
             "  --time T0[/T1]       e.g. 2001-01-16 or 2001-01-01/2001-01-31T12:00\n"
             "  -o, --output FILE    the NetCDF-4 file to write\n"
+            "  --item PATH          the derived STAC Item recording what was read\n"
+            "                       (default: FILE with .json instead of .nc)\n"
             "  -q, --quiet          no progress output\n"
             "\n");
     cmd_source_help(out);
@@ -73,6 +77,8 @@ static floe_err parse_args(int argc, char **argv, extract_args *a)
             FLOE_CHECK(cmd_value(&s, &a->time));
         else if (cmd_is(&s, "--output", "-o"))
             FLOE_CHECK(cmd_value(&s, &a->out));
+        else if (cmd_is(&s, "--item", NULL))
+            FLOE_CHECK(cmd_value(&s, &a->item));
         else if (cmd_is(&s, "--quiet", "-q"))
             a->quiet = 1;
         else
@@ -288,6 +294,12 @@ floe_err cmd_extract_run(int argc, char **argv)
     FLOE_CHECK_GOTO(err, done,
                     write_values(ds, vars, nvars, &sel, out, !a.quiet && isatty(STDERR_FILENO)));
     FLOE_CHECK_GOTO(err, done, cf_grid_output_commit(&out));
+    /* The Item describes the committed file (size, checksum), so it comes
+     * after the commit; a failure here leaves the data but no Item. */
+    FLOE_CHECK_GOTO(err, done,
+                    stac_item_write_grid(&spec, a.item, "extract",
+                                         stac_item_source_kind_of(spec.provenance->doc_kind)),
+                    "derived STAC Item for %s", a.out);
 
 done:
     cf_grid_output_abort(&out);

@@ -24,6 +24,7 @@ import netCDF4
 import numpy as np
 
 import reference
+from check_item import check_item
 
 ROOT = reference.ROOT
 FLOE = os.environ.get("FLOE_BIN", os.path.join(ROOT, "build", "floe"))
@@ -134,6 +135,10 @@ def main(tbdir):
             check(r.returncode == 0, f"spec {spec} {label}: exit {r.returncode}: {r.stderr.strip()}")
             if r.returncode != 0:
                 continue
+            # The derived STAC Item beside it (OUT.json) describes it.
+            item = out[:-3] + ".json"
+            problems = check_item(item) if os.path.exists(item) else ["no Item written"]
+            check(not problems, f"spec {spec} {label}: derived Item: {problems}")
             with netCDF4.Dataset(out) as ds:
                 check(ds.data_model == "NETCDF4", f"{label}: NetCDF-4")
                 check(getattr(ds, "Conventions", "").startswith("CF-1."), f"{label}: Conventions")
