@@ -109,17 +109,35 @@ char *floe_range_text(uint64_t offset, uint64_t length, char buf[64])
     return buf;
 }
 
+floe_err floe_http_request_for(const floe_transport *t, const char *url, floe_buf *u,
+                               char *shown, size_t shown_size, floe_sigv4 *sig,
+                               floe_http_request *req)
+{
+    floe_url_kind kind;
+    FLOE_CHECK(floe_url_kind_of(url, &kind));
+    if (kind == FLOE_URL_S3)
+        return floe_s3_request_for(t, url, u, shown, shown_size, sig, req);
+    floe_url_redact(url, shown, shown_size);
+    if (kind != FLOE_URL_HTTP)
+        return FLOE_ERR(FLOE_EINVAL, "%s: not an http(s):// or s3:// URL", shown);
+    FLOE_CHECK(floe_url_http_normalize(url, u));
+    *req = (floe_http_request){.url = (const char *)u->data, .shown = shown};
+    return NULL;
+}
+
 static floe_err http_get(floe_transport *t, const char *url, uint64_t offset, uint64_t length,
                          const floe_condition *cond, floe_buf *out)
 {
     floe_buf u;
     floe_buf_init(&u, 64 * 1024);
     char shown[1024];
-    floe_url_redact(url, shown, sizeof shown);
-    floe_err err = floe_url_http_normalize(url, &u);
+    floe_sigv4 sig;
+    floe_http_request req;
+    floe_err err = floe_http_request_for(t, url, &u, shown, sizeof shown, &sig, &req);
     if (!err) {
-        floe_http_request req = {.url = (const char *)u.data, .shown = shown, .offset = offset,
-                                 .length = length, .cond = cond};
+        req.offset = offset;
+        req.length = length;
+        req.cond = cond;
         err = floe_http_get(t, &req, out);
     }
     floe_buf_free(&u);
@@ -131,12 +149,11 @@ static floe_err http_exists(floe_transport *t, const char *url, int *exists)
     floe_buf u;
     floe_buf_init(&u, 64 * 1024);
     char shown[1024];
-    floe_url_redact(url, shown, sizeof shown);
-    floe_err err = floe_url_http_normalize(url, &u);
-    if (!err) {
-        floe_http_request req = {.url = (const char *)u.data, .shown = shown};
+    floe_sigv4 sig;
+    floe_http_request req;
+    floe_err err = floe_http_request_for(t, url, &u, shown, sizeof shown, &sig, &req);
+    if (!err)
         err = floe_http_exists(t, &req, exists);
-    }
     floe_buf_free(&u);
     return err;
 }

@@ -3,7 +3,12 @@
  * cache keeps the connection alive; range checks on the answer; HTTP
  * statuses mapped to floe codes. S3 requests come here from
  * transport_s3.c with a URL already mapped and, when signed, the SigV4
- * material (libcurl does the signing: CURLOPT_AWS_SIGV4). */
+ * material (libcurl does the signing: CURLOPT_AWS_SIGV4).
+ *
+ * A request is a floe_http_xfer: begun on an easy handle (options, headers,
+ * callbacks), run by someone (curl_easy_perform here, a multi loop in
+ * io/fetch.c), then ended (the answer checked and mapped to an error) and
+ * freed. Both paths share every check that way. */
 #include "common/floe_log.h"
 #include "common/floe_version.h"
 #include "io/transport_internal.h"
@@ -22,12 +27,15 @@ enum { ERROR_BODY_MAX = 2048 };
 
 /* One transfer: what was asked, what the response headers said, where the
  * body went. */
-typedef struct xfer {
+struct floe_http_xfer {
     const floe_transport *t;
     const floe_http_request *req;
     floe_buf *out;
-    const char *range; /* text for messages */
-    int ranged;        /* a Range header was sent */
+    CURL *curl;          /* borrowed: the handle the request was set up on */
+    struct curl_slist *headers;
+    char range[64];      /* text for messages */
+    int ranged;          /* a Range header was sent */
+    uint64_t received;   /* header and body bytes so far (progress) */
     /* Headers of the last response (a redirect or 1xx resets them). */
     long status;
     int cr_kind; /* Content-Range: 0 none, 1 "bytes A-B/N", 2 "bytes * /N" */
@@ -43,7 +51,9 @@ typedef struct xfer {
     char error_body[ERROR_BODY_MAX];
     size_t error_body_len;
     floe_err err;    /* why a callback aborted the transfer */
-} xfer;
+    char curl_error[CURL_ERROR_SIZE];
+};
+typedef struct floe_http_xfer xfer;
 
 /* Blank out the transport's secrets wherever they occur in s (libcurl's
  * messages should never hold them; this makes sure). */
@@ -82,6 +92,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
     size_t n = size * nitems;
     const char *v;
     size_t vn;
+    x->received += n;
     if (n > 5 && strncmp(line, "HTTP/", 5) == 0) {
         /* A new response (after a redirect or 100 Continue): forget the
          * headers of the previous one. */
@@ -164,6 +175,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
     xfer *x = ud;
     size_t n = size * nmemb;
     const char *p = data;
+    x->received += n;
     if (x->body_mode == 0 && (x->err = start_body(x)))
         return 0;
     if (x->body_mode == 2) {
@@ -369,21 +381,15 @@ static floe_err build_headers(const floe_transport *t, const floe_http_request *
     return NULL;
 }
 
-static floe_err ensure_handle(floe_transport *t)
-{
-    if (!t->curl && !(t->curl = curl_easy_init()))
-        return FLOE_ERR(FLOE_ENOMEM, "cannot create a libcurl handle");
-    return NULL;
-}
-
 /* Set every option of one request on the (reset) handle. */
-static void set_options(floe_transport *t, const floe_http_request *r, xfer *x, int head,
-                        struct curl_slist *headers, char *range_header)
+static void set_options(xfer *x, int head, char *range_header)
 {
-    CURL *c = t->curl;
+    const floe_transport *t = x->t;
+    const floe_http_request *r = x->req;
+    CURL *c = x->curl;
     curl_easy_reset(c); /* options only: live connections and the DNS cache stay */
     curl_easy_setopt(c, CURLOPT_URL, r->url);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->curl_error);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->curl_error);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, t->connect_timeout_ms);
@@ -409,8 +415,8 @@ static void set_options(floe_transport *t, const floe_http_request *r, xfer *x, 
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     else if (range_header[0])
         curl_easy_setopt(c, CURLOPT_RANGE, range_header);
-    if (headers)
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    if (x->headers)
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->headers);
     if (r->sign) {
         char provider[128];
         snprintf(provider, sizeof provider, "aws:amz:%s:s3", r->sign->region);
@@ -424,11 +430,19 @@ static void set_options(floe_transport *t, const floe_http_request *r, xfer *x, 
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 }
 
-/* Run one request; on return x holds the answer, or the result is an
- * error (transport failure or a callback's error). */
-static floe_err perform(floe_transport *t, const floe_http_request *r, xfer *x, int head)
+static floe_err xfer_begin(const floe_transport *t, const floe_http_request *r, floe_buf *out,
+                           int head, CURL *c, xfer **xp)
 {
-    FLOE_CHECK(ensure_handle(t));
+    *xp = NULL;
+    xfer *x = calloc(1, sizeof *x);
+    if (!x)
+        return FLOE_ERR(FLOE_ENOMEM, "cannot allocate an HTTP transfer");
+    x->t = t;
+    x->req = r;
+    x->out = out;
+    x->curl = c;
+    floe_range_text(r->offset, r->length, x->range);
+    x->content_length = -1;
     char range_header[64] = "";
     if (!head && (r->offset || r->length)) {
         x->ranged = 1;
@@ -438,42 +452,61 @@ static floe_err perform(floe_transport *t, const floe_http_request *r, xfer *x, 
         else
             snprintf(range_header, sizeof range_header, "%" PRIu64 "-", r->offset);
     }
-    struct curl_slist *headers = NULL;
-    floe_err err = build_headers(t, r, &headers);
+    floe_err err = build_headers(t, r, &x->headers);
     if (err) {
-        curl_slist_free_all(headers);
-        return floe_err_push(err, __FILE__, __LINE__, " %s%s", r->shown, x->range);
+        err = floe_err_push(err, __FILE__, __LINE__, " %s%s", r->shown, x->range);
+        curl_slist_free_all(x->headers);
+        free(x);
+        return err;
     }
-    set_options(t, r, x, head, headers, range_header);
-    t->curl_error[0] = 0;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    CURLcode rc = curl_easy_perform(t->curl);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    /* The handle keeps the password option; clear it so the secret lives
-     * in one place only (the transport). */
-    curl_easy_setopt(t->curl, CURLOPT_PASSWORD, "");
-    curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(headers);
-    long connects = 0;
-    curl_easy_getinfo(t->curl, CURLINFO_NUM_CONNECTS, &connects);
-    t->stats.requests++;
-    t->stats.new_connections += connects > 0 ? (uint64_t)connects : 0;
-    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-    if (x->status)
-        FLOE_DEBUG("%s %s%s: HTTP %ld, %" PRIu64 " bytes, %.1f ms%s", head ? "HEAD" : "GET",
-                   r->shown, x->range, x->status, x->got, ms, connects ? ", new connection" : "");
-    else
-        FLOE_DEBUG("%s %s%s: no answer (%s), %.1f ms", head ? "HEAD" : "GET", r->shown, x->range,
-                   curl_easy_strerror(rc), ms);
+    set_options(x, head, range_header);
+    *xp = x;
+    return NULL;
+}
 
-    if (x->err)
-        return x->err;
+floe_err floe_http_xfer_begin(const floe_transport *t, const floe_http_request *req,
+                              floe_buf *out, CURL *curl, floe_http_xfer **xp)
+{
+    return xfer_begin(t, req, out, 0, curl, xp);
+}
+
+uint64_t floe_http_xfer_received(const floe_http_xfer *x)
+{
+    return x->received;
+}
+
+void floe_http_xfer_free(floe_http_xfer **xp)
+{
+    xfer *x = *xp;
+    if (!x)
+        return;
+    /* The handle keeps the password option; clear it so the secret lives
+     * in one place only (the transport). The header list and the error
+     * buffer die with x, so the handle must stop pointing at them. */
+    curl_easy_setopt(x->curl, CURLOPT_PASSWORD, "");
+    curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(x->curl, CURLOPT_ERRORBUFFER, NULL);
+    curl_slist_free_all(x->headers);
+    floe_err_free(&x->err);
+    free(x);
+    *xp = NULL;
+}
+
+/* The transfer itself failed (connection, timeout, a callback's error):
+ * that error, or NULL when an answer came in. Hands over x->err. */
+static floe_err transfer_error(xfer *x, CURLcode rc)
+{
+    const floe_http_request *r = x->req;
+    if (x->err) {
+        floe_err err = x->err;
+        x->err = NULL;
+        return err;
+    }
     if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && x->done_early))
         return NULL;
     char msg[CURL_ERROR_SIZE + 64];
-    snprintf(msg, sizeof msg, "%s", t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc));
-    scrub(t, msg);
+    snprintf(msg, sizeof msg, "%s", x->curl_error[0] ? x->curl_error : curl_easy_strerror(rc));
+    scrub(x->t, msg);
     char via[600] = "";
     if (r->is_s3) {
         char shown_url[512];
@@ -488,62 +521,94 @@ static floe_err perform(floe_transport *t, const floe_http_request *r, xfer *x, 
     return FLOE_ERR(code, "%s%s: %s%s", r->shown, x->range, msg, via);
 }
 
-static void xfer_init(xfer *x, const floe_transport *t, const floe_http_request *r,
-                      floe_buf *out, char range[64])
+floe_err floe_http_xfer_end(floe_http_xfer *x, CURLcode rc, floe_http_outcome *o)
 {
-    memset(x, 0, sizeof *x);
-    x->t = t;
-    x->req = r;
-    x->out = out;
-    x->range = floe_range_text(r->offset, r->length, range);
-    x->content_length = -1;
+    const floe_http_request *req = x->req;
+    floe_err err = transfer_error(x, rc);
+    if (o) {
+        memset(o, 0, sizeof *o);
+        o->status = x->status;
+        o->curl_code = rc;
+        o->bytes = x->got;
+        s3_error_code(x, o->s3_code, sizeof o->s3_code);
+    }
+    if (err)
+        return err;
+    if (x->status / 100 != 2) {
+        /* An empty object read from its end: S3 says 416, we say "". */
+        if (!(x->status == 416 && !req->length && x->cr_kind == 2 && x->cr_total == req->offset))
+            return status_error(x);
+        return NULL;
+    }
+    if (x->body_mode == 0) /* a 2xx without a body: check its headers all the same */
+        FLOE_CHECK(start_body(x));
+    return check_payload(x);
+}
+
+static floe_err ensure_handle(floe_transport *t)
+{
+    if (!t->curl && !(t->curl = curl_easy_init()))
+        return FLOE_ERR(FLOE_ENOMEM, "cannot create a libcurl handle");
+    return NULL;
+}
+
+/* Run one request on the transport's own handle, counting it; *xp is the
+ * ended transfer to inspect (the caller frees it) unless begin failed. */
+static floe_err perform(floe_transport *t, const floe_http_request *r, floe_buf *out, int head,
+                        xfer **xp)
+{
+    FLOE_CHECK(ensure_handle(t));
+    FLOE_CHECK(xfer_begin(t, r, out, head, t->curl, xp));
+    xfer *x = *xp;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CURLcode rc = curl_easy_perform(t->curl);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long connects = 0;
+    curl_easy_getinfo(t->curl, CURLINFO_NUM_CONNECTS, &connects);
+    t->stats.requests++;
+    t->stats.new_connections += connects > 0 ? (uint64_t)connects : 0;
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    if (x->status)
+        FLOE_DEBUG("%s %s%s: HTTP %ld, %" PRIu64 " bytes, %.1f ms%s", head ? "HEAD" : "GET",
+                   r->shown, x->range, x->status, x->got, ms, connects ? ", new connection" : "");
+    else
+        FLOE_DEBUG("%s %s%s: no answer (%s), %.1f ms", head ? "HEAD" : "GET", r->shown, x->range,
+                   curl_easy_strerror(rc), ms);
+    return head ? transfer_error(x, rc) : floe_http_xfer_end(x, rc, NULL);
 }
 
 floe_err floe_http_get(floe_transport *t, const floe_http_request *req, floe_buf *out)
 {
-    char range[64];
-    xfer x;
-    xfer_init(&x, t, req, out, range);
     size_t start = out->len;
-    floe_err err = perform(t, req, &x, 0);
-    if (!err) {
-        if (x.status / 100 != 2) {
-            /* An empty object read from its end: S3 says 416, we say "". */
-            if (!(x.status == 416 && !req->length && x.cr_kind == 2 &&
-                  x.cr_total == req->offset))
-                err = status_error(&x);
-        } else {
-            if (x.body_mode == 0) /* a 2xx without a body: check its headers all the same */
-                err = start_body(&x);
-            if (!err)
-                err = check_payload(&x);
-        }
-    }
+    xfer *x = NULL;
+    floe_err err = perform(t, req, out, 0, &x);
+    uint64_t got = x ? x->got : 0;
+    floe_http_xfer_free(&x);
     if (err) {
         out->len = start; /* the caller's buffer is left as it was */
         if (out->data)
             out->data[start] = 0;
         return err;
     }
-    t->stats.bytes += x.got;
+    t->stats.bytes += got;
     return NULL;
 }
 
 floe_err floe_http_exists(floe_transport *t, const floe_http_request *req, int *exists)
 {
-    char range[64];
-    xfer x;
     floe_buf none;
     floe_buf_init(&none, 0);
-    xfer_init(&x, t, req, &none, range);
-    FLOE_CHECK(perform(t, req, &x, 1));
-    if (x.status / 100 == 2) {
-        *exists = 1;
-        return NULL;
+    xfer *x = NULL;
+    floe_err err = perform(t, req, &none, 1, &x);
+    if (!err) {
+        if (x->status / 100 == 2)
+            *exists = 1;
+        else if (x->status == 404 || x->status == 410)
+            *exists = 0;
+        else
+            err = status_error(x);
     }
-    if (x.status == 404 || x.status == 410) {
-        *exists = 0;
-        return NULL;
-    }
-    return status_error(&x);
+    floe_http_xfer_free(&x);
+    return err;
 }

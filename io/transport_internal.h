@@ -1,6 +1,8 @@
 /* transport_internal.h - what io/transport*.c share: the transport object
  * and the entry points of the file and HTTP back ends. Not for other
- * layers: they use transport.h. */
+ * layers: they use transport.h. The one exception is the concurrent range
+ * fetcher (io/fetch*.c), which runs the same HTTP requests on its own
+ * libcurl multi loop through the floe_http_xfer hooks at the end. */
 #ifndef FLOE_TRANSPORT_INTERNAL_H
 #define FLOE_TRANSPORT_INTERNAL_H
 
@@ -30,7 +32,6 @@ struct floe_transport {
     char *aws_session_token;
     char **extra_headers; /* owned, NULL-terminated; NULL: none */
     CURL *curl; /* created by the first HTTP request, reused (keep-alive) */
-    char curl_error[CURL_ERROR_SIZE];
     floe_transport_counts stats;
 };
 
@@ -62,6 +63,50 @@ void floe_s3_clear(floe_transport *t);
 floe_err floe_s3_get(floe_transport *t, const char *url, uint64_t offset, uint64_t length,
                      const floe_condition *cond, floe_buf *out);
 floe_err floe_s3_exists(floe_transport *t, const char *url, int *exists);
+
+/* Map an http(s):// or s3:// url to the request the HTTP back end sends:
+ * the encoded URL is appended to u (req->url points into it, so u must not
+ * change until the request is done; the caller frees u), the redacted URL
+ * for messages goes to shown, and sig is filled when the request is
+ * signed. offset, length and cond are left 0 / NULL. Other URLs are
+ * FLOE_EINVAL. t is only read. (transport.c; S3 in transport_s3.c) */
+floe_err floe_http_request_for(const floe_transport *t, const char *url, floe_buf *u,
+                               char *shown, size_t shown_size, floe_sigv4 *sig,
+                               floe_http_request *req);
+floe_err floe_s3_request_for(const floe_transport *t, const char *url, floe_buf *u, char *shown,
+                             size_t shown_size, floe_sigv4 *sig, floe_http_request *req);
+
+/* --- One GET on a caller's easy handle (for io/fetch.c) -------------------
+ *
+ * floe_http_xfer_begin resets the easy handle curl and sets it up for the
+ * GET req into out (appended; out's cap applies), with every option,
+ * header, callback and check of floe_transport_get: t's timeouts and extra
+ * headers, conditions, SigV4. The caller runs the handle (e.g. in a multi
+ * handle, whose connection cache then keeps connections alive), then calls
+ * floe_http_xfer_end with the CURLcode it got, and finally
+ * floe_http_xfer_free (also when the transfer was abandoned), which leaves
+ * no secret and no dangling pointer in the handle. t, req and out are
+ * borrowed until the free; the transport's counters are not touched.
+ * floe_http_xfer_received (header and body bytes so far) lets the caller
+ * see progress, e.g. for a stall timeout of its own. */
+typedef struct floe_http_xfer floe_http_xfer;
+
+/* What the answer was, for a retry decision. */
+typedef struct floe_http_outcome {
+    long status;       /* HTTP status of the last response; 0: none */
+    CURLcode curl_code; /* how the transfer ended */
+    char s3_code[64];  /* S3 error code of an error body ("SlowDown"), or "" */
+    uint64_t bytes;    /* payload bytes appended to out */
+} floe_http_outcome;
+
+floe_err floe_http_xfer_begin(const floe_transport *t, const floe_http_request *req,
+                              floe_buf *out, CURL *curl, floe_http_xfer **x);
+/* NULL when out holds exactly the bytes asked for; otherwise the same
+ * error floe_transport_get gives (out may then hold a partial payload). o
+ * may be NULL. */
+floe_err floe_http_xfer_end(floe_http_xfer *x, CURLcode rc, floe_http_outcome *o);
+uint64_t floe_http_xfer_received(const floe_http_xfer *x);
+void floe_http_xfer_free(floe_http_xfer **x);
 
 /* " bytes=A-B", " bytes=A-" or "" (whole object): how messages name a
  * range. buf needs 64 bytes. Returns buf. */

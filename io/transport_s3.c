@@ -171,9 +171,8 @@ void floe_s3_clear(floe_transport *t)
     wipe_free(&t->aws_session_token);
 }
 
-/* Map url and fill req (the URL lands in u, which the caller frees). */
-static floe_err prepare(floe_transport *t, const char *url, floe_buf *u, char *shown,
-                        size_t shown_size, floe_sigv4 *sig, floe_http_request *req)
+floe_err floe_s3_request_for(const floe_transport *t, const char *url, floe_buf *u, char *shown,
+                             size_t shown_size, floe_sigv4 *sig, floe_http_request *req)
 {
     floe_s3_config cfg = {.endpoint = t->s3_endpoint, .region = t->s3_region,
                           .path_style = t->s3_path_style};
@@ -200,7 +199,7 @@ floe_err floe_s3_get(floe_transport *t, const char *url, uint64_t offset, uint64
     char shown[1024];
     floe_sigv4 sig;
     floe_http_request req;
-    floe_err err = prepare(t, url, &u, shown, sizeof shown, &sig, &req);
+    floe_err err = floe_s3_request_for(t, url, &u, shown, sizeof shown, &sig, &req);
     if (!err) {
         req.offset = offset;
         req.length = length;
@@ -218,7 +217,7 @@ floe_err floe_s3_exists(floe_transport *t, const char *url, int *exists)
     char shown[1024];
     floe_sigv4 sig;
     floe_http_request req;
-    floe_err err = prepare(t, url, &u, shown, sizeof shown, &sig, &req);
+    floe_err err = floe_s3_request_for(t, url, &u, shown, sizeof shown, &sig, &req);
     if (!err)
         err = floe_http_exists(t, &req, exists);
     floe_buf_free(&u);
