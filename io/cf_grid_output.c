@@ -22,6 +22,9 @@ struct cf_grid_output {
  * coordinate variable (CF: no _FillValue on coordinates). */
 static const char *const coord_skip[] = {"_FillValue", "missing_value", "bounds", NULL};
 static const char *const data_skip[] = {"_FillValue", "coordinates", NULL};
+/* Derived variables: their own cell_methods; per-file ranges no longer hold. */
+static const char *const derived_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
+                                           "vmax", NULL};
 
 static int nc_type_of(const floe_array *a)
 {
@@ -132,7 +135,9 @@ floe_err cf_grid_output_create(const cf_grid_spec *s, cf_grid_output **out)
     FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "lat", s->ny, &dy));
     FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "lon", s->nx, &dx));
     FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "bnds", 2, &db));
-    FLOE_CHECK_GOTO(err, fail, def_coord(o, s->time, "time", dt, db, "T", "time", NULL, &vt, NULL));
+    int vtb = -1;
+    FLOE_CHECK_GOTO(err, fail, def_coord(o, s->time, "time", dt, db, "T", "time", NULL, &vt,
+                                         s->time_bounds ? &vtb : NULL));
     FLOE_CHECK_GOTO(err, fail, def_coord(o, s->lat, "lat", dy, db, "Y", "latitude",
                                          "degrees_north", &vy, &vyb));
     FLOE_CHECK_GOTO(err, fail, def_coord(o, s->lon, "lon", dx, db, "X", "longitude",
@@ -144,12 +149,17 @@ floe_err cf_grid_output_create(const cf_grid_spec *s, cf_grid_output **out)
          * source's spatial chunking, light compression. */
         size_t chunks[3] = {1, (size_t)a->chunk_shape[1] < s->ny ? (size_t)a->chunk_shape[1] : s->ny,
                             (size_t)a->chunk_shape[2] < s->nx ? (size_t)a->chunk_shape[2] : s->nx};
-        FLOE_CHECK_GOTO(err, fail, nc_writer_def_var(o->w, a->name, NC_FLOAT, 3, dims, chunks, 1,
+        const char *name = s->out_names ? s->out_names[v] : a->name;
+        FLOE_CHECK_GOTO(err, fail, nc_writer_def_var(o->w, name, NC_FLOAT, 3, dims, chunks, 1,
                                                      &o->varids[v]));
         float fill = (float)a->fill_value;
         FLOE_CHECK_GOTO(err, fail, nc_writer_def_fill(o->w, o->varids[v], &fill));
-        FLOE_CHECK_GOTO(err, fail, nc_writer_put_atts_json(o->w, o->varids[v], a->attributes,
-                                                           NC_FLOAT, data_skip));
+        FLOE_CHECK_GOTO(err, fail,
+                        nc_writer_put_atts_json(o->w, o->varids[v], a->attributes, NC_FLOAT,
+                                                s->cell_methods ? derived_skip : data_skip));
+        if (s->cell_methods && s->cell_methods[v])
+            FLOE_CHECK_GOTO(err, fail, nc_writer_put_att_text(o->w, o->varids[v], "cell_methods",
+                                                              s->cell_methods[v]));
     }
     FLOE_CHECK_GOTO(err, fail, global_attrs(o, s));
     FLOE_CHECK_GOTO(err, fail, nc_writer_enddef(o->w));
@@ -163,6 +173,8 @@ floe_err cf_grid_output_create(const cf_grid_spec *s, cf_grid_output **out)
     bounds(s->lat_values, s->ny, s->lat_step, lb);
     bounds(s->lon_values, s->nx, s->lon_step, xb);
     FLOE_CHECK_GOTO(err, fail, put_doubles_as(o, vt, s->time, s->time_values, s->nt, 1));
+    if (s->time_bounds)
+        FLOE_CHECK_GOTO(err, fail, put_doubles_as(o, vtb, s->time, s->time_bounds, s->nt, 2));
     FLOE_CHECK_GOTO(err, fail, put_doubles_as(o, vy, s->lat, s->lat_values, s->ny, 1));
     FLOE_CHECK_GOTO(err, fail, put_doubles_as(o, vx, s->lon, s->lon_values, s->nx, 1));
     FLOE_CHECK_GOTO(err, fail, put_doubles_as(o, vyb, s->lat, lb, s->ny, 2));

@@ -22,6 +22,13 @@ typedef struct cf_grid_spec {
     double lat_step, lon_step;          /* source grid steps: bounds of 1-cell axes */
     const floe_array *const *vars;      /* float32 (time, lat, lon) variables */
     size_t nvars;
+    /* Derived outputs (statistics): the written variables' names (NULL: the
+     * source names), their cell_methods (NULL: the source attribute), and
+     * the time span each output step stands for (NULL: instants). With
+     * time_bounds, time_values[k] is the middle of [bounds[2k], bounds[2k+1]]. */
+    const char *const *out_names;
+    const char *const *cell_methods;
+    const double *time_bounds;
 } cf_grid_spec;
 
 typedef struct cf_grid_output cf_grid_output;

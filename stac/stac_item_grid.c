@@ -177,9 +177,11 @@ floe_err stac_item_write_grid(const cf_grid_spec *g, const char *item_path, cons
                "STAC Item for %s: time coordinate %s", g->path, g->time->name);
     char t0[40], t1[40], stepbuf[40];
     const char *step;
-    FLOE_CHECK(rfc3339(&u, g->time_values[0], g->time->name, t0), "STAC Item for %s", g->path);
-    FLOE_CHECK(rfc3339(&u, g->time_values[g->nt - 1], g->time->name, t1), "STAC Item for %s",
-               g->path);
+    /* A derived output stands for the span of its bounds. */
+    double first = g->time_bounds ? g->time_bounds[0] : g->time_values[0];
+    double last = g->time_bounds ? g->time_bounds[2 * g->nt - 1] : g->time_values[g->nt - 1];
+    FLOE_CHECK(rfc3339(&u, first, g->time->name, t0), "STAC Item for %s", g->path);
+    FLOE_CHECK(rfc3339(&u, last, g->time->name, t1), "STAC Item for %s", g->path);
     FLOE_CHECK(time_step(&u, g->time_values, g->nt, g->time->name, stepbuf, &step),
                "STAC Item for %s", g->path);
 
@@ -201,7 +203,7 @@ floe_err stac_item_write_grid(const cf_grid_spec *g, const char *item_path, cons
     for (size_t i = 0; i < g->nvars; i++) {
         const floe_array *a = g->vars[i];
         vars[i] = (stac_item_var){
-            .name = a->name, .dims = dim_names, .ndims = 3,
+            .name = g->out_names ? g->out_names[i] : a->name, .dims = dim_names, .ndims = 3,
             .unit = attr_text(a, "units"), .description = attr_text(a, "long_name"),
             .data_type = "float32", /* cf_grid_output writes float32 */
             .has_nodata = 1, .nodata = (double)(float)a->fill_value,

@@ -127,9 +127,15 @@ def check_item(item_path):
                   math.isclose(y1, latb[-1][1], abs_tol=1e-4 * len(lat)),
                   f"proj:transform {tr} spans the cell edges")
 
-        # time: the first and last steps, decoded by netCDF4
+        # time: the first and last steps (or, for statistics over a span,
+        # the ends of its bounds), decoded by netCDF4
         t = ds["time"]
-        times = netCDF4.num2date(t[:], t.units, getattr(t, "calendar", "standard"))
+        cal = getattr(t, "calendar", "standard")
+        if "bounds" in t.ncattrs():
+            b = ds[t.bounds][:]
+            times = netCDF4.num2date([b[0][0], b[-1][1]], t.units, cal)
+        else:
+            times = netCDF4.num2date(t[:], t.units, cal)
         first, last = iso_utc(times[0]), iso_utc(times[-1])
         if len(times) == 1 or first == last:
             check(props.get("datetime") == first, f"datetime {props.get('datetime')} = {first}")

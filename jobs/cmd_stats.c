@@ -1,0 +1,522 @@
+/* cmd_stats.c - `floe stats`: per-cell temporal statistics over a time range,
+ * under MPI (engine/stats_plan.h says how the work is split).
+ *
+ * Phases, each closed by a collective error agreement so that a failure on
+ * one rank never leaves the others waiting in a receive:
+ *   1. every rank opens the dataset and makes the same plan;
+ *   2. every rank computes its tiles (space-major) or its share of every
+ *      tile's time range (time-split), without communication;
+ *   3. rank 0 gathers, in tile order, the results (space-major) or the
+ *      partial accumulators it absorbs in rank = time order (time-split),
+ *      and writes the file; the derived STAC Item follows the commit.
+ * Values equal to _FillValue/missing_value are skipped; a cell with no
+ * valid value is missing in every statistic but count (0).
+ */
+#include "jobs/cmd_stats.h"
+
+#include "common/floe_log.h"
+#include "engine/accum.h"
+#include "engine/floe_mpi.h"
+#include "engine/selection.h"
+#include "engine/stats_plan.h"
+#include "engine/time_select.h"
+#include "io/cf_decode.h"
+#include "io/cf_grid_output.h"
+#include "io/dataset.h"
+#include "jobs/cmd_options.h"
+#include "stac/stac_item.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { MAX_VARS = 16, MAX_OUT = MAX_VARS * 6 };
+
+typedef struct stats_args {
+    cmd_source src;
+    const char *vars, *bbox, *time, *stat, *out, *item;
+    int quiet;
+} stats_args;
+
+void cmd_stats_help(FILE *out)
+{
+    fprintf(out,
+            "usage: floe stats SOURCE -v VAR[,VAR...] [--stat LIST] [--bbox W,S,E,N]\n"
+            "                  [--time T0[/T1]] -o OUT.nc [source options]\n"
+            "       mpirun -np N floe stats ...\n"
+            "\n"
+            "Per-cell statistics over the selected time steps, written as CF NetCDF-4\n"
+            "variables VAR_STAT (e.g. Tair_mean) with time bounds and cell_methods.\n"
+            "Missing values (_FillValue, missing_value) are skipped; cells without any\n"
+            "valid value are missing (count: 0). std is the population standard\n"
+            "deviation (divisor n, like CDO's timstd). The result is the same, bit for\n"
+            "bit, for any number of MPI ranks.\n"
+            "\n"
+            "Options:\n"
+            "  -v, --vars LIST      variables, comma-separated\n"
+            "  --stat LIST          any of mean,min,max,sum,std,count (default mean)\n"
+            "  --bbox W,S,E,N       longitude/latitude box (cell centres, edges inclusive)\n"
+            "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n"
+            "  -o, --output FILE    the NetCDF-4 file to write\n"
+            "  --item PATH          the derived STAC Item (default: FILE with .json)\n"
+            "  -q, --quiet          no progress output\n"
+            "\n");
+    cmd_source_help(out);
+}
+
+static floe_err parse_args(int argc, char **argv, stats_args *a)
+{
+    memset(a, 0, sizeof *a);
+    cmd_scan s;
+    cmd_scan_init(&s, argc, argv);
+    int more;
+    for (;;) {
+        FLOE_CHECK(cmd_scan_next(&s, &more));
+        if (!more)
+            break;
+        int taken;
+        FLOE_CHECK(cmd_source_option(&s, &a->src, &taken));
+        if (taken)
+            continue;
+        if (cmd_is(&s, "--vars", "-v"))
+            FLOE_CHECK(cmd_value(&s, &a->vars));
+        else if (cmd_is(&s, "--stat", "--stats"))
+            FLOE_CHECK(cmd_value(&s, &a->stat));
+        else if (cmd_is(&s, "--bbox", NULL))
+            FLOE_CHECK(cmd_value(&s, &a->bbox));
+        else if (cmd_is(&s, "--time", NULL))
+            FLOE_CHECK(cmd_value(&s, &a->time));
+        else if (cmd_is(&s, "--output", "-o"))
+            FLOE_CHECK(cmd_value(&s, &a->out));
+        else if (cmd_is(&s, "--item", NULL))
+            FLOE_CHECK(cmd_value(&s, &a->item));
+        else if (cmd_is(&s, "--quiet", "-q"))
+            a->quiet = 1;
+        else
+            return FLOE_ERR(FLOE_EINVAL, "stats: unknown option '%s' (see 'floe stats --help')",
+                            s.name);
+    }
+    FLOE_CHECK(cmd_source_finish(&s, &a->src));
+    if (!a->vars || !*a->vars)
+        return FLOE_ERR(FLOE_EINVAL, "stats: give the variables with -v VAR[,VAR...]");
+    if (!a->out)
+        return FLOE_ERR(FLOE_EINVAL, "stats: give the output file with -o OUT.nc");
+    return NULL;
+}
+
+/* Everything every rank knows identically after phase 1. */
+typedef struct job {
+    floe_dataset *ds;
+    const floe_array *vars[MAX_VARS];
+    cf_decoder cf[MAX_VARS];
+    size_t nvars;
+    unsigned stats;           /* FLOE_STAT_* mask */
+    unsigned stat_list[6];    /* the bits in output order */
+    size_t nstat;
+    const floe_array *ta, *ya, *xa;
+    double *tv, *yv, *xv;
+    size_t start[3], count[3];
+    stats_plan plan;
+    /* phase 2 results, per var x tile: result floats (space-major, owned
+     * tiles) or serialized partial trees (time-split) */
+    float **results;          /* [v * ntiles + i]: nstat * cells floats */
+    void **partials;          /* [v * ntiles + i] */
+    size_t *partial_size;
+} job;
+
+static void job_free(job *j)
+{
+    size_t n = j->nvars * j->plan.ntiles;
+    for (size_t i = 0; i < n; i++) {
+        if (j->results)
+            free(j->results[i]);
+        if (j->partials)
+            free(j->partials[i]);
+    }
+    free(j->results);
+    free(j->partials);
+    free(j->partial_size);
+    stats_plan_free(&j->plan);
+    free(j->tv);
+    free(j->yv);
+    free(j->xv);
+    floe_dataset_free(&j->ds);
+}
+
+static floe_err coordinate(floe_dataset *ds, const char *dim, const floe_array **arr,
+                           double **values)
+{
+    *arr = floe_dataset_find(ds, dim);
+    if (!*arr || (*arr)->ndim != 1 || (*arr)->unreadable)
+        return FLOE_ERR(FLOE_ENOTFOUND, "no readable 1-D coordinate array '%s'", dim);
+    FLOE_CHECK(floe_dataset_read_1d(ds, *arr, values), "coordinate %s", dim);
+    return NULL;
+}
+
+/* Phase 1, on every rank: open, check, select, plan. */
+static floe_err prepare(const stats_args *a, int nranks, job *j)
+{
+    FLOE_CHECK(floe_stat_parse_list(a->stat ? a->stat : "mean", FLOE_STAT_ALL, &j->stats),
+               "--stat");
+    for (unsigned b = 0; b < 6; b++)
+        if (j->stats & (1u << b))
+            j->stat_list[j->nstat++] = 1u << b;
+    FLOE_CHECK(floe_dataset_open(&a->src.req, &j->ds), "%s", a->src.req.source);
+    char names[1024];
+    snprintf(names, sizeof names, "%s", a->vars);
+    for (char *save = NULL, *tok = strtok_r(names, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        const floe_array *v = floe_dataset_find(j->ds, tok);
+        if (!v)
+            return FLOE_ERR(FLOE_ENOTFOUND, "no variable '%s' in %s (see 'floe inspect')", tok,
+                            a->src.req.source);
+        if (j->nvars == MAX_VARS)
+            return FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", MAX_VARS);
+        if (v->unreadable)
+            return FLOE_ERR(FLOE_EUNSUPPORTED, "variable %s: %s", v->name, v->unreadable);
+        if (v->ndim != 3 || v->dtype != FLOE_DT_FLOAT32 || !v->dim_names[0] || !v->dim_names[1] ||
+            !v->dim_names[2])
+            return FLOE_ERR(FLOE_EUNSUPPORTED,
+                            "variable %s: stats handles float32 (time, lat, lon) arrays", v->name);
+        if (j->nvars && (memcmp(v->shape, j->vars[0]->shape, sizeof v->shape) ||
+                         memcmp(v->chunk_shape, j->vars[0]->chunk_shape, sizeof v->chunk_shape)))
+            return FLOE_ERR(FLOE_EINVAL, "variables %s and %s differ in shape or chunks",
+                            j->vars[0]->name, v->name);
+        FLOE_CHECK(cf_decoder_init(&j->cf[j->nvars], v->attributes, (zarr_dtype)v->dtype,
+                                   CF_MASK_ZARR_FILL, &v->fill_value),
+                   "variable %s", v->name);
+        j->vars[j->nvars++] = v;
+    }
+    const floe_array *v0 = j->vars[0];
+    FLOE_CHECK(coordinate(j->ds, v0->dim_names[0], &j->ta, &j->tv));
+    FLOE_CHECK(coordinate(j->ds, v0->dim_names[1], &j->ya, &j->yv));
+    FLOE_CHECK(coordinate(j->ds, v0->dim_names[2], &j->xa, &j->xv));
+    size_t nt = (size_t)v0->shape[0], ny = (size_t)v0->shape[1], nx = (size_t)v0->shape[2];
+    if (j->ta->shape[0] != nt || j->ya->shape[0] != ny || j->xa->shape[0] != nx)
+        return FLOE_ERR(FLOE_EFORMAT, "variable %s and its coordinates differ in shape",
+                        v0->name);
+    j->count[0] = nt, j->count[1] = ny, j->count[2] = nx;
+    if (a->bbox) {
+        floe_bbox bb;
+        size_t i0, i1, k0, k1;
+        FLOE_CHECK(floe_bbox_parse(a->bbox, &bb));
+        FLOE_CHECK(floe_select_closed(j->yv, ny, bb.south, bb.north, &i0, &i1), "coordinate %s",
+                   j->ya->name);
+        FLOE_CHECK(floe_select_closed(j->xv, nx, bb.west, bb.east, &k0, &k1), "coordinate %s",
+                   j->xa->name);
+        j->start[1] = i0, j->count[1] = i1 - i0, j->start[2] = k0, j->count[2] = k1 - k0;
+    }
+    if (a->time) {
+        size_t t0, t1;
+        FLOE_CHECK(floe_time_select(j->ta, j->tv, nt, a->time, &t0, &t1));
+        j->start[0] = t0, j->count[0] = t1 - t0;
+    }
+    if (!j->count[0] || !j->count[1] || !j->count[2])
+        return FLOE_ERR(FLOE_EINVAL, "the selection is empty (%zu time steps x %zu x %zu cells): "
+                        "check --bbox and --time against 'floe inspect'", j->count[0],
+                        j->count[1], j->count[2]);
+    FLOE_CHECK(stats_plan_make(j->start[1], j->count[1], j->start[2], j->count[2],
+                               v0->chunk_shape[1], v0->chunk_shape[2], j->count[0], nranks,
+                               &j->plan));
+    size_t n = j->nvars * j->plan.ntiles;
+    j->results = calloc(n, sizeof *j->results);
+    j->partials = calloc(n, sizeof *j->partials);
+    j->partial_size = calloc(n, sizeof *j->partial_size);
+    if (!j->results || !j->partials || !j->partial_size)
+        return FLOE_ERR(FLOE_ENOMEM, "stats bookkeeping");
+    return NULL;
+}
+
+/* The chunk last decoded, so chunks spanning several steps decode once. */
+typedef struct chunk_cache {
+    float *data;
+    uint64_t coord[3];
+    int valid;
+} chunk_cache;
+
+/* Values of tile `t` at selected step `s` into vals (tile cells), CF-masked. */
+static floe_err tile_step(job *j, size_t v, const stats_tile *t, size_t s, chunk_cache *cc,
+                          float *raw, float *vals)
+{
+    const floe_array *a = j->vars[v];
+    uint64_t step = j->start[0] + s, ct = a->chunk_shape[0];
+    uint64_t coord[3] = {step / ct, t->cy, t->cx};
+    if (!cc->valid || memcmp(coord, cc->coord, sizeof coord)) {
+        cc->valid = 0;
+        FLOE_CHECK(floe_dataset_read_chunk(j->ds, a, coord, cc->data));
+        memcpy(cc->coord, coord, sizeof coord);
+        cc->valid = 1;
+    }
+    uint64_t ch = a->chunk_shape[1], cw = a->chunk_shape[2];
+    const float *slab = cc->data + (step % ct) * ch * cw;
+    size_t w = t->x1 - t->x0;
+    size_t r0 = (size_t)(t->cy * ch), c0 = (size_t)(t->cx * cw);
+    for (size_t y = t->y0; y < t->y1; y++)
+        memcpy(raw + (y - t->y0) * w, slab + (j->start[1] + y - r0) * cw + (j->start[2] + t->x0 - c0),
+               w * sizeof *raw);
+    cf_decode_to_float(&j->cf[v], raw, (t->y1 - t->y0) * w, vals);
+    return NULL;
+}
+
+/* Accumulate steps [s0, s1) of one tile into tree (started at s0). */
+static floe_err accumulate(job *j, size_t v, const stats_tile *t, size_t s0, size_t s1,
+                           floe_accum_tree *tree, chunk_cache *cc, float *raw, float *vals)
+{
+    size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+    FLOE_CHECK(floe_accum_tree_init(tree, cells, j->stats, j->plan.block_steps, s0));
+    for (size_t s = s0; s < s1; s++) {
+        FLOE_CHECK(tile_step(j, v, t, s, cc, raw, vals), "variable %s step %zu",
+                   j->vars[v]->name, j->start[0] + s);
+        floe_accum *block;
+        FLOE_CHECK(floe_accum_tree_block(tree, &block));
+        FLOE_CHECK(floe_accum_add_cells(block, 0, vals, cells));
+        FLOE_CHECK(floe_accum_tree_end_step(tree));
+    }
+    return NULL;
+}
+
+static floe_err results_of(job *j, floe_accum_tree *tree, size_t cells, float fill, float **out)
+{
+    const floe_accum *acc;
+    FLOE_CHECK(floe_accum_tree_result(tree, &acc));
+    size_t n = j->nstat * cells;
+    float *r = malloc((n ? n : 1) * sizeof *r);
+    if (!r)
+        return FLOE_ERR(FLOE_ENOMEM, "statistics of a tile (%zu cells)", cells);
+    for (size_t k = 0; k < j->nstat; k++) {
+        floe_err err = floe_accum_result(acc, j->stat_list[k], r + k * cells, fill);
+        if (err) {
+            free(r);
+            return err;
+        }
+    }
+    *out = r;
+    return NULL;
+}
+
+/* Phase 2: this rank's share, no communication. */
+static floe_err compute(job *j, int rank, int progress)
+{
+    const floe_array *v0 = j->vars[0];
+    size_t ccells = (size_t)(v0->chunk_shape[0] * v0->chunk_shape[1] * v0->chunk_shape[2]);
+    size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
+    chunk_cache cc = {.data = malloc(ccells * sizeof(float))};
+    float *raw = malloc(tcells * sizeof *raw), *vals = malloc(tcells * sizeof *vals);
+    floe_err err = NULL;
+    if (!cc.data || !raw || !vals) {
+        err = FLOE_ERR(FLOE_ENOMEM, "a chunk of %s", v0->name);
+        goto done;
+    }
+    size_t s0 = 0, s1 = j->count[0];
+    if (j->plan.time_split)
+        stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
+    size_t done_units = 0, total_units = j->nvars * j->plan.ntiles;
+    for (size_t v = 0; v < j->nvars && !err; v++) {
+        cc.valid = 0;
+        for (size_t i = 0; i < j->plan.ntiles && !err; i++) {
+            const stats_tile *t = &j->plan.tiles[i];
+            if (!j->plan.time_split && t->owner != rank)
+                continue;
+            size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+            floe_accum_tree tree;
+            memset(&tree, 0, sizeof tree);
+            err = accumulate(j, v, t, s0, s1, &tree, &cc, raw, vals);
+            size_t slot = v * j->plan.ntiles + i;
+            if (!err && !j->plan.time_split) {
+                err = results_of(j, &tree, cells, (float)j->vars[v]->fill_value, &j->results[slot]);
+            } else if (!err) {
+                /* Time-split: every rank's share, rank 0's included, is kept
+                 * serialized; rank 0 absorbs them in rank (= time) order. */
+                err = floe_accum_tree_serial_size(&tree, &j->partial_size[slot]);
+                if (!err && !(j->partials[slot] = malloc(j->partial_size[slot] + 1)))
+                    err = FLOE_ERR(FLOE_ENOMEM, "partial statistics");
+                if (!err)
+                    err = floe_accum_tree_serialize(&tree, j->partials[slot], j->partial_size[slot]);
+            }
+            floe_accum_tree_free(&tree);
+            done_units++;
+            if (progress)
+                fprintf(stderr, "\rfloe stats: %zu/%zu tiles", done_units, total_units);
+        }
+    }
+    if (progress)
+        fputc('\n', stderr);
+done:
+    free(cc.data);
+    free(raw);
+    free(vals);
+    return err;
+}
+
+/* Phase 3 on rank 0: the statistics of tile i of variable v (owned). */
+static floe_err gather_tile(job *j, const floe_mpi *mpi, size_t v, size_t i, float **out)
+{
+    const stats_tile *t = &j->plan.tiles[i];
+    size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+    size_t slot = v * j->plan.ntiles + i;
+    if (!j->plan.time_split) {
+        if (t->owner == 0) {
+            *out = j->results[slot];
+            j->results[slot] = NULL;
+            return NULL;
+        }
+        float *r = malloc(j->nstat * cells * sizeof *r);
+        if (!r)
+            return FLOE_ERR(FLOE_ENOMEM, "statistics of a tile");
+        MPI_Recv(r, (int)(j->nstat * cells), MPI_FLOAT, t->owner, (int)(slot % 30000), mpi->comm,
+                 MPI_STATUS_IGNORE);
+        *out = r;
+        return NULL;
+    }
+    floe_accum_tree root;
+    memset(&root, 0, sizeof root);
+    floe_err err = floe_accum_tree_init(&root, cells, j->stats, j->plan.block_steps, 0);
+    if (!err)
+        err = floe_accum_tree_absorb(&root, j->partials[slot], j->partial_size[slot]);
+    for (int r = 1; r < mpi->size; r++) {
+        uint64_t size = 0;
+        MPI_Recv(&size, 1, MPI_UINT64_T, r, (int)(slot % 30000), mpi->comm, MPI_STATUS_IGNORE);
+        void *buf = malloc(size ? size : 1);
+        if (!buf && !err)
+            err = FLOE_ERR(FLOE_ENOMEM, "partial statistics from rank %d", r);
+        /* receive even after an error: the sender must not be left waiting */
+        MPI_Recv(buf ? buf : &size, buf ? (int)size : 0, MPI_BYTE, r, (int)(slot % 30000),
+                 mpi->comm, MPI_STATUS_IGNORE);
+        if (!err)
+            err = floe_accum_tree_absorb(&root, buf, size);
+        free(buf);
+    }
+    if (!err)
+        err = results_of(j, &root, cells, (float)j->vars[v]->fill_value, out);
+    floe_accum_tree_free(&root);
+    return err;
+}
+
+/* Phase 3 on the other ranks: send, in the order rank 0 receives. */
+static void send_share(job *j, const floe_mpi *mpi)
+{
+    for (size_t v = 0; v < j->nvars; v++)
+        for (size_t i = 0; i < j->plan.ntiles; i++) {
+            const stats_tile *t = &j->plan.tiles[i];
+            size_t slot = v * j->plan.ntiles + i;
+            size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+            if (!j->plan.time_split) {
+                if (t->owner == mpi->rank)
+                    MPI_Send(j->results[slot], (int)(j->nstat * cells), MPI_FLOAT, 0,
+                             (int)(slot % 30000), mpi->comm);
+            } else {
+                uint64_t size = j->partial_size[slot];
+                MPI_Send(&size, 1, MPI_UINT64_T, 0, (int)(slot % 30000), mpi->comm);
+                MPI_Send(j->partials[slot], (int)size, MPI_BYTE, 0, (int)(slot % 30000),
+                         mpi->comm);
+            }
+        }
+}
+
+/* Phase 3 on rank 0: write the file (and then the Item). */
+static floe_err write_output(job *j, const floe_mpi *mpi, const stats_args *a, const char *line)
+{
+    const char *names[MAX_OUT], *methods[MAX_OUT];
+    char name_buf[MAX_OUT][128], method_buf[MAX_OUT][64];
+    const floe_array *vars[MAX_OUT];
+    size_t nout = 0;
+    for (size_t v = 0; v < j->nvars; v++)
+        for (size_t k = 0; k < j->nstat; k++, nout++) {
+            const char *st = floe_stat_name(j->stat_list[k]);
+            snprintf(name_buf[nout], sizeof name_buf[nout], "%s_%s", j->vars[v]->name, st);
+            /* CF cell_methods names (std: standard_deviation, min: minimum...) */
+            const char *cm = !strcmp(st, "std") ? "standard_deviation"
+                             : !strcmp(st, "min") ? "minimum"
+                             : !strcmp(st, "max") ? "maximum"
+                             : !strcmp(st, "count") ? "point" : st;
+            snprintf(method_buf[nout], sizeof method_buf[nout], "time: %s", cm);
+            names[nout] = name_buf[nout];
+            methods[nout] = method_buf[nout];
+            vars[nout] = j->vars[v];
+        }
+    double tb[2] = {j->tv[j->start[0]], j->tv[j->start[0] + j->count[0] - 1]};
+    double tmid = (tb[0] + tb[1]) / 2;
+    cf_grid_spec spec = {
+        .path = a->out, .command = line, .provenance = floe_dataset_provenance(j->ds),
+        .time = j->ta, .lat = j->ya, .lon = j->xa,
+        .time_values = &tmid, .lat_values = j->yv + j->start[1], .lon_values = j->xv + j->start[2],
+        .nt = 1, .ny = j->count[1], .nx = j->count[2],
+        .lat_step = j->count[1] > 1 ? 0 : (j->ya->shape[0] > 1 ? j->yv[1] - j->yv[0] : 0),
+        .lon_step = j->count[2] > 1 ? 0 : (j->xa->shape[0] > 1 ? j->xv[1] - j->xv[0] : 0),
+        .vars = vars, .nvars = nout, .out_names = names, .cell_methods = methods,
+        .time_bounds = tb,
+    };
+    cf_grid_output *out = NULL;
+    floe_err err = cf_grid_output_create(&spec, &out);
+    size_t nx = j->count[2];
+    /* The output is one 2-D plane per (variable, statistic); tiles arrive
+     * in tile order and are placed into them. */
+    float **planes = calloc(nout, sizeof *planes);
+    if (!err && !planes)
+        err = FLOE_ERR(FLOE_ENOMEM, "output planes");
+    for (size_t o = 0; !err && o < nout; o++)
+        if (!(planes[o] = malloc(j->count[1] * nx * sizeof(float))))
+            err = FLOE_ERR(FLOE_ENOMEM, "output planes (%zu x %zu)", j->count[1], nx);
+    for (size_t v = 0; v < j->nvars; v++)
+        for (size_t i = 0; i < j->plan.ntiles; i++) {
+            float *r = NULL;
+            /* gather even after an error: every sender must be received */
+            floe_err e = gather_tile(j, mpi, v, i, &r);
+            if (!err)
+                err = e;
+            else
+                floe_err_free(&e);
+            const stats_tile *t = &j->plan.tiles[i];
+            size_t w = t->x1 - t->x0, cells = (t->y1 - t->y0) * w;
+            for (size_t k = 0; !err && r && k < j->nstat; k++)
+                for (size_t y = t->y0; y < t->y1; y++)
+                    memcpy(planes[v * j->nstat + k] + y * nx + t->x0, r + k * cells + (y - t->y0) * w,
+                           w * sizeof(float));
+            free(r);
+        }
+    for (size_t o = 0; !err && o < nout; o++)
+        err = cf_grid_output_put_step(out, o, 0, planes[o]);
+    for (size_t o = 0; planes && o < nout; o++)
+        free(planes[o]);
+    free(planes);
+    if (!err)
+        err = cf_grid_output_commit(&out);
+    cf_grid_output_abort(&out);
+    if (!err)
+        err = stac_item_write_grid(&spec, a->item, "stats",
+                                   stac_item_source_kind_of(spec.provenance->doc_kind));
+    return err;
+}
+
+floe_err cmd_stats_run(int argc, char **argv)
+{
+    stats_args a;
+    FLOE_CHECK(parse_args(argc, argv, &a));
+    floe_mpi mpi;
+    FLOE_CHECK(floe_mpi_init(NULL, NULL, &mpi));
+    job j;
+    memset(&j, 0, sizeof j);
+    char *line = cmd_line(argc, argv);
+    floe_err err = line ? NULL : FLOE_ERR(FLOE_ENOMEM, "stats");
+    if (!err)
+        err = prepare(&a, mpi.size, &j);
+    if (!floe_mpi_agree(mpi.comm, &err)) { /* collective */
+        FLOE_INFO0("stats: %zu variable(s) x %zu stat(s), %zu steps x %zu x %zu cells, %zu "
+                   "tiles, %s on %d rank(s)", j.nvars, j.nstat, j.count[0], j.count[1],
+                   j.count[2], j.plan.ntiles, j.plan.time_split ? "time-split" : "space-major",
+                   mpi.size);
+        err = compute(&j, mpi.rank, !a.quiet && mpi.rank == 0 && isatty(STDERR_FILENO));
+        if (!floe_mpi_agree(mpi.comm, &err)) { /* collective */
+            if (mpi.rank == 0)
+                err = write_output(&j, &mpi, &a, line);
+            else
+                send_share(&j, &mpi);
+            floe_mpi_agree(mpi.comm, &err); /* collective */
+        }
+    }
+    job_free(&j);
+    free(line);
+    floe_mpi_finalize(&mpi);
+    return err;
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""check_stats.py TESTBED_DIR: `floe stats` under mpirun at 1, 2, 4 and 7 ranks.
+
+The statistics are compared with numpy on direct netCDF reads of the source
+files (two-pass, float64; min, max and count exactly, mean/sum/std to float32
+precision), missing cells (ocean) are missing and count 0, the output bytes
+of every data variable are identical for every rank count, in a space-major
+case (many tiles) and a time-split case (fewer tiles than ranks), and the
+derived STAC Item is valid. Prints "N passed, N failed" last.
+"""
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import netCDF4
+import numpy as np
+
+import reference
+from check_item import check_item
+
+FLOE = os.environ.get("FLOE_BIN", os.path.join(reference.ROOT, "build", "floe"))
+MPIRUN = os.environ.get("MPIEXEC", "mpirun")
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {what}")
+
+
+def floe_np(np_, *args):
+    env = dict(os.environ, AWS_ENDPOINT_URL=os.environ["FLOE_S3_ENDPOINT"],
+               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+    return subprocess.run([MPIRUN, "-np", str(np_), FLOE, *args], capture_output=True, text=True,
+                          env=env, timeout=600)
+
+
+def load(path):
+    out = {}
+    with netCDF4.Dataset(path) as ds:
+        for k in ds.variables:
+            v = ds[k]
+            v.set_auto_maskandscale(False)
+            out[k] = np.asarray(v[:])
+    return out
+
+
+def main(tbdir):
+    with open(os.path.join(tbdir, "testbed.json")) as f:
+        tb = json.load(f)
+    names = [v["name"] for v in tb["variables"]]
+    lat = np.array(tb["lat_values"], dtype=np.float32).astype(np.float64)
+    lon = np.array(tb["lon_values"], dtype=np.float32).astype(np.float64)
+    root = os.path.join(tbdir, "s3", tb["bucket"])
+    coll = os.path.join(tbdir, "collection.json")
+    tmp = tempfile.mkdtemp(prefix="floe-stats-")
+    var = "Tair" if "Tair" in names else names[0]
+    dates = [datetime.date.fromisoformat(f["date"]) + datetime.timedelta(days=1)
+             for f in tb["files"]]
+    # (label, bbox, time): many tiles (space-major at 7 ranks too: a box of
+    # 3 x 4 chunks = 12 tiles), and a small box of 4 tiles (time-split at 7).
+    cases = [("space-major", "-100,30,-65,45", f"{dates[0]}/{dates[-1]}"),
+             ("time-split", "-70.84,41.48,-69.77,42.10", f"{dates[3]}/{dates[-3]}")]
+    for label, bbox, trange in cases:
+        W, S, E, N = map(float, bbox.split(","))
+        rows = np.nonzero((lat >= S) & (lat <= N))[0]
+        cols = np.nonzero((lon >= W) & (lon <= E))[0]
+        t0, t1 = (dates.index(datetime.date.fromisoformat(d)) for d in trange.split("/"))
+        # the independent answer
+        stack = []
+        for t in range(t0, t1 + 1):
+            with netCDF4.Dataset(os.path.join(root, tb["files"][t]["key"])) as ds:
+                v = ds[var]
+                v.set_auto_maskandscale(False)
+                stack.append(v[0, rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float64))
+        x = np.stack(stack)
+        x[x == -9999.0] = np.nan
+        n = np.sum(~np.isnan(x), axis=0)
+        import warnings
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-ocean cells: NaN is right
+            want = {"mean": np.nanmean(x, 0), "min": np.nanmin(x, 0), "max": np.nanmax(x, 0),
+                    "sum": np.where(n > 0, np.nansum(x, 0), np.nan), "std": np.nanstd(x, 0),
+                    "count": n.astype(np.float64)}
+        outs = {}
+        for np_ in (1, 2, 4, 7):
+            out = os.path.join(tmp, f"{label}-{np_}.nc")
+            r = floe_np(np_, "stats", coll, "-v", var, "--stat", "mean,min,max,sum,std,count",
+                        "--bbox", bbox, "--time", trange, "-o", out)
+            check(r.returncode == 0, f"{label} np {np_}: exit {r.returncode}: {r.stderr.strip()}")
+            if r.returncode == 0:
+                outs[np_] = load(out)
+        if 1 not in outs:
+            continue
+        got = outs[1]
+        for st, w in want.items():
+            g = got[f"{var}_{st}"][0].astype(np.float64)
+            miss = g == -9999.0
+            if st == "count":
+                check(np.array_equal(g, w), f"{label} {st}: equals numpy")
+                continue
+            check(np.array_equal(miss, np.isnan(w)), f"{label} {st}: missing exactly where no data")
+            ok = ~miss
+            if st in ("min", "max"):
+                check(np.array_equal(g[ok], w[ok]), f"{label} {st}: equals numpy")
+            else:
+                scale = np.maximum(np.abs(w[ok]), 1.0)
+                err = np.max(np.abs(g[ok] - w[ok]) / scale) if ok.any() else 0.0
+                check(err < 2e-6, f"{label} {st}: relative error {err:.2e} vs numpy")
+        for np_, o in outs.items():
+            same = all(np.array_equal(o[k].view(np.uint8), got[k].view(np.uint8))
+                       for k in got if k.startswith(var))
+            check(same, f"{label}: np {np_} gives the same bytes as np 1")
+        with netCDF4.Dataset(os.path.join(tmp, f"{label}-1.nc")) as ds:
+            tbnd = ds["time_bnds"][:]
+            tv = np.array([f["time_value"] for f in tb["files"]])
+            check(tbnd[0, 0] == tv[t0] and tbnd[0, 1] == tv[t1],
+                  f"{label}: time bounds span the selected steps")
+            check(ds[f"{var}_std"].cell_methods == "time: standard_deviation",
+                  f"{label}: cell_methods")
+        problems = check_item(os.path.join(tmp, f"{label}-1.json"))
+        check(not problems, f"{label}: derived Item: {problems}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))
