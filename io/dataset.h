@@ -98,6 +98,19 @@ const char *floe_dataset_container(const floe_dataset *ds, size_t i);
  * chunk and the object it came from. */
 floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
                                  const uint64_t *coord, void *out);
+/* Read chunks coords[0..n) (n x ndim chunk-grid coordinates) of `array`
+ * concurrently: virtual chunks are fetched by one concurrent fetcher
+ * (bounded requests in flight, nearby ranges coalesced, retries), and each
+ * chunk is decoded as it arrives, while the others are still in flight.
+ * fn receives the index into coords and the decoded chunk (borrowed for the
+ * call), in any order. An error from fn or any chunk stops the batch (the
+ * rest is cancelled) and is returned with the chunk named. */
+typedef floe_err (*floe_chunk_fn)(void *ctx, size_t index, const void *decoded);
+floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
+                                  const uint64_t *coords, size_t n, floe_chunk_fn fn, void *ctx);
+/* Requests in flight for floe_dataset_read_chunks (default 16). */
+void floe_dataset_set_concurrency(floe_dataset *ds, int concurrency);
+
 /* A whole 1-D array as doubles (coordinates), caller frees *values. */
 floe_err floe_dataset_read_1d(floe_dataset *ds, const floe_array *array, double **values);
 

@@ -11,6 +11,7 @@
 #include "io/dataset.h"
 
 #include "common/floe_log.h"
+#include "io/fetch.h"
 #include "io/icechunk.h"
 #include "io/transport.h"
 #include "io/virtual_access.h"
@@ -37,6 +38,10 @@ typedef struct dataset_array {
 
 struct floe_dataset {
     floe_transport *t;
+    floe_fetcher *fetcher; /* created on the first batched read */
+    int concurrency;
+    uint8_t *decoded;      /* one decoded chunk, for batched reads */
+    size_t decoded_size;
     ic_repo *repo;
     ic_snapshot *snap;
     virtual_policy *policy;
@@ -233,6 +238,8 @@ void floe_dataset_free(floe_dataset **dsp)
     free(ds->arrays);
     ic_snapshot_free(&ds->snap);
     ic_repo_free(&ds->repo);
+    floe_fetcher_free(&ds->fetcher);
+    free(ds->decoded);
     floe_transport_free(&ds->t);
     virtual_policy_free(&ds->policy);
     zarr_decoder_free(&ds->decoder);
@@ -350,6 +357,93 @@ floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
                ref.kind == IC_CHUNK_VIRTUAL ? " from " : "",
                ref.kind == IC_CHUNK_VIRTUAL ? ref.location : "");
     return NULL;
+}
+
+void floe_dataset_set_concurrency(floe_dataset *ds, int concurrency)
+{
+    ds->concurrency = concurrency;
+}
+
+/* Decode encoded bytes of chunk `index` of a batch and hand them to fn. */
+static floe_err deliver(floe_dataset *ds, const dataset_array *a, const uint8_t *bytes, size_t n,
+                        size_t index, floe_chunk_fn fn, void *ctx)
+{
+    FLOE_CHECK(zarr_chunk_decode(ds->decoder, a->meta, bytes, n, ds->decoded));
+    return fn(ctx, index, ds->decoded);
+}
+
+floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
+                                  const uint64_t *coords, size_t n, floe_chunk_fn fn, void *ctx)
+{
+    const dataset_array *a = internal(array);
+    if (a->unreadable)
+        return FLOE_ERR(a->unreadable_code, "array %s: %s", array->name, a->unreadable);
+    size_t need = zarr_chunk_nbytes(a->meta);
+    if (need > ds->decoded_size) {
+        uint8_t *p = realloc(ds->decoded, need);
+        if (!p)
+            return FLOE_ERR(FLOE_ENOMEM, "a decoded chunk of %s (%zu bytes)", array->name, need);
+        ds->decoded = p;
+        ds->decoded_size = need;
+    }
+    if (!ds->fetcher) {
+        floe_fetch_opts o = {.concurrency = ds->concurrency};
+        FLOE_CHECK(floe_fetcher_new(ds->t, &o, &ds->fetcher));
+    }
+    floe_err err = NULL;
+    char where[128];
+    int ndim = array->ndim;
+    size_t queued = 0;
+    /* Queue every virtual chunk first (so the fetcher can coalesce and keep
+     * its connections busy); the others need no network and go at once. */
+    for (size_t i = 0; i < n && !err; i++) {
+        const uint64_t *c = coords + i * (size_t)ndim;
+        ic_chunk_ref ref;
+        err = ic_chunk_ref_lookup(ds->repo, a->node, c, &ref);
+        if (!err && ref.kind == IC_CHUNK_VIRTUAL) {
+            char *url = NULL;
+            err = virtual_policy_resolve(ds->policy, ref.location, &url);
+            floe_condition cond = {.etag = ref.etag, .unmodified_since = ref.last_modified};
+            if (!err)
+                err = floe_fetch_add(ds->fetcher, url, ref.offset, ref.length, &cond,
+                                     (void *)(uintptr_t)i);
+            free(url);
+            queued += !err;
+        } else if (!err && ref.kind == IC_CHUNK_MISSING) {
+            zarr_chunk_fill(a->meta, ds->decoded);
+            err = fn(ctx, i, ds->decoded);
+        } else if (!err) {
+            floe_buf_reset(&ds->encoded);
+            const uint8_t *bytes = ref.inline_data;
+            size_t len = ref.inline_len;
+            if (ref.kind == IC_CHUNK_NATIVE) {
+                err = ic_read_stored_chunk(ds->repo, &ref, &ds->encoded);
+                bytes = ds->encoded.data;
+                len = ds->encoded.len;
+            }
+            if (!err)
+                err = deliver(ds, a, bytes, len, i, fn, ctx);
+        }
+        if (err)
+            err = floe_err_push(err, __FILE__, __LINE__, " array %s chunk %s", array->name,
+                                format_coord(c, ndim, where, sizeof where));
+    }
+    while (!err && queued) {
+        floe_fetch_result r;
+        int more = 0;
+        err = floe_fetch_next(ds->fetcher, &r, &more);
+        if (err || !more)
+            break;
+        queued--;
+        size_t i = (size_t)(uintptr_t)r.user;
+        err = r.err ? r.err : deliver(ds, a, r.data, r.len, i, fn, ctx);
+        if (err)
+            err = floe_err_push(err, __FILE__, __LINE__, " array %s chunk %s", array->name,
+                                format_coord(coords + i * (size_t)ndim, ndim, where, sizeof where));
+    }
+    if (err)
+        floe_fetcher_cancel(ds->fetcher);
+    return err;
 }
 
 /* Convert n elements of type dt (native order) to doubles. */

@@ -147,51 +147,98 @@ static floe_err check_variable(const floe_array *a, const floe_array *first)
     return NULL;
 }
 
-/* Write every selected time step of every variable, one chunk row of time
- * at a time: each chunk is fetched and decoded once, and memory is one
- * decoded chunk plus the selection's cells for the time steps one chunk
- * spans (one step for the usual (1, y, x) chunks). */
+/* Where the chunks of one batch go: rows of time chunks [tc0, tc1). */
+typedef struct batch_ctx {
+    const floe_array *a;
+    const selection *sel;
+    const uint64_t *coords; /* n x 3 */
+    uint64_t tc0;
+    size_t slice_n;
+    float *slices;          /* selected steps of the batch, in order */
+} batch_ctx;
+
+/* First selected step of the batch, as an index into slices. */
+static uint64_t batch_first_step(const batch_ctx *b)
+{
+    uint64_t ct = b->a->chunk_shape[0], t0 = b->tc0 * ct;
+    return t0 > b->sel->start[0] ? t0 : b->sel->start[0];
+}
+
+static floe_err place_chunk(void *ctx, size_t index, const void *decoded)
+{
+    batch_ctx *b = ctx;
+    const uint64_t *c = b->coords + 3 * index;
+    uint64_t ct = b->a->chunk_shape[0], first = batch_first_step(b);
+    uint64_t t_end = b->sel->start[0] + b->sel->count[0];
+    for (uint64_t k = 0; k < ct; k++) {
+        uint64_t step = c[0] * ct + k;
+        if (step < b->sel->start[0] || step >= t_end)
+            continue;
+        copy_chunk_part(b->a, decoded, k, c[1], c[2], b->sel,
+                        b->slices + (size_t)(step - first) * b->slice_n);
+    }
+    return NULL;
+}
+
+/* The selection's steps are written in batches of whole time-chunk rows:
+ * every chunk of a batch is requested at once (fetched concurrently,
+ * decoded as they arrive) and placed into the batch's time slices, which
+ * are then written in order. Memory: one batch of slices (capped at
+ * BATCH_BYTES, at least one time-chunk row) plus the fetcher's window. */
+#define BATCH_BYTES ((size_t)128 << 20)
+#define BATCH_CHUNKS 512
+
 static floe_err write_values(floe_dataset *ds, const floe_array *const *vars, size_t nvars,
                              const selection *sel, cf_grid_output *out, int progress)
 {
     floe_err err = NULL;
-    float *slices = NULL, *chunk = NULL;
+    float *slices = NULL;
+    uint64_t *coords = NULL;
     size_t slice_n = sel->count[1] * sel->count[2];
     size_t done = 0, total = nvars * sel->count[0];
     for (size_t v = 0; v < nvars && !err; v++) {
         const floe_array *a = vars[v];
         uint64_t ct = a->chunk_shape[0];
-        size_t cn = (size_t)(ct * a->chunk_shape[1] * a->chunk_shape[2]);
-        size_t sn = (size_t)ct * slice_n;
-        float *c2 = realloc(chunk, (cn ? cn : 1) * sizeof *chunk);
-        float *s2 = c2 ? realloc(slices, (sn ? sn : 1) * sizeof *slices) : NULL;
-        if (c2)
-            chunk = c2;
-        if (s2)
-            slices = s2;
-        if (!c2 || !s2) {
-            err = FLOE_ERR(FLOE_ENOMEM, "a chunk of %s (%zu values) and its slices", a->name, cn);
-            break;
-        }
         uint64_t cy0 = sel->start[1] / a->chunk_shape[1];
         uint64_t cy1 = (sel->start[1] + sel->count[1] - 1) / a->chunk_shape[1] + 1;
         uint64_t cx0 = sel->start[2] / a->chunk_shape[2];
         uint64_t cx1 = (sel->start[2] + sel->count[2] - 1) / a->chunk_shape[2] + 1;
+        size_t per_row = (size_t)((cy1 - cy0) * (cx1 - cx0));
         uint64_t t_end = sel->start[0] + sel->count[0];
-        for (uint64_t tc = sel->start[0] / ct; tc * ct < t_end && !err; tc++) {
-            /* the selected steps inside this chunk row: [k0, k1) */
-            uint64_t k0 = tc * ct < sel->start[0] ? sel->start[0] - tc * ct : 0;
-            uint64_t k1 = (tc + 1) * ct <= t_end ? ct : t_end - tc * ct;
-            for (uint64_t cy = cy0; cy < cy1 && !err; cy++)
-                for (uint64_t cx = cx0; cx < cx1 && !err; cx++) {
-                    uint64_t coord[3] = {tc, cy, cx};
-                    err = floe_dataset_read_chunk(ds, a, coord, chunk);
-                    for (uint64_t k = k0; k < k1 && !err; k++)
-                        copy_chunk_part(a, chunk, k, cy, cx, sel, slices + (k - k0) * slice_n);
-                }
-            for (uint64_t k = k0; k < k1 && !err; k++) {
-                err = cf_grid_output_put_step(out, v, (size_t)(tc * ct + k - sel->start[0]),
-                                              slices + (k - k0) * slice_n);
+        uint64_t tc_first = sel->start[0] / ct, tc_last = (t_end - 1) / ct + 1;
+        /* time-chunk rows per batch: bounded by memory and by chunk count */
+        size_t rows = BATCH_BYTES / ((size_t)ct * slice_n * sizeof(float) + 1);
+        if (rows * per_row > BATCH_CHUNKS)
+            rows = BATCH_CHUNKS / per_row;
+        if (rows < 1)
+            rows = 1;
+        size_t steps_cap = rows * (size_t)ct;
+        float *s2 = realloc(slices, steps_cap * slice_n * sizeof *slices);
+        uint64_t *c2 = s2 ? realloc(coords, rows * per_row * 3 * sizeof *coords) : NULL;
+        if (s2)
+            slices = s2;
+        if (c2)
+            coords = c2;
+        if (!s2 || !c2) {
+            err = FLOE_ERR(FLOE_ENOMEM, "a batch of %zu steps of %s", steps_cap, a->name);
+            break;
+        }
+        for (uint64_t tc0 = tc_first; tc0 < tc_last && !err; tc0 += rows) {
+            uint64_t tc1 = tc0 + rows < tc_last ? tc0 + rows : tc_last;
+            size_t n = 0;
+            for (uint64_t tc = tc0; tc < tc1; tc++)
+                for (uint64_t cy = cy0; cy < cy1; cy++)
+                    for (uint64_t cx = cx0; cx < cx1; cx++, n++) {
+                        coords[3 * n] = tc;
+                        coords[3 * n + 1] = cy;
+                        coords[3 * n + 2] = cx;
+                    }
+            batch_ctx b = {a, sel, coords, tc0, slice_n, slices};
+            err = floe_dataset_read_chunks(ds, a, coords, n, place_chunk, &b);
+            uint64_t first = batch_first_step(&b), last = tc1 * ct < t_end ? tc1 * ct : t_end;
+            for (uint64_t step = first; step < last && !err; step++) {
+                err = cf_grid_output_put_step(out, v, (size_t)(step - sel->start[0]),
+                                              slices + (size_t)(step - first) * slice_n);
                 done++;
                 if (progress)
                     fprintf(stderr, "\rfloe extract: %zu/%zu steps", done, total);
@@ -200,7 +247,7 @@ static floe_err write_values(floe_dataset *ds, const floe_array *const *vars, si
     }
     if (progress)
         fputc('\n', stderr);
-    free(chunk);
+    free(coords);
     free(slices);
     return err;
 }

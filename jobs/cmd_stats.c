@@ -228,50 +228,74 @@ static floe_err prepare(const stats_args *a, int nranks, job *j)
     return NULL;
 }
 
-/* The chunk last decoded, so chunks spanning several steps decode once. */
-typedef struct chunk_cache {
-    float *data;
-    uint64_t coord[3];
-    int valid;
-} chunk_cache;
+/* A batch of steps [b0, b1) of one tile: its chunks are requested at once
+ * (fetched concurrently, decoded as they arrive) and their values placed
+ * by step, then added to the tree in step order. Memory: BATCH_STEPS x
+ * the tile's cells, plus the fetcher's window. */
+enum { BATCH_STEPS = 32 };
 
-/* Values of tile `t` at selected step `s` into vals (tile cells), CF-masked. */
-static floe_err tile_step(job *j, size_t v, const stats_tile *t, size_t s, chunk_cache *cc,
-                          float *raw, float *vals)
+typedef struct tile_batch {
+    job *j;
+    size_t v;
+    const stats_tile *t;
+    size_t b0, b1;          /* selected steps, relative to the selection */
+    const uint64_t *coords; /* 3 per chunk */
+    float *vals;            /* (b1 - b0) x cells, CF-masked */
+    float *raw;             /* one tile of one step, as stored */
+} tile_batch;
+
+static floe_err place_tile(void *ctx, size_t index, const void *decoded)
 {
-    const floe_array *a = j->vars[v];
-    uint64_t step = j->start[0] + s, ct = a->chunk_shape[0];
-    uint64_t coord[3] = {step / ct, t->cy, t->cx};
-    if (!cc->valid || memcmp(coord, cc->coord, sizeof coord)) {
-        cc->valid = 0;
-        FLOE_CHECK(floe_dataset_read_chunk(j->ds, a, coord, cc->data));
-        memcpy(cc->coord, coord, sizeof coord);
-        cc->valid = 1;
-    }
-    uint64_t ch = a->chunk_shape[1], cw = a->chunk_shape[2];
-    const float *slab = cc->data + (step % ct) * ch * cw;
-    size_t w = t->x1 - t->x0;
+    tile_batch *b = ctx;
+    job *j = b->j;
+    const floe_array *a = j->vars[b->v];
+    const stats_tile *t = b->t;
+    uint64_t ct = a->chunk_shape[0], ch = a->chunk_shape[1], cw = a->chunk_shape[2];
+    size_t w = t->x1 - t->x0, cells = (t->y1 - t->y0) * w;
     size_t r0 = (size_t)(t->cy * ch), c0 = (size_t)(t->cx * cw);
-    for (size_t y = t->y0; y < t->y1; y++)
-        memcpy(raw + (y - t->y0) * w, slab + (j->start[1] + y - r0) * cw + (j->start[2] + t->x0 - c0),
-               w * sizeof *raw);
-    cf_decode_to_float(&j->cf[v], raw, (t->y1 - t->y0) * w, vals);
+    for (uint64_t k = 0; k < ct; k++) {
+        uint64_t step = b->coords[3 * index] * ct + k; /* absolute */
+        if (step < j->start[0] + b->b0 || step >= j->start[0] + b->b1)
+            continue;
+        const float *slab = (const float *)decoded + k * ch * cw;
+        for (size_t y = t->y0; y < t->y1; y++)
+            memcpy(b->raw + (y - t->y0) * w,
+                   slab + (j->start[1] + y - r0) * cw + (j->start[2] + t->x0 - c0),
+                   w * sizeof *b->raw);
+        cf_decode_to_float(&j->cf[b->v], b->raw, cells,
+                           b->vals + (size_t)(step - j->start[0] - b->b0) * cells);
+    }
     return NULL;
 }
 
 /* Accumulate steps [s0, s1) of one tile into tree (started at s0). */
 static floe_err accumulate(job *j, size_t v, const stats_tile *t, size_t s0, size_t s1,
-                           floe_accum_tree *tree, chunk_cache *cc, float *raw, float *vals)
+                           floe_accum_tree *tree, float *raw, float *vals)
 {
+    const floe_array *a = j->vars[v];
     size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+    uint64_t ct = a->chunk_shape[0];
+    uint64_t coords[3 * BATCH_STEPS];
     FLOE_CHECK(floe_accum_tree_init(tree, cells, j->stats, j->plan.block_steps, s0));
-    for (size_t s = s0; s < s1; s++) {
-        FLOE_CHECK(tile_step(j, v, t, s, cc, raw, vals), "variable %s step %zu",
-                   j->vars[v]->name, j->start[0] + s);
-        floe_accum *block;
-        FLOE_CHECK(floe_accum_tree_block(tree, &block));
-        FLOE_CHECK(floe_accum_add_cells(block, 0, vals, cells));
-        FLOE_CHECK(floe_accum_tree_end_step(tree));
+    for (size_t b0 = s0; b0 < s1; b0 += BATCH_STEPS) {
+        size_t b1 = b0 + BATCH_STEPS < s1 ? b0 + BATCH_STEPS : s1;
+        size_t n = 0;
+        for (size_t s = b0; s < b1; s++) {
+            uint64_t tc = (j->start[0] + s) / ct;
+            if (n && coords[3 * (n - 1)] == tc)
+                continue; /* a chunk spanning several steps: once */
+            coords[3 * n] = tc, coords[3 * n + 1] = t->cy, coords[3 * n + 2] = t->cx;
+            n++;
+        }
+        tile_batch b = {j, v, t, b0, b1, coords, vals, raw};
+        FLOE_CHECK(floe_dataset_read_chunks(j->ds, a, coords, n, place_tile, &b),
+                   "variable %s steps %zu..%zu", a->name, j->start[0] + b0, j->start[0] + b1 - 1);
+        for (size_t s = b0; s < b1; s++) {
+            floe_accum *block;
+            FLOE_CHECK(floe_accum_tree_block(tree, &block));
+            FLOE_CHECK(floe_accum_add_cells(block, 0, vals + (s - b0) * cells, cells));
+            FLOE_CHECK(floe_accum_tree_end_step(tree));
+        }
     }
     return NULL;
 }
@@ -299,12 +323,11 @@ static floe_err results_of(job *j, floe_accum_tree *tree, size_t cells, float fi
 static floe_err compute(job *j, int rank, int progress)
 {
     const floe_array *v0 = j->vars[0];
-    size_t ccells = (size_t)(v0->chunk_shape[0] * v0->chunk_shape[1] * v0->chunk_shape[2]);
     size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
-    chunk_cache cc = {.data = malloc(ccells * sizeof(float))};
-    float *raw = malloc(tcells * sizeof *raw), *vals = malloc(tcells * sizeof *vals);
+    float *raw = malloc(tcells * sizeof *raw);
+    float *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
     floe_err err = NULL;
-    if (!cc.data || !raw || !vals) {
+    if (!raw || !vals) {
         err = FLOE_ERR(FLOE_ENOMEM, "a chunk of %s", v0->name);
         goto done;
     }
@@ -313,7 +336,6 @@ static floe_err compute(job *j, int rank, int progress)
         stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
     size_t done_units = 0, total_units = j->nvars * j->plan.ntiles;
     for (size_t v = 0; v < j->nvars && !err; v++) {
-        cc.valid = 0;
         for (size_t i = 0; i < j->plan.ntiles && !err; i++) {
             const stats_tile *t = &j->plan.tiles[i];
             if (!j->plan.time_split && t->owner != rank)
@@ -321,7 +343,7 @@ static floe_err compute(job *j, int rank, int progress)
             size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
             floe_accum_tree tree;
             memset(&tree, 0, sizeof tree);
-            err = accumulate(j, v, t, s0, s1, &tree, &cc, raw, vals);
+            err = accumulate(j, v, t, s0, s1, &tree, raw, vals);
             size_t slot = v * j->plan.ntiles + i;
             if (!err && !j->plan.time_split) {
                 err = results_of(j, &tree, cells, (float)j->vars[v]->fill_value, &j->results[slot]);
@@ -343,7 +365,6 @@ static floe_err compute(job *j, int rank, int progress)
     if (progress)
         fputc('\n', stderr);
 done:
-    free(cc.data);
     free(raw);
     free(vals);
     return err;
