@@ -24,6 +24,7 @@ import netCDF4
 import numpy as np
 
 import reference
+from archive import Archive, same_bits
 from check_item import check_item
 
 ROOT = reference.ROOT
@@ -44,30 +45,6 @@ def check(cond, what):
 def floe(*args):
     env = dict(os.environ, AWS_ENDPOINT_URL=os.environ["FLOE_S3_ENDPOINT"])
     return subprocess.run([FLOE, *args], capture_output=True, text=True, env=env, timeout=600)
-
-
-def same_bits(a, b):
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    b = np.ascontiguousarray(b, dtype=np.float32)
-    return a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
-
-
-class Archive:
-    def __init__(self, tbdir, tb):
-        self.root = os.path.join(tbdir, "s3", tb["bucket"])
-        self.files = tb["files"]
-
-    def path(self, t):
-        return os.path.join(self.root, self.files[t]["key"])
-
-    def read(self, var, t0, t1, i0, i1, j0, j1):
-        out = []
-        for t in range(t0, t1):
-            with netCDF4.Dataset(self.path(t)) as ds:
-                v = ds[var]
-                v.set_auto_maskandscale(False)
-                out.append(v[0, i0:i1, j0:j1])
-        return np.stack(out).astype(np.float32)
 
 
 def expect_refusal(what, args, out, needles):

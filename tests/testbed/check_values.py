@@ -19,6 +19,7 @@ import netCDF4
 import numpy as np
 
 import reference
+from archive import Archive, same_bits
 
 passed = failed = 0
 
@@ -30,30 +31,6 @@ def check(cond, what):
     else:
         failed += 1
         print(f"FAIL: {what}")
-
-
-class Archive:
-    """Direct reads of the daily NetCDF-4 files, no Icechunk involved."""
-
-    def __init__(self, tbdir, tb):
-        self.root = os.path.join(tbdir, "s3", tb["bucket"])
-        self.files = tb["files"]
-
-    def path(self, t):
-        return os.path.join(self.root, self.files[t]["key"])
-
-    def read(self, var, t0, t1, i0, i1, j0, j1):
-        out = []
-        for t in range(t0, t1):
-            with netCDF4.Dataset(self.path(t)) as ds:
-                v = ds[var]
-                v.set_auto_maskandscale(False)
-                out.append(v[0, i0:i1, j0:j1])
-        return np.stack(out).astype(np.float32)
-
-
-def same_bits(a, b):
-    return a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
 
 
 def main(tbdir):
