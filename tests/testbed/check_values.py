@@ -15,7 +15,6 @@ import json
 import os
 import sys
 
-import netCDF4
 import numpy as np
 
 import reference
