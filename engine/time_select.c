@@ -15,13 +15,23 @@ static const char *attr_text(const floe_array *a, const char *name)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static floe_err units_of(const floe_array *time, cf_time_units *u)
+floe_err floe_time_units(const floe_array *time, cf_time_units *u)
 {
     const char *units = attr_text(time, "units");
     if (!units)
         return FLOE_ERR(FLOE_EFORMAT, "time coordinate %s has no units attribute", time->name);
     FLOE_CHECK(cf_time_units_parse(units, attr_text(time, "calendar"), u),
                "time coordinate %s", time->name);
+    return NULL;
+}
+
+floe_err floe_time_instants(const floe_array *time, const double *values, size_t n,
+                            cf_time_units *u, cf_instant *out)
+{
+    FLOE_CHECK(floe_time_units(time, u));
+    for (size_t i = 0; i < n; i++)
+        FLOE_CHECK(cf_time_value_to_instant(u, values[i], &out[i]), "time coordinate %s, step %zu",
+                   time->name, i);
     return NULL;
 }
 
@@ -35,7 +45,7 @@ floe_err floe_time_select(const floe_array *time, const double *values, size_t n
                           const char *text, size_t *t0, size_t *t1)
 {
     cf_time_units u;
-    FLOE_CHECK(units_of(time, &u));
+    FLOE_CHECK(floe_time_units(time, &u));
     cf_interval iv;
     FLOE_CHECK(cf_interval_parse(u.calendar, text, &iv), "--time '%s'", text);
     /* Steps are sorted in time (checked): the selection is contiguous. */
@@ -63,7 +73,7 @@ floe_err floe_time_select(const floe_array *time, const double *values, size_t n
 void floe_time_format(const floe_array *time, double value, char *buf, size_t size)
 {
     cf_time_units u;
-    floe_err err = units_of(time, &u);
+    floe_err err = floe_time_units(time, &u);
     if (!err)
         err = cf_time_value_format(&u, value, buf, size);
     if (err)
@@ -74,7 +84,7 @@ void floe_time_format(const floe_array *time, double value, char *buf, size_t si
 void floe_time_format_step(const floe_array *time, double step, char *buf, size_t size)
 {
     cf_time_units u;
-    floe_err err = units_of(time, &u);
+    floe_err err = floe_time_units(time, &u);
     if (err) {
         floe_err_free(&err);
         snprintf(buf, size, "%.6g", step);

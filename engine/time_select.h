@@ -4,9 +4,16 @@
 #define FLOE_TIME_SELECT_H
 
 #include "common/floe_error.h"
+#include "io/cf_time.h"
 #include "io/dataset.h"
 
 #include <stddef.h>
+
+/* The CF units and calendar of a time array. */
+floe_err floe_time_units(const floe_array *time, cf_time_units *u);
+/* values[0..n) of a time array as instants (and its units in *u). */
+floe_err floe_time_instants(const floe_array *time, const double *values, size_t n,
+                            cf_time_units *u, cf_instant *out);
 
 /* Does the array carry CF time units ("UNIT since REF")? */
 int floe_time_is_time_axis(const floe_array *time);

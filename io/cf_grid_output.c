@@ -47,7 +47,7 @@ static void bounds(const double *c, size_t n, double step, double *b)
 
 static floe_err def_coord(cf_grid_output *o, const floe_array *a, const char *name, int dim,
                           int bnds_dim, const char *axis, const char *std_name,
-                          const char *units, int *varid, int *bnds_varid)
+                          const char *units, int *varid, int *bnds_varid, int climatology)
 {
     FLOE_CHECK(nc_writer_def_var(o->w, name, nc_type_of(a), 1, &dim, NULL, 0, varid));
     FLOE_CHECK(nc_writer_put_atts_json(o->w, *varid, a->attributes, nc_type_of(a), coord_skip));
@@ -60,9 +60,10 @@ static floe_err def_coord(cf_grid_output *o, const floe_array *a, const char *na
         FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "units", units));
     if (bnds_varid) {
         char bname[64];
-        snprintf(bname, sizeof bname, "%s_bnds", name);
+        snprintf(bname, sizeof bname, climatology ? "climatology_bounds" : "%s_bnds", name);
         int dims[2] = {dim, bnds_dim};
-        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "bounds", bname));
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, climatology ? "climatology" : "bounds",
+                                          bname));
         FLOE_CHECK(nc_writer_def_var(o->w, bname, nc_type_of(a), 2, dims, NULL, 0, bnds_varid));
     }
     return NULL;
@@ -137,11 +138,11 @@ floe_err cf_grid_output_create(const cf_grid_spec *s, cf_grid_output **out)
     FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "bnds", 2, &db));
     int vtb = -1;
     FLOE_CHECK_GOTO(err, fail, def_coord(o, s->time, "time", dt, db, "T", "time", NULL, &vt,
-                                         s->time_bounds ? &vtb : NULL));
+                                         s->time_bounds ? &vtb : NULL, s->climatology));
     FLOE_CHECK_GOTO(err, fail, def_coord(o, s->lat, "lat", dy, db, "Y", "latitude",
-                                         "degrees_north", &vy, &vyb));
+                                         "degrees_north", &vy, &vyb, 0));
     FLOE_CHECK_GOTO(err, fail, def_coord(o, s->lon, "lon", dx, db, "X", "longitude",
-                                         "degrees_east", &vx, &vxb));
+                                         "degrees_east", &vx, &vxb, 0));
     int dims[3] = {dt, dy, dx};
     for (size_t v = 0; v < s->nvars; v++) {
         const floe_array *a = s->vars[v];
@@ -194,6 +195,13 @@ fail:
 floe_err cf_grid_output_put_step(cf_grid_output *o, size_t v, size_t t, const float *values)
 {
     size_t start[3] = {t, 0, 0}, count[3] = {1, o->ny, o->nx};
+    return nc_writer_put(o->w, o->varids[v], start, count, values);
+}
+
+floe_err cf_grid_output_put_region(cf_grid_output *o, size_t v, size_t t, size_t y0, size_t ny,
+                                   size_t x0, size_t nx, const float *values)
+{
+    size_t start[3] = {t, y0, x0}, count[3] = {1, ny, nx};
     return nc_writer_put(o->w, o->varids[v], start, count, values);
 }
 

@@ -29,6 +29,9 @@ typedef struct cf_grid_spec {
     const char *const *out_names;
     const char *const *cell_methods;
     const double *time_bounds;
+    /* With time_bounds: 1 names them "climatology_bounds" and links them
+     * with the time attribute "climatology" (CF 7.4), not "bounds". */
+    int climatology;
 } cf_grid_spec;
 
 typedef struct cf_grid_output cf_grid_output;
@@ -37,6 +40,10 @@ floe_err cf_grid_output_create(const cf_grid_spec *spec, cf_grid_output **out);
 /* Write time step t (0-based within the selection) of variable v:
  * ny * nx float32 values. */
 floe_err cf_grid_output_put_step(cf_grid_output *o, size_t v, size_t t, const float *values);
+/* Write rows [y0, y0+ny) x columns [x0, x0+nx) of time step t of variable v
+ * (ny * nx float32 values): a tile, so no rank holds a whole plane. */
+floe_err cf_grid_output_put_region(cf_grid_output *o, size_t v, size_t t, size_t y0, size_t ny,
+                                   size_t x0, size_t nx, const float *values);
 floe_err cf_grid_output_commit(cf_grid_output **o);
 /* Remove the unfinished file. Safe on NULL and after commit. */
 void cf_grid_output_abort(cf_grid_output **o);

@@ -1,5 +1,7 @@
-/* cmd_stats.c - `floe stats`: per-cell temporal statistics over a time range,
- * under MPI (engine/stats_plan.h says how the work is split).
+/* cmd_stats.c - `floe stats` and `floe climatology`: per-cell temporal
+ * statistics over a time range, or per group of steps (month, season, day
+ * of year), under MPI (engine/stats_plan.h says how the work is split).
+ * `stats` is the case of one group holding every step.
  *
  * Phases, each closed by a collective error agreement so that a failure on
  * one rank never leaves the others waiting in a receive:
@@ -16,6 +18,7 @@
 
 #include "common/floe_log.h"
 #include "engine/accum.h"
+#include "engine/climatology_groups.h"
 #include "engine/floe_mpi.h"
 #include "engine/selection.h"
 #include "engine/stats_plan.h"
@@ -36,8 +39,39 @@ enum { MAX_VARS = 16, MAX_OUT = MAX_VARS * 6 };
 typedef struct stats_args {
     cmd_source src;
     const char *vars, *bbox, *time, *stat, *out, *item;
+    const char *by;   /* climatology: month, season, dayofyear */
+    int climatology;
     int quiet;
 } stats_args;
+
+void cmd_climatology_help(FILE *out)
+{
+    fprintf(out,
+            "usage: floe climatology SOURCE -v VAR[,VAR...] --by month|season|dayofyear\n"
+            "                        [--stat LIST] [--bbox W,S,E,N] [--time T0[/T1]]\n"
+            "                        -o OUT.nc [source options]\n"
+            "       mpirun -np N floe climatology ...\n"
+            "\n"
+            "Per-cell statistics of the steps of each calendar month, season (DJF, MAM,\n"
+            "JJA, SON; December joins the following January and February) or day of\n"
+            "year (CDO's ydaymean grouping: month and day, 29 February its own group),\n"
+            "grouped by the steps' time stamps as they are stored. Written as CF\n"
+            "NetCDF-4 variables VAR_STAT over a time axis of the groups present, with\n"
+            "climatology_bounds and cell_methods \"time: mean within years time: mean\n"
+            "over years\". Same bytes for any number of MPI ranks.\n"
+            "\n"
+            "Options:\n"
+            "  --by GROUPING        month, season or dayofyear (required)\n"
+            "  -v, --vars LIST      variables, comma-separated\n"
+            "  --stat LIST          any of mean,std,count,min,max,sum (default mean,std,count)\n"
+            "  --bbox W,S,E,N       longitude/latitude box (cell centres, edges inclusive)\n"
+            "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n"
+            "  -o, --output FILE    the NetCDF-4 file to write\n"
+            "  --item PATH          the derived STAC Item (default: FILE with .json)\n"
+            "  -q, --quiet          no progress output\n"
+            "\n");
+    cmd_source_help(out);
+}
 
 void cmd_stats_help(FILE *out)
 {
@@ -68,6 +102,7 @@ void cmd_stats_help(FILE *out)
 static floe_err parse_args(int argc, char **argv, stats_args *a)
 {
     memset(a, 0, sizeof *a);
+    a->climatology = !strcmp(argv[0], "climatology");
     cmd_scan s;
     cmd_scan_init(&s, argc, argv);
     int more;
@@ -83,6 +118,8 @@ static floe_err parse_args(int argc, char **argv, stats_args *a)
             FLOE_CHECK(cmd_value(&s, &a->vars));
         else if (cmd_is(&s, "--stat", "--stats"))
             FLOE_CHECK(cmd_value(&s, &a->stat));
+        else if (a->climatology && cmd_is(&s, "--by", NULL))
+            FLOE_CHECK(cmd_value(&s, &a->by));
         else if (cmd_is(&s, "--bbox", NULL))
             FLOE_CHECK(cmd_value(&s, &a->bbox));
         else if (cmd_is(&s, "--time", NULL))
@@ -94,14 +131,17 @@ static floe_err parse_args(int argc, char **argv, stats_args *a)
         else if (cmd_is(&s, "--quiet", "-q"))
             a->quiet = 1;
         else
-            return FLOE_ERR(FLOE_EINVAL, "stats: unknown option '%s' (see 'floe stats --help')",
-                            s.name);
+            return FLOE_ERR(FLOE_EINVAL, "%s: unknown option '%s' (see 'floe %s --help')",
+                            argv[0], s.name, argv[0]);
     }
     FLOE_CHECK(cmd_source_finish(&s, &a->src));
     if (!a->vars || !*a->vars)
-        return FLOE_ERR(FLOE_EINVAL, "stats: give the variables with -v VAR[,VAR...]");
+        return FLOE_ERR(FLOE_EINVAL, "%s: give the variables with -v VAR[,VAR...]", argv[0]);
     if (!a->out)
-        return FLOE_ERR(FLOE_EINVAL, "stats: give the output file with -o OUT.nc");
+        return FLOE_ERR(FLOE_EINVAL, "%s: give the output file with -o OUT.nc", argv[0]);
+    if (a->climatology && !a->by)
+        return FLOE_ERR(FLOE_EINVAL, "climatology: give the grouping with --by "
+                        "month|season|dayofyear");
     return NULL;
 }
 
@@ -118,16 +158,27 @@ typedef struct job {
     double *tv, *yv, *xv;
     size_t start[3], count[3];
     stats_plan plan;
-    /* phase 2 results, per var x tile: result floats (space-major, owned
-     * tiles) or serialized partial trees (time-split) */
-    float **results;          /* [v * ntiles + i]: nstat * cells floats */
+    /* Groups of the selected steps: one (every step) for stats. */
+    size_t ngroups;
+    uint32_t *group_of_step;  /* [count[0]], NULL: all in group 0 */
+    floe_clim_groups groups;  /* climatology only */
+    cf_time_units tunits;
+    /* phase 2 results, per var x tile x group: result floats (space-major,
+     * owned tiles) or serialized partial trees (time-split) */
+    float **results;          /* [slot]: nstat * cells floats */
     void **partials;          /* [v * ntiles + i] */
     size_t *partial_size;
 } job;
 
+/* Index of (variable, tile, group) in the result tables. */
+static size_t slot_of(const job *j, size_t v, size_t i, size_t g)
+{
+    return (v * j->plan.ntiles + i) * j->ngroups + g;
+}
+
 static void job_free(job *j)
 {
-    size_t n = j->nvars * j->plan.ntiles;
+    size_t n = j->nvars * j->plan.ntiles * j->ngroups;
     for (size_t i = 0; i < n; i++) {
         if (j->results)
             free(j->results[i]);
@@ -137,6 +188,7 @@ static void job_free(job *j)
     free(j->results);
     free(j->partials);
     free(j->partial_size);
+    floe_clim_groups_free(&j->groups);
     stats_plan_free(&j->plan);
     free(j->tv);
     free(j->yv);
@@ -157,7 +209,8 @@ static floe_err coordinate(floe_dataset *ds, const char *dim, const floe_array *
 /* Phase 1, on every rank: open, check, select, plan. */
 static floe_err prepare(const stats_args *a, int nranks, job *j)
 {
-    FLOE_CHECK(floe_stat_parse_list(a->stat ? a->stat : "mean", FLOE_STAT_ALL, &j->stats),
+    FLOE_CHECK(floe_stat_parse_list(a->stat ? a->stat : a->climatology ? "mean,std,count" : "mean",
+                                    FLOE_STAT_ALL, &j->stats),
                "--stat");
     for (unsigned b = 0; b < 6; b++)
         if (j->stats & (1u << b))
@@ -219,7 +272,24 @@ static floe_err prepare(const stats_args *a, int nranks, job *j)
     FLOE_CHECK(stats_plan_make(j->start[1], j->count[1], j->start[2], j->count[2],
                                v0->chunk_shape[1], v0->chunk_shape[2], j->count[0], nranks,
                                &j->plan));
-    size_t n = j->nvars * j->plan.ntiles;
+    j->ngroups = 1;
+    if (a->climatology) {
+        floe_clim_by by;
+        FLOE_CHECK(floe_clim_by_parse(a->by, &by), "--by");
+        cf_instant *inst = malloc(j->count[0] * sizeof *inst);
+        if (!inst)
+            return FLOE_ERR(FLOE_ENOMEM, "time steps");
+        floe_err err = floe_time_instants(j->ta, j->tv + j->start[0], j->count[0], &j->tunits, inst);
+        if (!err)
+            err = floe_clim_groups_build(&j->groups, by, j->tunits.calendar, inst, j->count[0]);
+        free(inst);
+        FLOE_CHECK(err, "grouping by %s", a->by);
+        j->ngroups = j->groups.ngroups;
+        j->group_of_step = j->groups.group_of_step;
+    } else {
+        FLOE_CHECK(floe_time_units(j->ta, &j->tunits));
+    }
+    size_t n = j->nvars * j->plan.ntiles * j->ngroups;
     j->results = calloc(n, sizeof *j->results);
     j->partials = calloc(n, sizeof *j->partials);
     j->partial_size = calloc(n, sizeof *j->partial_size);
@@ -268,15 +338,18 @@ static floe_err place_tile(void *ctx, size_t index, const void *decoded)
     return NULL;
 }
 
-/* Accumulate steps [s0, s1) of one tile into tree (started at s0). */
+/* Accumulate steps [s0, s1) of one tile into one tree per group (each
+ * started at s0; a step is added to its group's tree only, but every tree
+ * sees every step, so their blocks stay aligned to the same step grid). */
 static floe_err accumulate(job *j, size_t v, const stats_tile *t, size_t s0, size_t s1,
-                           floe_accum_tree *tree, float *raw, float *vals)
+                           floe_accum_tree *trees, float *raw, float *vals)
 {
     const floe_array *a = j->vars[v];
     size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
     uint64_t ct = a->chunk_shape[0];
     uint64_t coords[3 * BATCH_STEPS];
-    FLOE_CHECK(floe_accum_tree_init(tree, cells, j->stats, j->plan.block_steps, s0));
+    for (size_t g = 0; g < j->ngroups; g++)
+        FLOE_CHECK(floe_accum_tree_init(&trees[g], cells, j->stats, j->plan.block_steps, s0));
     for (size_t b0 = s0; b0 < s1; b0 += BATCH_STEPS) {
         size_t b1 = b0 + BATCH_STEPS < s1 ? b0 + BATCH_STEPS : s1;
         size_t n = 0;
@@ -291,10 +364,12 @@ static floe_err accumulate(job *j, size_t v, const stats_tile *t, size_t s0, siz
         FLOE_CHECK(floe_dataset_read_chunks(j->ds, a, coords, n, place_tile, &b),
                    "variable %s steps %zu..%zu", a->name, j->start[0] + b0, j->start[0] + b1 - 1);
         for (size_t s = b0; s < b1; s++) {
+            size_t g = j->group_of_step ? j->group_of_step[s] : 0;
             floe_accum *block;
-            FLOE_CHECK(floe_accum_tree_block(tree, &block));
+            FLOE_CHECK(floe_accum_tree_block(&trees[g], &block));
             FLOE_CHECK(floe_accum_add_cells(block, 0, vals + (s - b0) * cells, cells));
-            FLOE_CHECK(floe_accum_tree_end_step(tree));
+            for (size_t k = 0; k < j->ngroups; k++)
+                FLOE_CHECK(floe_accum_tree_end_step(&trees[k]));
         }
     }
     return NULL;
@@ -341,22 +416,31 @@ static floe_err compute(job *j, int rank, int progress)
             if (!j->plan.time_split && t->owner != rank)
                 continue;
             size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
-            floe_accum_tree tree;
-            memset(&tree, 0, sizeof tree);
-            err = accumulate(j, v, t, s0, s1, &tree, raw, vals);
-            size_t slot = v * j->plan.ntiles + i;
-            if (!err && !j->plan.time_split) {
-                err = results_of(j, &tree, cells, (float)j->vars[v]->fill_value, &j->results[slot]);
-            } else if (!err) {
+            floe_accum_tree *trees = calloc(j->ngroups, sizeof *trees);
+            if (!trees) {
+                err = FLOE_ERR(FLOE_ENOMEM, "%zu accumulator trees", j->ngroups);
+                break;
+            }
+            err = accumulate(j, v, t, s0, s1, trees, raw, vals);
+            for (size_t g = 0; g < j->ngroups && !err; g++) {
+                size_t slot = slot_of(j, v, i, g);
+                if (!j->plan.time_split) {
+                    err = results_of(j, &trees[g], cells, (float)j->vars[v]->fill_value,
+                                     &j->results[slot]);
+                    continue;
+                }
                 /* Time-split: every rank's share, rank 0's included, is kept
                  * serialized; rank 0 absorbs them in rank (= time) order. */
-                err = floe_accum_tree_serial_size(&tree, &j->partial_size[slot]);
+                err = floe_accum_tree_serial_size(&trees[g], &j->partial_size[slot]);
                 if (!err && !(j->partials[slot] = malloc(j->partial_size[slot] + 1)))
                     err = FLOE_ERR(FLOE_ENOMEM, "partial statistics");
                 if (!err)
-                    err = floe_accum_tree_serialize(&tree, j->partials[slot], j->partial_size[slot]);
+                    err = floe_accum_tree_serialize(&trees[g], j->partials[slot],
+                                                    j->partial_size[slot]);
             }
-            floe_accum_tree_free(&tree);
+            for (size_t g = 0; g < j->ngroups; g++)
+                floe_accum_tree_free(&trees[g]);
+            free(trees);
             done_units++;
             if (progress)
                 fprintf(stderr, "\rfloe stats: %zu/%zu tiles", done_units, total_units);
@@ -370,12 +454,14 @@ done:
     return err;
 }
 
-/* Phase 3 on rank 0: the statistics of tile i of variable v (owned). */
-static floe_err gather_tile(job *j, const floe_mpi *mpi, size_t v, size_t i, float **out)
+/* Phase 3 on rank 0: the statistics of group g of tile i of variable v
+ * (owned by the caller). */
+static floe_err gather_tile(job *j, const floe_mpi *mpi, size_t v, size_t i, size_t g,
+                           float **out)
 {
     const stats_tile *t = &j->plan.tiles[i];
     size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
-    size_t slot = v * j->plan.ntiles + i;
+    size_t slot = slot_of(j, v, i, g);
     if (!j->plan.time_split) {
         if (t->owner == 0) {
             *out = j->results[slot];
@@ -418,9 +504,10 @@ static floe_err gather_tile(job *j, const floe_mpi *mpi, size_t v, size_t i, flo
 static void send_share(job *j, const floe_mpi *mpi)
 {
     for (size_t v = 0; v < j->nvars; v++)
-        for (size_t i = 0; i < j->plan.ntiles; i++) {
+        for (size_t i = 0; i < j->plan.ntiles; i++)
+            for (size_t g = 0; g < j->ngroups; g++) {
             const stats_tile *t = &j->plan.tiles[i];
-            size_t slot = v * j->plan.ntiles + i;
+            size_t slot = slot_of(j, v, i, g);
             size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
             if (!j->plan.time_split) {
                 if (t->owner == mpi->rank)
@@ -435,79 +522,103 @@ static void send_share(job *j, const floe_mpi *mpi)
         }
 }
 
-/* Phase 3 on rank 0: write the file (and then the Item). */
+/* CF cell_methods of one statistic, over the range or as a climatology. */
+static void cell_method(const char *stat, int climatology, char *buf, size_t size)
+{
+    const char *m = !strcmp(stat, "std") ? "standard_deviation"
+                    : !strcmp(stat, "min") ? "minimum"
+                    : !strcmp(stat, "max") ? "maximum"
+                    : !strcmp(stat, "count") ? "point" : stat;
+    if (climatology)
+        snprintf(buf, size, "time: %s within years time: %s over years", m, m);
+    else
+        snprintf(buf, size, "time: %s", m);
+}
+
+/* Phase 3 on rank 0: write the file (and then the Item). Output steps are
+ * the groups with at least one step; tiles are written as they arrive, so
+ * rank 0 never holds more than one tile's statistics. */
 static floe_err write_output(job *j, const floe_mpi *mpi, const stats_args *a, const char *line)
 {
     const char *names[MAX_OUT], *methods[MAX_OUT];
-    char name_buf[MAX_OUT][128], method_buf[MAX_OUT][64];
+    char name_buf[MAX_OUT][128], method_buf[MAX_OUT][96];
     const floe_array *vars[MAX_OUT];
     size_t nout = 0;
     for (size_t v = 0; v < j->nvars; v++)
         for (size_t k = 0; k < j->nstat; k++, nout++) {
             const char *st = floe_stat_name(j->stat_list[k]);
             snprintf(name_buf[nout], sizeof name_buf[nout], "%s_%s", j->vars[v]->name, st);
-            /* CF cell_methods names (std: standard_deviation, min: minimum...) */
-            const char *cm = !strcmp(st, "std") ? "standard_deviation"
-                             : !strcmp(st, "min") ? "minimum"
-                             : !strcmp(st, "max") ? "maximum"
-                             : !strcmp(st, "count") ? "point" : st;
-            snprintf(method_buf[nout], sizeof method_buf[nout], "time: %s", cm);
+            cell_method(st, a->climatology, method_buf[nout], sizeof method_buf[nout]);
             names[nout] = name_buf[nout];
             methods[nout] = method_buf[nout];
             vars[nout] = j->vars[v];
         }
-    double tb[2] = {j->tv[j->start[0]], j->tv[j->start[0] + j->count[0] - 1]};
-    double tmid = (tb[0] + tb[1]) / 2;
+    /* output time axis: one step per non-empty group */
+    size_t nt = 0;
+    size_t *tindex = malloc(j->ngroups * sizeof *tindex);
+    double *tval = malloc(j->ngroups * sizeof *tval), *tb = malloc(2 * j->ngroups * sizeof *tb);
+    floe_err err = (!tindex || !tval || !tb) ? FLOE_ERR(FLOE_ENOMEM, "time axis") : NULL;
+    for (size_t g = 0; g < j->ngroups && !err; g++) {
+        tindex[g] = SIZE_MAX;
+        if (!a->climatology) {
+            tb[0] = j->tv[j->start[0]];
+            tb[1] = j->tv[j->start[0] + j->count[0] - 1];
+            tval[0] = (tb[0] + tb[1]) / 2;
+            tindex[g] = nt++;
+        } else if (j->groups.nsteps_in[g]) {
+            cf_instant when, bounds[2];
+            err = floe_clim_groups_time(&j->groups, g, &when, bounds);
+            tval[nt] = cf_time_instant_to_value(&j->tunits, when);
+            tb[2 * nt] = cf_time_instant_to_value(&j->tunits, bounds[0]);
+            tb[2 * nt + 1] = cf_time_instant_to_value(&j->tunits, bounds[1]);
+            tindex[g] = nt++;
+        }
+    }
     cf_grid_spec spec = {
         .path = a->out, .command = line, .provenance = floe_dataset_provenance(j->ds),
         .time = j->ta, .lat = j->ya, .lon = j->xa,
-        .time_values = &tmid, .lat_values = j->yv + j->start[1], .lon_values = j->xv + j->start[2],
-        .nt = 1, .ny = j->count[1], .nx = j->count[2],
+        .time_values = tval, .lat_values = j->yv + j->start[1], .lon_values = j->xv + j->start[2],
+        .nt = nt, .ny = j->count[1], .nx = j->count[2],
         .lat_step = j->count[1] > 1 ? 0 : (j->ya->shape[0] > 1 ? j->yv[1] - j->yv[0] : 0),
         .lon_step = j->count[2] > 1 ? 0 : (j->xa->shape[0] > 1 ? j->xv[1] - j->xv[0] : 0),
         .vars = vars, .nvars = nout, .out_names = names, .cell_methods = methods,
-        .time_bounds = tb,
+        .time_bounds = tb, .climatology = a->climatology,
     };
     cf_grid_output *out = NULL;
-    floe_err err = cf_grid_output_create(&spec, &out);
-    size_t nx = j->count[2];
-    /* The output is one 2-D plane per (variable, statistic); tiles arrive
-     * in tile order and are placed into them. */
-    float **planes = calloc(nout, sizeof *planes);
-    if (!err && !planes)
-        err = FLOE_ERR(FLOE_ENOMEM, "output planes");
-    for (size_t o = 0; !err && o < nout; o++)
-        if (!(planes[o] = malloc(j->count[1] * nx * sizeof(float))))
-            err = FLOE_ERR(FLOE_ENOMEM, "output planes (%zu x %zu)", j->count[1], nx);
+    if (!err)
+        err = cf_grid_output_create(&spec, &out);
     for (size_t v = 0; v < j->nvars; v++)
-        for (size_t i = 0; i < j->plan.ntiles; i++) {
-            float *r = NULL;
-            /* gather even after an error: every sender must be received */
-            floe_err e = gather_tile(j, mpi, v, i, &r);
-            if (!err)
-                err = e;
-            else
-                floe_err_free(&e);
-            const stats_tile *t = &j->plan.tiles[i];
-            size_t w = t->x1 - t->x0, cells = (t->y1 - t->y0) * w;
-            for (size_t k = 0; !err && r && k < j->nstat; k++)
-                for (size_t y = t->y0; y < t->y1; y++)
-                    memcpy(planes[v * j->nstat + k] + y * nx + t->x0, r + k * cells + (y - t->y0) * w,
-                           w * sizeof(float));
-            free(r);
-        }
-    for (size_t o = 0; !err && o < nout; o++)
-        err = cf_grid_output_put_step(out, o, 0, planes[o]);
-    for (size_t o = 0; planes && o < nout; o++)
-        free(planes[o]);
-    free(planes);
+        for (size_t i = 0; i < j->plan.ntiles; i++)
+            for (size_t g = 0; g < j->ngroups; g++) {
+                float *r = NULL;
+                /* gather even after an error: every sender must be received */
+                floe_err e = gather_tile(j, mpi, v, i, g, &r);
+                if (!err)
+                    err = e;
+                else
+                    floe_err_free(&e);
+                const stats_tile *t = &j->plan.tiles[i];
+                size_t h = t->y1 - t->y0, w = t->x1 - t->x0;
+                for (size_t k = 0; !err && r && tindex[g] != SIZE_MAX && k < j->nstat; k++)
+                    err = cf_grid_output_put_region(out, v * j->nstat + k, tindex[g], t->y0, h,
+                                                    t->x0, w, r + k * h * w);
+                free(r);
+            }
     if (!err)
         err = cf_grid_output_commit(&out);
     cf_grid_output_abort(&out);
     if (!err)
-        err = stac_item_write_grid(&spec, a->item, "stats",
+        err = stac_item_write_grid(&spec, a->item, a->climatology ? "climatology" : "stats",
                                    stac_item_source_kind_of(spec.provenance->doc_kind));
+    free(tindex);
+    free(tval);
+    free(tb);
     return err;
+}
+
+floe_err cmd_climatology_run(int argc, char **argv)
+{
+    return cmd_stats_run(argc, argv); /* argv[0] tells them apart */
 }
 
 floe_err cmd_stats_run(int argc, char **argv)

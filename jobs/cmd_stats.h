@@ -1,4 +1,4 @@
-/* cmd_stats.h - `floe stats`. */
+/* cmd_stats.h - `floe stats` and `floe climatology`. */
 #ifndef FLOE_CMD_STATS_H
 #define FLOE_CMD_STATS_H
 
@@ -8,5 +8,9 @@
 
 floe_err cmd_stats_run(int argc, char **argv);
 void cmd_stats_help(FILE *out);
+/* `floe climatology`: the same engine, steps grouped by month, season or
+ * day of year. */
+floe_err cmd_climatology_run(int argc, char **argv);
+void cmd_climatology_help(FILE *out);
 
 #endif

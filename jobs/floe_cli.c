@@ -19,6 +19,8 @@ static const floe_command commands[] = {
      cmd_extract_help},
     {"stats", "per-cell temporal statistics (mean, min, max, sum, std, count), MPI-parallel",
      cmd_stats_run, cmd_stats_help},
+    {"climatology", "per-cell statistics by month, season or day of year, MPI-parallel",
+     cmd_climatology_run, cmd_climatology_help},
     {NULL, NULL, NULL, NULL},
 };
 

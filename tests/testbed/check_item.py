@@ -131,8 +131,9 @@ def check_item(item_path):
         # the ends of its bounds), decoded by netCDF4
         t = ds["time"]
         cal = getattr(t, "calendar", "standard")
-        if "bounds" in t.ncattrs():
-            b = ds[t.bounds][:]
+        battr = next((a for a in ("bounds", "climatology") if a in t.ncattrs()), None)
+        if battr:
+            b = ds[getattr(t, battr)][:]
             times = netCDF4.num2date([b[0][0], b[-1][1]], t.units, cal)
         else:
             times = netCDF4.num2date(t[:], t.units, cal)

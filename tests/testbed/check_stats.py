@@ -1,12 +1,16 @@
 #!/usr/bin/python3
-"""check_stats.py TESTBED_DIR: `floe stats` under mpirun at 1, 2, 4 and 7 ranks.
+"""check_stats.py TESTBED_DIR: `floe stats` and `floe climatology` under
+mpirun at 1, 2, 4 and 7 ranks.
 
 The statistics are compared with numpy on direct netCDF reads of the source
 files (two-pass, float64; min, max and count exactly, mean/sum/std to float32
 precision), missing cells (ocean) are missing and count 0, the output bytes
 of every data variable are identical for every rank count, in a space-major
 case (many tiles) and a time-split case (fewer tiles than ranks), and the
-derived STAC Item is valid. Prints "N passed, N failed" last.
+derived STAC Item is valid. Climatologies by month and by season are
+checked the same way against numpy grouping of the decoded time stamps,
+with CF climatology_bounds and cell_methods. Prints "N passed, N failed"
+last.
 """
 
 import datetime
@@ -129,6 +133,64 @@ def main(tbdir):
                   f"{label}: cell_methods")
         problems = check_item(os.path.join(tmp, f"{label}-1.json"))
         check(not problems, f"{label}: derived Item: {problems}")
+    # ---- climatology: the steps grouped by the month / season of their stamp
+    W, S, E, N = -80.0, 35.0, -65.0, 45.0
+    rows = np.nonzero((lat >= S) & (lat <= N))[0]
+    cols = np.nonzero((lon >= W) & (lon <= E))[0]
+    stack = []
+    for f in tb["files"]:
+        with netCDF4.Dataset(os.path.join(root, f["key"])) as ds:
+            v = ds[var]
+            v.set_auto_maskandscale(False)
+            stack.append(v[0, rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float64))
+    x = np.stack(stack)
+    x[x == -9999.0] = np.nan
+    season_of = {12: 0, 1: 0, 2: 0, 3: 1, 4: 1, 5: 1, 6: 2, 7: 2, 8: 2, 9: 3, 10: 3, 11: 3}
+    for by, key in (("month", lambda d: d.month), ("season", lambda d: season_of[d.month])):
+        keys = [key(d) for d in dates]
+        groups = sorted(set(keys))
+        outs = {}
+        for np_ in (1, 2, 4, 7):
+            out = os.path.join(tmp, f"clim-{by}-{np_}.nc")
+            r = floe_np(np_, "climatology", coll, "-v", var, "--by", by,
+                        "--stat", "mean,std,count", "--bbox", f"{W},{S},{E},{N}", "-o", out)
+            check(r.returncode == 0, f"climatology {by} np {np_}: {r.stderr.strip()}")
+            if r.returncode == 0:
+                outs[np_] = load(out)
+        if 1 not in outs:
+            continue
+        got = outs[1]
+        check(got[f"{var}_mean"].shape[0] == len(groups),
+              f"climatology {by}: {got[f'{var}_mean'].shape[0]} groups, want {len(groups)}")
+        for gi, gk in enumerate(groups):
+            sel = x[[k == gk for k in keys]]
+            n = np.sum(~np.isnan(sel), axis=0)
+            import warnings
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                want = {"mean": np.nanmean(sel, 0), "std": np.nanstd(sel, 0)}
+            g = {k: got[f"{var}_{k}"][gi].astype(np.float64) for k in ("mean", "std", "count")}
+            check(np.array_equal(g["count"], n.astype(np.float64)),
+                  f"climatology {by} group {gk}: count")
+            for st in ("mean", "std"):
+                miss = g[st] == -9999.0
+                ok = ~miss
+                check(np.array_equal(miss, np.isnan(want[st])),
+                      f"climatology {by} group {gk} {st}: missing where no data")
+                err = np.max(np.abs(g[st][ok] - want[st][ok]) /
+                             np.maximum(np.abs(want[st][ok]), 1.0)) if ok.any() else 0.0
+                check(err < 2e-6, f"climatology {by} group {gk} {st}: rel. error {err:.2e}")
+        for np_, o in outs.items():
+            check(all(np.array_equal(o[k].view(np.uint8), got[k].view(np.uint8))
+                      for k in got if k.startswith(var)),
+                  f"climatology {by}: np {np_} gives the same bytes as np 1")
+        with netCDF4.Dataset(os.path.join(tmp, f"clim-{by}-1.nc")) as ds:
+            check(ds["time"].climatology == "climatology_bounds" and
+                  ds[f"{var}_mean"].cell_methods ==
+                  "time: mean within years time: mean over years",
+                  f"climatology {by}: CF climatology attributes")
+        problems = check_item(os.path.join(tmp, f"clim-{by}-1.json"))
+        check(not problems, f"climatology {by}: derived Item: {problems}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
