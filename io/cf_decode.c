@@ -235,8 +235,30 @@ void cf_decode_to_double(const cf_decoder *cf, const void *in, size_t n, double 
     }
 }
 
+/* The common case, float32 data with only fill/missing values: decided in
+ * float32 (the missing values are stored-precision already), no round trip
+ * through double. Statistics spend most of their time here otherwise. */
+static void decode_float32_masked(const cf_decoder *cf, const uint8_t *p, size_t n, float *out)
+{
+    float miss[CF_MAX_MISSING];
+    for (size_t j = 0; j < cf->nmissing; j++)
+        miss[j] = (float)cf->missing[j];
+    for (size_t i = 0; i < n; i++) {
+        float x;
+        memcpy(&x, p + 4 * i, sizeof x);
+        int m = x != x;
+        for (size_t j = 0; j < cf->nmissing; j++)
+            m |= x == miss[j];
+        out[i] = m ? NAN : x;
+    }
+}
+
 void cf_decode_to_float(const cf_decoder *cf, const void *in, size_t n, float *out)
 {
+    if (cf->dtype == ZARR_FLOAT32 && !cf->scaled && !cf->has_valid_min && !cf->has_valid_max) {
+        decode_float32_masked(cf, in, n, out);
+        return;
+    }
     /* through a small double buffer: one decoding path, no allocation */
     double tmp[512];
     size_t is = zarr_dtype_size(cf->dtype);
