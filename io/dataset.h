@@ -38,6 +38,7 @@ typedef struct floe_open_request {
     const char *const *remap; /* --remap FROM=TO rules */
     size_t nremap;
     const char *s3_endpoint; /* --s3-endpoint, or NULL (then AWS_ENDPOINT_URL) */
+    int concurrency;         /* --concurrency: requests in flight per rank (0: 16) */
 } floe_open_request;
 
 typedef enum floe_dtype {

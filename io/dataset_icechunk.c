@@ -163,6 +163,7 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     FLOE_CHECK_GOTO(err, fail, virtual_policy_new(&ds->policy));
     FLOE_CHECK_GOTO(err, fail, zarr_decoder_new(&ds->decoder));
     ds->source = strdup(req->source);
+    ds->concurrency = req->concurrency;
 
     floe_transport_opts topts;
     memset(&topts, 0, sizeof topts);

@@ -89,6 +89,17 @@ floe_err cmd_source_option(cmd_scan *s, cmd_source *src, int *taken)
         return set_ref(s, src, FLOE_REF_SNAPSHOT);
     if (cmd_is(s, "--s3-endpoint", NULL))
         return cmd_value(s, &src->req.s3_endpoint);
+    if (cmd_is(s, "--concurrency", NULL)) {
+        const char *v;
+        FLOE_CHECK(cmd_value(s, &v));
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || end == v || n < 1 || n > 1024)
+            return FLOE_ERR(FLOE_EINVAL, "--concurrency '%s': give a number of requests from 1 "
+                            "to 1024", v);
+        src->req.concurrency = (int)n;
+        return NULL;
+    }
     if (cmd_is(s, "--allow", NULL)) {
         if (src->req.nallow == FLOE_MAX_LIST)
             return FLOE_ERR(FLOE_EINVAL, "too many --allow options");
@@ -139,7 +150,8 @@ void cmd_source_help(FILE *out)
             "                       local files (file://) need --allow\n"
             "  --remap FROM=TO      rewrite virtual chunk locations by prefix before\n"
             "                       fetching, e.g. s3://bucket/=file:///mirror/ (repeatable)\n"
-            "  --s3-endpoint URL    S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS)\n");
+            "  --s3-endpoint URL    S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS)\n"
+            "  --concurrency N      byte-range requests in flight per rank (default 16)\n");
 }
 
 char *cmd_line(int argc, char **argv)
