@@ -109,8 +109,6 @@ floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
 typedef floe_err (*floe_chunk_fn)(void *ctx, size_t index, const void *decoded);
 floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
                                   const uint64_t *coords, size_t n, floe_chunk_fn fn, void *ctx);
-/* Requests in flight for floe_dataset_read_chunks (default 16). */
-void floe_dataset_set_concurrency(floe_dataset *ds, int concurrency);
 
 /* A whole 1-D array as doubles (coordinates), caller frees *values. */
 floe_err floe_dataset_read_1d(floe_dataset *ds, const floe_array *array, double **values);

@@ -360,11 +360,6 @@ floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
     return NULL;
 }
 
-void floe_dataset_set_concurrency(floe_dataset *ds, int concurrency)
-{
-    ds->concurrency = concurrency;
-}
-
 /* Decode encoded bytes of chunk `index` of a batch and hand them to fn. */
 static floe_err deliver(floe_dataset *ds, const dataset_array *a, const uint8_t *bytes, size_t n,
                         size_t index, floe_chunk_fn fn, void *ctx)

@@ -8,8 +8,7 @@
 #include "jobs/cmd_extract.h"
 
 #include "common/floe_log.h"
-#include "engine/selection.h"
-#include "engine/time_select.h"
+#include "engine/grid_select.h"
 #include "io/cf_grid_output.h"
 #include "io/dataset.h"
 #include "jobs/cmd_options.h"
@@ -93,21 +92,8 @@ static floe_err parse_args(int argc, char **argv, extract_args *a)
     return NULL;
 }
 
-/* The 1-D coordinate array that names dimension `dim` of the dataset. */
-static floe_err coordinate(floe_dataset *ds, const char *dim, const floe_array **arr,
-                           double **values)
-{
-    *arr = floe_dataset_find(ds, dim);
-    if (!*arr || (*arr)->ndim != 1)
-        return FLOE_ERR(FLOE_ENOTFOUND, "no 1-D coordinate array '%s' for dimension %s", dim,
-                        dim);
-    FLOE_CHECK(floe_dataset_read_1d(ds, *arr, values), "coordinate %s", dim);
-    return NULL;
-}
-
-typedef struct selection {
-    size_t start[3], count[3]; /* time, lat, lon */
-} selection;
+/* The selection is the grid box every gridded operation shares. */
+typedef floe_grid_select selection;
 
 /* Copy the part of time slab `k` of decoded chunk `chunk` (of `a`, chunk
  * coordinates cy, cx) that lies in the selected rows and columns into the
@@ -125,26 +111,6 @@ static void copy_chunk_part(const floe_array *a, const float *chunk, uint64_t k,
     for (uint64_t y = y0; y < y1; y++)
         memcpy(slice + (y - sel->start[1]) * sel->count[2] + (x0 - sel->start[2]),
                slab + (y - r0) * cw + (x0 - c0), (size_t)(x1 - x0) * sizeof(float));
-}
-
-static floe_err check_variable(const floe_array *a, const floe_array *first)
-{
-    if (a->unreadable)
-        return FLOE_ERR(FLOE_EUNSUPPORTED, "variable %s: %s", a->name, a->unreadable);
-    if (a->ndim != 3 || !a->dim_names[0] || !a->dim_names[1] || !a->dim_names[2])
-        return FLOE_ERR(FLOE_EUNSUPPORTED,
-                        "variable %s: extract handles (time, lat, lon) arrays; it has %d "
-                        "dimensions", a->name, a->ndim);
-    if (a->dtype != FLOE_DT_FLOAT32)
-        return FLOE_ERR(FLOE_EUNSUPPORTED, "variable %s: only float32 variables are supported yet",
-                        a->name);
-    if (first && (memcmp(a->shape, first->shape, sizeof a->shape) ||
-                  strcmp(a->dim_names[0], first->dim_names[0]) ||
-                  strcmp(a->dim_names[1], first->dim_names[1]) ||
-                  strcmp(a->dim_names[2], first->dim_names[2])))
-        return FLOE_ERR(FLOE_EINVAL, "variables %s and %s are on different grids", first->name,
-                        a->name);
-    return NULL;
 }
 
 /* Where the chunks of one batch go: rows of time chunks [tc0, tc1). */
@@ -260,86 +226,35 @@ floe_err cmd_extract_run(int argc, char **argv)
     floe_err err = NULL;
     floe_dataset *ds = NULL;
     cf_grid_output *out = NULL;
-    double *tv = NULL, *yv = NULL, *xv = NULL;
-    const floe_array *vars[FLOE_MAX_LIST];
-    size_t nvars = 0;
-    char *names = strdup(a.vars);
+    selection sel;
+    memset(&sel, 0, sizeof sel);
     char *line = cmd_line(argc, argv);
-    if (!names || !line) {
+    if (!line) {
         err = FLOE_ERR(FLOE_ENOMEM, "extract");
         goto done;
     }
     FLOE_CHECK_GOTO(err, done, floe_dataset_open(&a.src.req, &ds), "%s", a.src.req.source);
-
-    for (char *save = NULL, *tok = strtok_r(names, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        const floe_array *v = floe_dataset_find(ds, tok);
-        if (!v) {
-            err = FLOE_ERR(FLOE_ENOTFOUND, "no variable '%s' in %s (see 'floe inspect')", tok,
-                           a.src.req.source);
-            goto done;
-        }
-        if (nvars == FLOE_MAX_LIST) {
-            err = FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", FLOE_MAX_LIST);
-            goto done;
-        }
-        FLOE_CHECK_GOTO(err, done, check_variable(v, nvars ? vars[0] : NULL));
-        vars[nvars++] = v;
-    }
-
-    const floe_array *ta, *ya, *xa;
-    FLOE_CHECK_GOTO(err, done, coordinate(ds, vars[0]->dim_names[0], &ta, &tv));
-    FLOE_CHECK_GOTO(err, done, coordinate(ds, vars[0]->dim_names[1], &ya, &yv));
-    FLOE_CHECK_GOTO(err, done, coordinate(ds, vars[0]->dim_names[2], &xa, &xv));
-    size_t nt = (size_t)ta->shape[0], ny = (size_t)ya->shape[0], nx = (size_t)xa->shape[0];
-    if (nt != vars[0]->shape[0] || ny != vars[0]->shape[1] || nx != vars[0]->shape[2]) {
-        err = FLOE_ERR(FLOE_EFORMAT, "variable %s has shape %llux%llux%llu but its coordinates "
-                       "%zux%zux%zu", vars[0]->name, (unsigned long long)vars[0]->shape[0],
-                       (unsigned long long)vars[0]->shape[1], (unsigned long long)vars[0]->shape[2],
-                       nt, ny, nx);
-        goto done;
-    }
-
-    selection sel = {{0, 0, 0}, {nt, ny, nx}};
-    if (a.bbox) {
-        floe_bbox bb;
-        size_t i0, i1, j0, j1;
-        FLOE_CHECK_GOTO(err, done, floe_bbox_parse(a.bbox, &bb));
-        FLOE_CHECK_GOTO(err, done, floe_select_closed(yv, ny, bb.south, bb.north, &i0, &i1),
-                        "coordinate %s", ya->name);
-        FLOE_CHECK_GOTO(err, done, floe_select_closed(xv, nx, bb.west, bb.east, &j0, &j1),
-                        "coordinate %s", xa->name);
-        sel.start[1] = i0, sel.count[1] = i1 - i0;
-        sel.start[2] = j0, sel.count[2] = j1 - j0;
-    }
-    if (a.time) {
-        size_t t0, t1;
-        FLOE_CHECK_GOTO(err, done, floe_time_select(ta, tv, nt, a.time, &t0, &t1));
-        sel.start[0] = t0, sel.count[0] = t1 - t0;
-    }
-    if (!sel.count[0] || !sel.count[1] || !sel.count[2]) {
-        err = FLOE_ERR(FLOE_EINVAL, "the selection is empty (%zu time steps x %zu x %zu cells): "
-                       "check --bbox and --time against 'floe inspect'", sel.count[0],
-                       sel.count[1], sel.count[2]);
-        goto done;
-    }
-    FLOE_INFO0("extract: %zu variable(s), %zu steps x %zu x %zu cells from %s", nvars,
+    FLOE_CHECK_GOTO(err, done, floe_grid_select_make(ds, a.vars, a.bbox, a.time, &sel));
+    FLOE_INFO0("extract: %zu variable(s), %zu steps x %zu x %zu cells from %s", sel.nvars,
                sel.count[0], sel.count[1], sel.count[2], floe_dataset_provenance(ds)->snapshot_id);
 
+    size_t ny = (size_t)sel.lat->shape[0], nx = (size_t)sel.lon->shape[0];
     cf_grid_spec spec = {
         .path = a.out,
         .command = line,
         .provenance = floe_dataset_provenance(ds),
-        .time = ta, .lat = ya, .lon = xa,
-        .time_values = tv + sel.start[0], .lat_values = yv + sel.start[1],
-        .lon_values = xv + sel.start[2],
+        .time = sel.time, .lat = sel.lat, .lon = sel.lon,
+        .time_values = sel.tv + sel.start[0], .lat_values = sel.yv + sel.start[1],
+        .lon_values = sel.xv + sel.start[2],
         .nt = sel.count[0], .ny = sel.count[1], .nx = sel.count[2],
-        .lat_step = ny > 1 ? yv[1] - yv[0] : 0, .lon_step = nx > 1 ? xv[1] - xv[0] : 0,
-        .vars = vars, .nvars = nvars,
+        .lat_step = ny > 1 ? sel.yv[1] - sel.yv[0] : 0,
+        .lon_step = nx > 1 ? sel.xv[1] - sel.xv[0] : 0,
+        .vars = sel.vars, .nvars = sel.nvars,
     };
     FLOE_CHECK_GOTO(err, done, cf_grid_output_create(&spec, &out));
     FLOE_CHECK_GOTO(err, done,
-                    write_values(ds, vars, nvars, &sel, out, !a.quiet && isatty(STDERR_FILENO)));
+                    write_values(ds, sel.vars, sel.nvars, &sel, out,
+                                 !a.quiet && isatty(STDERR_FILENO)));
     FLOE_CHECK_GOTO(err, done, cf_grid_output_commit(&out));
     /* The Item describes the committed file (size, checksum), so it comes
      * after the commit; a failure here leaves the data but no Item. */
@@ -350,11 +265,8 @@ floe_err cmd_extract_run(int argc, char **argv)
 
 done:
     cf_grid_output_abort(&out);
+    floe_grid_select_free(&sel);
     floe_dataset_free(&ds);
-    free(tv);
-    free(yv);
-    free(xv);
-    free(names);
     free(line);
     return err;
 }

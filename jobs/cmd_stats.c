@@ -20,7 +20,7 @@
 #include "engine/accum.h"
 #include "engine/climatology_groups.h"
 #include "engine/floe_mpi.h"
-#include "engine/selection.h"
+#include "engine/grid_select.h"
 #include "engine/stats_plan.h"
 #include "engine/time_select.h"
 #include "io/cf_decode.h"
@@ -148,15 +148,11 @@ static floe_err parse_args(int argc, char **argv, stats_args *a)
 /* Everything every rank knows identically after phase 1. */
 typedef struct job {
     floe_dataset *ds;
-    const floe_array *vars[MAX_VARS];
+    floe_grid_select g;       /* variables, axes, the selected box */
     cf_decoder cf[MAX_VARS];
-    size_t nvars;
     unsigned stats;           /* FLOE_STAT_* mask */
     unsigned stat_list[6];    /* the bits in output order */
     size_t nstat;
-    const floe_array *ta, *ya, *xa;
-    double *tv, *yv, *xv;
-    size_t start[3], count[3];
     stats_plan plan;
     /* Groups of the selected steps: one (every step) for stats. */
     size_t ngroups;
@@ -178,7 +174,7 @@ static size_t slot_of(const job *j, size_t v, size_t i, size_t g)
 
 static void job_free(job *j)
 {
-    size_t n = j->nvars * j->plan.ntiles * j->ngroups;
+    size_t n = j->g.nvars * j->plan.ntiles * j->ngroups;
     for (size_t i = 0; i < n; i++) {
         if (j->results)
             free(j->results[i]);
@@ -190,20 +186,8 @@ static void job_free(job *j)
     free(j->partial_size);
     floe_clim_groups_free(&j->groups);
     stats_plan_free(&j->plan);
-    free(j->tv);
-    free(j->yv);
-    free(j->xv);
+    floe_grid_select_free(&j->g);
     floe_dataset_free(&j->ds);
-}
-
-static floe_err coordinate(floe_dataset *ds, const char *dim, const floe_array **arr,
-                           double **values)
-{
-    *arr = floe_dataset_find(ds, dim);
-    if (!*arr || (*arr)->ndim != 1 || (*arr)->unreadable)
-        return FLOE_ERR(FLOE_ENOTFOUND, "no readable 1-D coordinate array '%s'", dim);
-    FLOE_CHECK(floe_dataset_read_1d(ds, *arr, values), "coordinate %s", dim);
-    return NULL;
 }
 
 /* Phase 1, on every rank: open, check, select, plan. */
@@ -216,80 +200,41 @@ static floe_err prepare(const stats_args *a, int nranks, job *j)
         if (j->stats & (1u << b))
             j->stat_list[j->nstat++] = 1u << b;
     FLOE_CHECK(floe_dataset_open(&a->src.req, &j->ds), "%s", a->src.req.source);
-    char names[1024];
-    snprintf(names, sizeof names, "%s", a->vars);
-    for (char *save = NULL, *tok = strtok_r(names, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        const floe_array *v = floe_dataset_find(j->ds, tok);
-        if (!v)
-            return FLOE_ERR(FLOE_ENOTFOUND, "no variable '%s' in %s (see 'floe inspect')", tok,
-                            a->src.req.source);
-        if (j->nvars == MAX_VARS)
-            return FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", MAX_VARS);
-        if (v->unreadable)
-            return FLOE_ERR(FLOE_EUNSUPPORTED, "variable %s: %s", v->name, v->unreadable);
-        if (v->ndim != 3 || v->dtype != FLOE_DT_FLOAT32 || !v->dim_names[0] || !v->dim_names[1] ||
-            !v->dim_names[2])
-            return FLOE_ERR(FLOE_EUNSUPPORTED,
-                            "variable %s: stats handles float32 (time, lat, lon) arrays", v->name);
-        if (j->nvars && (memcmp(v->shape, j->vars[0]->shape, sizeof v->shape) ||
-                         memcmp(v->chunk_shape, j->vars[0]->chunk_shape, sizeof v->chunk_shape)))
-            return FLOE_ERR(FLOE_EINVAL, "variables %s and %s differ in shape or chunks",
-                            j->vars[0]->name, v->name);
-        FLOE_CHECK(cf_decoder_init(&j->cf[j->nvars], v->attributes, (zarr_dtype)v->dtype,
-                                   CF_MASK_ZARR_FILL, &v->fill_value),
-                   "variable %s", v->name);
-        j->vars[j->nvars++] = v;
+    FLOE_CHECK(floe_grid_select_make(j->ds, a->vars, a->bbox, a->time, &j->g));
+    if (j->g.nvars > MAX_VARS)
+        return FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", MAX_VARS);
+    for (size_t v = 0; v < j->g.nvars; v++) {
+        const floe_array *x = j->g.vars[v];
+        /* Tiles follow the chunk grid, which all variables must share. */
+        if (memcmp(x->chunk_shape, j->g.vars[0]->chunk_shape, sizeof x->chunk_shape))
+            return FLOE_ERR(FLOE_EINVAL, "variables %s and %s differ in chunks",
+                            j->g.vars[0]->name, x->name);
+        FLOE_CHECK(cf_decoder_init(&j->cf[v], x->attributes, (zarr_dtype)x->dtype,
+                                   CF_MASK_ZARR_FILL, &x->fill_value),
+                   "variable %s", x->name);
     }
-    const floe_array *v0 = j->vars[0];
-    FLOE_CHECK(coordinate(j->ds, v0->dim_names[0], &j->ta, &j->tv));
-    FLOE_CHECK(coordinate(j->ds, v0->dim_names[1], &j->ya, &j->yv));
-    FLOE_CHECK(coordinate(j->ds, v0->dim_names[2], &j->xa, &j->xv));
-    size_t nt = (size_t)v0->shape[0], ny = (size_t)v0->shape[1], nx = (size_t)v0->shape[2];
-    if (j->ta->shape[0] != nt || j->ya->shape[0] != ny || j->xa->shape[0] != nx)
-        return FLOE_ERR(FLOE_EFORMAT, "variable %s and its coordinates differ in shape",
-                        v0->name);
-    j->count[0] = nt, j->count[1] = ny, j->count[2] = nx;
-    if (a->bbox) {
-        floe_bbox bb;
-        size_t i0, i1, k0, k1;
-        FLOE_CHECK(floe_bbox_parse(a->bbox, &bb));
-        FLOE_CHECK(floe_select_closed(j->yv, ny, bb.south, bb.north, &i0, &i1), "coordinate %s",
-                   j->ya->name);
-        FLOE_CHECK(floe_select_closed(j->xv, nx, bb.west, bb.east, &k0, &k1), "coordinate %s",
-                   j->xa->name);
-        j->start[1] = i0, j->count[1] = i1 - i0, j->start[2] = k0, j->count[2] = k1 - k0;
-    }
-    if (a->time) {
-        size_t t0, t1;
-        FLOE_CHECK(floe_time_select(j->ta, j->tv, nt, a->time, &t0, &t1));
-        j->start[0] = t0, j->count[0] = t1 - t0;
-    }
-    if (!j->count[0] || !j->count[1] || !j->count[2])
-        return FLOE_ERR(FLOE_EINVAL, "the selection is empty (%zu time steps x %zu x %zu cells): "
-                        "check --bbox and --time against 'floe inspect'", j->count[0],
-                        j->count[1], j->count[2]);
-    FLOE_CHECK(stats_plan_make(j->start[1], j->count[1], j->start[2], j->count[2],
-                               v0->chunk_shape[1], v0->chunk_shape[2], j->count[0], nranks,
+    const floe_array *v0 = j->g.vars[0];
+    FLOE_CHECK(stats_plan_make(j->g.start[1], j->g.count[1], j->g.start[2], j->g.count[2],
+                               v0->chunk_shape[1], v0->chunk_shape[2], j->g.count[0], nranks,
                                &j->plan));
     j->ngroups = 1;
     if (a->climatology) {
         floe_clim_by by;
         FLOE_CHECK(floe_clim_by_parse(a->by, &by), "--by");
-        cf_instant *inst = malloc(j->count[0] * sizeof *inst);
+        cf_instant *inst = malloc(j->g.count[0] * sizeof *inst);
         if (!inst)
             return FLOE_ERR(FLOE_ENOMEM, "time steps");
-        floe_err err = floe_time_instants(j->ta, j->tv + j->start[0], j->count[0], &j->tunits, inst);
+        floe_err err = floe_time_instants(j->g.time, j->g.tv + j->g.start[0], j->g.count[0], &j->tunits, inst);
         if (!err)
-            err = floe_clim_groups_build(&j->groups, by, j->tunits.calendar, inst, j->count[0]);
+            err = floe_clim_groups_build(&j->groups, by, j->tunits.calendar, inst, j->g.count[0]);
         free(inst);
         FLOE_CHECK(err, "grouping by %s", a->by);
         j->ngroups = j->groups.ngroups;
         j->group_of_step = j->groups.group_of_step;
     } else {
-        FLOE_CHECK(floe_time_units(j->ta, &j->tunits));
+        FLOE_CHECK(floe_time_units(j->g.time, &j->tunits));
     }
-    size_t n = j->nvars * j->plan.ntiles * j->ngroups;
+    size_t n = j->g.nvars * j->plan.ntiles * j->ngroups;
     j->results = calloc(n, sizeof *j->results);
     j->partials = calloc(n, sizeof *j->partials);
     j->partial_size = calloc(n, sizeof *j->partial_size);
@@ -318,22 +263,22 @@ static floe_err place_tile(void *ctx, size_t index, const void *decoded)
 {
     tile_batch *b = ctx;
     job *j = b->j;
-    const floe_array *a = j->vars[b->v];
+    const floe_array *a = j->g.vars[b->v];
     const stats_tile *t = b->t;
     uint64_t ct = a->chunk_shape[0], ch = a->chunk_shape[1], cw = a->chunk_shape[2];
     size_t w = t->x1 - t->x0, cells = (t->y1 - t->y0) * w;
     size_t r0 = (size_t)(t->cy * ch), c0 = (size_t)(t->cx * cw);
     for (uint64_t k = 0; k < ct; k++) {
         uint64_t step = b->coords[3 * index] * ct + k; /* absolute */
-        if (step < j->start[0] + b->b0 || step >= j->start[0] + b->b1)
+        if (step < j->g.start[0] + b->b0 || step >= j->g.start[0] + b->b1)
             continue;
         const float *slab = (const float *)decoded + k * ch * cw;
         for (size_t y = t->y0; y < t->y1; y++)
             memcpy(b->raw + (y - t->y0) * w,
-                   slab + (j->start[1] + y - r0) * cw + (j->start[2] + t->x0 - c0),
+                   slab + (j->g.start[1] + y - r0) * cw + (j->g.start[2] + t->x0 - c0),
                    w * sizeof *b->raw);
         cf_decode_to_float(&j->cf[b->v], b->raw, cells,
-                           b->vals + (size_t)(step - j->start[0] - b->b0) * cells);
+                           b->vals + (size_t)(step - j->g.start[0] - b->b0) * cells);
     }
     return NULL;
 }
@@ -344,7 +289,7 @@ static floe_err place_tile(void *ctx, size_t index, const void *decoded)
 static floe_err accumulate(job *j, size_t v, const stats_tile *t, size_t s0, size_t s1,
                            floe_accum_tree *trees, float *raw, float *vals)
 {
-    const floe_array *a = j->vars[v];
+    const floe_array *a = j->g.vars[v];
     size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
     uint64_t ct = a->chunk_shape[0];
     uint64_t coords[3 * BATCH_STEPS];
@@ -354,7 +299,7 @@ static floe_err accumulate(job *j, size_t v, const stats_tile *t, size_t s0, siz
         size_t b1 = b0 + BATCH_STEPS < s1 ? b0 + BATCH_STEPS : s1;
         size_t n = 0;
         for (size_t s = b0; s < b1; s++) {
-            uint64_t tc = (j->start[0] + s) / ct;
+            uint64_t tc = (j->g.start[0] + s) / ct;
             if (n && coords[3 * (n - 1)] == tc)
                 continue; /* a chunk spanning several steps: once */
             coords[3 * n] = tc, coords[3 * n + 1] = t->cy, coords[3 * n + 2] = t->cx;
@@ -362,7 +307,7 @@ static floe_err accumulate(job *j, size_t v, const stats_tile *t, size_t s0, siz
         }
         tile_batch b = {j, v, t, b0, b1, coords, vals, raw};
         FLOE_CHECK(floe_dataset_read_chunks(j->ds, a, coords, n, place_tile, &b),
-                   "variable %s steps %zu..%zu", a->name, j->start[0] + b0, j->start[0] + b1 - 1);
+                   "variable %s steps %zu..%zu", a->name, j->g.start[0] + b0, j->g.start[0] + b1 - 1);
         for (size_t s = b0; s < b1; s++) {
             size_t g = j->group_of_step ? j->group_of_step[s] : 0;
             floe_accum *block;
@@ -397,7 +342,7 @@ static floe_err results_of(job *j, floe_accum_tree *tree, size_t cells, float fi
 /* Phase 2: this rank's share, no communication. */
 static floe_err compute(job *j, int rank, int progress)
 {
-    const floe_array *v0 = j->vars[0];
+    const floe_array *v0 = j->g.vars[0];
     size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
     float *raw = malloc(tcells * sizeof *raw);
     float *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
@@ -406,11 +351,11 @@ static floe_err compute(job *j, int rank, int progress)
         err = FLOE_ERR(FLOE_ENOMEM, "a chunk of %s", v0->name);
         goto done;
     }
-    size_t s0 = 0, s1 = j->count[0];
+    size_t s0 = 0, s1 = j->g.count[0];
     if (j->plan.time_split)
         stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
-    size_t done_units = 0, total_units = j->nvars * j->plan.ntiles;
-    for (size_t v = 0; v < j->nvars && !err; v++) {
+    size_t done_units = 0, total_units = j->g.nvars * j->plan.ntiles;
+    for (size_t v = 0; v < j->g.nvars && !err; v++) {
         for (size_t i = 0; i < j->plan.ntiles && !err; i++) {
             const stats_tile *t = &j->plan.tiles[i];
             if (!j->plan.time_split && t->owner != rank)
@@ -425,7 +370,7 @@ static floe_err compute(job *j, int rank, int progress)
             for (size_t g = 0; g < j->ngroups && !err; g++) {
                 size_t slot = slot_of(j, v, i, g);
                 if (!j->plan.time_split) {
-                    err = results_of(j, &trees[g], cells, (float)j->vars[v]->fill_value,
+                    err = results_of(j, &trees[g], cells, (float)j->g.vars[v]->fill_value,
                                      &j->results[slot]);
                     continue;
                 }
@@ -495,7 +440,7 @@ static floe_err gather_tile(job *j, const floe_mpi *mpi, size_t v, size_t i, siz
         free(buf);
     }
     if (!err)
-        err = results_of(j, &root, cells, (float)j->vars[v]->fill_value, out);
+        err = results_of(j, &root, cells, (float)j->g.vars[v]->fill_value, out);
     floe_accum_tree_free(&root);
     return err;
 }
@@ -503,7 +448,7 @@ static floe_err gather_tile(job *j, const floe_mpi *mpi, size_t v, size_t i, siz
 /* Phase 3 on the other ranks: send, in the order rank 0 receives. */
 static void send_share(job *j, const floe_mpi *mpi)
 {
-    for (size_t v = 0; v < j->nvars; v++)
+    for (size_t v = 0; v < j->g.nvars; v++)
         for (size_t i = 0; i < j->plan.ntiles; i++)
             for (size_t g = 0; g < j->ngroups; g++) {
             const stats_tile *t = &j->plan.tiles[i];
@@ -544,14 +489,14 @@ static floe_err write_output(job *j, const floe_mpi *mpi, const stats_args *a, c
     char name_buf[MAX_OUT][128], method_buf[MAX_OUT][96];
     const floe_array *vars[MAX_OUT];
     size_t nout = 0;
-    for (size_t v = 0; v < j->nvars; v++)
+    for (size_t v = 0; v < j->g.nvars; v++)
         for (size_t k = 0; k < j->nstat; k++, nout++) {
             const char *st = floe_stat_name(j->stat_list[k]);
-            snprintf(name_buf[nout], sizeof name_buf[nout], "%s_%s", j->vars[v]->name, st);
+            snprintf(name_buf[nout], sizeof name_buf[nout], "%s_%s", j->g.vars[v]->name, st);
             cell_method(st, a->climatology, method_buf[nout], sizeof method_buf[nout]);
             names[nout] = name_buf[nout];
             methods[nout] = method_buf[nout];
-            vars[nout] = j->vars[v];
+            vars[nout] = j->g.vars[v];
         }
     /* output time axis: one step per non-empty group */
     size_t nt = 0;
@@ -561,8 +506,8 @@ static floe_err write_output(job *j, const floe_mpi *mpi, const stats_args *a, c
     for (size_t g = 0; g < j->ngroups && !err; g++) {
         tindex[g] = SIZE_MAX;
         if (!a->climatology) {
-            tb[0] = j->tv[j->start[0]];
-            tb[1] = j->tv[j->start[0] + j->count[0] - 1];
+            tb[0] = j->g.tv[j->g.start[0]];
+            tb[1] = j->g.tv[j->g.start[0] + j->g.count[0] - 1];
             tval[0] = (tb[0] + tb[1]) / 2;
             tindex[g] = nt++;
         } else if (j->groups.nsteps_in[g]) {
@@ -576,18 +521,18 @@ static floe_err write_output(job *j, const floe_mpi *mpi, const stats_args *a, c
     }
     cf_grid_spec spec = {
         .path = a->out, .command = line, .provenance = floe_dataset_provenance(j->ds),
-        .time = j->ta, .lat = j->ya, .lon = j->xa,
-        .time_values = tval, .lat_values = j->yv + j->start[1], .lon_values = j->xv + j->start[2],
-        .nt = nt, .ny = j->count[1], .nx = j->count[2],
-        .lat_step = j->count[1] > 1 ? 0 : (j->ya->shape[0] > 1 ? j->yv[1] - j->yv[0] : 0),
-        .lon_step = j->count[2] > 1 ? 0 : (j->xa->shape[0] > 1 ? j->xv[1] - j->xv[0] : 0),
+        .time = j->g.time, .lat = j->g.lat, .lon = j->g.lon,
+        .time_values = tval, .lat_values = j->g.yv + j->g.start[1], .lon_values = j->g.xv + j->g.start[2],
+        .nt = nt, .ny = j->g.count[1], .nx = j->g.count[2],
+        .lat_step = j->g.count[1] > 1 ? 0 : (j->g.lat->shape[0] > 1 ? j->g.yv[1] - j->g.yv[0] : 0),
+        .lon_step = j->g.count[2] > 1 ? 0 : (j->g.lon->shape[0] > 1 ? j->g.xv[1] - j->g.xv[0] : 0),
         .vars = vars, .nvars = nout, .out_names = names, .cell_methods = methods,
         .time_bounds = tb, .climatology = a->climatology,
     };
     cf_grid_output *out = NULL;
     if (!err)
         err = cf_grid_output_create(&spec, &out);
-    for (size_t v = 0; v < j->nvars; v++)
+    for (size_t v = 0; v < j->g.nvars; v++)
         for (size_t i = 0; i < j->plan.ntiles; i++)
             for (size_t g = 0; g < j->ngroups; g++) {
                 float *r = NULL;
@@ -635,8 +580,8 @@ floe_err cmd_stats_run(int argc, char **argv)
         err = prepare(&a, mpi.size, &j);
     if (!floe_mpi_agree(mpi.comm, &err)) { /* collective */
         FLOE_INFO0("stats: %zu variable(s) x %zu stat(s), %zu steps x %zu x %zu cells, %zu "
-                   "tiles, %s on %d rank(s)", j.nvars, j.nstat, j.count[0], j.count[1],
-                   j.count[2], j.plan.ntiles, j.plan.time_split ? "time-split" : "space-major",
+                   "tiles, %s on %d rank(s)", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],
+                   j.g.count[2], j.plan.ntiles, j.plan.time_split ? "time-split" : "space-major",
                    mpi.size);
         err = compute(&j, mpi.rank, !a.quiet && mpi.rank == 0 && isatty(STDERR_FILENO));
         if (!floe_mpi_agree(mpi.comm, &err)) { /* collective */
