@@ -21,12 +21,7 @@
 
 typedef struct extract_args {
     cmd_source src;
-    const char *vars;  /* "Tair,Rainf" */
-    const char *bbox;
-    const char *time;
-    const char *out;
-    const char *item; /* --item PATH, or NULL: OUT with .json */
-    int quiet;
+    cmd_grid_args grid; /* -v, --bbox, --time, -o, --item, -q */
 } extract_args;
 
 void cmd_extract_help(FILE *out)
@@ -66,29 +61,14 @@ static floe_err parse_args(int argc, char **argv, extract_args *a)
             break;
         int taken;
         FLOE_CHECK(cmd_source_option(&s, &a->src, &taken));
-        if (taken)
-            continue;
-        if (cmd_is(&s, "--vars", "-v"))
-            FLOE_CHECK(cmd_value(&s, &a->vars));
-        else if (cmd_is(&s, "--bbox", NULL))
-            FLOE_CHECK(cmd_value(&s, &a->bbox));
-        else if (cmd_is(&s, "--time", NULL))
-            FLOE_CHECK(cmd_value(&s, &a->time));
-        else if (cmd_is(&s, "--output", "-o"))
-            FLOE_CHECK(cmd_value(&s, &a->out));
-        else if (cmd_is(&s, "--item", NULL))
-            FLOE_CHECK(cmd_value(&s, &a->item));
-        else if (cmd_is(&s, "--quiet", "-q"))
-            a->quiet = 1;
-        else
+        if (!taken)
+            FLOE_CHECK(cmd_grid_option(&s, &a->grid, &taken));
+        if (!taken)
             return FLOE_ERR(FLOE_EINVAL, "extract: unknown option '%s' (see 'floe extract --help')",
                             s.name);
     }
     FLOE_CHECK(cmd_source_finish(&s, &a->src));
-    if (!a->vars || !*a->vars)
-        return FLOE_ERR(FLOE_EINVAL, "extract: give the variables with -v VAR[,VAR...]");
-    if (!a->out)
-        return FLOE_ERR(FLOE_EINVAL, "extract: give the output file with -o OUT.nc");
+    FLOE_CHECK(cmd_grid_finish("extract", &a->grid));
     return NULL;
 }
 
@@ -234,13 +214,13 @@ floe_err cmd_extract_run(int argc, char **argv)
         goto done;
     }
     FLOE_CHECK_GOTO(err, done, floe_dataset_open(&a.src.req, &ds), "%s", a.src.req.source);
-    FLOE_CHECK_GOTO(err, done, floe_grid_select_make(ds, a.vars, a.bbox, a.time, &sel));
+    FLOE_CHECK_GOTO(err, done, floe_grid_select_make(ds, a.grid.vars, a.grid.bbox, a.grid.time, &sel));
     FLOE_INFO0("extract: %zu variable(s), %zu steps x %zu x %zu cells from %s", sel.nvars,
                sel.count[0], sel.count[1], sel.count[2], floe_dataset_provenance(ds)->snapshot_id);
 
     size_t ny = (size_t)sel.lat->shape[0], nx = (size_t)sel.lon->shape[0];
     cf_grid_spec spec = {
-        .path = a.out,
+        .path = a.grid.out,
         .command = line,
         .provenance = floe_dataset_provenance(ds),
         .time = sel.time, .lat = sel.lat, .lon = sel.lon,
@@ -254,14 +234,14 @@ floe_err cmd_extract_run(int argc, char **argv)
     FLOE_CHECK_GOTO(err, done, cf_grid_output_create(&spec, &out));
     FLOE_CHECK_GOTO(err, done,
                     write_values(ds, sel.vars, sel.nvars, &sel, out,
-                                 !a.quiet && isatty(STDERR_FILENO)));
+                                 !a.grid.quiet && isatty(STDERR_FILENO)));
     FLOE_CHECK_GOTO(err, done, cf_grid_output_commit(&out));
     /* The Item describes the committed file (size, checksum), so it comes
      * after the commit; a failure here leaves the data but no Item. */
     FLOE_CHECK_GOTO(err, done,
-                    stac_item_write_grid(&spec, a.item, "extract",
+                    stac_item_write_grid(&spec, a.grid.item, "extract",
                                          stac_item_source_kind_of(spec.provenance->doc_kind)),
-                    "derived STAC Item for %s", a.out);
+                    "derived STAC Item for %s", a.grid.out);
 
 done:
     cf_grid_output_abort(&out);

@@ -154,6 +154,36 @@ void cmd_source_help(FILE *out)
             "  --concurrency N      byte-range requests in flight per rank (default 16)\n");
 }
 
+floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
+{
+    *taken = 1;
+    if (cmd_is(s, "--vars", "-v"))
+        return cmd_value(s, &g->vars);
+    if (cmd_is(s, "--bbox", NULL))
+        return cmd_value(s, &g->bbox);
+    if (cmd_is(s, "--time", NULL))
+        return cmd_value(s, &g->time);
+    if (cmd_is(s, "--output", "-o"))
+        return cmd_value(s, &g->out);
+    if (cmd_is(s, "--item", NULL))
+        return cmd_value(s, &g->item);
+    if (cmd_is(s, "--quiet", "-q")) {
+        g->quiet = 1;
+        return NULL;
+    }
+    *taken = 0;
+    return NULL;
+}
+
+floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g)
+{
+    if (!g->vars || !*g->vars)
+        return FLOE_ERR(FLOE_EINVAL, "%s: give the variables with -v VAR[,VAR...]", command);
+    if (!g->out)
+        return FLOE_ERR(FLOE_EINVAL, "%s: give the output file with -o OUT.nc", command);
+    return NULL;
+}
+
 char *cmd_line(int argc, char **argv)
 {
     size_t n = 8;

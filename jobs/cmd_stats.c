@@ -38,10 +38,10 @@ enum { MAX_VARS = 16, MAX_OUT = MAX_VARS * 6 };
 
 typedef struct stats_args {
     cmd_source src;
-    const char *vars, *bbox, *time, *stat, *out, *item;
-    const char *by;   /* climatology: month, season, dayofyear */
+    cmd_grid_args grid; /* -v, --bbox, --time, -o, --item, -q */
+    const char *stat;
+    const char *by;     /* climatology: month, season, dayofyear */
     int climatology;
-    int quiet;
 } stats_args;
 
 void cmd_climatology_help(FILE *out)
@@ -112,33 +112,20 @@ static floe_err parse_args(int argc, char **argv, stats_args *a)
             break;
         int taken;
         FLOE_CHECK(cmd_source_option(&s, &a->src, &taken));
+        if (!taken)
+            FLOE_CHECK(cmd_grid_option(&s, &a->grid, &taken));
         if (taken)
             continue;
-        if (cmd_is(&s, "--vars", "-v"))
-            FLOE_CHECK(cmd_value(&s, &a->vars));
-        else if (cmd_is(&s, "--stat", "--stats"))
+        if (cmd_is(&s, "--stat", "--stats"))
             FLOE_CHECK(cmd_value(&s, &a->stat));
         else if (a->climatology && cmd_is(&s, "--by", NULL))
             FLOE_CHECK(cmd_value(&s, &a->by));
-        else if (cmd_is(&s, "--bbox", NULL))
-            FLOE_CHECK(cmd_value(&s, &a->bbox));
-        else if (cmd_is(&s, "--time", NULL))
-            FLOE_CHECK(cmd_value(&s, &a->time));
-        else if (cmd_is(&s, "--output", "-o"))
-            FLOE_CHECK(cmd_value(&s, &a->out));
-        else if (cmd_is(&s, "--item", NULL))
-            FLOE_CHECK(cmd_value(&s, &a->item));
-        else if (cmd_is(&s, "--quiet", "-q"))
-            a->quiet = 1;
         else
             return FLOE_ERR(FLOE_EINVAL, "%s: unknown option '%s' (see 'floe %s --help')",
                             argv[0], s.name, argv[0]);
     }
     FLOE_CHECK(cmd_source_finish(&s, &a->src));
-    if (!a->vars || !*a->vars)
-        return FLOE_ERR(FLOE_EINVAL, "%s: give the variables with -v VAR[,VAR...]", argv[0]);
-    if (!a->out)
-        return FLOE_ERR(FLOE_EINVAL, "%s: give the output file with -o OUT.nc", argv[0]);
+    FLOE_CHECK(cmd_grid_finish(argv[0], &a->grid));
     if (a->climatology && !a->by)
         return FLOE_ERR(FLOE_EINVAL, "climatology: give the grouping with --by "
                         "month|season|dayofyear");
@@ -200,7 +187,7 @@ static floe_err prepare(const stats_args *a, int nranks, job *j)
         if (j->stats & (1u << b))
             j->stat_list[j->nstat++] = 1u << b;
     FLOE_CHECK(floe_dataset_open(&a->src.req, &j->ds), "%s", a->src.req.source);
-    FLOE_CHECK(floe_grid_select_make(j->ds, a->vars, a->bbox, a->time, &j->g));
+    FLOE_CHECK(floe_grid_select_make(j->ds, a->grid.vars, a->grid.bbox, a->grid.time, &j->g));
     if (j->g.nvars > MAX_VARS)
         return FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", MAX_VARS);
     for (size_t v = 0; v < j->g.nvars; v++) {
@@ -520,7 +507,7 @@ static floe_err write_output(job *j, const floe_mpi *mpi, const stats_args *a, c
         }
     }
     cf_grid_spec spec = {
-        .path = a->out, .command = line, .provenance = floe_dataset_provenance(j->ds),
+        .path = a->grid.out, .command = line, .provenance = floe_dataset_provenance(j->ds),
         .time = j->g.time, .lat = j->g.lat, .lon = j->g.lon,
         .time_values = tval, .lat_values = j->g.yv + j->g.start[1], .lon_values = j->g.xv + j->g.start[2],
         .nt = nt, .ny = j->g.count[1], .nx = j->g.count[2],
@@ -553,7 +540,7 @@ static floe_err write_output(job *j, const floe_mpi *mpi, const stats_args *a, c
         err = cf_grid_output_commit(&out);
     cf_grid_output_abort(&out);
     if (!err)
-        err = stac_item_write_grid(&spec, a->item, a->climatology ? "climatology" : "stats",
+        err = stac_item_write_grid(&spec, a->grid.item, a->climatology ? "climatology" : "stats",
                                    stac_item_source_kind_of(spec.provenance->doc_kind));
     free(tindex);
     free(tval);
@@ -583,7 +570,7 @@ floe_err cmd_stats_run(int argc, char **argv)
                    "tiles, %s on %d rank(s)", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],
                    j.g.count[2], j.plan.ntiles, j.plan.time_split ? "time-split" : "space-major",
                    mpi.size);
-        err = compute(&j, mpi.rank, !a.quiet && mpi.rank == 0 && isatty(STDERR_FILENO));
+        err = compute(&j, mpi.rank, !a.grid.quiet && mpi.rank == 0 && isatty(STDERR_FILENO));
         if (!floe_mpi_agree(mpi.comm, &err)) { /* collective */
             if (mpi.rank == 0)
                 err = write_output(&j, &mpi, &a, line);
