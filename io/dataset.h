@@ -12,6 +12,7 @@
 
 #include "common/floe_buf.h"
 #include "common/floe_error.h"
+#include "io/fetch.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -109,6 +110,19 @@ floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
 typedef floe_err (*floe_chunk_fn)(void *ctx, size_t index, const void *decoded);
 floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
                                   const uint64_t *coords, size_t n, floe_chunk_fn fn, void *ctx);
+
+/* What this dataset has read so far (for --report and progress lines):
+ * chunks delivered, their encoded and decoded bytes, seconds spent
+ * decoding, and the concurrent fetcher's counters (zero before the first
+ * batched read). */
+typedef struct floe_dataset_io {
+    uint64_t chunks;          /* chunks delivered to callers (fill chunks too) */
+    uint64_t encoded_bytes;   /* bytes of encoded chunks decoded */
+    uint64_t decoded_bytes;
+    double decode_seconds;
+    floe_fetch_stats fetch;
+} floe_dataset_io;
+void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
 
 /* A whole 1-D array as doubles (coordinates), caller frees *values. */
 floe_err floe_dataset_read_1d(floe_dataset *ds, const floe_array *array, double **values);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Encoded chunks larger than this are refused (a corrupt length must not
  * make floe allocate gigabytes). */
@@ -53,6 +54,7 @@ struct floe_dataset {
     char *source, *doc_kind, *collection_id, *asset, *repository, *ref_description,
         *snapshot_time;
     char snapshot_id[IC_SNAPSHOT_ID_SIZE];
+    floe_dataset_io io;    /* counters (io.fetch is filled on demand) */
 };
 
 static ic_ref_kind ic_kind(floe_ref_kind k)
@@ -364,7 +366,14 @@ floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
 static floe_err deliver(floe_dataset *ds, const dataset_array *a, const uint8_t *bytes, size_t n,
                         size_t index, floe_chunk_fn fn, void *ctx)
 {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     FLOE_CHECK(zarr_chunk_decode(ds->decoder, a->meta, bytes, n, ds->decoded));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ds->io.decode_seconds += (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    ds->io.chunks++;
+    ds->io.encoded_bytes += n;
+    ds->io.decoded_bytes += zarr_chunk_nbytes(a->meta);
     return fn(ctx, index, ds->decoded);
 }
 
@@ -407,6 +416,7 @@ floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
             queued += !err;
         } else if (!err && ref.kind == IC_CHUNK_MISSING) {
             zarr_chunk_fill(a->meta, ds->decoded);
+            ds->io.chunks++;
             err = fn(ctx, i, ds->decoded);
         } else if (!err) {
             floe_buf_reset(&ds->encoded);
@@ -440,6 +450,14 @@ floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
     if (err)
         floe_fetcher_cancel(ds->fetcher);
     return err;
+}
+
+void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out)
+{
+    *out = ds->io;
+    memset(&out->fetch, 0, sizeof out->fetch);
+    if (ds->fetcher)
+        floe_fetcher_stats(ds->fetcher, &out->fetch);
 }
 
 /* Convert n elements of type dt (native order) to doubles. */
