@@ -40,6 +40,25 @@ typedef struct floe_open_request {
     size_t nremap;
     const char *s3_endpoint; /* --s3-endpoint, or NULL (then AWS_ENDPOINT_URL) */
     int concurrency;         /* --concurrency: requests in flight per rank (0: 16) */
+    /* The arrays the caller will read, comma-separated ("Tair,Rainf"), or
+     * NULL. NULL: every array's manifests are read at open and
+     * n_chunk_refs is counted (what `inspect` shows). Set: only the
+     * manifests of these arrays and of the coordinate arrays of their
+     * dimensions are read at open (concurrently); any other array's are
+     * read when it is first read, and n_chunk_refs is FLOE_REFS_UNCOUNTED
+     * (floe_dataset_count_refs counts). Unknown names are not an error
+     * here: the caller's own lookup reports them. */
+    const char *arrays;
+    /* Reading the metadata once per MPI job (engine/dataset_collective.h):
+     * record = 1 keeps every whole object the open fetched (STAC document,
+     * repository, refs, config, snapshot, manifests, native coordinate
+     * chunks) for floe_dataset_recorded; preload (preload_len bytes, from
+     * floe_dataset_recorded of an open of the same request in another
+     * process) answers those reads from memory instead of the store. The
+     * blob is borrowed for the duration of floe_dataset_open. */
+    int record;
+    const void *preload;
+    size_t preload_len;
 } floe_open_request;
 
 typedef enum floe_dtype {
@@ -59,7 +78,8 @@ typedef struct floe_array {
     double fill_value;       /* as a double (NaN for float NaN fills) */
     const cJSON *attributes; /* Zarr attributes (borrowed) */
     const char *codecs;      /* "bytes, numcodecs.shuffle, numcodecs.zlib" (borrowed) */
-    uint64_t n_chunk_refs;   /* chunk references in its manifests */
+    uint64_t n_chunk_refs;   /* chunk references in its manifests, or FLOE_REFS_UNCOUNTED
+                                (see floe_open_request.arrays) */
     size_t n_manifests;
     /* Non-NULL when floe cannot read this array (e.g. an unknown codec): the
      * reason, one line. The rest of the dataset stays usable; reading this
@@ -84,6 +104,16 @@ typedef struct floe_dataset floe_dataset;
 
 floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out);
 void floe_dataset_free(floe_dataset **ds);
+
+/* The metadata an open with req->record = 1 fetched, as one blob for
+ * floe_open_request.preload (borrowed: valid until floe_dataset_free).
+ * FLOE_EINVAL if the dataset was not opened with record = 1. */
+floe_err floe_dataset_recorded(const floe_dataset *ds, const void **blob, size_t *len);
+
+#define FLOE_REFS_UNCOUNTED UINT64_MAX
+/* The chunk references of `array` across its manifests (reads them):
+ * floe_array.n_chunk_refs, counted now if the open did not. */
+floe_err floe_dataset_count_refs(floe_dataset *ds, const floe_array *array, uint64_t *n);
 
 const floe_provenance *floe_dataset_provenance(const floe_dataset *ds);
 size_t floe_dataset_array_count(const floe_dataset *ds);
@@ -121,6 +151,11 @@ typedef struct floe_dataset_io {
     uint64_t decoded_bytes;
     double decode_seconds;
     floe_fetch_stats fetch;
+    /* Requests outside the batched reads: the open's (STAC document,
+     * repository metadata, coordinates) and single chunk reads; and the
+     * whole-object reads answered from a preloaded or prefetched blob. */
+    uint64_t requests;
+    uint64_t cache_hits;
 } floe_dataset_io;
 void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
 

@@ -35,6 +35,9 @@ typedef struct dataset_array {
     char *unreadable;      /* why (owned) */
     floe_code unreadable_code;
     const ic_node *node; /* borrowed from the snapshot */
+    int manifests_loaded; /* ic_repo_load_manifests done for it */
+    int needed;           /* named in floe_open_request.arrays, or a coordinate of one */
+    double *coord;        /* a 1-D coordinate read at open (owned), or NULL */
 } dataset_array;
 
 struct floe_dataset {
@@ -55,6 +58,12 @@ struct floe_dataset {
         *snapshot_time;
     char snapshot_id[IC_SNAPSHOT_ID_SIZE];
     floe_dataset_io io;    /* counters (io.fetch is filled on demand) */
+    /* Whole objects (metadata) prefetched, preloaded or recorded while
+     * opening (transport.h); emptied at the end of the open. */
+    floe_object_cache *cache;
+    int recorded_ok;
+    floe_buf recorded;     /* the blob of an open with record = 1 */
+    floe_transport_counts stac_counts; /* of the transport that read the STAC document */
 };
 
 static ic_ref_kind ic_kind(floe_ref_kind k)
@@ -146,8 +155,141 @@ static floe_err load_arrays(floe_dataset *ds)
         p->fill_value = m->fill_value;
         p->attributes = m->attributes;
         p->codecs = m->codecs_text;
-        FLOE_CHECK(ic_array_count_refs(ds->repo, node, &p->n_chunk_refs, &p->n_manifests),
-                   "array %s", node->path);
+        p->n_chunk_refs = FLOE_REFS_UNCOUNTED;
+        FLOE_CHECK(ic_array_count_refs(ds->repo, node, NULL, &p->n_manifests), "array %s",
+                   node->path);
+    }
+    return NULL;
+}
+
+static dataset_array *find_internal(floe_dataset *ds, const char *name, size_t len)
+{
+    for (size_t i = 0; i < ds->narrays; i++)
+        if (strlen(ds->arrays[i].pub.name) == len && !strncmp(ds->arrays[i].pub.name, name, len))
+            return &ds->arrays[i];
+    return NULL;
+}
+
+static int is_coordinate(const dataset_array *a)
+{
+    const floe_array *p = &a->pub;
+    return !a->unreadable && p->ndim == 1 && p->dim_names[0] && !strcmp(p->dim_names[0], p->name);
+}
+
+/* Which arrays the open reads: all (list NULL), or the named ones and the
+ * coordinate arrays of their dimensions. */
+static void mark_needed(floe_dataset *ds, const char *list)
+{
+    for (size_t i = 0; i < ds->narrays; i++)
+        ds->arrays[i].needed = list == NULL;
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, ",");
+        dataset_array *a = find_internal(ds, p, len);
+        if (a) {
+            a->needed = 1;
+            for (int d = 0; d < a->pub.ndim; d++) {
+                const char *dim = a->pub.dim_names[d];
+                dataset_array *c = dim ? find_internal(ds, dim, strlen(dim)) : NULL;
+                if (c)
+                    c->needed = 1;
+            }
+        }
+        p += len + (p[len] == ',');
+    }
+}
+
+/* Every manifest of the needed arrays in one concurrent wave. */
+static floe_err load_manifests(floe_dataset *ds)
+{
+    const ic_node **nodes = malloc((ds->narrays ? ds->narrays : 1) * sizeof *nodes);
+    if (!nodes)
+        return FLOE_ERR(FLOE_ENOMEM, "array table");
+    size_t n = 0;
+    for (size_t i = 0; i < ds->narrays; i++)
+        if (ds->arrays[i].needed)
+            nodes[n++] = ds->arrays[i].node;
+    floe_err err = ic_repo_load_manifests(ds->repo, nodes, n);
+    free(nodes);
+    FLOE_CHECK(err);
+    for (size_t i = 0; i < ds->narrays; i++)
+        if (ds->arrays[i].needed)
+            ds->arrays[i].manifests_loaded = 1;
+    return NULL;
+}
+
+static floe_err ensure_manifests(floe_dataset *ds, dataset_array *a)
+{
+    if (a->manifests_loaded)
+        return NULL;
+    const ic_node *node = a->node;
+    FLOE_CHECK(ic_repo_load_manifests(ds->repo, &node, 1), "array %s", a->pub.name);
+    a->manifests_loaded = 1;
+    return NULL;
+}
+
+static floe_err read_1d_values(floe_dataset *ds, const floe_array *array, double **values);
+
+/* The needed 1-D coordinates, read now: their native chunks in one
+ * concurrent wave (and recorded with the metadata), because every command
+ * reads them first and one by one they would cost a round trip each. A
+ * coordinate that cannot be read is left to floe_dataset_read_1d, whose
+ * caller reports it. */
+static floe_err read_coordinates(floe_dataset *ds)
+{
+    size_t nurls = 0, cap = 0;
+    char **urls = NULL;
+    floe_err err = NULL;
+    for (size_t i = 0; i < ds->narrays && !err; i++) {
+        dataset_array *a = &ds->arrays[i];
+        if (!a->needed || !is_coordinate(a) || !a->pub.chunk_shape[0])
+            continue;
+        for (uint64_t c = 0; c * a->pub.chunk_shape[0] < a->pub.shape[0] && !err; c++) {
+            ic_chunk_ref ref;
+            err = ic_chunk_ref_lookup(ds->repo, a->node, &c, &ref);
+            if (err || ref.kind != IC_CHUNK_NATIVE || ref.offset)
+                continue;
+            if (nurls == cap) {
+                cap = cap ? 2 * cap : 16;
+                char **grown = realloc(urls, cap * sizeof *grown);
+                if (!grown) {
+                    err = FLOE_ERR(FLOE_ENOMEM, "coordinate chunks");
+                    break;
+                }
+                urls = grown;
+            }
+            err = ic_native_chunk_url(ds->repo, &ref, &urls[nurls]);
+            nurls += !err;
+        }
+    }
+    floe_err_free(&err); /* a lookup that fails fails again in read_1d */
+    err = floe_transport_prefetch(ds->t, (const char *const *)urls, nurls);
+    for (size_t i = 0; i < nurls; i++)
+        free(urls[i]);
+    free(urls);
+    FLOE_CHECK(err, "coordinates");
+    for (size_t i = 0; i < ds->narrays; i++) {
+        dataset_array *a = &ds->arrays[i];
+        if (!a->needed || !is_coordinate(a))
+            continue;
+        floe_err e = read_1d_values(ds, &a->pub, &a->coord);
+        if (e) {
+            char line[512];
+            FLOE_DEBUG("coordinate %s not read at open: %s", a->pub.name,
+                       floe_err_line(e, line, sizeof line));
+            floe_err_free(&e);
+        }
+    }
+    return NULL;
+}
+
+static floe_err count_all_refs(floe_dataset *ds)
+{
+    for (size_t i = 0; i < ds->narrays; i++) {
+        dataset_array *a = &ds->arrays[i];
+        if (a->unreadable)
+            continue;
+        FLOE_CHECK(ic_array_count_refs(ds->repo, a->node, &a->pub.n_chunk_refs, NULL), "array %s",
+                   a->node->path);
     }
     return NULL;
 }
@@ -162,6 +304,12 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     stac_open_params params;
     memset(&params, 0, sizeof params);
     floe_buf_init(&ds->encoded, MAX_ENCODED_CHUNK);
+    FLOE_CHECK_GOTO(err, fail, floe_object_cache_new(0, &ds->cache));
+    if (req->preload)
+        FLOE_CHECK_GOTO(err, fail,
+                        floe_object_cache_preload(ds->cache, req->preload, req->preload_len),
+                        "the preloaded metadata");
+    floe_object_cache_record(ds->cache, req->record);
     FLOE_CHECK_GOTO(err, fail, virtual_policy_new(&ds->policy));
     FLOE_CHECK_GOTO(err, fail, zarr_decoder_new(&ds->decoder));
     ds->source = strdup(req->source);
@@ -176,8 +324,12 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     if (stac) {
         /* The document itself may be remote: a plain transport reads it. */
         FLOE_CHECK_GOTO(err, fail, floe_transport_new(&topts, &ds->t));
-        FLOE_CHECK_GOTO(err, fail, open_from_stac(ds, req, &topts, &params, &kind, &ref));
+        floe_transport_set_cache(ds->t, ds->cache);
+        err = open_from_stac(ds, req, &topts, &params, &kind, &ref);
+        floe_transport_stats(ds->t, &ds->stac_counts);
         floe_transport_free(&ds->t);
+        if (err)
+            goto fail;
     } else {
         if (req->asset) {
             err = FLOE_ERR(FLOE_EINVAL, "--asset needs a STAC document as SOURCE, not %s",
@@ -192,11 +344,15 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
         ds->repository = strdup(req->source);
     }
     FLOE_CHECK_GOTO(err, fail, floe_transport_new(&topts, &ds->t));
+    floe_transport_set_cache(ds->t, ds->cache);
     for (size_t i = 0; i < req->nallow; i++)
         FLOE_CHECK_GOTO(err, fail, virtual_policy_allow(ds->policy, req->allow[i], 1));
     for (size_t i = 0; i < req->nremap; i++)
         FLOE_CHECK_GOTO(err, fail, virtual_policy_remap(ds->policy, req->remap[i]));
 
+    /* Each step below needs what the one before read, except the repo file
+     * and a snapshot named by id: those come in one round trip. */
+    FLOE_CHECK_GOTO(err, fail, ic_repo_prefetch(ds->t, ds->repository, kind, ref));
     FLOE_CHECK_GOTO(err, fail, ic_repo_open(ds->t, ds->repository, &ds->repo));
     for (size_t i = 0; i < ic_repo_container_count(ds->repo); i++)
         FLOE_CHECK_GOTO(err, fail,
@@ -205,6 +361,22 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     FLOE_CHECK_GOTO(err, fail, ic_snapshot_load(ds->repo, ds->snapshot_id, &ds->snap));
     FLOE_CHECK_GOTO(err, fail, load_arrays(ds), "repository %s snapshot %s", ds->repository,
                     ds->snapshot_id);
+    mark_needed(ds, req->arrays);
+    FLOE_CHECK_GOTO(err, fail, load_manifests(ds), "repository %s snapshot %s", ds->repository,
+                    ds->snapshot_id);
+    if (!req->arrays)
+        FLOE_CHECK_GOTO(err, fail, count_all_refs(ds), "repository %s snapshot %s",
+                        ds->repository, ds->snapshot_id);
+    FLOE_CHECK_GOTO(err, fail, read_coordinates(ds), "repository %s snapshot %s",
+                    ds->repository, ds->snapshot_id);
+    if (req->record) {
+        FLOE_CHECK_GOTO(err, fail, floe_object_cache_serialize(ds->cache, &ds->recorded),
+                        "recording the metadata of %s", ds->repository);
+        ds->recorded_ok = 1;
+    }
+    /* What the open needed is parsed: later reads go to the store. */
+    floe_object_cache_record(ds->cache, 0);
+    floe_object_cache_clear(ds->cache);
 
     char when[40];
     ds->snapshot_time = strdup(ic_format_time(ic_snapshot_flushed_at(ds->snap), when, sizeof when));
@@ -237,6 +409,7 @@ void floe_dataset_free(floe_dataset **dsp)
     for (size_t i = 0; i < ds->narrays; i++) {
         zarr_meta_free(&ds->arrays[i].meta);
         free(ds->arrays[i].unreadable);
+        free(ds->arrays[i].coord);
     }
     free(ds->arrays);
     ic_snapshot_free(&ds->snap);
@@ -244,6 +417,8 @@ void floe_dataset_free(floe_dataset **dsp)
     floe_fetcher_free(&ds->fetcher);
     free(ds->decoded);
     floe_transport_free(&ds->t);
+    floe_object_cache_free(&ds->cache);
+    floe_buf_free(&ds->recorded);
     virtual_policy_free(&ds->policy);
     zarr_decoder_free(&ds->decoder);
     floe_buf_free(&ds->encoded);
@@ -256,6 +431,17 @@ void floe_dataset_free(floe_dataset **dsp)
     free(ds->snapshot_time);
     free(ds);
     *dsp = NULL;
+}
+
+floe_err floe_dataset_recorded(const floe_dataset *ds, const void **blob, size_t *len)
+{
+    *blob = NULL;
+    *len = 0;
+    if (!ds->recorded_ok)
+        return FLOE_ERR(FLOE_EINVAL, "dataset %s was not opened with record = 1", ds->source);
+    *blob = ds->recorded.data;
+    *len = ds->recorded.len;
+    return NULL;
 }
 
 const floe_provenance *floe_dataset_provenance(const floe_dataset *ds)
@@ -292,10 +478,26 @@ const char *floe_dataset_container(const floe_dataset *ds, size_t i)
     return c ? c->url_prefix : NULL;
 }
 
-/* The floe_array handed out is the first member of a dataset_array. */
-static const dataset_array *internal(const floe_array *a)
+/* The floe_array handed out is the first member of a dataset_array, which
+ * the dataset owns (so the reading functions, given the dataset, may
+ * update it). */
+static dataset_array *internal(const floe_array *a)
 {
-    return (const dataset_array *)a;
+    return (dataset_array *)(uintptr_t)a;
+}
+
+floe_err floe_dataset_count_refs(floe_dataset *ds, const floe_array *array, uint64_t *n)
+{
+    dataset_array *a = internal(array);
+    if (a->unreadable || a->pub.n_chunk_refs != FLOE_REFS_UNCOUNTED) {
+        *n = a->pub.n_chunk_refs;
+        return NULL;
+    }
+    FLOE_CHECK(ensure_manifests(ds, a));
+    FLOE_CHECK(ic_array_count_refs(ds->repo, a->node, &a->pub.n_chunk_refs, NULL), "array %s",
+               array->name);
+    *n = a->pub.n_chunk_refs;
+    return NULL;
 }
 
 /* Fetch the encoded bytes of a virtual chunk: authorised, remapped, and
@@ -328,9 +530,10 @@ static char *format_coord(const uint64_t *coord, int ndim, char *buf, size_t siz
 floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
                                  const uint64_t *coord, void *out)
 {
-    const dataset_array *a = internal(array);
+    dataset_array *a = internal(array);
     if (a->unreadable)
         return FLOE_ERR(a->unreadable_code, "array %s: %s", array->name, a->unreadable);
+    FLOE_CHECK(ensure_manifests(ds, a));
     ic_chunk_ref ref;
     char where[128];
     format_coord(coord, array->ndim, where, sizeof where);
@@ -380,9 +583,10 @@ static floe_err deliver(floe_dataset *ds, const dataset_array *a, const uint8_t 
 floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
                                   const uint64_t *coords, size_t n, floe_chunk_fn fn, void *ctx)
 {
-    const dataset_array *a = internal(array);
+    dataset_array *a = internal(array);
     if (a->unreadable)
         return FLOE_ERR(a->unreadable_code, "array %s: %s", array->name, a->unreadable);
+    FLOE_CHECK(ensure_manifests(ds, a));
     size_t need = zarr_chunk_nbytes(a->meta);
     if (need > ds->decoded_size) {
         uint8_t *p = realloc(ds->decoded, need);
@@ -458,6 +662,11 @@ void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out)
     memset(&out->fetch, 0, sizeof out->fetch);
     if (ds->fetcher)
         floe_fetcher_stats(ds->fetcher, &out->fetch);
+    floe_transport_counts t = ds->stac_counts;
+    if (ds->t)
+        floe_transport_stats(ds->t, &t);
+    out->requests = ds->stac_counts.requests + (ds->t ? t.requests : 0);
+    out->cache_hits = ds->stac_counts.cache_hits + (ds->t ? t.cache_hits : 0);
 }
 
 /* Convert n elements of type dt (native order) to doubles. */
@@ -481,6 +690,19 @@ static void to_double(floe_dtype dt, const void *in, size_t n, double *out)
 }
 
 floe_err floe_dataset_read_1d(floe_dataset *ds, const floe_array *array, double **values)
+{
+    const dataset_array *a = internal(array);
+    if (a->coord) {
+        size_t n = array->shape[0] ? (size_t)array->shape[0] : 1;
+        if (!(*values = malloc(n * sizeof **values)))
+            return FLOE_ERR(FLOE_ENOMEM, "coordinate %s (%zu values)", array->name, n);
+        memcpy(*values, a->coord, (size_t)array->shape[0] * sizeof **values);
+        return NULL;
+    }
+    return read_1d_values(ds, array, values);
+}
+
+static floe_err read_1d_values(floe_dataset *ds, const floe_array *array, double **values)
 {
     *values = NULL;
     if (array->ndim != 1)

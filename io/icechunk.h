@@ -53,6 +53,7 @@ typedef struct ic_repo ic_repo;
  * repository"), reads the v2 repo file or the v1 config.yaml and the
  * virtual chunk containers. t is borrowed and must outlive the repo. */
 floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out);
+
 void ic_repo_free(ic_repo **r);
 
 int ic_repo_spec_version(const ic_repo *r); /* 1 or 2 (2.1 reads as 2) */
@@ -85,6 +86,15 @@ typedef enum ic_ref_kind { IC_REF_BRANCH, IC_REF_TAG, IC_REF_SNAPSHOT } ic_ref_k
  * file is FLOE_ENOTFOUND naming it; a malformed id is FLOE_EINVAL. */
 floe_err ic_repo_resolve(ic_repo *r, ic_ref_kind kind, const char *name_or_id,
                          char snapshot_id[IC_SNAPSHOT_ID_SIZE]);
+
+/* Fetch at once, concurrently, what opening root_url at (kind, name) will
+ * read first and can be known before anything is read: the repo object,
+ * and for a snapshot id its snapshot file; so that ic_repo_open,
+ * ic_repo_resolve and ic_snapshot_load cost one round trip, not three.
+ * Only a hint (see floe_transport_prefetch): does nothing without an
+ * object cache on t; a failure is met again, and reported, by the reads. */
+floe_err ic_repo_prefetch(floe_transport *t, const char *root_url, ic_ref_kind kind,
+                          const char *name_or_id);
 
 typedef struct ic_ref_info {
     ic_ref_kind kind;           /* IC_REF_BRANCH or IC_REF_TAG */
@@ -199,7 +209,8 @@ typedef floe_err (*ic_ref_visitor)(void *ctx, const uint32_t *coord, const ic_ch
 floe_err ic_array_each_ref(ic_repo *r, const ic_node *array, ic_ref_visitor fn, void *ctx);
 
 /* Number of chunk references of an array across its manifests, and the
- * number of distinct manifests (either pointer may be NULL). */
+ * number of distinct manifests (either pointer may be NULL; with n_refs
+ * NULL no manifest is read). */
 floe_err ic_array_count_refs(ic_repo *r, const ic_node *array, uint64_t *n_refs,
                              size_t *n_manifests);
 
@@ -211,6 +222,11 @@ floe_err ic_read_stored_chunk(ic_repo *r, const ic_chunk_ref *ref, floe_buf *out
 /* The URL of a native chunk's object (root + "chunks/" + id), for callers
  * that batch their own range requests. Owned by the caller (free()). */
 floe_err ic_native_chunk_url(const ic_repo *r, const ic_chunk_ref *ref, char **url);
+
+/* Read the manifests of arrays[0..n) that are not cached yet, all at
+ * once (concurrently when the transport has an object cache), so that
+ * their lookups and walks need no request. Errors as in lookups. */
+floe_err ic_repo_load_manifests(ic_repo *r, const ic_node *const *arrays, size_t n);
 
 /* Forget the cached manifests (invalidates every ic_chunk_ref pointer). */
 void ic_repo_drop_manifests(ic_repo *r);

@@ -280,6 +280,17 @@ floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out)
             goto fail;
         }
     } else {
+        /* Spec 1: the branch that proves it and the configuration, at once. */
+        char *v1[2] = {NULL, NULL};
+        err = ic_repo_url(r, "refs/branch.main/ref.json", &v1[0]);
+        if (!err)
+            err = ic_repo_url(r, "config.yaml", &v1[1]);
+        if (!err)
+            err = floe_transport_prefetch(r->t, (const char *const *)v1, 2);
+        free(v1[0]);
+        free(v1[1]);
+        if (err)
+            goto fail;
         char main_id[IC_SNAPSHOT_ID_SIZE];
         FLOE_CHECK_GOTO(err, fail, v1_read_ref(r, "branch", "main", &found, main_id),
                         "opening repository %s", r->root);
@@ -296,6 +307,38 @@ floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out)
     return NULL;
 fail:
     ic_repo_free(&r);
+    return err;
+}
+
+floe_err ic_repo_prefetch(floe_transport *t, const char *root_url, ic_ref_kind kind,
+                          const char *name_or_id)
+{
+    if (!t || !root_url || !*root_url)
+        return NULL; /* ic_repo_open reports it */
+    size_t n = strlen(root_url);
+    const char *sep = root_url[n - 1] == '/' ? "" : "/";
+    char *urls[2] = {NULL, NULL};
+    size_t nurls = 0;
+    uint8_t id[12];
+    floe_err err = NULL;
+    size_t size = n + 64;
+    if (!(urls[nurls++] = malloc(size)))
+        err = FLOE_ERR(FLOE_ENOMEM, "out of memory");
+    else
+        snprintf(urls[0], size, "%s%srepo", root_url, sep);
+    if (!err && kind == IC_REF_SNAPSHOT && name_or_id &&
+        ic_id_parse(name_or_id, strlen(name_or_id), id, 12)) {
+        char canon[IC_SNAPSHOT_ID_SIZE];
+        ic_id_encode(id, 12, canon); /* upper case, as ic_repo_resolve asks */
+        if (!(urls[nurls++] = malloc(size)))
+            err = FLOE_ERR(FLOE_ENOMEM, "out of memory");
+        else
+            snprintf(urls[1], size, "%s%ssnapshots/%s", root_url, sep, canon);
+    }
+    if (!err)
+        err = floe_transport_prefetch(t, (const char *const *)urls, nurls);
+    free(urls[0]);
+    free(urls[1]);
     return err;
 }
 

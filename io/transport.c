@@ -88,6 +88,7 @@ void floe_transport_free(floe_transport **tp)
     if (!tp || !*tp)
         return;
     floe_transport *t = *tp;
+    floe_transport_prefetcher_free(t);
     if (t->curl)
         curl_easy_cleanup(t->curl);
     floe_s3_clear(t);
@@ -168,8 +169,15 @@ floe_err floe_transport_get(floe_transport *t, const char *url, uint64_t offset,
                         ")", url ? floe_url_redact(url, shown, sizeof shown) : "(null)", offset,
                         length);
     }
+    /* Whole objects may come from the attached cache (transport_cache.c);
+     * a conditional GET always goes out. */
+    int whole = offset == 0 && length == 0 && !cond;
+    floe_err err = NULL;
+    if (whole && floe_transport_cache_get(t, url, out, &err))
+        return err;
+    size_t before = out->len;
     floe_url_kind kind;
-    floe_err err = floe_url_kind_of(url, &kind);
+    err = floe_url_kind_of(url, &kind);
     if (!err) {
         switch (kind) {
         case FLOE_URL_FILE: err = floe_file_get(t, url, offset, length, cond, out); break;
@@ -179,12 +187,24 @@ floe_err floe_transport_get(floe_transport *t, const char *url, uint64_t offset,
     }
     if (err)
         t->stats.failures++;
+    if (whole) {
+        floe_err rec = floe_transport_cache_note_get(
+            t, url, out->data ? out->data + before : NULL, out->len - before, err);
+        if (rec && !err) {
+            out->len = before; /* out is left as it was on error */
+            err = rec;
+        } else {
+            floe_err_free(&rec);
+        }
+    }
     return err;
 }
 
 floe_err floe_transport_exists(floe_transport *t, const char *url, int *exists)
 {
     *exists = 0;
+    if (floe_transport_cache_exists(t, url, exists))
+        return NULL;
     floe_url_kind kind;
     floe_err err = floe_url_kind_of(url, &kind);
     if (!err) {
@@ -196,10 +216,13 @@ floe_err floe_transport_exists(floe_transport *t, const char *url, int *exists)
     }
     if (err)
         t->stats.failures++;
+    else
+        err = floe_transport_cache_note_exists(t, url, *exists);
     return err;
 }
 
 void floe_transport_stats(const floe_transport *t, floe_transport_counts *stats)
 {
     *stats = t->stats;
+    floe_transport_prefetcher_add_counts(t, stats);
 }

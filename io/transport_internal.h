@@ -33,7 +33,23 @@ struct floe_transport {
     char **extra_headers; /* owned, NULL-terminated; NULL: none */
     CURL *curl; /* created by the first HTTP request, reused (keep-alive) */
     floe_transport_counts stats;
+    floe_object_cache *cache;          /* borrowed; NULL: none (transport_cache.c) */
+    struct floe_fetcher *prefetcher;   /* owned; made by the first floe_transport_prefetch */
 };
+
+/* The cache side of floe_transport_get / floe_transport_exists
+ * (transport_cache.c). cache_get: 1 when the cache answered (*err is the
+ * answer: NULL with the bytes appended to out, or FLOE_ENOTFOUND), 0 when
+ * the request must go out. cache_note_*: what went out, recorded when the
+ * cache records; returns an error only for a cap or memory failure. */
+int floe_transport_cache_get(floe_transport *t, const char *url, floe_buf *out, floe_err *err);
+int floe_transport_cache_exists(floe_transport *t, const char *url, int *exists);
+floe_err floe_transport_cache_note_get(floe_transport *t, const char *url, const uint8_t *data,
+                                       size_t len, const floe_err result);
+floe_err floe_transport_cache_note_exists(floe_transport *t, const char *url, int exists);
+/* The prefetcher's counters added to s; freeing it (floe_transport_free). */
+void floe_transport_prefetcher_add_counts(const floe_transport *t, floe_transport_counts *s);
+void floe_transport_prefetcher_free(floe_transport *t);
 
 /* One HTTP request as the back end sees it. */
 typedef struct floe_http_request {
