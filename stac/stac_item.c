@@ -1,5 +1,6 @@
 /* stac_item.c - see stac_item.h: the Item as cJSON and its atomic write.
- * (The CF grid helper is stac_item_grid.c, hrefs stac_item_href.c, the
+ * (The CF grid helper is stac_item_grid.c, the time-series one
+ * stac_item_series.c, times stac_item_time.c, hrefs stac_item_href.c, the
  * checksum stac_item_checksum.c.) */
 #include "stac/stac_item.h"
 
@@ -200,8 +201,13 @@ static floe_err lineage(const stac_item_spec *s, floe_buf *b)
     const floe_provenance *p = s->prov;
     FLOE_CHECK(appendf(b, "floe %s of ", s->operation));
     FLOE_CHECK(var_list(s, b));
-    FLOE_CHECK(appendf(b, " over W,S,E,N %.9g,%.9g,%.9g,%.9g (cell edges, EPSG:4326), %s",
-                       s->bbox[0], s->bbox[1], s->bbox[2], s->bbox[3], s->start_datetime));
+    if (s->npoints)
+        FLOE_CHECK(appendf(b, " at %zu point%s within W,S,E,N %.9g,%.9g,%.9g,%.9g (EPSG:4326), %s",
+                           s->npoints, s->npoints == 1 ? "" : "s", s->bbox[0], s->bbox[1],
+                           s->bbox[2], s->bbox[3], s->start_datetime));
+    else
+        FLOE_CHECK(appendf(b, " over W,S,E,N %.9g,%.9g,%.9g,%.9g (cell edges, EPSG:4326), %s",
+                           s->bbox[0], s->bbox[1], s->bbox[2], s->bbox[3], s->start_datetime));
     if (s->end_datetime && strcmp(s->end_datetime, s->start_datetime))
         FLOE_CHECK(appendf(b, " to %s", s->end_datetime));
     FLOE_CHECK(appendf(b, ", from snapshot %s", p->snapshot_id));
@@ -253,26 +259,44 @@ static void software(jb *b, cJSON *props)
     }
 }
 
+/* A GeoJSON position [lon, lat] appended to parent. */
+static cJSON *position(jb *b, cJSON *parent, double lon, double lat)
+{
+    cJSON *pt = put_arr(b, parent, NULL);
+    put_num(b, pt, NULL, lon);
+    put_num(b, pt, NULL, lat);
+    return pt;
+}
+
 /* A closed ring, counter-clockwise as RFC 7946 section 3.1.6 asks of
  * exterior rings (not attached: the caller puts it in place). */
 static cJSON *ring(jb *b, double w, double s, double e, double n)
 {
     const double pts[5][2] = {{w, s}, {e, s}, {e, n}, {w, n}, {w, s}};
     cJSON *r = cJSON_CreateArray();
-    for (int i = 0; i < 5; i++) {
-        cJSON *pt = put_arr(b, r, NULL);
-        put_num(b, pt, NULL, pts[i][0]);
-        put_num(b, pt, NULL, pts[i][1]);
-    }
+    for (int i = 0; i < 5; i++)
+        position(b, r, pts[i][0], pts[i][1]);
     return r;
 }
 
-/* The footprint: a Polygon, or across the antimeridian (W > E, as STAC
- * writes such a bbox) a MultiPolygon of the parts east and west of it. */
-static void geometry(jb *b, cJSON *item, const double bb[4])
+/* The footprint: the points of a point output (a Point or a MultiPoint);
+ * else a Polygon, or across the antimeridian (W > E, as STAC writes such a
+ * bbox) a MultiPolygon of the parts east and west of it. */
+static void geometry(jb *b, cJSON *item, const stac_item_spec *s)
 {
+    const double *bb = s->bbox;
     cJSON *g = put_obj(b, item, "geometry");
-    if (bb[0] <= bb[2]) {
+    if (s->npoints == 1) {
+        put_str(b, g, "type", "Point");
+        cJSON *pt = put_arr(b, g, "coordinates");
+        put_num(b, pt, NULL, s->point_lon[0]);
+        put_num(b, pt, NULL, s->point_lat[0]);
+    } else if (s->npoints > 1) {
+        put_str(b, g, "type", "MultiPoint");
+        cJSON *coords = put_arr(b, g, "coordinates");
+        for (size_t i = 0; i < s->npoints; i++)
+            position(b, coords, s->point_lon[i], s->point_lat[i]);
+    } else if (bb[0] <= bb[2]) {
         put_str(b, g, "type", "Polygon");
         put(b, put_arr(b, g, "coordinates"), NULL, ring(b, bb[0], bb[1], bb[2], bb[3]));
     } else {
@@ -325,6 +349,23 @@ static void datacube(jb *b, cJSON *props, const stac_item_spec *s)
             put_str(b, o, "step", d->time_step);
             continue;
         }
+        if (d->kind == STAC_ITEM_DIM_POINTS) {
+            put_str(b, o, "type", "geometry");
+            cJSON *axes = put_arr(b, o, "axes");
+            put_str(b, axes, NULL, "x");
+            put_str(b, axes, NULL, "y");
+            if (d->description)
+                put_str(b, o, "description", d->description);
+            cJSON *bbox = put_arr(b, o, "bbox");
+            for (int k = 0; k < 4; k++)
+                put_num(b, bbox, NULL, d->bbox[k]);
+            cJSON *values = put_arr(b, o, "values");
+            for (size_t k = 0; k < d->nvalues; k++)
+                put_str(b, values, NULL, d->values[k]);
+            put_str(b, put_arr(b, o, "geometry_types"), NULL, "Point");
+            put_num(b, o, "reference_system", 4326);
+            continue;
+        }
         put_str(b, o, "type", "spatial");
         put_str(b, o, "axis", d->kind == STAC_ITEM_DIM_X ? "x" : "y");
         if (d->description)
@@ -365,6 +406,7 @@ static floe_err check_spec(const stac_item_spec *s)
                           : !s->start_datetime       ? "start_datetime"
                           : (s->nvars && !s->vars)   ? "vars"
                           : (s->ndims && !s->dims)   ? "dims"
+                          : (s->npoints && (!s->point_lon || !s->point_lat)) ? "points"
                                                      : NULL;
     if (missing)
         return FLOE_ERR(FLOE_EINVAL, "STAC Item %s: %s is not given",
@@ -375,6 +417,10 @@ static floe_err check_spec(const stac_item_spec *s)
     for (int i = 0; i < 4; i++)
         if (!isfinite(s->bbox[i]))
             return FLOE_ERR(FLOE_EINVAL, "STAC Item %s: bbox[%d] is not a finite number",
+                            s->item_path, i);
+    for (size_t i = 0; i < s->npoints; i++)
+        if (!isfinite(s->point_lon[i]) || !isfinite(s->point_lat[i]))
+            return FLOE_ERR(FLOE_EINVAL, "STAC Item %s: point %zu is not a finite position",
                             s->item_path, i);
     return NULL;
 }
@@ -431,7 +477,7 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
     put_str(&b, item, "id", s->id ? s->id : id);
     if (collection)
         put_str(&b, item, "collection", p->collection_id);
-    geometry(&b, item, s->bbox);
+    geometry(&b, item, s);
 
     cJSON *props = put_obj(&b, item, "properties");
     put_str(&b, props, "title", (const char *)title.data);
@@ -453,9 +499,11 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
     put_str(&b, props, "version", p->snapshot_id);
     datacube(&b, props, s);
     put_str(&b, props, "proj:code", "EPSG:4326");
-    cJSON *shape = put_arr(&b, props, "proj:shape");
-    put_num(&b, shape, NULL, (double)s->proj_shape[0]);
-    put_num(&b, shape, NULL, (double)s->proj_shape[1]);
+    if (s->proj_shape[0] || s->proj_shape[1]) {
+        cJSON *shape = put_arr(&b, props, "proj:shape");
+        put_num(&b, shape, NULL, (double)s->proj_shape[0]);
+        put_num(&b, shape, NULL, (double)s->proj_shape[1]);
+    }
     if (s->has_transform) {
         cJSON *tr = put_arr(&b, props, "proj:transform");
         for (int i = 0; i < 6; i++)

@@ -9,6 +9,7 @@
  *   file 2.1.0         file:size, file:checksum (multihash "1220" + hex)
  *   datacube 2.3.0     cube:dimensions, cube:variables
  *   projection 2.0.0   proj:code "EPSG:4326", proj:shape, proj:transform
+ *                      (the last two for grids only)
  *   version 1.2.0      version: the source snapshot id
  * and one asset "data" (application/netcdf, role data).
  *
@@ -43,6 +44,7 @@
 
 #include "common/floe_error.h"
 #include "io/cf_grid_output.h"
+#include "io/cf_series_output.h"
 #include "io/dataset.h"
 
 #include <stddef.h>
@@ -63,6 +65,9 @@ typedef enum stac_item_dim_kind {
     STAC_ITEM_DIM_TIME,
     STAC_ITEM_DIM_X, /* longitude */
     STAC_ITEM_DIM_Y, /* latitude */
+    /* A dimension of point features (stations): datacube's vector
+     * dimension, "type": "geometry", axes x and y, geometry_types Point. */
+    STAC_ITEM_DIM_POINTS,
 } stac_item_dim_kind;
 
 /* One cube:dimensions entry. Strings borrowed. */
@@ -79,6 +84,11 @@ typedef struct stac_item_dim {
      * single step). */
     const char *time_extent[2];
     const char *time_step;
+    /* POINTS: the features' identifiers, in the file's order, and the
+     * W, S, E, N box of their positions (degrees). */
+    const char *const *values;
+    size_t nvalues;
+    double bbox[4];
 } stac_item_dim;
 
 /* One cube:variables entry (a data variable of the output). */
@@ -115,7 +125,7 @@ typedef struct stac_item_spec {
     size_t ndims;
     const stac_item_var *vars;
     size_t nvars;
-    size_t proj_shape[2];       /* rows (Y), columns (X) */
+    size_t proj_shape[2];       /* rows (Y), columns (X); both 0: no grid, not written */
     int has_transform;          /* 0: irregular grid, no proj:transform */
     double proj_transform[6];   /* x = [0]*col + [1]*row + [2]; y = [3]*col + [4]*row + [5],
                                    (col, row) = (0, 0) the outer corner of the first cell as
@@ -123,6 +133,12 @@ typedef struct stac_item_spec {
     const char *processing_level; /* NULL: "L4" (NASA: model output or results of
                                      analyses of lower-level data) */
     const char *lineage;        /* NULL: derived from the provenance, bbox and times */
+    /* Point outputs (time series at stations): npoints > 0 makes the
+     * geometry a Point (one) or MultiPoint of these positions (degrees,
+     * longitudes in [-180, 180]) instead of the bbox's Polygon; bbox is
+     * then the points' box, which may have no area. */
+    const double *point_lon, *point_lat;
+    size_t npoints;
 } stac_item_spec;
 
 /* Write the Item for s (see the top of this file). Errors name the item
@@ -147,5 +163,26 @@ floe_err stac_item_default_path(const char *data_path, char **out);
  * item_path NULL: stac_item_default_path(g->path). */
 floe_err stac_item_write_grid(const cf_grid_spec *g, const char *item_path, const char *operation,
                               stac_item_source_kind source_kind);
+
+/* The Item for a CF time-series file written by io/cf_series_output from
+ * `s` (the same spec, after cf_series_output_commit). Times as
+ * stac_item_write_grid. Points: geometry Point/MultiPoint of the requested
+ * positions, bbox their box, datacube dimensions time and station (a
+ * "geometry" dimension whose values are the station ids). Region: bbox and
+ * Polygon from s->region_edges (the selected cells' edges), dimension
+ * time only. One cube:variables entry per output (float32, the source
+ * _FillValue as nodata). proj:code EPSG:4326 without proj:shape or
+ * proj:transform (the outputs are not a grid). item_path NULL:
+ * stac_item_default_path(s->path). */
+floe_err stac_item_write_series(const cf_series_spec *s, const char *item_path,
+                                const char *operation, stac_item_source_kind kind);
+
+/* The time facts of an Item from a CF time coordinate (its units and
+ * calendar attributes) and n >= 1 values: the first and last as RFC 3339
+ * UTC (see stac_item_write_grid for the calendars) and the constant step
+ * as an ISO 8601 duration (*step = step_buf; NULL: irregular or one step).
+ * Errors name the coordinate. */
+floe_err stac_item_times(const floe_array *time, const double *values, size_t n,
+                         char first[40], char last[40], char step_buf[40], const char **step);
 
 #endif

@@ -89,74 +89,6 @@ static void bbox_of(const axis *x, const axis *y, double bb[4])
     bb[0] = w, bb[1] = fmax(s, -90), bb[2] = e, bb[3] = fmin(n, 90);
 }
 
-/* ---- time ----------------------------------------------------------------- */
-
-static int gregorian_days(int year, int month)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
-/* RFC 3339 UTC. standard, julian and proleptic_gregorian instants count
- * physical time, so they are written as the (proleptic) Gregorian date
- * RFC 3339 means; the model calendars (noleap, all_leap, 360_day) have no
- * such mapping and keep their own labels, a day the Gregorian month lacks
- * moved to its last day. */
-static floe_err rfc3339(const cf_time_units *u, double value, const char *axis_name, char out[40])
-{
-    cf_instant t;
-    FLOE_CHECK(cf_time_value_to_instant(u, value, &t), "time coordinate %s", axis_name);
-    cf_datetime dt;
-    int physical = u->calendar == CF_CAL_STANDARD || u->calendar == CF_CAL_JULIAN ||
-                   u->calendar == CF_CAL_PROLEPTIC_GREGORIAN;
-    cf_instant_to_datetime(physical ? CF_CAL_PROLEPTIC_GREGORIAN : u->calendar, t, &dt);
-    if (dt.year < 0 || dt.year > 9999)
-        return FLOE_ERR(FLOE_EUNSUPPORTED, "time coordinate %s: year %d cannot be written as "
-                        "RFC 3339", axis_name, dt.year);
-    int last = gregorian_days(dt.year, dt.month);
-    if (dt.day > last)
-        dt.day = last;
-    char buf[32];
-    cf_datetime_format(&dt, buf, sizeof buf);
-    snprintf(out, 40, "%sZ", buf);
-    return NULL;
-}
-
-/* The ISO 8601 duration of a constant step in the largest unit that
- * divides it ("P1D", "PT3H", "PT90M"); NULL when the steps differ (months),
- * are not whole seconds, or there is one step. */
-static floe_err time_step(const cf_time_units *u, const double *v, size_t n, const char *axis_name,
-                          char out[40], const char **step)
-{
-    *step = NULL;
-    if (n < 2)
-        return NULL;
-    cf_instant prev, cur;
-    int64_t d = 0;
-    FLOE_CHECK(cf_time_value_to_instant(u, v[0], &prev), "time coordinate %s", axis_name);
-    for (size_t i = 1; i < n; i++, prev = cur) {
-        FLOE_CHECK(cf_time_value_to_instant(u, v[i], &cur), "time coordinate %s", axis_name);
-        if (i == 1)
-            d = cur - prev;
-        else if (cur - prev != d)
-            return NULL;
-    }
-    const int64_t us = 1000000, day = 86400 * us;
-    if (d <= 0 || d % us)
-        return NULL;
-    if (d % day == 0)
-        snprintf(out, 40, "P%" PRId64 "D", d / day);
-    else if (d % (3600 * us) == 0)
-        snprintf(out, 40, "PT%" PRId64 "H", d / (3600 * us));
-    else if (d % (60 * us) == 0)
-        snprintf(out, 40, "PT%" PRId64 "M", d / (60 * us));
-    else
-        snprintf(out, 40, "PT%" PRId64 "S", d / us);
-    *step = out;
-    return NULL;
-}
-
 /* ---- the Item ------------------------------------------------------------- */
 
 floe_err stac_item_write_grid(const cf_grid_spec *g, const char *item_path, const char *operation,
@@ -168,21 +100,15 @@ floe_err stac_item_write_grid(const cf_grid_spec *g, const char *item_path, cons
     if (g->nvars > GRID_MAX_VARS)
         return FLOE_ERR(FLOE_EINVAL, "STAC Item for %s: more than %d variables", g->path,
                         GRID_MAX_VARS);
-    const char *units = attr_text(g->time, "units");
-    if (!units)
-        return FLOE_ERR(FLOE_EFORMAT, "STAC Item for %s: time coordinate %s has no units",
-                        g->path, g->time->name);
-    cf_time_units u;
-    FLOE_CHECK(cf_time_units_parse(units, attr_text(g->time, "calendar"), &u),
-               "STAC Item for %s: time coordinate %s", g->path, g->time->name);
-    char t0[40], t1[40], stepbuf[40];
-    const char *step;
-    /* A derived output stands for the span of its bounds. */
-    double first = g->time_bounds ? g->time_bounds[0] : g->time_values[0];
-    double last = g->time_bounds ? g->time_bounds[2 * g->nt - 1] : g->time_values[g->nt - 1];
-    FLOE_CHECK(rfc3339(&u, first, g->time->name, t0), "STAC Item for %s", g->path);
-    FLOE_CHECK(rfc3339(&u, last, g->time->name, t1), "STAC Item for %s", g->path);
-    FLOE_CHECK(time_step(&u, g->time_values, g->nt, g->time->name, stepbuf, &step),
+    char t0[40], t1[40], stepbuf[40], spanbuf[40];
+    const char *step, *span_step;
+    /* A derived output stands for the span of its bounds; the step is the
+     * spacing of the values. */
+    double span[2] = {g->time_bounds ? g->time_bounds[0] : g->time_values[0],
+                      g->time_bounds ? g->time_bounds[2 * g->nt - 1] : g->time_values[g->nt - 1]};
+    FLOE_CHECK(stac_item_times(g->time, span, 2, t0, t1, spanbuf, &span_step),
+               "STAC Item for %s", g->path);
+    FLOE_CHECK(stac_item_times(g->time, g->time_values, g->nt, spanbuf, spanbuf, stepbuf, &step),
                "STAC Item for %s", g->path);
 
     axis x, y;
