@@ -1,6 +1,8 @@
 /* cmd_options.c - see cmd_options.h. */
 #include "jobs/cmd_options.h"
 
+#include "common/floe_log.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,12 +169,30 @@ floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
         return cmd_value(s, &g->out);
     if (cmd_is(s, "--item", NULL))
         return cmd_value(s, &g->item);
+    if (cmd_is(s, "--report", NULL))
+        return cmd_value(s, &g->report);
     if (cmd_is(s, "--quiet", "-q")) {
         g->quiet = 1;
+        floe_log_set_level(FLOE_LOG_ERROR);
+        return NULL;
+    }
+    if (cmd_is(s, "--verbose", NULL)) {
+        floe_log_set_level(floe_log_get_level() >= FLOE_LOG_INFO ? FLOE_LOG_DEBUG : FLOE_LOG_INFO);
         return NULL;
     }
     *taken = 0;
     return NULL;
+}
+
+void cmd_output_help(FILE *out)
+{
+    fprintf(out,
+            "  -o, --output FILE    the NetCDF-4 file to write (appears only when complete)\n"
+            "  --item PATH          the derived STAC Item (default: FILE with .json)\n"
+            "  --report FILE.json   per-rank and total counts: requests, bytes, retries,\n"
+            "                       coalesced ranges, decode/wait/wall seconds, peak memory\n"
+            "  -q, --quiet          no progress line, errors only\n"
+            "  --verbose            say what the job does (twice: debugging detail)\n");
 }
 
 floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g)

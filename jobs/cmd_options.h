@@ -46,17 +46,22 @@ floe_err cmd_source_finish(cmd_scan *s, cmd_source *src);
 /* Help text for the source options (shared by the commands' --help). */
 void cmd_source_help(FILE *out);
 
-/* The options every gridded operation (extract, stats, climatology) takes:
- * -v/--vars LIST, --bbox W,S,E,N, --time T0[/T1], -o/--output FILE,
- * --item PATH, -q/--quiet. */
+/* The options every data operation (extract, series, stats, climatology)
+ * takes: -v/--vars LIST, --bbox W,S,E,N, --time T0[/T1], -o/--output FILE,
+ * --item PATH, --report FILE.json, -q/--quiet (no progress line, errors
+ * only), --verbose (what the job does; twice: debugging detail). --quiet
+ * and --verbose set the log level as they are read. */
 typedef struct cmd_grid_args {
-    const char *vars, *bbox, *time, *out, *item;
+    const char *vars, *bbox, *time, *out, *item, *report;
     int quiet;
 } cmd_grid_args;
 /* If the current option is one of them, consume it and set *taken. */
 floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken);
 /* After scanning: -v and -o are required. */
 floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g);
+
+/* Help lines for -o, --item, --report, -q and --verbose. */
+void cmd_output_help(FILE *out);
 
 /* The exact command line, for provenance (caller frees). */
 char *cmd_line(int argc, char **argv);

@@ -19,6 +19,7 @@
 #include "common/floe_log.h"
 #include "engine/accum.h"
 #include "engine/climatology_groups.h"
+#include "engine/dataset_collective.h"
 #include "engine/floe_mpi.h"
 #include "engine/grid_select.h"
 #include "engine/stats_plan.h"
@@ -27,6 +28,8 @@
 #include "io/cf_grid_output.h"
 #include "io/dataset.h"
 #include "jobs/cmd_options.h"
+#include "jobs/job_progress.h"
+#include "jobs/job_report.h"
 #include "stac/stac_item.h"
 
 #include <math.h>
@@ -65,11 +68,9 @@ void cmd_climatology_help(FILE *out)
             "  -v, --vars LIST      variables, comma-separated\n"
             "  --stat LIST          any of mean,std,count,min,max,sum (default mean,std,count)\n"
             "  --bbox W,S,E,N       longitude/latitude box (cell centres, edges inclusive)\n"
-            "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n"
-            "  -o, --output FILE    the NetCDF-4 file to write\n"
-            "  --item PATH          the derived STAC Item (default: FILE with .json)\n"
-            "  -q, --quiet          no progress output\n"
-            "\n");
+            "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n");
+    cmd_output_help(out);
+    fprintf(out, "\n");
     cmd_source_help(out);
 }
 
@@ -91,11 +92,9 @@ void cmd_stats_help(FILE *out)
             "  -v, --vars LIST      variables, comma-separated\n"
             "  --stat LIST          any of mean,min,max,sum,std,count (default mean)\n"
             "  --bbox W,S,E,N       longitude/latitude box (cell centres, edges inclusive)\n"
-            "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n"
-            "  -o, --output FILE    the NetCDF-4 file to write\n"
-            "  --item PATH          the derived STAC Item (default: FILE with .json)\n"
-            "  -q, --quiet          no progress output\n"
-            "\n");
+            "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n");
+    cmd_output_help(out);
+    fprintf(out, "\n");
     cmd_source_help(out);
 }
 
@@ -151,6 +150,7 @@ typedef struct job {
     float **results;          /* [slot]: nstat * cells floats */
     void **partials;          /* [v * ntiles + i] */
     size_t *partial_size;
+    job_progress progress;    /* rank 0's chunks */
 } job;
 
 /* Index of (variable, tile, group) in the result tables. */
@@ -178,7 +178,7 @@ static void job_free(job *j)
 }
 
 /* Phase 1, on every rank: open, check, select, plan. */
-static floe_err prepare(const stats_args *a, int nranks, job *j)
+static floe_err prepare(const stats_args *a, const floe_mpi *mpi, job *j)
 {
     FLOE_CHECK(floe_stat_parse_list(a->stat ? a->stat : a->climatology ? "mean,std,count" : "mean",
                                     FLOE_STAT_ALL, &j->stats),
@@ -186,7 +186,10 @@ static floe_err prepare(const stats_args *a, int nranks, job *j)
     for (unsigned b = 0; b < 6; b++)
         if (j->stats & (1u << b))
             j->stat_list[j->nstat++] = 1u << b;
-    FLOE_CHECK(floe_dataset_open(&a->src.req, &j->ds), "%s", a->src.req.source);
+    floe_open_request req = a->src.req;
+    req.arrays = a->grid.vars; /* only their manifests (and their coordinates') */
+    FLOE_CHECK(floe_dataset_open_collective(mpi, &req, &j->ds), "%s", /* collective */
+               a->src.req.source);
     FLOE_CHECK(floe_grid_select_make(j->ds, a->grid.vars, a->grid.bbox, a->grid.time, &j->g));
     if (j->g.nvars > MAX_VARS)
         return FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", MAX_VARS);
@@ -202,7 +205,7 @@ static floe_err prepare(const stats_args *a, int nranks, job *j)
     }
     const floe_array *v0 = j->g.vars[0];
     FLOE_CHECK(stats_plan_make(j->g.start[1], j->g.count[1], j->g.start[2], j->g.count[2],
-                               v0->chunk_shape[1], v0->chunk_shape[2], j->g.count[0], nranks,
+                               v0->chunk_shape[1], v0->chunk_shape[2], j->g.count[0], mpi->size,
                                &j->plan));
     j->ngroups = 1;
     if (a->climatology) {
@@ -295,6 +298,7 @@ static floe_err accumulate(job *j, size_t v, const stats_tile *t, size_t s0, siz
         tile_batch b = {j, v, t, b0, b1, coords, vals, raw};
         FLOE_CHECK(floe_dataset_read_chunks(j->ds, a, coords, n, place_tile, &b),
                    "variable %s steps %zu..%zu", a->name, j->g.start[0] + b0, j->g.start[0] + b1 - 1);
+        job_progress_add(&j->progress, n);
         for (size_t s = b0; s < b1; s++) {
             size_t g = j->group_of_step ? j->group_of_step[s] : 0;
             floe_accum *block;
@@ -326,8 +330,23 @@ static floe_err results_of(job *j, floe_accum_tree *tree, size_t cells, float fi
     return NULL;
 }
 
+/* The chunks `rank` reads in phase 2 (for the progress line). */
+static uint64_t chunks_of_rank(const job *j, int rank)
+{
+    size_t s0 = 0, s1 = j->g.count[0];
+    if (j->plan.time_split)
+        stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
+    if (s1 <= s0)
+        return 0;
+    uint64_t ct = j->g.vars[0]->chunk_shape[0];
+    uint64_t rows = (j->g.start[0] + s1 - 1) / ct - (j->g.start[0] + s0) / ct + 1, tiles = 0;
+    for (size_t i = 0; i < j->plan.ntiles; i++)
+        tiles += j->plan.time_split || j->plan.tiles[i].owner == rank;
+    return rows * tiles * j->g.nvars;
+}
+
 /* Phase 2: this rank's share, no communication. */
-static floe_err compute(job *j, int rank, int progress)
+static floe_err compute(job *j, int rank)
 {
     const floe_array *v0 = j->g.vars[0];
     size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
@@ -341,7 +360,6 @@ static floe_err compute(job *j, int rank, int progress)
     size_t s0 = 0, s1 = j->g.count[0];
     if (j->plan.time_split)
         stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
-    size_t done_units = 0, total_units = j->g.nvars * j->plan.ntiles;
     for (size_t v = 0; v < j->g.nvars && !err; v++) {
         for (size_t i = 0; i < j->plan.ntiles && !err; i++) {
             const stats_tile *t = &j->plan.tiles[i];
@@ -373,13 +391,8 @@ static floe_err compute(job *j, int rank, int progress)
             for (size_t g = 0; g < j->ngroups; g++)
                 floe_accum_tree_free(&trees[g]);
             free(trees);
-            done_units++;
-            if (progress)
-                fprintf(stderr, "\rfloe stats: %zu/%zu tiles", done_units, total_units);
         }
     }
-    if (progress)
-        fputc('\n', stderr);
 done:
     free(raw);
     free(vals);
@@ -559,24 +572,35 @@ floe_err cmd_stats_run(int argc, char **argv)
     FLOE_CHECK(parse_args(argc, argv, &a));
     floe_mpi mpi;
     FLOE_CHECK(floe_mpi_init(NULL, NULL, &mpi));
+    double t_start = job_now();
     job j;
     memset(&j, 0, sizeof j);
     char *line = cmd_line(argc, argv);
     floe_err err = line ? NULL : FLOE_ERR(FLOE_ENOMEM, "stats");
+    /* every rank takes part in the collective open, whatever happened above */
+    floe_err perr = prepare(&a, &mpi, &j); /* collective */
     if (!err)
-        err = prepare(&a, mpi.size, &j);
+        err = perr;
+    else
+        floe_err_free(&perr);
     if (!floe_mpi_agree(mpi.comm, &err)) { /* collective */
         FLOE_INFO0("stats: %zu variable(s) x %zu stat(s), %zu steps x %zu x %zu cells, %zu "
                    "tiles, %s on %d rank(s)", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],
                    j.g.count[2], j.plan.ntiles, j.plan.time_split ? "time-split" : "space-major",
                    mpi.size);
-        err = compute(&j, mpi.rank, !a.grid.quiet && mpi.rank == 0 && isatty(STDERR_FILENO));
+        job_progress_start(&j.progress, a.climatology ? "floe climatology" : "floe stats", j.ds,
+                           chunks_of_rank(&j, mpi.rank), mpi.rank == 0 && !a.grid.quiet);
+        err = compute(&j, mpi.rank);
+        job_progress_end(&j.progress);
         if (!floe_mpi_agree(mpi.comm, &err)) { /* collective */
             if (mpi.rank == 0)
                 err = write_output(&j, &mpi, &a, line);
             else
                 send_share(&j, &mpi);
-            floe_mpi_agree(mpi.comm, &err); /* collective */
+            if (!floe_mpi_agree(mpi.comm, &err) && a.grid.report) { /* collective */
+                err = job_report_write(&mpi, j.ds, a.grid.report, argv[0], line, t_start);
+                floe_mpi_agree(mpi.comm, &err); /* collective */
+            }
         }
     }
     job_free(&j);

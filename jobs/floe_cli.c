@@ -6,6 +6,7 @@
 #include "common/floe_version.h"
 #include "jobs/cmd_extract.h"
 #include "jobs/cmd_inspect.h"
+#include "jobs/cmd_series.h"
 #include "jobs/cmd_stats.h"
 
 #include <string.h>
@@ -17,6 +18,8 @@ static const floe_command commands[] = {
      cmd_inspect_run, cmd_inspect_help},
     {"extract", "write a bbox / time subset of variables as CF NetCDF-4", cmd_extract_run,
      cmd_extract_help},
+    {"series", "time series at points or of a region's area-weighted statistics, MPI-parallel",
+     cmd_series_run, cmd_series_help},
     {"stats", "per-cell temporal statistics (mean, min, max, sum, std, count), MPI-parallel",
      cmd_stats_run, cmd_stats_help},
     {"climatology", "per-cell statistics by month, season or day of year, MPI-parallel",

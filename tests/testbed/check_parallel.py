@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""check_parallel.py TESTBED_DIR: `floe extract` under mpirun, --report,
+and the progress line.
+
+- extract at 1, 2, 4 and 7 ranks (a box across chunk edges, several
+  variables, all steps) writes the same bytes, equal to direct netCDF
+  reads of the source files;
+- --report FILE.json (extract and a whole-domain climatology at 1 and 2
+  ranks): one entry per rank, totals that are the sums of the ranks, the
+  number of chunks the request covers (counted here from the chunk
+  grid), bytes and requests, and each rank's peak memory; the
+  climatology's per-rank peak memory is printed (the issue asks for the
+  figures) and must stay below the size of the data it reads;
+- a run whose stderr is not a terminal prints nothing; one on a
+  terminal shows "chunks" progress with MB/s and an ETA;
+- --quiet on a terminal prints nothing.
+Prints "N passed, N failed" last.
+"""
+
+import json
+import math
+import os
+import pty
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+import reference
+from archive import Archive, same_bits
+from check_series import floe_np, load
+
+FLOE = os.environ.get("FLOE_BIN", os.path.join(reference.ROOT, "build", "floe"))
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {what}")
+
+
+def main(tbdir):
+    with open(os.path.join(tbdir, "testbed.json")) as f:
+        tb = json.load(f)
+    lat = np.array(tb["lat_values"], dtype=np.float32).astype(np.float64)
+    lon = np.array(tb["lon_values"], dtype=np.float32).astype(np.float64)
+    ct, cy, cx = tb["chunks"]
+    coll = os.path.join(tbdir, "collection.json")
+    arch = Archive(tbdir, tb)
+    nt = len(tb["files"])
+    tmp = tempfile.mkdtemp(prefix="floe-parallel-")
+    try:
+        W, S, E, N = -100.0, 30.0, -80.0, 42.0
+        rows = np.nonzero((lat >= S) & (lat <= N))[0]
+        cols = np.nonzero((lon >= W) & (lon <= E))[0]
+        vars_ = ["Tair", "Rainf"]
+        outs = {}
+        for np_ in (1, 2, 4, 7):
+            out = os.path.join(tmp, f"ext-{np_}.nc")
+            rep = os.path.join(tmp, f"ext-{np_}.report.json")
+            r = floe_np(np_, "extract", coll, "-v", ",".join(vars_),
+                        "--bbox", f"{W},{S},{E},{N}", "-o", out, "--report", rep)
+            check(r.returncode == 0, f"extract np {np_}: {r.stderr.strip()}")
+            check(r.stderr.strip() == "", f"extract np {np_}: nothing on a non-terminal stderr")
+            if r.returncode:
+                continue
+            outs[np_] = load(out)
+            with open(rep) as f:
+                report = json.load(f)
+            per = report["per_rank"]
+            check(report["ranks"] == np_ and len(per) == np_ and
+                  [p["rank"] for p in per] == list(range(np_)),
+                  f"extract np {np_}: report has one entry per rank")
+            tiles = (len(range(rows[0] // cy, rows[-1] // cy + 1)) *
+                     len(range(cols[0] // cx, cols[-1] // cx + 1)))
+            want_chunks = len(vars_) * math.ceil(nt / ct) * tiles
+            check(report["total"]["chunks"] == want_chunks,
+                  f"extract np {np_}: report counts {report['total']['chunks']} chunks, "
+                  f"the request covers {want_chunks}")
+            for k in ("chunks", "requests", "bytes", "retries", "decode_seconds"):
+                check(abs(report["total"][k] - sum(p[k] for p in per)) < 1e-6 * max(1, report["total"][k]),
+                      f"extract np {np_}: total {k} is the sum of the ranks")
+            check(report["total"]["requests"] > 0 and report["total"]["bytes"] > 0 and
+                  all(p["peak_rss_bytes"] > 0 for p in per),
+                  f"extract np {np_}: requests, bytes and peak memory reported")
+        if 1 in outs:
+            for v in vars_:
+                want = arch.read(v, 0, nt, rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
+                check(same_bits(outs[1][v], want), f"extract {v}: equals the source files")
+            for np_, o in outs.items():
+                check(all(same_bits(o[v], outs[1][v]) for v in vars_),
+                      f"extract: np {np_} gives the same bytes as np 1")
+
+        # whole-domain climatology: per-rank memory
+        mem = {}
+        for np_ in (1, 2):
+            out = os.path.join(tmp, f"clim-{np_}.nc")
+            rep = os.path.join(tmp, f"clim-{np_}.report.json")
+            r = floe_np(np_, "climatology", coll, "-v", "Tair", "--by", "month",
+                        "-o", out, "--report", rep)
+            check(r.returncode == 0, f"climatology np {np_}: {r.stderr.strip()}")
+            if r.returncode:
+                continue
+            with open(rep) as f:
+                report = json.load(f)
+            mem[np_] = [p["peak_rss_bytes"] for p in report["per_rank"]]
+            data = nt * len(lat) * len(lon) * 4
+            check(max(mem[np_]) < data,
+                  f"climatology np {np_}: per-rank peak {max(mem[np_]) / 1e6:.0f} MB below the "
+                  f"{data / 1e6:.0f} MB of data read")
+            print(f"climatology np {np_}: per-rank peak RSS "
+                  + ", ".join(f"{m / 1e6:.0f} MB" for m in mem[np_])
+                  + f"; wall {report['wall_seconds']:.2f} s; "
+                  f"{report['total']['requests']:.0f} requests, "
+                  f"{report['total']['bytes'] / 1e6:.1f} MB")
+
+        # progress on a terminal, none with --quiet
+        for quiet in (False, True):
+            out = os.path.join(tmp, f"tty-{quiet}.nc")
+            master, slave = pty.openpty()
+            env = dict(os.environ, AWS_ENDPOINT_URL=os.environ["FLOE_S3_ENDPOINT"])
+            args = [FLOE, "stats", coll, "-v", "Tair", "-o", out] + (["--quiet"] if quiet else [])
+            p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=slave, env=env)
+            os.close(slave)
+            chunks = b""
+            while True:
+                try:
+                    b = os.read(master, 4096)
+                except OSError:
+                    break
+                if not b:
+                    break
+                chunks += b
+            os.close(master)
+            rc = p.wait(timeout=600)
+            text = chunks.decode(errors="replace")
+            check(rc == 0, f"stats on a terminal (quiet={quiet}): exit {rc}")
+            if quiet:
+                check(text.strip() == "", f"--quiet on a terminal prints nothing: {text!r}")
+            else:
+                check("chunks" in text and "MB/s" in text and "ETA" in text,
+                      f"progress line on a terminal: {text[-200:]!r}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))
