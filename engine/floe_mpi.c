@@ -3,13 +3,37 @@
 
 #include "common/floe_log.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* Was this process started by an MPI launcher (mpirun, mpiexec, srun)?
+ * Each sets one of these in every rank's environment. */
+static int launched_by_mpi(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK",
+                                       "PMI_SIZE", "MPI_LOCALNRANKS", "FLOE_MPI_INIT", NULL};
+    for (size_t i = 0; vars[i]; i++)
+        if (getenv(vars[i]))
+            return 1;
+    return 0;
+}
 
 floe_err floe_mpi_init(int *argc, char ***argv, floe_mpi *mpi)
 {
     memset(mpi, 0, sizeof *mpi);
+    mpi->comm = MPI_COMM_NULL;
     int initialized = 0;
     MPI_Initialized(&initialized);
+    if (!initialized && !launched_by_mpi()) {
+        /* Started on its own: one rank. Open MPI's singleton start-up costs
+         * about 0.35 s, more than a small interactive query takes, so floe
+         * runs without MPI; every collective is then trivial (size 1, comm
+         * MPI_COMM_NULL), and nothing calls MPI. */
+        mpi->rank = 0;
+        mpi->size = 1;
+        floe_log_set_rank(0, 1);
+        return NULL;
+    }
     if (!initialized) {
         /* FUNNELED: worker threads (fetching, decoding) never call MPI. */
         int provided = 0;
@@ -41,6 +65,8 @@ void floe_mpi_finalize(floe_mpi *mpi)
 
 floe_err floe_mpi_agree(MPI_Comm comm, floe_err *errp)
 {
+    if (comm == MPI_COMM_NULL) /* one rank without MPI: nothing to agree */
+        return *errp;
     int rank = 0, size = 1;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);

@@ -19,7 +19,10 @@ typedef struct floe_mpi {
 } floe_mpi;
 
 /* Collective over MPI_COMM_WORLD. Initialises MPI if nobody has, duplicates
- * the world communicator and tells the logger the rank. */
+ * the world communicator and tells the logger the rank. A process that no
+ * MPI launcher started (no mpirun/srun environment; FLOE_MPI_INIT=1 forces
+ * MPI) runs as one rank WITHOUT initialising MPI: comm is MPI_COMM_NULL,
+ * size 1, and callers must not call MPI themselves when size is 1. */
 floe_err floe_mpi_init(int *argc, char ***argv, floe_mpi *mpi);
 /* Collective. Frees the communicator; finalises MPI if floe_mpi_init
  * initialised it. */

@@ -79,13 +79,19 @@ floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const cha
     double mine[NFIELD];
     my_counters(ds, t_start, mine);
     double *all = NULL;
-    if (mpi->rank == 0 && !(all = malloc((size_t)mpi->size * sizeof mine))) {
+    if (mpi->size == 1) {
+        all = malloc(sizeof mine);
+        if (!all)
+            return FLOE_ERR(FLOE_ENOMEM, "%s", path);
+        memcpy(all, mine, sizeof mine);
+    } else if (mpi->rank == 0 && !(all = malloc((size_t)mpi->size * sizeof mine))) {
         /* still take part in the gather, with nowhere to put it */
         static double sink[NFIELD];
         MPI_Gather(mine, NFIELD, MPI_DOUBLE, sink, 0, MPI_DOUBLE, 0, mpi->comm);
         return FLOE_ERR(FLOE_ENOMEM, "%s", path);
     }
-    MPI_Gather(mine, NFIELD, MPI_DOUBLE, all, NFIELD, MPI_DOUBLE, 0, mpi->comm);
+    if (mpi->size > 1)
+        MPI_Gather(mine, NFIELD, MPI_DOUBLE, all, NFIELD, MPI_DOUBLE, 0, mpi->comm);
     if (mpi->rank != 0)
         return NULL;
 
