@@ -67,7 +67,7 @@ floe_err floe_stat_parse_list(const char *text, unsigned allowed, unsigned *mask
                             text, (int)len, p, ok);
         memcpy(item, p, len);
         item[len] = '\0';
-        unsigned bit;
+        unsigned bit = 0;
         floe_err err = floe_stat_parse(item, &bit);
         if (err || !(bit & allowed)) {
             floe_err_free(&err);
@@ -166,6 +166,42 @@ void floe_accum_reset(floe_accum *a)
         a->max[i] = -INFINITY;
 }
 
+/* The per-value update, written without branches so the compiler can
+ * vectorise it (this file is built at -O3): a missing value (NaN) leaves
+ * every accumulator as it was through selects, and min/max need no test
+ * at all (a comparison with NaN is false). For a valid value the
+ * arithmetic is exactly Welford's (mean += d / n, m2 += d * (x - mean)),
+ * so the bits do not depend on the form of the loop. The flags are
+ * compile-time constants in each instantiation below. */
+static inline __attribute__((always_inline)) void
+add_cells_kernel(uint32_t *restrict count, double *restrict mean, double *restrict m2,
+                 float *restrict mn, float *restrict mx, double *restrict sum,
+                 const float *restrict values, size_t n, int has_mean, int has_m2,
+                 int has_min, int has_max, int has_sum)
+{
+    for (size_t i = 0; i < n; i++) {
+        float x = values[i];
+        int valid = x == x;
+        uint32_t c = count[i] + (uint32_t)valid;
+        count[i] = c;
+        if (has_mean) {
+            double xd = valid ? (double)x : mean[i];
+            double d = xd - mean[i];
+            double cd = c ? (double)c : 1.0;
+            double nm = mean[i] + d / cd;
+            if (has_m2)
+                m2[i] = valid ? m2[i] + d * (xd - nm) : m2[i];
+            mean[i] = valid ? nm : mean[i];
+        }
+        if (has_min)
+            mn[i] = x < mn[i] ? x : mn[i];
+        if (has_max)
+            mx[i] = x > mx[i] ? x : mx[i];
+        if (has_sum)
+            sum[i] = valid ? sum[i] + (double)x : sum[i];
+    }
+}
+
 floe_err floe_accum_add_cells(floe_accum *a, size_t first, const float *values, size_t n)
 {
     if (first > a->ncells || n > a->ncells - first)
@@ -177,25 +213,18 @@ floe_err floe_accum_add_cells(floe_accum *a, size_t first, const float *values, 
     float *mn = a->min ? a->min + first : NULL;
     float *mx = a->max ? a->max + first : NULL;
     double *sum = a->sum ? a->sum + first : NULL;
-    for (size_t i = 0; i < n; i++) {
-        float x = values[i];
-        if (isnan(x))
-            continue;
-        uint32_t c = ++count[i];
-        if (mean) {
-            double xd = x;
-            double d = xd - mean[i];
-            mean[i] += d / c;
-            if (m2)
-                m2[i] += d * (xd - mean[i]);
-        }
-        if (mn && x < mn[i])
-            mn[i] = x;
-        if (mx && x > mx[i])
-            mx[i] = x;
-        if (sum)
-            sum[i] += x;
-    }
+    /* the common masks get their own loop; any other goes through the
+     * general one (same arithmetic) */
+    unsigned m = a->stats & ~(unsigned)FLOE_STAT_COUNT;
+    if (m == (FLOE_STAT_MEAN | FLOE_STAT_MIN | FLOE_STAT_MAX))
+        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, 1, 0, 1, 1, 0);
+    else if (m == FLOE_STAT_MEAN)
+        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, 1, 0, 0, 0, 0);
+    else if (m == (FLOE_STAT_MEAN | FLOE_STAT_STD) || m == FLOE_STAT_STD)
+        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, 1, 1, 0, 0, 0);
+    else
+        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, mean != NULL, m2 != NULL,
+                         mn != NULL, mx != NULL, sum != NULL);
     return NULL;
 }
 

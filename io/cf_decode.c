@@ -243,6 +243,21 @@ static void decode_float32_masked(const cf_decoder *cf, const uint8_t *p, size_t
     float miss[CF_MAX_MISSING];
     for (size_t j = 0; j < cf->nmissing; j++)
         miss[j] = (float)cf->missing[j];
+    /* one or two missing values (a _FillValue and a missing_value, often
+     * equal) get loops the compiler can vectorise (this file is built at
+     * -O3); more go through the general loop */
+    size_t nm = cf->nmissing;
+    if (nm == 2 && miss[0] == miss[1])
+        nm = 1;
+    if (nm <= 2) {
+        float m0 = nm ? miss[0] : NAN, m1 = nm == 2 ? miss[1] : m0;
+        for (size_t i = 0; i < n; i++) {
+            float x;
+            memcpy(&x, p + 4 * i, sizeof x);
+            out[i] = (x != x || x == m0 || x == m1) ? NAN : x;
+        }
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         float x;
         memcpy(&x, p + 4 * i, sizeof x);

@@ -263,19 +263,29 @@ static floe_err place_tile(void *ctx, size_t index, const void *decoded)
         if (step < j->g.start[0] + b->b0 || step >= j->g.start[0] + b->b1)
             continue;
         const float *slab = (const float *)decoded + k * ch * cw;
+        float *dst = b->vals + (size_t)(step - j->g.start[0] - b->b0) * cells;
         for (size_t y = t->y0; y < t->y1; y++)
-            memcpy(b->raw + (y - t->y0) * w,
-                   slab + (j->g.start[1] + y - r0) * cw + (j->g.start[2] + t->x0 - c0),
-                   w * sizeof *b->raw);
-        cf_decode_to_float(&j->cf[b->v], b->raw, cells,
-                           b->vals + (size_t)(step - j->g.start[0] - b->b0) * cells);
+            cf_decode_to_float(&j->cf[b->v],
+                               slab + (j->g.start[1] + y - r0) * cw + (j->g.start[2] + t->x0 - c0),
+                               w, dst + (y - t->y0) * w);
     }
     return NULL;
 }
 
 /* Accumulate steps [s0, s1) of one tile into one tree per group (each
  * started at s0; a step is added to its group's tree only, but every tree
- * sees every step, so their blocks stay aligned to the same step grid). */
+ * sees every step, so their blocks stay aligned to the same step grid).
+ *
+ * A batch is exactly one block of the trees (s0 is block-aligned and
+ * BATCH_STEPS is the block length), so every step of a batch adds to the
+ * same accumulator of its group. That allows cache blocking: the batch's
+ * values are added CELL_BLOCK cells at a time, all steps of those cells
+ * before the next cells, so the accumulators (20 bytes a cell for
+ * mean/min/max) stay in cache instead of streaming a whole tile's worth
+ * from memory for every step. Each cell still sees its values in step
+ * order: the bits are those of the step-by-step loop. */
+enum { CELL_BLOCK = 4096 };
+_Static_assert((int)BATCH_STEPS == (int)FLOE_ACCUM_BLOCK_STEPS, "a batch must be one accumulator block");
 static floe_err accumulate(job *j, size_t v, const stats_tile *t, size_t s0, size_t s1,
                            floe_accum_tree *trees, float *raw, float *vals)
 {
@@ -299,14 +309,22 @@ static floe_err accumulate(job *j, size_t v, const stats_tile *t, size_t s0, siz
         FLOE_CHECK(floe_dataset_read_chunks(j->ds, a, coords, n, place_tile, &b),
                    "variable %s steps %zu..%zu", a->name, j->g.start[0] + b0, j->g.start[0] + b1 - 1);
         job_progress_add(&j->progress, n);
+        floe_accum *block[BATCH_STEPS];
         for (size_t s = b0; s < b1; s++) {
             size_t g = j->group_of_step ? j->group_of_step[s] : 0;
-            floe_accum *block;
-            FLOE_CHECK(floe_accum_tree_block(&trees[g], &block));
-            FLOE_CHECK(floe_accum_add_cells(block, 0, vals + (s - b0) * cells, cells));
-            for (size_t k = 0; k < j->ngroups; k++)
-                FLOE_CHECK(floe_accum_tree_end_step(&trees[k]));
+            FLOE_CHECK(floe_accum_tree_block(&trees[g], &block[s - b0]));
+            if (s + 1 < b1) /* the last step's end completes the block: after the adds */
+                for (size_t k = 0; k < j->ngroups; k++)
+                    FLOE_CHECK(floe_accum_tree_end_step(&trees[k]));
         }
+        for (size_t c0 = 0; c0 < cells; c0 += CELL_BLOCK) {
+            size_t nc = cells - c0 < CELL_BLOCK ? cells - c0 : CELL_BLOCK;
+            for (size_t s = b0; s < b1; s++)
+                FLOE_CHECK(floe_accum_add_cells(block[s - b0], c0, vals + (s - b0) * cells + c0,
+                                                nc));
+        }
+        for (size_t k = 0; k < j->ngroups; k++)
+            FLOE_CHECK(floe_accum_tree_end_step(&trees[k]));
     }
     return NULL;
 }
