@@ -67,12 +67,18 @@ static void print_version(FILE *out)
     fprintf(out, "floe %s\n%s\n", floe_version(), floe_library_versions(libs, sizeof libs));
 }
 
-/* Print err as the one line a user sees (plus the trace with --verbose). */
+/* Print err as the one line a user sees (plus the trace with --verbose).
+ * Under MPI the commands agree on errors collectively before they return
+ * (every rank holds the same failure, naming the rank it came from), so
+ * rank 0 speaks for the job; the other ranks print theirs only with
+ * --verbose. */
 static void report(FILE *errout, floe_err err)
 {
     char line[2048];
     floe_err_line(err, line, sizeof line);
     int rank = floe_log_rank();
+    if (rank > 0 && floe_log_get_level() < FLOE_LOG_INFO)
+        return;
     if (rank > 0)
         fprintf(errout, "floe[%d]: error: %s\n", rank, line);
     else
