@@ -21,10 +21,10 @@ at_least() {
 }
 
 tmp=$(mktemp -d)
-st1="$tmp/state" st2="$tmp/state-latency" st3="$tmp/state-echo"
+st1="$tmp/state" st2="$tmp/state-latency" st3="$tmp/state-echo" st4="$tmp/state-faults"
 cleanup() {
   local s
-  for s in "$st1" "$st2" "$st3"; do "$standin" stop --state "$s" >/dev/null 2>&1; done
+  for s in "$st1" "$st2" "$st3" "$st4"; do "$standin" stop --state "$s" >/dev/null 2>&1; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -178,6 +178,86 @@ at_least "--latency-ms 250 delays every request" "$t" 0.22
 t=$(curl -s -o /dev/null -w '%{time_total}' -H 'x-floe-latency-ms: 400' "$ep2/bkt/blob.bin")
 at_least "x-floe-latency-ms overrides the default" "$t" 0.36
 
+# --- --faults (fourth instance) ---------------------------------------------------
+# --faults-per-range 0: the same range is failed again and again.
+out=$("$standin" start "$root" --port 0 --faults 503:3,drop:4,short:5 --faults-per-range 0 \
+      --state "$st4" 2>&1) || { echo "$out"; bad "start --faults"; }
+check "start --faults names the faults" \
+  grep -qE "^S3 stand-in: http://127\.0\.0\.1:[0-9]+ \(root $root, latency 0 ms, faults 503:3,drop:4,short:5 per-range 0, pid [0-9]+\)$" <<<"$out"
+ep4=$(cat "$st4/endpoint")
+u4="$ep4/bkt/blob.bin"
+eq "--faults: requests without Range are never failed" \
+  "$(for _ in 1 2 3 4 5 6; do code "$u4"; echo -n ' '; done)" "200 200 200 200 200 200 "
+eq "--faults: HEAD is never failed" "$(code -I -H 'Range: bytes=0-9' "$u4")" 206
+# Ranged GETs 1..10: 3, 6, 9 answer 503; 4, 8 are dropped (curl 52, nothing
+# received); 5, 10 are cut short (curl 18: half of the 100 bytes).
+got=""
+for _ in $(seq 10); do
+  got+="$(curl -s -o "$tmp/got" -w '%{http_code}:%{size_download}' -H 'Range: bytes=100-199' "$u4"):$? "
+done
+got=$(sed -E 's/503:[0-9]+:/503:(body):/g' <<<"$got")
+eq "--faults 503:3,drop:4,short:5: every 3rd 503, 4th dropped, 5th short" "$got" \
+  "206:100:0 206:100:0 503:(body):0 000:0:52 206:50:18 503:(body):0 206:100:0 000:0:52 503:(body):0 206:50:18 "
+check "--faults: a 503 has the S3 SlowDown body" \
+  grep -q '<Code>SlowDown</Code>' <(curl -s -H 'Range: bytes=0-9' "$u4"; curl -s -H 'Range: bytes=0-9' "$u4")
+eq "--faults: /__s3-standin/faults counts" "$(curl -s "$ep4/__s3-standin/faults" | paste -sd' ' -)" \
+  "ranged 12 503 4 drop 2 short 2"
+eq "--faults: every fault is logged" "$(grep -c 's3-standin fault=' "$st4/error.log")" 8
+check "--faults: the log names kind, count, key and range" \
+  grep -q 's3-standin fault=drop n=4 uri=/bkt/blob.bin range=bytes=100-199' "$st4/error.log"
+h=$(curl -s -D - -o "$tmp/got" -H 'Range: bytes=-10' "$u4")  # ranged GET 13: fine
+h=$(curl -s -D - -o "$tmp/got" -H 'Range: bytes=-10' "$u4")  # 14
+h=$(curl -s -D - -o "$tmp/got" -H 'Range: bytes=-10' "$u4")  # 15: 503 (first listed wins over short)
+eq "--faults: the first listed kind wins (15: 503, not short)" "$(head -1 <<<"$h" | cut -d' ' -f2)" 503
+curl -s -o /dev/null -H 'Range: bytes=0-0' "$u4"          # 16: dropped
+curl -s -o /dev/null -H 'Range: bytes=0-0' "$u4"          # 17
+curl -s -o /dev/null -H 'Range: bytes=0-0' "$u4"          # 18: 503
+curl -s -o /dev/null -H 'Range: bytes=0-0' "$u4"          # 19
+h=$(curl -s -D - -o "$tmp/got" -H 'Range: bytes=-10' "$u4")  # 20: drop (4 before 5)
+eq "--faults: 20 is dropped (drop listed before short)" "$h" ""
+# 21: 503, 22 and 23: no fault, 24: 503, 25: short, but there is nothing to cut short
+eq "--faults: a short read of a missing key is its 404" \
+  "$(for _ in 1 2 3 4 5; do code -H 'Range: bytes=0-9' "$ep4/bkt/nope"; echo -n ' '; done)" "503 404 404 503 404 "
+eq "--faults: ... and not counted as a fault" "$(curl -s "$ep4/__s3-standin/faults" | paste -sd' ' -)" \
+  "ranged 25 503 8 drop 4 short 2"
+pid4=$(cat "$st4/nginx.pid")
+out=$("$standin" start "$root" --port 0 --faults 503:3,drop:4,short:5 --faults-per-range 0 --state "$st4")
+check "start with the same --faults keeps the server" grep -q "pid $pid4) already running" <<<"$out"
+out=$("$standin" start "$root" --port 0 --faults 503:3,drop:4,short:5 --state "$st4")
+check "start with another --faults-per-range restarts" grep -qv "already running" <<<"$out"
+out=$("$standin" start "$root" --port 0 --faults 500:1 --faults-per-range 0 --state "$st4")
+check "start with other --faults restarts" grep -qv "already running" <<<"$out"
+ep4=$(cat "$st4/endpoint")
+eq "--faults 500:1 --faults-per-range 0 fails every ranged GET, counts start afresh" \
+  "$(for _ in 1 2 3; do code -H 'Range: bytes=0-9' "$ep4/bkt/blob.bin"; echo -n ' '; done)$(curl -s "$ep4/__s3-standin/faults" | paste -sd' ' -)" \
+  "500 500 500 ranged 3 500 3"
+check "--faults 500 has the S3 InternalError body" \
+  grep -q '<Code>InternalError</Code>' <(curl -s -H 'Range: bytes=0-9' "$ep4/bkt/blob.bin")
+"$standin" start "$root" --port 0 --faults 503:1 --state "$st4" >/dev/null
+ep4=$(cat "$st4/endpoint")
+eq "--faults 503:1 (default per-range 2): each range fails twice, then is served" \
+  "$(for r in 0-9 0-9 5-9 0-9 5-9 5-9 0-9; do code -H "Range: bytes=$r" "$ep4/bkt/blob.bin"; echo -n ' '; done)" \
+  "503 503 503 206 503 206 206 "
+eq "--faults-per-range: served requests still count" "$(curl -s "$ep4/__s3-standin/faults" | paste -sd' ' -)" \
+  "ranged 7 503 4"
+out=$("$standin" start "$root" --port 0 --state "$st4")
+ep4=$(cat "$st4/endpoint")
+eq "start without --faults restarts without faults" \
+  "$(for _ in 1 2 3; do code -H 'Range: bytes=0-9' "$ep4/bkt/blob.bin"; echo -n ' '; done)" "206 206 206 "
+"$standin" start "$root" --port 0 --faults 503:1 --faults-per-range 0 --faults-prefix 'bkt/nested/dir/with sp' \
+  --state "$st4" >/dev/null
+ep4=$(cat "$st4/endpoint")
+eq "--faults-prefix: only keys under the prefix fail and count" \
+  "$(for k in blob.bin nested/index.html nested/dir/with%20space.txt; do code -H 'Range: bytes=0-1' "$ep4/bkt/$k"; echo -n ' '; done)$(curl -s "$ep4/__s3-standin/faults" | paste -sd' ' -)" \
+  "206 206 503 ranged 1 503 1"
+for spec in 503 503:0 200:5 drop:x "drop:2,,short:3" slow:4 600:2; do
+  out=$("$standin" start "$root" --port 0 --faults "$spec" --state "$tmp/state-bad" 2>&1)
+  eq "--faults '$spec' is refused" "$?:$(grep -c 'bad --faults' <<<"$out")" "1:1"
+done
+out=$("$standin" start "$root" --port 0 --faults 503:2 --faults-per-range -1 --state "$tmp/state-bad" 2>&1)
+eq "--faults-per-range -1 is refused" "$?:$(grep -c 'bad --faults-per-range' <<<"$out")" "1:1"
+"$standin" stop --state "$st4" >/dev/null
+
 # --- echo fallback ---------------------------------------------------------------
 if out=$(S3_STANDIN_BACKEND="echo" "$standin" start "$root" --port 0 --state "$st3" 2>&1); then
   ep3=$(cat "$st3/endpoint")
@@ -186,6 +266,8 @@ if out=$(S3_STANDIN_BACKEND="echo" "$standin" start "$root" --port 0 --state "$s
   at_least "echo fallback: latency header" "$t" 0.18
   check "echo fallback: Range still works" cmp -s "$tmp/got" <(tail -c 10 "$b/blob.bin")
   eq "echo fallback: x-floe-fail 503" "$(code -H 'x-floe-fail: 503' "$ep3/bkt/blob.bin")" 503
+  out=$(S3_STANDIN_BACKEND="echo" "$standin" start "$root" --port 0 --faults 503:2 --state "$st3" 2>&1)
+  eq "echo fallback: --faults is refused" "$?:$(grep -c 'needs the lua backend' <<<"$out")" "1:1"
 else
   echo "$out"; bad "start the echo fallback"
 fi
