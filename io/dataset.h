@@ -39,7 +39,9 @@ typedef struct floe_open_request {
     const char *const *remap; /* --remap FROM=TO rules */
     size_t nremap;
     const char *s3_endpoint; /* --s3-endpoint, or NULL (then AWS_ENDPOINT_URL) */
-    int concurrency;         /* --concurrency: requests in flight per rank (0: 16) */
+    /* How chunks are fetched: --concurrency, --max-gap, --max-request,
+     * --retries, --stall-timeout (zeros: the fetcher's defaults). */
+    floe_fetch_opts fetch;
     /* The arrays the caller will read, comma-separated ("Tair,Rainf"), or
      * NULL. NULL: every array's manifests are read at open and
      * n_chunk_refs is counted (what `inspect` shows). Set: only the

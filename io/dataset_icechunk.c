@@ -43,7 +43,7 @@ typedef struct dataset_array {
 struct floe_dataset {
     floe_transport *t;
     floe_fetcher *fetcher; /* created on the first batched read */
-    int concurrency;
+    floe_fetch_opts fetch_opts;
     uint8_t *decoded;      /* one decoded chunk, for batched reads */
     size_t decoded_size;
     ic_repo *repo;
@@ -313,7 +313,7 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     FLOE_CHECK_GOTO(err, fail, virtual_policy_new(&ds->policy));
     FLOE_CHECK_GOTO(err, fail, zarr_decoder_new(&ds->decoder));
     ds->source = strdup(req->source);
-    ds->concurrency = req->concurrency;
+    ds->fetch_opts = req->fetch;
 
     floe_transport_opts topts;
     memset(&topts, 0, sizeof topts);
@@ -596,7 +596,7 @@ floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
         ds->decoded_size = need;
     }
     if (!ds->fetcher) {
-        floe_fetch_opts o = {.concurrency = ds->concurrency};
+        floe_fetch_opts o = ds->fetch_opts;
         FLOE_CHECK(floe_fetcher_new(ds->t, &o, &ds->fetcher));
     }
     floe_err err = NULL;

@@ -3,6 +3,8 @@
 
 #include "common/floe_log.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +80,30 @@ static floe_err set_ref(cmd_scan *s, cmd_source *src, floe_ref_kind kind)
     return NULL;
 }
 
+/* The current option's value as a whole number in [lo, hi]; with
+ * `bytes`, a k/M/G suffix (KiB, MiB, GiB) is allowed. */
+static floe_err number_option(cmd_scan *s, uint64_t lo, uint64_t hi, int bytes, uint64_t *out)
+{
+    const char *v;
+    FLOE_CHECK(cmd_value(s, &v));
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    uint64_t mult = 1;
+    if (bytes && end != v && *end && !end[1]) {
+        mult = *end == 'k' || *end == 'K' ? 1024 : *end == 'M' ? 1024 * 1024
+               : *end == 'G' ? 1024 * 1024 * 1024 : 0;
+        if (mult)
+            end++;
+    }
+    if (errno || *end || end == v || v[0] == '-' || !mult || n > hi / mult || n * mult < lo)
+        return FLOE_ERR(FLOE_EINVAL, "%s '%s': give a whole number%s from %llu to %llu", s->name,
+                        v, bytes ? " of bytes (suffix k, M or G allowed)" : "",
+                        (unsigned long long)lo, (unsigned long long)hi);
+    *out = (uint64_t)n * mult;
+    return NULL;
+}
+
 floe_err cmd_source_option(cmd_scan *s, cmd_source *src, int *taken)
 {
     *taken = 1;
@@ -92,14 +118,33 @@ floe_err cmd_source_option(cmd_scan *s, cmd_source *src, int *taken)
     if (cmd_is(s, "--s3-endpoint", NULL))
         return cmd_value(s, &src->req.s3_endpoint);
     if (cmd_is(s, "--concurrency", NULL)) {
-        const char *v;
-        FLOE_CHECK(cmd_value(s, &v));
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || end == v || n < 1 || n > 1024)
-            return FLOE_ERR(FLOE_EINVAL, "--concurrency '%s': give a number of requests from 1 "
-                            "to 1024", v);
-        src->req.concurrency = (int)n;
+        uint64_t n;
+        FLOE_CHECK(number_option(s, 1, 1024, 0, &n));
+        src->req.fetch.concurrency = (int)n;
+        return NULL;
+    }
+    if (cmd_is(s, "--max-gap", NULL)) {
+        uint64_t n;
+        FLOE_CHECK(number_option(s, 0, (uint64_t)1 << 40, 1, &n));
+        src->req.fetch.coalesce_max_gap = n ? n : FLOE_FETCH_NO_GAP;
+        return NULL;
+    }
+    if (cmd_is(s, "--max-request", NULL)) {
+        uint64_t n;
+        FLOE_CHECK(number_option(s, 1, (uint64_t)1 << 40, 1, &n));
+        src->req.fetch.coalesce_max_bytes = n;
+        return NULL;
+    }
+    if (cmd_is(s, "--retries", NULL)) {
+        uint64_t n;
+        FLOE_CHECK(number_option(s, 0, 100, 0, &n));
+        src->req.fetch.max_attempts = (int)n + 1;
+        return NULL;
+    }
+    if (cmd_is(s, "--stall-timeout", NULL)) {
+        uint64_t n;
+        FLOE_CHECK(number_option(s, 1, 3600, 0, &n));
+        src->req.fetch.stall_timeout_ms = (long)n * 1000;
         return NULL;
     }
     if (cmd_is(s, "--allow", NULL)) {
@@ -153,7 +198,12 @@ void cmd_source_help(FILE *out)
             "  --remap FROM=TO      rewrite virtual chunk locations by prefix before\n"
             "                       fetching, e.g. s3://bucket/=file:///mirror/ (repeatable)\n"
             "  --s3-endpoint URL    S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS)\n"
-            "  --concurrency N      byte-range requests in flight per rank (default 16)\n");
+            "  --concurrency N      byte-range requests in flight per rank (default 16)\n"
+            "  --max-gap BYTES      merge ranges of one file this close into one request\n"
+            "                       (default 1M; 0: only touching ranges)\n"
+            "  --max-request BYTES  largest merged request (default 16M)\n"
+            "  --retries N          retries of a failed request, with backoff (default 4)\n"
+            "  --stall-timeout S    retry a request silent for S seconds (default 30)\n");
 }
 
 floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)

@@ -10,7 +10,7 @@ and the progress line.
   number of chunks the request covers (counted here from the chunk
   grid), bytes and requests, and each rank's peak memory; the
   climatology's per-rank peak memory is printed (the issue asks for the
-  figures) and must stay below the size of the data it reads;
+  figures) and is lower at 2 ranks than at 1 (not checked under ASan);
 - a run whose stderr is not a terminal prints nothing; one on a
   terminal shows "chunks" progress with MB/s and an ETA;
 - --quiet on a terminal prints nothing.
@@ -110,15 +110,19 @@ def main(tbdir):
             with open(rep) as f:
                 report = json.load(f)
             mem[np_] = [p["peak_rss_bytes"] for p in report["per_rank"]]
-            data = nt * len(lat) * len(lon) * 4
-            check(max(mem[np_]) < data,
-                  f"climatology np {np_}: per-rank peak {max(mem[np_]) / 1e6:.0f} MB below the "
-                  f"{data / 1e6:.0f} MB of data read")
             print(f"climatology np {np_}: per-rank peak RSS "
                   + ", ".join(f"{m / 1e6:.0f} MB" for m in mem[np_])
                   + f"; wall {report['wall_seconds']:.2f} s; "
                   f"{report['total']['requests']:.0f} requests, "
                   f"{report['total']['bytes'] / 1e6:.1f} MB")
+
+        # Space-major: each rank holds the accumulators of its own tiles, so
+        # two ranks peak lower than one. (Not under AddressSanitizer, whose
+        # shadow memory and quarantine swamp the difference.)
+        if 1 in mem and 2 in mem and "ASAN_OPTIONS" not in os.environ:
+            check(max(mem[2]) < mem[1][0],
+                  f"climatology: per-rank peak at np 2 ({max(mem[2]) / 1e6:.0f} MB) below np 1 "
+                  f"({mem[1][0] / 1e6:.0f} MB)")
 
         # progress on a terminal, none with --quiet
         for quiet in (False, True):
