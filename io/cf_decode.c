@@ -240,15 +240,20 @@ void cf_decode_to_double(const cf_decoder *cf, const void *in, size_t n, double 
  * through double. Statistics spend most of their time here otherwise. */
 static void decode_float32_masked(const cf_decoder *cf, const uint8_t *p, size_t n, float *out)
 {
+    /* the distinct missing values: _FillValue, missing_value and the Zarr
+     * fill are often one number (NaN needs no entry: x != x catches it) */
     float miss[CF_MAX_MISSING];
-    for (size_t j = 0; j < cf->nmissing; j++)
-        miss[j] = (float)cf->missing[j];
-    /* one or two missing values (a _FillValue and a missing_value, often
-     * equal) get loops the compiler can vectorise (this file is built at
-     * -O3); more go through the general loop */
-    size_t nm = cf->nmissing;
-    if (nm == 2 && miss[0] == miss[1])
-        nm = 1;
+    size_t nm = 0;
+    for (size_t j = 0; j < cf->nmissing; j++) {
+        float m = (float)cf->missing[j];
+        int seen = m != m;
+        for (size_t k = 0; k < nm && !seen; k++)
+            seen = miss[k] == m;
+        if (!seen)
+            miss[nm++] = m;
+    }
+    /* one or two get a loop the compiler can vectorise (this file is built
+     * at -O3); more go through the general loop */
     if (nm <= 2) {
         float m0 = nm ? miss[0] : NAN, m1 = nm == 2 ? miss[1] : m0;
         for (size_t i = 0; i < n; i++) {
@@ -262,7 +267,7 @@ static void decode_float32_masked(const cf_decoder *cf, const uint8_t *p, size_t
         float x;
         memcpy(&x, p + 4 * i, sizeof x);
         int m = x != x;
-        for (size_t j = 0; j < cf->nmissing; j++)
+        for (size_t j = 0; j < nm; j++)
             m |= x == miss[j];
         out[i] = m ? NAN : x;
     }
