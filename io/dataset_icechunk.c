@@ -44,6 +44,8 @@ struct floe_dataset {
     floe_transport *t;
     floe_fetcher *fetcher; /* created on the first batched read */
     floe_fetch_opts fetch_opts;
+    struct ahead_slot *ahead; /* chunks read ahead (see floe_dataset_read_chunks_ahead) */
+    size_t nahead, ahead_cap;
     uint8_t *decoded;      /* one decoded chunk, for batched reads */
     size_t decoded_size;
     ic_repo *repo;
@@ -65,6 +67,8 @@ struct floe_dataset {
     floe_buf recorded;     /* the blob of an open with record = 1 */
     floe_transport_counts stac_counts; /* of the transport that read the STAC document */
 };
+
+static void ahead_clear(floe_dataset *ds);
 
 static ic_ref_kind ic_kind(floe_ref_kind k)
 {
@@ -415,6 +419,8 @@ void floe_dataset_free(floe_dataset **dsp)
     ic_snapshot_free(&ds->snap);
     ic_repo_free(&ds->repo);
     floe_fetcher_free(&ds->fetcher);
+    ahead_clear(ds);
+    free(ds->ahead);
     free(ds->decoded);
     floe_transport_free(&ds->t);
     floe_object_cache_free(&ds->cache);
@@ -580,8 +586,112 @@ static floe_err deliver(floe_dataset *ds, const dataset_array *a, const uint8_t 
     return fn(ctx, index, ds->decoded);
 }
 
+/* ---- read-ahead ----------------------------------------------------------
+ * A caller that reads in batches names its next batch with the current one
+ * (floe_dataset_read_chunks_ahead): those chunks are requested right after
+ * the current ones, so the network works on batch k+1 while batch k is
+ * decoded and reduced, and a batch no longer starts with an idle round
+ * trip. What arrives before it is asked for waits here, encoded. */
+enum { AHEAD_FREE = 0, AHEAD_FLIGHT, AHEAD_READY };
+
+typedef struct ahead_slot {
+    const dataset_array *a;
+    uint64_t coord[FLOE_MAX_DIMS];
+    int state;
+    size_t want;       /* FLIGHT: index in the current batch, or SIZE_MAX */
+    uint8_t *bytes;    /* READY: the encoded chunk (owned) */
+    size_t len;
+    floe_err err;      /* READY: its error instead (owned) */
+} ahead_slot;
+
+/* fetch user values: batch index i as (i << 1), ahead slot k as (k << 1 | 1) */
+#define USER_OF(i, slot) ((void *)(uintptr_t)(((uintptr_t)(i) << 1) | (uintptr_t)(slot)))
+
+static void ahead_release(ahead_slot *s)
+{
+    free(s->bytes);
+    floe_err_free(&s->err);
+    memset(s, 0, sizeof *s);
+}
+
+static void ahead_clear(floe_dataset *ds)
+{
+    for (size_t k = 0; k < ds->nahead; k++)
+        ahead_release(&ds->ahead[k]);
+    ds->nahead = 0;
+}
+
+static ahead_slot *ahead_find(floe_dataset *ds, const dataset_array *a, const uint64_t *c)
+{
+    for (size_t k = 0; k < ds->nahead; k++) {
+        ahead_slot *s = &ds->ahead[k];
+        if (s->state != AHEAD_FREE && s->a == a &&
+            !memcmp(s->coord, c, (size_t)a->pub.ndim * sizeof *c))
+            return s;
+    }
+    return NULL;
+}
+
+static ahead_slot *ahead_new(floe_dataset *ds)
+{
+    for (size_t k = 0; k < ds->nahead; k++)
+        if (ds->ahead[k].state == AHEAD_FREE)
+            return &ds->ahead[k];
+    if (ds->nahead == ds->ahead_cap) {
+        size_t cap = ds->ahead_cap ? 2 * ds->ahead_cap : 64;
+        ahead_slot *p = realloc(ds->ahead, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        ds->ahead = p;
+        ds->ahead_cap = cap;
+    }
+    ahead_slot *s = &ds->ahead[ds->nahead++];
+    memset(s, 0, sizeof *s);
+    return s;
+}
+
+/* Queue the virtual chunks among coords[0..n) for later (best effort: a
+ * chunk that cannot be looked up or resolved is simply read when asked
+ * for, and fails then with its own error). */
+static void ahead_queue(floe_dataset *ds, const dataset_array *a, const uint64_t *coords,
+                        size_t n)
+{
+    int ndim = a->pub.ndim;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *c = coords + i * (size_t)ndim;
+        if (ahead_find(ds, a, c))
+            continue;
+        ic_chunk_ref ref;
+        floe_err err = ic_chunk_ref_lookup(ds->repo, a->node, c, &ref);
+        char *url = NULL;
+        if (!err && ref.kind == IC_CHUNK_VIRTUAL)
+            err = virtual_policy_resolve(ds->policy, ref.location, &url);
+        ahead_slot *s = !err && url ? ahead_new(ds) : NULL;
+        if (s) {
+            floe_condition cond = {.etag = ref.etag, .unmodified_since = ref.last_modified};
+            s->a = a;
+            memcpy(s->coord, c, (size_t)ndim * sizeof *c);
+            s->state = AHEAD_FLIGHT;
+            s->want = SIZE_MAX;
+            err = floe_fetch_add(ds->fetcher, url, ref.offset, ref.length, &cond,
+                                 USER_OF(s - ds->ahead, 1));
+            if (err)
+                ahead_release(s);
+        }
+        floe_err_free(&err);
+        free(url);
+    }
+}
+
 floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
                                   const uint64_t *coords, size_t n, floe_chunk_fn fn, void *ctx)
+{
+    return floe_dataset_read_chunks_ahead(ds, array, coords, n, NULL, 0, fn, ctx);
+}
+
+floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *array,
+                                        const uint64_t *coords, size_t n, const uint64_t *ahead,
+                                        size_t nahead, floe_chunk_fn fn, void *ctx)
 {
     dataset_array *a = internal(array);
     if (a->unreadable)
@@ -602,57 +712,96 @@ floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
     floe_err err = NULL;
     char where[128];
     int ndim = array->ndim;
-    size_t queued = 0;
+    size_t waiting = 0; /* chunks of this batch still to arrive */
     /* Queue every virtual chunk first (so the fetcher can coalesce and keep
-     * its connections busy); the others need no network and go at once. */
+     * its connections busy); the others need no network and go at once.
+     * Chunks read ahead by the previous call are taken as they are. */
     for (size_t i = 0; i < n && !err; i++) {
         const uint64_t *c = coords + i * (size_t)ndim;
-        ic_chunk_ref ref;
-        err = ic_chunk_ref_lookup(ds->repo, a->node, c, &ref);
-        if (!err && ref.kind == IC_CHUNK_VIRTUAL) {
-            char *url = NULL;
-            err = virtual_policy_resolve(ds->policy, ref.location, &url);
-            floe_condition cond = {.etag = ref.etag, .unmodified_since = ref.last_modified};
+        ahead_slot *slot = ahead_find(ds, a, c);
+        if (slot && slot->state == AHEAD_FLIGHT) {
+            slot->want = i;
+            waiting++;
+            continue;
+        }
+        if (slot) { /* READY */
+            err = slot->err;
+            slot->err = NULL;
             if (!err)
-                err = floe_fetch_add(ds->fetcher, url, ref.offset, ref.length, &cond,
-                                     (void *)(uintptr_t)i);
-            free(url);
-            queued += !err;
-        } else if (!err && ref.kind == IC_CHUNK_MISSING) {
-            zarr_chunk_fill(a->meta, ds->decoded);
-            ds->io.chunks++;
-            err = fn(ctx, i, ds->decoded);
-        } else if (!err) {
-            floe_buf_reset(&ds->encoded);
-            const uint8_t *bytes = ref.inline_data;
-            size_t len = ref.inline_len;
-            if (ref.kind == IC_CHUNK_NATIVE) {
-                err = ic_read_stored_chunk(ds->repo, &ref, &ds->encoded);
-                bytes = ds->encoded.data;
-                len = ds->encoded.len;
+                err = deliver(ds, a, slot->bytes, slot->len, i, fn, ctx);
+            ahead_release(slot);
+        } else {
+            ic_chunk_ref ref;
+            err = ic_chunk_ref_lookup(ds->repo, a->node, c, &ref);
+            if (!err && ref.kind == IC_CHUNK_VIRTUAL) {
+                char *url = NULL;
+                err = virtual_policy_resolve(ds->policy, ref.location, &url);
+                floe_condition cond = {.etag = ref.etag, .unmodified_since = ref.last_modified};
+                if (!err)
+                    err = floe_fetch_add(ds->fetcher, url, ref.offset, ref.length, &cond,
+                                         USER_OF(i, 0));
+                free(url);
+                waiting += !err;
+            } else if (!err && ref.kind == IC_CHUNK_MISSING) {
+                zarr_chunk_fill(a->meta, ds->decoded);
+                ds->io.chunks++;
+                err = fn(ctx, i, ds->decoded);
+            } else if (!err) {
+                floe_buf_reset(&ds->encoded);
+                const uint8_t *bytes = ref.inline_data;
+                size_t len = ref.inline_len;
+                if (ref.kind == IC_CHUNK_NATIVE) {
+                    err = ic_read_stored_chunk(ds->repo, &ref, &ds->encoded);
+                    bytes = ds->encoded.data;
+                    len = ds->encoded.len;
+                }
+                if (!err)
+                    err = deliver(ds, a, bytes, len, i, fn, ctx);
             }
-            if (!err)
-                err = deliver(ds, a, bytes, len, i, fn, ctx);
         }
         if (err)
             err = floe_err_push(err, __FILE__, __LINE__, " array %s chunk %s", array->name,
                                 format_coord(c, ndim, where, sizeof where));
     }
-    while (!err && queued) {
+    if (!err && nahead)
+        ahead_queue(ds, a, ahead, nahead);
+    while (!err && waiting) {
         floe_fetch_result r;
         int more = 0;
         err = floe_fetch_next(ds->fetcher, &r, &more);
         if (err || !more)
             break;
-        queued--;
-        size_t i = (size_t)(uintptr_t)r.user;
+        uintptr_t u = (uintptr_t)r.user;
+        size_t i = (size_t)(u >> 1);
+        if (u & 1) {
+            ahead_slot *slot = &ds->ahead[i];
+            if (slot->want == SIZE_MAX) { /* for a later batch: keep it */
+                slot->state = AHEAD_READY;
+                slot->err = r.err;
+                if (!r.err && r.len) {
+                    slot->bytes = malloc(r.len);
+                    if (!slot->bytes)
+                        slot->err = FLOE_ERR(FLOE_ENOMEM, "a chunk read ahead (%zu bytes)",
+                                             r.len);
+                    else
+                        memcpy(slot->bytes, r.data, r.len);
+                }
+                slot->len = r.len;
+                continue;
+            }
+            i = slot->want;
+            ahead_release(slot);
+        }
+        waiting--;
         err = r.err ? r.err : deliver(ds, a, r.data, r.len, i, fn, ctx);
         if (err)
             err = floe_err_push(err, __FILE__, __LINE__, " array %s chunk %s", array->name,
                                 format_coord(coords + i * (size_t)ndim, ndim, where, sizeof where));
     }
-    if (err)
+    if (err) {
         floe_fetcher_cancel(ds->fetcher);
+        ahead_clear(ds);
+    }
     return err;
 }
 

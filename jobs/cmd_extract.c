@@ -184,11 +184,8 @@ static int batch_steps(const var_batches *vb, const selection *sel, int nranks, 
     return 1;
 }
 
-/* Read steps [t0, t1) of vb->a into slices (one count[1] x count[2] slice a
- * step, in order). */
-static floe_err read_batch(floe_dataset *ds, const var_batches *vb, const selection *sel,
-                           uint64_t t0, uint64_t t1, uint64_t *coords, float *slices,
-                           size_t *nchunks)
+/* The chunks of steps [t0, t1) of vb->a. */
+static size_t batch_coords(const var_batches *vb, uint64_t t0, uint64_t t1, uint64_t *coords)
 {
     uint64_t tc0 = t0 / vb->ct, tc1 = (t1 - 1) / vb->ct + 1;
     size_t n = 0;
@@ -199,13 +196,24 @@ static floe_err read_batch(floe_dataset *ds, const var_batches *vb, const select
                 coords[3 * n + 1] = cy;
                 coords[3 * n + 2] = cx;
             }
+    return n;
+}
+
+/* Read steps [t0, t1) of vb->a into slices (one count[1] x count[2] slice a
+ * step, in order), and read ahead the chunks next[0..nnext). */
+static floe_err read_batch(floe_dataset *ds, const var_batches *vb, const selection *sel,
+                           uint64_t t0, uint64_t t1, uint64_t *coords, const uint64_t *next,
+                           size_t nnext, float *slices, size_t *nchunks)
+{
+    uint64_t tc0 = t0 / vb->ct;
+    size_t n = batch_coords(vb, t0, t1, coords);
     /* place_chunk indexes slices from the batch's first selected step */
     selection part = *sel;
     part.start[0] = (size_t)t0;
     part.count[0] = (size_t)(t1 - t0);
     batch_ctx b = {vb->a, &part, coords, tc0, sel->count[1] * sel->count[2], slices};
     *nchunks = n;
-    return floe_dataset_read_chunks(ds, vb->a, coords, n, place_chunk, &b);
+    return floe_dataset_read_chunks_ahead(ds, vb->a, coords, n, next, nnext, place_chunk, &b);
 }
 
 static floe_err put_steps(cf_grid_output *out, size_t v, const selection *sel, uint64_t t0,
@@ -234,7 +242,7 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
 {
     floe_err err = NULL;
     float *slices = NULL, *recv = NULL;
-    uint64_t *coords = NULL;
+    uint64_t *coords = NULL, *next = NULL;
     size_t slice_n = sel->count[1] * sel->count[2];
     int *dead = calloc((size_t)mpi->size, sizeof *dead);
     if (!dead)
@@ -246,12 +254,14 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
         if (!err) {
             float *s2 = realloc(slices, steps_cap * slice_n * sizeof *slices);
             uint64_t *c2 = s2 ? realloc(coords, vb.rows * vb.per_row * 3 * sizeof *coords) : NULL;
+            uint64_t *n2 = c2 ? realloc(next, vb.rows * vb.per_row * 3 * sizeof *next) : NULL;
+            next = n2 ? n2 : next;
             float *r2 = c2 && mpi->rank == 0 && mpi->size > 1
                             ? realloc(recv, steps_cap * slice_n * sizeof *recv) : recv;
             slices = s2 ? s2 : slices;
             coords = c2 ? c2 : coords;
             recv = r2 ? r2 : recv;
-            if (!s2 || !c2 || (mpi->rank == 0 && mpi->size > 1 && !r2))
+            if (!s2 || !c2 || !n2 || (mpi->rank == 0 && mpi->size > 1 && !r2))
                 err = FLOE_ERR(FLOE_ENOMEM, "a batch of %zu steps of %s", steps_cap,
                                vb.a->name);
         }
@@ -264,8 +274,13 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                 any = 1;
                 size_t count = (size_t)(t1 - t0) * slice_n, nchunks = 0;
                 if (r == mpi->rank) {
+                    /* this rank's next batch is read ahead */
+                    uint64_t u0, u1;
+                    size_t nnext = batch_steps(&vb, sel, mpi->size, r, b + 1, &u0, &u1)
+                                       ? batch_coords(&vb, u0, u1, next) : 0;
                     floe_err e = err || dead[r] ? NULL
-                                 : read_batch(ds, &vb, sel, t0, t1, coords, slices, &nchunks);
+                                 : read_batch(ds, &vb, sel, t0, t1, coords, next, nnext, slices,
+                                              &nchunks);
                     if (e)
                         e = floe_err_push(e, __FILE__, __LINE__, " variable %s steps %llu..%llu",
                                           vb.a->name, (unsigned long long)t0,
@@ -304,6 +319,7 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
     }
     free(dead);
     free(coords);
+    free(next);
     free(slices);
     free(recv);
     return err;

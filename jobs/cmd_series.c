@@ -415,6 +415,22 @@ static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
     return NULL;
 }
 
+/* The chunks of steps [b0, b1): every tile of every time chunk, in the
+ * order take_chunk expects (time chunk major, then tile). */
+static size_t batch_coords(const job *j, size_t b0, size_t b1, uint64_t *coords)
+{
+    uint64_t ct = j->g.vars[0]->chunk_shape[0];
+    uint64_t tc0 = (j->g.start[0] + b0) / ct, tc1 = (j->g.start[0] + b1 - 1) / ct + 1;
+    size_t n = 0;
+    for (uint64_t tc = tc0; tc < tc1; tc++)
+        for (size_t i = 0; i < j->plan.ntiles; i++, n++) {
+            coords[3 * n] = tc;
+            coords[3 * n + 1] = j->plan.tiles[i].cy;
+            coords[3 * n + 2] = j->plan.tiles[i].cx;
+        }
+    return n;
+}
+
 /* Steps per batch: enough chunks in flight to keep the fetcher busy, few
  * enough that the batch's values stay small. */
 static size_t batch_steps(const job *j, uint64_t ct)
@@ -435,6 +451,7 @@ static floe_err compute(job *j)
     size_t tile_cells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
     size_t maxchunks = (per / ct + 2) * ntiles;
     uint64_t *coords = malloc(3 * maxchunks * sizeof *coords);
+    uint64_t *next = malloc(3 * maxchunks * sizeof *next);
     batch b = {.j = j};
     if (j->pw)
         b.pv = malloc(per * 4 * j->pts.n * sizeof *b.pv);
@@ -444,25 +461,24 @@ static floe_err compute(job *j)
         b.vals = malloc(tile_cells * sizeof *b.vals);
     }
     floe_err err = NULL;
-    if (!coords || (j->pw ? !b.pv : (!b.part || !b.raw || !b.vals)))
+    if (!coords || !next || (j->pw ? !b.pv : (!b.part || !b.raw || !b.vals)))
         err = FLOE_ERR(FLOE_ENOMEM, "series batch (%zu steps x %zu tiles)", per, ntiles);
     size_t nsteps = j->s1 - j->s0;
     for (size_t v = 0; v < j->g.nvars && !err; v++) {
         for (size_t b0 = j->s0; b0 < j->s1 && !err; b0 += per) {
             size_t b1 = b0 + per < j->s1 ? b0 + per : j->s1;
-            uint64_t tc0 = (j->g.start[0] + b0) / ct, tc1 = (j->g.start[0] + b1 - 1) / ct + 1;
-            size_t n = 0;
-            for (uint64_t tc = tc0; tc < tc1; tc++)
-                for (size_t i = 0; i < ntiles; i++, n++) {
-                    coords[3 * n] = tc;
-                    coords[3 * n + 1] = j->plan.tiles[i].cy;
-                    coords[3 * n + 2] = j->plan.tiles[i].cx;
-                }
+            uint64_t tc0 = (j->g.start[0] + b0) / ct;
+            size_t n = batch_coords(j, b0, b1, coords);
+            /* the next batch is read ahead, while this one is reduced */
+            size_t b2 = b1 + per < j->s1 ? b1 + per : j->s1, nnext = 0;
+            if (b1 < j->s1)
+                nnext = batch_coords(j, b1, b2, next);
             b.v = v, b.b0 = b0, b.b1 = b1, b.tc0 = tc0;
             if (b.part)
                 for (size_t k = 0; k < (b1 - b0) * ntiles; k++)
                     floe_wstat_init(&b.part[k]);
-            err = floe_dataset_read_chunks(j->ds, j->g.vars[v], coords, n, take_chunk, &b);
+            err = floe_dataset_read_chunks_ahead(j->ds, j->g.vars[v], coords, n, next, nnext,
+                                                 take_chunk, &b);
             if (err) {
                 err = floe_err_push(err, __FILE__, __LINE__, " variable %s steps %zu..%zu",
                                     j->g.vars[v]->name, j->g.start[0] + b0,
@@ -494,6 +510,7 @@ static floe_err compute(job *j)
         }
     }
     free(coords);
+    free(next);
     free(b.pv);
     free(b.part);
     free(b.raw);

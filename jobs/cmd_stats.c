@@ -285,28 +285,40 @@ static floe_err place_tile(void *ctx, size_t index, const void *decoded)
  * from memory for every step. Each cell still sees its values in step
  * order: the bits are those of the step-by-step loop. */
 enum { CELL_BLOCK = 4096 };
+
+/* The chunks of steps [b0, b1) of tile t (a chunk spanning several steps
+ * once). */
+static size_t batch_coords(const job *j, const stats_tile *t, size_t b0, size_t b1,
+                           uint64_t *coords)
+{
+    uint64_t ct = j->g.vars[0]->chunk_shape[0];
+    size_t n = 0;
+    for (size_t s = b0; s < b1; s++) {
+        uint64_t tc = (j->g.start[0] + s) / ct;
+        if (n && coords[3 * (n - 1)] == tc)
+            continue;
+        coords[3 * n] = tc, coords[3 * n + 1] = t->cy, coords[3 * n + 2] = t->cx;
+        n++;
+    }
+    return n;
+}
 _Static_assert((int)BATCH_STEPS == (int)FLOE_ACCUM_BLOCK_STEPS, "a batch must be one accumulator block");
 static floe_err accumulate(job *j, size_t v, const stats_tile *t, size_t s0, size_t s1,
                            floe_accum_tree *trees, float *raw, float *vals)
 {
     const floe_array *a = j->g.vars[v];
     size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
-    uint64_t ct = a->chunk_shape[0];
-    uint64_t coords[3 * BATCH_STEPS];
+    uint64_t coords[3 * BATCH_STEPS], next[3 * BATCH_STEPS];
     for (size_t g = 0; g < j->ngroups; g++)
         FLOE_CHECK(floe_accum_tree_init(&trees[g], cells, j->stats, j->plan.block_steps, s0));
     for (size_t b0 = s0; b0 < s1; b0 += BATCH_STEPS) {
         size_t b1 = b0 + BATCH_STEPS < s1 ? b0 + BATCH_STEPS : s1;
-        size_t n = 0;
-        for (size_t s = b0; s < b1; s++) {
-            uint64_t tc = (j->g.start[0] + s) / ct;
-            if (n && coords[3 * (n - 1)] == tc)
-                continue; /* a chunk spanning several steps: once */
-            coords[3 * n] = tc, coords[3 * n + 1] = t->cy, coords[3 * n + 2] = t->cx;
-            n++;
-        }
+        size_t n = batch_coords(j, t, b0, b1, coords);
+        /* the next batch of this tile is read ahead, while this one is reduced */
+        size_t b2 = b1 + BATCH_STEPS < s1 ? b1 + BATCH_STEPS : s1;
+        size_t nnext = b1 < s1 ? batch_coords(j, t, b1, b2, next) : 0;
         tile_batch b = {j, v, t, b0, b1, coords, vals, raw};
-        FLOE_CHECK(floe_dataset_read_chunks(j->ds, a, coords, n, place_tile, &b),
+        FLOE_CHECK(floe_dataset_read_chunks_ahead(j->ds, a, coords, n, next, nnext, place_tile, &b),
                    "variable %s steps %zu..%zu", a->name, j->g.start[0] + b0, j->g.start[0] + b1 - 1);
         job_progress_add(&j->progress, n);
         floe_accum *block[BATCH_STEPS];
