@@ -6,11 +6,12 @@
  * Phases, each closed by a collective error agreement so that a failure on
  * one rank never leaves the others waiting in a receive:
  *   1. every rank opens the dataset and makes the same plan;
- *   2. every rank computes its tiles (space-major) or its share of every
- *      tile's time range (time-split), without communication;
- *   3. rank 0 gathers, in tile order, the results (space-major) or the
- *      partial accumulators it absorbs in rank = time order (time-split),
- *      and writes the file; the derived STAC Item follows the commit.
+ *   2. time-split: every rank computes its share of every tile's time
+ *      range, without communication;
+ *   3. rank 0 writes the file: space-major, in rounds, every rank computing
+ *      its next tile and rank 0 writing its own and receiving the others'
+ *      (write_space_major); time-split, absorbing the partial accumulators
+ *      in rank = time order. The derived STAC Item follows the commit.
  * Values equal to _FillValue/missing_value are skipped; a cell with no
  * valid value is missing in every statistic but count (0).
  */
@@ -145,10 +146,9 @@ typedef struct job {
     uint32_t *group_of_step;  /* [count[0]], NULL: all in group 0 */
     floe_clim_groups groups;  /* climatology only */
     cf_time_units tunits;
-    /* phase 2 results, per var x tile x group: result floats (space-major,
-     * owned tiles) or serialized partial trees (time-split) */
-    float **results;          /* [slot]: nstat * cells floats */
-    void **partials;          /* [v * ntiles + i] */
+    /* time-split phase 2 results, per var x tile x group: serialized
+     * partial trees */
+    void **partials;          /* [slot_of(v, i, g)] */
     size_t *partial_size;
     job_progress progress;    /* rank 0's chunks */
 } job;
@@ -162,13 +162,8 @@ static size_t slot_of(const job *j, size_t v, size_t i, size_t g)
 static void job_free(job *j)
 {
     size_t n = j->g.nvars * j->plan.ntiles * j->ngroups;
-    for (size_t i = 0; i < n; i++) {
-        if (j->results)
-            free(j->results[i]);
-        if (j->partials)
-            free(j->partials[i]);
-    }
-    free(j->results);
+    for (size_t i = 0; i < n && j->partials; i++)
+        free(j->partials[i]);
     free(j->partials);
     free(j->partial_size);
     floe_clim_groups_free(&j->groups);
@@ -225,10 +220,9 @@ static floe_err prepare(const stats_args *a, const floe_mpi *mpi, job *j)
         FLOE_CHECK(floe_time_units(j->g.time, &j->tunits));
     }
     size_t n = j->g.nvars * j->plan.ntiles * j->ngroups;
-    j->results = calloc(n, sizeof *j->results);
     j->partials = calloc(n, sizeof *j->partials);
     j->partial_size = calloc(n, sizeof *j->partial_size);
-    if (!j->results || !j->partials || !j->partial_size)
+    if (!j->partials || !j->partial_size)
         return FLOE_ERR(FLOE_ENOMEM, "stats bookkeeping");
     return NULL;
 }
@@ -375,9 +369,52 @@ static uint64_t chunks_of_rank(const job *j, int rank)
     return rows * tiles * j->g.nvars;
 }
 
-/* Phase 2: this rank's share, no communication. */
+/* The statistics of every group of tile i of variable v over all selected
+ * steps (space-major): res[g] = nstat x cells floats (owned by the caller). */
+static floe_err compute_unit(job *j, size_t v, size_t i, float *raw, float *vals, float **res)
+{
+    const stats_tile *t = &j->plan.tiles[i];
+    size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+    floe_accum_tree *trees = calloc(j->ngroups, sizeof *trees);
+    if (!trees)
+        return FLOE_ERR(FLOE_ENOMEM, "%zu accumulator trees", j->ngroups);
+    floe_err err = accumulate(j, v, t, 0, j->g.count[0], trees, raw, vals);
+    for (size_t g = 0; g < j->ngroups && !err; g++)
+        err = results_of(j, &trees[g], cells, (float)j->g.vars[v]->fill_value, &res[g]);
+    for (size_t g = 0; g < j->ngroups; g++)
+        floe_accum_tree_free(&trees[g]);
+    free(trees);
+    return err;
+}
+
+/* Space-major work units of `rank`: its tiles of every variable, variable
+ * major. unit_at gives the k-th as (v, i). */
+static size_t unit_count(const job *j, int rank)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < j->plan.ntiles; i++)
+        n += j->plan.tiles[i].owner == rank;
+    return n * j->g.nvars;
+}
+
+static void unit_at(const job *j, int rank, size_t k, size_t *v, size_t *i)
+{
+    size_t per = unit_count(j, rank) / j->g.nvars;
+    *v = k / per;
+    size_t want = k % per;
+    for (size_t t = 0; t < j->plan.ntiles; t++)
+        if (j->plan.tiles[t].owner == rank && want-- == 0) {
+            *i = t;
+            return;
+        }
+}
+
+/* Phase 2, time-split only (space-major units are computed in phase 3, as
+ * they are written): this rank's share of every tile, no communication. */
 static floe_err compute(job *j, int rank)
 {
+    if (!j->plan.time_split)
+        return NULL;
     const floe_array *v0 = j->g.vars[0];
     size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
     float *raw = malloc(tcells * sizeof *raw);
@@ -393,9 +430,6 @@ static floe_err compute(job *j, int rank)
     for (size_t v = 0; v < j->g.nvars && !err; v++) {
         for (size_t i = 0; i < j->plan.ntiles && !err; i++) {
             const stats_tile *t = &j->plan.tiles[i];
-            if (!j->plan.time_split && t->owner != rank)
-                continue;
-            size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
             floe_accum_tree *trees = calloc(j->ngroups, sizeof *trees);
             if (!trees) {
                 err = FLOE_ERR(FLOE_ENOMEM, "%zu accumulator trees", j->ngroups);
@@ -404,11 +438,6 @@ static floe_err compute(job *j, int rank)
             err = accumulate(j, v, t, s0, s1, trees, raw, vals);
             for (size_t g = 0; g < j->ngroups && !err; g++) {
                 size_t slot = slot_of(j, v, i, g);
-                if (!j->plan.time_split) {
-                    err = results_of(j, &trees[g], cells, (float)j->g.vars[v]->fill_value,
-                                     &j->results[slot]);
-                    continue;
-                }
                 /* Time-split: every rank's share, rank 0's included, is kept
                  * serialized; rank 0 absorbs them in rank (= time) order. */
                 err = floe_accum_tree_serial_size(&trees[g], &j->partial_size[slot]);
@@ -437,20 +466,6 @@ static floe_err gather_tile(job *j, const floe_mpi *mpi, size_t v, size_t i, siz
     const stats_tile *t = &j->plan.tiles[i];
     size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
     size_t slot = slot_of(j, v, i, g);
-    if (!j->plan.time_split) {
-        if (t->owner == 0) {
-            *out = j->results[slot];
-            j->results[slot] = NULL;
-            return NULL;
-        }
-        float *r = malloc(j->nstat * cells * sizeof *r);
-        if (!r)
-            return FLOE_ERR(FLOE_ENOMEM, "statistics of a tile");
-        MPI_Recv(r, (int)(j->nstat * cells), MPI_FLOAT, t->owner, (int)(slot % 30000), mpi->comm,
-                 MPI_STATUS_IGNORE);
-        *out = r;
-        return NULL;
-    }
     floe_accum_tree root;
     memset(&root, 0, sizeof root);
     floe_err err = floe_accum_tree_init(&root, cells, j->stats, j->plan.block_steps, 0);
@@ -475,26 +490,54 @@ static floe_err gather_tile(job *j, const floe_mpi *mpi, size_t v, size_t i, siz
     return err;
 }
 
-/* Phase 3 on the other ranks: send, in the order rank 0 receives. */
-static void send_share(job *j, const floe_mpi *mpi)
+enum { TAG_STATUS = 31, TAG_RESULT = 32 };
+
+/* Phase 3 on the other ranks: send, in the order rank 0 receives.
+ * Space-major: unit by unit as computed, each after a status message (a
+ * rank that fails says so and sends nothing more), so a rank holds one
+ * unit's results at a time. Time-split: the partial trees of phase 2. */
+static floe_err send_share(job *j, const floe_mpi *mpi)
 {
-    for (size_t v = 0; v < j->g.nvars; v++)
-        for (size_t i = 0; i < j->plan.ntiles; i++)
-            for (size_t g = 0; g < j->ngroups; g++) {
-            const stats_tile *t = &j->plan.tiles[i];
-            size_t slot = slot_of(j, v, i, g);
-            size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
-            if (!j->plan.time_split) {
-                if (t->owner == mpi->rank)
-                    MPI_Send(j->results[slot], (int)(j->nstat * cells), MPI_FLOAT, 0,
-                             (int)(slot % 30000), mpi->comm);
-            } else {
-                uint64_t size = j->partial_size[slot];
-                MPI_Send(&size, 1, MPI_UINT64_T, 0, (int)(slot % 30000), mpi->comm);
-                MPI_Send(j->partials[slot], (int)size, MPI_BYTE, 0, (int)(slot % 30000),
-                         mpi->comm);
-            }
+    if (j->plan.time_split) {
+        for (size_t v = 0; v < j->g.nvars; v++)
+            for (size_t i = 0; i < j->plan.ntiles; i++)
+                for (size_t g = 0; g < j->ngroups; g++) {
+                    size_t slot = slot_of(j, v, i, g);
+                    uint64_t size = j->partial_size[slot];
+                    MPI_Send(&size, 1, MPI_UINT64_T, 0, (int)(slot % 30000), mpi->comm);
+                    MPI_Send(j->partials[slot], (int)size, MPI_BYTE, 0, (int)(slot % 30000),
+                             mpi->comm);
+                }
+        return NULL;
+    }
+    const floe_array *v0 = j->g.vars[0];
+    size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
+    float *raw = malloc(tcells * sizeof *raw), *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
+    float **res = calloc(j->ngroups, sizeof *res);
+    floe_err err = raw && vals && res ? NULL : FLOE_ERR(FLOE_ENOMEM, "a tile of %s", v0->name);
+    size_t n = unit_count(j, mpi->rank);
+    for (size_t k = 0; k < n; k++) {
+        size_t v = 0, i = 0;
+        unit_at(j, mpi->rank, k, &v, &i);
+        if (!err)
+            err = compute_unit(j, v, i, raw, vals, res);
+        int status = err != NULL;
+        MPI_Send(&status, 1, MPI_INT, 0, TAG_STATUS, mpi->comm);
+        const stats_tile *t = &j->plan.tiles[i];
+        size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+        for (size_t g = 0; g < j->ngroups && res; g++) {
+            if (!status)
+                MPI_Send(res[g], (int)(j->nstat * cells), MPI_FLOAT, 0, TAG_RESULT, mpi->comm);
+            free(res[g]);
+            res[g] = NULL;
         }
+        if (status)
+            break; /* rank 0 expects nothing more from this rank */
+    }
+    free(raw);
+    free(vals);
+    free(res);
+    return err;
 }
 
 /* CF cell_methods of one statistic, over the range or as a climatology. */
@@ -508,6 +551,84 @@ static void cell_method(const char *stat, int climatology, char *buf, size_t siz
         snprintf(buf, size, "time: %s within years time: %s over years", m, m);
     else
         snprintf(buf, size, "time: %s", m);
+}
+
+/* Write group g of tile i of variable v (nstat x cells floats). */
+static floe_err put_unit(job *j, cf_grid_output *out, const size_t *tindex, size_t v, size_t i,
+                         size_t g, const float *r)
+{
+    const stats_tile *t = &j->plan.tiles[i];
+    size_t h = t->y1 - t->y0, w = t->x1 - t->x0;
+    for (size_t k = 0; tindex[g] != SIZE_MAX && k < j->nstat; k++)
+        FLOE_CHECK(cf_grid_output_put_region(out, v * j->nstat + k, tindex[g], t->y0, h, t->x0,
+                                             w, r + k * h * w));
+    return NULL;
+}
+
+/* Space-major phase 3 on rank 0, in rounds: in round k every rank computes
+ * its k-th unit (a tile of a variable, all groups); rank 0 writes its own,
+ * then receives and writes the others' in rank order. Memory per rank: one
+ * unit's accumulators and results, whatever the number of tiles it owns.
+ * A rank that failed is not waited for again; after its own failure rank 0
+ * still receives (and drops) what the others send. */
+static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *out,
+                                  const size_t *tindex)
+{
+    const floe_array *v0 = j->g.vars[0];
+    size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
+    float *raw = malloc(tcells * sizeof *raw), *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
+    float **res = calloc(j->ngroups, sizeof *res);
+    int *dead = calloc((size_t)mpi->size, sizeof *dead);
+    floe_err err = raw && vals && res && dead ? NULL
+                   : FLOE_ERR(FLOE_ENOMEM, "a tile of %s", v0->name);
+    size_t rounds = 0;
+    for (int r = 0; r < mpi->size; r++)
+        if (unit_count(j, r) > rounds)
+            rounds = unit_count(j, r);
+    for (size_t k = 0; k < rounds; k++)
+        for (int r = 0; r < mpi->size; r++) {
+            if (k >= unit_count(j, r) || (dead && dead[r]))
+                continue;
+            size_t v = 0, i = 0;
+            unit_at(j, r, k, &v, &i);
+            const stats_tile *t = &j->plan.tiles[i];
+            size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+            if (r == 0) {
+                if (!err)
+                    err = compute_unit(j, v, i, raw, vals, res);
+            } else {
+                int status = 1;
+                MPI_Recv(&status, 1, MPI_INT, r, TAG_STATUS, mpi->comm, MPI_STATUS_IGNORE);
+                if (status) {
+                    dead[r] = 1; /* its error comes in the agreement */
+                    continue;
+                }
+                for (size_t g = 0; g < j->ngroups; g++) {
+                    float *p = malloc(j->nstat * cells * sizeof *p);
+                    if (!p && !err)
+                        err = FLOE_ERR(FLOE_ENOMEM, "statistics of a tile from rank %d", r);
+                    MPI_Recv(p ? p : (void *)&status, p ? (int)(j->nstat * cells) : 0, MPI_FLOAT,
+                             r, TAG_RESULT, mpi->comm, MPI_STATUS_IGNORE);
+                    if (res) {
+                        free(res[g]);
+                        res[g] = p;
+                    } else {
+                        free(p);
+                    }
+                }
+            }
+            for (size_t g = 0; g < j->ngroups && res; g++) {
+                if (!err && res[g])
+                    err = put_unit(j, out, tindex, v, i, g, res[g]);
+                free(res[g]);
+                res[g] = NULL;
+            }
+        }
+    free(raw);
+    free(vals);
+    free(res);
+    free(dead);
+    return err;
 }
 
 /* Phase 3 on rank 0: write the file (and then the Item). Output steps are
@@ -562,23 +683,28 @@ static floe_err write_output(job *j, const floe_mpi *mpi, const stats_args *a, c
     cf_grid_output *out = NULL;
     if (!err)
         err = cf_grid_output_create(&spec, &out);
-    for (size_t v = 0; v < j->g.nvars; v++)
-        for (size_t i = 0; i < j->plan.ntiles; i++)
-            for (size_t g = 0; g < j->ngroups; g++) {
-                float *r = NULL;
-                /* gather even after an error: every sender must be received */
-                floe_err e = gather_tile(j, mpi, v, i, g, &r);
-                if (!err)
-                    err = e;
-                else
-                    floe_err_free(&e);
-                const stats_tile *t = &j->plan.tiles[i];
-                size_t h = t->y1 - t->y0, w = t->x1 - t->x0;
-                for (size_t k = 0; !err && r && tindex[g] != SIZE_MAX && k < j->nstat; k++)
-                    err = cf_grid_output_put_region(out, v * j->nstat + k, tindex[g], t->y0, h,
-                                                    t->x0, w, r + k * h * w);
-                free(r);
-            }
+    if (j->plan.time_split) {
+        for (size_t v = 0; v < j->g.nvars; v++)
+            for (size_t i = 0; i < j->plan.ntiles; i++)
+                for (size_t g = 0; g < j->ngroups; g++) {
+                    float *r = NULL;
+                    /* gather even after an error: every sender must be received */
+                    floe_err e = gather_tile(j, mpi, v, i, g, &r);
+                    if (!err)
+                        err = e;
+                    else
+                        floe_err_free(&e);
+                    if (!err && r)
+                        err = put_unit(j, out, tindex, v, i, g, r);
+                    free(r);
+                }
+    } else {
+        floe_err e = write_space_major(j, mpi, out, tindex);
+        if (!err)
+            err = e;
+        else
+            floe_err_free(&e);
+    }
     if (!err)
         err = cf_grid_output_commit(&out);
     cf_grid_output_abort(&out);
@@ -621,18 +747,19 @@ floe_err cmd_stats_run(int argc, char **argv)
         job_progress_start(&j.progress, a.climatology ? "floe climatology" : "floe stats", j.ds,
                            chunks_of_rank(&j, mpi.rank), mpi.rank == 0 && !a.grid.quiet);
         err = compute(&j, mpi.rank);
-        job_progress_end(&j.progress);
         if (!floe_mpi_agree(mpi.comm, &err)) { /* collective */
             if (mpi.rank == 0)
                 err = write_output(&j, &mpi, &a, line);
             else
-                send_share(&j, &mpi);
+                err = send_share(&j, &mpi);
+            job_progress_end(&j.progress);
             if (!floe_mpi_agree(mpi.comm, &err) && a.grid.report) { /* collective */
                 err = job_report_write(&mpi, j.ds, a.grid.report, argv[0], line, t_start);
                 floe_mpi_agree(mpi.comm, &err); /* collective */
             }
         }
     }
+    job_progress_end(&j.progress); /* a no-op when ended above or never started */
     job_free(&j);
     free(line);
     floe_mpi_finalize(&mpi);
