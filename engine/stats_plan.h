@@ -43,9 +43,13 @@ typedef struct stats_plan {
 } stats_plan;
 
 /* Tiles of the selection rows [sy, sy+ny) x cols [sx, sx+nx) of a grid
- * chunked (chy, chx), and their split over nranks. */
+ * chunked (chy, chx), and their split over nranks. A tile is a chunk's
+ * part of the selection, or, when that has more than max_tile_cells cells
+ * (0: no limit), a band of its rows: the accumulators of one tile must
+ * fit in memory (a day-of-year climatology keeps 366 groups of them), and
+ * every band reads its chunks again, trading I/O for memory. */
 floe_err stats_plan_make(size_t sy, size_t ny, size_t sx, size_t nx, uint64_t chy, uint64_t chx,
-                         size_t nsteps, int nranks, stats_plan *plan);
+                         size_t nsteps, int nranks, size_t max_tile_cells, stats_plan *plan);
 void stats_plan_free(stats_plan *plan);
 
 /* Time-split: the steps [*s0, *s1) (relative to the selection) that rank

@@ -39,6 +39,9 @@
 #include <unistd.h>
 
 enum { MAX_VARS = 16, MAX_OUT = MAX_VARS * 6 };
+/* Memory for one tile's accumulators and statistics per rank; tiles whose
+ * cells need more are cut into bands of rows (engine/stats_plan.h). */
+#define TILE_MEMORY ((size_t)1 << 30)
 
 typedef struct stats_args {
     cmd_source src;
@@ -132,6 +135,16 @@ static floe_err parse_args(int argc, char **argv, stats_args *a)
     return NULL;
 }
 
+/* TILE_MEMORY, or FLOE_TILE_MEMORY (bytes) from the environment: a tuning
+ * knob, and how the tests make small tiles take the banded path. */
+static size_t tile_memory(void)
+{
+    const char *e = getenv("FLOE_TILE_MEMORY");
+    char *end;
+    unsigned long long v = e ? strtoull(e, &end, 10) : 0;
+    return e && *e && !*end && v > 0 ? (size_t)v : TILE_MEMORY;
+}
+
 /* Everything every rank knows identically after phase 1. */
 typedef struct job {
     floe_dataset *ds;
@@ -198,10 +211,6 @@ static floe_err prepare(const stats_args *a, const floe_mpi *mpi, job *j)
                                    CF_MASK_ZARR_FILL, &x->fill_value),
                    "variable %s", x->name);
     }
-    const floe_array *v0 = j->g.vars[0];
-    FLOE_CHECK(stats_plan_make(j->g.start[1], j->g.count[1], j->g.start[2], j->g.count[2],
-                               v0->chunk_shape[1], v0->chunk_shape[2], j->g.count[0], mpi->size,
-                               &j->plan));
     j->ngroups = 1;
     if (a->climatology) {
         floe_clim_by by;
@@ -219,6 +228,16 @@ static floe_err prepare(const stats_args *a, const floe_mpi *mpi, job *j)
     } else {
         FLOE_CHECK(floe_time_units(j->g.time, &j->tunits));
     }
+    /* A tile's accumulators (every group's tree: its block and about
+     * log2(blocks) nodes) and results must fit TILE_MEMORY. */
+    size_t nblocks = (j->g.count[0] + FLOE_ACCUM_BLOCK_STEPS - 1) / FLOE_ACCUM_BLOCK_STEPS, lg = 0;
+    while (((size_t)1 << lg) < nblocks + 1)
+        lg++;
+    size_t per_cell = j->ngroups * (floe_accum_cell_bytes(j->stats) * (2 + lg) + j->nstat * 4);
+    const floe_array *v0 = j->g.vars[0];
+    FLOE_CHECK(stats_plan_make(j->g.start[1], j->g.count[1], j->g.start[2], j->g.count[2],
+                               v0->chunk_shape[1], v0->chunk_shape[2], j->g.count[0], mpi->size,
+                               tile_memory() / per_cell, &j->plan));
     size_t n = j->g.nvars * j->plan.ntiles * j->ngroups;
     j->partials = calloc(n, sizeof *j->partials);
     j->partial_size = calloc(n, sizeof *j->partial_size);

@@ -124,6 +124,22 @@ def main(tbdir):
             same = all(np.array_equal(o[k].view(np.uint8), got[k].view(np.uint8))
                        for k in got if k.startswith(var))
             check(same, f"{label}: np {np_} gives the same bytes as np 1")
+        # tiles cut into bands of rows (FLOE_TILE_MEMORY: the memory a tile's
+        # accumulators may take, made tiny here): the same bytes
+        os.environ["FLOE_TILE_MEMORY"] = "20000"
+        try:
+            for np_ in (1, 2):
+                out = os.path.join(tmp, f"{label}-banded-{np_}.nc")
+                r = floe_np(np_, "stats", coll, "-v", var, "--stat", "mean,min,max,sum,std,count",
+                            "--bbox", bbox, "--time", trange, "-o", out)
+                check(r.returncode == 0, f"{label} banded np {np_}: {r.stderr.strip()}")
+                if r.returncode == 0:
+                    o = load(out)
+                    check(all(np.array_equal(o[k].view(np.uint8), got[k].view(np.uint8))
+                              for k in got if k.startswith(var)),
+                          f"{label}: tiles in bands of rows (np {np_}) give the same bytes")
+        finally:
+            del os.environ["FLOE_TILE_MEMORY"]
         with netCDF4.Dataset(os.path.join(tmp, f"{label}-1.nc")) as ds:
             tbnd = ds["time_bnds"][:]
             tv = np.array([f["time_value"] for f in tb["files"]])
