@@ -2,6 +2,7 @@
 #include "io/cf_grid_output.h"
 
 #include "common/floe_version.h"
+#include "io/cf_provenance.h"
 #include "io/netcdf_writer.h"
 
 #include <math.h>
@@ -89,34 +90,10 @@ static floe_err put_doubles_as(cf_grid_output *o, int varid, const floe_array *a
 static floe_err global_attrs(cf_grid_output *o, const cf_grid_spec *s)
 {
     const floe_provenance *p = s->provenance;
-    char text[2048];
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "Conventions", "CF-1.8"));
-    snprintf(text, sizeof text, "Subset of %s extracted by floe",
+    char title[2048];
+    snprintf(title, sizeof title, "Subset of %s extracted by floe",
              p->collection_id ? p->collection_id : p->repository);
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "title", text));
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char when[32];
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(text, sizeof text, "%s: %s", when, s->command);
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "history", text));
-    snprintf(text, sizeof text, "floe %s", floe_version());
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_version", text));
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_command", s->command));
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "source", p->source));
-    if (p->collection_id)
-        FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_collection", p->collection_id));
-    if (p->asset)
-        FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_asset", p->asset));
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_repository", p->repository));
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_snapshot_id", p->snapshot_id));
-    if (p->ref_description)
-        FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_ref", p->ref_description));
-    double spec = p->spec_version;
-    FLOE_CHECK(nc_writer_put_att_double(o->w, NC_GLOBAL, "floe_icechunk_spec_version", NC_INT, 1,
-                                        &spec));
-    return NULL;
+    return cf_provenance_put(o->w, p, s->command, title);
 }
 
 floe_err cf_grid_output_create(const cf_grid_spec *s, cf_grid_output **out)

@@ -2,6 +2,7 @@
 #include "io/cf_series_output.h"
 
 #include "common/floe_version.h"
+#include "io/cf_provenance.h"
 #include "io/netcdf_writer.h"
 
 #include <netcdf.h>
@@ -143,7 +144,6 @@ static floe_err global_attrs(cf_series_output *o, const cf_series_spec *s)
     const floe_provenance *p = s->provenance;
     const char *from = p->collection_id ? p->collection_id : p->repository;
     char text[4096];
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "Conventions", "CF-1.8"));
     FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "featureType", "timeSeries"));
     if (o->points)
         snprintf(text, sizeof text, "Time series at %zu point%s from %s, extracted by floe",
@@ -151,32 +151,7 @@ static floe_err global_attrs(cf_series_output *o, const cf_series_spec *s)
     else
         snprintf(text, sizeof text, "Time series over %s from %s, extracted by floe",
                  s->region ? s->region : "a region", from);
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "title", text));
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char when[32];
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(text, sizeof text, "%s: %s", when, s->command);
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "history", text));
-    snprintf(text, sizeof text, "floe %s", floe_version());
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_version", text));
-    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_command", s->command));
-    if (p->source)
-        FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "source", p->source));
-    if (p->collection_id)
-        FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_collection", p->collection_id));
-    if (p->asset)
-        FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_asset", p->asset));
-    if (p->repository)
-        FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_repository", p->repository));
-    if (p->snapshot_id)
-        FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_snapshot_id", p->snapshot_id));
-    if (p->ref_description)
-        FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_ref", p->ref_description));
-    double spec = p->spec_version;
-    FLOE_CHECK(nc_writer_put_att_double(o->w, NC_GLOBAL, "floe_icechunk_spec_version", NC_INT, 1,
-                                        &spec));
+    FLOE_CHECK(cf_provenance_put(o->w, p, s->command, text));
     if (!o->points) {
         if (s->region)
             FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_region", s->region));
