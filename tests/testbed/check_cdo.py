@@ -30,37 +30,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import netCDF4
 import numpy as np
 
-import reference
+from testlib import check, failures, floe_np, run, summary
 
-FLOE = os.environ.get("FLOE_BIN", os.path.join(reference.ROOT, "build", "floe"))
-MPIRUN = os.environ.get("MPIEXEC", "mpirun")
 RTOL = 1e-5
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
-
-
-def floe_np(np_, *args):
-    env = dict(os.environ, AWS_ENDPOINT_URL=os.environ["FLOE_S3_ENDPOINT"],
-               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1")
-    return subprocess.run([MPIRUN, "-np", str(np_), FLOE, *args], capture_output=True,
-                          text=True, env=env, timeout=600)
-
-
 def cdo(*args):
     """Runs CDO; returns None or the end of its stderr (which also carries
     harmless HDF5 diagnostics, so only the status counts)."""
@@ -142,8 +119,7 @@ def main(tbdir):
     err = cdo("mergetime", *args, merged)
     check(err is None, f"cdo mergetime: {err}")
     if err:
-        print(f"{passed} passed, {failed} failed")
-        return 1
+        return summary()
     _, stamps, _ = read(merged, [])
     check(len(stamps) == len(tb["files"]), f"CDO sees {len(stamps)} steps, "
                                            f"want {len(tb['files'])}")
@@ -230,16 +206,12 @@ def main(tbdir):
                     np.array_equal(g.data.view(np.uint8), w.data.view(np.uint8))
                 check(same, f"extract np {np_}: {v} has CDO's bytes")
                 compare(f"extract np {np_}: {v}", g, w, exact=True)
-    if failed == 0:
+    if failures() == 0:
         shutil.rmtree(tmp, ignore_errors=True)
     else:
         print(f"outputs are in {tmp}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    run(main, __doc__)

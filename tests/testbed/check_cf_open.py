@@ -12,26 +12,12 @@ climatology_bounds. Prints "N passed, N failed" last.
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import numpy as np
 import xarray as xr
 
-import reference
-
-FLOE = os.environ.get("FLOE_BIN", os.path.join(reference.ROOT, "build", "floe"))
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
-
+from testlib import FLOE, check, run, summary
 
 def main(tbdir):
     coll = os.path.join(tbdir, "collection.json")
@@ -103,12 +89,8 @@ def main(tbdir):
                     check(list(ds["Tair"].dims) == ["time", "station"], f"{name}: dims")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    run(main, __doc__)

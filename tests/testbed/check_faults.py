@@ -28,47 +28,19 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import urllib.request
 
-import netCDF4
 import numpy as np
 
 import reference
+import testlib
+from testlib import check, failures, load, run, summary
 
-FLOE = os.environ.get("FLOE_BIN", os.path.join(reference.ROOT, "build", "floe"))
-MPIRUN = os.environ.get("MPIEXEC", "mpirun")
 STANDIN = os.path.join(reference.ROOT, "scripts", "s3-standin")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
-
-
 def floe_np(endpoint, np_, *args):
-    """floe under mpirun -np np_, or alone (a singleton MPI run) for np_ 0."""
-    env = dict(os.environ, AWS_ENDPOINT_URL=endpoint,
-               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1")
-    cmd = [MPIRUN, "-np", str(np_), FLOE, *args] if np_ else [FLOE, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-
-
-def load(path):
-    out = {}
-    with netCDF4.Dataset(path) as ds:
-        for k in ds.variables:
-            v = ds[k]
-            v.set_auto_maskandscale(False)
-            out[k] = np.asarray(v[:])
-    return out
+    """floe under mpirun -np np_, or alone for np_ 0, through endpoint."""
+    return testlib.floe_np(np_, *args, endpoint=endpoint)
 
 
 class Standin:
@@ -284,16 +256,12 @@ def main(tbdir):
         check(os.listdir(odir) == [], f"{what}: no file left: {os.listdir(odir)}")
     finally:
         si.stop()
-    if failed == 0:
+    if failures() == 0:
         shutil.rmtree(tmp, ignore_errors=True)
     else:
         print(f"outputs and the stand-in's logs are in {tmp}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    run(main, __doc__)

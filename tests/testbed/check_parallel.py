@@ -24,27 +24,12 @@ import os
 import pty
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import numpy as np
 
-import reference
+from testlib import FLOE, check, floe_np, load, run, summary
 from archive import Archive, same_bits
-from check_series import floe_np, load
-
-FLOE = os.environ.get("FLOE_BIN", os.path.join(reference.ROOT, "build", "floe"))
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
-
 
 def main(tbdir):
     with open(os.path.join(tbdir, "testbed.json")) as f:
@@ -169,12 +154,8 @@ def main(tbdir):
                       f"progress line on a terminal: {text[-200:]!r}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    run(main, __doc__)

@@ -16,47 +16,13 @@ last.
 import datetime
 import json
 import os
-import subprocess
-import sys
 import tempfile
 
 import netCDF4
 import numpy as np
 
-import reference
+from testlib import check, floe_np, load, run, summary
 from check_item import check_item
-
-FLOE = os.environ.get("FLOE_BIN", os.path.join(reference.ROOT, "build", "floe"))
-MPIRUN = os.environ.get("MPIEXEC", "mpirun")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
-
-
-def floe_np(np_, *args):
-    env = dict(os.environ, AWS_ENDPOINT_URL=os.environ["FLOE_S3_ENDPOINT"],
-               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1")
-    return subprocess.run([MPIRUN, "-np", str(np_), FLOE, *args], capture_output=True, text=True,
-                          env=env, timeout=600)
-
-
-def load(path):
-    out = {}
-    with netCDF4.Dataset(path) as ds:
-        for k in ds.variables:
-            v = ds[k]
-            v.set_auto_maskandscale(False)
-            out[k] = np.asarray(v[:])
-    return out
-
 
 def main(tbdir):
     with open(os.path.join(tbdir, "testbed.json")) as f:
@@ -207,12 +173,8 @@ def main(tbdir):
                   f"climatology {by}: CF climatology attributes")
         problems = check_item(os.path.join(tmp, f"clim-{by}-1.json"))
         check(not problems, f"climatology {by}: derived Item: {problems}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    run(main, __doc__)

@@ -1,0 +1,65 @@
+"""testlib.py: what the test-bed checks of floe share: pass/fail counting,
+running floe (alone or under mpirun) against the S3 stand-in, and reading
+an output file's variables as stored."""
+
+import os
+import subprocess
+import sys
+
+import netCDF4
+import numpy as np
+
+import reference
+
+FLOE = os.environ.get("FLOE_BIN", os.path.join(reference.ROOT, "build", "floe"))
+MPIRUN = os.environ.get("MPIEXEC", "mpirun")
+_counts = {"passed": 0, "failed": 0}
+
+
+def check(cond, what):
+    """Count one check; print it when it fails."""
+    if cond:
+        _counts["passed"] += 1
+    else:
+        _counts["failed"] += 1
+        print(f"FAIL: {what}")
+
+
+def failures():
+    """How many checks failed so far."""
+    return _counts["failed"]
+
+
+def summary():
+    """Print "N passed, N failed"; the exit status (1 on any failure)."""
+    print(f"{_counts['passed']} passed, {_counts['failed']} failed")
+    return 1 if _counts["failed"] else 0
+
+
+def floe_np(np_, *args, endpoint=None, env=None):
+    """floe under mpirun -np np_, or alone (no MPI launcher) for np_ 0,
+    reading through endpoint (default: FLOE_S3_ENDPOINT)."""
+    e = dict(os.environ, AWS_ENDPOINT_URL=endpoint or os.environ["FLOE_S3_ENDPOINT"],
+             OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+             OMPI_MCA_rmaps_base_oversubscribe="1", **(env or {}))
+    cmd = [MPIRUN, "-np", str(np_), FLOE, *args] if np_ else [FLOE, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=600)
+
+
+def load(path):
+    """Every variable of a NetCDF file as stored (no masking or scaling)."""
+    out = {}
+    with netCDF4.Dataset(path) as ds:
+        for k in ds.variables:
+            v = ds[k]
+            v.set_auto_maskandscale(False)
+            out[k] = np.asarray(v[:])
+    return out
+
+
+def run(main, doc):
+    """The checks' entry point: main(TESTBED_DIR) -> exit status."""
+    if len(sys.argv) != 2:
+        print(doc, file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))
