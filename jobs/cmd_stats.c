@@ -588,10 +588,11 @@ static floe_err put_unit(job *j, cf_grid_output *out, const size_t *tindex, size
  * its k-th unit (a tile of a variable, all groups); rank 0 writes its own,
  * then receives and writes the others' in rank order. Memory per rank: one
  * unit's accumulators and results, whatever the number of tiles it owns.
- * A rank that failed is not waited for again; after its own failure rank 0
- * still receives (and drops) what the others send. */
+ * A rank that failed is not waited for again; after its own failure (or
+ * with `failed`: before it started) rank 0 still receives, and drops, what
+ * the others send. */
 static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *out,
-                                  const size_t *tindex)
+                                  const size_t *tindex, int failed)
 {
     const floe_array *v0 = j->g.vars[0];
     size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
@@ -613,7 +614,7 @@ static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *o
             const stats_tile *t = &j->plan.tiles[i];
             size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
             if (r == 0) {
-                if (!err)
+                if (!err && !failed)
                     err = compute_unit(j, v, i, raw, vals, res);
             } else {
                 int status = 1;
@@ -637,7 +638,7 @@ static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *o
                 }
             }
             for (size_t g = 0; g < j->ngroups && res; g++) {
-                if (!err && res[g])
+                if (!err && !failed && res[g])
                     err = put_unit(j, out, tindex, v, i, g, res[g]);
                 free(res[g]);
                 res[g] = NULL;
@@ -718,7 +719,8 @@ static floe_err write_output(job *j, const floe_mpi *mpi, const stats_args *a, c
                     free(r);
                 }
     } else {
-        floe_err e = write_space_major(j, mpi, out, tindex);
+        /* after a failure here it only receives, so no sender is left waiting */
+        floe_err e = write_space_major(j, mpi, out, tindex, err != NULL);
         if (!err)
             err = e;
         else

@@ -14,7 +14,9 @@ and the progress line.
   plus, on rank 0, the output it writes (not under ASan);
 - a run whose stderr is not a terminal prints nothing; one on a
   terminal shows "chunks" progress with MB/s and an ETA;
-- --quiet on a terminal prints nothing.
+- --quiet on a terminal prints nothing;
+- when rank 0 cannot create the output, every command under mpirun 2 ends
+  with one error line naming it (no hang, no crash, nothing created).
 Prints "N passed, N failed" last.
 """
 
@@ -125,6 +127,23 @@ def main(tbdir):
                           f"climatology whole domain np {np_}: rank {r} peak {m / 1e6:.0f} MB "
                           f"within one tile's run ({base[0] / 1e6:.0f} MB) + "
                           f"{slack / 1e6:.0f} MB")
+
+        # rank 0 cannot create its output: every command under mpirun ends
+        # with one error line naming the file, none hangs or leaves a file
+        bad_out = os.path.join(tmp, "no-such-dir", "out.nc")
+        pts = os.path.join(tmp, "p.csv")
+        with open(pts, "w") as f:
+            f.write("-70.3,41.66\n")
+        for cmd in (["stats", "-v", "Tair"], ["climatology", "-v", "Tair", "--by", "month"],
+                    ["extract", "-v", "Tair", "--bbox", f"{W},{S},{E},{N}"],
+                    ["series", "-v", "Tair", "--points", pts]):
+            r = floe_np(2, cmd[0], coll, *cmd[1:], "-o", bad_out)
+            mine = [ln for ln in r.stderr.splitlines() if ln.startswith("floe")]
+            check(r.returncode != 0 and len(mine) == 1 and "no-such-dir" in mine[0],
+                  f"{cmd[0]} np 2, output folder missing: one line naming it, got exit "
+                  f"{r.returncode}: {r.stderr.strip()[:500]}")
+            check(not os.path.exists(os.path.dirname(bad_out)),
+                  f"{cmd[0]} np 2, output folder missing: nothing created")
 
         # progress on a terminal, none with --quiet
         for quiet in (False, True):
