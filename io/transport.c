@@ -181,8 +181,8 @@ floe_err floe_transport_get(floe_transport *t, const char *url, uint64_t offset,
     if (!err) {
         switch (kind) {
         case FLOE_URL_FILE: err = floe_file_get(t, url, offset, length, cond, out); break;
-        case FLOE_URL_HTTP: err = http_get(t, url, offset, length, cond, out); break;
-        case FLOE_URL_S3: err = floe_s3_get(t, url, offset, length, cond, out); break;
+        case FLOE_URL_HTTP: /* s3:// too: floe_http_request_for signs it */
+        case FLOE_URL_S3: err = http_get(t, url, offset, length, cond, out); break;
         }
     }
     if (err)
@@ -210,8 +210,8 @@ floe_err floe_transport_exists(floe_transport *t, const char *url, int *exists)
     if (!err) {
         switch (kind) {
         case FLOE_URL_FILE: err = floe_file_exists(t, url, exists); break;
-        case FLOE_URL_HTTP: err = http_exists(t, url, exists); break;
-        case FLOE_URL_S3: err = floe_s3_exists(t, url, exists); break;
+        case FLOE_URL_HTTP:
+        case FLOE_URL_S3: err = http_exists(t, url, exists); break;
         }
     }
     if (err)

@@ -74,12 +74,6 @@ floe_err floe_http_exists(floe_transport *t, const floe_http_request *req, int *
 floe_err floe_s3_setup(floe_transport *t, const floe_s3_config *cfg);
 void floe_s3_clear(floe_transport *t);
 
-/* GET / HEAD of an s3:// URL: maps it to HTTP and signs when credentials
- * are set (transport_s3.c). */
-floe_err floe_s3_get(floe_transport *t, const char *url, uint64_t offset, uint64_t length,
-                     const floe_condition *cond, floe_buf *out);
-floe_err floe_s3_exists(floe_transport *t, const char *url, int *exists);
-
 /* Map an http(s):// or s3:// url to the request the HTTP back end sends:
  * the encoded URL is appended to u (req->url points into it, so u must not
  * change until the request is done; the caller frees u), the redacted URL

@@ -190,36 +190,3 @@ floe_err floe_s3_request_for(const floe_transport *t, const char *url, floe_buf 
     }
     return NULL;
 }
-
-floe_err floe_s3_get(floe_transport *t, const char *url, uint64_t offset, uint64_t length,
-                     const floe_condition *cond, floe_buf *out)
-{
-    floe_buf u;
-    floe_buf_init(&u, 64 * 1024);
-    char shown[1024];
-    floe_sigv4 sig;
-    floe_http_request req;
-    floe_err err = floe_s3_request_for(t, url, &u, shown, sizeof shown, &sig, &req);
-    if (!err) {
-        req.offset = offset;
-        req.length = length;
-        req.cond = cond;
-        err = floe_http_get(t, &req, out);
-    }
-    floe_buf_free(&u);
-    return err;
-}
-
-floe_err floe_s3_exists(floe_transport *t, const char *url, int *exists)
-{
-    floe_buf u;
-    floe_buf_init(&u, 64 * 1024);
-    char shown[1024];
-    floe_sigv4 sig;
-    floe_http_request req;
-    floe_err err = floe_s3_request_for(t, url, &u, shown, sizeof shown, &sig, &req);
-    if (!err)
-        err = floe_http_exists(t, &req, exists);
-    floe_buf_free(&u);
-    return err;
-}
