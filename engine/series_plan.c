@@ -8,6 +8,8 @@ void series_plan_free(series_plan *plan)
 {
     free(plan->tiles);
     free(plan->cells);
+    free(plan->by_tile);
+    free(plan->tile_first);
     memset(plan, 0, sizeof *plan);
 }
 
@@ -105,6 +107,27 @@ floe_err series_plan_points(const floe_point_weights *w, size_t npoints, uint64_
                                                  (w[p].ilon[b] - keys[2 * k + 1] * chx));
             }
     free(keys);
+    /* cells grouped by tile (a counting sort, cell order kept per tile) */
+    plan->by_tile = malloc(n * sizeof *plan->by_tile);
+    plan->tile_first = calloc(plan->ntiles + 1, sizeof *plan->tile_first);
+    if (!plan->by_tile || !plan->tile_first) {
+        series_plan_free(plan);
+        return FLOE_ERR(FLOE_ENOMEM, "series: %zu points", npoints);
+    }
+    for (size_t k = 0; k < n; k++)
+        plan->tile_first[plan->cells[k].tile + 1]++;
+    for (size_t i = 0; i < plan->ntiles; i++)
+        plan->tile_first[i + 1] += plan->tile_first[i];
+    size_t *fill = calloc(plan->ntiles, sizeof *fill);
+    if (!fill) {
+        series_plan_free(plan);
+        return FLOE_ERR(FLOE_ENOMEM, "series: %zu points", npoints);
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t i = plan->cells[k].tile;
+        plan->by_tile[plan->tile_first[i] + fill[i]++] = k;
+    }
+    free(fill);
     return NULL;
 }
 

@@ -38,6 +38,9 @@ typedef struct series_plan {
     series_tile *tiles; /* in row-major chunk order */
     size_t ntiles;
     series_cell *cells; /* points: 4 per point, [p * 4 + a * 2 + b] as w[a][b] */
+    /* points: the cells of tile i are cells[by_tile[k]] for k in
+     * [tile_first[i], tile_first[i + 1]), so a chunk visits only its own */
+    size_t *by_tile, *tile_first;
 } series_plan;
 
 /* Region: the tiles of rows [y0, y0+ny) x columns [x0, x0+nx) of a grid

@@ -396,10 +396,11 @@ static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
         const float *slab = (const float *)decoded + k * ch * cw;
         if (j->pw) {
             size_t n4 = 4 * j->pts.n;
-            for (size_t c = 0; c < n4; c++)
-                if (j->plan.cells[c].tile == tile)
-                    cf_decode_to_float(&j->cf[b->v], slab + j->plan.cells[c].offset, 1,
-                                       &b->pv[s * n4 + c]);
+            for (size_t q = j->plan.tile_first[tile]; q < j->plan.tile_first[tile + 1]; q++) {
+                size_t c = j->plan.by_tile[q];
+                cf_decode_to_float(&j->cf[b->v], slab + j->plan.cells[c].offset, 1,
+                                   &b->pv[s * n4 + c]);
+            }
             continue;
         }
         size_t w = t->c1 - t->c0, h = t->r1 - t->r0;
