@@ -16,8 +16,20 @@ struct cf_grid_output {
     nc_writer *w;
     size_t ny, nx;
     int varids[64];
+    char names[64][NC_MAX_NAME + 1];
+    size_t cy[64], cx[64]; /* each variable's chunk shape in lat, lon */
     size_t nvars;
 };
+
+void cf_grid_chunk_shape(const floe_array *a, size_t ny, size_t nx, size_t *cy, size_t *cx)
+{
+    *cy = (size_t)a->chunk_shape[1] < ny ? (size_t)a->chunk_shape[1] : ny;
+    *cx = (size_t)a->chunk_shape[2] < nx ? (size_t)a->chunk_shape[2] : nx;
+    if (*cy == 0)
+        *cy = 1; /* HDF5 chunks are at least one cell; an empty axis has no chunk anyway */
+    if (*cx == 0)
+        *cx = 1;
+}
 
 /* Attributes that the writer sets itself or that have no place on a
  * coordinate variable (CF: no _FillValue on coordinates). */
@@ -125,10 +137,12 @@ floe_err cf_grid_output_create(const cf_grid_spec *s, cf_grid_output **out)
         const floe_array *a = s->vars[v];
         /* One time step per chunk (how the output is written and read), the
          * source's spatial chunking, light compression. */
-        size_t chunks[3] = {1, (size_t)a->chunk_shape[1] < s->ny ? (size_t)a->chunk_shape[1] : s->ny,
-                            (size_t)a->chunk_shape[2] < s->nx ? (size_t)a->chunk_shape[2] : s->nx};
+        size_t chunks[3] = {1, 0, 0};
+        cf_grid_chunk_shape(a, s->ny, s->nx, &chunks[1], &chunks[2]);
+        o->cy[v] = chunks[1], o->cx[v] = chunks[2];
         const char *name = s->out_names ? s->out_names[v] : a->name;
-        FLOE_CHECK_GOTO(err, fail, nc_writer_def_var(o->w, name, NC_FLOAT, 3, dims, chunks, 1,
+        snprintf(o->names[v], sizeof o->names[v], "%s", name);
+        FLOE_CHECK_GOTO(err, fail, nc_writer_def_var(o->w, name, NC_FLOAT, 3, dims, chunks, CF_GRID_DEFLATE_LEVEL,
                                                      &o->varids[v]));
         float fill = (float)a->fill_value;
         FLOE_CHECK_GOTO(err, fail, nc_writer_def_fill(o->w, o->varids[v], &fill));
@@ -180,6 +194,21 @@ floe_err cf_grid_output_put_region(cf_grid_output *o, size_t v, size_t t, size_t
 {
     size_t start[3] = {t, y0, x0}, count[3] = {1, ny, nx};
     return nc_writer_put(o->w, o->varids[v], start, count, values);
+}
+
+floe_err cf_grid_output_begin_raw_chunks(cf_grid_output *o)
+{
+    return nc_writer_begin_raw_chunks(o->w);
+}
+
+floe_err cf_grid_output_put_raw_chunk(cf_grid_output *o, size_t v, size_t t, size_t y0, size_t x0,
+                                      const void *bytes, size_t n)
+{
+    if (v >= o->nvars || y0 % o->cy[v] || x0 % o->cx[v] || y0 >= o->ny || x0 >= o->nx)
+        return FLOE_ERR(FLOE_EINTERNAL, "raw chunk of output variable %zu at (%zu, %zu): not a chunk",
+                        v, y0, x0);
+    size_t start[3] = {t, y0, x0};
+    return nc_writer_put_raw_chunk(o->w, o->names[v], 3, start, bytes, n);
 }
 
 floe_err cf_grid_output_commit(cf_grid_output **op)

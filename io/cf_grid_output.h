@@ -36,6 +36,9 @@ typedef struct cf_grid_spec {
 
 typedef struct cf_grid_output cf_grid_output;
 
+/* Data variables are shuffled and deflated at this level. */
+enum { CF_GRID_DEFLATE_LEVEL = 1 };
+
 floe_err cf_grid_output_create(const cf_grid_spec *spec, cf_grid_output **out);
 /* Write time step t (0-based within the selection) of variable v:
  * ny * nx float32 values. */
@@ -44,6 +47,17 @@ floe_err cf_grid_output_put_step(cf_grid_output *o, size_t v, size_t t, const fl
  * (ny * nx float32 values): a tile, so no rank holds a whole plane. */
 floe_err cf_grid_output_put_region(cf_grid_output *o, size_t v, size_t t, size_t y0, size_t ny,
                                    size_t x0, size_t nx, const float *values);
+/* The chunk shape (lat, lon) of output variables made from `a` on an
+ * ny x nx grid: the source's spatial chunking, one time step per chunk. */
+void cf_grid_chunk_shape(const floe_array *a, size_t ny, size_t nx, size_t *cy, size_t *cx);
+/* From here on, data go in as encoded chunks (io/netcdf_chunk_encode.h,
+ * deflate level CF_GRID_DEFLATE_LEVEL, the variable's _FillValue as
+ * padding): put_step/put_region are refused. */
+floe_err cf_grid_output_begin_raw_chunks(cf_grid_output *o);
+/* The encoded chunk of time step t of variable v whose first cell is
+ * (y0, x0), multiples of the chunk shape. */
+floe_err cf_grid_output_put_raw_chunk(cf_grid_output *o, size_t v, size_t t, size_t y0, size_t x0,
+                                      const void *bytes, size_t n);
 floe_err cf_grid_output_commit(cf_grid_output **o);
 /* Remove the unfinished file. Safe on NULL and after commit. */
 void cf_grid_output_abort(cf_grid_output **o);

@@ -2,6 +2,7 @@
 #include "io/netcdf_writer.h"
 
 #include <errno.h>
+#include <hdf5.h>
 #include <netcdf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 struct nc_writer {
     int ncid;
     int open;
+    hid_t h5;   /* > 0: in raw-chunk mode, the file reopened through HDF5 */
     char *path; /* final */
     char *tmp;  /* being written */
 };
@@ -162,11 +164,56 @@ floe_err nc_writer_put(nc_writer *w, int varid, const size_t *start, const size_
     return NULL;
 }
 
+floe_err nc_writer_begin_raw_chunks(nc_writer *w)
+{
+    if (!w->open)
+        return FLOE_ERR(FLOE_EINTERNAL, "%s: raw chunks after the netCDF handle closed", w->path);
+    NCW_CHECK(w, nc_close(w->ncid), "%s", "closing the netCDF handle before raw chunks");
+    w->open = 0;
+    w->h5 = H5Fopen(w->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (w->h5 < 0) {
+        w->h5 = 0;
+        return FLOE_ERR(FLOE_EIO, "%s: cannot reopen %s through HDF5", w->path, w->tmp);
+    }
+    return NULL;
+}
+
+floe_err nc_writer_put_raw_chunk(nc_writer *w, const char *name, int ndims, const size_t *start,
+                                 const void *bytes, size_t n)
+{
+    if (w->h5 <= 0)
+        return FLOE_ERR(FLOE_EINTERNAL, "%s: raw chunk of %s outside raw-chunk mode", w->path, name);
+    hsize_t off[NC_MAX_VAR_DIMS];
+    for (int d = 0; d < ndims && d < NC_MAX_VAR_DIMS; d++)
+        off[d] = start[d];
+    hid_t ds = H5Dopen2(w->h5, name, H5P_DEFAULT);
+    if (ds < 0)
+        return FLOE_ERR(FLOE_EIO, "%s: variable %s: cannot open its HDF5 dataset", w->path, name);
+    herr_t st = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, off, n, bytes);
+    H5Dclose(ds);
+    if (st < 0)
+        return FLOE_ERR(FLOE_EIO, "%s: variable %s: writing the chunk at (%zu, %zu, %zu) failed",
+                        w->path, name, start[0], ndims > 1 ? start[1] : 0, ndims > 2 ? start[2] : 0);
+    return NULL;
+}
+
+/* Close whichever handle is open; 0 or the failing library's status. */
+static int close_handles(nc_writer *w)
+{
+    int status = NC_NOERR;
+    if (w->open)
+        status = nc_close(w->ncid);
+    w->open = 0;
+    if (w->h5 > 0 && H5Fclose(w->h5) < 0 && status == NC_NOERR)
+        status = NC_EHDFERR;
+    w->h5 = 0;
+    return status;
+}
+
 floe_err nc_writer_commit(nc_writer **wp)
 {
     nc_writer *w = *wp;
-    int status = nc_close(w->ncid);
-    w->open = 0;
+    int status = close_handles(w);
     if (status != NC_NOERR) {
         floe_err err = FLOE_ERR(FLOE_EIO, "%s: closing: %s", w->path, nc_strerror(status));
         nc_writer_abort(wp);
@@ -190,8 +237,7 @@ void nc_writer_abort(nc_writer **wp)
     nc_writer *w = wp ? *wp : NULL;
     if (!w)
         return;
-    if (w->open)
-        nc_close(w->ncid); /* its status no longer matters: the file goes */
+    close_handles(w); /* its status no longer matters: the file goes */
     if (w->tmp)
         unlink(w->tmp);
     free(w->tmp);

@@ -45,6 +45,19 @@ floe_err nc_writer_enddef(nc_writer *w);
  * the variable's type. */
 floe_err nc_writer_put(nc_writer *w, int varid, const size_t *start, const size_t *count,
                        const void *values);
+/* Raw chunks: ranks compress their own tiles (nc_chunk_encode.h) and the
+ * writer stores the bytes as they are, so the serial writer does no
+ * compression. netCDF has no call for it, so this closes the netCDF
+ * handle (all definitions, attributes and the coordinates must be written
+ * by then; nc_writer_put is refused afterwards) and reopens the temporary
+ * file through HDF5, whose H5Dwrite_chunk stores a chunk that has already
+ * been through the variable's filters (shuffle, deflate). */
+floe_err nc_writer_begin_raw_chunks(nc_writer *w);
+/* Store one chunk of variable `name`: `start` is the chunk's first index
+ * on each of its `ndims` dimensions (multiples of the chunk shape), bytes
+ * the filtered chunk. */
+floe_err nc_writer_put_raw_chunk(nc_writer *w, const char *name, int ndims, const size_t *start,
+                                 const void *bytes, size_t n);
 /* Close and rename over the final path. Frees the writer. */
 floe_err nc_writer_commit(nc_writer **w);
 /* Close and remove the temporary file. Frees the writer. Safe on NULL. */

@@ -28,6 +28,7 @@
 #include "io/cf_decode.h"
 #include "io/cf_grid_output.h"
 #include "io/dataset.h"
+#include "io/netcdf_chunk_encode.h"
 #include "jobs/cmd_options.h"
 #include "jobs/job_progress.h"
 #include "jobs/job_report.h"
@@ -163,6 +164,10 @@ typedef struct job {
      * partial trees */
     void **partials;          /* [slot_of(v, i, g)] */
     size_t *partial_size;
+    /* Space-major with every tile one chunk of the output's grid: ranks
+     * encode their own tiles' chunks and rank 0 only stores them. */
+    int raw_chunks;
+    size_t cy, cx;            /* the output chunk shape (lat, lon) */
     job_progress progress;    /* rank 0's chunks */
 } job;
 
@@ -238,6 +243,14 @@ static floe_err prepare(const stats_args *a, const floe_mpi *mpi, job *j)
     FLOE_CHECK(stats_plan_make(j->g.start[1], j->g.count[1], j->g.start[2], j->g.count[2],
                                v0->chunk_shape[1], v0->chunk_shape[2], j->g.count[0], mpi->size,
                                tile_memory() / per_cell, &j->plan));
+    cf_grid_chunk_shape(v0, j->g.count[1], j->g.count[2], &j->cy, &j->cx);
+    j->raw_chunks = !j->plan.time_split && getenv("FLOE_NO_RAW_CHUNKS") == NULL;
+    for (size_t i = 0; i < j->plan.ntiles && j->raw_chunks; i++) {
+        const stats_tile *t = &j->plan.tiles[i];
+        j->raw_chunks = t->y0 % j->cy == 0 && t->x0 % j->cx == 0 &&
+                        (t->y1 - t->y0 == j->cy || t->y1 == j->g.count[1]) &&
+                        (t->x1 - t->x0 == j->cx || t->x1 == j->g.count[2]);
+    }
     size_t n = j->g.nvars * j->plan.ntiles * j->ngroups;
     j->partials = calloc(n, sizeof *j->partials);
     j->partial_size = calloc(n, sizeof *j->partial_size);
@@ -511,6 +524,48 @@ static floe_err gather_tile(job *j, const floe_mpi *mpi, size_t v, size_t i, siz
 
 enum { TAG_STATUS = 31, TAG_RESULT = 32 };
 
+/* Whether group g becomes an output time step (groups without steps do
+ * not: a climatology over a few months writes only those). */
+static int group_written(const job *j, size_t g)
+{
+    return j->group_of_step == NULL || j->groups.nsteps_in[g] > 0;
+}
+
+/* Raw-chunk output: encode unit (v, i)'s statistics, one chunk per written
+ * group and statistic, into enc[g * nstat + k] (initialised buffers). The
+ * rank that computed the unit does this, so compression runs in parallel. */
+static floe_err encode_unit(const job *j, size_t v, size_t i, float **res, floe_buf *enc)
+{
+    const stats_tile *t = &j->plan.tiles[i];
+    size_t h = t->y1 - t->y0, w = t->x1 - t->x0;
+    float fill = (float)j->g.vars[v]->fill_value;
+    for (size_t g = 0; g < j->ngroups; g++)
+        for (size_t k = 0; group_written(j, g) && k < j->nstat; k++)
+            FLOE_CHECK(nc_chunk_encode_f32(res[g] + k * h * w, h, w, j->cy, j->cx, fill,
+                                           CF_GRID_DEFLATE_LEVEL, &enc[g * j->nstat + k]),
+                       "tile %zu of %s", i, j->g.vars[v]->name);
+    return NULL;
+}
+
+/* Buffers for one unit's encoded chunks (NULL on no memory). */
+static floe_buf *encode_bufs(const job *j)
+{
+    size_t n = j->ngroups * j->nstat;
+    floe_buf *b = calloc(n, sizeof *b);
+    /* an incompressible chunk grows by a few bytes per 64 KiB block */
+    for (size_t k = 0; b && k < n; k++)
+        floe_buf_init(&b[k], 2 * j->cy * j->cx * sizeof(float) + 4096);
+    return b;
+}
+
+static void encode_bufs_free(const job *j, floe_buf **b)
+{
+    for (size_t k = 0; *b && k < j->ngroups * j->nstat; k++)
+        floe_buf_free(&(*b)[k]);
+    free(*b);
+    *b = NULL;
+}
+
 /* Phase 3 on the other ranks: send, in the order rank 0 receives.
  * Space-major: unit by unit as computed, each after a status message (a
  * rank that fails says so and sends nothing more), so a rank holds one
@@ -533,19 +588,29 @@ static floe_err send_share(job *j, const floe_mpi *mpi)
     size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
     float *raw = malloc(tcells * sizeof *raw), *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
     float **res = calloc(j->ngroups, sizeof *res);
-    floe_err err = raw && vals && res ? NULL : FLOE_ERR(FLOE_ENOMEM, "a tile of %s", v0->name);
+    floe_buf *enc = j->raw_chunks ? encode_bufs(j) : NULL;
+    floe_err err = raw && vals && res && (enc || !j->raw_chunks)
+                       ? NULL : FLOE_ERR(FLOE_ENOMEM, "a tile of %s", v0->name);
     size_t n = unit_count(j, mpi->rank);
     for (size_t k = 0; k < n; k++) {
         size_t v = 0, i = 0;
         unit_at(j, mpi->rank, k, &v, &i);
         if (!err)
             err = compute_unit(j, v, i, raw, vals, res);
+        if (!err && enc)
+            err = encode_unit(j, v, i, res, enc);
         int status = err != NULL;
         MPI_Send(&status, 1, MPI_INT, 0, TAG_STATUS, mpi->comm);
         const stats_tile *t = &j->plan.tiles[i];
         size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
         for (size_t g = 0; g < j->ngroups && res; g++) {
-            if (!status)
+            for (size_t s = 0; !status && enc && group_written(j, g) && s < j->nstat; s++) {
+                const floe_buf *b = &enc[g * j->nstat + s];
+                uint64_t size = b->len;
+                MPI_Send(&size, 1, MPI_UINT64_T, 0, TAG_RESULT, mpi->comm);
+                MPI_Send(b->data, (int)size, MPI_BYTE, 0, TAG_RESULT, mpi->comm);
+            }
+            if (!status && !enc)
                 MPI_Send(res[g], (int)(j->nstat * cells), MPI_FLOAT, 0, TAG_RESULT, mpi->comm);
             free(res[g]);
             res[g] = NULL;
@@ -556,6 +621,7 @@ static floe_err send_share(job *j, const floe_mpi *mpi)
     free(raw);
     free(vals);
     free(res);
+    encode_bufs_free(j, &enc);
     return err;
 }
 
@@ -584,6 +650,19 @@ static floe_err put_unit(job *j, cf_grid_output *out, const size_t *tindex, size
     return NULL;
 }
 
+/* The same from encoded chunks (raw-chunk output). */
+static floe_err put_unit_chunks(job *j, cf_grid_output *out, const size_t *tindex, size_t v,
+                                size_t i, size_t g, const floe_buf *enc)
+{
+    const stats_tile *t = &j->plan.tiles[i];
+    for (size_t k = 0; tindex[g] != SIZE_MAX && k < j->nstat; k++) {
+        const floe_buf *b = &enc[g * j->nstat + k];
+        FLOE_CHECK(cf_grid_output_put_raw_chunk(out, v * j->nstat + k, tindex[g], t->y0, t->x0,
+                                                b->data, b->len));
+    }
+    return NULL;
+}
+
 /* Space-major phase 3 on rank 0, in rounds: in round k every rank computes
  * its k-th unit (a tile of a variable, all groups); rank 0 writes its own,
  * then receives and writes the others' in rank order. Memory per rank: one
@@ -599,8 +678,11 @@ static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *o
     float *raw = malloc(tcells * sizeof *raw), *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
     float **res = calloc(j->ngroups, sizeof *res);
     int *dead = calloc((size_t)mpi->size, sizeof *dead);
-    floe_err err = raw && vals && res && dead ? NULL
-                   : FLOE_ERR(FLOE_ENOMEM, "a tile of %s", v0->name);
+    floe_buf *enc = j->raw_chunks ? encode_bufs(j) : NULL;
+    floe_err err = raw && vals && res && dead && (enc || !j->raw_chunks)
+                       ? NULL : FLOE_ERR(FLOE_ENOMEM, "a tile of %s", v0->name);
+    if (!err && !failed && j->raw_chunks)
+        err = cf_grid_output_begin_raw_chunks(out);
     size_t rounds = 0;
     for (int r = 0; r < mpi->size; r++)
         if (unit_count(j, r) > rounds)
@@ -616,6 +698,34 @@ static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *o
             if (r == 0) {
                 if (!err && !failed)
                     err = compute_unit(j, v, i, raw, vals, res);
+                if (!err && !failed && enc)
+                    err = encode_unit(j, v, i, res, enc);
+            } else if (enc) {
+                int status = 1;
+                MPI_Recv(&status, 1, MPI_INT, r, TAG_STATUS, mpi->comm, MPI_STATUS_IGNORE);
+                if (status) {
+                    dead[r] = 1; /* its error comes in the agreement */
+                    continue;
+                }
+                for (size_t g = 0; g < j->ngroups; g++)
+                    for (size_t s = 0; group_written(j, g) && s < j->nstat; s++) {
+                        uint64_t size = 0;
+                        MPI_Recv(&size, 1, MPI_UINT64_T, r, TAG_RESULT, mpi->comm, MPI_STATUS_IGNORE);
+                        floe_buf *b = &enc[g * j->nstat + s];
+                        uint8_t *space = NULL;
+                        floe_buf_reset(b);
+                        floe_err e = floe_buf_reserve(b, size, &space);
+                        /* a failure still receives (into nothing), so the sender is released */
+                        MPI_Recv(e ? (void *)&status : space, e ? 0 : (int)size, MPI_BYTE, r,
+                                 TAG_RESULT, mpi->comm, MPI_STATUS_IGNORE);
+                        if (!e)
+                            floe_buf_commit(b, size);
+                        if (e && !err)
+                            err = floe_err_push(e, __FILE__, __LINE__,
+                                                " chunks of a tile from rank %d", r);
+                        else
+                            floe_err_free(&e);
+                    }
             } else {
                 int status = 1;
                 MPI_Recv(&status, 1, MPI_INT, r, TAG_STATUS, mpi->comm, MPI_STATUS_IGNORE);
@@ -638,7 +748,9 @@ static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *o
                 }
             }
             for (size_t g = 0; g < j->ngroups && res; g++) {
-                if (!err && !failed && res[g])
+                if (!err && !failed && enc)
+                    err = put_unit_chunks(j, out, tindex, v, i, g, enc);
+                else if (!err && !failed && res[g])
                     err = put_unit(j, out, tindex, v, i, g, res[g]);
                 free(res[g]);
                 res[g] = NULL;
@@ -648,6 +760,7 @@ static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *o
     free(vals);
     free(res);
     free(dead);
+    encode_bufs_free(j, &enc);
     return err;
 }
 
@@ -762,9 +875,10 @@ floe_err cmd_stats_run(int argc, char **argv)
         floe_err_free(&perr);
     if (!floe_mpi_agree(mpi.comm, &err)) { /* collective */
         FLOE_INFO0("stats: %zu variable(s) x %zu stat(s), %zu steps x %zu x %zu cells, %zu "
-                   "tiles, %s on %d rank(s)", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],
+                   "tiles, %s on %d rank(s), %s", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],
                    j.g.count[2], j.plan.ntiles, j.plan.time_split ? "time-split" : "space-major",
-                   mpi.size);
+                   mpi.size, j.raw_chunks ? "every rank compresses its tiles' output chunks"
+                                          : "rank 0 compresses the output");
         job_progress_start(&j.progress, a.climatology ? "floe climatology" : "floe stats", j.ds,
                            chunks_of_rank(&j, mpi.rank), mpi.rank == 0 && !a.grid.quiet);
         err = compute(&j, mpi.rank);

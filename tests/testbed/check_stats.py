@@ -38,7 +38,11 @@ def main(tbdir):
              for f in tb["files"]]
     # (label, bbox, time): many tiles (space-major at 7 ranks too: a box of
     # 3 x 4 chunks = 12 tiles), and a small box of 4 tiles (time-split at 7).
+    # "aligned": a box that starts on a chunk corner (row 100, column 180 of
+    # mini's 50 x 90 chunks) and ends inside one, so its tiles are the
+    # output's chunks, the last ones partial: every rank compresses its own.
     cases = [("space-major", "-100,30,-65,45", f"{dates[0]}/{dates[-1]}"),
+             ("aligned", "-151,17,-120,29.99", f"{dates[1]}/{dates[-2]}"),
              ("time-split", "-70.84,41.48,-69.77,42.10", f"{dates[3]}/{dates[-3]}")]
     for label, bbox, trange in cases:
         W, S, E, N = map(float, bbox.split(","))
@@ -65,10 +69,16 @@ def main(tbdir):
         for np_ in (1, 2, 4, 7):
             out = os.path.join(tmp, f"{label}-{np_}.nc")
             r = floe_np(np_, "stats", coll, "-v", var, "--stat", "mean,min,max,sum,std,count",
-                        "--bbox", bbox, "--time", trange, "-o", out)
+                        "--bbox", bbox, "--time", trange, "-o", out, "--verbose")
             check(r.returncode == 0, f"{label} np {np_}: exit {r.returncode}: {r.stderr.strip()}")
             if r.returncode == 0:
                 outs[np_] = load(out)
+            # the aligned box takes the path where every rank compresses its
+            # own tiles' chunks; the banded run below takes rank 0's
+            # nc_put_vara path, so comparing their bytes checks one by the other
+            raw = "every rank compresses its tiles' output chunks" in r.stderr
+            check(raw == (label == "aligned"),
+                  f"{label} np {np_}: output chunks {'not ' if not raw else ''}compressed by the ranks")
         if 1 not in outs:
             continue
         got = outs[1]
@@ -103,7 +113,8 @@ def main(tbdir):
                     o = load(out)
                     check(all(np.array_equal(o[k].view(np.uint8), got[k].view(np.uint8))
                               for k in got if k.startswith(var)),
-                          f"{label}: tiles in bands of rows (np {np_}) give the same bytes")
+                          f"{label}: tiles in bands of rows (np {np_}, rank 0 compressing) give "
+                          "the same bytes")
         finally:
             del os.environ["FLOE_TILE_MEMORY"]
         with netCDF4.Dataset(os.path.join(tmp, f"{label}-1.nc")) as ds:
@@ -116,19 +127,22 @@ def main(tbdir):
         problems = check_item(os.path.join(tmp, f"{label}-1.json"))
         check(not problems, f"{label}: derived Item: {problems}")
     # ---- climatology: the steps grouped by the month / season of their stamp
-    W, S, E, N = -80.0, 35.0, -65.0, 45.0
-    rows = np.nonzero((lat >= S) & (lat <= N))[0]
-    cols = np.nonzero((lon >= W) & (lon <= E))[0]
-    stack = []
-    for f in tb["files"]:
-        with netCDF4.Dataset(os.path.join(root, f["key"])) as ds:
-            v = ds[var]
-            v.set_auto_maskandscale(False)
-            stack.append(v[0, rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float64))
-    x = np.stack(stack)
-    x[x == -9999.0] = np.nan
+    # (month: a box off the chunk grid; season: the aligned box, so the
+    # ranks compress the chunks of the groups present and skip the others)
     season_of = {12: 0, 1: 0, 2: 0, 3: 1, 4: 1, 5: 1, 6: 2, 7: 2, 8: 2, 9: 3, 10: 3, 11: 3}
-    for by, key in (("month", lambda d: d.month), ("season", lambda d: season_of[d.month])):
+    for by, key, box in (("month", lambda d: d.month, (-80.0, 35.0, -65.0, 45.0)),
+                         ("season", lambda d: season_of[d.month], (-151.0, 17.0, -120.0, 29.99))):
+        W, S, E, N = box
+        rows = np.nonzero((lat >= S) & (lat <= N))[0]
+        cols = np.nonzero((lon >= W) & (lon <= E))[0]
+        stack = []
+        for f in tb["files"]:
+            with netCDF4.Dataset(os.path.join(root, f["key"])) as ds:
+                v = ds[var]
+                v.set_auto_maskandscale(False)
+                stack.append(v[0, rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float64))
+        x = np.stack(stack)
+        x[x == -9999.0] = np.nan
         keys = [key(d) for d in dates]
         groups = sorted(set(keys))
         outs = {}
