@@ -153,6 +153,7 @@ void floe_accum_free(floe_accum *a)
 void floe_accum_reset(floe_accum *a)
 {
     size_t n = a->ncells;
+    a->mean_as_sum = 0;
     memset(a->count, 0, n * sizeof *a->count);
     if (a->mean)
         memset(a->mean, 0, n * sizeof *a->mean);
@@ -177,14 +178,16 @@ static inline __attribute__((always_inline)) void
 add_cells_kernel(uint32_t *restrict count, double *restrict mean, double *restrict m2,
                  float *restrict mn, float *restrict mx, double *restrict sum,
                  const float *restrict values, size_t n, int has_mean, int has_m2,
-                 int has_min, int has_max, int has_sum)
+                 int has_min, int has_max, int has_sum, int mean_as_sum)
 {
     for (size_t i = 0; i < n; i++) {
         float x = values[i];
         int valid = x == x;
         uint32_t c = count[i] + (uint32_t)valid;
         count[i] = c;
-        if (has_mean) {
+        if (mean_as_sum) {
+            mean[i] = valid ? mean[i] + (double)x : mean[i];
+        } else if (has_mean) {
             double xd = valid ? (double)x : mean[i];
             double d = xd - mean[i];
             double cd = c ? (double)c : 1.0;
@@ -216,15 +219,23 @@ floe_err floe_accum_add_cells(floe_accum *a, size_t first, const float *values, 
     /* the common masks get their own loop; any other goes through the
      * general one (same arithmetic) */
     unsigned m = a->stats & ~(unsigned)FLOE_STAT_COUNT;
-    if (m == (FLOE_STAT_MEAN | FLOE_STAT_MIN | FLOE_STAT_MAX))
-        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, 1, 0, 1, 1, 0);
+    int ms = a->mean_as_sum;
+    if (ms && m == (FLOE_STAT_MEAN | FLOE_STAT_MIN | FLOE_STAT_MAX))
+        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, 1, 0, 1, 1, 0, 1);
+    else if (ms && m == FLOE_STAT_MEAN)
+        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, 1, 0, 0, 0, 0, 1);
+    else if (ms)
+        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, 1, 0, mn != NULL, mx != NULL,
+                         sum != NULL, 1);
+    else if (m == (FLOE_STAT_MEAN | FLOE_STAT_MIN | FLOE_STAT_MAX))
+        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, 1, 0, 1, 1, 0, 0);
     else if (m == FLOE_STAT_MEAN)
-        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, 1, 0, 0, 0, 0);
+        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, 1, 0, 0, 0, 0, 0);
     else if (m == (FLOE_STAT_MEAN | FLOE_STAT_STD) || m == FLOE_STAT_STD)
-        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, 1, 1, 0, 0, 0);
+        add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, 1, 1, 0, 0, 0, 0);
     else
         add_cells_kernel(count, mean, m2, mn, mx, sum, values, n, mean != NULL, m2 != NULL,
-                         mn != NULL, mx != NULL, sum != NULL);
+                         mn != NULL, mx != NULL, sum != NULL, 0);
     return NULL;
 }
 
@@ -236,8 +247,20 @@ floe_err floe_accum_add_step(floe_accum *a, const float *values, size_t ncells)
     return floe_accum_add_cells(a, 0, values, ncells);
 }
 
+/* A block's sums become means (the block is complete). */
+static void settle_sums(floe_accum *a)
+{
+    if (!a->mean_as_sum)
+        return;
+    for (size_t i = 0; i < a->ncells; i++)
+        a->mean[i] = a->count[i] ? a->mean[i] / (double)a->count[i] : 0.0;
+    a->mean_as_sum = 0;
+}
+
 floe_err floe_accum_merge(floe_accum *into, const floe_accum *from)
 {
+    if (into->mean_as_sum || from->mean_as_sum)
+        return FLOE_ERR(FLOE_EINTERNAL, "merging a block accumulator that is still filling");
     if (into->ncells != from->ncells || into->stats != from->stats)
         return FLOE_ERR(FLOE_EINTERNAL,
                         "merging accumulators of %zu cells (stats 0x%x) and %zu cells (stats 0x%x)",
@@ -282,6 +305,8 @@ floe_err floe_accum_merge(floe_accum *into, const floe_accum *from)
 floe_err floe_accum_result(const floe_accum *a, unsigned stat, float *out, float missing)
 {
     const char *name = floe_stat_name(stat);
+    if (a->mean_as_sum)
+        return FLOE_ERR(FLOE_EINTERNAL, "result of a block accumulator that is still filling");
     if (!name || !(a->stats & stat))
         return FLOE_ERR(FLOE_EINTERNAL, "accumulator (stats 0x%x) asked for statistic 0x%x",
                         a->stats, stat);
@@ -342,6 +367,8 @@ size_t floe_accum_serial_size(const floe_accum *a)
 
 floe_err floe_accum_serialize(const floe_accum *a, void *buf, size_t size)
 {
+    if (a->mean_as_sum)
+        return FLOE_ERR(FLOE_EINTERNAL, "serializing a block accumulator that is still filling");
     if (size < floe_accum_serial_size(a))
         return FLOE_ERR(FLOE_EINTERNAL, "accumulator: %zu-byte buffer for %zu bytes", size,
                         floe_accum_serial_size(a));
@@ -430,6 +457,15 @@ static floe_err acc_acquire(floe_accum_tree *t, floe_accum **out)
         return err;
     }
     *out = a;
+    return NULL;
+}
+
+/* The accumulator of a new block: sums for the mean when there is no std
+ * (see floe_accum.mean_as_sum). */
+static floe_err block_acquire(floe_accum_tree *t, floe_accum **out)
+{
+    FLOE_CHECK(acc_acquire(t, out));
+    (*out)->mean_as_sum = (t->stats & FLOE_STAT_MEAN) && !(t->stats & FLOE_STAT_STD);
     return NULL;
 }
 
@@ -548,6 +584,8 @@ static floe_err finish_block(floe_accum_tree *t)
         .step_hi = t->next_step,
         .acc = t->block,
     };
+    if (node.acc)
+        settle_sums(node.acc);
     t->block = NULL;
     t->block_first = t->next_step;
     return push_node(t, node);
@@ -559,7 +597,7 @@ floe_err floe_accum_tree_block(floe_accum_tree *t, floe_accum **block)
         return FLOE_ERR(FLOE_EINTERNAL, "accumulator tree: step %zu added after the range ended",
                         t->next_step);
     if (!t->block)
-        FLOE_CHECK(acc_acquire(t, &t->block), "accumulator tree");
+        FLOE_CHECK(block_acquire(t, &t->block), "accumulator tree");
     t->step_open = 1;
     *block = t->block;
     return NULL;

@@ -77,6 +77,14 @@ typedef struct floe_accum {
     double *m2;       /* STD: sum of squared deviations from the mean */
     float *min, *max; /* MIN, MAX */
     double *sum;      /* SUM */
+    /* Set by the tree on its block accumulators when the mask has MEAN but
+     * not STD: `mean` then holds each cell's sum of valid values while the
+     * block fills (no division per value: the mean-only add is about twice
+     * as fast), and becomes the mean when the block completes. Within a
+     * block of at most a few dozen float32 values the double sum is exact
+     * or nearly so, and blocks are fixed by the step grid, so the bits
+     * still do not depend on the rank count. */
+    int mean_as_sum;
 } floe_accum;
 
 /* An empty accumulator (every cell without data). stats must be non-zero
