@@ -260,10 +260,15 @@ static floe_err prepare(const stats_args *a, const floe_mpi *mpi, job *j)
 }
 
 /* A batch of steps [b0, b1) of one tile: its chunks are requested at once
- * (fetched concurrently, decoded as they arrive) and their values placed
- * by step, then added to the tree in step order. Memory: BATCH_STEPS x
- * the tile's cells, plus the fetcher's window. */
-enum { BATCH_STEPS = 32 };
+ * (fetched concurrently, decoded as they arrive, the next batch's read
+ * ahead) and their values placed by step, then added to the tree in step
+ * order. Memory: BATCH_STEPS x the tile's cells, plus the fetcher's window.
+ * Why 8: the batch is read back from memory by the adds, so it should stay
+ * in the last-level cache (8 x 450,000 cells x 4 bytes = 14 MB for a real
+ * NLDAS-3 chunk); 32 (58 MB) cost 10-15% more CPU on a whole-domain
+ * climatology, and 4 leaves the fetcher too little to overlap at 20 ms
+ * (benchmarks W5, 2026-11-24). */
+enum { BATCH_STEPS = 8 };
 
 typedef struct tile_batch {
     job *j;
@@ -302,9 +307,10 @@ static floe_err place_tile(void *ctx, size_t index, const void *decoded)
  * started at s0; a step is added to its group's tree only, but every tree
  * sees every step, so their blocks stay aligned to the same step grid).
  *
- * A batch is exactly one block of the trees (s0 is block-aligned and
- * BATCH_STEPS is the block length), so every step of a batch adds to the
- * same accumulator of its group. That allows cache blocking: the batch's
+ * A batch lies inside one block of the trees (s0 is block-aligned and
+ * BATCH_STEPS divides the block length), so every step of a batch adds to
+ * the same accumulator of its group, and a block completes only at the end
+ * of a batch, after its adds. That allows cache blocking: the batch's
  * values are added CELL_BLOCK cells at a time, all steps of those cells
  * before the next cells, so the accumulators (20 bytes a cell for
  * mean/min/max) stay in cache instead of streaming a whole tile's worth
@@ -328,7 +334,8 @@ static size_t batch_coords(const job *j, const stats_tile *t, size_t b0, size_t 
     }
     return n;
 }
-_Static_assert((int)BATCH_STEPS == (int)FLOE_ACCUM_BLOCK_STEPS, "a batch must be one accumulator block");
+_Static_assert((int)FLOE_ACCUM_BLOCK_STEPS % (int)BATCH_STEPS == 0,
+               "a batch must lie in one accumulator block");
 static floe_err accumulate(job *j, size_t v, const stats_tile *t, size_t s0, size_t s1,
                            floe_accum_tree *trees, float *raw, float *vals)
 {
