@@ -171,6 +171,10 @@ typedef struct job {
      * variable FLOE_NO_RAW_CHUNKS turns it off, to compare the two paths. */
     int raw_chunks;
     size_t cy, cx;            /* the output chunk shape (lat, lon) */
+    /* From the environment as rank 0 sees it (cmd_stats_run): the plan
+     * must be the same on every rank. */
+    size_t tile_memory;
+    int raw_allowed;
     job_progress progress;    /* rank 0's chunks */
 } job;
 
@@ -245,9 +249,9 @@ static floe_err prepare(const stats_args *a, const floe_mpi *mpi, job *j)
     const floe_array *v0 = j->g.vars[0];
     FLOE_CHECK(stats_plan_make(j->g.start[1], j->g.count[1], j->g.start[2], j->g.count[2],
                                v0->chunk_shape[1], v0->chunk_shape[2], j->g.count[0], mpi->size,
-                               tile_memory() / per_cell, &j->plan));
+                               j->tile_memory / per_cell, &j->plan));
     cf_grid_chunk_shape(v0, j->g.count[1], j->g.count[2], &j->cy, &j->cx);
-    j->raw_chunks = !j->plan.time_split && getenv("FLOE_NO_RAW_CHUNKS") == NULL;
+    j->raw_chunks = !j->plan.time_split && j->raw_allowed;
     for (size_t i = 0; i < j->plan.ntiles && j->raw_chunks; i++) {
         const stats_tile *t = &j->plan.tiles[i];
         j->raw_chunks = t->y0 % j->cy == 0 && t->x0 % j->cx == 0 &&
@@ -875,6 +879,14 @@ floe_err cmd_stats_run(int argc, char **argv)
     double t_start = job_now();
     job j;
     memset(&j, 0, sizeof j);
+    /* Settings from the environment, as rank 0 sees it: on a cluster the
+     * other ranks' environment may differ, and they must all make the
+     * same plan. */
+    uint64_t env[2] = {tile_memory(), getenv("FLOE_NO_RAW_CHUNKS") == NULL};
+    if (mpi.comm != MPI_COMM_NULL)
+        MPI_Bcast(env, 2, MPI_UINT64_T, 0, mpi.comm); /* collective */
+    j.tile_memory = (size_t)env[0];
+    j.raw_allowed = env[1] != 0;
     char *line = cmd_line(argc, argv);
     floe_err err = line ? NULL : FLOE_ERR(FLOE_ENOMEM, "stats");
     /* every rank takes part in the collective open, whatever happened above */
