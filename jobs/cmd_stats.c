@@ -677,6 +677,54 @@ static floe_err put_unit_chunks(job *j, cf_grid_output *out, const size_t *tinde
     return NULL;
 }
 
+/* Rank 0: receive the rest of a unit from rank r (its status was 0),
+ * all of it even after a failure here, so the sender is never left
+ * waiting; the first failure is returned. As encoded chunks: */
+static floe_err recv_unit_chunks(job *j, const floe_mpi *mpi, int r, floe_buf *enc)
+{
+    floe_err err = NULL;
+    for (size_t g = 0; g < j->ngroups; g++)
+        for (size_t s = 0; group_written(j, g) && s < j->nstat; s++) {
+            uint64_t size = 0;
+            int none = 0;
+            MPI_Recv(&size, 1, MPI_UINT64_T, r, TAG_RESULT, mpi->comm, MPI_STATUS_IGNORE);
+            floe_buf *b = &enc[g * j->nstat + s];
+            uint8_t *space = NULL;
+            floe_buf_reset(b);
+            floe_err e = floe_buf_reserve(b, size, &space);
+            MPI_Recv(e ? (void *)&none : space, e ? 0 : (int)size, MPI_BYTE, r, TAG_RESULT,
+                     mpi->comm, MPI_STATUS_IGNORE);
+            if (!e)
+                floe_buf_commit(b, size);
+            if (e && !err)
+                err = floe_err_push(e, __FILE__, __LINE__, " chunks of a tile from rank %d", r);
+            else
+                floe_err_free(&e);
+        }
+    return err;
+}
+
+/* ... or as statistics (nstat x cells floats per group) into res. */
+static floe_err recv_unit_floats(job *j, const floe_mpi *mpi, int r, size_t cells, float **res)
+{
+    floe_err err = NULL;
+    for (size_t g = 0; g < j->ngroups; g++) {
+        int none = 0;
+        float *p = malloc(j->nstat * cells * sizeof *p);
+        if (!p && !err)
+            err = FLOE_ERR(FLOE_ENOMEM, "statistics of a tile from rank %d", r);
+        MPI_Recv(p ? p : (void *)&none, p ? (int)(j->nstat * cells) : 0, MPI_FLOAT, r,
+                 TAG_RESULT, mpi->comm, MPI_STATUS_IGNORE);
+        if (res) {
+            free(res[g]);
+            res[g] = p;
+        } else {
+            free(p);
+        }
+    }
+    return err;
+}
+
 /* Space-major phase 3 on rank 0, in rounds: in round k every rank computes
  * its k-th unit (a tile of a variable, all groups); rank 0 writes its own,
  * then receives and writes the others' in rank order. Memory per rank: one
@@ -714,32 +762,6 @@ static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *o
                     err = compute_unit(j, v, i, raw, vals, res);
                 if (!err && !failed && enc)
                     err = encode_unit(j, v, i, res, enc);
-            } else if (enc) {
-                int status = 1;
-                MPI_Recv(&status, 1, MPI_INT, r, TAG_STATUS, mpi->comm, MPI_STATUS_IGNORE);
-                if (status) {
-                    dead[r] = 1; /* its error comes in the agreement */
-                    continue;
-                }
-                for (size_t g = 0; g < j->ngroups; g++)
-                    for (size_t s = 0; group_written(j, g) && s < j->nstat; s++) {
-                        uint64_t size = 0;
-                        MPI_Recv(&size, 1, MPI_UINT64_T, r, TAG_RESULT, mpi->comm, MPI_STATUS_IGNORE);
-                        floe_buf *b = &enc[g * j->nstat + s];
-                        uint8_t *space = NULL;
-                        floe_buf_reset(b);
-                        floe_err e = floe_buf_reserve(b, size, &space);
-                        /* a failure still receives (into nothing), so the sender is released */
-                        MPI_Recv(e ? (void *)&status : space, e ? 0 : (int)size, MPI_BYTE, r,
-                                 TAG_RESULT, mpi->comm, MPI_STATUS_IGNORE);
-                        if (!e)
-                            floe_buf_commit(b, size);
-                        if (e && !err)
-                            err = floe_err_push(e, __FILE__, __LINE__,
-                                                " chunks of a tile from rank %d", r);
-                        else
-                            floe_err_free(&e);
-                    }
             } else {
                 int status = 1;
                 MPI_Recv(&status, 1, MPI_INT, r, TAG_STATUS, mpi->comm, MPI_STATUS_IGNORE);
@@ -747,19 +769,12 @@ static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *o
                     dead[r] = 1; /* its error comes in the agreement */
                     continue;
                 }
-                for (size_t g = 0; g < j->ngroups; g++) {
-                    float *p = malloc(j->nstat * cells * sizeof *p);
-                    if (!p && !err)
-                        err = FLOE_ERR(FLOE_ENOMEM, "statistics of a tile from rank %d", r);
-                    MPI_Recv(p ? p : (void *)&status, p ? (int)(j->nstat * cells) : 0, MPI_FLOAT,
-                             r, TAG_RESULT, mpi->comm, MPI_STATUS_IGNORE);
-                    if (res) {
-                        free(res[g]);
-                        res[g] = p;
-                    } else {
-                        free(p);
-                    }
-                }
+                floe_err e = enc ? recv_unit_chunks(j, mpi, r, enc)
+                                 : recv_unit_floats(j, mpi, r, cells, res);
+                if (!err)
+                    err = e;
+                else
+                    floe_err_free(&e);
             }
             for (size_t g = 0; g < j->ngroups && res; g++) {
                 if (!err && !failed && enc)
@@ -808,7 +823,7 @@ static floe_err write_output(job *j, const floe_mpi *mpi, const stats_args *a, c
             tb[1] = j->g.tv[j->g.start[0] + j->g.count[0] - 1];
             tval[0] = (tb[0] + tb[1]) / 2;
             tindex[g] = nt++;
-        } else if (j->groups.nsteps_in[g]) {
+        } else if (group_written(j, g)) {
             cf_instant when, bounds[2];
             err = floe_clim_groups_time(&j->groups, g, &when, bounds);
             tval[nt] = cf_time_instant_to_value(&j->tunits, when);
