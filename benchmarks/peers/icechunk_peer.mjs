@@ -17,6 +17,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+// zarr.get's queue: the same bound as floe's requests in flight, so they stay comparable.
+import { boundedQueue } from '../../scripts/node/bounded_queue.mjs';
 
 // The packages live in scripts/node/node_modules (installed and pinned
 // there); this file sits outside that tree, so resolve them from it.
@@ -104,21 +106,6 @@ async function pool(tasks, limit) {
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 }
 
-// zarr.get's queue: the same bound, so requests in flight stay comparable.
-function boundedQueue(limit) {
-  const waiting = [], all = [];
-  let running = 0;
-  const next = () => {
-    if (running >= limit || !waiting.length) return;
-    const { fn, resolve, reject } = waiting.shift();
-    running++;
-    fn().then(resolve, reject).finally(() => { running--; next(); });
-  };
-  return {
-    add(fn) { all.push(new Promise((resolve, reject) => { waiting.push({ fn, resolve, reject }); next(); })); },
-    onIdle: () => Promise.all(all),
-  };
-}
 
 function writeAnswer(dir, arrays) {
   fs.mkdirSync(dir, { recursive: true });

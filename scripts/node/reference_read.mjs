@@ -35,6 +35,7 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import ic from '@earthmover/icechunk';
 import * as zarr from 'zarrita';
+import { boundedQueue } from './bounded_queue.mjs';
 
 const { Repository, Storage } = ic;
 
@@ -123,27 +124,6 @@ function parseTimeBound(s) {
   return [t, t + 1];
 }
 
-// zarrita's default queue starts every chunk fetch at once, and the library
-// opens one connection per request in flight: hundreds of them overflow a
-// small nginx (worker_connections), which shows up here only as an empty
-// "error fetching virtual reference".
-function boundedQueue(limit) {
-  const waiting = [];
-  const all = [];
-  let running = 0;
-  const next = () => {
-    if (running >= limit || !waiting.length) return;
-    const { fn, resolve, reject } = waiting.shift();
-    running++;
-    fn().then(resolve, reject).finally(() => { running--; next(); });
-  };
-  return {
-    add(fn) {
-      all.push(new Promise((resolve, reject) => { waiting.push({ fn, resolve, reject }); next(); }));
-    },
-    onIdle: () => Promise.all(all),
-  };
-}
 
 const iso = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
