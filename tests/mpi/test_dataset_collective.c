@@ -7,9 +7,9 @@
  *
  * Needs FLOE_TESTBED_DIR and FLOE_S3_ENDPOINT (scripts/test sets them);
  * without them it exits 77 (skipped), like tests/testbed/with_testbed. */
-#include "engine/dataset_collective.h"
-#include "engine/floe_mpi.h"
-#include "io/dataset.h"
+#include "engine/mpi/dataset_collective.h"
+#include "engine/mpi/comm.h"
+#include "dataset/dataset.h"
 
 #include <stdint.h>
 #include <stdio.h>

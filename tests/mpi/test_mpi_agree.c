@@ -2,7 +2,7 @@
  * Every rank must learn of a failure on any rank, with the message of the
  * lowest failing rank, and ranks that failed keep their own error. */
 #include "common/floe_log.h"
-#include "engine/floe_mpi.h"
+#include "engine/mpi/comm.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -54,7 +54,7 @@ def data_path(item_path, href):
 
 def iso_utc(dt):
     # model calendars (360_day) have days a Gregorian month lacks: the Item
-    # moves them to the month's last day (stac/stac_item.h)
+    # moves them to the month's last day (out/item/item.h)
     day = min(dt.day, calendar.monthrange(dt.year, dt.month)[1])
     return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (dt.year, dt.month, day, dt.hour, dt.minute,
                                                dt.second)

@@ -7,7 +7,7 @@
 #ifndef FLOE_ICECHUNK_TEST_UTIL_H
 #define FLOE_ICECHUNK_TEST_UTIL_H
 
-#include "io/icechunk.h"
+#include "io/icechunk/icechunk.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

@@ -1,4 +1,4 @@
-/* Unit tests for the per-cell temporal statistics (engine/accum.h).
+/* Unit tests for the per-cell temporal statistics (engine/reduce/accum.h).
  *
  * The reference is an independent two-pass computation in long double
  * over the same float data (mean = sum/n, then the population variance
@@ -7,7 +7,7 @@
  * bit for bit: splitting the time axis among 1, 2, 3, 7 "ranks" (and
  * random splits) along block boundaries, shipped serialized and absorbed
  * in order, must give the same bytes. */
-#include "engine/accum.h"
+#include "engine/reduce/accum.h"
 
 #include <math.h>
 #include <setjmp.h>

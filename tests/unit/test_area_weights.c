@@ -1,14 +1,14 @@
 /* Unit tests for cell areas and area-weighted statistics
- * (engine/area_weights.h).
+ * (engine/reduce/area_weights.h).
  *
  * Independent references: the area of the whole sphere (4 pi R^2), the
  * spherical zone formula 2 pi R^2 (sin b - sin a) for latitude bands,
  * edges worked out by hand for irregular axes, and the exact area mean of
  * sin^2(lat) over the sphere (1/3; an unweighted row mean would give 1/2).
  */
-#include "engine/area_weights.h"
+#include "engine/reduce/area_weights.h"
 
-#include "engine/accum.h"
+#include "engine/reduce/accum.h"
 
 #include <math.h>
 #include <setjmp.h>

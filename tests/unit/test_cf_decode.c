@@ -1,9 +1,9 @@
-/* Unit tests for CF decoding (io/cf_decode.h): masking in the stored type,
+/* Unit tests for CF decoding (cf/decode.h): masking in the stored type,
  * unpacking, _Unsigned, valid ranges. Expected values are worked out by
  * hand from the CF conventions (section 2.5.1 and 8.1) and checked where
  * it matters against what netCDF4-python does (it compares missing values
  * in the variable's type and masks before unpacking). */
-#include "io/cf_decode.h"
+#include "cf/decode.h"
 
 #include <math.h>
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /* Unit tests for io/cf_series_output (the NetCDF file of `floe series`)
- * and stac/stac_item_series.c (its STAC Item).
+ * and out/item/series.c (its STAC Item).
  *
  * Independent references only: the files are read back with netCDF-C
  * (dimensions, values, attributes, chunking) and compared with values
@@ -7,9 +7,9 @@
  * through ../shared/tools/stac-validate (skipped when absent) and against
  * the times, positions and edges typed in here. */
 #include "common/floe_error.h"
-#include "io/cf_series_output.h"
-#include "io/dataset.h"
-#include "stac/stac_item.h"
+#include "out/series_output.h"
+#include "dataset/dataset.h"
+#include "out/item/item.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,11 +1,11 @@
-/* Unit tests for CF time (io/cf_time.h).
+/* Unit tests for CF time (cf/time.h).
  *
  * Expected dates come from cftime 1.6.2 (python3-netcdf4's, run by hand:
  * cftime.num2date(VALUE, UNITS, CALENDAR).isoformat() and
  * cftime.date2num(cftime.datetime(..., calendar=CAL), UNITS, CAL)), quoted
  * next to each case, and from glibc's gmtime_r (proleptic Gregorian) for a
  * sweep over 5000 years. */
-#include "io/cf_time.h"
+#include "cf/time.h"
 
 #include <math.h>
 #include <setjmp.h>

@@ -1,7 +1,7 @@
 /* Unit tests for the command line: --help tells the truth, --version names
  * the libraries, bad usage exits 2 with one line. */
 #include "common/floe_version.h"
-#include "jobs/floe_cli.h"
+#include "cli/cli.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

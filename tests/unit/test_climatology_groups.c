@@ -1,12 +1,12 @@
-/* Unit tests for climatology grouping (engine/climatology_groups.h).
+/* Unit tests for climatology grouping (engine/plan/climatology_groups.h).
  *
  * The expected groups come from calendars written out here by hand (month
  * lengths and leap rules of each CF calendar), not from floe: every day
- * of several years is generated, its instant obtained from io/cf_time.h
+ * of several years is generated, its instant obtained from cf/time.h
  * (and checked to be exactly one day after the previous one, so the hand
  * calendar and cf_time agree), and its month, season and CDO-style day
  * group compared. Expected CF times and bounds follow CF 7.4's example. */
-#include "engine/climatology_groups.h"
+#include "engine/plan/climatology_groups.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for the Zarr codec pipeline (io/zarr_codec.h).
+/* Unit tests for the Zarr codec pipeline (io/zarr/codec.h).
  *
  * Every encoded input comes from an independent source: the real libraries
  * (zlib compress2 and deflateInit2 for gzip, ZSTD_compress, blosc
@@ -7,7 +7,7 @@
  * H5Dread_chunk), the RFC 3720 CRC-32C vectors, encoders written here
  * (byte shuffle, transpose, big-endian bytes, bitwise CRC-32C), and the
  * NLDAS-3 test bed's NetCDF files compared with netCDF's own reading. */
-#include "io/zarr_codec.h"
+#include "io/zarr/codec.h"
 
 #include <blosc.h>
 #include <hdf5.h>
@@ -83,7 +83,7 @@ static void expect_ok(floe_err err)
     }
 }
 
-/* Byte shuffle written independently of io/codec_shuffle.c. */
+/* Byte shuffle written independently of io/zarr/codec/shuffle.c. */
 static void shuffle_bytes(const uint8_t *in, uint8_t *out, size_t n, size_t es)
 {
     size_t count = n / es;

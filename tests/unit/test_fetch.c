@@ -1,4 +1,4 @@
-/* Unit tests of the concurrent range fetcher (io/fetch.h) against the real
+/* Unit tests of the concurrent range fetcher (io/fetch/fetch.h) against the real
  * loopback S3 stand-in (scripts/s3-standin, nginx) and local files: many
  * random ranges of several objects over s3://, http:// and file paths give
  * exactly the bytes the test wrote; coalescing (adjacent and near ranges
@@ -13,7 +13,7 @@
  * throughput and request rate at 0 and 20 ms latency (printed, never
  * asserted). */
 #include "common/floe_log.h"
-#include "io/fetch.h"
+#include "io/fetch/fetch.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,10 +1,10 @@
-/* Unit tests of the pure parts of the range fetcher (io/fetch_internal.h):
+/* Unit tests of the pure parts of the range fetcher (io/fetch/internal.h):
  * coalescing on hand-made cases and, against the rules stated in the
  * header, on random ranges (every range in exactly one span that contains
  * it, spans within the cap, never across objects, greedy: neighbouring
  * spans could not have been merged); the span cap for few bytes; which
  * failures are retried; the backoff's bounds and growth. */
-#include "io/fetch_internal.h"
+#include "io/fetch/internal.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

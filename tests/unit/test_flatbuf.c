@@ -8,7 +8,7 @@
  * must give an answer or FLOE_EFORMAT, never an out-of-bounds read (run
  * under ASan).
  */
-#include "io/flatbuf.h"
+#include "io/icechunk/format/flatbuf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

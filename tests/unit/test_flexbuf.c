@@ -6,8 +6,8 @@
  * format guide (§9.1, §9.2) documents for them. Hand-made buffers follow
  * the wire rules of §9.2, one rule each, and corrupt ones must fail cleanly.
  */
-#include "io/flexbuf.h"
-#include "io/icechunk_internal.h"
+#include "io/icechunk/format/flexbuf.h"
+#include "io/icechunk/internal.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

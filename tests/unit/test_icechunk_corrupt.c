@@ -7,8 +7,8 @@
  * decompressed payload and recompressed with libzstd, so that every byte of
  * the flatbuffer (not just of the zstd stream) is exercised.
  */
-#include "io/icechunk.h"
-#include "io/icechunk_internal.h"
+#include "io/icechunk/icechunk.h"
+#include "io/icechunk/internal.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -8,7 +8,7 @@
  * checksums, inline bytes, native chunk bytes, and the decoded values
  * (zstd chunks decoded here with libzstd directly).
  */
-#include "io/icechunk.h"
+#include "io/icechunk/icechunk.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* Unit tests for Icechunk's Crockford base32 ids: the format guide's worked
  * examples (shared/docs/icechunk-format.md §3), ids from the fixture README,
  * round trips and what must be refused. */
-#include "io/icechunk_ids.h"
+#include "io/icechunk/format/ids.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

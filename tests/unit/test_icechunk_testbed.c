@@ -9,7 +9,7 @@
  * Every reference of every variable is compared: 62 days x 13 x 13 chunks
  * x 10 variables per repository.
  */
-#include "io/icechunk.h"
+#include "io/icechunk/icechunk.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -7,8 +7,8 @@
  * (nc_put_vara, HDF5's own filters) must read back the same. */
 #include "common/floe_buf.h"
 #include "common/floe_error.h"
-#include "io/netcdf_chunk_encode.h"
-#include "io/netcdf_writer.h"
+#include "out/chunk_encode.h"
+#include "out/netcdf_writer.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
-/* Unit tests for the points CSV and point location (engine/points.h).
+/* Unit tests for the points CSV and point location (engine/plan/points.h).
  * Expected indices and weights are worked out by hand next to each case. */
-#include "engine/points.h"
+#include "engine/plan/points.h"
 
 #include <math.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Unit tests for GeoJSON regions and cell masks (engine/region_mask.h).
+/* Unit tests for GeoJSON regions and cell masks (engine/plan/region_mask.h).
  *
  * References are written independently of the implementation: shapes made
  * of axis-aligned rectangles are checked against half-open rectangle
@@ -6,7 +6,7 @@
  * polygons against a winding-number test at points off the boundary, and
  * shared edges (straight and slanted) by the partition property: every
  * centre belongs to exactly one neighbour. */
-#include "engine/region_mask.h"
+#include "engine/plan/region_mask.h"
 
 #include <math.h>
 #include <setjmp.h>

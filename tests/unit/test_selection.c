@@ -1,6 +1,6 @@
 /* Unit tests for bbox parsing and coordinate range selection, checked
  * against a brute-force scan of the same coordinates. */
-#include "engine/selection.h"
+#include "engine/plan/selection.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

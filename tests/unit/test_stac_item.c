@@ -8,10 +8,10 @@
  * typed in here (times, transform, links). The NetCDF files are written
  * with io/cf_grid_output, exactly as `floe extract` writes them. */
 #include "common/floe_error.h"
-#include "io/cf_grid_output.h"
-#include "io/dataset.h"
-#include "stac/stac_item.h"
-#include "stac/stac_item_checksum.h"
+#include "out/grid_output.h"
+#include "dataset/dataset.h"
+#include "out/item/item.h"
+#include "out/item/checksum.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

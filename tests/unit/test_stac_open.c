@@ -9,8 +9,8 @@
  * tests, from strings or by editing a fixture with cJSON. */
 #include "common/floe_error.h"
 #include "common/floe_log.h"
-#include "stac/stac_doc.h"
-#include "stac/stac_open.h"
+#include "stac/doc.h"
+#include "stac/open.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

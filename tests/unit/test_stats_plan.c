@@ -3,7 +3,7 @@
  * in exactly one tile, tiles within one chunk and the cell cap, owners
  * contiguous and balanced, time-split when there are fewer tiles than
  * ranks. Coverage is counted here cell by cell, independently of the plan. */
-#include "engine/stats_plan.h"
+#include "engine/plan/stats_plan.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -7,7 +7,7 @@
  * credentials never show in errors or logs. The group setup starts the
  * stand-in on a free port and the group teardown always stops it. */
 #include "common/floe_log.h"
-#include "io/transport.h"
+#include "io/transport/transport.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,10 +1,10 @@
-/* Unit tests for the whole-object cache (io/transport.h): recording whole
+/* Unit tests for the whole-object cache (io/transport/transport.h): recording whole
  * GETs of local files (and not range reads), serializing, preloading into
  * another transport that then answers without touching the files (they
  * are deleted first), "does not exist" entries, the cap, and corrupt
  * blobs. The blob layout is checked against bytes built here by hand from
  * the format documented in transport.h. */
-#include "io/transport.h"
+#include "io/transport/transport.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

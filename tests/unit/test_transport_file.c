@@ -2,7 +2,7 @@
  * the test wrote with stdio, short reads, missing files, the mtime and
  * ETag conditions (the ETag computed here from stat(2) as object_store
  * does), names with spaces, size caps, exists(). */
-#include "io/transport.h"
+#include "io/transport/transport.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

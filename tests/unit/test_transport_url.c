@@ -1,9 +1,9 @@
-/* Unit tests for the pure parts of the transport (io/transport_url.h): URL
+/* Unit tests for the pure parts of the transport (io/transport/url.h): URL
  * kinds, percent-encoding (checked against libcurl's curl_easy_escape),
  * redaction, HTTP dates (checked against libcurl's curl_getdate),
  * Content-Range parsing, and the s3:// -> HTTP mapping with its settings
  * from options and the AWS environment. */
-#include "io/transport_url.h"
+#include "io/transport/url.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -5,7 +5,7 @@
  * requests without them, a server that ignores Range, a wrong or missing
  * Content-Range, a truncated body, a stalled server, S3 and HTTP
  * redirects, and the whole-object cap checked before the download. */
-#include "io/transport.h"
+#include "io/transport/transport.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

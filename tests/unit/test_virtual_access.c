@@ -1,7 +1,7 @@
 /* Unit tests for the virtual chunk access policy: declared containers,
  * authorisation (STAC vs --allow, file:// only by --allow), remapping and
  * path-boundary prefixes. */
-#include "io/virtual_access.h"
+#include "io/icechunk/virtual_access.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

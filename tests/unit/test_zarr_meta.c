@@ -1,8 +1,8 @@
-/* Unit tests for zarr.json parsing (io/zarr_meta.h): the documents the
+/* Unit tests for zarr.json parsing (io/zarr/meta.h): the documents the
  * test bed's real Icechunk writer produces (scripts/node/make_repo.mjs),
  * the fill value forms of the Zarr v3 core spec, chunk keys, and errors
  * that name the field. */
-#include "io/zarr_meta.h"
+#include "io/zarr/meta.h"
 
 #include <math.h>
 #include <setjmp.h>

@@ -1,0 +1,291 @@
+/* cli/options.c - see cmd_options.h. */
+#include "cli/options.h"
+
+#include "common/floe_log.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cmd_scan_init(cmd_scan *s, int argc, char **argv)
+{
+    memset(s, 0, sizeof *s);
+    s->argc = argc;
+    s->argv = argv;
+    s->i = 1; /* argv[0] is the command name */
+}
+
+floe_err cmd_scan_next(cmd_scan *s, int *more)
+{
+    *more = 0;
+    while (s->i < s->argc) {
+        const char *a = s->argv[s->i++];
+        if (!strcmp(a, "--")) {
+            while (s->i < s->argc) {
+                if (s->npositional == (int)(sizeof s->positional / sizeof *s->positional))
+                    return FLOE_ERR(FLOE_EINVAL, "too many arguments ('%s')", s->argv[s->i]);
+                s->positional[s->npositional++] = s->argv[s->i++];
+            }
+            return NULL;
+        }
+        /* A lone "-" or a negative number is an argument, not an option. */
+        if (a[0] != '-' || a[1] == '\0' || (a[1] >= '0' && a[1] <= '9')) {
+            if (s->npositional == (int)(sizeof s->positional / sizeof *s->positional))
+                return FLOE_ERR(FLOE_EINVAL, "too many arguments ('%s')", a);
+            s->positional[s->npositional++] = a;
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        if (eq && a[1] == '-') {
+            size_t n = (size_t)(eq - a);
+            if (n >= sizeof s->name_buf)
+                return FLOE_ERR(FLOE_EINVAL, "unknown option '%s'", a);
+            memcpy(s->name_buf, a, n);
+            s->name_buf[n] = '\0';
+            s->name = s->name_buf;
+            s->value = eq + 1;
+        } else {
+            s->name = a;
+            s->value = NULL;
+        }
+        *more = 1;
+        return NULL;
+    }
+    return NULL;
+}
+
+int cmd_is(cmd_scan *s, const char *name, const char *alias)
+{
+    return !strcmp(s->name, name) || (alias && !strcmp(s->name, alias));
+}
+
+floe_err cmd_value(cmd_scan *s, const char **value)
+{
+    if (!s->value) {
+        if (s->i >= s->argc)
+            return FLOE_ERR(FLOE_EINVAL, "option %s needs a value", s->name);
+        s->value = s->argv[s->i++];
+    }
+    *value = s->value;
+    return NULL;
+}
+
+static floe_err set_ref(cmd_scan *s, cmd_source *src, floe_ref_kind kind)
+{
+    if (src->req.ref_kind != FLOE_REF_DEFAULT)
+        return FLOE_ERR(FLOE_EINVAL, "give at most one of --branch, --tag and --snapshot");
+    FLOE_CHECK(cmd_value(s, &src->req.ref));
+    src->req.ref_kind = kind;
+    return NULL;
+}
+
+/* The current option's value as a whole number in [lo, hi]; with
+ * `bytes`, a k/M/G suffix (KiB, MiB, GiB) is allowed. */
+static floe_err number_option(cmd_scan *s, uint64_t lo, uint64_t hi, int bytes, uint64_t *out)
+{
+    const char *v;
+    FLOE_CHECK(cmd_value(s, &v));
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    uint64_t mult = 1;
+    if (bytes && end != v && *end && !end[1]) {
+        mult = *end == 'k' || *end == 'K' ? 1024 : *end == 'M' ? 1024 * 1024
+               : *end == 'G' ? 1024 * 1024 * 1024 : 0;
+        if (mult)
+            end++;
+    }
+    if (errno || *end || end == v || v[0] == '-' || !mult || n > hi / mult || n * mult < lo)
+        return FLOE_ERR(FLOE_EINVAL, "%s '%s': give a whole number%s from %llu to %llu", s->name,
+                        v, bytes ? " of bytes (suffix k, M or G allowed)" : "",
+                        (unsigned long long)lo, (unsigned long long)hi);
+    *out = (uint64_t)n * mult;
+    return NULL;
+}
+
+floe_err cmd_source_option(cmd_scan *s, cmd_source *src, int *taken)
+{
+    *taken = 1;
+    if (cmd_is(s, "--asset", NULL))
+        return cmd_value(s, &src->req.asset);
+    if (cmd_is(s, "--branch", NULL))
+        return set_ref(s, src, FLOE_REF_BRANCH);
+    if (cmd_is(s, "--tag", NULL))
+        return set_ref(s, src, FLOE_REF_TAG);
+    if (cmd_is(s, "--snapshot", NULL))
+        return set_ref(s, src, FLOE_REF_SNAPSHOT);
+    if (cmd_is(s, "--s3-endpoint", NULL))
+        return cmd_value(s, &src->req.s3_endpoint);
+    if (cmd_is(s, "--concurrency", NULL)) {
+        uint64_t n;
+        FLOE_CHECK(number_option(s, 1, 1024, 0, &n));
+        src->req.fetch.concurrency = (int)n;
+        return NULL;
+    }
+    if (cmd_is(s, "--max-gap", NULL)) {
+        uint64_t n;
+        FLOE_CHECK(number_option(s, 0, (uint64_t)1 << 40, 1, &n));
+        src->req.fetch.coalesce_max_gap = n ? n : FLOE_FETCH_NO_GAP;
+        return NULL;
+    }
+    if (cmd_is(s, "--max-request", NULL)) {
+        uint64_t n;
+        FLOE_CHECK(number_option(s, 1, (uint64_t)1 << 40, 1, &n));
+        src->req.fetch.coalesce_max_bytes = n;
+        return NULL;
+    }
+    if (cmd_is(s, "--retries", NULL)) {
+        uint64_t n;
+        FLOE_CHECK(number_option(s, 0, 100, 0, &n));
+        src->req.fetch.max_attempts = (int)n + 1;
+        return NULL;
+    }
+    if (cmd_is(s, "--stall-timeout", NULL)) {
+        uint64_t n;
+        FLOE_CHECK(number_option(s, 1, 3600, 0, &n));
+        src->req.fetch.stall_timeout_ms = (long)n * 1000;
+        return NULL;
+    }
+    if (cmd_is(s, "--allow", NULL)) {
+        if (src->req.nallow == FLOE_MAX_LIST)
+            return FLOE_ERR(FLOE_EINVAL, "too many --allow options");
+        FLOE_CHECK(cmd_value(s, &src->allow[src->req.nallow]));
+        src->req.nallow++;
+        return NULL;
+    }
+    if (cmd_is(s, "--remap", NULL)) {
+        if (src->req.nremap == FLOE_MAX_LIST)
+            return FLOE_ERR(FLOE_EINVAL, "too many --remap options");
+        FLOE_CHECK(cmd_value(s, &src->remap[src->req.nremap]));
+        src->req.nremap++;
+        return NULL;
+    }
+    *taken = 0;
+    return NULL;
+}
+
+floe_err cmd_source_finish(cmd_scan *s, cmd_source *src)
+{
+    if (s->npositional == 0)
+        return FLOE_ERR(FLOE_EINVAL, "%s: missing SOURCE (a STAC document or an Icechunk "
+                        "repository; see 'floe %s --help')", s->argv[0], s->argv[0]);
+    if (s->npositional > 1)
+        return FLOE_ERR(FLOE_EINVAL, "%s: unexpected argument '%s'", s->argv[0],
+                        s->positional[1]);
+    src->req.source = s->positional[0];
+    src->req.allow = src->allow;
+    src->req.remap = src->remap;
+    return NULL;
+}
+
+void cmd_source_help(FILE *out)
+{
+    fprintf(out,
+            "SOURCE is a STAC Collection or Item (path or http(s) URL) describing a\n"
+            "virtual Icechunk store, or an Icechunk repository (folder, file://, s3://,\n"
+            "http(s)://).\n"
+            "\n"
+            "Source options:\n"
+            "  --asset KEY          the STAC asset to open (default: the Icechunk asset\n"
+            "                       with role latest-version)\n"
+            "  --branch B | --tag T | --snapshot ID\n"
+            "                       version to open (default: the document's\n"
+            "                       icechunk:branch/tag/snapshot_id or version, else main)\n"
+            "  --allow PREFIX       authorise virtual chunks under PREFIX (repeatable);\n"
+            "                       a STAC document authorises its own containers, but\n"
+            "                       local files (file://) need --allow\n"
+            "  --remap FROM=TO      rewrite virtual chunk locations by prefix before\n"
+            "                       fetching, e.g. s3://bucket/=file:///mirror/ (repeatable)\n"
+            "  --s3-endpoint URL    S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS)\n"
+            "  --concurrency N      byte-range requests in flight per rank (default 16)\n"
+            "  --max-gap BYTES      merge ranges of one file this close into one request\n"
+            "                       (default 1M; 0: only touching ranges)\n"
+            "  --max-request BYTES  largest merged request (default 16M)\n"
+            "  --retries N          retries of a failed request, with backoff (default 4)\n"
+            "  --stall-timeout S    retry a request silent for S seconds (default 30)\n");
+}
+
+floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
+{
+    *taken = 1;
+    if (cmd_is(s, "--vars", "-v"))
+        return cmd_value(s, &g->vars);
+    if (cmd_is(s, "--bbox", NULL))
+        return cmd_value(s, &g->bbox);
+    if (cmd_is(s, "--time", NULL))
+        return cmd_value(s, &g->time);
+    if (cmd_is(s, "--output", "-o"))
+        return cmd_value(s, &g->out);
+    if (cmd_is(s, "--item", NULL))
+        return cmd_value(s, &g->item);
+    if (cmd_is(s, "--report", NULL))
+        return cmd_value(s, &g->report);
+    if (cmd_is(s, "--quiet", "-q")) {
+        g->quiet = 1;
+        floe_log_set_level(FLOE_LOG_ERROR);
+        return NULL;
+    }
+    if (cmd_is(s, "--verbose", NULL)) {
+        floe_log_set_level(floe_log_get_level() >= FLOE_LOG_INFO ? FLOE_LOG_DEBUG : FLOE_LOG_INFO);
+        return NULL;
+    }
+    *taken = 0;
+    return NULL;
+}
+
+void cmd_output_help(FILE *out)
+{
+    fprintf(out,
+            "  -o, --output FILE    the NetCDF-4 file to write (appears only when complete)\n"
+            "  --item PATH          the derived STAC Item (default: FILE with .json)\n"
+            "  --report FILE.json   per-rank and total counts: requests, bytes, retries,\n"
+            "                       coalesced ranges, decode/wait/wall seconds, peak memory\n"
+            "  -q, --quiet          no progress line, errors only\n"
+            "  --verbose            say what the job does (twice: debugging detail)\n");
+}
+
+floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g)
+{
+    if (!g->vars || !*g->vars)
+        return FLOE_ERR(FLOE_EINVAL, "%s: give the variables with -v VAR[,VAR...]", command);
+    if (!g->out)
+        return FLOE_ERR(FLOE_EINVAL, "%s: give the output file with -o OUT.nc", command);
+    return NULL;
+}
+
+char *cmd_line(int argc, char **argv)
+{
+    size_t n = 8;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) * 4 + 3;
+    char *line = malloc(n);
+    if (!line)
+        return NULL;
+    char *p = line;
+    p += sprintf(p, "floe");
+    for (int i = 0; i < argc; i++) {
+        /* Quote arguments that a shell would split or expand. */
+        int plain = argv[i][0] != '\0' && strspn(argv[i], "abcdefghijklmnopqrstuvwxyz"
+                                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                          "0123456789-_.,/:=@+%") ==
+                                                  strlen(argv[i]);
+        if (plain) {
+            p += sprintf(p, " %s", argv[i]);
+            continue;
+        }
+        *p++ = ' ';
+        *p++ = '\'';
+        for (const char *c = argv[i]; *c; c++) {
+            if (*c == '\'') {
+                memcpy(p, "'\\''", 4);
+                p += 4;
+            } else {
+                *p++ = *c;
+            }
+        }
+        *p++ = '\'';
+        *p = '\0';
+    }
+    return line;
+}

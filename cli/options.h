@@ -1,0 +1,69 @@
+/* cli/options.h - the options every data command shares (where to read
+ * from) and a small long-option scanner, so each command parses the same
+ * way: `--name value` or `--name=value`, repeatable options collected. */
+#ifndef FLOE_CMD_OPTIONS_H
+#define FLOE_CMD_OPTIONS_H
+
+#include "common/floe_error.h"
+#include "dataset/dataset.h"
+
+#include <stdio.h>
+
+enum { FLOE_MAX_LIST = 64 };
+
+/* Source options: SOURCE [--asset K] [--branch B | --tag T | --snapshot ID]
+ * [--allow PREFIX]... [--remap FROM=TO]... [--s3-endpoint URL]. */
+typedef struct cmd_source {
+    floe_open_request req;
+    const char *allow[FLOE_MAX_LIST];
+    const char *remap[FLOE_MAX_LIST];
+} cmd_source;
+
+typedef struct cmd_scan {
+    int argc;
+    char **argv;
+    int i;               /* next argument */
+    const char *name;    /* current option name, e.g. "--bbox" */
+    char name_buf[64];   /* holds the name of a "--name=value" argument */
+    const char *value;   /* its value (after '=' or the next argument) */
+    const char *positional[4];
+    int npositional;
+} cmd_scan;
+
+void cmd_scan_init(cmd_scan *s, int argc, char **argv);
+/* Advance: returns 1 with s->name set at an option, 0 at the end;
+ * positional arguments are collected into s->positional. "--" ends options. */
+floe_err cmd_scan_next(cmd_scan *s, int *more);
+/* Is the current option `name`? If it takes a value, fetch it (error if
+ * missing). */
+int cmd_is(cmd_scan *s, const char *name, const char *alias);
+floe_err cmd_value(cmd_scan *s, const char **value);
+
+/* If the current option is a source option, consume it and set *taken. */
+floe_err cmd_source_option(cmd_scan *s, cmd_source *src, int *taken);
+/* After scanning: the source must be the first positional argument. */
+floe_err cmd_source_finish(cmd_scan *s, cmd_source *src);
+/* Help text for the source options (shared by the commands' --help). */
+void cmd_source_help(FILE *out);
+
+/* The options every data operation (extract, series, stats, climatology)
+ * takes: -v/--vars LIST, --bbox W,S,E,N, --time T0[/T1], -o/--output FILE,
+ * --item PATH, --report FILE.json, -q/--quiet (no progress line, errors
+ * only), --verbose (what the job does; twice: debugging detail). --quiet
+ * and --verbose set the log level as they are read. */
+typedef struct cmd_grid_args {
+    const char *vars, *bbox, *time, *out, *item, *report;
+    int quiet;
+} cmd_grid_args;
+/* If the current option is one of them, consume it and set *taken. */
+floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken);
+/* After scanning: -v and -o are required. */
+floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g);
+
+/* Help lines for -o, --item, --report, -q and --verbose. */
+void cmd_output_help(FILE *out);
+
+/* The exact command line, for provenance (caller frees). */
+char *cmd_line(int argc, char **argv);
+
+#endif

@@ -1,0 +1,142 @@
+/* cli/report.c - see job_report.h. */
+#include "cli/report.h"
+
+#include "common/floe_version.h"
+#include "cli/progress.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* The per-rank counters, in the order they travel (as doubles: exact for
+ * counts below 2^53, plenty). */
+static const char *const field[] = {
+    "requests",      "bytes",         "bytes_delivered", "retries",
+    "coalesced",     "failures",      "new_connections", "chunks",
+    "encoded_bytes", "decoded_bytes", "decode_seconds",  "wait_seconds",
+    "wall_seconds",  "peak_rss_bytes",
+};
+enum { NFIELD = sizeof field / sizeof field[0], F_WALL = 12, F_RSS = 13 };
+
+static void my_counters(const floe_dataset *ds, double t_start, double *v)
+{
+    floe_dataset_io io;
+    memset(&io, 0, sizeof io);
+    if (ds)
+        floe_dataset_io_stats(ds, &io);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double c[NFIELD] = {
+        (double)io.fetch.requests,  (double)io.fetch.bytes,   (double)io.fetch.bytes_delivered,
+        (double)io.fetch.retries,   (double)io.fetch.coalesced, (double)io.fetch.failures,
+        (double)io.fetch.new_connections, (double)io.chunks, (double)io.encoded_bytes,
+        (double)io.decoded_bytes,   io.decode_seconds,        io.fetch.wait_seconds,
+        job_now() - t_start,        (double)ru.ru_maxrss * 1024.0, /* Linux: kilobytes */
+    };
+    memcpy(v, c, sizeof c);
+}
+
+static cJSON *counters_json(const double *v)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; o && i < NFIELD; i++)
+        cJSON_AddNumberToObject(o, field[i], v[i]);
+    return o;
+}
+
+static floe_err write_atomically(const char *path, const char *text)
+{
+    size_t n = strlen(path) + 32;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return FLOE_ERR(FLOE_ENOMEM, "%s", path);
+    snprintf(tmp, n, "%s.floe-tmp-%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    floe_err err = NULL;
+    if (!f) {
+        err = FLOE_ERR(FLOE_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    } else {
+        int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
+        bad |= fclose(f) != 0;
+        if (bad)
+            err = FLOE_ERR(FLOE_EIO, "%s: write failed: %s", path, strerror(errno));
+        else if (rename(tmp, path) != 0)
+            err = FLOE_ERR(FLOE_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+        if (err)
+            remove(tmp);
+    }
+    free(tmp);
+    return err;
+}
+
+floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const char *path,
+                          const char *operation, const char *command, double t_start)
+{
+    double mine[NFIELD];
+    my_counters(ds, t_start, mine);
+    double *all = NULL;
+    if (mpi->size == 1) {
+        all = malloc(sizeof mine);
+        if (!all)
+            return FLOE_ERR(FLOE_ENOMEM, "%s", path);
+        memcpy(all, mine, sizeof mine);
+    } else if (mpi->rank == 0 && !(all = malloc((size_t)mpi->size * sizeof mine))) {
+        /* still take part in the gather, with nowhere to put it */
+        static double sink[NFIELD];
+        MPI_Gather(mine, NFIELD, MPI_DOUBLE, sink, 0, MPI_DOUBLE, 0, mpi->comm);
+        return FLOE_ERR(FLOE_ENOMEM, "%s", path);
+    }
+    if (mpi->size > 1)
+        MPI_Gather(mine, NFIELD, MPI_DOUBLE, all, NFIELD, MPI_DOUBLE, 0, mpi->comm);
+    if (mpi->rank != 0)
+        return NULL;
+
+    double total[NFIELD] = {0}, rss_sum = 0;
+    for (int r = 0; r < mpi->size; r++)
+        for (size_t i = 0; i < NFIELD; i++) {
+            double x = all[(size_t)r * NFIELD + i];
+            if (i == F_WALL || i == F_RSS)
+                total[i] = x > total[i] ? x : total[i]; /* the slowest / largest rank */
+            else
+                total[i] += x;
+            if (i == F_RSS)
+                rss_sum += x;
+        }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *tot = counters_json(total);
+    cJSON *per = cJSON_CreateArray();
+    floe_err err = NULL;
+    if (!root || !tot || !per) {
+        cJSON_Delete(tot);
+        cJSON_Delete(per);
+        err = FLOE_ERR(FLOE_ENOMEM, "%s", path);
+        goto done;
+    }
+    cJSON_AddStringToObject(root, "floe_version", floe_version());
+    cJSON_AddStringToObject(root, "command", command ? command : "");
+    cJSON_AddStringToObject(root, "operation", operation);
+    cJSON_AddNumberToObject(root, "ranks", mpi->size);
+    cJSON_AddNumberToObject(root, "wall_seconds", total[F_WALL]);
+    cJSON_DeleteItemFromObject(tot, "wall_seconds");
+    cJSON_AddNumberToObject(tot, "peak_rss_bytes_sum", rss_sum);
+    cJSON_AddItemToObject(root, "total", tot);
+    for (int r = 0; r < mpi->size; r++) {
+        cJSON *o = counters_json(all + (size_t)r * NFIELD);
+        if (o) {
+            cJSON_AddItemToObject(o, "rank", cJSON_CreateNumber(r));
+            cJSON_AddItemToArray(per, o);
+        }
+    }
+    cJSON_AddItemToObject(root, "per_rank", per);
+    char *text = cJSON_Print(root);
+    err = text ? write_atomically(path, text) : FLOE_ERR(FLOE_ENOMEM, "%s", path);
+    free(text);
+done:
+    cJSON_Delete(root);
+    free(all);
+    return err;
+}

@@ -1,0 +1,30 @@
+/* cli/report.h - `--report FILE.json`: what each rank did and what the
+ * job cost, for benchmarks and for sizing batch jobs.
+ *
+ *   {"floe_version": ..., "command": ..., "operation": "stats", "ranks": N,
+ *    "wall_seconds": W,
+ *    "total": {requests, bytes, bytes_delivered, retries, coalesced,
+ *              failures, new_connections, chunks, encoded_bytes,
+ *              decoded_bytes, decode_seconds, wait_seconds,
+ *              peak_rss_bytes (largest rank), peak_rss_bytes_sum},
+ *    "per_rank": [{"rank": 0, the same counters, "wall_seconds",
+ *                  "peak_rss_bytes"}, ...]}
+ *
+ * wall_seconds is from the job's start (after MPI start-up) to the report;
+ * peak_rss_bytes is the process's high-water resident set (getrusage). The
+ * file is written by rank 0, atomically (temporary name, then rename). */
+#ifndef FLOE_JOB_REPORT_H
+#define FLOE_JOB_REPORT_H
+
+#include "common/floe_error.h"
+#include "engine/mpi/comm.h"
+#include "dataset/dataset.h"
+
+/* COLLECTIVE over mpi->comm: every rank contributes its dataset's
+ * counters (ds may be NULL on a rank that opened none) and its wall time
+ * since t_start (job_now()); rank 0 writes `path`. Errors (on rank 0 only)
+ * name the file. Call floe_mpi_agree afterwards. */
+floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const char *path,
+                          const char *operation, const char *command, double t_start);
+
+#endif

@@ -1,0 +1,178 @@
+/* dataset/dataset.h - the one narrow interface between the engine and the stores.
+ *
+ * A floe_dataset is a store opened at one snapshot: a set of named N-D
+ * arrays with Zarr metadata (shape, chunks, dtype, fill, attributes) whose
+ * chunks can be read decoded. The engine plans and reduces against this
+ * interface only; how the store is found (a STAC document or a repository
+ * URL), which snapshot, where virtual chunks live and whether they may be
+ * fetched is decided here, below it.
+ */
+#ifndef FLOE_DATASET_H
+#define FLOE_DATASET_H
+
+#include "common/floe_buf.h"
+#include "common/floe_error.h"
+#include "io/fetch/fetch.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { FLOE_MAX_DIMS = 8 };
+
+typedef enum floe_ref_kind {
+    FLOE_REF_DEFAULT = 0, /* what the document says, else branch main */
+    FLOE_REF_BRANCH,
+    FLOE_REF_TAG,
+    FLOE_REF_SNAPSHOT,
+} floe_ref_kind;
+
+/* What the user asked to open (the command line's source options). All
+ * strings are borrowed for the duration of floe_dataset_open. */
+typedef struct floe_open_request {
+    const char *source;      /* STAC document (path/URL) or repository URL/folder */
+    const char *asset;       /* --asset, or NULL */
+    floe_ref_kind ref_kind;  /* --branch/--tag/--snapshot, or DEFAULT */
+    const char *ref;
+    const char *const *allow; /* --allow prefixes */
+    size_t nallow;
+    const char *const *remap; /* --remap FROM=TO rules */
+    size_t nremap;
+    const char *s3_endpoint; /* --s3-endpoint, or NULL (then AWS_ENDPOINT_URL) */
+    /* How chunks are fetched: --concurrency, --max-gap, --max-request,
+     * --retries, --stall-timeout (zeros: the fetcher's defaults). */
+    floe_fetch_opts fetch;
+    /* The arrays the caller will read, comma-separated ("Tair,Rainf"), or
+     * NULL. NULL: every array's manifests are read at open and
+     * n_chunk_refs is counted (what `inspect` shows). Set: only the
+     * manifests of these arrays and of the coordinate arrays of their
+     * dimensions are read at open (concurrently); any other array's are
+     * read when it is first read, and n_chunk_refs is FLOE_REFS_UNCOUNTED
+     * (floe_dataset_count_refs counts). Unknown names are not an error
+     * here: the caller's own lookup reports them. */
+    const char *arrays;
+    /* Reading the metadata once per MPI job (engine/mpi/dataset_collective.h):
+     * record = 1 keeps every whole object the open fetched (STAC document,
+     * repository, refs, config, snapshot, manifests, native coordinate
+     * chunks) for floe_dataset_recorded; preload (preload_len bytes, from
+     * floe_dataset_recorded of an open of the same request in another
+     * process) answers those reads from memory instead of the store. The
+     * blob is borrowed for the duration of floe_dataset_open. */
+    int record;
+    const void *preload;
+    size_t preload_len;
+} floe_open_request;
+
+typedef enum floe_dtype {
+    FLOE_DT_BOOL, FLOE_DT_INT8, FLOE_DT_INT16, FLOE_DT_INT32, FLOE_DT_INT64,
+    FLOE_DT_UINT8, FLOE_DT_UINT16, FLOE_DT_UINT32, FLOE_DT_UINT64,
+    FLOE_DT_FLOAT32, FLOE_DT_FLOAT64,
+} floe_dtype;
+
+typedef struct floe_array {
+    const char *name;        /* path without the leading '/', e.g. "Tair" */
+    int ndim;
+    uint64_t shape[FLOE_MAX_DIMS];
+    uint64_t chunk_shape[FLOE_MAX_DIMS];
+    const char *dim_names[FLOE_MAX_DIMS]; /* NULL where the array has none */
+    floe_dtype dtype;
+    size_t itemsize;
+    double fill_value;       /* as a double (NaN for float NaN fills) */
+    const cJSON *attributes; /* Zarr attributes (borrowed) */
+    const char *codecs;      /* "bytes, numcodecs.shuffle, numcodecs.zlib" (borrowed) */
+    uint64_t n_chunk_refs;   /* chunk references in its manifests, or FLOE_REFS_UNCOUNTED
+                                (see floe_open_request.arrays) */
+    size_t n_manifests;
+    /* Non-NULL when floe cannot read this array (e.g. an unknown codec): the
+     * reason, one line. The rest of the dataset stays usable; reading this
+     * array fails with this reason. */
+    const char *unreadable;
+} floe_array;
+
+typedef struct floe_provenance {
+    const char *source;       /* the STAC document or repository given */
+    const char *doc_kind;     /* "Collection", "Item", "ItemCollection"; NULL: no STAC */
+    const char *collection_id; /* NULL without a STAC document */
+    const char *asset;        /* NULL without a STAC document */
+    const char *repository;   /* repository URL */
+    int spec_version;
+    const char *snapshot_id;
+    const char *ref_description; /* e.g. "tag v2001-01 (--tag)" */
+    const char *snapshot_message;
+    const char *snapshot_time; /* ISO 8601 */
+} floe_provenance;
+
+typedef struct floe_dataset floe_dataset;
+
+floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out);
+void floe_dataset_free(floe_dataset **ds);
+
+/* The metadata an open with req->record = 1 fetched, as one blob for
+ * floe_open_request.preload (borrowed: valid until floe_dataset_free).
+ * FLOE_EINVAL if the dataset was not opened with record = 1. */
+floe_err floe_dataset_recorded(const floe_dataset *ds, const void **blob, size_t *len);
+
+#define FLOE_REFS_UNCOUNTED UINT64_MAX
+/* The chunk references of `array` across its manifests (reads them):
+ * floe_array.n_chunk_refs, counted now if the open did not. */
+floe_err floe_dataset_count_refs(floe_dataset *ds, const floe_array *array, uint64_t *n);
+
+const floe_provenance *floe_dataset_provenance(const floe_dataset *ds);
+size_t floe_dataset_array_count(const floe_dataset *ds);
+const floe_array *floe_dataset_array(const floe_dataset *ds, size_t i);
+/* NULL if there is no such array. */
+const floe_array *floe_dataset_find(const floe_dataset *ds, const char *name);
+/* The virtual chunk containers the repository declares (borrowed). */
+size_t floe_dataset_container_count(const floe_dataset *ds);
+const char *floe_dataset_container(const floe_dataset *ds, size_t i);
+
+/* Read chunk `coord` (chunk-grid coordinates) of `array`, decoded into out:
+ * prod(chunk_shape) * itemsize bytes, native byte order, C order. A chunk
+ * with no reference reads as the fill value. Errors name the array, the
+ * chunk and the object it came from. */
+floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
+                                 const uint64_t *coord, void *out);
+/* Read chunks coords[0..n) (n x ndim chunk-grid coordinates) of `array`
+ * concurrently: virtual chunks are fetched by one concurrent fetcher
+ * (bounded requests in flight, nearby ranges coalesced, retries), and each
+ * chunk is decoded as it arrives, while the others are still in flight.
+ * fn receives the index into coords and the decoded chunk (borrowed for the
+ * call), in any order. An error from fn or any chunk stops the batch (the
+ * rest is cancelled) and is returned with the chunk named. */
+typedef floe_err (*floe_chunk_fn)(void *ctx, size_t index, const void *decoded);
+floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
+                                  const uint64_t *coords, size_t n, floe_chunk_fn fn, void *ctx);
+
+/* The same, and: `ahead` (nahead coordinates, possibly of the caller's
+ * NEXT batch) are requested right after this batch's chunks, so that the
+ * network works on them while this batch is decoded; they are handed out
+ * when a later call asks for them (until then the encoded bytes wait,
+ * bounded by the size of that batch). Chunks asked for that were never
+ * announced are read as usual; announced ones never asked for are dropped
+ * when the dataset is freed or a read fails. */
+floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *array,
+                                        const uint64_t *coords, size_t n, const uint64_t *ahead,
+                                        size_t nahead, floe_chunk_fn fn, void *ctx);
+
+/* What this dataset has read so far (for --report and progress lines):
+ * chunks delivered, their encoded and decoded bytes, seconds spent
+ * decoding, and the concurrent fetcher's counters (zero before the first
+ * batched read). */
+typedef struct floe_dataset_io {
+    uint64_t chunks;          /* chunks delivered to callers (fill chunks too) */
+    uint64_t encoded_bytes;   /* bytes of encoded chunks decoded */
+    uint64_t decoded_bytes;
+    double decode_seconds;
+    floe_fetch_stats fetch;
+    /* Requests outside the batched reads: the open's (STAC document,
+     * repository metadata, coordinates) and single chunk reads; and the
+     * whole-object reads answered from a preloaded or prefetched blob. */
+    uint64_t requests;
+    uint64_t cache_hits;
+} floe_dataset_io;
+void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
+
+/* A whole 1-D array as doubles (coordinates), caller frees *values. */
+floe_err floe_dataset_read_1d(floe_dataset *ds, const floe_array *array, double **values);
+
+#endif

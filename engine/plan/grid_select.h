@@ -1,0 +1,32 @@
+/* engine/plan/grid_select.h - the part of a request every gridded operation shares:
+ * which variables (float32 on one (time, lat, lon) grid), their coordinate
+ * axes, and the index box that --bbox and --time select on that grid.
+ * extract, stats and climatology all start here. */
+#ifndef FLOE_GRID_SELECT_H
+#define FLOE_GRID_SELECT_H
+
+#include "common/floe_error.h"
+#include "dataset/dataset.h"
+
+#include <stddef.h>
+
+enum { FLOE_GRID_MAX_VARS = 64 };
+
+typedef struct floe_grid_select {
+    const floe_array *vars[FLOE_GRID_MAX_VARS]; /* borrowed from the dataset */
+    size_t nvars;
+    const floe_array *time, *lat, *lon;         /* the coordinate arrays */
+    double *tv, *yv, *xv;                       /* their whole axes (owned) */
+    size_t start[3], count[3];                  /* the box: time, lat, lon */
+} floe_grid_select;
+
+/* vars: "Tair,Rainf"; bbox: "W,S,E,N" or NULL (all cells); time: ISO 8601
+ * instant or interval, or NULL (all steps). Every variable must be a
+ * readable float32 array over the same three named dimensions and shape,
+ * each dimension having a 1-D coordinate array of that name. An empty box
+ * is FLOE_EINVAL. Errors name the variable, the coordinate or the option. */
+floe_err floe_grid_select_make(floe_dataset *ds, const char *vars, const char *bbox,
+                               const char *time, floe_grid_select *g);
+void floe_grid_select_free(floe_grid_select *g);
+
+#endif

@@ -1,0 +1,61 @@
+/* engine/plan/region_mask.h - GeoJSON regions (RFC 7946) and the grid cells whose
+ * centres lie inside them, for `floe series --region FILE`.
+ *
+ * Accepted: a Polygon, a MultiPolygon, a GeometryCollection of them, a
+ * Feature holding one, or a FeatureCollection of such Features; the region
+ * is the union of every polygon. Positions are [lon, lat] in degrees
+ * (WGS 84, longitudes in [-180, 180]; extra coordinates such as altitude
+ * are ignored); rings need four or more positions and must be closed. The
+ * first ring of a polygon is its exterior, the others are holes. Ring
+ * orientation is not checked (the even-odd rule does not need it).
+ *
+ * Which cells: a cell is in the region when its centre is (cells partly
+ * covered count fully or not at all). Centres exactly on a boundary follow
+ * the half-open rule of raster graphics: a centre on a polygon's west or
+ * south side is inside, on its east or north side outside; a hole is
+ * treated the same way (a centre on a hole's west or south side is in the
+ * hole, so outside the region). So polygons that share an edge, like
+ * neighbouring counties, never both claim a centre on that edge, nor both
+ * miss it: each cell belongs to exactly one of them. (For a slanted edge,
+ * "on" is decided by the arithmetic, identically for both neighbours.)
+ *
+ * Not supported: polygons across the antimeridian (a ring edge spanning
+ * more than 180 degrees of longitude, or longitudes beyond +-180) are
+ * FLOE_EUNSUPPORTED / FLOE_EINVAL; split them at 180 degrees, as RFC 7946
+ * section 3.1.9 asks. Grid longitudes are compared after wrapping them into
+ * [-180, 180), so grids in 0..360 work.
+ */
+#ifndef FLOE_REGION_MASK_H
+#define FLOE_REGION_MASK_H
+
+#include "common/floe_error.h"
+#include "engine/plan/selection.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct floe_region floe_region;
+
+/* Parse a GeoJSON document (json[0..len), need not be NUL-terminated).
+ * `source` names it in errors (a file name). Errors name the field:
+ * "features[1].geometry.coordinates[0][2]: expected a position [lon, lat]". */
+floe_err floe_region_parse(const char *json, size_t len, const char *source,
+                           floe_region **out);
+void floe_region_free(floe_region **r);
+
+size_t floe_region_polygon_count(const floe_region *r);
+/* The bounding box of every polygon (W, S, E, N, degrees), for choosing
+ * the part of the grid to read. */
+floe_bbox floe_region_bbox(const floe_region *r);
+
+/* Is the point inside (by the rule above)? */
+int floe_region_contains(const floe_region *r, double lon, double lat);
+
+/* mask[i * nlon + j] = 1 if the centre (lat[i], lon[j]) is inside, else 0,
+ * for any centres (the whole grid or a sub-range of it); *ninside counts
+ * the ones (may be NULL). Same answers as floe_region_contains, computed
+ * a row at a time. */
+floe_err floe_region_mask(const floe_region *r, const double *lat, size_t nlat,
+                          const double *lon, size_t nlon, uint8_t *mask, size_t *ninside);
+
+#endif

@@ -1,0 +1,60 @@
+/* io/fetch/internal.h - the pure parts of the range fetcher (no I/O), shared by
+ * io/fetch*.c and exposed for unit tests: range coalescing
+ * (fetch_coalesce.c) and the retry policy (fetch_retry.c). */
+#ifndef FLOE_FETCH_INTERNAL_H
+#define FLOE_FETCH_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* --- Coalescing (fetch_coalesce.c) ----------------------------------------- */
+
+typedef struct floe_coalesce_range {
+    size_t object;   /* ranges merge only within one object: same URL and conditions */
+    uint64_t offset;
+    uint64_t length; /* 0: to the end of the object; such a range is never merged */
+    size_t id;       /* the caller's, carried along */
+} floe_coalesce_range;
+
+/* One request: ranges r[first .. first + count) of the sorted array, all
+ * inside [offset, offset + length). */
+typedef struct floe_coalesce_span {
+    size_t first, count;
+    uint64_t offset, length;
+} floe_coalesce_span;
+
+/* Sort r by (object, offset, length, id) and group it greedily into spans:
+ * the next range of the same object joins the current span when the gap
+ * between them is at most max_gap bytes (overlapping and touching ranges
+ * have no gap) and the span then stays within max_bytes. A range longer
+ * than max_bytes is a span of its own. spans has room for n entries;
+ * returns how many were written. Offsets + lengths must not overflow. */
+size_t floe_coalesce(floe_coalesce_range *r, size_t n, uint64_t max_gap, uint64_t max_bytes,
+                     floe_coalesce_span *spans);
+
+/* The span cap to use for total_bytes queued at once: max_bytes, but no
+ * more than total_bytes / concurrency (so that a few ranges do not become
+ * one request on one connection while the others idle), and never below
+ * FLOE_COALESCE_FLOOR (below that a request's latency, not its size,
+ * dominates). */
+#define FLOE_COALESCE_FLOOR ((uint64_t)1 << 20)
+uint64_t floe_coalesce_cap(uint64_t max_bytes, uint64_t total_bytes, int concurrency);
+
+/* --- Retry policy (fetch_retry.c) ----------------------------------------- */
+
+/* Is a failed attempt worth another? status: the HTTP status (0: none);
+ * curl_code: the CURLcode the transfer ended with; s3_code: the S3 error
+ * code of the body, or "" / NULL. Transient: 5xx but 501/505, 408, 429,
+ * S3 throttling and timeout codes, and transfers cut short (refused or
+ * reset connections, timeouts, truncated bodies, HTTP/2 stream errors).
+ * Never: other 4xx (401/403, 404, 412, 416, ...), 3xx, our own aborts. */
+int floe_fetch_retryable(long status, int curl_code, const char *s3_code);
+
+/* The wait before retry number `retry` (1 = the first retry): with
+ * d = min(max_ms, base_ms * 2^(retry-1)), d/2 + (random % (d/2 + 1)). */
+long floe_fetch_backoff_ms(long base_ms, long max_ms, int retry, uint64_t random);
+
+/* splitmix64: the next pseudo-random number from *state. */
+uint64_t floe_fetch_random(uint64_t *state);
+
+#endif

@@ -1,0 +1,107 @@
+/* io/icechunk/internal.h - what the files of the Icechunk reader share:
+ * the binary file header, the repository struct, the configuration and
+ * metadata decoders. Not for use outside io/icechunk_*.c (and their tests).
+ */
+#ifndef FLOE_ICECHUNK_INTERNAL_H
+#define FLOE_ICECHUNK_INTERNAL_H
+
+#include "io/icechunk/format/flatbuf.h"
+#include "io/icechunk/icechunk.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zstd.h>
+
+/* Caps on what one metadata object may cost: the stored (compressed)
+ * object and its decompressed flatbuffer. Real manifests are at most tens
+ * of MB; these stop a corrupt or hostile object, not a large repository. */
+#define IC_MAX_STORED_BYTES ((size_t)512 << 20)
+#define IC_MAX_PAYLOAD_BYTES ((size_t)1 << 30)
+/* ref.json and config.yaml are tiny. */
+#define IC_MAX_SMALL_OBJECT_BYTES ((size_t)16 << 20)
+
+/* ---- binary file header (icechunk_file.c) -------------------------------- */
+
+enum {
+    IC_FILE_SNAPSHOT = 1,
+    IC_FILE_MANIFEST = 2,
+    IC_FILE_TRANSACTION_LOG = 4,
+    IC_FILE_REPO_INFO = 6,
+};
+#define IC_HEADER_SIZE 39
+
+typedef struct ic_file {
+    int spec;            /* 1 or 2 */
+    int type;            /* IC_FILE_* */
+    char impl[25];       /* implementation name, trailing spaces stripped */
+    floe_buf payload;    /* the decompressed flatbuffer (owned) */
+    fb_table root;       /* its root table (points into payload) */
+} ic_file;
+
+/* Check the 39-byte header of raw (magic, spec 1 or 2, the expected file
+ * type, compression 0 or 1) and decompress the payload (at most max_payload
+ * bytes) into f->payload; find the flatbuffer root ("Ichk" identifier).
+ * ds: a decompression stream to reuse (its window is megabytes), or NULL.
+ * Errors are FLOE_EFORMAT (FLOE_ENOMEM past the cap, FLOE_EUNSUPPORTED for a
+ * newer spec); callers add the key. */
+floe_err ic_file_decode(const uint8_t *raw, size_t len, int expect_type, size_t max_payload,
+                        ZSTD_DStream *ds, ic_file *f);
+void ic_file_free(ic_file *f);
+const char *ic_file_type_name(int type);
+
+/* ---- the repository (icechunk_repo.c) ------------------------------------ */
+
+typedef struct ic_manifest ic_manifest; /* icechunk_manifest.c */
+
+struct ic_repo {
+    floe_transport *t; /* borrowed */
+    ZSTD_DStream *zds; /* reused by every metadata file read (made on first use) */
+    char *root;        /* ends with '/' */
+    int spec;
+    ic_file repo_file; /* v2: the `repo` object */
+    ic_container *containers;
+    size_t n_containers;
+    char **strings;    /* every string the containers point to (owned) */
+    size_t n_strings;
+    ic_manifest **manifests; /* cache, sorted by id bytes */
+    size_t n_manifests, cap_manifests;
+};
+
+/* GET url (a metadata object of this repository) and decode it as
+ * ic_file_decode does. */
+floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f);
+
+/* root + key, owned by the caller. */
+floe_err ic_repo_url(const ic_repo *r, const char *key, char **url);
+/* GET root + key into out (capped at max). *found = 0 and no error when
+ * the object does not exist (found may be NULL: then that is an error). */
+floe_err ic_repo_get(ic_repo *r, const char *key, size_t max, floe_buf *out, int *found);
+
+/* v2: the parent of a snapshot according to the repo file. *has = 0 when
+ * the snapshot is the root or is not listed. */
+floe_err ic_repo_v2_parent(const ic_repo *r, const uint8_t id[12], uint8_t parent[12], int *has);
+
+/* ---- configuration (icechunk_config.c) ----------------------------------- */
+
+/* A YAML document as JSON values, the way serde maps Icechunk's config:
+ * a local tag (`!s3_compatible {...}`, `!local_file_system /x/`) becomes
+ * a one-entry object {"s3_compatible": {...}}; plain scalars null/~/empty,
+ * true/false and numbers are typed, everything else is a string. */
+floe_err ic_yaml_to_json(const char *text, size_t len, cJSON **out);
+
+/* The virtual chunk containers of a parsed configuration (an object, or
+ * NULL for "no configuration"), normalized and filtered as in icechunk.h,
+ * stored into r->containers (strings owned by r). */
+floe_err ic_config_load_containers(ic_repo *r, const cJSON *config);
+
+/* ---- metadata values (icechunk_metadata.c) ------------------------------- */
+
+/* One MessagePack value (spec-v1 metadata) as JSON. */
+floe_err ic_msgpack_to_json(const uint8_t *data, size_t len, cJSON **out);
+
+/* ---- manifests (icechunk_manifest.c) -------------------------------------- */
+
+void ic_manifest_free(ic_manifest **m);
+
+#endif

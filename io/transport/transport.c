@@ -1,0 +1,228 @@
+/* io/transport/transport.c - the transport object and the dispatch of a URL to the file,
+ * HTTP or S3 back end (transport_file.c, transport_http.c,
+ * transport_s3.c). */
+#include "io/transport/internal.h"
+#include "io/transport/url.h"
+
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    DEFAULT_CONNECT_TIMEOUT_MS = 10000,
+    DEFAULT_STALL_TIMEOUT_MS = 30000,
+};
+#define DEFAULT_MAX_OBJECT_BYTES ((size_t)1 << 30)
+
+/* curl_global_init is not thread-safe in every libcurl build, so it runs
+ * exactly once per process, whichever thread creates the first transport.
+ * It is never undone: curl_global_cleanup would race with other
+ * transports and the process ends soon enough. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_OK;
+
+static void curl_init_once(void)
+{
+    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static floe_err copy_headers(const char *const *in, char ***out)
+{
+    size_t n = 0;
+    while (in && in[n])
+        n++;
+    if (!n)
+        return NULL;
+    char **h = calloc(n + 1, sizeof *h);
+    if (!h)
+        return FLOE_ERR(FLOE_ENOMEM, "cannot copy %zu extra HTTP headers", n);
+    *out = h;
+    for (size_t i = 0; i < n; i++) {
+        if (!strchr(in[i], ':') || strpbrk(in[i], "\r\n"))
+            return FLOE_ERR(FLOE_EINVAL, "extra HTTP header \"%s\": not one \"Name: value\" line",
+                            in[i]);
+        if (!(h[i] = strdup(in[i])))
+            return FLOE_ERR(FLOE_ENOMEM, "cannot copy %zu extra HTTP headers", n);
+    }
+    return NULL;
+}
+
+floe_err floe_transport_new(const floe_transport_opts *opts, floe_transport **out)
+{
+    *out = NULL;
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_result != CURLE_OK)
+        return FLOE_ERR(FLOE_ENET, "cannot initialise libcurl: %s",
+                        curl_easy_strerror(curl_init_result));
+    floe_transport_opts defaults = {0};
+    if (!opts)
+        opts = &defaults;
+    if (opts->connect_timeout_ms < 0 || opts->stall_timeout_ms < 0)
+        return FLOE_ERR(FLOE_EINVAL, "negative transport timeout (connect %ld ms, stall %ld ms)",
+                        opts->connect_timeout_ms, opts->stall_timeout_ms);
+    floe_transport *t = calloc(1, sizeof *t);
+    if (!t)
+        return FLOE_ERR(FLOE_ENOMEM, "cannot allocate a transport");
+    t->connect_timeout_ms =
+        opts->connect_timeout_ms ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+    t->stall_timeout_ms =
+        opts->stall_timeout_ms ? opts->stall_timeout_ms : DEFAULT_STALL_TIMEOUT_MS;
+    t->max_object_bytes = opts->max_object_bytes ? opts->max_object_bytes
+                                                 : DEFAULT_MAX_OBJECT_BYTES;
+    floe_err err = floe_s3_setup(t, &opts->s3);
+    if (!err)
+        err = copy_headers(opts->extra_headers, &t->extra_headers);
+    if (err) {
+        floe_transport_free(&t);
+        return err;
+    }
+    *out = t;
+    return NULL;
+}
+
+void floe_transport_free(floe_transport **tp)
+{
+    if (!tp || !*tp)
+        return;
+    floe_transport *t = *tp;
+    floe_transport_prefetcher_free(t);
+    if (t->curl)
+        curl_easy_cleanup(t->curl);
+    floe_s3_clear(t);
+    for (char **h = t->extra_headers; h && *h; h++)
+        free(*h);
+    free(t->extra_headers);
+    free(t);
+    *tp = NULL;
+}
+
+char *floe_range_text(uint64_t offset, uint64_t length, char buf[64])
+{
+    if (length)
+        snprintf(buf, 64, " bytes=%" PRIu64 "-%" PRIu64, offset, offset + length - 1);
+    else if (offset)
+        snprintf(buf, 64, " bytes=%" PRIu64 "-", offset);
+    else
+        buf[0] = 0;
+    return buf;
+}
+
+floe_err floe_http_request_for(const floe_transport *t, const char *url, floe_buf *u,
+                               char *shown, size_t shown_size, floe_sigv4 *sig,
+                               floe_http_request *req)
+{
+    floe_url_kind kind;
+    FLOE_CHECK(floe_url_kind_of(url, &kind));
+    if (kind == FLOE_URL_S3)
+        return floe_s3_request_for(t, url, u, shown, shown_size, sig, req);
+    floe_url_redact(url, shown, shown_size);
+    if (kind != FLOE_URL_HTTP)
+        return FLOE_ERR(FLOE_EINVAL, "%s: not an http(s):// or s3:// URL", shown);
+    FLOE_CHECK(floe_url_http_normalize(url, u));
+    *req = (floe_http_request){.url = (const char *)u->data, .shown = shown};
+    return NULL;
+}
+
+static floe_err http_get(floe_transport *t, const char *url, uint64_t offset, uint64_t length,
+                         const floe_condition *cond, floe_buf *out)
+{
+    floe_buf u;
+    floe_buf_init(&u, 64 * 1024);
+    char shown[1024];
+    floe_sigv4 sig;
+    floe_http_request req;
+    floe_err err = floe_http_request_for(t, url, &u, shown, sizeof shown, &sig, &req);
+    if (!err) {
+        req.offset = offset;
+        req.length = length;
+        req.cond = cond;
+        err = floe_http_get(t, &req, out);
+    }
+    floe_buf_free(&u);
+    return err;
+}
+
+static floe_err http_exists(floe_transport *t, const char *url, int *exists)
+{
+    floe_buf u;
+    floe_buf_init(&u, 64 * 1024);
+    char shown[1024];
+    floe_sigv4 sig;
+    floe_http_request req;
+    floe_err err = floe_http_request_for(t, url, &u, shown, sizeof shown, &sig, &req);
+    if (!err)
+        err = floe_http_exists(t, &req, exists);
+    floe_buf_free(&u);
+    return err;
+}
+
+floe_err floe_transport_get(floe_transport *t, const char *url, uint64_t offset,
+                            uint64_t length, const floe_condition *cond, floe_buf *out)
+{
+    if (length && offset > UINT64_MAX - length) {
+        char shown[512];
+        t->stats.failures++;
+        return FLOE_ERR(FLOE_EINVAL, "%s: range overflows (offset %" PRIu64 ", length %" PRIu64
+                        ")", url ? floe_url_redact(url, shown, sizeof shown) : "(null)", offset,
+                        length);
+    }
+    /* Whole objects may come from the attached cache (transport_cache.c);
+     * a conditional GET always goes out. */
+    int whole = offset == 0 && length == 0 && !cond;
+    floe_err err = NULL;
+    if (whole && floe_transport_cache_get(t, url, out, &err))
+        return err;
+    size_t before = out->len;
+    floe_url_kind kind;
+    err = floe_url_kind_of(url, &kind);
+    if (!err) {
+        switch (kind) {
+        case FLOE_URL_FILE: err = floe_file_get(t, url, offset, length, cond, out); break;
+        case FLOE_URL_HTTP: /* s3:// too: floe_http_request_for signs it */
+        case FLOE_URL_S3: err = http_get(t, url, offset, length, cond, out); break;
+        }
+    }
+    if (err)
+        t->stats.failures++;
+    if (whole) {
+        floe_err rec = floe_transport_cache_note_get(
+            t, url, out->data ? out->data + before : NULL, out->len - before, err);
+        if (rec && !err) {
+            out->len = before; /* out is left as it was on error */
+            err = rec;
+        } else {
+            floe_err_free(&rec);
+        }
+    }
+    return err;
+}
+
+floe_err floe_transport_exists(floe_transport *t, const char *url, int *exists)
+{
+    *exists = 0;
+    if (floe_transport_cache_exists(t, url, exists))
+        return NULL;
+    floe_url_kind kind;
+    floe_err err = floe_url_kind_of(url, &kind);
+    if (!err) {
+        switch (kind) {
+        case FLOE_URL_FILE: err = floe_file_exists(t, url, exists); break;
+        case FLOE_URL_HTTP:
+        case FLOE_URL_S3: err = http_exists(t, url, exists); break;
+        }
+    }
+    if (err)
+        t->stats.failures++;
+    else
+        err = floe_transport_cache_note_exists(t, url, *exists);
+    return err;
+}
+
+void floe_transport_stats(const floe_transport *t, floe_transport_counts *stats)
+{
+    *stats = t->stats;
+    floe_transport_prefetcher_add_counts(t, stats);
+}

@@ -1,0 +1,77 @@
+/* io/transport/url.h - the pure parts of the transport (no I/O), internal to
+ * io/transport*.c and exposed for unit tests: telling URL kinds apart,
+ * percent-encoding, mapping s3:// URLs to HTTP URLs, HTTP dates and
+ * Content-Range. Implemented in transport_url.c, except the S3 functions
+ * (transport_s3.c).
+ */
+#ifndef FLOE_TRANSPORT_URL_H
+#define FLOE_TRANSPORT_URL_H
+
+#include "common/floe_buf.h"
+#include "common/floe_error.h"
+#include "io/transport/transport.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum floe_url_kind {
+    FLOE_URL_FILE, /* file:///abs/path or a plain local path */
+    FLOE_URL_HTTP, /* http:// or https:// */
+    FLOE_URL_S3,   /* s3://bucket/key */
+} floe_url_kind;
+
+/* Which transport serves url. "scheme://..." with another scheme is
+ * FLOE_EUNSUPPORTED naming the URL; NULL or "" is FLOE_EINVAL. Schemes are
+ * case-insensitive; anything without "scheme://" is a local path. */
+floe_err floe_url_kind_of(const char *url, floe_url_kind *kind);
+
+/* The local path a FLOE_URL_FILE url names (borrowed from url): the url
+ * itself, or what follows "file://" ("file:///a" and "file://localhost/a"
+ * are "/a"). Another host is FLOE_EUNSUPPORTED. */
+floe_err floe_url_file_path(const char *url, const char **path);
+
+/* Append path percent-encoded as S3 (and SigV4) want it: every byte but
+ * A-Z a-z 0-9 - . _ ~ and the segment separator '/' becomes %XX. */
+floe_err floe_url_encode_path(const char *path, floe_buf *out);
+
+/* Append an http(s) URL with only the bytes that may never appear in a URL
+ * encoded (controls, space, non-ASCII, "<>\"{}|\\^`"): an already encoded
+ * URL is unchanged. */
+floe_err floe_url_http_normalize(const char *url, floe_buf *out);
+
+/* The URL as it may appear in messages: without "user:password@" and with
+ * a query string (pre-signed URLs carry signatures there) replaced by "?...".
+ * Always NUL-terminates buf (truncating). Returns buf. */
+char *floe_url_redact(const char *url, char *buf, size_t size);
+
+/* "Tue, 02 Jan 2024 03:04:05 GMT" (IMF-fixdate, RFC 9110), independent of
+ * the locale. buf needs 30 bytes. Returns buf. */
+char *floe_http_date(int64_t epoch_seconds, char buf[30]);
+
+/* Parse a Content-Range value: "bytes A-B/N" or "bytes A-B/ *" (returns 1,
+ * *total = UINT64_MAX when unknown) or "bytes * /N" (returns 2, unsatisfied
+ * range). Returns 0 when malformed. n is the value's length (it need not be
+ * NUL-terminated). */
+int floe_http_parse_content_range(const char *value, size_t n, uint64_t *start, uint64_t *end,
+                                  uint64_t *total);
+
+/* --- S3 (transport_s3.c) --------------------------------------------------- */
+
+/* Split "s3://bucket/key": bucket (not NUL-terminated, *bucket_len bytes)
+ * and key (the rest, borrowed). An empty bucket or key is FLOE_EINVAL. */
+floe_err floe_s3_split(const char *url, const char **bucket, size_t *bucket_len,
+                       const char **key);
+
+/* Fill in what cfg leaves open from the environment and the defaults (see
+ * floe_s3_config in transport.h). Strings are borrowed from in or from the
+ * environment; endpoint stays NULL for AWS itself. An endpoint override
+ * sets path_style. */
+void floe_s3_config_resolve(const floe_s3_config *in, floe_s3_config *out);
+
+/* Append the HTTP URL of the s3:// url under a resolved config: path style
+ * "ENDPOINT/bucket/key", or virtual-hosted
+ * "https://bucket.s3.REGION.amazonaws.com/key" (AWS, DNS-safe bucket).
+ * The key is percent-encoded per segment. */
+floe_err floe_s3_http_url(const char *url, const floe_s3_config *resolved, floe_buf *out);
+
+#endif

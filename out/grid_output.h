@@ -1,0 +1,65 @@
+/* out/grid_output.h - a CF-1.8 NetCDF-4 file of variables on a (time, lat,
+ * lon) grid: coordinate variables with their source attributes and bounds,
+ * data variables with the source attributes and _FillValue, global
+ * attributes recording where the data came from and the exact command.
+ * Written atomically (out/netcdf_writer.h): OUT appears only on commit. */
+#ifndef FLOE_CF_GRID_OUTPUT_H
+#define FLOE_CF_GRID_OUTPUT_H
+
+#include "common/floe_error.h"
+#include "dataset/dataset.h"
+
+#include <stddef.h>
+
+typedef struct cf_grid_spec {
+    const char *path;
+    const char *command;                /* the exact command line */
+    const floe_provenance *provenance;
+    const floe_array *time, *lat, *lon; /* the source coordinate arrays */
+    /* Selected coordinate values. */
+    const double *time_values, *lat_values, *lon_values;
+    size_t nt, ny, nx;
+    double lat_step, lon_step;          /* source grid steps: bounds of 1-cell axes */
+    const floe_array *const *vars;      /* float32 (time, lat, lon) variables */
+    size_t nvars;
+    /* Derived outputs (statistics): the written variables' names (NULL: the
+     * source names), their cell_methods (NULL: the source attribute), and
+     * the time span each output step stands for (NULL: instants). With
+     * time_bounds, time_values[k] is the middle of [bounds[2k], bounds[2k+1]]. */
+    const char *const *out_names;
+    const char *const *cell_methods;
+    const double *time_bounds;
+    /* With time_bounds: 1 names them "climatology_bounds" and links them
+     * with the time attribute "climatology" (CF 7.4), not "bounds". */
+    int climatology;
+} cf_grid_spec;
+
+typedef struct cf_grid_output cf_grid_output;
+
+/* Data variables are shuffled and deflated at this level. */
+enum { CF_GRID_DEFLATE_LEVEL = 1 };
+
+floe_err cf_grid_output_create(const cf_grid_spec *spec, cf_grid_output **out);
+/* Write time step t (0-based within the selection) of variable v:
+ * ny * nx float32 values. */
+floe_err cf_grid_output_put_step(cf_grid_output *o, size_t v, size_t t, const float *values);
+/* Write rows [y0, y0+ny) x columns [x0, x0+nx) of time step t of variable v
+ * (ny * nx float32 values): a tile, so no rank holds a whole plane. */
+floe_err cf_grid_output_put_region(cf_grid_output *o, size_t v, size_t t, size_t y0, size_t ny,
+                                   size_t x0, size_t nx, const float *values);
+/* The chunk shape (lat, lon) of output variables made from `a` on an
+ * ny x nx grid: the source's spatial chunking, one time step per chunk. */
+void cf_grid_chunk_shape(const floe_array *a, size_t ny, size_t nx, size_t *cy, size_t *cx);
+/* From here on, data go in as encoded chunks (out/chunk_encode.h,
+ * deflate level CF_GRID_DEFLATE_LEVEL, the variable's _FillValue as
+ * padding): put_step/put_region are refused. */
+floe_err cf_grid_output_begin_raw_chunks(cf_grid_output *o);
+/* The encoded chunk of time step t of variable v whose first cell is
+ * (y0, x0), multiples of the chunk shape. */
+floe_err cf_grid_output_put_raw_chunk(cf_grid_output *o, size_t v, size_t t, size_t y0, size_t x0,
+                                      const void *bytes, size_t n);
+floe_err cf_grid_output_commit(cf_grid_output **o);
+/* Remove the unfinished file. Safe on NULL and after commit. */
+void cf_grid_output_abort(cf_grid_output **o);
+
+#endif

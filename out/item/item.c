@@ -1,0 +1,657 @@
+/* out/item/item.c - see stac_item.h: the Item as cJSON and its atomic write.
+ * (The CF grid helper is stac_item_grid.c, the time-series one
+ * stac_item_series.c, times stac_item_time.c, hrefs stac_item_href.c, the
+ * checksum stac_item_checksum.c.) */
+#include "out/item/item.h"
+
+#include "common/floe_buf.h"
+#include "common/floe_version.h"
+#include "out/item/checksum.h"
+#include "out/item/href.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STAC_VERSION "1.1.0"
+#define EXT_PROCESSING "https://stac-extensions.github.io/processing/v1.2.0/schema.json"
+#define EXT_FILE "https://stac-extensions.github.io/file/v2.1.0/schema.json"
+#define EXT_DATACUBE "https://stac-extensions.github.io/datacube/v2.3.0/schema.json"
+#define EXT_PROJECTION "https://stac-extensions.github.io/projection/v2.0.0/schema.json"
+#define EXT_VERSION "https://stac-extensions.github.io/version/v1.2.0/schema.json"
+#define ICECHUNK_TYPE "application/vnd.zarr+icechunk"
+#define NETCDF_TYPE "application/netcdf"
+
+enum { TEXT_MAX = 1 << 20, ID_HEX = 12 };
+
+/* ---- building cJSON without checking every call ---------------------------
+ * cJSON reports allocation failure by returning NULL/false; jb records it
+ * once and the finished tree is checked at the end. */
+typedef struct jb {
+    int oom;
+} jb;
+
+static cJSON *put(jb *b, cJSON *parent, const char *key, cJSON *item)
+{
+    int ok = item && parent &&
+             (key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item));
+    if (!ok) {
+        cJSON_Delete(item);
+        b->oom = 1;
+        return NULL;
+    }
+    return item;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629), 0 if none. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
+    unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+    if (n && (p[1] < lo || p[1] > hi))
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* A JSON string. Text from outside (the command line, paths, commit
+ * messages) need not be UTF-8, which JSON requires: a byte that does not
+ * start a well-formed sequence is written as '?'. */
+static cJSON *put_str(jb *b, cJSON *parent, const char *key, const char *s)
+{
+    if (!s)
+        return put(b, parent, key, cJSON_CreateNull());
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, n;
+    while (u[i] && (n = utf8_len(u + i)))
+        i += n;
+    if (!u[i])
+        return put(b, parent, key, cJSON_CreateString(s));
+    char *clean = strdup(s);
+    if (!clean) {
+        b->oom = 1;
+        return NULL;
+    }
+    for (; u[i]; i += n)
+        if (!(n = utf8_len(u + i)))
+            clean[i] = '?', n = 1;
+    cJSON *item = put(b, parent, key, cJSON_CreateString(clean));
+    free(clean);
+    return item;
+}
+
+static cJSON *put_num(jb *b, cJSON *parent, const char *key, double v)
+{
+    return put(b, parent, key, cJSON_CreateNumber(v));
+}
+
+static cJSON *put_obj(jb *b, cJSON *parent, const char *key)
+{
+    return put(b, parent, key, cJSON_CreateObject());
+}
+
+static cJSON *put_arr(jb *b, cJSON *parent, const char *key)
+{
+    return put(b, parent, key, cJSON_CreateArray());
+}
+
+/* ---- pieces ------------------------------------------------------------- */
+
+static void utc_now(char buf[32])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Collection id, else the repository's last path segment, else "floe";
+ * reduced to characters safe in an id and a file name. */
+static void source_name(const floe_provenance *p, char *out, size_t size)
+{
+    const char *name = p->collection_id;
+    size_t n = name ? strlen(name) : 0;
+    if (!n && p->repository) {
+        const char *r = p->repository;
+        size_t end = strlen(r);
+        while (end && r[end - 1] == '/')
+            end--;
+        size_t start = end;
+        while (start && r[start - 1] != '/')
+            start--;
+        name = r + start, n = end - start;
+    }
+    if (!n)
+        name = "floe", n = 4;
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < size; i++) {
+        unsigned char c = (unsigned char)name[i];
+        int safe = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                   c == '-' || c == '_' || c == '.';
+        out[k++] = safe ? (char)c : '-';
+    }
+    out[k] = '\0';
+}
+
+static floe_err appendf(floe_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static floe_err appendf(floe_buf *b, const char *fmt, ...)
+{
+    va_list ap, aq;
+    va_start(ap, fmt);
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    floe_err err = NULL;
+    uint8_t *space;
+    if (n < 0)
+        err = FLOE_ERR(FLOE_EINTERNAL, "formatting '%s'", fmt);
+    else if (!(err = floe_buf_reserve(b, (size_t)n, &space))) {
+        vsnprintf((char *)space, (size_t)n + 1, fmt, aq);
+        floe_buf_commit(b, (size_t)n);
+    }
+    va_end(aq);
+    return err;
+}
+
+stac_item_source_kind stac_item_source_kind_of(const char *doc_kind)
+{
+    if (!doc_kind)
+        return STAC_ITEM_SOURCE_REPOSITORY;
+    return strcmp(doc_kind, "Collection") == 0 ? STAC_ITEM_SOURCE_COLLECTION
+                                               : STAC_ITEM_SOURCE_ITEM;
+}
+
+static const char *source_kind_name(stac_item_source_kind k)
+{
+    return k == STAC_ITEM_SOURCE_COLLECTION ? "STAC Collection"
+           : k == STAC_ITEM_SOURCE_ITEM     ? "STAC Item"
+                                            : "repository";
+}
+
+static floe_err var_list(const stac_item_spec *s, floe_buf *b)
+{
+    for (size_t i = 0; i < s->nvars; i++)
+        FLOE_CHECK(appendf(b, "%s%s", i ? ", " : "", s->vars[i].name));
+    return NULL;
+}
+
+/* "floe extract of Rainf over W,S,E,N -71.05,41,-69.95,42.55 (cell edges,
+ * EPSG:4326), 2001-01-16T00:00:00Z to 2001-01-31T00:00:00Z, from snapshot X
+ * (tag v2001-01 (--tag), written T: "message") of Icechunk repository R
+ * (spec 2), through STAC Collection nldas-3 (asset A) at SOURCE". */
+static floe_err lineage(const stac_item_spec *s, floe_buf *b)
+{
+    const floe_provenance *p = s->prov;
+    FLOE_CHECK(appendf(b, "floe %s of ", s->operation));
+    FLOE_CHECK(var_list(s, b));
+    if (s->npoints)
+        FLOE_CHECK(appendf(b, " at %zu point%s within W,S,E,N %.9g,%.9g,%.9g,%.9g (EPSG:4326), %s",
+                           s->npoints, s->npoints == 1 ? "" : "s", s->bbox[0], s->bbox[1],
+                           s->bbox[2], s->bbox[3], s->start_datetime));
+    else
+        FLOE_CHECK(appendf(b, " over W,S,E,N %.9g,%.9g,%.9g,%.9g (cell edges, EPSG:4326), %s",
+                           s->bbox[0], s->bbox[1], s->bbox[2], s->bbox[3], s->start_datetime));
+    if (s->end_datetime && strcmp(s->end_datetime, s->start_datetime))
+        FLOE_CHECK(appendf(b, " to %s", s->end_datetime));
+    FLOE_CHECK(appendf(b, ", from snapshot %s", p->snapshot_id));
+    if (p->ref_description || p->snapshot_time) {
+        FLOE_CHECK(appendf(b, " (%s%s%s", p->ref_description ? p->ref_description : "",
+                           p->ref_description && p->snapshot_time ? ", " : "",
+                           p->snapshot_time ? "written " : ""));
+        if (p->snapshot_time)
+            FLOE_CHECK(appendf(b, "%s", p->snapshot_time));
+        if (p->snapshot_message && *p->snapshot_message)
+            FLOE_CHECK(appendf(b, ": \"%s\"", p->snapshot_message));
+        FLOE_CHECK(appendf(b, ")"));
+    }
+    FLOE_CHECK(appendf(b, " of Icechunk repository %s", p->repository));
+    if (p->spec_version)
+        FLOE_CHECK(appendf(b, " (spec %d)", p->spec_version));
+    if (s->source_kind != STAC_ITEM_SOURCE_REPOSITORY && p->source) {
+        FLOE_CHECK(appendf(b, ", through %s", source_kind_name(s->source_kind)));
+        if (p->collection_id)
+            FLOE_CHECK(appendf(b, " %s%s", s->source_kind == STAC_ITEM_SOURCE_ITEM
+                                               ? "of collection " : "", p->collection_id));
+        if (p->asset)
+            FLOE_CHECK(appendf(b, " (asset %s)", p->asset));
+        FLOE_CHECK(appendf(b, " at %s", p->source));
+    }
+    return NULL;
+}
+
+/* processing:software: floe and every library it runs with, parsed from
+ * floe_library_versions() ("netCDF 4.9.0, HDF5 1.10.8, Open MPI v4.1.4"):
+ * the name is what precedes the last space. */
+static void software(jb *b, cJSON *props)
+{
+    cJSON *sw = put_obj(b, props, "processing:software");
+    put_str(b, sw, "floe", floe_version());
+    char libs[1024];
+    floe_library_versions(libs, sizeof libs);
+    char *save = NULL;
+    for (char *tok = strtok_r(libs, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        char *sp = strrchr(tok, ' ');
+        if (!*tok)
+            continue;
+        if (sp)
+            *sp = '\0';
+        if (!cJSON_GetObjectItemCaseSensitive(sw, tok))
+            put_str(b, sw, tok, sp ? sp + 1 : "unknown");
+    }
+}
+
+/* A GeoJSON position [lon, lat] appended to parent. */
+static cJSON *position(jb *b, cJSON *parent, double lon, double lat)
+{
+    cJSON *pt = put_arr(b, parent, NULL);
+    put_num(b, pt, NULL, lon);
+    put_num(b, pt, NULL, lat);
+    return pt;
+}
+
+/* A closed ring, counter-clockwise as RFC 7946 section 3.1.6 asks of
+ * exterior rings (not attached: the caller puts it in place). */
+static cJSON *ring(jb *b, double w, double s, double e, double n)
+{
+    const double pts[5][2] = {{w, s}, {e, s}, {e, n}, {w, n}, {w, s}};
+    cJSON *r = cJSON_CreateArray();
+    for (int i = 0; i < 5; i++)
+        position(b, r, pts[i][0], pts[i][1]);
+    return r;
+}
+
+/* The footprint: the points of a point output (a Point or a MultiPoint);
+ * else a Polygon, or across the antimeridian (W > E, as STAC writes such a
+ * bbox) a MultiPolygon of the parts east and west of it. */
+static void geometry(jb *b, cJSON *item, const stac_item_spec *s)
+{
+    const double *bb = s->bbox;
+    cJSON *g = put_obj(b, item, "geometry");
+    if (s->npoints == 1) {
+        put_str(b, g, "type", "Point");
+        cJSON *pt = put_arr(b, g, "coordinates");
+        put_num(b, pt, NULL, s->point_lon[0]);
+        put_num(b, pt, NULL, s->point_lat[0]);
+    } else if (s->npoints > 1) {
+        put_str(b, g, "type", "MultiPoint");
+        cJSON *coords = put_arr(b, g, "coordinates");
+        for (size_t i = 0; i < s->npoints; i++)
+            position(b, coords, s->point_lon[i], s->point_lat[i]);
+    } else if (bb[0] <= bb[2]) {
+        put_str(b, g, "type", "Polygon");
+        put(b, put_arr(b, g, "coordinates"), NULL, ring(b, bb[0], bb[1], bb[2], bb[3]));
+    } else {
+        put_str(b, g, "type", "MultiPolygon");
+        cJSON *coords = put_arr(b, g, "coordinates");
+        put(b, put_arr(b, coords, NULL), NULL, ring(b, bb[0], bb[1], 180, bb[3]));
+        put(b, put_arr(b, coords, NULL), NULL, ring(b, -180, bb[1], bb[2], bb[3]));
+    }
+    cJSON *bbox = put_arr(b, item, "bbox");
+    for (int i = 0; i < 4; i++)
+        put_num(b, bbox, NULL, bb[i]);
+}
+
+static void add_link(jb *b, cJSON *links, const char *rel, const char *href, const char *type,
+                 const char *title)
+{
+    cJSON *l = put_obj(b, links, NULL);
+    put_str(b, l, "rel", rel);
+    put_str(b, l, "href", href);
+    if (type)
+        put_str(b, l, "type", type);
+    if (title)
+        put_str(b, l, "title", title);
+}
+
+static void nodata(jb *b, cJSON *obj, double v)
+{
+    if (isnan(v))
+        put_str(b, obj, "nodata", "nan");
+    else if (isinf(v))
+        put_str(b, obj, "nodata", v > 0 ? "inf" : "-inf");
+    else
+        put_num(b, obj, "nodata", v);
+}
+
+static void datacube(jb *b, cJSON *props, const stac_item_spec *s)
+{
+    cJSON *dims = put_obj(b, props, "cube:dimensions");
+    for (size_t i = 0; i < s->ndims; i++) {
+        const stac_item_dim *d = &s->dims[i];
+        cJSON *o = put_obj(b, dims, d->name);
+        cJSON *ext;
+        if (d->kind == STAC_ITEM_DIM_TIME) {
+            put_str(b, o, "type", "temporal");
+            if (d->description)
+                put_str(b, o, "description", d->description);
+            ext = put_arr(b, o, "extent");
+            put_str(b, ext, NULL, d->time_extent[0]);
+            put_str(b, ext, NULL, d->time_extent[1]);
+            put_str(b, o, "step", d->time_step);
+            continue;
+        }
+        if (d->kind == STAC_ITEM_DIM_POINTS) {
+            put_str(b, o, "type", "geometry");
+            cJSON *axes = put_arr(b, o, "axes");
+            put_str(b, axes, NULL, "x");
+            put_str(b, axes, NULL, "y");
+            if (d->description)
+                put_str(b, o, "description", d->description);
+            cJSON *bbox = put_arr(b, o, "bbox");
+            for (int k = 0; k < 4; k++)
+                put_num(b, bbox, NULL, d->bbox[k]);
+            cJSON *values = put_arr(b, o, "values");
+            for (size_t k = 0; k < d->nvalues; k++)
+                put_str(b, values, NULL, d->values[k]);
+            put_str(b, put_arr(b, o, "geometry_types"), NULL, "Point");
+            put_num(b, o, "reference_system", 4326);
+            continue;
+        }
+        put_str(b, o, "type", "spatial");
+        put_str(b, o, "axis", d->kind == STAC_ITEM_DIM_X ? "x" : "y");
+        if (d->description)
+            put_str(b, o, "description", d->description);
+        ext = put_arr(b, o, "extent");
+        put_num(b, ext, NULL, fmin(d->extent[0], d->extent[1]));
+        put_num(b, ext, NULL, fmax(d->extent[0], d->extent[1]));
+        put(b, o, "step", isfinite(d->step) ? cJSON_CreateNumber(d->step) : cJSON_CreateNull());
+        put_num(b, o, "reference_system", 4326);
+    }
+    cJSON *vars = put_obj(b, props, "cube:variables");
+    for (size_t i = 0; i < s->nvars; i++) {
+        const stac_item_var *v = &s->vars[i];
+        cJSON *o = put_obj(b, vars, v->name);
+        cJSON *dn = put_arr(b, o, "dimensions");
+        for (size_t k = 0; k < v->ndims; k++)
+            put_str(b, dn, NULL, v->dims[k]);
+        put_str(b, o, "type", "data");
+        if (v->description)
+            put_str(b, o, "description", v->description);
+        if (v->unit)
+            put_str(b, o, "unit", v->unit);
+        if (v->data_type)
+            put_str(b, o, "data_type", v->data_type);
+        if (v->has_nodata)
+            nodata(b, o, v->nodata);
+    }
+}
+
+static floe_err check_spec(const stac_item_spec *s)
+{
+    const char *missing = !s->item_path              ? "item_path"
+                          : !s->data_path            ? "data_path"
+                          : !s->operation            ? "operation"
+                          : !s->prov                 ? "prov"
+                          : !s->prov->repository     ? "prov->repository"
+                          : !s->prov->snapshot_id    ? "prov->snapshot_id"
+                          : !s->start_datetime       ? "start_datetime"
+                          : (s->nvars && !s->vars)   ? "vars"
+                          : (s->ndims && !s->dims)   ? "dims"
+                          : (s->npoints && (!s->point_lon || !s->point_lat)) ? "points"
+                                                     : NULL;
+    if (missing)
+        return FLOE_ERR(FLOE_EINVAL, "STAC Item %s: %s is not given",
+                        s->item_path ? s->item_path : "(no path)", missing);
+    if (strcmp(s->item_path, s->data_path) == 0)
+        return FLOE_ERR(FLOE_EINVAL, "STAC Item %s: the same path as the data file",
+                        s->item_path);
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(s->bbox[i]))
+            return FLOE_ERR(FLOE_EINVAL, "STAC Item %s: bbox[%d] is not a finite number",
+                            s->item_path, i);
+    for (size_t i = 0; i < s->npoints; i++)
+        if (!isfinite(s->point_lon[i]) || !isfinite(s->point_lat[i]))
+            return FLOE_ERR(FLOE_EINVAL, "STAC Item %s: point %zu is not a finite position",
+                            s->item_path, i);
+    return NULL;
+}
+
+/* Everything but the data file's facts, which the caller passes in. */
+static floe_err build(const stac_item_spec *s, uint64_t size, const char *multihash,
+                      const char *data_href, cJSON **out)
+{
+    *out = NULL;
+    const floe_provenance *p = s->prov;
+    floe_err err = NULL;
+    jb b = {0};
+    char name[128], id[256], now[32];
+    char *src_uri = NULL, *repo_uri = NULL, *via = NULL;
+    floe_buf text, title;
+    floe_buf_init(&text, TEXT_MAX);
+    floe_buf_init(&title, TEXT_MAX);
+    cJSON *item = cJSON_CreateObject();
+    if (!item)
+        return FLOE_ERR(FLOE_ENOMEM, "STAC Item %s", s->item_path);
+
+    source_name(p, name, sizeof name);
+    snprintf(id, sizeof id, "%s-%s-%.*s", name, s->operation, ID_HEX, multihash + 4);
+    if (s->source_kind != STAC_ITEM_SOURCE_REPOSITORY && p->source)
+        FLOE_CHECK_GOTO(err, done, stac_href_uri(p->source, &src_uri), "source");
+    FLOE_CHECK_GOTO(err, done, stac_href_uri(p->repository, &repo_uri), "repository");
+    size_t vn = strlen(repo_uri) + strlen(p->snapshot_id) + 16;
+    if (!(via = malloc(vn))) {
+        err = FLOE_ERR(FLOE_ENOMEM, "STAC Item %s", s->item_path);
+        goto done;
+    }
+    snprintf(via, vn, "%s%csnapshot=%s", repo_uri, strchr(repo_uri, '#') ? '&' : '#',
+             p->snapshot_id);
+    if (s->lineage)
+        FLOE_CHECK_GOTO(err, done, appendf(&text, "%s", s->lineage));
+    else
+        FLOE_CHECK_GOTO(err, done, lineage(s, &text), "STAC Item %s: lineage", s->item_path);
+    if (s->title) {
+        FLOE_CHECK_GOTO(err, done, appendf(&title, "%s", s->title));
+    } else {
+        FLOE_CHECK_GOTO(err, done, appendf(&title, "floe %s of ", s->operation));
+        FLOE_CHECK_GOTO(err, done, var_list(s, &title));
+        FLOE_CHECK_GOTO(err, done, appendf(&title, " from %s", name));
+    }
+    utc_now(now);
+    int collection = s->source_kind == STAC_ITEM_SOURCE_COLLECTION && src_uri && p->collection_id;
+
+    put_str(&b, item, "type", "Feature");
+    put_str(&b, item, "stac_version", STAC_VERSION);
+    cJSON *exts = put_arr(&b, item, "stac_extensions");
+    const char *ext_urls[] = {EXT_PROCESSING, EXT_FILE, EXT_DATACUBE, EXT_PROJECTION, EXT_VERSION};
+    for (size_t i = 0; i < sizeof ext_urls / sizeof *ext_urls; i++)
+        put_str(&b, exts, NULL, ext_urls[i]);
+    put_str(&b, item, "id", s->id ? s->id : id);
+    if (collection)
+        put_str(&b, item, "collection", p->collection_id);
+    geometry(&b, item, s);
+
+    cJSON *props = put_obj(&b, item, "properties");
+    put_str(&b, props, "title", (const char *)title.data);
+    int one = !s->end_datetime || strcmp(s->start_datetime, s->end_datetime) == 0;
+    put_str(&b, props, "datetime", one ? s->start_datetime : NULL);
+    if (!one) {
+        put_str(&b, props, "start_datetime", s->start_datetime);
+        put_str(&b, props, "end_datetime", s->end_datetime);
+    }
+    put_str(&b, props, "processing:level", s->processing_level ? s->processing_level : "L4");
+    put_str(&b, props, "processing:lineage", (const char *)text.data);
+    software(&b, props);
+    put_str(&b, props, "processing:datetime", now);
+    if (s->command) {
+        cJSON *ex = put_obj(&b, props, "processing:expression");
+        put_str(&b, ex, "format", "floe-command-line");
+        put_str(&b, ex, "expression", s->command);
+    }
+    put_str(&b, props, "version", p->snapshot_id);
+    datacube(&b, props, s);
+    put_str(&b, props, "proj:code", "EPSG:4326");
+    if (s->proj_shape[0] || s->proj_shape[1]) {
+        cJSON *shape = put_arr(&b, props, "proj:shape");
+        put_num(&b, shape, NULL, (double)s->proj_shape[0]);
+        put_num(&b, shape, NULL, (double)s->proj_shape[1]);
+    }
+    if (s->has_transform) {
+        cJSON *tr = put_arr(&b, props, "proj:transform");
+        for (int i = 0; i < 6; i++)
+            put_num(&b, tr, NULL, s->proj_transform[i]);
+    }
+
+    cJSON *links = put_arr(&b, item, "links");
+    char ltitle[512];
+    if (collection) {
+        snprintf(ltitle, sizeof ltitle, "STAC Collection %s", p->collection_id);
+        add_link(&b, links, "collection", src_uri, "application/json", ltitle);
+    }
+    snprintf(ltitle, sizeof ltitle, "Icechunk repository %s at snapshot %s", p->repository,
+             p->snapshot_id);
+    if (src_uri) {
+        char dtitle[512];
+        snprintf(dtitle, sizeof dtitle, "%s %s", source_kind_name(s->source_kind),
+                 p->collection_id ? p->collection_id : p->source);
+        add_link(&b, links, "derived_from", src_uri,
+             s->source_kind == STAC_ITEM_SOURCE_ITEM ? "application/geo+json" : "application/json",
+             dtitle);
+    } else {
+        add_link(&b, links, "derived_from", via, ICECHUNK_TYPE, ltitle);
+    }
+    add_link(&b, links, "via", via, ICECHUNK_TYPE, ltitle);
+
+    cJSON *assets = put_obj(&b, item, "assets");
+    cJSON *data = put_obj(&b, assets, "data");
+    put_str(&b, data, "href", data_href);
+    put_str(&b, data, "type", NETCDF_TYPE);
+    put_str(&b, data, "title", (const char *)title.data);
+    cJSON *roles = put_arr(&b, data, "roles");
+    put_str(&b, roles, NULL, "data");
+    put_num(&b, data, "file:size", (double)size);
+    put_str(&b, data, "file:checksum", multihash);
+
+    if (b.oom)
+        err = FLOE_ERR(FLOE_ENOMEM, "STAC Item %s", s->item_path);
+done:
+    free(src_uri);
+    free(repo_uri);
+    free(via);
+    floe_buf_free(&text);
+    floe_buf_free(&title);
+    if (err)
+        cJSON_Delete(item);
+    else
+        *out = item;
+    return err;
+}
+
+/* Write text to path through "PATH.floe-tmp-PID" in the same folder:
+ * written, flushed to disk, then renamed over path. On failure the
+ * temporary is removed and path is untouched. */
+static floe_err write_atomic(const char *path, const char *text)
+{
+    size_t n = strlen(path) + 64;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return FLOE_ERR(FLOE_ENOMEM, "%s", path);
+    snprintf(tmp, n, "%s.floe-tmp-%ld", path, (long)getpid());
+    floe_err err = NULL;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        err = FLOE_ERR(FLOE_EIO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+        free(tmp);
+        return err;
+    }
+    for (int part = 0; part < 2 && !err; part++) {
+        /* the JSON, then the newline that ends a text file */
+        const char *p = part ? "\n" : text;
+        size_t len = strlen(p), done = 0;
+        while (done < len && !err) {
+            ssize_t w = write(fd, p + done, len - done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                err = FLOE_ERR(FLOE_EIO, "%s: writing %s: %s", path, tmp,
+                               w < 0 ? strerror(errno) : "no progress");
+            else
+                done += (size_t)w;
+        }
+    }
+    if (!err && fsync(fd))
+        err = FLOE_ERR(FLOE_EIO, "%s: flushing %s: %s", path, tmp, strerror(errno));
+    if (close(fd) && !err)
+        err = FLOE_ERR(FLOE_EIO, "%s: closing %s: %s", path, tmp, strerror(errno));
+    if (!err && rename(tmp, path))
+        err = FLOE_ERR(FLOE_EIO, "%s: cannot rename %s into place: %s", path, tmp,
+                       strerror(errno));
+    if (err)
+        unlink(tmp);
+    free(tmp);
+    return err;
+}
+
+floe_err stac_item_write(const stac_item_spec *s)
+{
+    FLOE_CHECK(check_spec(s));
+    uint64_t size;
+    char multihash[STAC_MULTIHASH_SIZE];
+    FLOE_CHECK(stac_file_multihash(s->data_path, &size, multihash), "STAC Item %s",
+               s->item_path);
+    char *href = NULL, *text = NULL;
+    cJSON *item = NULL;
+    floe_err err = NULL;
+    if (s->data_href) {
+        if (!(href = strdup(s->data_href))) {
+            err = FLOE_ERR(FLOE_ENOMEM, "STAC Item %s", s->item_path);
+            goto done;
+        }
+    } else {
+        FLOE_CHECK_GOTO(err, done, stac_href_relative_data(s->item_path, s->data_path, &href),
+                        "STAC Item %s", s->item_path);
+    }
+    FLOE_CHECK_GOTO(err, done, build(s, size, multihash, href, &item));
+    text = cJSON_Print(item);
+    if (!text) {
+        err = FLOE_ERR(FLOE_ENOMEM, "STAC Item %s: printing", s->item_path);
+        goto done;
+    }
+    FLOE_CHECK_GOTO(err, done, write_atomic(s->item_path, text), "STAC Item");
+done:
+    cJSON_free(text);
+    cJSON_Delete(item);
+    free(href);
+    return err;
+}
+
+floe_err stac_item_default_path(const char *data_path, char **out)
+{
+    *out = NULL;
+    const char *slash = strrchr(data_path, '/');
+    const char *base = slash ? slash + 1 : data_path;
+    const char *dot = strrchr(base, '.');
+    if (!*base)
+        return FLOE_ERR(FLOE_EINVAL, "%s: no file name to name the STAC Item after", data_path);
+    size_t keep = dot && dot != base ? (size_t)(dot - data_path) : strlen(data_path);
+    char *p = malloc(keep + 6);
+    if (!p)
+        return FLOE_ERR(FLOE_ENOMEM, "%s", data_path);
+    memcpy(p, data_path, keep);
+    memcpy(p + keep, ".json", 6);
+    if (strcmp(p, data_path) == 0) {
+        free(p);
+        return FLOE_ERR(FLOE_EINVAL, "%s: the STAC Item would overwrite the output; give its "
+                        "path (--item PATH)", data_path);
+    }
+    *out = p;
+    return NULL;
+}

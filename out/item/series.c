@@ -1,0 +1,143 @@
+/* out/item/series.c - stac_item_write_series: the Item of a CF time-series
+ * file, from the same cf_series_spec that io/cf_series_output wrote it
+ * from. Points are features, not a grid: the footprint is the points
+ * themselves and the station dimension is datacube's vector ("geometry")
+ * dimension; a region's footprint is the box of the cells it averaged. */
+#include "out/item/item.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *attr_text(const floe_array *a, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(a->attributes, name);
+    return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
+}
+
+/* Longitudes into [-180, 180] (sources on 0..360 grids give positions and
+ * edges there); GeoJSON and STAC want the former. */
+static double wrap_lon(double lon)
+{
+    if (lon > 180)
+        lon -= 360;
+    else if (lon < -180)
+        lon += 360;
+    return lon;
+}
+
+/* W, S, E, N of the region's cell edges: latitudes clamped to +-90, a
+ * box spanning 180 written with W > E (the STAC way), a whole circle as
+ * -180..180. */
+static void region_bbox(const double edges[4], double bb[4])
+{
+    double w = edges[0], e = edges[2] < w ? edges[2] + 360 : edges[2];
+    if (e - w >= 360) {
+        w = -180, e = 180;
+    } else {
+        w = wrap_lon(w), e = wrap_lon(e);
+    }
+    bb[0] = w;
+    bb[1] = fmax(fmin(edges[1], edges[3]), -90);
+    bb[2] = e;
+    bb[3] = fmin(fmax(edges[1], edges[3]), 90);
+}
+
+typedef struct series_item {
+    stac_item_var *vars;
+    double *lon, *lat; /* wrapped positions */
+    char *item_path;   /* the default one, owned */
+} series_item;
+
+static void series_item_free(series_item *t)
+{
+    free(t->vars);
+    free(t->lon);
+    free(t->lat);
+    free(t->item_path);
+}
+
+floe_err stac_item_write_series(const cf_series_spec *s, const char *item_path,
+                                const char *operation, stac_item_source_kind kind)
+{
+    if (!s->nt || !s->nvars)
+        return FLOE_ERR(FLOE_EINVAL, "STAC Item for %s: no %s", s->path,
+                        s->nt ? "variables" : "time steps");
+    if (s->nstations && (!s->station_ids || !s->station_lon || !s->station_lat))
+        return FLOE_ERR(FLOE_EINVAL, "STAC Item for %s: station ids or positions not given",
+                        s->path);
+    char t0[40], t1[40], stepbuf[40];
+    const char *step;
+    FLOE_CHECK(stac_item_times(s->time, s->time_values, s->nt, t0, t1, stepbuf, &step),
+               "STAC Item for %s", s->path);
+
+    floe_err err = NULL;
+    series_item t = {0};
+    static const char *const dims_points[2] = {"time", "station"}; /* as cf_series_output */
+    static const char *const dims_region[1] = {"time"};
+    size_t np = s->nstations;
+    t.vars = calloc(s->nvars, sizeof *t.vars);
+    if (np) {
+        t.lon = malloc(np * sizeof *t.lon);
+        t.lat = malloc(np * sizeof *t.lat);
+    }
+    if (!item_path && !(err = stac_item_default_path(s->path, &t.item_path)))
+        item_path = t.item_path;
+    if (!err && (!t.vars || (np && (!t.lon || !t.lat))))
+        err = FLOE_ERR(FLOE_ENOMEM, "STAC Item for %s", s->path);
+    if (err) {
+        series_item_free(&t);
+        return err;
+    }
+
+    double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    for (size_t i = 0; i < np; i++) {
+        t.lon[i] = wrap_lon(s->station_lon[i]);
+        t.lat[i] = s->station_lat[i];
+        bb[0] = fmin(bb[0], t.lon[i]), bb[2] = fmax(bb[2], t.lon[i]);
+        bb[1] = fmin(bb[1], t.lat[i]), bb[3] = fmax(bb[3], t.lat[i]);
+    }
+    if (!np)
+        region_bbox(s->region_edges, bb);
+
+    char station_desc[160];
+    snprintf(station_desc, sizeof station_desc,
+             "stations: the requested points (values %s), named by station_id",
+             s->method && !strcmp(s->method, "bilinear") ? "interpolated bilinearly"
+                                                           : "of the nearest grid cell");
+    stac_item_dim dims[2] = {
+        {.name = "time", .kind = STAC_ITEM_DIM_TIME, .description = attr_text(s->time, "long_name"),
+         .time_extent = {t0, t1}, .time_step = step},
+        {.name = "station", .kind = STAC_ITEM_DIM_POINTS, .description = station_desc,
+         .values = s->station_ids, .nvalues = np, .bbox = {bb[0], bb[1], bb[2], bb[3]}},
+    };
+    for (size_t v = 0; v < s->nvars; v++) {
+        const floe_array *a = s->vars[v];
+        t.vars[v] = (stac_item_var){
+            .name = s->out_names && s->out_names[v] ? s->out_names[v] : a->name,
+            .dims = np ? dims_points : dims_region, .ndims = np ? 2 : 1,
+            .unit = attr_text(a, "units"), .description = attr_text(a, "long_name"),
+            .data_type = "float32", /* cf_series_output writes float32 */
+            .has_nodata = 1, .nodata = (double)(float)a->fill_value,
+        };
+    }
+    stac_item_spec spec = {
+        .item_path = item_path,
+        .data_path = s->path,
+        .command = s->command,
+        .operation = operation,
+        .prov = s->provenance,
+        .source_kind = kind,
+        .bbox = {bb[0], bb[1], bb[2], bb[3]},
+        .start_datetime = t0,
+        .end_datetime = t1,
+        .dims = dims, .ndims = np ? 2 : 1,
+        .vars = t.vars, .nvars = s->nvars,
+        .point_lon = t.lon, .point_lat = t.lat, .npoints = np,
+    };
+    err = stac_item_write(&spec);
+    series_item_free(&t);
+    return err;
+}

@@ -1,0 +1,66 @@
+/* out/netcdf_writer.h - writing a NetCDF-4 file atomically.
+ *
+ * The file is written under a temporary name next to the destination
+ * ("OUT.nc.floe-tmp-PID") and renamed over it only by nc_writer_commit, so a
+ * failed or interrupted job never leaves a partial OUT.nc behind;
+ * nc_writer_abort (or freeing an uncommitted writer) removes the temporary.
+ *
+ * Thin on purpose: it hides netCDF's int status codes behind floe_err and
+ * names the file and the variable in every error; the CF conventions are
+ * the caller's (out/grid_output.c).
+ */
+#ifndef FLOE_NETCDF_WRITER_H
+#define FLOE_NETCDF_WRITER_H
+
+#include "common/floe_error.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+typedef struct nc_writer nc_writer;
+
+/* Creates the temporary file in define mode. */
+floe_err nc_writer_create(const char *path, nc_writer **out);
+const char *nc_writer_path(const nc_writer *w); /* the final path (borrowed) */
+
+floe_err nc_writer_def_dim(nc_writer *w, const char *name, size_t len, int *dimid);
+/* xtype is netCDF's (NC_FLOAT, NC_DOUBLE, ...). chunks may be NULL
+ * (contiguous); deflate_level 0 = no compression (else shuffle + deflate). */
+floe_err nc_writer_def_var(nc_writer *w, const char *name, int xtype, int ndims,
+                           const int *dimids, const size_t *chunks, int deflate_level,
+                           int *varid);
+/* _FillValue must be set before nc_writer_enddef; value of the var's type. */
+floe_err nc_writer_def_fill(nc_writer *w, int varid, const void *fill);
+floe_err nc_writer_put_att_text(nc_writer *w, int varid, const char *name, const char *text);
+floe_err nc_writer_put_att_double(nc_writer *w, int varid, const char *name, int xtype,
+                                  size_t n, const double *values);
+/* Copy a JSON attribute object (Zarr attributes): strings -> text, numbers
+ * -> double (or the type of `numeric_type` when given, e.g. NC_FLOAT for a
+ * float32 variable's vmin/vmax), arrays of numbers -> vectors; keys in
+ * `skip` (NULL-terminated list) are left out. */
+floe_err nc_writer_put_atts_json(nc_writer *w, int varid, const cJSON *attrs,
+                                 int numeric_type, const char *const *skip);
+floe_err nc_writer_enddef(nc_writer *w);
+/* Write a hyperslab (start/count per dimension) of a variable, values in
+ * the variable's type. */
+floe_err nc_writer_put(nc_writer *w, int varid, const size_t *start, const size_t *count,
+                       const void *values);
+/* Raw chunks: ranks compress their own tiles (nc_chunk_encode.h) and the
+ * writer stores the bytes as they are, so the serial writer does no
+ * compression. netCDF has no call for it, so this closes the netCDF
+ * handle (all definitions, attributes and the coordinates must be written
+ * by then; nc_writer_put is refused afterwards) and reopens the temporary
+ * file through HDF5, whose H5Dwrite_chunk stores a chunk that has already
+ * been through the variable's filters (shuffle, deflate). */
+floe_err nc_writer_begin_raw_chunks(nc_writer *w);
+/* Store one chunk of variable `name`: `start` is the chunk's first index
+ * on each of its `ndims` dimensions (multiples of the chunk shape), bytes
+ * the filtered chunk. */
+floe_err nc_writer_put_raw_chunk(nc_writer *w, const char *name, int ndims, const size_t *start,
+                                 const void *bytes, size_t n);
+/* Close and rename over the final path. Frees the writer. */
+floe_err nc_writer_commit(nc_writer **w);
+/* Close and remove the temporary file. Frees the writer. Safe on NULL. */
+void nc_writer_abort(nc_writer **w);
+
+#endif

@@ -1,0 +1,323 @@
+/* out/series_output.c - see cf_series_output.h. */
+#include "out/series_output.h"
+
+#include "common/floe_version.h"
+#include "out/provenance.h"
+#include "out/netcdf_writer.h"
+
+#include <netcdf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A chunk of a data variable: up to 256 stations and enough steps for
+ * about 256 KiB of float32 (at least 512): a long series at a few points
+ * is read back in a handful of chunks, and deflate has enough to work on. */
+enum { CHUNK_STATIONS = 256, CHUNK_VALUES = 65536, CHUNK_MIN_STEPS = 512 };
+
+struct cf_series_output {
+    nc_writer *w;
+    size_t nt, ns; /* ns: stations, 1 for a region */
+    int points;
+    size_t nvars;
+    int *varids;
+};
+
+/* No _FillValue on coordinates (CF 2.5.1); the time bounds and auxiliary
+ * coordinates of the source are not written. */
+static const char *const coord_skip[] = {"_FillValue", "missing_value", "bounds", "climatology",
+                                         "coordinates", NULL};
+/* The writer's own (fill, coordinates, cell_methods); the source's value
+ * range no longer holds, and there is no grid to map. */
+static const char *const data_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
+                                        "vmax", "grid_mapping", "bounds", NULL};
+
+static const char *attr_text(const floe_array *a, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(a->attributes, name);
+    return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+static floe_err check_spec(const cf_series_spec *s)
+{
+    const char *path = s->path ? s->path : "(no path)";
+    const char *missing = !s->path                  ? "path"
+                          : !s->command             ? "command"
+                          : !s->provenance          ? "provenance"
+                          : !s->time                ? "time"
+                          : !s->time_values         ? "time_values"
+                          : !s->vars                ? "vars"
+                          : s->nstations && !s->station_ids ? "station_ids"
+                          : s->nstations && (!s->station_lon || !s->station_lat)
+                              ? "station_lon/station_lat"
+                          : s->nstations && !s->cell_lon != !s->cell_lat ? "cell_lon/cell_lat"
+                                                                        : NULL;
+    if (missing)
+        return FLOE_ERR(FLOE_EINVAL, "%s: time series spec: %s is not given", path, missing);
+    if (!s->nt || !s->nvars)
+        return FLOE_ERR(FLOE_EINVAL, "%s: time series with no %s", path,
+                        s->nt ? "variables" : "time steps");
+    for (size_t i = 0; i < s->nstations; i++)
+        if (!s->station_ids[i] || !*s->station_ids[i])
+            return FLOE_ERR(FLOE_EINVAL, "%s: station %zu has no id", path, i);
+    return NULL;
+}
+
+/* ---- definitions ----------------------------------------------------------- */
+
+static floe_err def_time(cf_series_output *o, const floe_array *t, int dim, int *varid)
+{
+    int xtype = t->dtype == FLOE_DT_FLOAT32 ? NC_FLOAT : NC_DOUBLE;
+    FLOE_CHECK(nc_writer_def_var(o->w, "time", xtype, 1, &dim, NULL, 0, varid));
+    FLOE_CHECK(nc_writer_put_atts_json(o->w, *varid, t->attributes, xtype, coord_skip));
+    if (!attr_text(t, "axis"))
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "axis", "T"));
+    if (!attr_text(t, "standard_name"))
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "standard_name", "time"));
+    return NULL;
+}
+
+/* A latitude or longitude (lat != 0 picks which) with its CF attributes:
+ * ndims 0 (a region's centre, with bounds) or 1 (per station). */
+static floe_err def_position(cf_series_output *o, const char *name, int lat, int ndims,
+                             const int *dims, const char *long_name, int standard,
+                             const char *bounds, int *varid)
+{
+    FLOE_CHECK(nc_writer_def_var(o->w, name, NC_DOUBLE, ndims, dims, NULL, 0, varid));
+    /* only the requested positions are *the* coordinates; the cell centres
+     * carry no standard_name, so CF tools do not take them for a second
+     * latitude/longitude */
+    if (standard)
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "standard_name",
+                                          lat ? "latitude" : "longitude"));
+    FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "long_name", long_name));
+    FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "units",
+                                      lat ? "degrees_north" : "degrees_east"));
+    if (bounds) {
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "axis", lat ? "Y" : "X"));
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "bounds", bounds));
+    }
+    return NULL;
+}
+
+/* cell_methods of output v: the caller's (a derived output's, which says
+ * all that was done), else the source's, which still holds for values
+ * taken at points (as cf_grid_output). NULL: none. */
+static const char *cell_methods_of(const cf_series_spec *s, size_t v)
+{
+    if (s->cell_methods && s->cell_methods[v] && *s->cell_methods[v])
+        return s->cell_methods[v];
+    return attr_text(s->vars[v], "cell_methods");
+}
+
+static floe_err def_data(cf_series_output *o, const cf_series_spec *s, size_t v, const int *dims)
+{
+    const floe_array *a = s->vars[v];
+    const char *name = s->out_names && s->out_names[v] ? s->out_names[v] : a->name;
+    size_t sc = min_size(o->ns, CHUNK_STATIONS);
+    size_t steps = CHUNK_VALUES / sc > CHUNK_MIN_STEPS ? CHUNK_VALUES / sc : CHUNK_MIN_STEPS;
+    size_t chunks[2] = {min_size(o->nt, steps), sc};
+    int *varid = &o->varids[v];
+    FLOE_CHECK(nc_writer_def_var(o->w, name, NC_FLOAT, o->points ? 2 : 1, dims, chunks, 1, varid));
+    float fill = (float)a->fill_value;
+    FLOE_CHECK(nc_writer_def_fill(o->w, *varid, &fill));
+    FLOE_CHECK(nc_writer_put_atts_json(o->w, *varid, a->attributes, NC_FLOAT, data_skip));
+    const char *methods = cell_methods_of(s, v);
+    if (methods)
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "cell_methods", methods));
+    FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "coordinates",
+                                      o->points ? "time lat lon station_id" : "lat lon"));
+    if (o->points)
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "floe_method",
+                                          s->method ? s->method : "nearest"));
+    return NULL;
+}
+
+static floe_err global_attrs(cf_series_output *o, const cf_series_spec *s)
+{
+    const floe_provenance *p = s->provenance;
+    const char *from = p->collection_id ? p->collection_id : p->repository;
+    char text[4096];
+    FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "featureType", "timeSeries"));
+    if (o->points)
+        snprintf(text, sizeof text, "Time series at %zu point%s from %s, extracted by floe",
+                 s->nstations, s->nstations == 1 ? "" : "s", from);
+    else
+        snprintf(text, sizeof text, "Time series over %s from %s, extracted by floe",
+                 s->region ? s->region : "a region", from);
+    FLOE_CHECK(cf_provenance_put(o->w, p, s->command, text));
+    if (!o->points) {
+        if (s->region)
+            FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_region", s->region));
+        double cells = (double)s->region_cells;
+        FLOE_CHECK(nc_writer_put_att_double(o->w, NC_GLOBAL, "floe_region_cells", NC_INT64, 1,
+                                            &cells));
+    }
+    return NULL;
+}
+
+/* ---- coordinate values ----------------------------------------------------- */
+
+static floe_err put_1d(cf_series_output *o, int varid, size_t n, const void *values)
+{
+    size_t start[1] = {0}, count[1] = {n};
+    return nc_writer_put(o->w, varid, start, count, values);
+}
+
+static floe_err put_time(cf_series_output *o, const cf_series_spec *s, int varid)
+{
+    if (s->time->dtype != FLOE_DT_FLOAT32)
+        return put_1d(o, varid, s->nt, s->time_values);
+    float *f = malloc(s->nt * sizeof *f);
+    if (!f)
+        return FLOE_ERR(FLOE_ENOMEM, "%s: time coordinate", s->path);
+    for (size_t i = 0; i < s->nt; i++)
+        f[i] = (float)s->time_values[i];
+    floe_err err = put_1d(o, varid, s->nt, f);
+    free(f);
+    return err;
+}
+
+/* The centre of a region's W..E edges; W > E: across the antimeridian. */
+static double centre_lon(double w, double e)
+{
+    double c = (w + (e < w ? e + 360 : e)) / 2;
+    return c > 180 && w <= 180 ? c - 360 : c;
+}
+
+/* ---- the file -------------------------------------------------------------- */
+
+typedef struct coord_ids {
+    int time, station_id, lat, lon, cell_lat, cell_lon, lat_bnds, lon_bnds;
+} coord_ids;
+
+static floe_err define(cf_series_output *o, const cf_series_spec *s, coord_ids *c)
+{
+    int dt, dn, data_dims[2];
+    FLOE_CHECK(nc_writer_def_dim(o->w, "time", s->nt, &dt));
+    FLOE_CHECK(def_time(o, s->time, dt, &c->time));
+    data_dims[0] = dt;
+    if (o->points) {
+        FLOE_CHECK(nc_writer_def_dim(o->w, "station", s->nstations, &dn));
+        data_dims[1] = dn;
+        FLOE_CHECK(nc_writer_def_var(o->w, "station_id", NC_STRING, 1, &dn, NULL, 0,
+                                     &c->station_id));
+        FLOE_CHECK(nc_writer_put_att_text(o->w, c->station_id, "cf_role", "timeseries_id"));
+        FLOE_CHECK(nc_writer_put_att_text(o->w, c->station_id, "long_name", "station identifier"));
+        FLOE_CHECK(def_position(o, "lat", 1, 1, &dn, "latitude of the requested point", 1, NULL,
+                                &c->lat));
+        FLOE_CHECK(def_position(o, "lon", 0, 1, &dn, "longitude of the requested point", 1, NULL,
+                                &c->lon));
+        if (s->cell_lat) {
+            FLOE_CHECK(def_position(o, "cell_lat", 1, 1, &dn,
+                                    "latitude of the centre of the grid cell read", 0, NULL,
+                                    &c->cell_lat));
+            FLOE_CHECK(def_position(o, "cell_lon", 0, 1, &dn,
+                                    "longitude of the centre of the grid cell read", 0, NULL,
+                                    &c->cell_lon));
+        }
+    } else {
+        FLOE_CHECK(nc_writer_def_dim(o->w, "bnds", 2, &dn));
+        FLOE_CHECK(def_position(o, "lat", 1, 0, NULL,
+                                "latitude of the centre of the region's bounding box", 1,
+                                "lat_bnds", &c->lat));
+        FLOE_CHECK(def_position(o, "lon", 0, 0, NULL,
+                                "longitude of the centre of the region's bounding box", 1,
+                                "lon_bnds", &c->lon));
+        FLOE_CHECK(nc_writer_def_var(o->w, "lat_bnds", NC_DOUBLE, 1, &dn, NULL, 0, &c->lat_bnds));
+        FLOE_CHECK(nc_writer_def_var(o->w, "lon_bnds", NC_DOUBLE, 1, &dn, NULL, 0, &c->lon_bnds));
+    }
+    for (size_t v = 0; v < s->nvars; v++)
+        FLOE_CHECK(def_data(o, s, v, data_dims));
+    FLOE_CHECK(global_attrs(o, s));
+    return nc_writer_enddef(o->w);
+}
+
+static floe_err write_coords(cf_series_output *o, const cf_series_spec *s, const coord_ids *c)
+{
+    FLOE_CHECK(put_time(o, s, c->time));
+    if (o->points) {
+        FLOE_CHECK(put_1d(o, c->station_id, s->nstations, s->station_ids));
+        FLOE_CHECK(put_1d(o, c->lat, s->nstations, s->station_lat));
+        FLOE_CHECK(put_1d(o, c->lon, s->nstations, s->station_lon));
+        if (s->cell_lat) {
+            FLOE_CHECK(put_1d(o, c->cell_lat, s->nstations, s->cell_lat));
+            FLOE_CHECK(put_1d(o, c->cell_lon, s->nstations, s->cell_lon));
+        }
+        return NULL;
+    }
+    const double *e = s->region_edges; /* W, S, E, N */
+    double lat = (e[1] + e[3]) / 2, lon = centre_lon(e[0], e[2]);
+    double lat_b[2] = {e[1], e[3]}, lon_b[2] = {e[0], e[2]};
+    size_t start[1] = {0}, count[1] = {1};
+    FLOE_CHECK(nc_writer_put(o->w, c->lat, start, count, &lat));
+    FLOE_CHECK(nc_writer_put(o->w, c->lon, start, count, &lon));
+    FLOE_CHECK(put_1d(o, c->lat_bnds, 2, lat_b));
+    return put_1d(o, c->lon_bnds, 2, lon_b);
+}
+
+floe_err cf_series_output_create(const cf_series_spec *s, cf_series_output **out)
+{
+    *out = NULL;
+    FLOE_CHECK(check_spec(s));
+    cf_series_output *o = calloc(1, sizeof *o);
+    int *varids = calloc(s->nvars, sizeof *varids);
+    if (!o || !varids) {
+        free(o);
+        free(varids);
+        return FLOE_ERR(FLOE_ENOMEM, "%s: time series output", s->path);
+    }
+    o->varids = varids;
+    o->nt = s->nt, o->nvars = s->nvars;
+    o->points = s->nstations > 0;
+    o->ns = o->points ? s->nstations : 1;
+    coord_ids c;
+    floe_err err = NULL;
+    FLOE_CHECK_GOTO(err, fail, nc_writer_create(s->path, &o->w));
+    FLOE_CHECK_GOTO(err, fail, define(o, s, &c));
+    FLOE_CHECK_GOTO(err, fail, write_coords(o, s, &c));
+    *out = o;
+    return NULL;
+fail:
+    cf_series_output_abort(&o);
+    return err;
+}
+
+floe_err cf_series_output_put(cf_series_output *o, size_t v, size_t t0, size_t nt,
+                              const float *values)
+{
+    if (v >= o->nvars || t0 > o->nt || nt > o->nt - t0)
+        return FLOE_ERR(FLOE_EINVAL, "%s: output %zu steps [%zu, %zu) outside %zu outputs x %zu "
+                        "steps", nc_writer_path(o->w), v, t0, t0 + nt, o->nvars, o->nt);
+    if (!nt)
+        return NULL;
+    size_t start[2] = {t0, 0}, count[2] = {nt, o->ns};
+    return nc_writer_put(o->w, o->varids[v], start, count, values);
+}
+
+floe_err cf_series_output_commit(cf_series_output **op)
+{
+    cf_series_output *o = *op;
+    floe_err err = nc_writer_commit(&o->w);
+    free(o->varids);
+    free(o);
+    *op = NULL;
+    return err;
+}
+
+void cf_series_output_abort(cf_series_output **op)
+{
+    cf_series_output *o = op ? *op : NULL;
+    if (!o)
+        return;
+    nc_writer_abort(&o->w);
+    free(o->varids);
+    free(o);
+    *op = NULL;
+}

@@ -1,0 +1,78 @@
+/* out/series_output.h - a CF-1.8 NetCDF-4 file of time series (`floe
+ * series`): discrete sampling geometry featureType "timeSeries" (CF 9).
+ *
+ * Points: dimensions (time, station); per variable VAR(time, station)
+ * float32 with coordinates "time lat lon station_id"; station_id(station)
+ * a string variable with cf_role "timeseries_id"; lat(station),
+ * lon(station) the requested positions (double, CF units/standard_name);
+ * for nearest-cell series also cell_lat(station), cell_lon(station), the
+ * centres of the cells read (no standard_name: the requested positions
+ * are the coordinates). Attribute "floe_method" (nearest|bilinear) on
+ * every data variable.
+ *
+ * Region: dimensions (time, bnds); per output VAR_STAT(time) float32 with
+ * coordinates "lat lon" and cell_methods ("area: mean" etc., given by the
+ * caller), scalar coordinates lat and lon (the centre of the region's
+ * bounding box) with lat_bnds(bnds) and lon_bnds(bnds) (the box of the
+ * selected cells' edges), so "area: ..." refers to a described area.
+ * Global attributes floe_region (what the user gave: "bbox W,S,E,N" or the
+ * GeoJSON file name) and floe_region_cells (int64).
+ *
+ * Both: time(time) with the source time attributes (units, calendar), no
+ * _FillValue on coordinates; data variables carry the source variable's
+ * attributes (units, long_name, ...) minus vmin/vmax/grid_mapping, and the
+ * source _FillValue. cell_methods: the caller's where given (replacing
+ * the source's, as in out/grid_output.h: a region output that should
+ * also say "time: mean" passes "time: mean area: mean", CF 7.3's order
+ * of application), else the source's. Data chunks: up to 256 stations
+ * x about 64 Ki values (at least 512 steps), shuffle + deflate 1.
+ * Global attributes as out/grid_output.h (Conventions
+ * "CF-1.8", featureType, title, history with the exact command, source,
+ * floe_collection/asset/repository/snapshot_id/ref). Written atomically
+ * (out/netcdf_writer.h): OUT appears only on commit. */
+#ifndef FLOE_CF_SERIES_OUTPUT_H
+#define FLOE_CF_SERIES_OUTPUT_H
+
+#include "common/floe_error.h"
+#include "dataset/dataset.h"
+
+#include <stddef.h>
+
+typedef struct cf_series_spec {
+    const char *path;
+    const char *command;                /* the exact command line */
+    const floe_provenance *provenance;
+    const floe_array *time;             /* the source time coordinate array */
+    const double *time_values;          /* the selected steps' values */
+    size_t nt;
+    const floe_array *const *vars;      /* source variables (attributes, fill) */
+    size_t nvars;
+    const char *const *out_names;       /* written names (NULL: the source names) */
+    const char *const *cell_methods;    /* per output (NULL or NULL entries: the source's) */
+
+    /* Points (nstations > 0) or region (nstations == 0). */
+    size_t nstations;
+    const char *const *station_ids;
+    const double *station_lon, *station_lat; /* requested positions */
+    const double *cell_lon, *cell_lat;       /* NULL: not written (bilinear) */
+    const char *method;                      /* "nearest" / "bilinear" */
+
+    const char *region;                      /* "bbox W,S,E,N" or the GeoJSON file */
+    double region_edges[4];                  /* W, S, E, N of the selected cells' edges */
+    size_t region_cells;                     /* cells inside the region */
+} cf_series_spec;
+
+typedef struct cf_series_output cf_series_output;
+
+/* Defines the file and writes its coordinates. Errors name the file (and
+ * the variable or spec field). */
+floe_err cf_series_output_create(const cf_series_spec *spec, cf_series_output **out);
+/* Write steps [t0, t0 + nt) of output v: nt * max(nstations, 1) float32
+ * values, time-major (values[t * nstations + s]). */
+floe_err cf_series_output_put(cf_series_output *o, size_t v, size_t t0, size_t nt,
+                              const float *values);
+floe_err cf_series_output_commit(cf_series_output **o);
+/* Remove the unfinished file. Safe on NULL and after commit. */
+void cf_series_output_abort(cf_series_output **o);
+
+#endif
