@@ -121,7 +121,7 @@ def check_file(root, rel, text):
                 problems.append(f"{rel}:{no}: includes \"{m.group(1)}\", which does not exist")
             elif target not in allowed:
                 problems.append(f"{rel}:{no}: {folder}/ may not include {target}/: {line.strip()}")
-            elif INTERNAL.search(m.group(1)) and target != folder:
+            elif INTERNAL.search(m.group(1)) and not (folder + "/").startswith(target + "/"):
                 problems.append(f"{rel}:{no}: {target}/'s internal header is its own: "
                                 f"{line.strip()}")
     for no, line in enumerate(code, 1):
@@ -148,7 +148,7 @@ def self_test(root):
          "may not include io/transport/"),
         ("out/provenance.c", "static int r(void) { return MPI_Barrier(0); }\n", "MPI outside"),
         ("io/icechunk/format/ids.c", "#include <unistd.h>\n", "does no I/O"),
-        ("common/floe_log.c", "\n" * (MAX_LINES + 1), "over 600 lines"),
+        ("common/floe_log.c", "\n" * (MAX_LINES + 1), f"(over {MAX_LINES})"),
     ]
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
