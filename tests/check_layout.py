@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""check_layout.py [ROOT]: floe's layering rules, checked on the source tree
-(like libcurl's checksrc). Prints every offending line as FILE:LINE: rule
-and exits 1 when there is one; --self-test also proves that each rule fires
-on a copy of the tree with one violation planted.
+"""check_layout.py [--self-test | --graph] [ROOT]: floe's layering rules,
+checked on the source tree (like libcurl's checksrc). Prints every
+offending line as FILE:LINE: rule and exits 1 when there is one; --self-test also proves that each rule fires
+on a copy of the tree with one violation planted; --graph prints the
+folders' dependency graph and line counts as the code has them.
 
 The rules (README "Layout"):
   1. includes only point down: a file may include headers from the folders
      ALLOWED names for its own folder, nothing else, and a folder's
-     internal.h only from that folder (io/ never sees cf/,
-     stac/, dataset/, out/, engine/ or cli/; io/transport/ never io/fetch/;
+     internal.h only from that folder and those below it (io/ never sees
+     cf/, stac/, dataset/, out/, engine/ or cli/; io/transport/ never io/fetch/;
      engine/ sees storage only through dataset/; cli/ never io/ or out/);
   2. io/icechunk/format/ is pure: no file, socket or curl calls;
   3. MPI (<mpi.h>, MPI_* names) only in engine/ and common/;
@@ -18,7 +19,6 @@ The rules (README "Layout"):
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -167,9 +167,33 @@ def self_test(root):
     return 1 if failures else 0
 
 
+def graph(root):
+    """The folder dependency graph as the code has it, and lines per folder:
+    FOLDER (N .c/.h lines) -> the folders its files include."""
+    deps, lines = {}, {}
+    for top in SOURCE_DIRS:
+        for dirpath, _, names in os.walk(os.path.join(root, top)):
+            for name in names:
+                if not name.endswith((".c", ".h")):
+                    continue
+                rel = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
+                folder = os.path.dirname(rel)
+                text = open(os.path.join(root, rel), encoding="utf-8").read()
+                lines[folder] = lines.get(folder, 0) + text.count("\n")
+                for line in text.split("\n"):
+                    m = INCLUDE.match(line)
+                    if m and os.path.dirname(m.group(1)) != folder:
+                        deps.setdefault(folder, set()).add(os.path.dirname(m.group(1)))
+    for folder in sorted(lines):
+        print(f"{folder} ({lines[folder]} lines) -> {' '.join(sorted(deps.get(folder, ()))) or '-'}")
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     root = args[0] if args else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    if "--graph" in sys.argv:
+        graph(root)
+        return 0
     status = 0
     if "--self-test" in sys.argv:
         status = self_test(root)
