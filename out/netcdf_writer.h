@@ -1,9 +1,10 @@
 /* out/netcdf_writer.h - writing a NetCDF-4 file atomically.
  *
  * The file is written under a temporary name next to the destination
- * ("OUT.nc.floe-tmp-PID") and renamed over it only by nc_writer_commit, so a
- * failed or interrupted job never leaves a partial OUT.nc behind;
- * nc_writer_abort (or freeing an uncommitted writer) removes the temporary.
+ * ("OUT.nc.floe-tmp-PID") and, by nc_writer_commit, flushed, renamed over
+ * it and the folder flushed (common/floe_file.h, the writer every output
+ * shares), so a failed or interrupted job never leaves a partial OUT.nc
+ * behind; nc_writer_abort (or a failed commit) removes the temporary.
  *
  * Thin on purpose: it hides netCDF's int status codes behind floe_err and
  * names the file and the variable in every error; the CF conventions are

@@ -5,21 +5,19 @@
 #include "out/item/item.h"
 
 #include "common/floe_buf.h"
+#include "common/floe_file.h"
 #include "common/floe_version.h"
 #include "out/item/checksum.h"
 #include "out/item/href.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdarg.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define STAC_VERSION "1.1.0"
 #define EXT_PROCESSING "https://stac-extensions.github.io/processing/v1.2.0/schema.json"
@@ -555,51 +553,6 @@ done:
     return err;
 }
 
-/* Write text to path through "PATH.floe-tmp-PID" in the same folder:
- * written, flushed to disk, then renamed over path. On failure the
- * temporary is removed and path is untouched. */
-static floe_err write_atomic(const char *path, const char *text)
-{
-    size_t n = strlen(path) + 64;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return FLOE_ERR(FLOE_ENOMEM, "%s", path);
-    snprintf(tmp, n, "%s.floe-tmp-%ld", path, (long)getpid());
-    floe_err err = NULL;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        err = FLOE_ERR(FLOE_EIO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
-        free(tmp);
-        return err;
-    }
-    for (int part = 0; part < 2 && !err; part++) {
-        /* the JSON, then the newline that ends a text file */
-        const char *p = part ? "\n" : text;
-        size_t len = strlen(p), done = 0;
-        while (done < len && !err) {
-            ssize_t w = write(fd, p + done, len - done);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                err = FLOE_ERR(FLOE_EIO, "%s: writing %s: %s", path, tmp,
-                               w < 0 ? strerror(errno) : "no progress");
-            else
-                done += (size_t)w;
-        }
-    }
-    if (!err && fsync(fd))
-        err = FLOE_ERR(FLOE_EIO, "%s: flushing %s: %s", path, tmp, strerror(errno));
-    if (close(fd) && !err)
-        err = FLOE_ERR(FLOE_EIO, "%s: closing %s: %s", path, tmp, strerror(errno));
-    if (!err && rename(tmp, path))
-        err = FLOE_ERR(FLOE_EIO, "%s: cannot rename %s into place: %s", path, tmp,
-                       strerror(errno));
-    if (err)
-        unlink(tmp);
-    free(tmp);
-    return err;
-}
-
 floe_err stac_item_write(const stac_item_spec *s)
 {
     FLOE_CHECK(check_spec(s));
@@ -625,7 +578,7 @@ floe_err stac_item_write(const stac_item_spec *s)
         err = FLOE_ERR(FLOE_ENOMEM, "STAC Item %s: printing", s->item_path);
         goto done;
     }
-    FLOE_CHECK_GOTO(err, done, write_atomic(s->item_path, text), "STAC Item");
+    FLOE_CHECK_GOTO(err, done, floe_file_write_text(s->item_path, text), "STAC Item");
 done:
     cJSON_free(text);
     cJSON_Delete(item);

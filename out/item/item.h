@@ -31,8 +31,8 @@
  * committed (renamed into place): its size and checksum are computed by
  * reading the final file, and an Item must never describe a file that is
  * not there. Under MPI, one rank writes it, after the collective commit.
- * The Item itself appears atomically (temporary file in the same folder,
- * fsync, rename); on any error neither a partial Item nor a temporary is
+ * The Item itself appears atomically (common/floe_file.h: temporary file in
+ * the same folder, fsync, rename, fsync of the folder); on any error neither a partial Item nor a temporary is
  * left behind (an existing Item at that path is kept as it was).
  *
  *     // after cf_grid_output_commit(&out):
