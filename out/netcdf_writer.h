@@ -46,7 +46,7 @@ floe_err nc_writer_enddef(nc_writer *w);
  * the variable's type. */
 floe_err nc_writer_put(nc_writer *w, int varid, const size_t *start, const size_t *count,
                        const void *values);
-/* Raw chunks: ranks compress their own tiles (nc_chunk_encode.h) and the
+/* Raw chunks: ranks compress their own tiles (out/chunk_encode.h) and the
  * writer stores the bytes as they are, so the serial writer does no
  * compression. netCDF has no call for it, so this closes the netCDF
  * handle (all definitions, attributes and the coordinates must be written
