@@ -1,6 +1,7 @@
 /* cli/report.c - see job_report.h. */
 #include "cli/report.h"
 
+#include "common/floe_file.h"
 #include "common/floe_version.h"
 #include "cli/progress.h"
 
@@ -46,31 +47,6 @@ static cJSON *counters_json(const double *v)
     for (size_t i = 0; o && i < NFIELD; i++)
         cJSON_AddNumberToObject(o, field[i], v[i]);
     return o;
-}
-
-static floe_err write_atomically(const char *path, const char *text)
-{
-    size_t n = strlen(path) + 32;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return FLOE_ERR(FLOE_ENOMEM, "%s", path);
-    snprintf(tmp, n, "%s.floe-tmp-%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    floe_err err = NULL;
-    if (!f) {
-        err = FLOE_ERR(FLOE_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    } else {
-        int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
-        bad |= fclose(f) != 0;
-        if (bad)
-            err = FLOE_ERR(FLOE_EIO, "%s: write failed: %s", path, strerror(errno));
-        else if (rename(tmp, path) != 0)
-            err = FLOE_ERR(FLOE_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
-        if (err)
-            remove(tmp);
-    }
-    free(tmp);
-    return err;
 }
 
 floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const char *path,
@@ -133,7 +109,7 @@ floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const cha
     }
     cJSON_AddItemToObject(root, "per_rank", per);
     char *text = cJSON_Print(root);
-    err = text ? write_atomically(path, text) : FLOE_ERR(FLOE_ENOMEM, "%s", path);
+    err = text ? floe_file_write_text(path, text) : FLOE_ERR(FLOE_ENOMEM, "%s", path);
     free(text);
 done:
     cJSON_Delete(root);

@@ -1,4 +1,4 @@
-/* out/chunk_encode.c - see netcdf_chunk_encode.h. */
+/* out/chunk_encode.c - see chunk_encode.h. */
 #include "out/chunk_encode.h"
 
 #include <libdeflate.h>

@@ -1,4 +1,4 @@
-/* out/grid_output.c - see cf_grid_output.h. */
+/* out/grid_output.c - see grid_output.h. */
 #include "out/grid_output.h"
 
 #include "common/floe_version.h"

@@ -1,7 +1,8 @@
 /* out/netcdf_writer.c - see netcdf_writer.h. */
 #include "out/netcdf_writer.h"
 
-#include <errno.h>
+#include "common/floe_file.h"
+
 #include <hdf5.h>
 #include <netcdf.h>
 #include <stdio.h>
@@ -32,17 +33,16 @@ floe_err nc_writer_create(const char *path, nc_writer **out)
     nc_writer *w = calloc(1, sizeof *w);
     if (!w)
         return FLOE_ERR(FLOE_ENOMEM, "%s: no memory for the writer", path);
-    size_t n = strlen(path) + 64;
     w->path = strdup(path);
-    w->tmp = malloc(n);
-    if (!w->path || !w->tmp) {
+    floe_err err = w->path ? floe_file_temp_path(path, &w->tmp)
+                           : FLOE_ERR(FLOE_ENOMEM, "%s: no memory for the writer", path);
+    if (err) {
         nc_writer_abort(&w);
-        return FLOE_ERR(FLOE_ENOMEM, "%s: no memory for the writer", path);
+        return err;
     }
-    snprintf(w->tmp, n, "%s.floe-tmp-%ld", path, (long)getpid());
     int status = nc_create(w->tmp, NC_NETCDF4 | NC_CLOBBER, &w->ncid);
     if (status != NC_NOERR) {
-        floe_err err = FLOE_ERR(FLOE_EIO, "%s: cannot create: %s", path, nc_strerror(status));
+        err = FLOE_ERR(FLOE_EIO, "%s: cannot create: %s", path, nc_strerror(status));
         nc_writer_abort(&w);
         return err;
     }
@@ -219,17 +219,15 @@ floe_err nc_writer_commit(nc_writer **wp)
         nc_writer_abort(wp);
         return err;
     }
-    if (rename(w->tmp, w->path)) {
-        floe_err err = FLOE_ERR(FLOE_EIO, "%s: cannot rename %s into place: %s", w->path,
-                                w->tmp, strerror(errno));
-        nc_writer_abort(wp);
-        return err;
-    }
+    /* The library has closed the file: flush it, rename it over the
+     * path, flush the folder (common/floe_file.h; it removes the temporary
+     * on failure). */
+    floe_err err = floe_file_commit_temp(w->tmp, w->path);
     free(w->tmp);
     free(w->path);
     free(w);
     *wp = NULL;
-    return NULL;
+    return err;
 }
 
 void nc_writer_abort(nc_writer **wp)

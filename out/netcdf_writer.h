@@ -1,9 +1,10 @@
 /* out/netcdf_writer.h - writing a NetCDF-4 file atomically.
  *
  * The file is written under a temporary name next to the destination
- * ("OUT.nc.floe-tmp-PID") and renamed over it only by nc_writer_commit, so a
- * failed or interrupted job never leaves a partial OUT.nc behind;
- * nc_writer_abort (or freeing an uncommitted writer) removes the temporary.
+ * ("OUT.nc.floe-tmp-PID") and, by nc_writer_commit, flushed, renamed over
+ * it and the folder flushed (common/floe_file.h, the writer every output
+ * shares), so a failed or interrupted job never leaves a partial OUT.nc
+ * behind; nc_writer_abort (or a failed commit) removes the temporary.
  *
  * Thin on purpose: it hides netCDF's int status codes behind floe_err and
  * names the file and the variable in every error; the CF conventions are
@@ -45,7 +46,7 @@ floe_err nc_writer_enddef(nc_writer *w);
  * the variable's type. */
 floe_err nc_writer_put(nc_writer *w, int varid, const size_t *start, const size_t *count,
                        const void *values);
-/* Raw chunks: ranks compress their own tiles (nc_chunk_encode.h) and the
+/* Raw chunks: ranks compress their own tiles (out/chunk_encode.h) and the
  * writer stores the bytes as they are, so the serial writer does no
  * compression. netCDF has no call for it, so this closes the netCDF
  * handle (all definitions, attributes and the coordinates must be written

@@ -1,4 +1,4 @@
-/* out/provenance.c - see cf_provenance.h. */
+/* out/provenance.c - see provenance.h. */
 #include "out/provenance.h"
 
 #include "common/floe_version.h"

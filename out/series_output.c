@@ -1,4 +1,4 @@
-/* out/series_output.c - see cf_series_output.h. */
+/* out/series_output.c - see series_output.h. */
 #include "out/series_output.h"
 
 #include "common/floe_version.h"

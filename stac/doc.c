@@ -1,4 +1,4 @@
-/* stac/doc.c - reading and parsing STAC documents (see stac_doc.h). */
+/* stac/doc.c - reading and parsing STAC documents (see doc.h). */
 #include "stac/doc.h"
 
 #include "common/floe_buf.h"

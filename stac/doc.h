@@ -3,7 +3,7 @@
  * few structural lookups every STAC reader needs (which objects own assets,
  * where their storage:schemes live, how a relative href resolves).
  *
- * Nothing here knows about Zarr or Icechunk: stac_open.h interprets the
+ * Nothing here knows about Zarr or Icechunk: stac/open.h interprets the
  * assets.
  *
  *     stac_doc *doc;

@@ -4,7 +4,8 @@
  * from (virtual-assets extension), and which branch, tag or snapshot to
  * open (command line, icechunk:*, version extension, ZEP 8 href).
  *
- * Only the STAC side: nothing here opens the repository. The rules:
+ * Only the STAC side: nothing here opens the repository, and nothing here
+ * prints (cli/inspect_print.c shows the parameters). The rules:
  *
  * Asset: --asset KEY if given (an unknown key is FLOE_ENOTFOUND listing the
  *   keys); else the asset of type application/vnd.zarr+icechunk with role
@@ -31,7 +32,6 @@
 #include "stac/doc.h"
 
 #include <stddef.h>
-#include <stdio.h>
 
 typedef enum stac_ref_kind { STAC_REF_BRANCH, STAC_REF_TAG, STAC_REF_SNAPSHOT } stac_ref_kind;
 
@@ -108,9 +108,5 @@ void stac_open_params_clear(stac_open_params *p);
 
 /* "branch", "tag", "snapshot". */
 const char *stac_ref_kind_name(stac_ref_kind kind);
-
-/* Write the parameters for `floe inspect --stac-only`: readable text
- * (json = 0) or one JSON object (json = 1), newline-terminated. */
-floe_err stac_open_params_print(const stac_open_params *p, int json, FILE *out);
 
 #endif

@@ -40,6 +40,10 @@
  * Steps added to a cell must arrive in time order within a block; cells are
  * independent, so a step may be added in pieces (floe_accum_add_cells over
  * rows or chunks), as long as each cell sees each step once.
+ *
+ * Implemented in stat_names.c (names and --stat lists), accum.c (one
+ * accumulator: the per-value kernels, merge, results), accum_serial.c (its
+ * wire form) and merge_tree.c (the block tree).
  */
 #ifndef FLOE_ACCUM_H
 #define FLOE_ACCUM_H

@@ -1,5 +1,5 @@
 /* out/item/grid.c - stac_item_write_grid: the Item of a CF grid file,
- * from the same cf_grid_spec that io/cf_grid_output wrote it from, so the
+ * from the same cf_grid_spec that out/grid_output.c wrote it from, so the
  * Item says what the file holds: the cell edges are computed as the file's
  * lat_bnds/lon_bnds are, and float32 coordinates are rounded the way the
  * file stores them. */

@@ -1,4 +1,4 @@
-/* out/item/href.c - see stac_item_href.h. */
+/* out/item/href.c - see href.h. */
 #include "out/item/href.h"
 
 #include "common/floe_buf.h"

@@ -1,5 +1,5 @@
 /* out/item/href.h - hrefs for a derived STAC Item (internal to
- * stac_item*.c): the core schema wants links and asset hrefs to be IRI
+ * out/item/): the core schema wants links and asset hrefs to be IRI
  * references, so local paths become absolute file:// URIs and characters
  * that an IRI cannot hold are percent-encoded. */
 #ifndef FLOE_STAC_ITEM_HREF_H

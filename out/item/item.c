@@ -1,25 +1,28 @@
-/* out/item/item.c - see stac_item.h: the Item as cJSON and its atomic write.
- * (The CF grid helper is stac_item_grid.c, the time-series one
- * stac_item_series.c, times stac_item_time.c, hrefs stac_item_href.c, the
- * checksum stac_item_checksum.c.) */
+/* out/item/item.c - stac_item_write (item.h): the Item as cJSON (identity,
+ * processing lineage and software, projection, links, the data asset with
+ * its size and checksum) and its atomic write (common/floe_file.h).
+ * The footprint and datacube parts are out/item/extent.c, the cJSON
+ * builder out/item/json.c; the CF grid helper is out/item/grid.c, the
+ * time-series one out/item/series.c, times out/item/time.c, hrefs
+ * out/item/href.c, the checksum out/item/checksum.c. */
 #include "out/item/item.h"
 
 #include "common/floe_buf.h"
+#include "common/floe_file.h"
 #include "common/floe_version.h"
 #include "out/item/checksum.h"
+#include "out/item/extent.h"
 #include "out/item/href.h"
+#include "out/item/json.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdarg.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define STAC_VERSION "1.1.0"
 #define EXT_PROCESSING "https://stac-extensions.github.io/processing/v1.2.0/schema.json"
@@ -31,86 +34,6 @@
 #define NETCDF_TYPE "application/netcdf"
 
 enum { TEXT_MAX = 1 << 20, ID_HEX = 12 };
-
-/* ---- building cJSON without checking every call ---------------------------
- * cJSON reports allocation failure by returning NULL/false; jb records it
- * once and the finished tree is checked at the end. */
-typedef struct jb {
-    int oom;
-} jb;
-
-static cJSON *put(jb *b, cJSON *parent, const char *key, cJSON *item)
-{
-    int ok = item && parent &&
-             (key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item));
-    if (!ok) {
-        cJSON_Delete(item);
-        b->oom = 1;
-        return NULL;
-    }
-    return item;
-}
-
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629), 0 if none. */
-static size_t utf8_len(const unsigned char *p)
-{
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
-               : c >= 0xe0 && c <= 0xef ? 3
-               : c >= 0xf0 && c <= 0xf4 ? 4
-                                        : 0;
-    unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-    unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-    if (n && (p[1] < lo || p[1] > hi))
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    return n;
-}
-
-/* A JSON string. Text from outside (the command line, paths, commit
- * messages) need not be UTF-8, which JSON requires: a byte that does not
- * start a well-formed sequence is written as '?'. */
-static cJSON *put_str(jb *b, cJSON *parent, const char *key, const char *s)
-{
-    if (!s)
-        return put(b, parent, key, cJSON_CreateNull());
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, n;
-    while (u[i] && (n = utf8_len(u + i)))
-        i += n;
-    if (!u[i])
-        return put(b, parent, key, cJSON_CreateString(s));
-    char *clean = strdup(s);
-    if (!clean) {
-        b->oom = 1;
-        return NULL;
-    }
-    for (; u[i]; i += n)
-        if (!(n = utf8_len(u + i)))
-            clean[i] = '?', n = 1;
-    cJSON *item = put(b, parent, key, cJSON_CreateString(clean));
-    free(clean);
-    return item;
-}
-
-static cJSON *put_num(jb *b, cJSON *parent, const char *key, double v)
-{
-    return put(b, parent, key, cJSON_CreateNumber(v));
-}
-
-static cJSON *put_obj(jb *b, cJSON *parent, const char *key)
-{
-    return put(b, parent, key, cJSON_CreateObject());
-}
-
-static cJSON *put_arr(jb *b, cJSON *parent, const char *key)
-{
-    return put(b, parent, key, cJSON_CreateArray());
-}
 
 /* ---- pieces ------------------------------------------------------------- */
 
@@ -239,10 +162,10 @@ static floe_err lineage(const stac_item_spec *s, floe_buf *b)
 /* processing:software: floe and every library it runs with, parsed from
  * floe_library_versions() ("netCDF 4.9.0, HDF5 1.10.8, Open MPI v4.1.4"):
  * the name is what precedes the last space. */
-static void software(jb *b, cJSON *props)
+static void software(item_jb *b, cJSON *props)
 {
-    cJSON *sw = put_obj(b, props, "processing:software");
-    put_str(b, sw, "floe", floe_version());
+    cJSON *sw = item_put_obj(b, props, "processing:software");
+    item_put_str(b, sw, "floe", floe_version());
     char libs[1024];
     floe_library_versions(libs, sizeof libs);
     char *save = NULL;
@@ -255,144 +178,20 @@ static void software(jb *b, cJSON *props)
         if (sp)
             *sp = '\0';
         if (!cJSON_GetObjectItemCaseSensitive(sw, tok))
-            put_str(b, sw, tok, sp ? sp + 1 : "unknown");
+            item_put_str(b, sw, tok, sp ? sp + 1 : "unknown");
     }
 }
 
-/* A GeoJSON position [lon, lat] appended to parent. */
-static cJSON *position(jb *b, cJSON *parent, double lon, double lat)
+static void add_link(item_jb *b, cJSON *links, const char *rel, const char *href,
+                     const char *type, const char *title)
 {
-    cJSON *pt = put_arr(b, parent, NULL);
-    put_num(b, pt, NULL, lon);
-    put_num(b, pt, NULL, lat);
-    return pt;
-}
-
-/* A closed ring, counter-clockwise as RFC 7946 section 3.1.6 asks of
- * exterior rings (not attached: the caller puts it in place). */
-static cJSON *ring(jb *b, double w, double s, double e, double n)
-{
-    const double pts[5][2] = {{w, s}, {e, s}, {e, n}, {w, n}, {w, s}};
-    cJSON *r = cJSON_CreateArray();
-    for (int i = 0; i < 5; i++)
-        position(b, r, pts[i][0], pts[i][1]);
-    return r;
-}
-
-/* The footprint: the points of a point output (a Point or a MultiPoint);
- * else a Polygon, or across the antimeridian (W > E, as STAC writes such a
- * bbox) a MultiPolygon of the parts east and west of it. */
-static void geometry(jb *b, cJSON *item, const stac_item_spec *s)
-{
-    const double *bb = s->bbox;
-    cJSON *g = put_obj(b, item, "geometry");
-    if (s->npoints == 1) {
-        put_str(b, g, "type", "Point");
-        cJSON *pt = put_arr(b, g, "coordinates");
-        put_num(b, pt, NULL, s->point_lon[0]);
-        put_num(b, pt, NULL, s->point_lat[0]);
-    } else if (s->npoints > 1) {
-        put_str(b, g, "type", "MultiPoint");
-        cJSON *coords = put_arr(b, g, "coordinates");
-        for (size_t i = 0; i < s->npoints; i++)
-            position(b, coords, s->point_lon[i], s->point_lat[i]);
-    } else if (bb[0] <= bb[2]) {
-        put_str(b, g, "type", "Polygon");
-        put(b, put_arr(b, g, "coordinates"), NULL, ring(b, bb[0], bb[1], bb[2], bb[3]));
-    } else {
-        put_str(b, g, "type", "MultiPolygon");
-        cJSON *coords = put_arr(b, g, "coordinates");
-        put(b, put_arr(b, coords, NULL), NULL, ring(b, bb[0], bb[1], 180, bb[3]));
-        put(b, put_arr(b, coords, NULL), NULL, ring(b, -180, bb[1], bb[2], bb[3]));
-    }
-    cJSON *bbox = put_arr(b, item, "bbox");
-    for (int i = 0; i < 4; i++)
-        put_num(b, bbox, NULL, bb[i]);
-}
-
-static void add_link(jb *b, cJSON *links, const char *rel, const char *href, const char *type,
-                 const char *title)
-{
-    cJSON *l = put_obj(b, links, NULL);
-    put_str(b, l, "rel", rel);
-    put_str(b, l, "href", href);
+    cJSON *l = item_put_obj(b, links, NULL);
+    item_put_str(b, l, "rel", rel);
+    item_put_str(b, l, "href", href);
     if (type)
-        put_str(b, l, "type", type);
+        item_put_str(b, l, "type", type);
     if (title)
-        put_str(b, l, "title", title);
-}
-
-static void nodata(jb *b, cJSON *obj, double v)
-{
-    if (isnan(v))
-        put_str(b, obj, "nodata", "nan");
-    else if (isinf(v))
-        put_str(b, obj, "nodata", v > 0 ? "inf" : "-inf");
-    else
-        put_num(b, obj, "nodata", v);
-}
-
-static void datacube(jb *b, cJSON *props, const stac_item_spec *s)
-{
-    cJSON *dims = put_obj(b, props, "cube:dimensions");
-    for (size_t i = 0; i < s->ndims; i++) {
-        const stac_item_dim *d = &s->dims[i];
-        cJSON *o = put_obj(b, dims, d->name);
-        cJSON *ext;
-        if (d->kind == STAC_ITEM_DIM_TIME) {
-            put_str(b, o, "type", "temporal");
-            if (d->description)
-                put_str(b, o, "description", d->description);
-            ext = put_arr(b, o, "extent");
-            put_str(b, ext, NULL, d->time_extent[0]);
-            put_str(b, ext, NULL, d->time_extent[1]);
-            put_str(b, o, "step", d->time_step);
-            continue;
-        }
-        if (d->kind == STAC_ITEM_DIM_POINTS) {
-            put_str(b, o, "type", "geometry");
-            cJSON *axes = put_arr(b, o, "axes");
-            put_str(b, axes, NULL, "x");
-            put_str(b, axes, NULL, "y");
-            if (d->description)
-                put_str(b, o, "description", d->description);
-            cJSON *bbox = put_arr(b, o, "bbox");
-            for (int k = 0; k < 4; k++)
-                put_num(b, bbox, NULL, d->bbox[k]);
-            cJSON *values = put_arr(b, o, "values");
-            for (size_t k = 0; k < d->nvalues; k++)
-                put_str(b, values, NULL, d->values[k]);
-            put_str(b, put_arr(b, o, "geometry_types"), NULL, "Point");
-            put_num(b, o, "reference_system", 4326);
-            continue;
-        }
-        put_str(b, o, "type", "spatial");
-        put_str(b, o, "axis", d->kind == STAC_ITEM_DIM_X ? "x" : "y");
-        if (d->description)
-            put_str(b, o, "description", d->description);
-        ext = put_arr(b, o, "extent");
-        put_num(b, ext, NULL, fmin(d->extent[0], d->extent[1]));
-        put_num(b, ext, NULL, fmax(d->extent[0], d->extent[1]));
-        put(b, o, "step", isfinite(d->step) ? cJSON_CreateNumber(d->step) : cJSON_CreateNull());
-        put_num(b, o, "reference_system", 4326);
-    }
-    cJSON *vars = put_obj(b, props, "cube:variables");
-    for (size_t i = 0; i < s->nvars; i++) {
-        const stac_item_var *v = &s->vars[i];
-        cJSON *o = put_obj(b, vars, v->name);
-        cJSON *dn = put_arr(b, o, "dimensions");
-        for (size_t k = 0; k < v->ndims; k++)
-            put_str(b, dn, NULL, v->dims[k]);
-        put_str(b, o, "type", "data");
-        if (v->description)
-            put_str(b, o, "description", v->description);
-        if (v->unit)
-            put_str(b, o, "unit", v->unit);
-        if (v->data_type)
-            put_str(b, o, "data_type", v->data_type);
-        if (v->has_nodata)
-            nodata(b, o, v->nodata);
-    }
+        item_put_str(b, l, "title", title);
 }
 
 static floe_err check_spec(const stac_item_spec *s)
@@ -432,7 +231,7 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
     *out = NULL;
     const floe_provenance *p = s->prov;
     floe_err err = NULL;
-    jb b = {0};
+    item_jb b = {0};
     char name[128], id[256], now[32];
     char *src_uri = NULL, *repo_uri = NULL, *via = NULL;
     floe_buf text, title;
@@ -468,49 +267,49 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
     utc_now(now);
     int collection = s->source_kind == STAC_ITEM_SOURCE_COLLECTION && src_uri && p->collection_id;
 
-    put_str(&b, item, "type", "Feature");
-    put_str(&b, item, "stac_version", STAC_VERSION);
-    cJSON *exts = put_arr(&b, item, "stac_extensions");
+    item_put_str(&b, item, "type", "Feature");
+    item_put_str(&b, item, "stac_version", STAC_VERSION);
+    cJSON *exts = item_put_arr(&b, item, "stac_extensions");
     const char *ext_urls[] = {EXT_PROCESSING, EXT_FILE, EXT_DATACUBE, EXT_PROJECTION, EXT_VERSION};
     for (size_t i = 0; i < sizeof ext_urls / sizeof *ext_urls; i++)
-        put_str(&b, exts, NULL, ext_urls[i]);
-    put_str(&b, item, "id", s->id ? s->id : id);
+        item_put_str(&b, exts, NULL, ext_urls[i]);
+    item_put_str(&b, item, "id", s->id ? s->id : id);
     if (collection)
-        put_str(&b, item, "collection", p->collection_id);
-    geometry(&b, item, s);
+        item_put_str(&b, item, "collection", p->collection_id);
+    item_geometry(&b, item, s);
 
-    cJSON *props = put_obj(&b, item, "properties");
-    put_str(&b, props, "title", (const char *)title.data);
+    cJSON *props = item_put_obj(&b, item, "properties");
+    item_put_str(&b, props, "title", (const char *)title.data);
     int one = !s->end_datetime || strcmp(s->start_datetime, s->end_datetime) == 0;
-    put_str(&b, props, "datetime", one ? s->start_datetime : NULL);
+    item_put_str(&b, props, "datetime", one ? s->start_datetime : NULL);
     if (!one) {
-        put_str(&b, props, "start_datetime", s->start_datetime);
-        put_str(&b, props, "end_datetime", s->end_datetime);
+        item_put_str(&b, props, "start_datetime", s->start_datetime);
+        item_put_str(&b, props, "end_datetime", s->end_datetime);
     }
-    put_str(&b, props, "processing:level", s->processing_level ? s->processing_level : "L4");
-    put_str(&b, props, "processing:lineage", (const char *)text.data);
+    item_put_str(&b, props, "processing:level", s->processing_level ? s->processing_level : "L4");
+    item_put_str(&b, props, "processing:lineage", (const char *)text.data);
     software(&b, props);
-    put_str(&b, props, "processing:datetime", now);
+    item_put_str(&b, props, "processing:datetime", now);
     if (s->command) {
-        cJSON *ex = put_obj(&b, props, "processing:expression");
-        put_str(&b, ex, "format", "floe-command-line");
-        put_str(&b, ex, "expression", s->command);
+        cJSON *ex = item_put_obj(&b, props, "processing:expression");
+        item_put_str(&b, ex, "format", "floe-command-line");
+        item_put_str(&b, ex, "expression", s->command);
     }
-    put_str(&b, props, "version", p->snapshot_id);
-    datacube(&b, props, s);
-    put_str(&b, props, "proj:code", "EPSG:4326");
+    item_put_str(&b, props, "version", p->snapshot_id);
+    item_datacube(&b, props, s);
+    item_put_str(&b, props, "proj:code", "EPSG:4326");
     if (s->proj_shape[0] || s->proj_shape[1]) {
-        cJSON *shape = put_arr(&b, props, "proj:shape");
-        put_num(&b, shape, NULL, (double)s->proj_shape[0]);
-        put_num(&b, shape, NULL, (double)s->proj_shape[1]);
+        cJSON *shape = item_put_arr(&b, props, "proj:shape");
+        item_put_num(&b, shape, NULL, (double)s->proj_shape[0]);
+        item_put_num(&b, shape, NULL, (double)s->proj_shape[1]);
     }
     if (s->has_transform) {
-        cJSON *tr = put_arr(&b, props, "proj:transform");
+        cJSON *tr = item_put_arr(&b, props, "proj:transform");
         for (int i = 0; i < 6; i++)
-            put_num(&b, tr, NULL, s->proj_transform[i]);
+            item_put_num(&b, tr, NULL, s->proj_transform[i]);
     }
 
-    cJSON *links = put_arr(&b, item, "links");
+    cJSON *links = item_put_arr(&b, item, "links");
     char ltitle[512];
     if (collection) {
         snprintf(ltitle, sizeof ltitle, "STAC Collection %s", p->collection_id);
@@ -523,22 +322,23 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
         snprintf(dtitle, sizeof dtitle, "%s %s", source_kind_name(s->source_kind),
                  p->collection_id ? p->collection_id : p->source);
         add_link(&b, links, "derived_from", src_uri,
-             s->source_kind == STAC_ITEM_SOURCE_ITEM ? "application/geo+json" : "application/json",
-             dtitle);
+                 s->source_kind == STAC_ITEM_SOURCE_ITEM ? "application/geo+json"
+                                                         : "application/json",
+                 dtitle);
     } else {
         add_link(&b, links, "derived_from", via, ICECHUNK_TYPE, ltitle);
     }
     add_link(&b, links, "via", via, ICECHUNK_TYPE, ltitle);
 
-    cJSON *assets = put_obj(&b, item, "assets");
-    cJSON *data = put_obj(&b, assets, "data");
-    put_str(&b, data, "href", data_href);
-    put_str(&b, data, "type", NETCDF_TYPE);
-    put_str(&b, data, "title", (const char *)title.data);
-    cJSON *roles = put_arr(&b, data, "roles");
-    put_str(&b, roles, NULL, "data");
-    put_num(&b, data, "file:size", (double)size);
-    put_str(&b, data, "file:checksum", multihash);
+    cJSON *assets = item_put_obj(&b, item, "assets");
+    cJSON *data = item_put_obj(&b, assets, "data");
+    item_put_str(&b, data, "href", data_href);
+    item_put_str(&b, data, "type", NETCDF_TYPE);
+    item_put_str(&b, data, "title", (const char *)title.data);
+    cJSON *roles = item_put_arr(&b, data, "roles");
+    item_put_str(&b, roles, NULL, "data");
+    item_put_num(&b, data, "file:size", (double)size);
+    item_put_str(&b, data, "file:checksum", multihash);
 
     if (b.oom)
         err = FLOE_ERR(FLOE_ENOMEM, "STAC Item %s", s->item_path);
@@ -552,51 +352,6 @@ done:
         cJSON_Delete(item);
     else
         *out = item;
-    return err;
-}
-
-/* Write text to path through "PATH.floe-tmp-PID" in the same folder:
- * written, flushed to disk, then renamed over path. On failure the
- * temporary is removed and path is untouched. */
-static floe_err write_atomic(const char *path, const char *text)
-{
-    size_t n = strlen(path) + 64;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return FLOE_ERR(FLOE_ENOMEM, "%s", path);
-    snprintf(tmp, n, "%s.floe-tmp-%ld", path, (long)getpid());
-    floe_err err = NULL;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        err = FLOE_ERR(FLOE_EIO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
-        free(tmp);
-        return err;
-    }
-    for (int part = 0; part < 2 && !err; part++) {
-        /* the JSON, then the newline that ends a text file */
-        const char *p = part ? "\n" : text;
-        size_t len = strlen(p), done = 0;
-        while (done < len && !err) {
-            ssize_t w = write(fd, p + done, len - done);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                err = FLOE_ERR(FLOE_EIO, "%s: writing %s: %s", path, tmp,
-                               w < 0 ? strerror(errno) : "no progress");
-            else
-                done += (size_t)w;
-        }
-    }
-    if (!err && fsync(fd))
-        err = FLOE_ERR(FLOE_EIO, "%s: flushing %s: %s", path, tmp, strerror(errno));
-    if (close(fd) && !err)
-        err = FLOE_ERR(FLOE_EIO, "%s: closing %s: %s", path, tmp, strerror(errno));
-    if (!err && rename(tmp, path))
-        err = FLOE_ERR(FLOE_EIO, "%s: cannot rename %s into place: %s", path, tmp,
-                       strerror(errno));
-    if (err)
-        unlink(tmp);
-    free(tmp);
     return err;
 }
 
@@ -625,7 +380,7 @@ floe_err stac_item_write(const stac_item_spec *s)
         err = FLOE_ERR(FLOE_ENOMEM, "STAC Item %s: printing", s->item_path);
         goto done;
     }
-    FLOE_CHECK_GOTO(err, done, write_atomic(s->item_path, text), "STAC Item");
+    FLOE_CHECK_GOTO(err, done, floe_file_write_text(s->item_path, text), "STAC Item");
 done:
     cJSON_free(text);
     cJSON_Delete(item);

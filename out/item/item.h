@@ -31,9 +31,10 @@
  * committed (renamed into place): its size and checksum are computed by
  * reading the final file, and an Item must never describe a file that is
  * not there. Under MPI, one rank writes it, after the collective commit.
- * The Item itself appears atomically (temporary file in the same folder,
- * fsync, rename); on any error neither a partial Item nor a temporary is
- * left behind (an existing Item at that path is kept as it was).
+ * The Item itself appears atomically (common/floe_file.h: temporary file in
+ * the same folder, fsync, rename, fsync of the folder); on any error
+ * neither a partial Item nor a temporary is left behind (an existing Item
+ * at that path is kept as it was).
  *
  *     // after cf_grid_output_commit(&out):
  *     FLOE_CHECK(stac_item_write_grid(&grid_spec, item_path, "extract",
@@ -149,7 +150,7 @@ floe_err stac_item_write(const stac_item_spec *s);
  * (the last extension replaced; none: ".json" appended). *out owned. */
 floe_err stac_item_default_path(const char *data_path, char **out);
 
-/* The Item for a CF grid file written by io/cf_grid_output from `g` (the
+/* The Item for a CF grid file written by out/grid_output.c from `g` (the
  * same spec, after cf_grid_output_commit): bbox from the cell bounds the
  * file holds, times decoded with the source time units (standard, julian
  * and proleptic_gregorian as the Gregorian date of the instant, which is
@@ -164,7 +165,7 @@ floe_err stac_item_default_path(const char *data_path, char **out);
 floe_err stac_item_write_grid(const cf_grid_spec *g, const char *item_path, const char *operation,
                               stac_item_source_kind source_kind);
 
-/* The Item for a CF time-series file written by io/cf_series_output from
+/* The Item for a CF time-series file written by out/series_output.c from
  * `s` (the same spec, after cf_series_output_commit). Times as
  * stac_item_write_grid. Points: geometry Point/MultiPoint of the requested
  * positions, bbox their box, datacube dimensions time and station (a

@@ -1,5 +1,5 @@
 /* out/item/series.c - stac_item_write_series: the Item of a CF time-series
- * file, from the same cf_series_spec that io/cf_series_output wrote it
+ * file, from the same cf_series_spec that out/series_output.c wrote it
  * from. Points are features, not a grid: the footprint is the points
  * themselves and the station dimension is datacube's vector ("geometry")
  * dimension; a region's footprint is the box of the cells it averaged. */

@@ -1,5 +1,5 @@
 /* out/item/time.c - stac_item_times: an Item's datetimes and step from a
- * CF time coordinate. The same rules as the grid Item (stac_item_grid.c,
+ * CF time coordinate. The same rules as the grid Item (out/item/grid.c,
  * whose private copies this can replace): physical calendars as the
  * proleptic Gregorian date RFC 3339 means, model calendars with their own
  * labels (a day the Gregorian month lacks moved to its last day). */

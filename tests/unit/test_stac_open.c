@@ -8,6 +8,7 @@
  * which the real Icechunk library wrote. Broken documents are made in the
  * tests, from strings or by editing a fixture with cJSON. */
 #include "common/floe_error.h"
+#include "cli/inspect_print.h"
 #include "common/floe_log.h"
 #include "stac/doc.h"
 #include "stac/open.h"
@@ -1147,7 +1148,7 @@ static void print_text_and_json(void **state)
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    assert_null(stac_open_params_print(&p, 0, f));
+    assert_null(inspect_print_stac(&p, 0, f));
     fclose(f);
     print_message("%s", text);
     assert_non_null(strstr(text, "asset: " NLDAS_ASSET " (application/vnd.zarr+icechunk), "
@@ -1159,7 +1160,7 @@ static void print_text_and_json(void **state)
     free(text);
 
     f = open_memstream(&text, &len);
-    assert_null(stac_open_params_print(&p, 1, f));
+    assert_null(inspect_print_stac(&p, 1, f));
     fclose(f);
     cJSON *j = cJSON_Parse(text);
     free(text);

@@ -1,0 +1,58 @@
+/* common/floe_file.h - the one way floe writes an output file: atomically.
+ *
+ * The bytes go to a temporary next to the destination ("OUT.floe-tmp-PID":
+ * the same folder, so the rename cannot cross file systems, and a name that
+ * says what it is if a crash leaves it behind). Commit flushes it to disk
+ * (fsync), renames it over OUT and flushes the folder, so that after a
+ * crash OUT is either the old file or the whole new one, never a part.
+ * Until commit OUT is untouched; abort, or a failed commit, removes the
+ * temporary.
+ *
+ *     floe_file *f;
+ *     FLOE_CHECK(floe_file_open("out.json", &f));
+ *     floe_err err = floe_file_write(f, text, len);
+ *     if (err)
+ *         floe_file_abort(&f);                 // f = NULL, no temporary left
+ *     else
+ *         err = floe_file_commit(&f);          // f = NULL either way
+ *
+ * A library that creates the file itself (netCDF) writes to
+ * floe_file_temp_path and finishes with floe_file_commit_temp: the same
+ * name, the same flushes, the same rename.
+ */
+#ifndef FLOE_FILE_H
+#define FLOE_FILE_H
+
+#include "common/floe_error.h"
+
+#include <stddef.h>
+
+typedef struct floe_file floe_file;
+
+/* Create the temporary for path. A folder that does not exist is one
+ * FLOE_EIO naming it; other failures name the temporary and the reason. */
+floe_err floe_file_open(const char *path, floe_file **out);
+/* Append n bytes (n may be 0). On error f stays valid for floe_file_abort. */
+floe_err floe_file_write(floe_file *f, const void *data, size_t n);
+/* fsync, close, rename over the path, fsync the folder. Frees f and sets
+ * *f = NULL whatever happens; on error the temporary is gone and the path
+ * is as it was (unless only the folder flush failed: then the new file is
+ * in place but may not survive a crash, which the error says). */
+floe_err floe_file_commit(floe_file **f);
+/* Close and remove the temporary; *f = NULL. Safe on NULL and *f == NULL. */
+void floe_file_abort(floe_file **f);
+/* The temporary's name (borrowed, valid until commit or abort). */
+const char *floe_file_temp(const floe_file *f);
+
+/* All of it at once: text followed by the newline that ends a text file. */
+floe_err floe_file_write_text(const char *path, const char *text);
+
+/* For writers whose library creates the file: *tmp = the temporary name
+ * for path (owned, free()). */
+floe_err floe_file_temp_path(const char *path, char **tmp);
+/* The commit of a finished temporary written by someone else (closed by
+ * then): fsync it, rename it over path, fsync the folder. On error the
+ * temporary is removed. */
+floe_err floe_file_commit_temp(const char *tmp, const char *path);
+
+#endif
