@@ -394,6 +394,7 @@ static void fixture_kerchunk_item(void **state)
  * file here (not by floe). */
 static void first_comment(const char *text, size_t *line, size_t *col)
 {
+    *line = *col = 0; /* none found (fail_msg is not known to return never) */
     size_t l = 1;
     for (const char *s = text; *s;) {
         const char *p = s;
