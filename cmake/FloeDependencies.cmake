@@ -1,4 +1,3 @@
-# SPDX-License-Identifier: Apache-2.0
 # cmake/FloeDependencies.cmake - find floe's dependencies by names that work
 # on Debian and elsewhere (Spack, conda, a hand-built netCDF/HDF5).
 #
