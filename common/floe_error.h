@@ -42,11 +42,14 @@ typedef enum floe_code {
 typedef struct floe_error *floe_err;
 
 /* Create an error (use the FLOE_ERR macro, which records the position).
- * Never fails: when memory is exhausted a static error is returned. */
+ * Never fails: when memory is exhausted a static error is returned. Never
+ * NULL, and the compiler is told so: `return FLOE_ERR(...)` is then known to
+ * be an error, and a caller's out-parameter is not "maybe uninitialized" on
+ * a path where FLOE_CHECK saw success. */
 floe_err floe_err_new(floe_code code, const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5), returns_nonnull));
 floe_err floe_err_newv(floe_code code, const char *file, int line, const char *fmt, va_list ap)
-    __attribute__((format(printf, 4, 0)));
+    __attribute__((format(printf, 4, 0), returns_nonnull));
 
 /* Add an outer context line to err (use FLOE_CHECK). Returns err.
  * The format starts with one space, which is not printed: the macros paste
@@ -80,8 +83,10 @@ void floe_err_free(floe_err *errp);
 #define FLOE_CHECK(expr, ...)                                                   \
     do {                                                                        \
         floe_err floe_check_err_ = (expr);                                      \
-        if (floe_check_err_)                                                    \
-            return floe_err_push(floe_check_err_, __FILE__, __LINE__, " " __VA_ARGS__); \
+        if (floe_check_err_) {                                                  \
+            floe_err_push(floe_check_err_, __FILE__, __LINE__, " " __VA_ARGS__); \
+            return floe_check_err_; /* the same error, known non-NULL here */   \
+        }                                                                       \
     } while (0)
 
 /* The same for functions that own resources: store the error in `errvar`
@@ -90,7 +95,8 @@ void floe_err_free(floe_err *errp);
     do {                                                                        \
         floe_err floe_check_err_ = (expr);                                      \
         if (floe_check_err_) {                                                  \
-            (errvar) = floe_err_push(floe_check_err_, __FILE__, __LINE__, " " __VA_ARGS__); \
+            floe_err_push(floe_check_err_, __FILE__, __LINE__, " " __VA_ARGS__); \
+            (errvar) = floe_check_err_;                                         \
             goto label;                                                         \
         }                                                                       \
     } while (0)

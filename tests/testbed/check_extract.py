@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import netCDF4
@@ -26,22 +25,11 @@ import numpy as np
 import reference
 from archive import Archive, same_bits
 from check_item import check_item
+from testlib import check, run, summary
 
 ROOT = reference.ROOT
 FLOE = os.environ.get("FLOE_BIN", os.path.join(ROOT, "build", "floe"))
 CONTAINER = "s3://nasa-waterinsight/NLDAS3/forcing/daily/"
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
-
-
 def floe(*args):
     env = dict(os.environ, AWS_ENDPOINT_URL=os.environ["FLOE_S3_ENDPOINT"])
     return subprocess.run([FLOE, *args], capture_output=True, text=True, env=env, timeout=600)
@@ -231,12 +219,8 @@ def main(tbdir):
             check(np.array_equal(ds["Good"][:].ravel(), np.arange(1, 9, dtype=np.float32)),
                   "odd repository: Good reads 1..8")
     shutil.rmtree(tmp)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    run(main, __doc__)

@@ -13,12 +13,12 @@ Prints "N passed, N failed" last; exits 1 on any failure.
 import datetime
 import json
 import os
-import sys
 import warnings
 import zlib
 
 import netCDF4
 import numpy as np
+from testlib import check, run, summary
 
 FILL = np.float32(-9999.0)
 VARS = ["Tair", "Tair_min", "Tair_max", "Qair", "PSurf",
@@ -29,18 +29,6 @@ RANGES = {"Tair": (200, 330), "Tair_min": (195, 325), "Tair_max": (205, 340),
           "Qair": (0, 0.03), "PSurf": (5e4, 1.1e5), "LWdown": (100, 500),
           "SWdown": (0, 400), "Wind_E": (-20, 20), "Wind_N": (-20, 20),
           "Rainf": (0, 100)}
-
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
-
 
 def unshuffle(raw, itemsize):
     """Undo the HDF5/numcodecs byte shuffle."""
@@ -185,12 +173,8 @@ def main(tbdir):
         (d0, t0), (d1, t1) = north_means[0], north_means[-1]
         check(t1 > t0 + 1.0, f"seasonal cycle: northern land Tair {t0:.1f} K on {d0} "
                              f"-> {t1:.1f} K on {d1}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    run(main, __doc__)

@@ -13,21 +13,11 @@ import datetime
 import json
 import os
 import subprocess
-import sys
 
 import reference
+from testlib import check, run, summary
 
 FLOE = os.environ.get("FLOE_BIN", os.path.join(reference.ROOT, "build", "floe"))
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
 
 
 def floe(*args, env_extra=None):
@@ -102,12 +92,8 @@ def main(tbdir):
     check("YTNGFY4WY9189GEH1FNG" in text and "virtual-zarr-store/NLDAS-3-icechunk/" in text
           and "s3://nasa-waterinsight/NLDAS3/forcing/daily/" in text and "us-west-2" in text,
           "--stac-only: snapshot, repository, container and region of the real collection")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    run(main, __doc__)

@@ -26,6 +26,8 @@ import urllib.parse
 import netCDF4
 import numpy as np
 
+import testlib
+
 
 def shared_dir():
     here = os.path.dirname(os.path.abspath(__file__))
@@ -167,15 +169,13 @@ def check_item(item_path):
 
 
 def main(paths):
-    passed = failed = 0
     for p in paths:
         fails = check_item(p)
         for f in fails:
-            print(f"FAIL: {f}")
-        failed += len(fails)
-        passed += 0 if fails else 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+            testlib.check(False, f)
+        if not fails:
+            testlib.check(True, p)
+    return testlib.summary()
 
 
 if __name__ == "__main__":

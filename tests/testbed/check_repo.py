@@ -12,20 +12,9 @@ grows with each commit). Expectations come from the generator's description
 
 import json
 import os
-import sys
 
 import reference
-
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
+from testlib import check, run, summary
 
 
 def main(tbdir):
@@ -84,12 +73,8 @@ def main(tbdir):
             check(False, f"spec {spec}: a missing tag must fail")
         except reference.ReaderError:
             check(True, "")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    run(main, __doc__)

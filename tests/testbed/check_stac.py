@@ -12,18 +12,8 @@ matching the files. Prints "N passed, N failed" last.
 import json
 import os
 import subprocess
-import sys
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
+from testlib import check, run, summary
 
 
 def shared_dir():
@@ -74,12 +64,8 @@ def main(tbdir):
               f"{name}: one datacube variable per array")
         check(all(v["shape"] == [len(tb["files"]), tb["ny"], tb["nx"]]
                   for v in col["cube:variables"].values()), f"{name}: variable shapes")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    run(main, __doc__)

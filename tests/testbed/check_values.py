@@ -13,23 +13,12 @@ Prints "N passed, N failed" last.
 
 import json
 import os
-import sys
 
 import numpy as np
 
 import reference
 from archive import Archive, same_bits
-
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
+from testlib import check, run, summary
 
 
 def main(tbdir):
@@ -119,12 +108,8 @@ def main(tbdir):
                             "--lat-index", "0:1", "--lon-index", "0:1")
     check(same_bits(got, arc.read(names[0], t, t + 1, 0, 1, 0, 1)), "restored file reads again")
 
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    run(main, __doc__)

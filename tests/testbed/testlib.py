@@ -31,8 +31,12 @@ def failures():
 
 
 def summary():
-    """Print "N passed, N failed"; the exit status (1 on any failure)."""
+    """Print "N passed, N failed"; the exit status: 1 on any failure, and 1
+    when no check ran at all (a run that checked nothing proves nothing)."""
     print(f"{_counts['passed']} passed, {_counts['failed']} failed")
+    if _counts["passed"] + _counts["failed"] == 0:
+        print("FAIL: no check ran")
+        return 1
     return 1 if _counts["failed"] else 0
 
 

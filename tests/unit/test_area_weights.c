@@ -16,32 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "floe_test.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const double PI = 3.14159265358979323846;
 static const double D2R = 3.14159265358979323846 / 180.0;
-
-static void expect_ok(floe_err err)
-{
-    if (err) {
-        char line[512];
-        fail_msg("unexpected error: %s", floe_err_line(err, line, sizeof line));
-    }
-}
-
-static void expect_code(floe_err err, floe_code code, const char *needle)
-{
-    char line[512];
-    if (!err)
-        fail_msg("expected a %s error containing '%s'", floe_code_name(code), needle);
-    floe_err_line(err, line, sizeof line);
-    if (floe_err_code(err) != code || !strstr(line, needle))
-        fail_msg("expected a %s error containing '%s', got %s: %s", floe_code_name(code), needle,
-                 floe_code_name(floe_err_code(err)), line);
-    floe_err_free(&err);
-}
 
 static void assert_rel(double got, double want, double rel, const char *what)
 {

@@ -13,29 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "floe_test.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void expect_ok(floe_err err)
-{
-    if (err) {
-        char line[512];
-        fail_msg("unexpected error: %s", floe_err_line(err, line, sizeof line));
-    }
-}
-
-static void expect_code(floe_err err, floe_code code, const char *needle)
-{
-    char line[512];
-    if (!err)
-        fail_msg("expected a %s error containing '%s'", floe_code_name(code), needle);
-    floe_err_line(err, line, sizeof line);
-    if (floe_err_code(err) != code || !strstr(line, needle))
-        fail_msg("expected a %s error containing '%s', got %s: %s", floe_code_name(code), needle,
-                 floe_code_name(floe_err_code(err)), line);
-    floe_err_free(&err);
-}
 
 static const int64_t DAY = 86400LL * 1000000LL;
 

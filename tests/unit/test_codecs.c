@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "floe_test.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,25 +63,6 @@ static float *make_floats(size_t n)
         v[i] = 250.0f + 30.0f * sinf((float)i / 200.0f) + (float)(s >> 20) / 4096.0f;
     }
     return v;
-}
-
-static void expect_code(floe_err err, floe_code code, const char *needle)
-{
-    char line[512];
-    assert_non_null(err);
-    floe_err_line(err, line, sizeof line);
-    if (floe_err_code(err) != code || (needle && !strstr(line, needle)))
-        fail_msg("expected %s error containing '%s', got %s: %s", floe_code_name(code), needle ? needle : "",
-                 floe_code_name(floe_err_code(err)), line);
-    floe_err_free(&err);
-}
-
-static void expect_ok(floe_err err)
-{
-    if (err) {
-        char line[512];
-        fail_msg("unexpected error: %s", floe_err_line(err, line, sizeof line));
-    }
 }
 
 /* Byte shuffle written independently of io/zarr/codec/shuffle.c. */
@@ -857,8 +839,8 @@ static void testbed_chunks_match_netcdf(void **state)
     size_t len = 0;
     char *text = slurp(path, &len);
     if (!text) {
-        print_message("test bed not built (%s): skipped\n", path);
-        skip();
+        floe_test_skip_case("test bed not built (%s; scripts/testbed build mini, or set "
+                            "FLOE_TESTBED_DIR)", path);
     }
     char base[1024];
     snprintf(base, sizeof base, "%s", path);
@@ -962,5 +944,5 @@ int main(void)
         cmocka_unit_test(truncations_and_garbage_never_crash),
         cmocka_unit_test(testbed_chunks_match_netcdf),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return floe_test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

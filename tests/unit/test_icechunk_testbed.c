@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "floe_test.h"
 #include <zstd.h>
 
 #include "icechunk_test_util.h"
@@ -103,8 +104,7 @@ static ic_repo *open_bed_repo(bed *b, int k)
 static void skip_without_bed(bed *b)
 {
     if (!b->testbed || !b->repo[0] || !b->repo[1] || !b->t) {
-        fprintf(stderr, "skipped: no built mini test bed at %s (scripts/testbed build mini)\n", b->dir);
-        skip();
+        floe_test_skip_case("no built mini test bed at %s (scripts/testbed build mini)", b->dir);
     }
 }
 
@@ -291,5 +291,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(every_reference, setup, teardown),
         cmocka_unit_test_setup_teardown(compressed_locations_in_use, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return floe_test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

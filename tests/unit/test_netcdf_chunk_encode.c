@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "floe_test.h"
 #include <math.h>
 #include <netcdf.h>
 #include <stdio.h>
@@ -42,16 +43,6 @@ static int teardown(void **state)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     return system(cmd) == 0 ? 0 : -1;
-}
-
-static void expect_ok(floe_err err)
-{
-    if (err) {
-        char line[512];
-        floe_err_line(err, line, sizeof line);
-        floe_err_free(&err);
-        fail_msg("%s", line);
-    }
 }
 
 static float value_at(size_t t, size_t y, size_t x)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "floe_test.h"
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <math.h>
@@ -162,8 +163,7 @@ static void sha256sum(const char *path, char hex[65])
     char *got = fgets(line, sizeof line, p);
     int status = pclose(p);
     if (!got || status != 0 || strlen(line) < 64) {
-        print_message("sha256sum is not available: skipped\n");
-        skip();
+        floe_test_skip_case("sha256sum is not available");
     }
     memcpy(hex, line, 64);
     hex[64] = '\0';
@@ -181,8 +181,7 @@ static int stac_valid(const char *path)
     else
         snprintf(validator, sizeof validator, "%s/../shared/tools/stac-validate", src ? src : ".");
     if (access(validator, R_OK) != 0 || access("/usr/bin/python3", X_OK) != 0) {
-        print_message("%s not found: skipped\n", validator);
-        skip();
+        floe_test_skip_case("%s not found: stac-validate not run (set FLOE_SHARED_DIR)", validator);
     }
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' --lint '%s' 2>&1", validator, path);
@@ -194,8 +193,7 @@ static int stac_valid(const char *path)
     int status = pclose(p);
     int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !strstr(out, "LINT");
     if (WIFEXITED(status) && WEXITSTATUS(status) == 2 && strstr(out, "jsonschema")) {
-        print_message("stac-validate cannot run (%s): skipped\n", out);
-        skip();
+        floe_test_skip_case("stac-validate cannot run (%s)", out);
     }
     if (!ok)
         print_error("stac-validate %s:\n%s\n", path, out);
@@ -803,5 +801,5 @@ int main(void)
         cmocka_unit_test(failures_leave_nothing),
         cmocka_unit_test(default_paths_and_kinds),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return floe_test_status(cmocka_run_group_tests(tests, setup, teardown));
 }

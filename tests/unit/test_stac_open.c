@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "floe_test.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,8 +82,7 @@ static const char *fixture(const char *name)
     else
         snprintf(path, sizeof path, "%s/../shared/fixtures/stac/%s", src ? src : ".", name);
     if (access(path, R_OK) != 0) {
-        print_message("fixture %s not found: skipped\n", path);
-        skip();
+        floe_test_skip_case("shared fixture %s not found (set FLOE_SHARED_DIR)", path);
     }
     return path;
 }
@@ -395,6 +395,7 @@ static void fixture_kerchunk_item(void **state)
  * file here (not by floe). */
 static void first_comment(const char *text, size_t *line, size_t *col)
 {
+    *line = *col = 0; /* none found (fail_msg is not known to return never) */
     size_t l = 1;
     for (const char *s = text; *s;) {
         const char *p = s;
@@ -654,8 +655,8 @@ static void check_testbed(const char *collection, const char *repo_json)
     snprintf(path, sizeof path, "%s/%s", dir, collection);
     snprintf(repo_path, sizeof repo_path, "%s/%s", dir, repo_json);
     if (access(path, R_OK) != 0 || access(repo_path, R_OK) != 0) {
-        print_message("test bed %s not built: skipped\n", dir);
-        skip();
+        floe_test_skip_case("test bed %s not built (scripts/testbed build mini, or set "
+                            "FLOE_TESTBED_DIR)", dir);
     }
     /* What the real Icechunk wrote: main's snapshot, the repository folder
      * (.../s3/BUCKET/PREFIX) and the container. */
@@ -1221,5 +1222,5 @@ int main(void)
         cmocka_unit_test(doc_parse_kinds),
         cmocka_unit_test(print_text_and_json),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return floe_test_status(cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "floe_test.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -150,19 +151,6 @@ static int teardown(void **state)
         fprintf(stderr, "could not remove %s\n", f->tmp);
     free(f);
     return 0;
-}
-
-static void expect_err(floe_err err, floe_code code, const char *n1, const char *n2)
-{
-    if (!err)
-        fail_msg("no error; want %s", floe_code_name(code));
-    char line[1024];
-    floe_err_line(err, line, sizeof line);
-    if (floe_err_code(err) != code || (n1 && !strstr(line, n1)) || (n2 && !strstr(line, n2)))
-        fail_msg("got [%s] %s; want %s with \"%s\" and \"%s\"",
-                 floe_code_name(floe_err_code(err)), line, floe_code_name(code), n1 ? n1 : "",
-                 n2 ? n2 : "");
-    floe_err_free(&err);
 }
 
 static void url_of(const fixture *f, const char *key, int s3, char *buf, size_t size)

@@ -10,22 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "floe_test.h"
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void expect_code(floe_err err, floe_code code, const char *needle)
-{
-    assert_non_null(err);
-    char line[1024];
-    floe_err_line(err, line, sizeof line);
-    if (floe_err_code(err) != code || (needle && !strstr(line, needle)))
-        fail_msg("got [%s] %s; want code %s containing \"%s\"",
-                 floe_code_name(floe_err_code(err)), line, floe_code_name(code),
-                 needle ? needle : "");
-    floe_err_free(&err);
-}
 
 static void url_kinds(void **state)
 {

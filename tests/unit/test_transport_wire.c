@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "floe_test.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -160,19 +161,6 @@ static floe_transport *transport_for(const fake_server *f, int anonymous, long s
     floe_transport *t;
     assert_null(floe_transport_new(&o, &t));
     return t;
-}
-
-static void expect_err(floe_err err, floe_code code, const char *n1, const char *n2)
-{
-    if (!err)
-        fail_msg("no error; want %s", floe_code_name(code));
-    char line[1024];
-    floe_err_line(err, line, sizeof line);
-    if (floe_err_code(err) != code || (n1 && !strstr(line, n1)) || (n2 && !strstr(line, n2)))
-        fail_msg("got [%s] %s; want %s with \"%s\" and \"%s\"",
-                 floe_code_name(floe_err_code(err)), line, floe_code_name(code), n1 ? n1 : "",
-                 n2 ? n2 : "");
-    floe_err_free(&err);
 }
 
 static const char HELLO_206[] = "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
