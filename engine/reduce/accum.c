@@ -1,8 +1,9 @@
 /* engine/reduce/accum.c - one accumulator (accum.h): its arrays, the
  * per-value kernels that add a time step (Welford), Chan's merge of two
  * accumulators and the results per statistic. The per-value loops are why
- * this file stands apart: it is built at -O3 for the vectoriser
- * (CMakeLists.txt). Names of the statistics: stat_names.c; the wire form:
+ * this file stands apart: they are written for the vectoriser, which GCC
+ * runs fully at -O3 (the default Release build, CMakeLists.txt). Names of
+ * the statistics: stat_names.c; the wire form:
  * accum_serial.c; the canonical merge order: merge_tree.c. */
 #include "engine/reduce/accum.h"
 
@@ -90,7 +91,7 @@ void floe_accum_reset(floe_accum *a)
 }
 
 /* The per-value update, written without branches so the compiler can
- * vectorise it (this file is built at -O3): a missing value (NaN) leaves
+ * vectorise it (at -O3, the Release build): a missing value (NaN) leaves
  * every accumulator as it was through selects, and min/max need no test
  * at all (a comparison with NaN is false). For a valid value the
  * arithmetic is exactly Welford's (mean += d / n, m2 += d * (x - mean)),
