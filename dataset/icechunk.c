@@ -12,6 +12,7 @@
 
 #include "common/floe_log.h"
 #include "io/fetch/fetch.h"
+#include "io/fetch/prefetch.h"
 #include "io/icechunk/icechunk.h"
 #include "io/transport/transport.h"
 #include "io/icechunk/virtual_access.h"
@@ -266,7 +267,7 @@ static floe_err read_coordinates(floe_dataset *ds)
         }
     }
     floe_err_free(&err); /* a lookup that fails fails again in read_1d */
-    err = floe_transport_prefetch(ds->t, (const char *const *)urls, nurls);
+    err = floe_prefetch(ds->t, (const char *const *)urls, nurls);
     for (size_t i = 0; i < nurls; i++)
         free(urls[i]);
     free(urls);

@@ -9,7 +9,7 @@
 
 #include "common/floe_log.h"
 #include "io/fetch/internal.h"
-#include "io/transport/internal.h"
+#include "io/transport/xfer.h"
 #include "io/transport/url.h"
 
 #include <curl/curl.h>
@@ -199,7 +199,7 @@ static xfer *xfer_new(const floe_fetcher *f, char *url, char *etag, int64_t sinc
     x->nparts = nparts;
     /* The buffer holds exactly the request; a length-0 request is capped
      * like the transport caps it. */
-    floe_buf_init(&x->data, length ? (size_t)length : f->t->max_object_bytes);
+    floe_buf_init(&x->data, length ? (size_t)length : floe_transport_max_object_bytes(f->t));
     return x;
 }
 
@@ -241,7 +241,7 @@ floe_err floe_fetcher_new(floe_transport *t, const floe_fetch_opts *o, floe_fetc
     f->max_attempts = o->max_attempts ? o->max_attempts : DEFAULT_MAX_ATTEMPTS;
     f->retry_base_ms = o->retry_base_ms ? o->retry_base_ms : DEFAULT_RETRY_BASE_MS;
     f->retry_max_ms = o->retry_max_ms ? o->retry_max_ms : DEFAULT_RETRY_MAX_MS;
-    f->stall_ms = o->stall_timeout_ms ? o->stall_timeout_ms : t->stall_timeout_ms;
+    f->stall_ms = o->stall_timeout_ms ? o->stall_timeout_ms : floe_transport_stall_timeout_ms(t);
     f->rng = (uint64_t)(now_s() * 1e9) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)f;
     f->pool = calloc((size_t)f->concurrency, sizeof *f->pool);
     f->running = calloc((size_t)f->concurrency, sizeof *f->running);

@@ -91,7 +91,7 @@ floe_err ic_repo_resolve(ic_repo *r, ic_ref_kind kind, const char *name_or_id,
  * read first and can be known before anything is read: the repo object,
  * and for a snapshot id its snapshot file; so that ic_repo_open,
  * ic_repo_resolve and ic_snapshot_load cost one round trip, not three.
- * Only a hint (see floe_transport_prefetch): does nothing without an
+ * Only a hint (see floe_prefetch, io/fetch/prefetch.h): does nothing without an
  * object cache on t; a failure is met again, and reported, by the reads. */
 floe_err ic_repo_prefetch(floe_transport *t, const char *root_url, ic_ref_kind kind,
                           const char *name_or_id);

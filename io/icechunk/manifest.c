@@ -12,6 +12,7 @@
  * use and kept per ref, so the pointer a lookup returns stays valid as
  * long as the manifest is cached.
  */
+#include "io/fetch/prefetch.h"
 #include "io/icechunk/format/ids.h"
 #include "io/icechunk/internal.h"
 
@@ -270,7 +271,7 @@ floe_err ic_repo_load_manifests(ic_repo *r, const ic_node *const *arrays, size_t
     /* One concurrent wave into the transport's cache, then each is read
      * (from memory) and parsed in order. */
     if (!err)
-        err = floe_transport_prefetch(r->t, (const char *const *)urls, k);
+        err = floe_prefetch(r->t, (const char *const *)urls, k);
     for (size_t q = 0; q < k && !err; q++) {
         ic_manifest *m;
         err = get_manifest(r, todo[q], &m);

@@ -2,6 +2,7 @@
  * objects and tag tombstones, v2 `repo` file), the configuration and its
  * virtual chunk containers (v1 config.yaml, v2 Repo.config FlexBuffer).
  */
+#include "io/fetch/prefetch.h"
 #include "io/icechunk/format/flexbuf.h"
 #include "io/icechunk/format/ids.h"
 #include "io/icechunk/internal.h"
@@ -286,7 +287,7 @@ floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out)
         if (!err)
             err = ic_repo_url(r, "config.yaml", &v1[1]);
         if (!err)
-            err = floe_transport_prefetch(r->t, (const char *const *)v1, 2);
+            err = floe_prefetch(r->t, (const char *const *)v1, 2);
         free(v1[0]);
         free(v1[1]);
         if (err)
@@ -336,7 +337,7 @@ floe_err ic_repo_prefetch(floe_transport *t, const char *root_url, ic_ref_kind k
             snprintf(urls[1], size, "%s%ssnapshots/%s", root_url, sep, canon);
     }
     if (!err)
-        err = floe_transport_prefetch(t, (const char *const *)urls, nurls);
+        err = floe_prefetch(t, (const char *const *)urls, nurls);
     free(urls[0]);
     free(urls[1]);
     return err;
