@@ -28,6 +28,23 @@ floe_err ic_repo_url(const ic_repo *r, const char *key, char **url)
     return NULL;
 }
 
+floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f)
+{
+    memset(f, 0, sizeof *f);
+    if (!r->zds && !(r->zds = ZSTD_createDStream()))
+        return FLOE_ERR(FLOE_ENOMEM, "zstd: cannot create a decompression stream");
+    floe_buf raw;
+    floe_buf_init(&raw, IC_MAX_STORED_BYTES);
+    floe_err err = floe_transport_get(r->t, url, 0, 0, NULL, &raw);
+    if (!err) {
+        err = ic_file_decode(raw.data, raw.len, expect_type, IC_MAX_PAYLOAD_BYTES, r->zds, f);
+        if (err)
+            ic_file_free(f);
+    }
+    floe_buf_free(&raw);
+    return err;
+}
+
 floe_err ic_repo_get(ic_repo *r, const char *key, size_t max, floe_buf *out, int *found)
 {
     char *url;
