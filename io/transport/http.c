@@ -2,7 +2,7 @@
  * transport, reset and reused for every request so that its connection
  * cache keeps the connection alive; range checks on the answer; HTTP
  * statuses mapped to floe codes. S3 requests come here from
- * transport_s3.c with a URL already mapped and, when signed, the SigV4
+ * s3.c with a URL already mapped and, when signed, the SigV4
  * material (libcurl does the signing: CURLOPT_AWS_SIGV4).
  *
  * A request is a floe_http_xfer: begun on an easy handle (options, headers,

@@ -170,7 +170,7 @@ floe_err floe_transport_get(floe_transport *t, const char *url, uint64_t offset,
                         ")", url ? floe_url_redact(url, shown, sizeof shown) : "(null)", offset,
                         length);
     }
-    /* Whole objects may come from the attached cache (transport_cache.c);
+    /* Whole objects may come from the attached cache (cache.c);
      * a conditional GET always goes out. */
     int whole = offset == 0 && length == 0 && !cond;
     floe_err err = NULL;
