@@ -1,4 +1,4 @@
-/* cf/decode.c - CF masking and unpacking of stored values (see cf_decode.h). */
+/* cf/decode.c - CF masking and unpacking of stored values (see decode.h). */
 #include "cf/decode.h"
 
 #include <math.h>

@@ -1,6 +1,11 @@
 /* cf/time.h - CF time coordinates: "UNIT since REF" in a CF calendar, and
  * ISO 8601 instants and intervals for selecting time steps.
  *
+ * The folder's role: cf/ is the CF conventions layer, pure functions over
+ * values and attributes (no I/O; it uses io/zarr/ only for its data types
+ * and fill values): time and calendars (this header; calendar.c, time.c)
+ * and value decoding, scale/offset/fill (decode.h).
+ *
  * Everything is converted to a cf_instant: whole microseconds since
  * 1970-01-01T00:00:00 of the calendar, so selecting steps is an exact
  * integer comparison. (For standard and julian, the instant counts

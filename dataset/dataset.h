@@ -6,6 +6,13 @@
  * interface only; how the store is found (a STAC document or a repository
  * URL), which snapshot, where virtual chunks live and whether they may be
  * fetched is decided here, below it.
+ *
+ * The folder's role: dataset/ is the one interface the engine uses to
+ * reach storage (engine/ sees io/ and stac/ only through it). It joins stac/,
+ * io/icechunk/, io/zarr/, io/fetch/ and io/transport/. Files: open.c
+ * (open, free, what the open knows), read.c (one chunk, 1-D coordinates,
+ * counters), readahead.c (batched reads on the fetcher, read-ahead), and
+ * internal.h, which they share.
  */
 #ifndef FLOE_DATASET_H
 #define FLOE_DATASET_H

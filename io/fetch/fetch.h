@@ -2,6 +2,13 @@
  * fetcher (one fetcher per rank), beside the one-request-at-a-time
  * floe_transport_get.
  *
+ * The folder's role: io/fetch/ is the layer above io/transport/ (the only
+ * folder it uses besides common/): many ranges and objects in flight at
+ * once, with coalescing, retries and prefetching; it knows nothing of
+ * Zarr or Icechunk. Files: fetch.c (life cycle, results), queue.c +
+ * coalesce.c (ranges into requests), transfer.c + retry.c (running them),
+ * prefetch.c (whole objects into the transport's cache, prefetch.h).
+ *
  * The engine queues every chunk range of a work unit, then loops on
  * floe_fetch_next and decodes each range as it arrives while the others
  * are still on the wire:

@@ -1,13 +1,14 @@
 /* io/fetch/internal.h - the pure parts of the range fetcher (no I/O), shared by
- * io/fetch*.c and exposed for unit tests: range coalescing
- * (fetch_coalesce.c) and the retry policy (fetch_retry.c). */
+ * the files of io/fetch/ and exposed for unit tests: range coalescing
+ * (coalesce.c) and the retry policy (retry.c). The fetcher's own state is
+ * in fetcher_internal.h. */
 #ifndef FLOE_FETCH_INTERNAL_H
 #define FLOE_FETCH_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* --- Coalescing (fetch_coalesce.c) ----------------------------------------- */
+/* --- Coalescing (coalesce.c) ----------------------------------------------- */
 
 typedef struct floe_coalesce_range {
     size_t object;   /* ranges merge only within one object: same URL and conditions */
@@ -40,7 +41,7 @@ size_t floe_coalesce(floe_coalesce_range *r, size_t n, uint64_t max_gap, uint64_
 #define FLOE_COALESCE_FLOOR ((uint64_t)1 << 20)
 uint64_t floe_coalesce_cap(uint64_t max_bytes, uint64_t total_bytes, int concurrency);
 
-/* --- Retry policy (fetch_retry.c) ----------------------------------------- */
+/* --- Retry policy (retry.c) ----------------------------------------------- */
 
 /* Is a failed attempt worth another? status: the HTTP status (0: none);
  * curl_code: the CURLcode the transfer ended with; s3_code: the S3 error

@@ -18,6 +18,15 @@
  *     // or VIRTUAL (ref.location + offset/length + checksum: fetched by the
  *     // virtual-access layer, never here)
  *
+ * The folder's role: io/icechunk/ is the Icechunk reader, above
+ * io/transport/ and io/fetch/ (for prefetching metadata) and knowing
+ * nothing of Zarr decoding, STAC or the engine. Its format/ subfolder is
+ * the pure on-disk format (no I/O, format/file_header.h). Files: repo.c
+ * (open, refs, metadata file fetch), config.c (virtual chunk containers),
+ * snapshot.c (nodes, history), manifest.c (manifests read and cached),
+ * chunk_ref.c (refs looked up, walked, read), virtual_access.c (which
+ * virtual locations may be fetched, virtual_access.h).
+ *
  * Every object is read through the transport (floe_transport_get): keys
  * are the root URL + "repo", "refs/branch.NAME/ref.json", "snapshots/ID"...
  * Branch and tag names are used as they are (URL-escaping for HTTP is the
@@ -91,7 +100,7 @@ floe_err ic_repo_resolve(ic_repo *r, ic_ref_kind kind, const char *name_or_id,
  * read first and can be known before anything is read: the repo object,
  * and for a snapshot id its snapshot file; so that ic_repo_open,
  * ic_repo_resolve and ic_snapshot_load cost one round trip, not three.
- * Only a hint (see floe_transport_prefetch): does nothing without an
+ * Only a hint (see floe_prefetch, io/fetch/prefetch.h): does nothing without an
  * object cache on t; a failure is met again, and reported, by the reads. */
 floe_err ic_repo_prefetch(floe_transport *t, const char *root_url, ic_ref_kind kind,
                           const char *name_or_id);

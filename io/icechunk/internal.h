@@ -1,11 +1,15 @@
 /* io/icechunk/internal.h - what the files of the Icechunk reader share:
- * the binary file header, the repository struct, the configuration and
- * metadata decoders. Not for use outside io/icechunk_*.c (and their tests).
+ * the size caps, the repository struct, fetching a metadata file, the
+ * configuration decoders; and the pure format headers they decode with
+ * (format/file_header.h, flatbuf.h, msgpack.h). Not for use outside
+ * io/icechunk/ (and its tests).
  */
 #ifndef FLOE_ICECHUNK_INTERNAL_H
 #define FLOE_ICECHUNK_INTERNAL_H
 
+#include "io/icechunk/format/file_header.h"
 #include "io/icechunk/format/flatbuf.h"
+#include "io/icechunk/format/msgpack.h"
 #include "io/icechunk/icechunk.h"
 
 #include <cjson/cJSON.h>
@@ -21,38 +25,9 @@
 /* ref.json and config.yaml are tiny. */
 #define IC_MAX_SMALL_OBJECT_BYTES ((size_t)16 << 20)
 
-/* ---- binary file header (icechunk_file.c) -------------------------------- */
+/* ---- the repository (repo.c) --------------------------------------------- */
 
-enum {
-    IC_FILE_SNAPSHOT = 1,
-    IC_FILE_MANIFEST = 2,
-    IC_FILE_TRANSACTION_LOG = 4,
-    IC_FILE_REPO_INFO = 6,
-};
-#define IC_HEADER_SIZE 39
-
-typedef struct ic_file {
-    int spec;            /* 1 or 2 */
-    int type;            /* IC_FILE_* */
-    char impl[25];       /* implementation name, trailing spaces stripped */
-    floe_buf payload;    /* the decompressed flatbuffer (owned) */
-    fb_table root;       /* its root table (points into payload) */
-} ic_file;
-
-/* Check the 39-byte header of raw (magic, spec 1 or 2, the expected file
- * type, compression 0 or 1) and decompress the payload (at most max_payload
- * bytes) into f->payload; find the flatbuffer root ("Ichk" identifier).
- * ds: a decompression stream to reuse (its window is megabytes), or NULL.
- * Errors are FLOE_EFORMAT (FLOE_ENOMEM past the cap, FLOE_EUNSUPPORTED for a
- * newer spec); callers add the key. */
-floe_err ic_file_decode(const uint8_t *raw, size_t len, int expect_type, size_t max_payload,
-                        ZSTD_DStream *ds, ic_file *f);
-void ic_file_free(ic_file *f);
-const char *ic_file_type_name(int type);
-
-/* ---- the repository (icechunk_repo.c) ------------------------------------ */
-
-typedef struct ic_manifest ic_manifest; /* icechunk_manifest.c */
+typedef struct ic_manifest ic_manifest; /* manifest.c */
 
 struct ic_repo {
     floe_transport *t; /* borrowed */
@@ -69,7 +44,7 @@ struct ic_repo {
 };
 
 /* GET url (a metadata object of this repository) and decode it as
- * ic_file_decode does. */
+ * ic_file_decode (format/file_header.h) does. */
 floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f);
 
 /* root + key, owned by the caller. */
@@ -82,7 +57,7 @@ floe_err ic_repo_get(ic_repo *r, const char *key, size_t max, floe_buf *out, int
  * the snapshot is the root or is not listed. */
 floe_err ic_repo_v2_parent(const ic_repo *r, const uint8_t id[12], uint8_t parent[12], int *has);
 
-/* ---- configuration (icechunk_config.c) ----------------------------------- */
+/* ---- configuration (config.c) -------------------------------------------- */
 
 /* A YAML document as JSON values, the way serde maps Icechunk's config:
  * a local tag (`!s3_compatible {...}`, `!local_file_system /x/`) becomes
@@ -95,12 +70,7 @@ floe_err ic_yaml_to_json(const char *text, size_t len, cJSON **out);
  * stored into r->containers (strings owned by r). */
 floe_err ic_config_load_containers(ic_repo *r, const cJSON *config);
 
-/* ---- metadata values (icechunk_metadata.c) ------------------------------- */
-
-/* One MessagePack value (spec-v1 metadata) as JSON. */
-floe_err ic_msgpack_to_json(const uint8_t *data, size_t len, cJSON **out);
-
-/* ---- manifests (icechunk_manifest.c) -------------------------------------- */
+/* ---- manifests (manifest.c) ---------------------------------------------- */
 
 void ic_manifest_free(ic_manifest **m);
 

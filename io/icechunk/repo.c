@@ -2,6 +2,7 @@
  * objects and tag tombstones, v2 `repo` file), the configuration and its
  * virtual chunk containers (v1 config.yaml, v2 Repo.config FlexBuffer).
  */
+#include "io/fetch/prefetch.h"
 #include "io/icechunk/format/flexbuf.h"
 #include "io/icechunk/format/ids.h"
 #include "io/icechunk/internal.h"
@@ -25,6 +26,23 @@ floe_err ic_repo_url(const ic_repo *r, const char *key, char **url)
     memcpy(*url, r->root, a);
     memcpy(*url + a, key, b + 1);
     return NULL;
+}
+
+floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f)
+{
+    memset(f, 0, sizeof *f);
+    if (!r->zds && !(r->zds = ZSTD_createDStream()))
+        return FLOE_ERR(FLOE_ENOMEM, "zstd: cannot create a decompression stream");
+    floe_buf raw;
+    floe_buf_init(&raw, IC_MAX_STORED_BYTES);
+    floe_err err = floe_transport_get(r->t, url, 0, 0, NULL, &raw);
+    if (!err) {
+        err = ic_file_decode(raw.data, raw.len, expect_type, IC_MAX_PAYLOAD_BYTES, r->zds, f);
+        if (err)
+            ic_file_free(f);
+    }
+    floe_buf_free(&raw);
+    return err;
 }
 
 floe_err ic_repo_get(ic_repo *r, const char *key, size_t max, floe_buf *out, int *found)
@@ -286,7 +304,7 @@ floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out)
         if (!err)
             err = ic_repo_url(r, "config.yaml", &v1[1]);
         if (!err)
-            err = floe_transport_prefetch(r->t, (const char *const *)v1, 2);
+            err = floe_prefetch(r->t, (const char *const *)v1, 2);
         free(v1[0]);
         free(v1[1]);
         if (err)
@@ -336,7 +354,7 @@ floe_err ic_repo_prefetch(floe_transport *t, const char *root_url, ic_ref_kind k
             snprintf(urls[1], size, "%s%ssnapshots/%s", root_url, sep, canon);
     }
     if (!err)
-        err = floe_transport_prefetch(t, (const char *const *)urls, nurls);
+        err = floe_prefetch(t, (const char *const *)urls, nurls);
     free(urls[0]);
     free(urls[1]);
     return err;

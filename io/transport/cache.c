@@ -1,16 +1,15 @@
 /* io/transport/cache.c - the whole-object cache of transport.h: a sorted table
- * of url -> bytes | absent | exists, its blob format, the transport's
- * hooks into it, and concurrent prefetching into it.
+ * of url -> bytes | absent | exists, its blob format, and the transport's
+ * hooks into it.
  *
  * Why a transport-level cache rather than one in the Icechunk reader: the
  * reader, the STAC loader and whoever comes next all read metadata through
  * floe_transport_get, so recording there captures everything an open
- * fetched without any of them knowing about MPI; and a prefetch that fills
- * the cache turns the readers' sequential GETs into one concurrent wave
- * without restructuring them.
+ * fetched without any of them knowing about MPI; and a layer above that
+ * fills the cache with floe_object_cache_put (a concurrent prefetch) turns
+ * the readers' sequential GETs into one concurrent wave without
+ * restructuring them.
  */
-#include "common/floe_log.h"
-#include "io/fetch/fetch.h"
 #include "io/transport/internal.h"
 #include "io/transport/url.h"
 
@@ -361,6 +360,11 @@ void floe_transport_set_cache(floe_transport *t, floe_object_cache *c)
     t->cache = c;
 }
 
+floe_object_cache *floe_transport_cache(const floe_transport *t)
+{
+    return t->cache;
+}
+
 int floe_transport_cache_get(floe_transport *t, const char *url, floe_buf *out, floe_err *err)
 {
     *err = NULL;
@@ -428,86 +432,4 @@ floe_err floe_transport_cache_note_exists(floe_transport *t, const char *url, in
     if (found && c->e[i].state == FLOE_CACHE_BYTES && exists)
         return NULL; /* already know more */
     return put(c, url, exists ? FLOE_CACHE_EXISTS : FLOE_CACHE_ABSENT, NULL, 0);
-}
-
-/* ---- prefetching --------------------------------------------------------- */
-
-floe_err floe_transport_prefetch(floe_transport *t, const char *const *urls, size_t n)
-{
-    floe_object_cache *c = t->cache;
-    if (!c || !n)
-        return NULL;
-    if (!t->prefetcher) {
-        /* One attempt, as floe_transport_get makes: a failure is left to the
-         * GET that follows, which then fails the way it always did. */
-        floe_fetch_opts o = {.max_attempts = 1};
-        FLOE_CHECK(floe_fetcher_new(t, &o, &t->prefetcher), "prefetch");
-    }
-    size_t queued = 0;
-    for (size_t i = 0; i < n; i++) {
-        floe_url_kind kind;
-        if (!urls[i])
-            continue;
-        floe_err bad = floe_url_kind_of(urls[i], &kind);
-        if (bad || kind == FLOE_URL_FILE) {
-            floe_err_free(&bad); /* a bad URL fails in the GET; local reads gain nothing */
-            continue;
-        }
-        int found, dup = 0;
-        search(c, urls[i], &found);
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = urls[j] && !strcmp(urls[j], urls[i]);
-        if (found || dup)
-            continue;
-        floe_err err = floe_fetch_add(t->prefetcher, urls[i], 0, 0, NULL, (void *)urls[i]);
-        if (err) {
-            floe_fetcher_cancel(t->prefetcher);
-            return floe_err_push(err, __FILE__, __LINE__, " prefetch");
-        }
-        queued++;
-    }
-    floe_err err = NULL;
-    while (queued && !err) {
-        floe_fetch_result r;
-        int more = 0;
-        err = floe_fetch_next(t->prefetcher, &r, &more);
-        if (err || !more)
-            break;
-        queued--;
-        const char *url = r.user;
-        if (!r.err) {
-            err = floe_object_cache_put(c, url, r.data, r.len);
-        } else if (floe_err_code(r.err) == FLOE_ENOTFOUND) {
-            err = floe_object_cache_put_absent(c, url);
-        } else {
-            char line[512];
-            FLOE_DEBUG("prefetch of %s failed, left to the GET: %s", url,
-                       floe_err_line(r.err, line, sizeof line));
-        }
-        floe_err_free(&r.err);
-        if (err && !c->recording) {
-            /* Only a hint: past the cap, the GET fetches it itself. */
-            floe_err_free(&err);
-        }
-    }
-    if (err)
-        floe_fetcher_cancel(t->prefetcher);
-    return err;
-}
-
-void floe_transport_prefetcher_add_counts(const floe_transport *t, floe_transport_counts *s)
-{
-    if (!t->prefetcher)
-        return;
-    floe_fetch_stats f;
-    floe_fetcher_stats(t->prefetcher, &f);
-    s->requests += f.requests;
-    s->bytes += f.bytes_delivered;
-    s->new_connections += f.new_connections;
-    s->failures += f.failures;
-}
-
-void floe_transport_prefetcher_free(floe_transport *t)
-{
-    floe_fetcher_free(&t->prefetcher);
 }

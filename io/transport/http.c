@@ -2,13 +2,18 @@
  * transport, reset and reused for every request so that its connection
  * cache keeps the connection alive; range checks on the answer; HTTP
  * statuses mapped to floe codes. S3 requests come here from
- * transport_s3.c with a URL already mapped and, when signed, the SigV4
+ * s3.c with a URL already mapped and, when signed, the SigV4
  * material (libcurl does the signing: CURLOPT_AWS_SIGV4).
  *
  * A request is a floe_http_xfer: begun on an easy handle (options, headers,
- * callbacks), run by someone (curl_easy_perform here, a multi loop in
- * io/fetch/fetch.c), then ended (the answer checked and mapped to an error) and
- * freed. Both paths share every check that way. */
+ * callbacks), run by someone (curl_easy_perform here, or a caller's multi
+ * loop through xfer.h), then ended (the answer checked and mapped to an
+ * error) and freed. Both paths share every check that way.
+ *
+ * Why one file: everything here works on the private state of one
+ * floe_http_xfer (its callbacks fill it, its checks read it, the blocking
+ * path is the last 70 lines); a split would put that struct in a header
+ * for two files to share, to save a few lines over the limit. */
 #include "common/floe_log.h"
 #include "common/floe_version.h"
 #include "io/transport/internal.h"

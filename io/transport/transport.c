@@ -1,6 +1,6 @@
 /* io/transport/transport.c - the transport object and the dispatch of a URL to the file,
- * HTTP or S3 back end (transport_file.c, transport_http.c,
- * transport_s3.c). */
+ * HTTP or S3 back end (file.c, http.c, s3.c); the settings and the
+ * attachment slot of xfer.h. */
 #include "io/transport/internal.h"
 #include "io/transport/url.h"
 
@@ -88,7 +88,8 @@ void floe_transport_free(floe_transport **tp)
     if (!tp || !*tp)
         return;
     floe_transport *t = *tp;
-    floe_transport_prefetcher_free(t);
+    if (t->attached.obj)
+        t->attached.free(t->attached.obj);
     if (t->curl)
         curl_easy_cleanup(t->curl);
     floe_s3_clear(t);
@@ -169,7 +170,7 @@ floe_err floe_transport_get(floe_transport *t, const char *url, uint64_t offset,
                         ")", url ? floe_url_redact(url, shown, sizeof shown) : "(null)", offset,
                         length);
     }
-    /* Whole objects may come from the attached cache (transport_cache.c);
+    /* Whole objects may come from the attached cache (cache.c);
      * a conditional GET always goes out. */
     int whole = offset == 0 && length == 0 && !cond;
     floe_err err = NULL;
@@ -224,5 +225,31 @@ floe_err floe_transport_exists(floe_transport *t, const char *url, int *exists)
 void floe_transport_stats(const floe_transport *t, floe_transport_counts *stats)
 {
     *stats = t->stats;
-    floe_transport_prefetcher_add_counts(t, stats);
+    if (t->attached.obj && t->attached.add_counts)
+        t->attached.add_counts(t->attached.obj, stats);
+}
+
+size_t floe_transport_max_object_bytes(const floe_transport *t)
+{
+    return t->max_object_bytes;
+}
+
+long floe_transport_stall_timeout_ms(const floe_transport *t)
+{
+    return t->stall_timeout_ms;
+}
+
+floe_err floe_transport_attach(floe_transport *t, const floe_transport_attachment *a)
+{
+    if (!a || !a->obj || !a->free)
+        return FLOE_ERR(FLOE_EINVAL, "transport: attaching nothing, or without a free function");
+    if (t->attached.obj)
+        return FLOE_ERR(FLOE_EINVAL, "transport: an object is attached already");
+    t->attached = *a;
+    return NULL;
+}
+
+void *floe_transport_attached(const floe_transport *t, void (*free_fn)(void *obj))
+{
+    return t->attached.obj && t->attached.free == free_fn ? t->attached.obj : NULL;
 }

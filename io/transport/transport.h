@@ -1,10 +1,17 @@
 /* io/transport/transport.h - fetching bytes by URL: file://, local paths, http(s)://,
- * s3:// (virtual-hosted or path style, anonymous or SigV4). The transport
- * knows nothing of Zarr, Icechunk or STAC: it moves byte ranges.
+ * s3:// (virtual-hosted or path style, anonymous or SigV4), and the
+ * whole-object cache that answers metadata GETs from memory.
  *
- * One floe_transport per rank (not thread-safe; later issues add a
- * concurrent multi-request API beside floe_transport_get). It keeps one
- * HTTP connection alive between requests.
+ * The folder's role: io/transport/ is the bottom of the data path. It moves
+ * byte ranges, one request at a time, and knows nothing of fetch, Zarr,
+ * Icechunk or STAC (it includes only common/). The concurrent range fetcher
+ * and the prefetch into the object cache live above it, in io/fetch/,
+ * and run its requests through the hooks of xfer.h. Files: transport.c
+ * (the object, URL dispatch), file.c, http.c, s3.c + url.c (the back ends
+ * and URL handling, url.h), cache.c (the object cache).
+ *
+ * One floe_transport per rank (not thread-safe). It keeps one HTTP
+ * connection alive between requests.
  *
  * URLs name keys and paths verbatim: "s3://bucket/a b.nc" is the key
  * "a b.nc" and "/data/x%20y.nc" (or "file:///data/x%20y.nc") the file named
@@ -93,11 +100,11 @@ floe_err floe_transport_get(floe_transport *t, const char *url, uint64_t offset,
  * 1 if it does; other failures are errors. */
 floe_err floe_transport_exists(floe_transport *t, const char *url, int *exists);
 
-/* Counters of t, including the requests of its prefetches
- * (floe_transport_prefetch). */
+/* Counters of t, including those of the object attached to it (xfer.h:
+ * the prefetcher's requests). */
 void floe_transport_stats(const floe_transport *t, floe_transport_counts *stats);
 
-/* ---- The whole-object cache (transport_cache.c) -----------------------------
+/* ---- The whole-object cache (cache.c) ---------------------------------------
  *
  * A set of whole objects, url -> bytes (or url -> "does not exist"), that a
  * transport answers whole-object GETs (offset 0, length 0) and existence
@@ -179,16 +186,8 @@ floe_err floe_object_cache_preload(floe_object_cache *c, const void *blob, size_
  * checks of URLs c knows are answered from it (counted as cache_hits, not
  * requests); those that go out are added to c while it records. */
 void floe_transport_set_cache(floe_transport *t, floe_object_cache *c);
-
-/* Fetch the whole objects urls[0..n) concurrently (HTTP and S3; local
- * files and URLs the cache already knows are skipped) into t's cache, so
- * that the sequential GETs that follow are answered from memory: n
- * dependent round trips become one. A hint: an object that exists is
- * added, one that does not is added as absent, and any other failure is
- * left for the GET that follows to meet and report (so it reports exactly
- * what it would have without the prefetch). Without a cache attached it
- * does nothing. Errors: out of memory, or past the cache's cap while
- * recording. */
-floe_err floe_transport_prefetch(floe_transport *t, const char *const *urls, size_t n);
+/* The cache attached to t (borrowed), or NULL. A layer above fills it with
+ * floe_object_cache_put (io/fetch/prefetch.h). */
+floe_object_cache *floe_transport_cache(const floe_transport *t);
 
 #endif

@@ -1,5 +1,5 @@
 /* io/transport/url.c - URL kinds, percent-encoding, redaction, HTTP dates and
- * Content-Range parsing: see transport_url.h. No I/O here. */
+ * Content-Range parsing: see url.h. No I/O here. */
 #include "io/transport/url.h"
 
 #include <ctype.h>

@@ -1,8 +1,8 @@
-/* io/transport/url.h - the pure parts of the transport (no I/O), internal to
- * io/transport*.c and exposed for unit tests: telling URL kinds apart,
- * percent-encoding, mapping s3:// URLs to HTTP URLs, HTTP dates and
- * Content-Range. Implemented in transport_url.c, except the S3 functions
- * (transport_s3.c).
+/* io/transport/url.h - the pure parts of the transport (no I/O), used by
+ * io/transport/ and exposed for unit tests: telling URL kinds apart and
+ * redacting URLs for messages (both used by io/fetch/ too), percent-encoding,
+ * mapping s3:// URLs to HTTP URLs, HTTP dates and Content-Range.
+ * Implemented in url.c, except the S3 functions (s3.c).
  */
 #ifndef FLOE_TRANSPORT_URL_H
 #define FLOE_TRANSPORT_URL_H
@@ -55,7 +55,7 @@ char *floe_http_date(int64_t epoch_seconds, char buf[30]);
 int floe_http_parse_content_range(const char *value, size_t n, uint64_t *start, uint64_t *end,
                                   uint64_t *total);
 
-/* --- S3 (transport_s3.c) --------------------------------------------------- */
+/* --- S3 (s3.c) ------------------------------------------------------------ */
 
 /* Split "s3://bucket/key": bucket (not NUL-terminated, *bucket_len bytes)
  * and key (the rest, borrowed). An empty bucket or key is FLOE_EINVAL. */

@@ -1,5 +1,5 @@
 /* io/zarr/codec_internal.h - the decompressors behind zarr_chunk_decode, one
- * file per library (codec_deflate.c, codec_zstd.c, codec_blosc.c).
+ * file per library (codec/deflate.c, codec/zstd.c, codec/blosc.c).
  *
  * Each decodes `in` (n bytes) into exactly `expected` bytes at out and
  * fails with FLOE_EFORMAT, naming `codec` (the name in zarr.json), when the

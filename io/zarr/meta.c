@@ -1,5 +1,5 @@
-/* io/zarr/meta.c - parse a Zarr v3 array's zarr.json (see zarr_meta.h).
- * The codec list is parsed in zarr_codec_parse.c. */
+/* io/zarr/meta.c - parse a Zarr v3 array's zarr.json (see meta.h).
+ * The codec list is parsed in codec_parse.c. */
 #include "io/zarr/meta.h"
 
 #include "common/floe_log.h"

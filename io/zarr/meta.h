@@ -16,6 +16,12 @@
  * Messages start with "zarr.json: " and name the field, e.g.
  *   zarr.json: "chunk_grid.configuration.chunk_shape" has 2 entries, "shape" has 3
  * The caller adds which array (FLOE_CHECK(..., "array %s", name)).
+ *
+ * The folder's role: io/zarr/ is Zarr v3 arrays, pure (JSON and bytes in,
+ * values out; it includes only common/ and knows nothing of Icechunk or of
+ * where bytes come from): the metadata (this header; meta.c, codec_parse.c)
+ * and the codec chain (codec.h; codec.c, and codec/ with one file per
+ * codec or library).
  */
 #ifndef FLOE_ZARR_META_H
 #define FLOE_ZARR_META_H

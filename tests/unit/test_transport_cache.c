@@ -4,6 +4,7 @@
  * are deleted first), "does not exist" entries, the cap, and corrupt
  * blobs. The blob layout is checked against bytes built here by hand from
  * the format documented in transport.h. */
+#include "io/fetch/prefetch.h"
 #include "io/transport/transport.h"
 
 #include <setjmp.h>
@@ -324,11 +325,11 @@ static void prefetch_without_cache_or_for_files(void **state)
     floe_transport *t;
     assert_null(floe_transport_new(NULL, &t));
     const char *urls[] = {f->url[0], f->missing};
-    assert_null(floe_transport_prefetch(t, urls, 2)); /* no cache: nothing */
+    assert_null(floe_prefetch(t, urls, 2)); /* no cache: nothing */
     floe_object_cache *c;
     assert_null(floe_object_cache_new(0, &c));
     floe_transport_set_cache(t, c);
-    assert_null(floe_transport_prefetch(t, urls, 2)); /* local files: skipped */
+    assert_null(floe_prefetch(t, urls, 2)); /* local files: skipped */
     assert_int_equal(floe_object_cache_count(c), 0);
     floe_transport_counts s;
     floe_transport_stats(t, &s);

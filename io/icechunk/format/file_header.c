@@ -4,8 +4,9 @@
  * The payload is a single zstd frame without a content-size field (every
  * file Icechunk writes), so it is decompressed with the streaming API into
  * a capped floe_buf rather than trusting a size from the frame header.
+ * Bytes in, bytes out: fetching the file is the reader's (repo.c).
  */
-#include "io/icechunk/internal.h"
+#include "io/icechunk/format/file_header.h"
 
 #include <string.h>
 #include <zstd.h>
@@ -109,23 +110,6 @@ floe_err ic_file_decode(const uint8_t *raw, size_t len, int expect_type, size_t 
     FLOE_CHECK(fb_root(f->payload.data, f->payload.len, "Ichk", &f->root), "%s flatbuffer",
                ic_file_type_name(f->type));
     return NULL;
-}
-
-floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f)
-{
-    memset(f, 0, sizeof *f);
-    if (!r->zds && !(r->zds = ZSTD_createDStream()))
-        return FLOE_ERR(FLOE_ENOMEM, "zstd: cannot create a decompression stream");
-    floe_buf raw;
-    floe_buf_init(&raw, IC_MAX_STORED_BYTES);
-    floe_err err = floe_transport_get(r->t, url, 0, 0, NULL, &raw);
-    if (!err) {
-        err = ic_file_decode(raw.data, raw.len, expect_type, IC_MAX_PAYLOAD_BYTES, r->zds, f);
-        if (err)
-            ic_file_free(f);
-    }
-    floe_buf_free(&raw);
-    return err;
 }
 
 void ic_file_free(ic_file *f)

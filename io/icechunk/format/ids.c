@@ -1,4 +1,4 @@
-/* io/icechunk/format/ids.c - Crockford base32 for Icechunk ids (see icechunk_ids.h). */
+/* io/icechunk/format/ids.c - Crockford base32 for Icechunk ids (see ids.h). */
 #include "io/icechunk/format/ids.h"
 
 #include <string.h>

@@ -6,7 +6,7 @@
  * types are FLOE_EUNSUPPORTED. Untrusted input: every length is checked
  * against the bytes left, nesting is capped.
  */
-#include "io/icechunk/internal.h"
+#include "io/icechunk/format/msgpack.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,82 @@
+/* dataset/internal.h - what the files of dataset/ share: the dataset object
+ * and its arrays, and the few functions one file uses from another
+ * (open.c opens and frees, read.c reads one chunk or a coordinate,
+ * readahead.c reads batches on the fetcher and reads ahead). Not for other
+ * folders: they use dataset.h. */
+#ifndef FLOE_DATASET_INTERNAL_H
+#define FLOE_DATASET_INTERNAL_H
+
+#include "dataset/dataset.h"
+
+#include "io/fetch/fetch.h"
+#include "io/icechunk/icechunk.h"
+#include "io/icechunk/virtual_access.h"
+#include "io/transport/transport.h"
+#include "io/zarr/codec.h"
+#include "io/zarr/meta.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Encoded chunks larger than this are refused (a corrupt length must not
+ * make floe allocate gigabytes). */
+#define MAX_ENCODED_CHUNK ((size_t)1 << 30)
+
+typedef struct dataset_array {
+    floe_array pub;
+    zarr_array_meta *meta; /* NULL when unreadable */
+    char *unreadable;      /* why (owned) */
+    floe_code unreadable_code;
+    const ic_node *node; /* borrowed from the snapshot */
+    int manifests_loaded; /* ic_repo_load_manifests done for it */
+    int needed;           /* named in floe_open_request.arrays, or a coordinate of one */
+    double *coord;        /* a 1-D coordinate read at open (owned), or NULL */
+} dataset_array;
+
+struct floe_dataset {
+    floe_transport *t;
+    floe_fetcher *fetcher; /* created on the first batched read */
+    floe_fetch_opts fetch_opts;
+    struct ahead_slot *ahead; /* chunks read ahead (readahead.c) */
+    size_t nahead, ahead_cap;
+    uint8_t *decoded;      /* one decoded chunk, for batched reads */
+    size_t decoded_size;
+    ic_repo *repo;
+    ic_snapshot *snap;
+    virtual_policy *policy;
+    zarr_decoder *decoder;
+    dataset_array *arrays;
+    size_t narrays;
+    floe_buf encoded; /* reused for every chunk read */
+    floe_provenance prov;
+    char *source, *doc_kind, *collection_id, *asset, *repository, *ref_description,
+        *snapshot_time;
+    char snapshot_id[IC_SNAPSHOT_ID_SIZE];
+    floe_dataset_io io;    /* counters (io.fetch is filled on demand) */
+    /* Whole objects (metadata) prefetched, preloaded or recorded while
+     * opening (transport.h); emptied at the end of the open. */
+    floe_object_cache *cache;
+    int recorded_ok;
+    floe_buf recorded;     /* the blob of an open with record = 1 */
+    floe_transport_counts stac_counts; /* of the transport that read the STAC document */
+};
+
+/* The floe_array handed out is the first member of a dataset_array, which
+ * the dataset owns (so the reading functions, given the dataset, may
+ * update it). (read.c) */
+dataset_array *dataset_array_of(const floe_array *a);
+
+/* Load a's manifests if the open did not (read.c). */
+floe_err dataset_ensure_manifests(floe_dataset *ds, dataset_array *a);
+
+/* "[3,1,0]" into buf; returns buf (read.c). */
+char *dataset_format_coord(const uint64_t *coord, int ndim, char *buf, size_t size);
+
+/* The values of a 1-D array read chunk by chunk, as doubles (*values owned
+ * by the caller; read.c). */
+floe_err dataset_read_1d_values(floe_dataset *ds, const floe_array *array, double **values);
+
+/* Drop every chunk read ahead (readahead.c). */
+void dataset_ahead_clear(floe_dataset *ds);
+
+#endif

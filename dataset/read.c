@@ -1,0 +1,183 @@
+/* dataset/read.c - reading one chunk of a floe_dataset (inline, native or
+ * virtual, then decoded), the 1-D coordinates, the reference counts and the
+ * I/O counters. Batched reads are readahead.c's. */
+#include "dataset/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The floe_array handed out is the first member of a dataset_array, which
+ * the dataset owns (so the reading functions, given the dataset, may
+ * update it). */
+dataset_array *dataset_array_of(const floe_array *a)
+{
+    return (dataset_array *)(uintptr_t)a;
+}
+
+floe_err dataset_ensure_manifests(floe_dataset *ds, dataset_array *a)
+{
+    if (a->manifests_loaded)
+        return NULL;
+    const ic_node *node = a->node;
+    FLOE_CHECK(ic_repo_load_manifests(ds->repo, &node, 1), "array %s", a->pub.name);
+    a->manifests_loaded = 1;
+    return NULL;
+}
+
+
+floe_err floe_dataset_count_refs(floe_dataset *ds, const floe_array *array, uint64_t *n)
+{
+    dataset_array *a = dataset_array_of(array);
+    if (a->unreadable || a->pub.n_chunk_refs != FLOE_REFS_UNCOUNTED) {
+        *n = a->pub.n_chunk_refs;
+        return NULL;
+    }
+    FLOE_CHECK(dataset_ensure_manifests(ds, a));
+    FLOE_CHECK(ic_array_count_refs(ds->repo, a->node, &a->pub.n_chunk_refs, NULL), "array %s",
+               array->name);
+    *n = a->pub.n_chunk_refs;
+    return NULL;
+}
+
+/* Fetch the encoded bytes of a virtual chunk: authorised, remapped, and
+ * conditional on the checksum the snapshot recorded. */
+static floe_err fetch_virtual(floe_dataset *ds, const ic_chunk_ref *ref)
+{
+    char *url = NULL;
+    FLOE_CHECK(virtual_policy_resolve(ds->policy, ref->location, &url));
+    floe_condition cond = {.etag = ref->etag, .unmodified_since = ref->last_modified};
+    /* The transport's message names the URL, the range and, for a changed
+     * source, the condition that failed. */
+    floe_err err = floe_transport_get(ds->t, url, ref->offset, ref->length, &cond, &ds->encoded);
+    free(url);
+    return err;
+}
+
+/* "[3,1,0]" */
+char *dataset_format_coord(const uint64_t *coord, int ndim, char *buf, size_t size)
+{
+    size_t pos = 0;
+    buf[0] = '\0';
+    for (int d = 0; d < ndim && pos + 1 < size; d++)
+        pos += (size_t)snprintf(buf + pos, size - pos, "%s%llu", d ? "," : "[",
+                                (unsigned long long)coord[d]);
+    if (pos + 1 < size)
+        snprintf(buf + pos, size - pos, "]");
+    return buf;
+}
+
+floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
+                                 const uint64_t *coord, void *out)
+{
+    dataset_array *a = dataset_array_of(array);
+    if (a->unreadable)
+        return FLOE_ERR(a->unreadable_code, "array %s: %s", array->name, a->unreadable);
+    FLOE_CHECK(dataset_ensure_manifests(ds, a));
+    ic_chunk_ref ref;
+    char where[128];
+    dataset_format_coord(coord, array->ndim, where, sizeof where);
+    FLOE_CHECK(ic_chunk_ref_lookup(ds->repo, a->node, coord, &ref), "array %s chunk %s",
+               array->name, where);
+    if (ref.kind == IC_CHUNK_MISSING) {
+        zarr_chunk_fill(a->meta, out);
+        return NULL;
+    }
+    floe_buf_reset(&ds->encoded);
+    const uint8_t *bytes;
+    size_t n;
+    if (ref.kind == IC_CHUNK_INLINE) {
+        bytes = ref.inline_data;
+        n = ref.inline_len;
+    } else {
+        if (ref.kind == IC_CHUNK_VIRTUAL)
+            FLOE_CHECK(fetch_virtual(ds, &ref), "array %s chunk %s", array->name, where);
+        else
+            FLOE_CHECK(ic_read_stored_chunk(ds->repo, &ref, &ds->encoded),
+                       "array %s chunk %s (native %s)", array->name, where, ref.chunk_id);
+        bytes = ds->encoded.data;
+        n = ds->encoded.len;
+    }
+    FLOE_CHECK(zarr_chunk_decode(ds->decoder, a->meta, bytes, n, out),
+               "array %s chunk %s%s%s", array->name, where,
+               ref.kind == IC_CHUNK_VIRTUAL ? " from " : "",
+               ref.kind == IC_CHUNK_VIRTUAL ? ref.location : "");
+    return NULL;
+}
+
+void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out)
+{
+    *out = ds->io;
+    memset(&out->fetch, 0, sizeof out->fetch);
+    if (ds->fetcher)
+        floe_fetcher_stats(ds->fetcher, &out->fetch);
+    floe_transport_counts t = ds->stac_counts;
+    if (ds->t)
+        floe_transport_stats(ds->t, &t);
+    out->requests = ds->stac_counts.requests + (ds->t ? t.requests : 0);
+    out->cache_hits = ds->stac_counts.cache_hits + (ds->t ? t.cache_hits : 0);
+}
+
+/* Convert n elements of type dt (native order) to doubles. */
+static void to_double(floe_dtype dt, const void *in, size_t n, double *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (dt) {
+        case FLOE_DT_BOOL:
+        case FLOE_DT_UINT8: out[i] = ((const uint8_t *)in)[i]; break;
+        case FLOE_DT_INT8: out[i] = ((const int8_t *)in)[i]; break;
+        case FLOE_DT_INT16: out[i] = ((const int16_t *)in)[i]; break;
+        case FLOE_DT_UINT16: out[i] = ((const uint16_t *)in)[i]; break;
+        case FLOE_DT_INT32: out[i] = ((const int32_t *)in)[i]; break;
+        case FLOE_DT_UINT32: out[i] = ((const uint32_t *)in)[i]; break;
+        case FLOE_DT_INT64: out[i] = (double)((const int64_t *)in)[i]; break;
+        case FLOE_DT_UINT64: out[i] = (double)((const uint64_t *)in)[i]; break;
+        case FLOE_DT_FLOAT32: out[i] = ((const float *)in)[i]; break;
+        case FLOE_DT_FLOAT64: out[i] = ((const double *)in)[i]; break;
+        }
+    }
+}
+
+floe_err floe_dataset_read_1d(floe_dataset *ds, const floe_array *array, double **values)
+{
+    const dataset_array *a = dataset_array_of(array);
+    if (a->coord) {
+        size_t n = array->shape[0] ? (size_t)array->shape[0] : 1;
+        if (!(*values = malloc(n * sizeof **values)))
+            return FLOE_ERR(FLOE_ENOMEM, "coordinate %s (%zu values)", array->name, n);
+        memcpy(*values, a->coord, (size_t)array->shape[0] * sizeof **values);
+        return NULL;
+    }
+    return dataset_read_1d_values(ds, array, values);
+}
+
+floe_err dataset_read_1d_values(floe_dataset *ds, const floe_array *array, double **values)
+{
+    *values = NULL;
+    if (array->ndim != 1)
+        return FLOE_ERR(FLOE_EINVAL, "array %s has %d dimensions, not 1", array->name,
+                        array->ndim);
+    size_t n = (size_t)array->shape[0], cn = (size_t)array->chunk_shape[0];
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    void *chunk = malloc((cn ? cn : 1) * array->itemsize);
+    double *conv = malloc((cn ? cn : 1) * sizeof *conv);
+    floe_err err = NULL;
+    if (!v || !chunk || !conv) {
+        err = FLOE_ERR(FLOE_ENOMEM, "coordinate %s (%zu values)", array->name, n);
+        goto done;
+    }
+    for (size_t c = 0; cn && c * cn < n; c++) {
+        uint64_t coord = c;
+        FLOE_CHECK_GOTO(err, done, floe_dataset_read_chunk(ds, array, &coord, chunk));
+        size_t k = n - c * cn < cn ? n - c * cn : cn;
+        to_double(array->dtype, chunk, k, conv);
+        memcpy(v + c * cn, conv, k * sizeof *v);
+    }
+    *values = v;
+    v = NULL;
+done:
+    free(v);
+    free(chunk);
+    free(conv);
+    return err;
+}
