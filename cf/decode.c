@@ -252,8 +252,8 @@ static void decode_float32_masked(const cf_decoder *cf, const uint8_t *p, size_t
         if (!seen)
             miss[nm++] = m;
     }
-    /* one or two get a loop the compiler can vectorise (this file is built
-     * at -O3); more go through the general loop */
+    /* one or two get a loop the compiler can vectorise (at -O3, the
+     * Release build); more go through the general loop */
     if (nm <= 2) {
         float m0 = nm ? miss[0] : NAN, m1 = nm == 2 ? miss[1] : m0;
         for (size_t i = 0; i < n; i++) {

@@ -12,7 +12,8 @@ The rules (README "Layout"):
      internal.h only from that folder and those below it (io/ never sees
      cf/, stac/, dataset/, out/, engine/ or cli/; io/transport/ never io/fetch/;
      engine/ sees storage only through dataset/; cli/ never io/ or out/);
-  2. io/icechunk/format/ is pure: no file, socket or curl calls;
+  2. io/icechunk/format/ is pure: no file, socket, curl, transport or fetch
+     calls;
   3. MPI (<mpi.h>, MPI_* names) only in engine/ and common/;
   4. a .c file over MAX_LINES lines says why at its top ("Why one file:").
 """
@@ -50,7 +51,8 @@ MPI_FOLDERS = ("engine/", "common/")
 MAX_LINES = 600
 LONG_REASON = "Why one file:"
 IO_CALLS = re.compile(r"\b(fopen|fread|fwrite|fclose|open|read|pread|write|close|"
-                      r"curl_\w+|socket|connect|recv|send)\s*\(")
+                      r"curl_\w+|floe_transport_\w+|floe_fetch\w*|floe_prefetch\w*|"
+                      r"socket|connect|recv|send)\s*\(")
 IO_HEADERS = re.compile(r"#\s*include\s*<(unistd\.h|fcntl\.h|curl/curl\.h|sys/[\w/]+\.h)>")
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 INTERNAL = re.compile(r"(^|/|_)internal\.h$")
@@ -148,6 +150,8 @@ def self_test(root):
          "may not include io/transport/"),
         ("out/provenance.c", "static int r(void) { return MPI_Barrier(0); }\n", "MPI outside"),
         ("io/icechunk/format/ids.c", "#include <unistd.h>\n", "does no I/O"),
+        ("io/icechunk/format/msgpack.c", "static void g(void) { floe_transport_get(0); }\n",
+         "does no I/O"),
         ("common/floe_log.c", "\n" * (MAX_LINES + 1), f"(over {MAX_LINES})"),
     ]
     failures = 0
