@@ -10,6 +10,7 @@
 #include "cli/cmd_extract.h"
 
 #include "common/floe_log.h"
+#include "engine/mpi/collect.h"
 #include "engine/mpi/dataset_collective.h"
 #include "engine/mpi/comm.h"
 #include "engine/plan/grid_select.h"
@@ -226,27 +227,34 @@ static floe_err put_steps(cf_grid_output *out, size_t v, const selection *sel, u
     return NULL;
 }
 
-enum { TAG_STATUS = 21, TAG_DATA = 22 };
+/* Keep the first error of a phase; later ones are dropped. */
+static void keep_first(floe_err *err, floe_err e)
+{
+    if (!*err)
+        *err = e;
+    else
+        floe_err_free(&e);
+}
 
 /* COLLECTIVE over mpi->comm. Every rank reads its share of the steps
  * (contiguous runs of whole time chunks, in rank order: series_plan.h);
  * rank 0 writes. They go in rounds: in round b every rank reads its batch
  * b, then rank 0 writes its own and receives and writes the others' in
  * rank order, so reading is parallel and only the writing is serial.
- * Each batch is preceded by a status message: a rank that fails says so
- * and sends nothing more; rank 0, once failed, still receives (and drops)
- * what the others send, so that nobody is left blocked. The bytes written
- * do not depend on the rank count: every value is a copy. */
+ * Each batch is a unit of the collection protocol (engine/mpi/collect.h):
+ * a rank that fails says so and sends nothing more; rank 0, once failed,
+ * still receives (and drops) what the others send, so that nobody is left
+ * blocked. `c` is rank 0's collector (NULL on the others). The bytes
+ * written do not depend on the rank count: every value is a copy. */
 static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const selection *sel,
-                             cf_grid_output *out, job_progress *progress)
+                             cf_grid_output *out, floe_collector *c, job_progress *progress)
 {
     floe_err err = NULL;
     float *slices = NULL, *recv = NULL;
+    size_t recv_n = 0; /* floats recv holds */
     uint64_t *coords = NULL, *next = NULL;
     size_t slice_n = sel->count[1] * sel->count[2];
-    int *dead = calloc((size_t)mpi->size, sizeof *dead);
-    if (!dead)
-        err = FLOE_ERR(FLOE_ENOMEM, "extract");
+    int told_failure = 0; /* a sender: it said so, and sends nothing more */
     for (size_t v = 0; v < sel->nvars; v++) {
         var_batches vb;
         var_batches_of(sel->vars[v], sel, &vb);
@@ -260,6 +268,8 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                             ? realloc(recv, steps_cap * slice_n * sizeof *recv) : recv;
             slices = s2 ? s2 : slices;
             coords = c2 ? c2 : coords;
+            if (r2 && r2 != recv)
+                recv_n = steps_cap * slice_n;
             recv = r2 ? r2 : recv;
             if (!s2 || !c2 || !n2 || (mpi->rank == 0 && mpi->size > 1 && !r2))
                 err = FLOE_ERR(FLOE_ENOMEM, "a batch of %zu steps of %s", steps_cap,
@@ -278,35 +288,34 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                     uint64_t u0, u1;
                     size_t nnext = batch_steps(&vb, sel, mpi->size, r, b + 1, &u0, &u1)
                                        ? batch_coords(&vb, u0, u1, next) : 0;
-                    floe_err e = err || dead[r] ? NULL
+                    floe_err e = err ? NULL
                                  : read_batch(ds, &vb, sel, t0, t1, coords, next, nnext, slices,
                                               &nchunks);
                     if (e)
                         e = floe_err_push(e, __FILE__, __LINE__, " variable %s steps %llu..%llu",
                                           vb.a->name, (unsigned long long)t0,
                                           (unsigned long long)t1 - 1);
-                    if (!err)
-                        err = e;
+                    keep_first(&err, e);
                     if (r == 0) {
                         if (!err)
                             err = put_steps(out, v, sel, t0, t1, slices);
                         job_progress_add(progress, nchunks);
-                    } else if (!dead[r]) {
-                        int status = err != NULL;
-                        MPI_Send(&status, 1, MPI_INT, 0, TAG_STATUS, mpi->comm);
-                        if (!status)
-                            MPI_Send(slices, (int)count, MPI_FLOAT, 0, TAG_DATA, mpi->comm);
-                        dead[r] = status;
+                    } else if (!told_failure) {
+                        e = floe_collect_send_status(mpi, err != NULL);
+                        if (!e && !err)
+                            e = floe_collect_send(mpi, slices, count * sizeof *slices);
+                        keep_first(&err, e);
+                        told_failure = err != NULL;
                     }
-                } else if (mpi->rank == 0 && !dead[r]) {
-                    int status = 1;
-                    MPI_Recv(&status, 1, MPI_INT, r, TAG_STATUS, mpi->comm, MPI_STATUS_IGNORE);
-                    if (status) {
-                        dead[r] = 1; /* it sends nothing more; its error comes in the agreement */
-                        continue;
-                    }
-                    MPI_Recv(recv, (int)count, MPI_FLOAT, r, TAG_DATA, mpi->comm,
-                             MPI_STATUS_IGNORE);
+                } else if (mpi->rank == 0 && !floe_collector_failed(c, r)) {
+                    int ok = 0;
+                    floe_err e = floe_collect_recv_status(c, r, &ok);
+                    if (!e && ok) /* without room for it: received and dropped */
+                        e = floe_collect_recv_exact(c, r, count <= recv_n ? recv : NULL,
+                                                    count * sizeof *recv);
+                    keep_first(&err, e);
+                    if (!ok)
+                        continue; /* it sends nothing more; its error comes in the agreement */
                     if (!err)
                         err = put_steps(out, v, sel, t0, t1, recv);
                     job_progress_add(progress, (size_t)((t1 - 1) / vb.ct - t0 / vb.ct + 1) *
@@ -317,7 +326,6 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                 break;
         }
     }
-    free(dead);
     free(coords);
     free(next);
     free(slices);
@@ -370,6 +378,11 @@ floe_err cmd_extract_run(int argc, char **argv)
         if (mpi.rank == 0)
             err = cf_grid_output_create(&spec, &out);
     }
+    /* Rank 0's list of failed ranks, before the agreement: once the others
+     * send, rank 0 must be able to receive. */
+    floe_collector collector = {0};
+    if (!err && mpi.rank == 0)
+        err = floe_collector_init(&collector, &mpi);
     if (!floe_mpi_agree(mpi.comm, &err)) { /* collective */
         uint64_t total = 0;
         for (size_t v = 0; v < sel.nvars; v++) {
@@ -380,7 +393,7 @@ floe_err cmd_extract_run(int argc, char **argv)
         }
         job_progress progress;
         job_progress_start(&progress, "floe extract", ds, total, mpi.rank == 0 && !a.grid.quiet);
-        err = write_values(ds, &mpi, &sel, out, &progress); /* collective */
+        err = write_values(ds, &mpi, &sel, out, &collector, &progress); /* collective */
         job_progress_end(&progress);
         if (mpi.rank == 0 && !err)
             err = cf_grid_output_commit(&out);
@@ -399,6 +412,7 @@ floe_err cmd_extract_run(int argc, char **argv)
             floe_mpi_agree(mpi.comm, &err); /* collective */
         }
     }
+    floe_collector_free(&collector);
     cf_grid_output_abort(&out);
     floe_grid_select_free(&sel);
     floe_dataset_free(&ds);

@@ -18,6 +18,7 @@
 #include "common/floe_log.h"
 #include "engine/reduce/accum.h"
 #include "engine/reduce/area_weights.h"
+#include "engine/mpi/collect.h"
 #include "engine/mpi/dataset_collective.h"
 #include "engine/mpi/comm.h"
 #include "engine/plan/grid_select.h"
@@ -34,7 +35,6 @@
 #include "out/item/item.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +180,7 @@ typedef struct job {
     size_t s0, s1;
     float *results;            /* [nout][s1 - s0][nst] */
     size_t nout;
+    floe_collector collector;  /* rank 0: phase 3's receiving side */
     job_progress progress;
 } job;
 
@@ -195,6 +196,7 @@ static void job_free(job *j)
     free(j->mask);
     free(j->pw);
     free(j->results);
+    floe_collector_free(&j->collector);
     floe_points_free(&j->pts);
     series_plan_free(&j->plan);
     floe_grid_select_free(&j->g);
@@ -364,6 +366,9 @@ static floe_err prepare(const series_args *a, const floe_mpi *mpi, job *j)
     j->results = malloc((n ? n : 1) * sizeof *j->results);
     if (!j->results)
         return FLOE_ERR(FLOE_ENOMEM, "series results (%zu values)", n);
+    /* before the agreement: once the others send, rank 0 must receive */
+    if (mpi->rank == 0)
+        FLOE_CHECK(floe_collector_init(&j->collector, mpi));
     return NULL;
 }
 
@@ -580,8 +585,9 @@ static floe_err write_output(job *j, const floe_mpi *mpi, const series_args *a, 
     cf_series_output *out = NULL;
     if (!err)
         err = cf_series_output_create(&spec, &out);
-    /* rank 0's steps, then every other rank's in rank order (receive even
-     * after an error: no sender may be left waiting) */
+    /* rank 0's steps, then every other rank's in rank order, each rank's
+     * one unit of the collection protocol (received even after an error:
+     * no sender may be left waiting) */
     float *buf = NULL;
     size_t bufn = 0;
     for (int r = 0; r < mpi->size; r++) {
@@ -600,11 +606,17 @@ static floe_err write_output(job *j, const floe_mpi *mpi, const series_args *a, 
             }
             if (n > bufn && !err)
                 err = FLOE_ERR(FLOE_ENOMEM, "series values from rank %d", r);
-            for (size_t off = 0; off < n; off += (size_t)INT_MAX / 4) {
-                size_t m = n - off < (size_t)INT_MAX / 4 ? n - off : (size_t)INT_MAX / 4;
-                MPI_Recv(n <= bufn ? buf + off : NULL, n <= bufn ? (int)m : 0, MPI_FLOAT, r, 7,
-                         mpi->comm, MPI_STATUS_IGNORE);
-            }
+            int ok = 0;
+            floe_err e = floe_collect_recv_status(&j->collector, r, &ok);
+            if (!e && ok) /* without room for them: received and dropped */
+                e = floe_collect_recv_exact(&j->collector, r, n <= bufn ? buf : NULL,
+                                            n * sizeof *buf);
+            if (!e && !ok)
+                e = FLOE_ERR(FLOE_EINTERNAL, "rank %d failed after the agreement", r);
+            if (!err)
+                err = e;
+            else
+                floe_err_free(&e);
             vals = buf;
         }
         for (size_t o = 0; o < j->nout && !err; o++)
@@ -625,14 +637,15 @@ static floe_err write_output(job *j, const floe_mpi *mpi, const series_args *a, 
     return err;
 }
 
-/* Phase 3 on the other ranks. */
-static void send_share(job *j, const floe_mpi *mpi)
+/* Phase 3 on the other ranks: this rank's values, one unit of the
+ * collection protocol (none when it has no steps). */
+static floe_err send_share(job *j, const floe_mpi *mpi)
 {
     size_t n = j->nout * (j->s1 - j->s0) * j->nst;
-    for (size_t off = 0; off < n; off += (size_t)INT_MAX / 4) {
-        size_t m = n - off < (size_t)INT_MAX / 4 ? n - off : (size_t)INT_MAX / 4;
-        MPI_Send(j->results + off, (int)m, MPI_FLOAT, 0, 7, mpi->comm);
-    }
+    if (!n)
+        return NULL;
+    FLOE_CHECK(floe_collect_send_status(mpi, 0));
+    return floe_collect_send(mpi, j->results, n * sizeof *j->results);
 }
 
 floe_err cmd_series_run(int argc, char **argv)
@@ -668,7 +681,7 @@ floe_err cmd_series_run(int argc, char **argv)
             if (mpi.rank == 0)
                 err = write_output(&j, &mpi, &a, line);
             else
-                send_share(&j, &mpi);
+                err = send_share(&j, &mpi);
             floe_mpi_agree(mpi.comm, &err); /* collective */
         }
         if (!err && a.grid.report) {

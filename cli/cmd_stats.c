@@ -20,6 +20,7 @@
 #include "common/floe_log.h"
 #include "engine/reduce/accum.h"
 #include "engine/plan/climatology_groups.h"
+#include "engine/mpi/collect.h"
 #include "engine/mpi/dataset_collective.h"
 #include "engine/mpi/comm.h"
 #include "engine/plan/grid_select.h"
@@ -176,6 +177,8 @@ typedef struct job {
     size_t tile_memory;
     int raw_allowed;
     job_progress progress;    /* rank 0's chunks */
+    floe_collector collector; /* rank 0: phase 3's receiving side */
+    floe_buf partial_in;      /* rank 0: another rank's partial tree (time-split) */
 } job;
 
 /* Index of (variable, tile, group) in the result tables. */
@@ -191,6 +194,8 @@ static void job_free(job *j)
         free(j->partials[i]);
     free(j->partials);
     free(j->partial_size);
+    floe_buf_free(&j->partial_in);
+    floe_collector_free(&j->collector);
     floe_clim_groups_free(&j->groups);
     stats_plan_free(&j->plan);
     floe_grid_select_free(&j->g);
@@ -263,6 +268,11 @@ static floe_err prepare(const stats_args *a, const floe_mpi *mpi, job *j)
     j->partial_size = calloc(n, sizeof *j->partial_size);
     if (!j->partials || !j->partial_size)
         return FLOE_ERR(FLOE_ENOMEM, "stats bookkeeping");
+    /* No cap of its own: the sender holds the same bytes in memory. */
+    floe_buf_init(&j->partial_in, SIZE_MAX - 1);
+    /* before the agreement: once the others send, rank 0 must receive */
+    if (mpi->rank == 0)
+        FLOE_CHECK(floe_collector_init(&j->collector, mpi));
     return NULL;
 }
 
@@ -518,25 +528,27 @@ static floe_err gather_tile(job *j, const floe_mpi *mpi, size_t v, size_t i, siz
     if (!err)
         err = floe_accum_tree_absorb(&root, j->partials[slot], j->partial_size[slot]);
     for (int r = 1; r < mpi->size; r++) {
-        uint64_t size = 0;
-        MPI_Recv(&size, 1, MPI_UINT64_T, r, (int)(slot % 30000), mpi->comm, MPI_STATUS_IGNORE);
-        void *buf = malloc(size ? size : 1);
-        if (!buf && !err)
-            err = FLOE_ERR(FLOE_ENOMEM, "partial statistics from rank %d", r);
         /* receive even after an error: the sender must not be left waiting */
-        MPI_Recv(buf ? buf : &size, buf ? (int)size : 0, MPI_BYTE, r, (int)(slot % 30000),
-                 mpi->comm, MPI_STATUS_IGNORE);
+        int ok = 0;
+        floe_err e = floe_collect_recv_status(&j->collector, r, &ok);
+        if (!e && ok)
+            e = floe_collect_recv_buf(&j->collector, r, &j->partial_in);
+        if (!e && !ok)
+            e = FLOE_ERR(FLOE_EINTERNAL, "rank %d failed after the agreement", r);
+        if (e)
+            e = floe_err_push(e, __FILE__, __LINE__, " partial statistics from rank %d", r);
         if (!err)
-            err = floe_accum_tree_absorb(&root, buf, size);
-        free(buf);
+            err = e;
+        else
+            floe_err_free(&e);
+        if (!err)
+            err = floe_accum_tree_absorb(&root, j->partial_in.data, j->partial_in.len);
     }
     if (!err)
         err = results_of(j, &root, cells, (float)j->g.vars[v]->fill_value, out);
     floe_accum_tree_free(&root);
     return err;
 }
-
-enum { TAG_STATUS = 31, TAG_RESULT = 32 };
 
 /* Whether group g becomes an output time step (groups without steps do
  * not: a climatology over a few months writes only those). */
@@ -591,10 +603,8 @@ static floe_err send_share(job *j, const floe_mpi *mpi)
             for (size_t i = 0; i < j->plan.ntiles; i++)
                 for (size_t g = 0; g < j->ngroups; g++) {
                     size_t slot = slot_of(j, v, i, g);
-                    uint64_t size = j->partial_size[slot];
-                    MPI_Send(&size, 1, MPI_UINT64_T, 0, (int)(slot % 30000), mpi->comm);
-                    MPI_Send(j->partials[slot], (int)size, MPI_BYTE, 0, (int)(slot % 30000),
-                             mpi->comm);
+                    FLOE_CHECK(floe_collect_send_status(mpi, 0));
+                    FLOE_CHECK(floe_collect_send(mpi, j->partials[slot], j->partial_size[slot]));
                 }
         return NULL;
     }
@@ -613,19 +623,21 @@ static floe_err send_share(job *j, const floe_mpi *mpi)
             err = compute_unit(j, v, i, raw, vals, res);
         if (!err && enc)
             err = encode_unit(j, v, i, res, enc);
+        floe_err e = floe_collect_send_status(mpi, err != NULL);
+        if (!err)
+            err = e;
+        else
+            floe_err_free(&e);
         int status = err != NULL;
-        MPI_Send(&status, 1, MPI_INT, 0, TAG_STATUS, mpi->comm);
         const stats_tile *t = &j->plan.tiles[i];
         size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
         for (size_t g = 0; g < j->ngroups && res; g++) {
-            for (size_t s = 0; !status && enc && group_written(j, g) && s < j->nstat; s++) {
+            for (size_t s = 0; !err && enc && group_written(j, g) && s < j->nstat; s++) {
                 const floe_buf *b = &enc[g * j->nstat + s];
-                uint64_t size = b->len;
-                MPI_Send(&size, 1, MPI_UINT64_T, 0, TAG_RESULT, mpi->comm);
-                MPI_Send(b->data, (int)size, MPI_BYTE, 0, TAG_RESULT, mpi->comm);
+                err = floe_collect_send(mpi, b->data, b->len);
             }
-            if (!status && !enc)
-                MPI_Send(res[g], (int)(j->nstat * cells), MPI_FLOAT, 0, TAG_RESULT, mpi->comm);
+            if (!err && !status && !enc)
+                err = floe_collect_send(mpi, res[g], j->nstat * cells * sizeof *res[g]);
             free(res[g]);
             res[g] = NULL;
         }
@@ -680,22 +692,13 @@ static floe_err put_unit_chunks(job *j, cf_grid_output *out, const size_t *tinde
 /* Rank 0: receive the rest of a unit from rank r (its status was 0),
  * all of it even after a failure here, so the sender is never left
  * waiting; the first failure is returned. As encoded chunks: */
-static floe_err recv_unit_chunks(job *j, const floe_mpi *mpi, int r, floe_buf *enc)
+static floe_err recv_unit_chunks(job *j, int r, floe_buf *enc)
 {
     floe_err err = NULL;
     for (size_t g = 0; g < j->ngroups; g++)
         for (size_t s = 0; group_written(j, g) && s < j->nstat; s++) {
-            uint64_t size = 0;
-            int none = 0;
-            MPI_Recv(&size, 1, MPI_UINT64_T, r, TAG_RESULT, mpi->comm, MPI_STATUS_IGNORE);
-            floe_buf *b = &enc[g * j->nstat + s];
-            uint8_t *space = NULL;
-            floe_buf_reset(b);
-            floe_err e = floe_buf_reserve(b, size, &space);
-            MPI_Recv(e ? (void *)&none : space, e ? 0 : (int)size, MPI_BYTE, r, TAG_RESULT,
-                     mpi->comm, MPI_STATUS_IGNORE);
-            if (!e)
-                floe_buf_commit(b, size);
+            /* a chunk over the buffer's cap is received and dropped */
+            floe_err e = floe_collect_recv_buf(&j->collector, r, &enc[g * j->nstat + s]);
             if (e && !err)
                 err = floe_err_push(e, __FILE__, __LINE__, " chunks of a tile from rank %d", r);
             else
@@ -705,16 +708,19 @@ static floe_err recv_unit_chunks(job *j, const floe_mpi *mpi, int r, floe_buf *e
 }
 
 /* ... or as statistics (nstat x cells floats per group) into res. */
-static floe_err recv_unit_floats(job *j, const floe_mpi *mpi, int r, size_t cells, float **res)
+static floe_err recv_unit_floats(job *j, int r, size_t cells, float **res)
 {
     floe_err err = NULL;
     for (size_t g = 0; g < j->ngroups; g++) {
-        int none = 0;
         float *p = malloc(j->nstat * cells * sizeof *p);
         if (!p && !err)
             err = FLOE_ERR(FLOE_ENOMEM, "statistics of a tile from rank %d", r);
-        MPI_Recv(p ? p : (void *)&none, p ? (int)(j->nstat * cells) : 0, MPI_FLOAT, r,
-                 TAG_RESULT, mpi->comm, MPI_STATUS_IGNORE);
+        /* without room for them: received and dropped */
+        floe_err e = floe_collect_recv_exact(&j->collector, r, p, j->nstat * cells * sizeof *p);
+        if (!err)
+            err = e;
+        else
+            floe_err_free(&e);
         if (res) {
             free(res[g]);
             res[g] = p;
@@ -739,9 +745,8 @@ static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *o
     size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
     float *raw = malloc(tcells * sizeof *raw), *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
     float **res = calloc(j->ngroups, sizeof *res);
-    int *dead = calloc((size_t)mpi->size, sizeof *dead);
     floe_buf *enc = j->raw_chunks ? encode_bufs(j) : NULL;
-    floe_err err = raw && vals && res && dead && (enc || !j->raw_chunks)
+    floe_err err = raw && vals && res && (enc || !j->raw_chunks)
                        ? NULL : FLOE_ERR(FLOE_ENOMEM, "a tile of %s", v0->name);
     if (!err && !failed && j->raw_chunks)
         err = cf_grid_output_begin_raw_chunks(out);
@@ -751,7 +756,7 @@ static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *o
             rounds = unit_count(j, r);
     for (size_t k = 0; k < rounds; k++)
         for (int r = 0; r < mpi->size; r++) {
-            if (k >= unit_count(j, r) || (dead && dead[r]))
+            if (k >= unit_count(j, r) || floe_collector_failed(&j->collector, r))
                 continue;
             size_t v = 0, i = 0;
             unit_at(j, r, k, &v, &i);
@@ -763,14 +768,12 @@ static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *o
                 if (!err && !failed && enc)
                     err = encode_unit(j, v, i, res, enc);
             } else {
-                int status = 1;
-                MPI_Recv(&status, 1, MPI_INT, r, TAG_STATUS, mpi->comm, MPI_STATUS_IGNORE);
-                if (status) {
-                    dead[r] = 1; /* its error comes in the agreement */
-                    continue;
-                }
-                floe_err e = enc ? recv_unit_chunks(j, mpi, r, enc)
-                                 : recv_unit_floats(j, mpi, r, cells, res);
+                int ok = 0;
+                floe_err e = floe_collect_recv_status(&j->collector, r, &ok);
+                if (!e && !ok)
+                    continue; /* it sends nothing more; its error comes in the agreement */
+                if (!e)
+                    e = enc ? recv_unit_chunks(j, r, enc) : recv_unit_floats(j, r, cells, res);
                 if (!err)
                     err = e;
                 else
@@ -788,7 +791,6 @@ static floe_err write_space_major(job *j, const floe_mpi *mpi, cf_grid_output *o
     free(raw);
     free(vals);
     free(res);
-    free(dead);
     encode_bufs_free(j, &enc);
     return err;
 }
