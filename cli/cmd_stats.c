@@ -18,6 +18,21 @@ typedef struct stats_args {
     int climatology;
 } stats_args;
 
+/* The settings stats and climatology take from the environment (read by
+ * cmd_stats_run; rank 0's values hold for every rank). */
+static void stats_env_help(FILE *out)
+{
+    fprintf(out,
+            "\n"
+            "Environment (tuning; rank 0's values hold for every rank):\n"
+            "  FLOE_TILE_MEMORY     bytes for one tile's accumulators and statistics per\n"
+            "                       rank (default 1 GiB); tiles that need more are cut into\n"
+            "                       bands of rows: the same result, other memory and speed\n"
+            "  FLOE_NO_RAW_CHUNKS   when set (any value), rank 0 compresses every output\n"
+            "                       chunk itself instead of each rank its own tiles' (to\n"
+            "                       compare the two paths; the same bytes)\n");
+}
+
 void cmd_climatology_help(FILE *out)
 {
     fprintf(out,
@@ -43,6 +58,7 @@ void cmd_climatology_help(FILE *out)
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
+    stats_env_help(out);
 }
 
 void cmd_stats_help(FILE *out)
@@ -67,6 +83,7 @@ void cmd_stats_help(FILE *out)
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
+    stats_env_help(out);
 }
 
 static floe_err parse_args(int argc, char **argv, stats_args *a)

@@ -8,7 +8,8 @@
 #include <string.h>
 
 /* Was this process started by an MPI launcher (mpirun, mpiexec, srun)?
- * Each sets one of these in every rank's environment. */
+ * Each sets one of these in every rank's environment; FLOE_MPI_INIT (any
+ * value, documented in `floe --help`) says so by hand. */
 static int launched_by_mpi(void)
 {
     static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK",
