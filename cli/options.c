@@ -1,4 +1,4 @@
-/* cli/options.c - see cmd_options.h. */
+/* cli/options.c - see options.h. */
 #include "cli/options.h"
 
 #include "common/floe_log.h"
@@ -288,4 +288,31 @@ char *cmd_line(int argc, char **argv)
         *p = '\0';
     }
     return line;
+}
+
+floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_grid_args *g,
+                       floe_job_request *req, cmd_job *job)
+{
+    memset(job, 0, sizeof *job);
+    FLOE_CHECK(floe_mpi_init(NULL, NULL, &job->mpi));
+    job->line = cmd_line(argc, argv);
+    floe_err err = job->line ? NULL : FLOE_ERR(FLOE_ENOMEM, "%s", argv[0]);
+    req->open = src->req;
+    req->vars = g->vars;
+    req->bbox = g->bbox;
+    req->time = g->time;
+    req->output = g->out;
+    req->item = g->item;
+    req->report = g->report;
+    req->quiet = g->quiet;
+    req->command = job->line;
+    return floe_mpi_agree(job->mpi.comm, &err); /* collective */
+}
+
+floe_err cmd_job_end(cmd_job *job, floe_err err)
+{
+    free(job->line);
+    job->line = NULL;
+    floe_mpi_finalize(&job->mpi);
+    return err;
 }

@@ -6,6 +6,8 @@
 
 #include "common/floe_error.h"
 #include "dataset/dataset.h"
+#include "engine/job/request.h"
+#include "engine/mpi/comm.h"
 
 #include <stdio.h>
 
@@ -65,5 +67,20 @@ void cmd_output_help(FILE *out);
 
 /* The exact command line, for provenance (caller frees). */
 char *cmd_line(int argc, char **argv);
+
+/* What a data command holds while its job runs. */
+typedef struct cmd_job {
+    floe_mpi mpi;
+    char *line; /* the command line (owned), req->command */
+} cmd_job;
+
+/* Start a data command's job: MPI (engine/mpi/comm.h) and the command
+ * line, and req filled from the parsed options (src and g must outlive
+ * the job). COLLECTIVE: on error every rank holds it. Call cmd_job_end
+ * whatever it returns. */
+floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_grid_args *g,
+                       floe_job_request *req, cmd_job *job);
+/* Collective. Finish MPI, free the line; returns err. */
+floe_err cmd_job_end(cmd_job *job, floe_err err);
 
 #endif

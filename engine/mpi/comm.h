@@ -8,6 +8,7 @@
 #define FLOE_MPI_H
 
 #include "common/floe_error.h"
+#include "engine/mpi/check.h"
 
 #include <mpi.h>
 
@@ -19,13 +20,16 @@ typedef struct floe_mpi {
 } floe_mpi;
 
 /* Collective over MPI_COMM_WORLD. Initialises MPI if nobody has, duplicates
- * the world communicator and tells the logger the rank. A process that no
+ * the world communicator, sets MPI_ERRORS_RETURN on the duplicate (so that
+ * FLOE_CHECK_MPI sees failures instead of MPI aborting the job inside the
+ * call) and tells the logger the rank. A process that no
  * MPI launcher started (no mpirun/srun environment; FLOE_MPI_INIT=1 forces
  * MPI) runs as one rank WITHOUT initialising MPI: comm is MPI_COMM_NULL,
  * size 1, and callers must not call MPI themselves when size is 1. */
 floe_err floe_mpi_init(int *argc, char ***argv, floe_mpi *mpi);
 /* Collective. Frees the communicator; finalises MPI if floe_mpi_init
- * initialised it. */
+ * initialised it. Nothing is left to fail to at that point: an MPI error
+ * here is logged as a warning. */
 void floe_mpi_finalize(floe_mpi *mpi);
 
 /* Collective over comm: agree on whether a step failed anywhere.

@@ -16,9 +16,9 @@ static floe_err bcast_bytes(MPI_Comm comm, void *p, size_t n)
 {
     for (size_t done = 0; done < n;) {
         size_t k = n - done < BCAST_PIECE ? n - done : BCAST_PIECE;
-        if (MPI_Bcast((uint8_t *)p + done, (int)k, MPI_BYTE, 0, comm) != MPI_SUCCESS)
-            return FLOE_ERR(FLOE_EMPI, "MPI_Bcast of the metadata blob failed at byte %zu of %zu",
-                            done, n);
+        _Static_assert(BCAST_PIECE <= (size_t)INT_MAX, "an MPI count is an int");
+        FLOE_CHECK(FLOE_CHECK_MPI(MPI_Bcast((uint8_t *)p + done, (int)k, MPI_BYTE, 0, comm),
+                                  "the metadata blob at byte %zu of %zu", done, n));
         done += k;
     }
     return NULL;
@@ -49,8 +49,8 @@ floe_err floe_dataset_open_collective(const floe_mpi *mpi, const floe_open_reque
     /* Rank 0's failure becomes every rank's before anyone waits for bytes. */
     if (floe_mpi_agree(mpi->comm, &err)) /* collective */
         goto fail;
-    if (MPI_Bcast(&len, 1, MPI_UINT64_T, 0, mpi->comm) != MPI_SUCCESS)
-        err = FLOE_ERR(FLOE_EMPI, "MPI_Bcast of the metadata blob's size failed");
+    err = FLOE_CHECK_MPI(MPI_Bcast(&len, 1, MPI_UINT64_T, 0, mpi->comm),
+                         "the metadata blob's size");
     if (floe_mpi_agree(mpi->comm, &err)) /* collective */
         goto fail;
     uint8_t *mine = NULL;

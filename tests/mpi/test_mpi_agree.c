@@ -1,6 +1,8 @@
 /* MPI test (run at 1, 2 and 4 ranks): the collective error agreement.
  * Every rank must learn of a failure on any rank, with the message of the
- * lowest failing rank, and ranks that failed keep their own error. */
+ * lowest failing rank, and ranks that failed keep their own error. And
+ * FLOE_CHECK_MPI: floe's communicator returns errors (MPI_ERRORS_RETURN)
+ * instead of aborting, and the macro turns them into floe errors. */
 #include "common/floe_log.h"
 #include "engine/mpi/comm.h"
 
@@ -67,6 +69,22 @@ int main(int argc, char **argv)
         }
     }
     floe_err_free(&err);
+
+    /* 4. A failing MPI call on floe's communicator comes back as an error
+     * (a send to a rank that does not exist), named with its context. */
+    int x = 0;
+    err = FLOE_CHECK_MPI(MPI_Send(&x, 1, MPI_INT, mpi.size, 0, mpi.comm), "to rank %d", mpi.size);
+    EXPECT(err != NULL, "a send to rank %d succeeded", mpi.size);
+    if (err) {
+        floe_err_line(err, line, sizeof line);
+        char want[64];
+        snprintf(want, sizeof want, "to rank %d: MPI_Send failed: ", mpi.size);
+        EXPECT(floe_err_code(err) == FLOE_EMPI, "code %d", floe_err_code(err));
+        EXPECT(strncmp(line, want, strlen(want)) == 0 && strlen(line) > strlen(want),
+               "got '%s', want '%s' and MPI's description", line, want);
+    }
+    floe_err_free(&err);
+    EXPECT(FLOE_CHECK_MPI(MPI_Barrier(mpi.comm)) == NULL, "a barrier failed");
 
     int all_failures = 0;
     MPI_Allreduce(&failures, &all_failures, 1, MPI_INT, MPI_SUM, mpi.comm);

@@ -1,4 +1,4 @@
-/* cli/report.h - `--report FILE.json`: what each rank did and what the
+/* engine/job/report.h - `--report FILE.json`: what each rank did and what the
  * job cost, for benchmarks and for sizing batch jobs.
  *
  *   {"floe_version": ..., "command": ..., "operation": "stats", "ranks": N,

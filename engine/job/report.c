@@ -1,9 +1,9 @@
-/* cli/report.c - see job_report.h. */
-#include "cli/report.h"
+/* engine/job/report.c - see report.h. */
+#include "engine/job/report.h"
 
 #include "common/floe_file.h"
 #include "common/floe_version.h"
-#include "cli/progress.h"
+#include "engine/job/progress.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -63,11 +63,21 @@ floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const cha
     } else if (mpi->rank == 0 && !(all = malloc((size_t)mpi->size * sizeof mine))) {
         /* still take part in the gather, with nowhere to put it */
         static double sink[NFIELD];
-        MPI_Gather(mine, NFIELD, MPI_DOUBLE, sink, 0, MPI_DOUBLE, 0, mpi->comm);
+        floe_err err = FLOE_CHECK_MPI(MPI_Gather(mine, NFIELD, MPI_DOUBLE, sink, 0, MPI_DOUBLE, 0,
+                                                 mpi->comm),
+                                      "the per-rank counters for %s", path);
+        floe_err_free(&err); /* the allocation failure is the one to report */
         return FLOE_ERR(FLOE_ENOMEM, "%s", path);
     }
-    if (mpi->size > 1)
-        MPI_Gather(mine, NFIELD, MPI_DOUBLE, all, NFIELD, MPI_DOUBLE, 0, mpi->comm);
+    if (mpi->size > 1) {
+        floe_err err = FLOE_CHECK_MPI(MPI_Gather(mine, NFIELD, MPI_DOUBLE, all, NFIELD,
+                                                 MPI_DOUBLE, 0, mpi->comm),
+                                      "the per-rank counters for %s", path);
+        if (err) {
+            free(all);
+            return err;
+        }
+    }
     if (mpi->rank != 0)
         return NULL;
 

@@ -1,5 +1,5 @@
-/* cli/progress.c - see job_progress.h. */
-#include "cli/progress.h"
+/* engine/job/progress.c - see progress.h. */
+#include "engine/job/progress.h"
 
 #include <stdio.h>
 #include <time.h>

@@ -1,0 +1,356 @@
+/* engine/job/extract.c - the extract job (see extract.h): a bbox / time
+ * subset of one or more variables, written as CF NetCDF-4 with the source
+ * coordinates and attributes, under MPI: ranks read contiguous runs of
+ * time chunks, rank 0 writes (write_values says how). The bytes do not
+ * depend on the rank count.
+ *
+ * Memory per rank is one batch of time slices (capped) plus the fetcher's
+ * window, whatever the length of the time range.
+ */
+#include "engine/job/extract.h"
+
+#include "common/floe_log.h"
+#include "engine/job/progress.h"
+#include "engine/job/report.h"
+#include "engine/mpi/collect.h"
+#include "engine/mpi/dataset_collective.h"
+#include "engine/plan/grid_select.h"
+#include "engine/plan/series_plan.h"
+#include "out/grid_output.h"
+#include "out/item/item.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The selection is the grid box every gridded operation shares. */
+typedef floe_grid_select selection;
+
+/* Copy the part of time slab `k` of decoded chunk `chunk` (of `a`, chunk
+ * coordinates cy, cx) that lies in the selected rows and columns into the
+ * time slice `slice` (count[1] x count[2]) of the selection. */
+static void copy_chunk_part(const floe_array *a, const float *chunk, uint64_t k, uint64_t cy,
+                            uint64_t cx, const selection *sel, float *slice)
+{
+    uint64_t ch = a->chunk_shape[1], cw = a->chunk_shape[2];
+    uint64_t r0 = cy * ch, c0 = cx * cw;
+    uint64_t y0 = r0 > sel->start[1] ? r0 : sel->start[1];
+    uint64_t y1 = r0 + ch < sel->start[1] + sel->count[1] ? r0 + ch : sel->start[1] + sel->count[1];
+    uint64_t x0 = c0 > sel->start[2] ? c0 : sel->start[2];
+    uint64_t x1 = c0 + cw < sel->start[2] + sel->count[2] ? c0 + cw : sel->start[2] + sel->count[2];
+    const float *slab = chunk + k * ch * cw;
+    for (uint64_t y = y0; y < y1; y++)
+        memcpy(slice + (y - sel->start[1]) * sel->count[2] + (x0 - sel->start[2]),
+               slab + (y - r0) * cw + (x0 - c0), (size_t)(x1 - x0) * sizeof(float));
+}
+
+/* Where the chunks of one batch go: rows of time chunks [tc0, tc1). */
+typedef struct batch_ctx {
+    const floe_array *a;
+    const selection *sel;
+    const uint64_t *coords; /* n x 3 */
+    uint64_t tc0;
+    size_t slice_n;
+    float *slices;          /* selected steps of the batch, in order */
+} batch_ctx;
+
+/* First selected step of the batch, as an index into slices. */
+static uint64_t batch_first_step(const batch_ctx *b)
+{
+    uint64_t ct = b->a->chunk_shape[0], t0 = b->tc0 * ct;
+    return t0 > b->sel->start[0] ? t0 : b->sel->start[0];
+}
+
+static floe_err place_chunk(void *ctx, size_t index, const void *decoded)
+{
+    batch_ctx *b = ctx;
+    const uint64_t *c = b->coords + 3 * index;
+    uint64_t ct = b->a->chunk_shape[0], first = batch_first_step(b);
+    uint64_t t_end = b->sel->start[0] + b->sel->count[0];
+    for (uint64_t k = 0; k < ct; k++) {
+        uint64_t step = c[0] * ct + k;
+        if (step < b->sel->start[0] || step >= t_end)
+            continue;
+        copy_chunk_part(b->a, decoded, k, c[1], c[2], b->sel,
+                        b->slices + (size_t)(step - first) * b->slice_n);
+    }
+    return NULL;
+}
+
+/* The selection's steps are read in batches of whole time-chunk rows:
+ * every chunk of a batch is requested at once (fetched concurrently,
+ * decoded as they arrive) and placed into the batch's time slices. Memory
+ * per rank: one batch of slices (capped at BATCH_BYTES, at least one
+ * time-chunk row; rank 0 holds a second one to receive into) plus the
+ * fetcher's window. */
+#define BATCH_BYTES ((size_t)128 << 20)
+#define BATCH_CHUNKS 512
+
+/* The chunk layout of variable a within the selection, and the batching
+ * every rank computes identically. */
+typedef struct var_batches {
+    const floe_array *a;
+    uint64_t ct, cy0, cy1, cx0, cx1;
+    size_t per_row;   /* chunks per time-chunk row */
+    size_t rows;      /* time-chunk rows per batch */
+} var_batches;
+
+static void var_batches_of(const floe_array *a, const selection *sel, var_batches *vb)
+{
+    size_t slice_n = sel->count[1] * sel->count[2];
+    vb->a = a;
+    vb->ct = a->chunk_shape[0];
+    vb->cy0 = sel->start[1] / a->chunk_shape[1];
+    vb->cy1 = (sel->start[1] + sel->count[1] - 1) / a->chunk_shape[1] + 1;
+    vb->cx0 = sel->start[2] / a->chunk_shape[2];
+    vb->cx1 = (sel->start[2] + sel->count[2] - 1) / a->chunk_shape[2] + 1;
+    vb->per_row = (size_t)((vb->cy1 - vb->cy0) * (vb->cx1 - vb->cx0));
+    size_t rows = BATCH_BYTES / ((size_t)vb->ct * slice_n * sizeof(float) + 1);
+    if (rows * vb->per_row > BATCH_CHUNKS)
+        rows = BATCH_CHUNKS / vb->per_row;
+    vb->rows = rows < 1 ? 1 : rows;
+}
+
+/* Batch b of `rank`: its steps [*t0, *t1) (absolute); 0 if it has none. */
+static int batch_steps(const var_batches *vb, const selection *sel, int nranks, int rank,
+                       size_t b, uint64_t *t0, uint64_t *t1)
+{
+    size_t s0, s1;
+    series_rank_steps(sel->start[0], sel->count[0], vb->ct, nranks, rank, &s0, &s1);
+    if (s1 <= s0)
+        return 0;
+    uint64_t a0 = sel->start[0] + s0, a1 = sel->start[0] + s1;
+    uint64_t tc = a0 / vb->ct + b * vb->rows;
+    if (tc * vb->ct >= a1)
+        return 0;
+    uint64_t lo = tc * vb->ct, hi = (tc + vb->rows) * vb->ct;
+    *t0 = lo > a0 ? lo : a0;
+    *t1 = hi < a1 ? hi : a1;
+    return 1;
+}
+
+/* The chunks of steps [t0, t1) of vb->a. */
+static size_t batch_coords(const var_batches *vb, uint64_t t0, uint64_t t1, uint64_t *coords)
+{
+    uint64_t tc0 = t0 / vb->ct, tc1 = (t1 - 1) / vb->ct + 1;
+    size_t n = 0;
+    for (uint64_t tc = tc0; tc < tc1; tc++)
+        for (uint64_t cy = vb->cy0; cy < vb->cy1; cy++)
+            for (uint64_t cx = vb->cx0; cx < vb->cx1; cx++, n++) {
+                coords[3 * n] = tc;
+                coords[3 * n + 1] = cy;
+                coords[3 * n + 2] = cx;
+            }
+    return n;
+}
+
+/* Read steps [t0, t1) of vb->a into slices (one count[1] x count[2] slice a
+ * step, in order), and read ahead the chunks next[0..nnext). */
+static floe_err read_batch(floe_dataset *ds, const var_batches *vb, const selection *sel,
+                           uint64_t t0, uint64_t t1, uint64_t *coords, const uint64_t *next,
+                           size_t nnext, float *slices, size_t *nchunks)
+{
+    uint64_t tc0 = t0 / vb->ct;
+    size_t n = batch_coords(vb, t0, t1, coords);
+    /* place_chunk indexes slices from the batch's first selected step */
+    selection part = *sel;
+    part.start[0] = (size_t)t0;
+    part.count[0] = (size_t)(t1 - t0);
+    batch_ctx b = {vb->a, &part, coords, tc0, sel->count[1] * sel->count[2], slices};
+    *nchunks = n;
+    return floe_dataset_read_chunks_ahead(ds, vb->a, coords, n, next, nnext, place_chunk, &b);
+}
+
+static floe_err put_steps(cf_grid_output *out, size_t v, const selection *sel, uint64_t t0,
+                          uint64_t t1, const float *slices)
+{
+    size_t slice_n = sel->count[1] * sel->count[2];
+    for (uint64_t step = t0; step < t1; step++)
+        FLOE_CHECK(cf_grid_output_put_step(out, v, (size_t)(step - sel->start[0]),
+                                           slices + (size_t)(step - t0) * slice_n));
+    return NULL;
+}
+
+/* Keep the first error of a phase; later ones are dropped. */
+static void keep_first(floe_err *err, floe_err e)
+{
+    if (!*err)
+        *err = e;
+    else
+        floe_err_free(&e);
+}
+
+/* COLLECTIVE over mpi->comm. Every rank reads its share of the steps
+ * (contiguous runs of whole time chunks, in rank order: series_plan.h);
+ * rank 0 writes. They go in rounds: in round b every rank reads its batch
+ * b, then rank 0 writes its own and receives and writes the others' in
+ * rank order, so reading is parallel and only the writing is serial.
+ * Each batch is a unit of the collection protocol (engine/mpi/collect.h):
+ * a rank that fails says so and sends nothing more; rank 0, once failed,
+ * still receives (and drops) what the others send, so that nobody is left
+ * blocked. `c` is rank 0's collector (NULL on the others). The bytes
+ * written do not depend on the rank count: every value is a copy. */
+static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const selection *sel,
+                             cf_grid_output *out, floe_collector *c, job_progress *progress)
+{
+    floe_err err = NULL;
+    float *slices = NULL, *recv = NULL;
+    size_t recv_n = 0; /* floats recv holds */
+    uint64_t *coords = NULL, *next = NULL;
+    size_t slice_n = sel->count[1] * sel->count[2];
+    int told_failure = 0; /* a sender: it said so, and sends nothing more */
+    for (size_t v = 0; v < sel->nvars; v++) {
+        var_batches vb;
+        var_batches_of(sel->vars[v], sel, &vb);
+        size_t steps_cap = vb.rows * (size_t)vb.ct;
+        if (!err) {
+            float *s2 = realloc(slices, steps_cap * slice_n * sizeof *slices);
+            uint64_t *c2 = s2 ? realloc(coords, vb.rows * vb.per_row * 3 * sizeof *coords) : NULL;
+            uint64_t *n2 = c2 ? realloc(next, vb.rows * vb.per_row * 3 * sizeof *next) : NULL;
+            next = n2 ? n2 : next;
+            float *r2 = c2 && mpi->rank == 0 && mpi->size > 1
+                            ? realloc(recv, steps_cap * slice_n * sizeof *recv) : recv;
+            slices = s2 ? s2 : slices;
+            coords = c2 ? c2 : coords;
+            if (r2 && r2 != recv)
+                recv_n = steps_cap * slice_n;
+            recv = r2 ? r2 : recv;
+            if (!s2 || !c2 || !n2 || (mpi->rank == 0 && mpi->size > 1 && !r2))
+                err = FLOE_ERR(FLOE_ENOMEM, "a batch of %zu steps of %s", steps_cap,
+                               vb.a->name);
+        }
+        for (size_t b = 0;; b++) {
+            int any = 0;
+            for (int r = 0; r < mpi->size; r++) {
+                uint64_t t0, t1;
+                if (!batch_steps(&vb, sel, mpi->size, r, b, &t0, &t1))
+                    continue;
+                any = 1;
+                size_t count = (size_t)(t1 - t0) * slice_n, nchunks = 0;
+                if (r == mpi->rank) {
+                    /* this rank's next batch is read ahead */
+                    uint64_t u0, u1;
+                    size_t nnext = batch_steps(&vb, sel, mpi->size, r, b + 1, &u0, &u1)
+                                       ? batch_coords(&vb, u0, u1, next) : 0;
+                    floe_err e = err ? NULL
+                                 : read_batch(ds, &vb, sel, t0, t1, coords, next, nnext, slices,
+                                              &nchunks);
+                    if (e)
+                        e = floe_err_push(e, __FILE__, __LINE__, " variable %s steps %llu..%llu",
+                                          vb.a->name, (unsigned long long)t0,
+                                          (unsigned long long)t1 - 1);
+                    keep_first(&err, e);
+                    if (r == 0) {
+                        if (!err)
+                            err = put_steps(out, v, sel, t0, t1, slices);
+                        job_progress_add(progress, nchunks);
+                    } else if (!told_failure) {
+                        e = floe_collect_send_status(mpi, err != NULL);
+                        if (!e && !err)
+                            e = floe_collect_send(mpi, slices, count * sizeof *slices);
+                        keep_first(&err, e);
+                        told_failure = err != NULL;
+                    }
+                } else if (mpi->rank == 0 && !floe_collector_failed(c, r)) {
+                    int ok = 0;
+                    floe_err e = floe_collect_recv_status(c, r, &ok);
+                    if (!e && ok) /* without room for it: received and dropped */
+                        e = floe_collect_recv_exact(c, r, count <= recv_n ? recv : NULL,
+                                                    count * sizeof *recv);
+                    keep_first(&err, e);
+                    if (!ok)
+                        continue; /* it sends nothing more; its error comes in the agreement */
+                    if (!err)
+                        err = put_steps(out, v, sel, t0, t1, recv);
+                    job_progress_add(progress, (size_t)((t1 - 1) / vb.ct - t0 / vb.ct + 1) *
+                                                   vb.per_row);
+                }
+            }
+            if (!any)
+                break;
+        }
+    }
+    free(coords);
+    free(next);
+    free(slices);
+    free(recv);
+    return err;
+}
+
+floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
+{
+    const floe_job_request *q = &req->job;
+    double t_start = job_now();
+    floe_dataset *ds = NULL;
+    cf_grid_output *out = NULL;
+    selection sel;
+    memset(&sel, 0, sizeof sel);
+    floe_open_request open = q->open;
+    open.arrays = q->vars; /* only their manifests (and their coordinates') */
+    floe_err err = floe_dataset_open_collective(mpi, &open, &ds); /* collective */
+    if (err)
+        err = floe_err_push(err, __FILE__, __LINE__, " %s", q->open.source);
+    if (!err)
+        err = floe_grid_select_make(ds, q->vars, q->bbox, q->time, &sel);
+    cf_grid_spec spec;
+    memset(&spec, 0, sizeof spec);
+    if (!err) {
+        size_t ny = (size_t)sel.lat->shape[0], nx = (size_t)sel.lon->shape[0];
+        cf_grid_spec s = {
+            .path = q->output,
+            .command = q->command,
+            .provenance = floe_dataset_provenance(ds),
+            .time = sel.time, .lat = sel.lat, .lon = sel.lon,
+            .time_values = sel.tv + sel.start[0], .lat_values = sel.yv + sel.start[1],
+            .lon_values = sel.xv + sel.start[2],
+            .nt = sel.count[0], .ny = sel.count[1], .nx = sel.count[2],
+            .lat_step = ny > 1 ? sel.yv[1] - sel.yv[0] : 0,
+            .lon_step = nx > 1 ? sel.xv[1] - sel.xv[0] : 0,
+            .vars = sel.vars, .nvars = sel.nvars,
+        };
+        spec = s;
+        FLOE_INFO0("extract: %zu variable(s), %zu steps x %zu x %zu cells from %s on %d "
+                   "rank(s)", sel.nvars, sel.count[0], sel.count[1], sel.count[2],
+                   spec.provenance->snapshot_id, mpi->size);
+        if (mpi->rank == 0)
+            err = cf_grid_output_create(&spec, &out);
+    }
+    /* Rank 0's list of failed ranks, before the agreement: once the others
+     * send, rank 0 must be able to receive. */
+    floe_collector collector = {0};
+    if (!err && mpi->rank == 0)
+        err = floe_collector_init(&collector, mpi);
+    if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
+        uint64_t total = 0;
+        for (size_t v = 0; v < sel.nvars; v++) {
+            var_batches vb;
+            var_batches_of(sel.vars[v], &sel, &vb);
+            uint64_t tcs = (sel.start[0] + sel.count[0] - 1) / vb.ct - sel.start[0] / vb.ct + 1;
+            total += tcs * vb.per_row;
+        }
+        job_progress progress;
+        job_progress_start(&progress, "floe extract", ds, total, mpi->rank == 0 && !q->quiet);
+        err = write_values(ds, mpi, &sel, out, &collector, &progress); /* collective */
+        job_progress_end(&progress);
+        if (mpi->rank == 0 && !err)
+            err = cf_grid_output_commit(&out);
+        /* The Item describes the committed file (size, checksum), so it
+         * comes after the commit; a failure here leaves the data but no
+         * Item. */
+        if (mpi->rank == 0 && !err) {
+            err = stac_item_write_grid(&spec, q->item, "extract",
+                                       stac_item_source_kind_of(spec.provenance->doc_kind));
+            if (err)
+                err = floe_err_push(err, __FILE__, __LINE__, " derived STAC Item for %s",
+                                    q->output);
+        }
+        if (!floe_mpi_agree(mpi->comm, &err) && q->report) { /* collective */
+            err = job_report_write(mpi, ds, q->report, "extract", q->command, t_start);
+            floe_mpi_agree(mpi->comm, &err); /* collective */
+        }
+    }
+    floe_collector_free(&collector);
+    cf_grid_output_abort(&out);
+    floe_grid_select_free(&sel);
+    floe_dataset_free(&ds);
+    return err;
+}

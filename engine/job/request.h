@@ -1,0 +1,58 @@
+/* engine/job/request.h - what a job is asked to do: one struct per job,
+ * filled by the command line (cli/) or by any other caller, and handed to
+ * the job's collective function (extract.h, series.h, stats.h).
+ *
+ * Every string is borrowed: it must outlive the call. Every rank passes
+ * the same request (under MPI each rank parses the same command line).
+ */
+#ifndef FLOE_JOB_REQUEST_H
+#define FLOE_JOB_REQUEST_H
+
+#include "dataset/dataset.h"
+
+#include <stddef.h>
+
+/* What every job takes: where to read, what to select, where to write. */
+typedef struct floe_job_request {
+    floe_open_request open; /* source, version, fetch settings; the job sets .arrays */
+    const char *vars;       /* variables, comma-separated (required) */
+    const char *bbox;       /* "W,S,E,N" in degrees (cell centres, edges inclusive); NULL: all */
+    const char *time;       /* "T0[/T1]" ISO 8601, both ends inclusive; NULL: every step */
+    const char *output;     /* the NetCDF-4 file (required; appears only when complete) */
+    const char *item;       /* the derived STAC Item; NULL: the output's name with .json */
+    const char *report;     /* per-rank counters as JSON (engine/job/report.h); NULL: none */
+    const char *command;    /* the command line, recorded in the output's provenance */
+    int quiet;              /* no progress line on rank 0 */
+} floe_job_request;
+
+/* `floe extract`: the selected box and steps of the variables. */
+typedef struct floe_extract_request {
+    floe_job_request job;
+} floe_extract_request;
+
+/* `floe series`: time series at points, or of a region's statistics.
+ * Exactly one of points, region and job.bbox (the region as a box). */
+typedef struct floe_series_request {
+    floe_job_request job;
+    const char *points;     /* CSV file: lon,lat[,id] a line */
+    const char *region;     /* GeoJSON file: Polygon/MultiPolygon (Feature, FeatureCollection) */
+    const char *method;     /* points: "nearest" (NULL) or "bilinear" */
+    const char *stat;       /* region: any of mean,min,max,sum,count; NULL: mean */
+} floe_series_request;
+
+/* `floe stats` and `floe climatology`: per-cell statistics over the
+ * selected steps, or per group of them. */
+typedef struct floe_stats_request {
+    floe_job_request job;
+    const char *stat;       /* any of mean,min,max,sum,std,count; NULL: mean
+                             * (climatology: mean,std,count) */
+    int climatology;        /* group the steps by `by` */
+    const char *by;         /* climatology: month, season or dayofyear (required) */
+    /* Tuning (the CLI takes them from FLOE_TILE_MEMORY and
+     * FLOE_NO_RAW_CHUNKS); rank 0's values hold for every rank, since all
+     * must make the same plan. */
+    size_t tile_memory;     /* bytes for one tile's accumulators per rank; 0: 1 GiB */
+    int no_raw_chunks;      /* rank 0 compresses every output chunk itself */
+} floe_stats_request;
+
+#endif

@@ -1,0 +1,166 @@
+/* engine/job/series_compute.c - phase 2 of the series job: this rank's
+ * steps, batch by batch: the batch's chunks are fetched concurrently and
+ * decoded as they arrive; a point takes its cells' values, a region adds
+ * each tile's cells to that tile's partial statistics, merged in tile
+ * order per step (so the bits do not depend on the rank count). */
+#include "engine/job/series_internal.h"
+
+#include "engine/reduce/accum.h"
+#include "engine/reduce/area_weights.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One batch of steps [b0, b1) (relative to the selection) of variable v:
+ * the chunks are coords[i] = (time chunk, tile) for time chunk tc0 + i /
+ * ntiles and tile i % ntiles. */
+typedef struct batch {
+    series_job *j;
+    size_t v, b0, b1;
+    uint64_t tc0;
+    float *pv;             /* points: [(s - b0) * npts * 4 + p * 4 + k] cell values */
+    floe_wstat *part;      /* region: [(s - b0) * ntiles + tile] */
+    float *raw, *vals;     /* region: one tile of one step */
+} batch;
+
+static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
+{
+    batch *b = ctx;
+    series_job *j = b->j;
+    const floe_array *a = j->g.vars[b->v];
+    size_t ntiles = j->plan.ntiles, tile = index % ntiles;
+    uint64_t tc = b->tc0 + index / ntiles;
+    uint64_t ct = a->chunk_shape[0], ch = a->chunk_shape[1], cw = a->chunk_shape[2];
+    const series_tile *t = &j->plan.tiles[tile];
+    for (uint64_t k = 0; k < ct; k++) {
+        uint64_t step = tc * ct + k; /* absolute */
+        if (step < j->g.start[0] + b->b0 || step >= j->g.start[0] + b->b1)
+            continue;
+        size_t s = (size_t)(step - j->g.start[0]) - b->b0;
+        const float *slab = (const float *)decoded + k * ch * cw;
+        if (j->pw) {
+            size_t n4 = 4 * j->pts.n;
+            for (size_t q = j->plan.tile_first[tile]; q < j->plan.tile_first[tile + 1]; q++) {
+                size_t c = j->plan.by_tile[q];
+                cf_decode_to_float(&j->cf[b->v], slab + j->plan.cells[c].offset, 1,
+                                   &b->pv[s * n4 + c]);
+            }
+            continue;
+        }
+        size_t w = t->c1 - t->c0, h = t->r1 - t->r0;
+        size_t r0 = (size_t)(t->cy * ch), c0 = (size_t)(t->cx * cw);
+        for (size_t r = 0; r < h; r++)
+            memcpy(b->raw + r * w, slab + (t->r0 + r - r0) * cw + (t->c0 - c0),
+                   w * sizeof *b->raw);
+        cf_decode_to_float(&j->cf[b->v], b->raw, h * w, b->vals);
+        floe_wstat_add(&b->part[s * ntiles + tile], b->vals, j->tile_w[tile], j->tile_m[tile],
+                       h * w);
+    }
+    job_progress_add(&j->progress, 1);
+    return NULL;
+}
+
+/* The chunks of steps [b0, b1): every tile of every time chunk, in the
+ * order take_chunk expects (time chunk major, then tile). */
+static size_t batch_coords(const series_job *j, size_t b0, size_t b1, uint64_t *coords)
+{
+    uint64_t ct = j->g.vars[0]->chunk_shape[0];
+    uint64_t tc0 = (j->g.start[0] + b0) / ct, tc1 = (j->g.start[0] + b1 - 1) / ct + 1;
+    size_t n = 0;
+    for (uint64_t tc = tc0; tc < tc1; tc++)
+        for (size_t i = 0; i < j->plan.ntiles; i++, n++) {
+            coords[3 * n] = tc;
+            coords[3 * n + 1] = j->plan.tiles[i].cy;
+            coords[3 * n + 2] = j->plan.tiles[i].cx;
+        }
+    return n;
+}
+
+/* Steps per batch: enough chunks in flight to keep the fetcher busy, few
+ * enough that the batch's values stay small. */
+static size_t batch_steps(const series_job *j, uint64_t ct)
+{
+    size_t per = 4096 / (j->plan.ntiles ? j->plan.ntiles : 1);
+    per = per < 1 ? 1 : per > 64 ? 64 : per;
+    return per * (size_t)ct;
+}
+
+/* Phase 2 (series_internal.h). */
+floe_err series_compute(series_job *j)
+{
+    if (j->s1 <= j->s0)
+        return NULL;
+    const floe_array *v0 = j->g.vars[0];
+    uint64_t ct = v0->chunk_shape[0];
+    size_t ntiles = j->plan.ntiles, per = batch_steps(j, ct);
+    size_t tile_cells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
+    size_t maxchunks = (per / ct + 2) * ntiles;
+    uint64_t *coords = malloc(3 * maxchunks * sizeof *coords);
+    uint64_t *next = malloc(3 * maxchunks * sizeof *next);
+    batch b = {.j = j};
+    if (j->pw)
+        b.pv = malloc(per * 4 * j->pts.n * sizeof *b.pv);
+    else {
+        b.part = malloc(per * ntiles * sizeof *b.part);
+        b.raw = malloc(tile_cells * sizeof *b.raw);
+        b.vals = malloc(tile_cells * sizeof *b.vals);
+    }
+    floe_err err = NULL;
+    if (!coords || !next || (j->pw ? !b.pv : (!b.part || !b.raw || !b.vals)))
+        err = FLOE_ERR(FLOE_ENOMEM, "series batch (%zu steps x %zu tiles)", per, ntiles);
+    size_t nsteps = j->s1 - j->s0;
+    for (size_t v = 0; v < j->g.nvars && !err; v++) {
+        for (size_t b0 = j->s0; b0 < j->s1 && !err; b0 += per) {
+            size_t b1 = b0 + per < j->s1 ? b0 + per : j->s1;
+            uint64_t tc0 = (j->g.start[0] + b0) / ct;
+            size_t n = batch_coords(j, b0, b1, coords);
+            /* the next batch is read ahead, while this one is reduced */
+            size_t b2 = b1 + per < j->s1 ? b1 + per : j->s1, nnext = 0;
+            if (b1 < j->s1)
+                nnext = batch_coords(j, b1, b2, next);
+            b.v = v, b.b0 = b0, b.b1 = b1, b.tc0 = tc0;
+            if (b.part)
+                for (size_t k = 0; k < (b1 - b0) * ntiles; k++)
+                    floe_wstat_init(&b.part[k]);
+            err = floe_dataset_read_chunks_ahead(j->ds, j->g.vars[v], coords, n, next, nnext,
+                                                 take_chunk, &b);
+            if (err) {
+                err = floe_err_push(err, __FILE__, __LINE__, " variable %s steps %zu..%zu",
+                                    j->g.vars[v]->name, j->g.start[0] + b0,
+                                    j->g.start[0] + b1 - 1);
+                break;
+            }
+            for (size_t s = b0; s < b1 && !err; s++) {
+                size_t row = s - j->s0;
+                if (j->pw) {
+                    for (size_t p = 0; p < j->pts.n; p++) {
+                        const float *c4 = b.pv + ((s - b0) * j->pts.n + p) * 4;
+                        float vv[2][2] = {{c4[0], c4[1]}, {c4[2], c4[3]}};
+                        float x = floe_point_interpolate(&j->pw[p], vv);
+                        j->results[(v * nsteps + row) * j->nst + p] =
+                            isnan(x) ? (float)j->g.vars[v]->fill_value : x;
+                    }
+                    continue;
+                }
+                /* the step's tiles merged in tile order: rank-independent */
+                floe_wstat all;
+                floe_wstat_init(&all);
+                for (size_t i = 0; i < ntiles; i++)
+                    floe_wstat_merge(&all, &b.part[(s - b0) * ntiles + i]);
+                for (size_t k = 0; k < j->nstat && !err; k++)
+                    err = floe_wstat_result(&all, j->stat_list[k],
+                                            (float)j->g.vars[v]->fill_value,
+                                            &j->results[((v * j->nstat + k) * nsteps + row)]);
+            }
+        }
+    }
+    free(coords);
+    free(next);
+    free(b.pv);
+    free(b.part);
+    free(b.raw);
+    free(b.vals);
+    return err;
+}
+

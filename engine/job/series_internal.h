@@ -1,0 +1,55 @@
+/* engine/job/series_internal.h - the series job's state, shared by its
+ * phases: series.c (plan, run), series_compute.c (this rank's steps) and
+ * series_write.c (rank 0's file). Not for use outside engine/job/. */
+#ifndef FLOE_JOB_SERIES_INTERNAL_H
+#define FLOE_JOB_SERIES_INTERNAL_H
+
+#include "cf/decode.h"
+#include "dataset/dataset.h"
+#include "engine/job/progress.h"
+#include "engine/job/request.h"
+#include "engine/mpi/collect.h"
+#include "engine/mpi/comm.h"
+#include "engine/plan/grid_select.h"
+#include "engine/plan/points.h"
+#include "engine/plan/series_plan.h"
+
+enum { MAX_VARS = 16, MAX_STATS = 5, MAX_OUT = MAX_VARS * MAX_STATS };
+
+/* Everything every rank knows identically after phase 1. */
+typedef struct series_job {
+    floe_dataset *ds;
+    floe_grid_select g;        /* variables, axes; the box read (regions) */
+    cf_decoder cf[MAX_VARS];
+    series_plan plan;
+    /* points */
+    floe_points pts;
+    floe_point_weights *pw;
+    floe_interp interp;
+    size_t nst;                /* output columns: points, or 1 for a region */
+    /* region */
+    unsigned stats;
+    unsigned stat_list[MAX_STATS];
+    size_t nstat;
+    uint8_t *mask;             /* count[1] x count[2], NULL: every cell */
+    size_t region_cells;
+    double **tile_w;           /* per tile: area weights of its cells */
+    uint8_t **tile_m;          /* per tile: mask of its cells (NULL: all) */
+    double region_edges[4];
+    char region_desc[512];
+    /* phase 2: this rank's steps and results */
+    size_t s0, s1;
+    float *results;            /* [nout][s1 - s0][nst] */
+    size_t nout;
+    floe_collector collector;  /* rank 0: phase 3's receiving side */
+    job_progress progress;
+} series_job;
+
+/* Phase 2: this rank's steps, no communication. */
+floe_err series_compute(series_job *j);
+/* Phase 3 on rank 0: the file, then the Item. */
+floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_series_request *req);
+/* Phase 3 on the other ranks. */
+floe_err series_send_share(series_job *j, const floe_mpi *mpi);
+
+#endif

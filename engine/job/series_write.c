@@ -1,0 +1,137 @@
+/* engine/job/series_write.c - phase 3 of the series job: rank 0 writes its
+ * steps and then each other rank's, in rank order (received through the
+ * collection protocol, engine/mpi/collect.h), and the derived STAC Item
+ * after the commit. */
+#include "engine/job/series_internal.h"
+
+#include "engine/reduce/accum.h"
+#include "out/item/item.h"
+#include "out/series_output.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static void region_cell_method(unsigned stat, char *buf, size_t size)
+{
+    const char *m = stat == FLOE_STAT_MEAN ? "mean (area-weighted)"
+                    : stat == FLOE_STAT_MIN ? "minimum"
+                    : stat == FLOE_STAT_MAX ? "maximum"
+                    : stat == FLOE_STAT_SUM ? "sum"
+                    : "point (number of valid cells)";
+    snprintf(buf, size, "area: %s", m);
+}
+
+/* Phase 3 on rank 0 (series_internal.h). */
+floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_series_request *req)
+{
+    const char *names[MAX_OUT], *methods[MAX_OUT];
+    char name_buf[MAX_OUT][128], method_buf[MAX_OUT][96];
+    const floe_array *vars[MAX_OUT];
+    for (size_t v = 0; v < j->g.nvars; v++) {
+        if (j->pw) {
+            names[v] = j->g.vars[v]->name;
+            methods[v] = NULL;
+            vars[v] = j->g.vars[v];
+            continue;
+        }
+        for (size_t k = 0; k < j->nstat; k++) {
+            size_t o = v * j->nstat + k;
+            snprintf(name_buf[o], sizeof name_buf[o], "%s_%s", j->g.vars[v]->name,
+                     floe_stat_name(j->stat_list[k]));
+            region_cell_method(j->stat_list[k], method_buf[o], sizeof method_buf[o]);
+            names[o] = name_buf[o];
+            methods[o] = method_buf[o];
+            vars[o] = j->g.vars[v];
+        }
+    }
+    size_t np = j->pw ? j->pts.n : 0;
+    const char **ids = np ? calloc(np, sizeof *ids) : NULL;
+    double *slon = np ? malloc(np * sizeof *slon) : NULL, *slat = np ? malloc(np * sizeof *slat) : NULL;
+    double *clon = np ? malloc(np * sizeof *clon) : NULL, *clat = np ? malloc(np * sizeof *clat) : NULL;
+    floe_err err = NULL;
+    if (np && (!ids || !slon || !slat || !clon || !clat))
+        err = FLOE_ERR(FLOE_ENOMEM, "station coordinates");
+    for (size_t p = 0; p < np && !err; p++) {
+        ids[p] = j->pts.p[p].id;
+        slon[p] = j->pts.p[p].lon, slat[p] = j->pts.p[p].lat;
+        clat[p] = j->g.yv[j->pw[p].ilat[0]], clon[p] = j->g.xv[j->pw[p].ilon[0]];
+    }
+    int nearest = j->interp == FLOE_INTERP_NEAREST;
+    cf_series_spec spec = {
+        .path = req->job.output, .command = req->job.command, .provenance = floe_dataset_provenance(j->ds),
+        .time = j->g.time, .time_values = j->g.tv + j->g.start[0], .nt = j->g.count[0],
+        .vars = vars, .nvars = j->nout, .out_names = names, .cell_methods = methods,
+        .nstations = np, .station_ids = ids, .station_lon = slon, .station_lat = slat,
+        .cell_lon = np && nearest ? clon : NULL, .cell_lat = np && nearest ? clat : NULL,
+        .method = np ? floe_interp_name(j->interp) : NULL,
+        .region = np ? NULL : j->region_desc,
+        .region_edges = {j->region_edges[0], j->region_edges[1], j->region_edges[2],
+                         j->region_edges[3]},
+        .region_cells = j->region_cells,
+    };
+    cf_series_output *out = NULL;
+    if (!err)
+        err = cf_series_output_create(&spec, &out);
+    /* rank 0's steps, then every other rank's in rank order, each rank's
+     * one unit of the collection protocol (received even after an error:
+     * no sender may be left waiting) */
+    float *buf = NULL;
+    size_t bufn = 0;
+    for (int r = 0; r < mpi->size; r++) {
+        size_t s0, s1;
+        series_rank_steps(j->g.start[0], j->g.count[0], j->g.vars[0]->chunk_shape[0], mpi->size,
+                          r, &s0, &s1);
+        size_t n = j->nout * (s1 - s0) * j->nst;
+        if (!n)
+            continue;
+        const float *vals = j->results;
+        if (r != 0) {
+            if (n > bufn) {
+                float *p = realloc(buf, n * sizeof *buf);
+                if (p)
+                    buf = p, bufn = n;
+            }
+            if (n > bufn && !err)
+                err = FLOE_ERR(FLOE_ENOMEM, "series values from rank %d", r);
+            int ok = 0;
+            floe_err e = floe_collect_recv_status(&j->collector, r, &ok);
+            if (!e && ok) /* without room for them: received and dropped */
+                e = floe_collect_recv_exact(&j->collector, r, n <= bufn ? buf : NULL,
+                                            n * sizeof *buf);
+            if (!e && !ok)
+                e = FLOE_ERR(FLOE_EINTERNAL, "rank %d failed after the agreement", r);
+            if (!err)
+                err = e;
+            else
+                floe_err_free(&e);
+            vals = buf;
+        }
+        for (size_t o = 0; o < j->nout && !err; o++)
+            err = cf_series_output_put(out, o, s0, s1 - s0, vals + o * (s1 - s0) * j->nst);
+    }
+    free(buf);
+    if (!err)
+        err = cf_series_output_commit(&out);
+    cf_series_output_abort(&out);
+    if (!err)
+        err = stac_item_write_series(&spec, req->job.item, "series",
+                                     stac_item_source_kind_of(spec.provenance->doc_kind));
+    free(ids);
+    free(slon);
+    free(slat);
+    free(clon);
+    free(clat);
+    return err;
+}
+
+/* Phase 3 on the other ranks: this rank's values, one unit of the
+ * collection protocol (none when it has no steps). */
+floe_err series_send_share(series_job *j, const floe_mpi *mpi)
+{
+    size_t n = j->nout * (j->s1 - j->s0) * j->nst;
+    if (!n)
+        return NULL;
+    FLOE_CHECK(floe_collect_send_status(mpi, 0));
+    return floe_collect_send(mpi, j->results, n * sizeof *j->results);
+}
+

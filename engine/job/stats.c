@@ -1,0 +1,192 @@
+/* engine/job/stats.c - the stats job (see stats.h), `floe stats` and
+ * `floe climatology`: per-cell temporal
+ * statistics over a time range, or per group of steps (month, season, day
+ * of year), under MPI (engine/plan/stats_plan.h says how the work is split).
+ * `stats` is the case of one group holding every step.
+ *
+ * Phases, each closed by a collective error agreement so that a failure on
+ * one rank never leaves the others waiting in a receive:
+ *   1. every rank opens the dataset and makes the same plan;
+ *   2. time-split: every rank computes its share of every tile's time
+ *      range, without communication (stats_compute.c);
+ *   3. rank 0 writes the file: space-major, in rounds, every rank computing
+ *      its next tile and rank 0 writing its own and receiving the others'
+ *      (write_space_major); time-split, absorbing the partial accumulators
+ *      in rank = time order (stats_write.c). The derived STAC Item follows
+ *      the commit.
+ * Values equal to _FillValue/missing_value are skipped; a cell with no
+ * valid value is missing in every statistic but count (0).
+ */
+#include "engine/job/stats.h"
+#include "engine/job/stats_internal.h"
+
+#include "common/floe_log.h"
+#include "engine/job/report.h"
+#include "engine/mpi/dataset_collective.h"
+#include "engine/plan/time_select.h"
+#include "out/grid_output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Memory for one tile's accumulators and statistics per rank, unless the
+ * request says otherwise; tiles whose cells need more are cut into bands
+ * of rows (engine/plan/stats_plan.h). */
+#define TILE_MEMORY ((size_t)1 << 30)
+
+static void job_free(stats_job *j)
+{
+    size_t n = j->g.nvars * j->plan.ntiles * j->ngroups;
+    for (size_t i = 0; i < n && j->partials; i++)
+        free(j->partials[i]);
+    free(j->partials);
+    free(j->partial_size);
+    floe_buf_free(&j->partial_in);
+    floe_collector_free(&j->collector);
+    floe_clim_groups_free(&j->groups);
+    stats_plan_free(&j->plan);
+    floe_grid_select_free(&j->g);
+    floe_dataset_free(&j->ds);
+}
+
+/* Phase 1, COLLECTIVE (the dataset is opened once for the job and
+ * shared): open, check, select, plan. */
+static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stats_job *j)
+{
+    FLOE_CHECK(floe_stat_parse_list(req->stat ? req->stat
+                                    : req->climatology ? "mean,std,count" : "mean",
+                                    FLOE_STAT_ALL, &j->stats),
+               "--stat");
+    for (unsigned b = 0; b < 6; b++)
+        if (j->stats & (1u << b))
+            j->stat_list[j->nstat++] = 1u << b;
+    floe_open_request open = req->job.open;
+    open.arrays = req->job.vars; /* only their manifests (and their coordinates') */
+    FLOE_CHECK(floe_dataset_open_collective(mpi, &open, &j->ds), "%s", /* collective */
+               req->job.open.source);
+    FLOE_CHECK(floe_grid_select_make(j->ds, req->job.vars, req->job.bbox, req->job.time, &j->g));
+    if (j->g.nvars > MAX_VARS)
+        return FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", MAX_VARS);
+    for (size_t v = 0; v < j->g.nvars; v++) {
+        const floe_array *x = j->g.vars[v];
+        /* Tiles follow the chunk grid, which all variables must share. */
+        if (memcmp(x->chunk_shape, j->g.vars[0]->chunk_shape, sizeof x->chunk_shape))
+            return FLOE_ERR(FLOE_EINVAL, "variables %s and %s differ in chunks",
+                            j->g.vars[0]->name, x->name);
+        FLOE_CHECK(cf_decoder_init(&j->cf[v], x->attributes, (zarr_dtype)x->dtype,
+                                   CF_MASK_ZARR_FILL, &x->fill_value),
+                   "variable %s", x->name);
+    }
+    j->ngroups = 1;
+    if (req->climatology) {
+        floe_clim_by by;
+        FLOE_CHECK(floe_clim_by_parse(req->by, &by), "--by");
+        cf_instant *inst = malloc(j->g.count[0] * sizeof *inst);
+        if (!inst)
+            return FLOE_ERR(FLOE_ENOMEM, "time steps");
+        floe_err err = floe_time_instants(j->g.time, j->g.tv + j->g.start[0], j->g.count[0], &j->tunits, inst);
+        if (!err)
+            err = floe_clim_groups_build(&j->groups, by, j->tunits.calendar, inst, j->g.count[0]);
+        free(inst);
+        FLOE_CHECK(err, "grouping by %s", req->by);
+        j->ngroups = j->groups.ngroups;
+        j->group_of_step = j->groups.group_of_step;
+    } else {
+        FLOE_CHECK(floe_time_units(j->g.time, &j->tunits));
+    }
+    /* A tile's accumulators (every group's tree: its block and about
+     * log2(blocks) nodes) and results must fit TILE_MEMORY. */
+    size_t nblocks = (j->g.count[0] + FLOE_ACCUM_BLOCK_STEPS - 1) / FLOE_ACCUM_BLOCK_STEPS, lg = 0;
+    while (((size_t)1 << lg) < nblocks + 1)
+        lg++;
+    size_t per_cell = j->ngroups * (floe_accum_cell_bytes(j->stats) * (2 + lg) + j->nstat * 4);
+    const floe_array *v0 = j->g.vars[0];
+    FLOE_CHECK(stats_plan_make(j->g.start[1], j->g.count[1], j->g.start[2], j->g.count[2],
+                               v0->chunk_shape[1], v0->chunk_shape[2], j->g.count[0], mpi->size,
+                               j->tile_memory / per_cell, &j->plan));
+    cf_grid_chunk_shape(v0, j->g.count[1], j->g.count[2], &j->cy, &j->cx);
+    j->raw_chunks = !j->plan.time_split && j->raw_allowed;
+    for (size_t i = 0; i < j->plan.ntiles && j->raw_chunks; i++) {
+        const stats_tile *t = &j->plan.tiles[i];
+        j->raw_chunks = t->y0 % j->cy == 0 && t->x0 % j->cx == 0 &&
+                        (t->y1 - t->y0 == j->cy || t->y1 == j->g.count[1]) &&
+                        (t->x1 - t->x0 == j->cx || t->x1 == j->g.count[2]);
+    }
+    size_t n = j->g.nvars * j->plan.ntiles * j->ngroups;
+    j->partials = calloc(n, sizeof *j->partials);
+    j->partial_size = calloc(n, sizeof *j->partial_size);
+    if (!j->partials || !j->partial_size)
+        return FLOE_ERR(FLOE_ENOMEM, "stats bookkeeping");
+    /* No cap of its own: the sender holds the same bytes in memory. */
+    floe_buf_init(&j->partial_in, SIZE_MAX - 1);
+    /* before the agreement: once the others send, rank 0 must receive */
+    if (mpi->rank == 0)
+        FLOE_CHECK(floe_collector_init(&j->collector, mpi));
+    return NULL;
+}
+
+/* The chunks `rank` reads in phase 2 (for the progress line). */
+static uint64_t chunks_of_rank(const stats_job *j, int rank)
+{
+    size_t s0 = 0, s1 = j->g.count[0];
+    if (j->plan.time_split)
+        stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
+    if (s1 <= s0)
+        return 0;
+    uint64_t ct = j->g.vars[0]->chunk_shape[0];
+    uint64_t rows = (j->g.start[0] + s1 - 1) / ct - (j->g.start[0] + s0) / ct + 1, tiles = 0;
+    for (size_t i = 0; i < j->plan.ntiles; i++)
+        tiles += j->plan.time_split || j->plan.tiles[i].owner == rank;
+    return rows * tiles * j->g.nvars;
+}
+
+floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
+{
+    double t_start = job_now();
+    stats_job j;
+    memset(&j, 0, sizeof j);
+    /* The tuning settings as rank 0 has them: on a cluster the other ranks'
+     * environment (where the CLI takes them from) may differ, and they must
+     * all make the same plan. */
+    uint64_t settings[2] = {req->tile_memory ? req->tile_memory : TILE_MEMORY,
+                            req->no_raw_chunks == 0};
+    floe_err err = NULL;
+    if (mpi->comm != MPI_COMM_NULL) /* collective */
+        err = FLOE_CHECK_MPI(MPI_Bcast(settings, 2, MPI_UINT64_T, 0, mpi->comm),
+                             "rank 0's tile memory and raw-chunk settings");
+    j.tile_memory = (size_t)settings[0];
+    j.raw_allowed = settings[1] != 0;
+    /* every rank takes part in the collective open, whatever happened above */
+    floe_err perr = prepare(req, mpi, &j); /* collective */
+    if (!err)
+        err = perr;
+    else
+        floe_err_free(&perr);
+    if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
+        FLOE_INFO0("stats: %zu variable(s) x %zu stat(s), %zu steps x %zu x %zu cells, %zu "
+                   "tiles, %s on %d rank(s), %s", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],
+                   j.g.count[2], j.plan.ntiles, j.plan.time_split ? "time-split" : "space-major",
+                   mpi->size, j.raw_chunks ? "every rank compresses its tiles' output chunks"
+                                           : "rank 0 compresses the output");
+        job_progress_start(&j.progress, req->climatology ? "floe climatology" : "floe stats",
+                           j.ds, chunks_of_rank(&j, mpi->rank),
+                           mpi->rank == 0 && !req->job.quiet);
+        err = stats_compute_shares(&j, mpi->rank);
+        if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
+            if (mpi->rank == 0)
+                err = stats_write_output(&j, mpi, req);
+            else
+                err = stats_send_share(&j, mpi);
+            job_progress_end(&j.progress);
+            if (!floe_mpi_agree(mpi->comm, &err) && req->job.report) { /* collective */
+                err = job_report_write(mpi, j.ds, req->job.report,
+                                       req->climatology ? "climatology" : "stats",
+                                       req->job.command, t_start);
+                floe_mpi_agree(mpi->comm, &err); /* collective */
+            }
+        }
+    }
+    job_progress_end(&j.progress); /* a no-op when ended above or never started */
+    job_free(&j);
+    return err;
+}

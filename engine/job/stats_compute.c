@@ -1,0 +1,260 @@
+/* engine/job/stats_compute.c - the arithmetic of the stats job: reading a
+ * tile's steps in batches, accumulating them into one tree per group with
+ * cache blocking, the statistics of a tree, the time-split partial trees
+ * of phase 2, and the encoding of a unit's output chunks on the rank that
+ * computed it. No communication. */
+#include "engine/job/stats_internal.h"
+
+#include "out/chunk_encode.h"
+#include "out/grid_output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct tile_batch {
+    stats_job *j;
+    size_t v;
+    const stats_tile *t;
+    size_t b0, b1;          /* selected steps, relative to the selection */
+    const uint64_t *coords; /* 3 per chunk */
+    float *vals;            /* (b1 - b0) x cells, CF-masked */
+    float *raw;             /* one tile of one step, as stored */
+} tile_batch;
+
+static floe_err place_tile(void *ctx, size_t index, const void *decoded)
+{
+    tile_batch *b = ctx;
+    stats_job *j = b->j;
+    const floe_array *a = j->g.vars[b->v];
+    const stats_tile *t = b->t;
+    uint64_t ct = a->chunk_shape[0], ch = a->chunk_shape[1], cw = a->chunk_shape[2];
+    size_t w = t->x1 - t->x0, cells = (t->y1 - t->y0) * w;
+    size_t r0 = (size_t)(t->cy * ch), c0 = (size_t)(t->cx * cw);
+    for (uint64_t k = 0; k < ct; k++) {
+        uint64_t step = b->coords[3 * index] * ct + k; /* absolute */
+        if (step < j->g.start[0] + b->b0 || step >= j->g.start[0] + b->b1)
+            continue;
+        const float *slab = (const float *)decoded + k * ch * cw;
+        float *dst = b->vals + (size_t)(step - j->g.start[0] - b->b0) * cells;
+        for (size_t y = t->y0; y < t->y1; y++)
+            cf_decode_to_float(&j->cf[b->v],
+                               slab + (j->g.start[1] + y - r0) * cw + (j->g.start[2] + t->x0 - c0),
+                               w, dst + (y - t->y0) * w);
+    }
+    return NULL;
+}
+
+/* Accumulate steps [s0, s1) of one tile into one tree per group (each
+ * started at s0; a step is added to its group's tree only, but every tree
+ * sees every step, so their blocks stay aligned to the same step grid).
+ *
+ * A batch lies inside one block of the trees (s0 is block-aligned and
+ * BATCH_STEPS divides the block length), so every step of a batch adds to
+ * the same accumulator of its group, and a block completes only at the end
+ * of a batch, after its adds. That allows cache blocking: the batch's
+ * values are added CELL_BLOCK cells at a time, all steps of those cells
+ * before the next cells, so the accumulators (20 bytes a cell for
+ * mean/min/max) stay in cache instead of streaming a whole tile's worth
+ * from memory for every step. Each cell still sees its values in step
+ * order: the bits are those of the step-by-step loop. */
+enum { CELL_BLOCK = 4096 };
+
+/* The chunks of steps [b0, b1) of tile t (a chunk spanning several steps
+ * once). */
+static size_t batch_coords(const stats_job *j, const stats_tile *t, size_t b0, size_t b1,
+                           uint64_t *coords)
+{
+    uint64_t ct = j->g.vars[0]->chunk_shape[0];
+    size_t n = 0;
+    for (size_t s = b0; s < b1; s++) {
+        uint64_t tc = (j->g.start[0] + s) / ct;
+        if (n && coords[3 * (n - 1)] == tc)
+            continue;
+        coords[3 * n] = tc, coords[3 * n + 1] = t->cy, coords[3 * n + 2] = t->cx;
+        n++;
+    }
+    return n;
+}
+_Static_assert((int)FLOE_ACCUM_BLOCK_STEPS % (int)BATCH_STEPS == 0,
+               "a batch must lie in one accumulator block");
+static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s0, size_t s1,
+                           floe_accum_tree *trees, float *raw, float *vals)
+{
+    const floe_array *a = j->g.vars[v];
+    size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+    uint64_t coords[3 * BATCH_STEPS], next[3 * BATCH_STEPS];
+    for (size_t g = 0; g < j->ngroups; g++)
+        FLOE_CHECK(floe_accum_tree_init(&trees[g], cells, j->stats, j->plan.block_steps, s0));
+    for (size_t b0 = s0; b0 < s1; b0 += BATCH_STEPS) {
+        size_t b1 = b0 + BATCH_STEPS < s1 ? b0 + BATCH_STEPS : s1;
+        size_t n = batch_coords(j, t, b0, b1, coords);
+        /* the next batch of this tile is read ahead, while this one is reduced */
+        size_t b2 = b1 + BATCH_STEPS < s1 ? b1 + BATCH_STEPS : s1;
+        size_t nnext = b1 < s1 ? batch_coords(j, t, b1, b2, next) : 0;
+        tile_batch b = {j, v, t, b0, b1, coords, vals, raw};
+        FLOE_CHECK(floe_dataset_read_chunks_ahead(j->ds, a, coords, n, next, nnext, place_tile, &b),
+                   "variable %s steps %zu..%zu", a->name, j->g.start[0] + b0, j->g.start[0] + b1 - 1);
+        job_progress_add(&j->progress, n);
+        floe_accum *block[BATCH_STEPS];
+        for (size_t s = b0; s < b1; s++) {
+            size_t g = j->group_of_step ? j->group_of_step[s] : 0;
+            FLOE_CHECK(floe_accum_tree_block(&trees[g], &block[s - b0]));
+            if (s + 1 < b1) /* the last step's end completes the block: after the adds */
+                for (size_t k = 0; k < j->ngroups; k++)
+                    FLOE_CHECK(floe_accum_tree_end_step(&trees[k]));
+        }
+        for (size_t c0 = 0; c0 < cells; c0 += CELL_BLOCK) {
+            size_t nc = cells - c0 < CELL_BLOCK ? cells - c0 : CELL_BLOCK;
+            for (size_t s = b0; s < b1; s++)
+                FLOE_CHECK(floe_accum_add_cells(block[s - b0], c0, vals + (s - b0) * cells + c0,
+                                                nc));
+        }
+        for (size_t k = 0; k < j->ngroups; k++)
+            FLOE_CHECK(floe_accum_tree_end_step(&trees[k]));
+    }
+    return NULL;
+}
+
+floe_err stats_results_of(stats_job *j, floe_accum_tree *tree, size_t cells, float fill, float **out)
+{
+    const floe_accum *acc;
+    FLOE_CHECK(floe_accum_tree_result(tree, &acc));
+    size_t n = j->nstat * cells;
+    float *r = malloc((n ? n : 1) * sizeof *r);
+    if (!r)
+        return FLOE_ERR(FLOE_ENOMEM, "statistics of a tile (%zu cells)", cells);
+    for (size_t k = 0; k < j->nstat; k++) {
+        floe_err err = floe_accum_result(acc, j->stat_list[k], r + k * cells, fill);
+        if (err) {
+            free(r);
+            return err;
+        }
+    }
+    *out = r;
+    return NULL;
+}
+
+/* The statistics of every group of tile i of variable v over all selected
+ * steps (space-major): res[g] = nstat x cells floats (owned by the caller). */
+floe_err stats_compute_unit(stats_job *j, size_t v, size_t i, float *raw, float *vals, float **res)
+{
+    const stats_tile *t = &j->plan.tiles[i];
+    size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+    floe_accum_tree *trees = calloc(j->ngroups, sizeof *trees);
+    if (!trees)
+        return FLOE_ERR(FLOE_ENOMEM, "%zu accumulator trees", j->ngroups);
+    floe_err err = accumulate(j, v, t, 0, j->g.count[0], trees, raw, vals);
+    for (size_t g = 0; g < j->ngroups && !err; g++)
+        err = stats_results_of(j, &trees[g], cells, (float)j->g.vars[v]->fill_value, &res[g]);
+    for (size_t g = 0; g < j->ngroups; g++)
+        floe_accum_tree_free(&trees[g]);
+    free(trees);
+    return err;
+}
+
+/* Space-major work units of `rank`: its tiles of every variable, variable
+ * major. unit_at gives the k-th as (v, i). */
+size_t stats_unit_count(const stats_job *j, int rank)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < j->plan.ntiles; i++)
+        n += j->plan.tiles[i].owner == rank;
+    return n * j->g.nvars;
+}
+
+void stats_unit_at(const stats_job *j, int rank, size_t k, size_t *v, size_t *i)
+{
+    size_t per = stats_unit_count(j, rank) / j->g.nvars;
+    *v = k / per;
+    size_t want = k % per;
+    for (size_t t = 0; t < j->plan.ntiles; t++)
+        if (j->plan.tiles[t].owner == rank && want-- == 0) {
+            *i = t;
+            return;
+        }
+}
+
+/* Phase 2, time-split only (space-major units are computed in phase 3, as
+ * they are written): this rank's share of every tile, no communication. */
+floe_err stats_compute_shares(stats_job *j, int rank)
+{
+    if (!j->plan.time_split)
+        return NULL;
+    const floe_array *v0 = j->g.vars[0];
+    size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
+    float *raw = malloc(tcells * sizeof *raw);
+    float *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
+    floe_err err = NULL;
+    if (!raw || !vals) {
+        err = FLOE_ERR(FLOE_ENOMEM, "a chunk of %s", v0->name);
+        goto done;
+    }
+    size_t s0 = 0, s1 = j->g.count[0];
+    if (j->plan.time_split)
+        stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
+    for (size_t v = 0; v < j->g.nvars && !err; v++) {
+        for (size_t i = 0; i < j->plan.ntiles && !err; i++) {
+            const stats_tile *t = &j->plan.tiles[i];
+            floe_accum_tree *trees = calloc(j->ngroups, sizeof *trees);
+            if (!trees) {
+                err = FLOE_ERR(FLOE_ENOMEM, "%zu accumulator trees", j->ngroups);
+                break;
+            }
+            err = accumulate(j, v, t, s0, s1, trees, raw, vals);
+            for (size_t g = 0; g < j->ngroups && !err; g++) {
+                size_t slot = stats_slot_of(j, v, i, g);
+                /* Time-split: every rank's share, rank 0's included, is kept
+                 * serialized; rank 0 absorbs them in rank (= time) order. */
+                err = floe_accum_tree_serial_size(&trees[g], &j->partial_size[slot]);
+                if (!err && !(j->partials[slot] = malloc(j->partial_size[slot] + 1)))
+                    err = FLOE_ERR(FLOE_ENOMEM, "partial statistics");
+                if (!err)
+                    err = floe_accum_tree_serialize(&trees[g], j->partials[slot],
+                                                    j->partial_size[slot]);
+            }
+            for (size_t g = 0; g < j->ngroups; g++)
+                floe_accum_tree_free(&trees[g]);
+            free(trees);
+        }
+    }
+done:
+    free(raw);
+    free(vals);
+    return err;
+}
+
+/* Raw-chunk output: encode unit (v, i)'s statistics, one chunk per written
+ * group and statistic, into enc[g * nstat + k] (initialised buffers). The
+ * rank that computed the unit does this, so compression runs in parallel. */
+floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, float **res, floe_buf *enc)
+{
+    const stats_tile *t = &j->plan.tiles[i];
+    size_t h = t->y1 - t->y0, w = t->x1 - t->x0;
+    float fill = (float)j->g.vars[v]->fill_value;
+    for (size_t g = 0; g < j->ngroups; g++)
+        for (size_t k = 0; stats_group_written(j, g) && k < j->nstat; k++)
+            FLOE_CHECK(nc_chunk_encode_f32(res[g] + k * h * w, h, w, j->cy, j->cx, fill,
+                                           CF_GRID_DEFLATE_LEVEL, &enc[g * j->nstat + k]),
+                       "tile %zu of %s", i, j->g.vars[v]->name);
+    return NULL;
+}
+
+/* Buffers for one unit's encoded chunks (NULL on no memory). */
+floe_buf *stats_encode_bufs(const stats_job *j)
+{
+    size_t n = j->ngroups * j->nstat;
+    floe_buf *b = calloc(n, sizeof *b);
+    /* an incompressible chunk grows by a few bytes per 64 KiB block */
+    for (size_t k = 0; b && k < n; k++)
+        floe_buf_init(&b[k], 2 * j->cy * j->cx * sizeof(float) + 4096);
+    return b;
+}
+
+void stats_encode_bufs_free(const stats_job *j, floe_buf **b)
+{
+    for (size_t k = 0; *b && k < j->ngroups * j->nstat; k++)
+        floe_buf_free(&(*b)[k]);
+    free(*b);
+    *b = NULL;
+}
+

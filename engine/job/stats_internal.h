@@ -1,0 +1,114 @@
+/* engine/job/stats_internal.h - the stats job's state, shared by its
+ * phases: stats.c (plan, run), stats_compute.c (accumulating tiles and
+ * encoding their chunks) and stats_write.c (the collection on rank 0 and
+ * the file). Not for use outside engine/job/. */
+#ifndef FLOE_JOB_STATS_INTERNAL_H
+#define FLOE_JOB_STATS_INTERNAL_H
+
+#include "cf/decode.h"
+#include "cf/time.h"
+#include "common/floe_buf.h"
+#include "dataset/dataset.h"
+#include "engine/job/progress.h"
+#include "engine/job/request.h"
+#include "engine/mpi/collect.h"
+#include "engine/mpi/comm.h"
+#include "engine/plan/climatology_groups.h"
+#include "engine/plan/grid_select.h"
+#include "engine/plan/stats_plan.h"
+#include "engine/reduce/accum.h"
+
+#include <stdint.h>
+
+enum { MAX_VARS = 16, MAX_OUT = MAX_VARS * 6 };
+
+/* A batch of steps [b0, b1) of one tile: its chunks are requested at once
+ * (fetched concurrently, decoded as they arrive, the next batch's read
+ * ahead) and their values placed by step, then added to the tree in step
+ * order. Memory: BATCH_STEPS x the tile's cells, plus the fetcher's window.
+ * Why 8: the batch is read back from memory by the adds, so it should stay
+ * in the last-level cache (8 x 450,000 cells x 4 bytes = 14 MB for a real
+ * NLDAS-3 chunk); 32 (58 MB) cost 10-15% more CPU on a whole-domain
+ * climatology, and 4 leaves the fetcher too little to overlap at 20 ms
+ * (benchmark W5). */
+enum { BATCH_STEPS = 8 };
+
+/* Everything every rank knows identically after phase 1. */
+typedef struct stats_job {
+    floe_dataset *ds;
+    floe_grid_select g;       /* variables, axes, the selected box */
+    cf_decoder cf[MAX_VARS];
+    unsigned stats;           /* FLOE_STAT_* mask */
+    unsigned stat_list[6];    /* the bits in output order */
+    size_t nstat;
+    stats_plan plan;
+    /* Groups of the selected steps: one (every step) for stats. */
+    size_t ngroups;
+    uint32_t *group_of_step;  /* [count[0]], NULL: all in group 0 */
+    floe_clim_groups groups;  /* climatology only */
+    cf_time_units tunits;
+    /* time-split phase 2 results, per var x tile x group: serialized
+     * partial trees */
+    void **partials;          /* [stats_slot_of(v, i, g)] */
+    size_t *partial_size;
+    /* Space-major with every tile one chunk of the output's grid: ranks
+     * encode their own tiles' chunks and rank 0 only stores them (before,
+     * rank 0 compressed every output chunk with zlib while the others
+     * waited: 12-15% of a whole-domain climatology). The environment
+     * variable FLOE_NO_RAW_CHUNKS turns it off, to compare the two paths. */
+    int raw_chunks;
+    size_t cy, cx;            /* the output chunk shape (lat, lon) */
+    /* Rank 0's request (floe_stats_run): the plan must be the same on
+     * every rank. */
+    size_t tile_memory;
+    int raw_allowed;
+    job_progress progress;    /* rank 0's chunks */
+    floe_collector collector; /* rank 0: phase 3's receiving side */
+    floe_buf partial_in;      /* rank 0: another rank's partial tree (time-split) */
+} stats_job;
+
+/* Index of (variable, tile, group) in the result tables. */
+static inline size_t stats_slot_of(const stats_job *j, size_t v, size_t i, size_t g)
+{
+    return (v * j->plan.ntiles + i) * j->ngroups + g;
+}
+
+/* Whether group g becomes an output time step (groups without steps do
+ * not: a climatology over a few months writes only those). */
+static inline int stats_group_written(const stats_job *j, size_t g)
+{
+    return j->group_of_step == NULL || j->groups.nsteps_in[g] > 0;
+}
+
+/* stats_compute.c */
+
+/* The statistics of accumulator tree `tree` (nstat x cells floats, owned
+ * by the caller). */
+floe_err stats_results_of(stats_job *j, floe_accum_tree *tree, size_t cells, float fill,
+                          float **out);
+/* The statistics of every group of tile i of variable v over all selected
+ * steps (space-major): res[g] = nstat x cells floats (owned by the caller). */
+floe_err stats_compute_unit(stats_job *j, size_t v, size_t i, float *raw, float *vals,
+                            float **res);
+/* Space-major work units of `rank`: its tiles of every variable, variable
+ * major. stats_unit_at gives the k-th as (v, i). */
+size_t stats_unit_count(const stats_job *j, int rank);
+void stats_unit_at(const stats_job *j, int rank, size_t k, size_t *v, size_t *i);
+/* Phase 2, time-split only: this rank's share of every tile, no
+ * communication. */
+floe_err stats_compute_shares(stats_job *j, int rank);
+/* Raw-chunk output: encode unit (v, i)'s statistics into enc. */
+floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, float **res, floe_buf *enc);
+/* Buffers for one unit's encoded chunks (NULL on no memory); freed and
+ * NULLed by stats_encode_bufs_free. */
+floe_buf *stats_encode_bufs(const stats_job *j);
+void stats_encode_bufs_free(const stats_job *j, floe_buf **b);
+
+/* stats_write.c */
+
+/* Phase 3 on the other ranks: send, in the order rank 0 receives. */
+floe_err stats_send_share(stats_job *j, const floe_mpi *mpi);
+/* Phase 3 on rank 0: write the file (and then the Item). */
+floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req);
+
+#endif

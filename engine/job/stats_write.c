@@ -1,0 +1,340 @@
+/* engine/job/stats_write.c - phase 3 of the stats job: the other ranks
+ * send their results (space-major: unit by unit as they compute them;
+ * time-split: their partial trees), rank 0 receives them through the
+ * collection protocol (engine/mpi/collect.h) and writes the file, then
+ * the derived STAC Item. */
+#include "engine/job/stats_internal.h"
+
+#include "out/grid_output.h"
+#include "out/item/item.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Phase 3 on rank 0: the statistics of group g of tile i of variable v
+ * (owned by the caller). */
+static floe_err gather_tile(stats_job *j, const floe_mpi *mpi, size_t v, size_t i, size_t g,
+                           float **out)
+{
+    const stats_tile *t = &j->plan.tiles[i];
+    size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+    size_t slot = stats_slot_of(j, v, i, g);
+    floe_accum_tree root;
+    memset(&root, 0, sizeof root);
+    floe_err err = floe_accum_tree_init(&root, cells, j->stats, j->plan.block_steps, 0);
+    if (!err)
+        err = floe_accum_tree_absorb(&root, j->partials[slot], j->partial_size[slot]);
+    for (int r = 1; r < mpi->size; r++) {
+        /* receive even after an error: the sender must not be left waiting */
+        int ok = 0;
+        floe_err e = floe_collect_recv_status(&j->collector, r, &ok);
+        if (!e && ok)
+            e = floe_collect_recv_buf(&j->collector, r, &j->partial_in);
+        if (!e && !ok)
+            e = FLOE_ERR(FLOE_EINTERNAL, "rank %d failed after the agreement", r);
+        if (e)
+            e = floe_err_push(e, __FILE__, __LINE__, " partial statistics from rank %d", r);
+        if (!err)
+            err = e;
+        else
+            floe_err_free(&e);
+        if (!err)
+            err = floe_accum_tree_absorb(&root, j->partial_in.data, j->partial_in.len);
+    }
+    if (!err)
+        err = stats_results_of(j, &root, cells, (float)j->g.vars[v]->fill_value, out);
+    floe_accum_tree_free(&root);
+    return err;
+}
+
+/* Phase 3 on the other ranks: send, in the order rank 0 receives.
+ * Space-major: unit by unit as computed, each after a status message (a
+ * rank that fails says so and sends nothing more), so a rank holds one
+ * unit's results at a time. Time-split: the partial trees of phase 2. */
+floe_err stats_send_share(stats_job *j, const floe_mpi *mpi)
+{
+    if (j->plan.time_split) {
+        for (size_t v = 0; v < j->g.nvars; v++)
+            for (size_t i = 0; i < j->plan.ntiles; i++)
+                for (size_t g = 0; g < j->ngroups; g++) {
+                    size_t slot = stats_slot_of(j, v, i, g);
+                    FLOE_CHECK(floe_collect_send_status(mpi, 0));
+                    FLOE_CHECK(floe_collect_send(mpi, j->partials[slot], j->partial_size[slot]));
+                }
+        return NULL;
+    }
+    const floe_array *v0 = j->g.vars[0];
+    size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
+    float *raw = malloc(tcells * sizeof *raw), *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
+    float **res = calloc(j->ngroups, sizeof *res);
+    floe_buf *enc = j->raw_chunks ? stats_encode_bufs(j) : NULL;
+    floe_err err = raw && vals && res && (enc || !j->raw_chunks)
+                       ? NULL : FLOE_ERR(FLOE_ENOMEM, "a tile of %s", v0->name);
+    size_t n = stats_unit_count(j, mpi->rank);
+    for (size_t k = 0; k < n; k++) {
+        size_t v = 0, i = 0;
+        stats_unit_at(j, mpi->rank, k, &v, &i);
+        if (!err)
+            err = stats_compute_unit(j, v, i, raw, vals, res);
+        if (!err && enc)
+            err = stats_encode_unit(j, v, i, res, enc);
+        floe_err e = floe_collect_send_status(mpi, err != NULL);
+        if (!err)
+            err = e;
+        else
+            floe_err_free(&e);
+        int status = err != NULL;
+        const stats_tile *t = &j->plan.tiles[i];
+        size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+        for (size_t g = 0; g < j->ngroups && res; g++) {
+            for (size_t s = 0; !err && enc && stats_group_written(j, g) && s < j->nstat; s++) {
+                const floe_buf *b = &enc[g * j->nstat + s];
+                err = floe_collect_send(mpi, b->data, b->len);
+            }
+            if (!err && !status && !enc)
+                err = floe_collect_send(mpi, res[g], j->nstat * cells * sizeof *res[g]);
+            free(res[g]);
+            res[g] = NULL;
+        }
+        if (status)
+            break; /* rank 0 expects nothing more from this rank */
+    }
+    free(raw);
+    free(vals);
+    free(res);
+    stats_encode_bufs_free(j, &enc);
+    return err;
+}
+
+/* CF cell_methods of one statistic, over the range or as a climatology. */
+static void cell_method(const char *stat, int climatology, char *buf, size_t size)
+{
+    const char *m = !strcmp(stat, "std") ? "standard_deviation"
+                    : !strcmp(stat, "min") ? "minimum"
+                    : !strcmp(stat, "max") ? "maximum"
+                    : !strcmp(stat, "count") ? "point" : stat;
+    if (climatology)
+        snprintf(buf, size, "time: %s within years time: %s over years", m, m);
+    else
+        snprintf(buf, size, "time: %s", m);
+}
+
+/* Write group g of tile i of variable v (nstat x cells floats). */
+static floe_err put_unit(stats_job *j, cf_grid_output *out, const size_t *tindex, size_t v, size_t i,
+                         size_t g, const float *r)
+{
+    const stats_tile *t = &j->plan.tiles[i];
+    size_t h = t->y1 - t->y0, w = t->x1 - t->x0;
+    for (size_t k = 0; tindex[g] != SIZE_MAX && k < j->nstat; k++)
+        FLOE_CHECK(cf_grid_output_put_region(out, v * j->nstat + k, tindex[g], t->y0, h, t->x0,
+                                             w, r + k * h * w));
+    return NULL;
+}
+
+/* The same from encoded chunks (raw-chunk output). */
+static floe_err put_unit_chunks(stats_job *j, cf_grid_output *out, const size_t *tindex, size_t v,
+                                size_t i, size_t g, const floe_buf *enc)
+{
+    const stats_tile *t = &j->plan.tiles[i];
+    for (size_t k = 0; tindex[g] != SIZE_MAX && k < j->nstat; k++) {
+        const floe_buf *b = &enc[g * j->nstat + k];
+        FLOE_CHECK(cf_grid_output_put_raw_chunk(out, v * j->nstat + k, tindex[g], t->y0, t->x0,
+                                                b->data, b->len));
+    }
+    return NULL;
+}
+
+/* Rank 0: receive the rest of a unit from rank r (its status was 0),
+ * all of it even after a failure here, so the sender is never left
+ * waiting; the first failure is returned. As encoded chunks: */
+static floe_err recv_unit_chunks(stats_job *j, int r, floe_buf *enc)
+{
+    floe_err err = NULL;
+    for (size_t g = 0; g < j->ngroups; g++)
+        for (size_t s = 0; stats_group_written(j, g) && s < j->nstat; s++) {
+            /* a chunk over the buffer's cap is received and dropped */
+            floe_err e = floe_collect_recv_buf(&j->collector, r, &enc[g * j->nstat + s]);
+            if (e && !err)
+                err = floe_err_push(e, __FILE__, __LINE__, " chunks of a tile from rank %d", r);
+            else
+                floe_err_free(&e);
+        }
+    return err;
+}
+
+/* ... or as statistics (nstat x cells floats per group) into res. */
+static floe_err recv_unit_floats(stats_job *j, int r, size_t cells, float **res)
+{
+    floe_err err = NULL;
+    for (size_t g = 0; g < j->ngroups; g++) {
+        float *p = malloc(j->nstat * cells * sizeof *p);
+        if (!p && !err)
+            err = FLOE_ERR(FLOE_ENOMEM, "statistics of a tile from rank %d", r);
+        /* without room for them: received and dropped */
+        floe_err e = floe_collect_recv_exact(&j->collector, r, p, j->nstat * cells * sizeof *p);
+        if (!err)
+            err = e;
+        else
+            floe_err_free(&e);
+        if (res) {
+            free(res[g]);
+            res[g] = p;
+        } else {
+            free(p);
+        }
+    }
+    return err;
+}
+
+/* Space-major phase 3 on rank 0, in rounds: in round k every rank computes
+ * its k-th unit (a tile of a variable, all groups); rank 0 writes its own,
+ * then receives and writes the others' in rank order. Memory per rank: one
+ * unit's accumulators and results, whatever the number of tiles it owns.
+ * A rank that failed is not waited for again; after its own failure (or
+ * with `failed`: before it started) rank 0 still receives, and drops, what
+ * the others send. */
+static floe_err write_space_major(stats_job *j, const floe_mpi *mpi, cf_grid_output *out,
+                                  const size_t *tindex, int failed)
+{
+    const floe_array *v0 = j->g.vars[0];
+    size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
+    float *raw = malloc(tcells * sizeof *raw), *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
+    float **res = calloc(j->ngroups, sizeof *res);
+    floe_buf *enc = j->raw_chunks ? stats_encode_bufs(j) : NULL;
+    floe_err err = raw && vals && res && (enc || !j->raw_chunks)
+                       ? NULL : FLOE_ERR(FLOE_ENOMEM, "a tile of %s", v0->name);
+    if (!err && !failed && j->raw_chunks)
+        err = cf_grid_output_begin_raw_chunks(out);
+    size_t rounds = 0;
+    for (int r = 0; r < mpi->size; r++)
+        if (stats_unit_count(j, r) > rounds)
+            rounds = stats_unit_count(j, r);
+    for (size_t k = 0; k < rounds; k++)
+        for (int r = 0; r < mpi->size; r++) {
+            if (k >= stats_unit_count(j, r) || floe_collector_failed(&j->collector, r))
+                continue;
+            size_t v = 0, i = 0;
+            stats_unit_at(j, r, k, &v, &i);
+            const stats_tile *t = &j->plan.tiles[i];
+            size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+            if (r == 0) {
+                if (!err && !failed)
+                    err = stats_compute_unit(j, v, i, raw, vals, res);
+                if (!err && !failed && enc)
+                    err = stats_encode_unit(j, v, i, res, enc);
+            } else {
+                int ok = 0;
+                floe_err e = floe_collect_recv_status(&j->collector, r, &ok);
+                if (!e && !ok)
+                    continue; /* it sends nothing more; its error comes in the agreement */
+                if (!e)
+                    e = enc ? recv_unit_chunks(j, r, enc) : recv_unit_floats(j, r, cells, res);
+                if (!err)
+                    err = e;
+                else
+                    floe_err_free(&e);
+            }
+            for (size_t g = 0; g < j->ngroups && res; g++) {
+                if (!err && !failed && enc)
+                    err = put_unit_chunks(j, out, tindex, v, i, g, enc);
+                else if (!err && !failed && res[g])
+                    err = put_unit(j, out, tindex, v, i, g, res[g]);
+                free(res[g]);
+                res[g] = NULL;
+            }
+        }
+    free(raw);
+    free(vals);
+    free(res);
+    stats_encode_bufs_free(j, &enc);
+    return err;
+}
+
+/* Phase 3 on rank 0: write the file (and then the Item). Output steps are
+ * the groups with at least one step; tiles are written as they arrive, so
+ * rank 0 never holds more than one tile's statistics. */
+floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req)
+{
+    const char *names[MAX_OUT], *methods[MAX_OUT];
+    char name_buf[MAX_OUT][128], method_buf[MAX_OUT][96];
+    const floe_array *vars[MAX_OUT];
+    size_t nout = 0;
+    for (size_t v = 0; v < j->g.nvars; v++)
+        for (size_t k = 0; k < j->nstat; k++, nout++) {
+            const char *st = floe_stat_name(j->stat_list[k]);
+            snprintf(name_buf[nout], sizeof name_buf[nout], "%s_%s", j->g.vars[v]->name, st);
+            cell_method(st, req->climatology, method_buf[nout], sizeof method_buf[nout]);
+            names[nout] = name_buf[nout];
+            methods[nout] = method_buf[nout];
+            vars[nout] = j->g.vars[v];
+        }
+    /* output time axis: one step per non-empty group */
+    size_t nt = 0;
+    size_t *tindex = malloc(j->ngroups * sizeof *tindex);
+    double *tval = malloc(j->ngroups * sizeof *tval), *tb = malloc(2 * j->ngroups * sizeof *tb);
+    floe_err err = (!tindex || !tval || !tb) ? FLOE_ERR(FLOE_ENOMEM, "time axis") : NULL;
+    for (size_t g = 0; g < j->ngroups && !err; g++) {
+        tindex[g] = SIZE_MAX;
+        if (!req->climatology) {
+            tb[0] = j->g.tv[j->g.start[0]];
+            tb[1] = j->g.tv[j->g.start[0] + j->g.count[0] - 1];
+            tval[0] = (tb[0] + tb[1]) / 2;
+            tindex[g] = nt++;
+        } else if (stats_group_written(j, g)) {
+            cf_instant when, bounds[2];
+            err = floe_clim_groups_time(&j->groups, g, &when, bounds);
+            tval[nt] = cf_time_instant_to_value(&j->tunits, when);
+            tb[2 * nt] = cf_time_instant_to_value(&j->tunits, bounds[0]);
+            tb[2 * nt + 1] = cf_time_instant_to_value(&j->tunits, bounds[1]);
+            tindex[g] = nt++;
+        }
+    }
+    cf_grid_spec spec = {
+        .path = req->job.output, .command = req->job.command, .provenance = floe_dataset_provenance(j->ds),
+        .time = j->g.time, .lat = j->g.lat, .lon = j->g.lon,
+        .time_values = tval, .lat_values = j->g.yv + j->g.start[1], .lon_values = j->g.xv + j->g.start[2],
+        .nt = nt, .ny = j->g.count[1], .nx = j->g.count[2],
+        .lat_step = j->g.count[1] > 1 ? 0 : (j->g.lat->shape[0] > 1 ? j->g.yv[1] - j->g.yv[0] : 0),
+        .lon_step = j->g.count[2] > 1 ? 0 : (j->g.lon->shape[0] > 1 ? j->g.xv[1] - j->g.xv[0] : 0),
+        .vars = vars, .nvars = nout, .out_names = names, .cell_methods = methods,
+        .time_bounds = tb, .climatology = req->climatology,
+    };
+    cf_grid_output *out = NULL;
+    if (!err)
+        err = cf_grid_output_create(&spec, &out);
+    if (j->plan.time_split) {
+        for (size_t v = 0; v < j->g.nvars; v++)
+            for (size_t i = 0; i < j->plan.ntiles; i++)
+                for (size_t g = 0; g < j->ngroups; g++) {
+                    float *r = NULL;
+                    /* gather even after an error: every sender must be received */
+                    floe_err e = gather_tile(j, mpi, v, i, g, &r);
+                    if (!err)
+                        err = e;
+                    else
+                        floe_err_free(&e);
+                    if (!err && r)
+                        err = put_unit(j, out, tindex, v, i, g, r);
+                    free(r);
+                }
+    } else {
+        /* after a failure here it only receives, so no sender is left waiting */
+        floe_err e = write_space_major(j, mpi, out, tindex, err != NULL);
+        if (!err)
+            err = e;
+        else
+            floe_err_free(&e);
+    }
+    if (!err)
+        err = cf_grid_output_commit(&out);
+    cf_grid_output_abort(&out);
+    if (!err)
+        err = stac_item_write_grid(&spec, req->job.item, req->climatology ? "climatology" : "stats",
+                                   stac_item_source_kind_of(spec.provenance->doc_kind));
+    free(tindex);
+    free(tval);
+    free(tb);
+    return err;
+}
+

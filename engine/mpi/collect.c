@@ -1,0 +1,155 @@
+/* engine/mpi/collect.c - see collect.h. */
+#include "engine/mpi/collect.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+_Static_assert(FLOE_COLLECT_PIECE <= (size_t)INT_MAX, "a piece's length is an MPI count (int)");
+
+/* Where rank 0 drains the pieces of a payload it cannot keep. Static, so
+ * that draining never allocates; only the thread that calls MPI (FUNNELED)
+ * uses it. */
+static uint8_t drain_scratch[FLOE_COLLECT_PIECE];
+
+static size_t piece_len(uint64_t total, uint64_t done)
+{
+    uint64_t left = total - done;
+    return left < FLOE_COLLECT_PIECE ? (size_t)left : FLOE_COLLECT_PIECE;
+}
+
+floe_err floe_collect_send_status(const floe_mpi *mpi, int failed)
+{
+    int status = failed ? 1 : 0;
+    return FLOE_CHECK_MPI(MPI_Send(&status, 1, MPI_INT, 0, FLOE_COLLECT_TAG_STATUS, mpi->comm),
+                          "status to rank 0");
+}
+
+floe_err floe_collect_send(const floe_mpi *mpi, const void *data, size_t n)
+{
+    uint64_t size = n;
+    FLOE_CHECK(FLOE_CHECK_MPI(MPI_Send(&size, 1, MPI_UINT64_T, 0, FLOE_COLLECT_TAG_SIZE,
+                                       mpi->comm),
+                              "size of a payload of %zu bytes to rank 0", n));
+    for (uint64_t done = 0; done < size;) {
+        size_t k = piece_len(size, done);
+        FLOE_CHECK(FLOE_CHECK_MPI(MPI_Send((const uint8_t *)data + done, (int)k, MPI_BYTE, 0,
+                                           FLOE_COLLECT_TAG_PIECE, mpi->comm),
+                                  "bytes %llu.. of a payload of %zu bytes to rank 0",
+                                  (unsigned long long)done, n));
+        done += k;
+    }
+    return NULL;
+}
+
+floe_err floe_collector_init(floe_collector *c, const floe_mpi *mpi)
+{
+    c->mpi = mpi;
+    c->failed = calloc((size_t)mpi->size, sizeof *c->failed);
+    if (!c->failed)
+        return FLOE_ERR(FLOE_ENOMEM, "the list of failed ranks (%d ranks)", mpi->size);
+    return NULL;
+}
+
+void floe_collector_free(floe_collector *c)
+{
+    free(c->failed);
+    c->failed = NULL;
+}
+
+int floe_collector_failed(const floe_collector *c, int r)
+{
+    return c->failed[r];
+}
+
+static const char *tag_name(int tag)
+{
+    return tag == FLOE_COLLECT_TAG_STATUS ? "a status"
+           : tag == FLOE_COLLECT_TAG_SIZE ? "a payload size"
+           : tag == FLOE_COLLECT_TAG_PIECE ? "a payload piece" : "an unknown message";
+}
+
+/* Receive rank r's next message, which must carry `tag` and exactly `count`
+ * elements of `type`: probed and checked first, so that a message of
+ * another kind or length is reported instead of being received into a
+ * buffer that does not fit it (MPI's truncation error). */
+static floe_err recv_checked(floe_collector *c, int r, int tag, MPI_Datatype type, void *buf,
+                             int count)
+{
+    MPI_Status st;
+    FLOE_CHECK(FLOE_CHECK_MPI(MPI_Probe(r, MPI_ANY_TAG, c->mpi->comm, &st),
+                              "waiting for %s from rank %d", tag_name(tag), r));
+    int got = 0;
+    FLOE_CHECK(FLOE_CHECK_MPI(MPI_Get_count(&st, type, &got), "%s from rank %d", tag_name(tag),
+                              r));
+    if (st.MPI_TAG != tag || got != count)
+        return FLOE_ERR(FLOE_EINTERNAL, "rank %d sent %s of %d element(s) where the collection "
+                        "protocol expects %s of %d", r, tag_name(st.MPI_TAG), got,
+                        tag_name(tag), count);
+    return FLOE_CHECK_MPI(MPI_Recv(buf, count, type, r, tag, c->mpi->comm, MPI_STATUS_IGNORE),
+                          "%s from rank %d", tag_name(tag), r);
+}
+
+floe_err floe_collect_recv_status(floe_collector *c, int r, int *ok)
+{
+    *ok = 0;
+    if (c->failed[r])
+        return NULL;
+    int status = 1;
+    FLOE_CHECK(recv_checked(c, r, FLOE_COLLECT_TAG_STATUS, MPI_INT, &status, 1));
+    if (status != 0)
+        c->failed[r] = 1; /* its error comes in the agreement */
+    *ok = status == 0;
+    return NULL;
+}
+
+static floe_err recv_size(floe_collector *c, int r, uint64_t *size)
+{
+    return recv_checked(c, r, FLOE_COLLECT_TAG_SIZE, MPI_UINT64_T, size, 1);
+}
+
+/* The pieces of a payload of `size` bytes, into dst, or drained when dst
+ * is NULL. */
+static floe_err recv_pieces(floe_collector *c, int r, uint8_t *dst, uint64_t size)
+{
+    for (uint64_t done = 0; done < size;) {
+        size_t k = piece_len(size, done);
+        FLOE_CHECK(recv_checked(c, r, FLOE_COLLECT_TAG_PIECE, MPI_BYTE,
+                                dst ? dst + done : drain_scratch, (int)k),
+                   "bytes %llu.. of a payload of %llu", (unsigned long long)done,
+                   (unsigned long long)size);
+        done += k;
+    }
+    return NULL;
+}
+
+floe_err floe_collect_recv_buf(floe_collector *c, int r, floe_buf *b)
+{
+    uint64_t size = 0;
+    FLOE_CHECK(recv_size(c, r, &size));
+    floe_buf_reset(b);
+    uint8_t *space = NULL;
+    floe_err room = size <= SIZE_MAX ? floe_buf_reserve(b, (size_t)size, &space)
+                                     : FLOE_ERR(FLOE_ENOMEM, "more than SIZE_MAX bytes");
+    floe_err err = recv_pieces(c, r, room ? NULL : space, size);
+    if (err) {
+        floe_err_free(&room);
+        return err;
+    }
+    if (room)
+        return floe_err_push(room, __FILE__, __LINE__, " a payload of %llu bytes from rank %d",
+                             (unsigned long long)size, r);
+    floe_buf_commit(b, (size_t)size);
+    return NULL;
+}
+
+floe_err floe_collect_recv_exact(floe_collector *c, int r, void *dst, size_t n)
+{
+    uint64_t size = 0;
+    FLOE_CHECK(recv_size(c, r, &size));
+    FLOE_CHECK(recv_pieces(c, r, size == n ? dst : NULL, size));
+    if (size != n)
+        return FLOE_ERR(FLOE_EINTERNAL, "rank %d sent a payload of %llu bytes where rank 0 "
+                        "expects %zu", r, (unsigned long long)size, n);
+    return NULL;
+}
