@@ -6,12 +6,10 @@
 #include "engine/job/progress.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 /* The per-rank counters, in the order they travel (as doubles: exact for
  * counts below 2^53, plenty). */

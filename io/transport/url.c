@@ -143,8 +143,12 @@ char *floe_http_date(int64_t epoch_seconds, char buf[30])
         snprintf(buf, 30, "(bad date %" PRId64 ")", epoch_seconds);
         return buf;
     }
-    snprintf(buf, 30, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    /* Every field reduced to its range (no-ops for what gmtime_r returns),
+     * so the compiler can see the text fits 30 bytes at any optimisation. */
+    snprintf(buf, 30, "%s, %02u %s %04u %02u:%02u:%02u GMT", days[(unsigned)tm.tm_wday % 7u],
+             (unsigned)tm.tm_mday % 32u, months[(unsigned)tm.tm_mon % 12u],
+             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)tm.tm_hour % 24u,
+             (unsigned)tm.tm_min % 60u, (unsigned)tm.tm_sec % 61u);
     return buf;
 }
 
