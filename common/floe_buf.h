@@ -1,4 +1,4 @@
-/* floe_buf.h - a growable byte buffer with a hard size cap (after libcurl's
+/* common/floe_buf.h - a growable byte buffer with a hard size cap (after libcurl's
  * dynbuf). Every buffer that holds data from the network or a file has a
  * cap, so a corrupt length or a hostile server cannot make floe allocate
  * without bound: going past it is FLOE_ENOMEM naming the cap.

@@ -1,4 +1,4 @@
-/* floe_error.c - error objects: a code, the innermost message, a stack of
+/* common/floe_error.c - error objects: a code, the innermost message, a stack of
  * context lines (outermost last) and the source positions passed through. */
 #include "common/floe_error.h"
 #include "common/floe_log.h"

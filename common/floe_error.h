@@ -1,4 +1,4 @@
-/* floe_error.h - the one error type of floe and the macro that propagates it.
+/* common/floe_error.h - the one error type of floe and the macro that propagates it.
  *
  * Every fallible function returns a floe_err: NULL on success, otherwise an
  * owned error object. The caller either handles it (and frees it with

@@ -1,4 +1,4 @@
-/* floe_log.c - see floe_log.h. One fprintf per line so that lines from
+/* common/floe_log.c - see floe_log.h. One fprintf per line so that lines from
  * several ranks sharing a terminal do not interleave mid-line. */
 #include "common/floe_log.h"
 

@@ -1,4 +1,4 @@
-/* floe_log.h - leveled logging to stderr with a rank prefix.
+/* common/floe_log.h - leveled logging to stderr with a rank prefix.
  *
  * Under MPI every line says which rank wrote it ("floe[2] warning: ...");
  * on one rank the prefix is just "floe". Progress and info lines are meant

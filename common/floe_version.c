@@ -1,4 +1,4 @@
-/* floe_version.c - version strings, read from the libraries at run time so
+/* common/floe_version.c - version strings, read from the libraries at run time so
  * that they describe what actually ran, not what the headers said. */
 #include "common/floe_version.h"
 

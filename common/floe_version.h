@@ -1,4 +1,4 @@
-/* floe_version.h - floe's version and the versions of the libraries it runs
+/* common/floe_version.h - floe's version and the versions of the libraries it runs
  * with (for --version, output provenance and derived STAC Items). */
 #ifndef FLOE_VERSION_H
 #define FLOE_VERSION_H

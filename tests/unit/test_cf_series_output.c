@@ -51,16 +51,6 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static void assert_ok(floe_err err)
-{
-    if (err) {
-        char line[1024];
-        print_error("unexpected error: %s\n", floe_err_line(err, line, sizeof line));
-        floe_err_free(&err);
-        fail();
-    }
-}
-
 /* The error's code; its message must name `what` (a file or a field). */
 static floe_code code_naming(floe_err err, const char *what)
 {
@@ -320,21 +310,21 @@ static void points_file(void **state)
     const char *path = in_tmp("points.nc");
     points_spec(&spec, &src, vars, path);
     cf_series_output *out = NULL;
-    assert_ok(cf_series_output_create(&spec, &out));
+    expect_ok(cf_series_output_create(&spec, &out));
     /* in two pieces of steps, as ranks deliver them */
     float vals[PT * PS];
     for (size_t v = 0; v < 2; v++) {
         for (size_t t = 0; t < PT; t++)
             for (size_t s = 0; s < PS; s++)
                 vals[t * PS + s] = pt_value(v, t, s);
-        assert_ok(cf_series_output_put(out, v, 0, 2, vals));
-        assert_ok(cf_series_output_put(out, v, 2, PT - 2, vals + 2 * PS));
+        expect_ok(cf_series_output_put(out, v, 0, 2, vals));
+        expect_ok(cf_series_output_put(out, v, 2, PT - 2, vals + 2 * PS));
     }
     assert_false(exists(path)); /* only the temporary until commit */
     assert_int_equal(entries(), 1);
     assert_int_equal(code_naming(cf_series_output_put(out, 0, 3, 3, vals), path), FLOE_EINVAL);
     assert_int_equal(code_naming(cf_series_output_put(out, 2, 0, 1, vals), path), FLOE_EINVAL);
-    assert_ok(cf_series_output_commit(&out));
+    expect_ok(cf_series_output_commit(&out));
     assert_null(out);
     assert_true(exists(path));
     assert_int_equal(entries(), 1); /* the final file only: no temporary left */
@@ -446,7 +436,7 @@ static void points_file(void **state)
 
     /* the Item */
     const char *item = in_tmp("points.json");
-    assert_ok(stac_item_write_series(&spec, item, "series", STAC_ITEM_SOURCE_COLLECTION));
+    expect_ok(stac_item_write_series(&spec, item, "series", STAC_ITEM_SOURCE_COLLECTION));
     assert_true(stac_valid(item));
     cJSON *j = load_json(item);
     assert_string_equal(str_at(j, "geometry.type"), "MultiPoint");
@@ -502,10 +492,10 @@ static void single_point(void **state)
         .station_ids = id, .station_lon = lon, .station_lat = lat, .method = "bilinear",
     };
     cf_series_output *out = NULL;
-    assert_ok(cf_series_output_create(&spec, &out));
+    expect_ok(cf_series_output_create(&spec, &out));
     const float vals[2] = {270.5f, -9999.0f};
-    assert_ok(cf_series_output_put(out, 0, 0, 2, vals));
-    assert_ok(cf_series_output_commit(&out));
+    expect_ok(cf_series_output_put(out, 0, 0, 2, vals));
+    expect_ok(cf_series_output_commit(&out));
 
     int nc, id_;
     NC_OK(nc_open(path, NC_NOWRITE, &nc));
@@ -519,7 +509,7 @@ static void single_point(void **state)
     assert_att_text(nc, var_id(nc, "time"), "calendar", "360_day");
     NC_OK(nc_close(nc));
 
-    assert_ok(stac_item_write_series(&spec, NULL, "series", STAC_ITEM_SOURCE_COLLECTION));
+    expect_ok(stac_item_write_series(&spec, NULL, "series", STAC_ITEM_SOURCE_COLLECTION));
     const char *item = in_tmp("one.json"); /* the default path */
     assert_true(stac_valid(item));
     cJSON *j = load_json(item);
@@ -556,14 +546,14 @@ static void region_file(void **state)
         .region_edges = {-72.125, 40.875, -69.875, 43.125}, .region_cells = 12345,
     };
     cf_series_output *out = NULL;
-    assert_ok(cf_series_output_create(&spec, &out));
+    expect_ok(cf_series_output_create(&spec, &out));
     for (size_t v = 0; v < 3; v++) {
         float vals[4];
         for (size_t t = 0; t < 4; t++)
             vals[t] = (float)(v * 100 + t) + 0.5f;
-        assert_ok(cf_series_output_put(out, v, 0, 4, vals));
+        expect_ok(cf_series_output_put(out, v, 0, 4, vals));
     }
-    assert_ok(cf_series_output_commit(&out));
+    expect_ok(cf_series_output_commit(&out));
     assert_int_equal(entries(), 1);
 
     int nc;
@@ -621,7 +611,7 @@ static void region_file(void **state)
     NC_OK(nc_close(nc));
 
     const char *item = in_tmp("region.json");
-    assert_ok(stac_item_write_series(&spec, item, "series", STAC_ITEM_SOURCE_REPOSITORY));
+    expect_ok(stac_item_write_series(&spec, item, "series", STAC_ITEM_SOURCE_REPOSITORY));
     assert_true(stac_valid(item));
     cJSON *j = load_json(item);
     assert_string_equal(str_at(j, "geometry.type"), "Polygon");
@@ -657,10 +647,10 @@ static void region_antimeridian(void **state)
         .region = "dateline.geojson", .region_edges = {170, -10, -170, 10}, .region_cells = 4,
     };
     cf_series_output *out = NULL;
-    assert_ok(cf_series_output_create(&spec, &out));
+    expect_ok(cf_series_output_create(&spec, &out));
     const float v = 280;
-    assert_ok(cf_series_output_put(out, 0, 0, 1, &v));
-    assert_ok(cf_series_output_commit(&out));
+    expect_ok(cf_series_output_put(out, 0, 0, 1, &v));
+    expect_ok(cf_series_output_commit(&out));
     int nc;
     double lon;
     NC_OK(nc_open(path, NC_NOWRITE, &nc));
@@ -668,7 +658,7 @@ static void region_antimeridian(void **state)
     assert_true(lon == 180.0);
     NC_OK(nc_close(nc));
     const char *item = in_tmp("dateline.json");
-    assert_ok(stac_item_write_series(&spec, item, "series", STAC_ITEM_SOURCE_COLLECTION));
+    expect_ok(stac_item_write_series(&spec, item, "series", STAC_ITEM_SOURCE_COLLECTION));
     assert_true(stac_valid(item));
     cJSON *j = load_json(item);
     assert_string_equal(str_at(j, "geometry.type"), "MultiPolygon");
@@ -690,9 +680,9 @@ static void abort_leaves_nothing(void **state)
     const char *path = in_tmp("aborted.nc");
     points_spec(&spec, &src, vars, path);
     cf_series_output *out = NULL;
-    assert_ok(cf_series_output_create(&spec, &out));
+    expect_ok(cf_series_output_create(&spec, &out));
     float vals[PT * PS] = {0};
-    assert_ok(cf_series_output_put(out, 0, 0, PT, vals));
+    expect_ok(cf_series_output_put(out, 0, 0, PT, vals));
     cf_series_output_abort(&out);
     assert_null(out);
     cf_series_output_abort(&out); /* safe again, and on NULL */
@@ -705,7 +695,7 @@ static void abort_leaves_nothing(void **state)
     assert_non_null(f);
     fputs("old\n", f);
     fclose(f);
-    assert_ok(cf_series_output_create(&spec, &out));
+    expect_ok(cf_series_output_create(&spec, &out));
     cf_series_output_abort(&out);
     f = fopen(path, "r");
     assert_non_null(f);

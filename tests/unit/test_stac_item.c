@@ -55,16 +55,6 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static void assert_ok(floe_err err)
-{
-    if (err) {
-        char line[1024];
-        print_error("unexpected error: %s\n", floe_err_line(err, line, sizeof line));
-        floe_err_free(&err);
-        fail();
-    }
-}
-
 static floe_code code_of(floe_err err)
 {
     assert_non_null(err);
@@ -287,7 +277,7 @@ static void file_multihash_matches_sha256sum(void **state)
         fclose(f);
         uint64_t size = 99;
         char mh[STAC_MULTIHASH_SIZE], want[65];
-        assert_ok(stac_file_multihash(path, &size, mh));
+        expect_ok(stac_file_multihash(path, &size, mh));
         sha256sum(path, want);
         struct stat st;
         assert_int_equal(stat(path, &st), 0);
@@ -377,14 +367,14 @@ static void make_grid(grid *g, const char *path, size_t nt, const double *tv, si
         .vars = g->vars, .nvars = 1,
     };
     cf_grid_output *o;
-    assert_ok(cf_grid_output_create(&g->spec, &o));
+    expect_ok(cf_grid_output_create(&g->spec, &o));
     float values[64];
     for (size_t t = 0; t < nt; t++) {
         for (size_t k = 0; k < ny * nx; k++)
             values[k] = k % 3 ? (float)(t * 100 + k) : -9999.0f;
-        assert_ok(cf_grid_output_put_step(o, 0, t, values));
+        expect_ok(cf_grid_output_put_step(o, 0, t, values));
     }
-    assert_ok(cf_grid_output_commit(&o));
+    expect_ok(cf_grid_output_commit(&o));
 }
 
 static void free_grid(grid *g)
@@ -432,7 +422,7 @@ static void grid_item_full_check(void **state)
     grid g;
     /* 3 x 4 cells, centres 42.05..42.25 N, 71.05..70.75 W */
     make_grid(&g, nc, 2, tv, 3, 42.05, 4, -71.05, 0.1, NULL);
-    assert_ok(stac_item_write_grid(&g.spec, NULL, "extract", STAC_ITEM_SOURCE_COLLECTION));
+    expect_ok(stac_item_write_grid(&g.spec, NULL, "extract", STAC_ITEM_SOURCE_COLLECTION));
     const char *item_path = in_tmp("out.json");
     assert_int_equal(access(item_path, R_OK), 0);
     assert_int_equal(temporaries(), 0);
@@ -548,7 +538,7 @@ static void grid_item_full_check(void **state)
     const double tv2[1] = {15.5};
     grid g2;
     make_grid(&g2, nc, 1, tv2, 3, 42.05, 4, -71.05, 0.1, NULL);
-    assert_ok(stac_item_write_grid(&g2.spec, item_path, "extract", STAC_ITEM_SOURCE_COLLECTION));
+    expect_ok(stac_item_write_grid(&g2.spec, item_path, "extract", STAC_ITEM_SOURCE_COLLECTION));
     cJSON *j2 = load_json(item_path);
     assert_string_equal(str_at(j2, "properties.datetime"), "2001-01-16T12:00:00Z");
     assert_null(at(j2, "properties.start_datetime"));
@@ -576,7 +566,7 @@ static void grid_item_from_repository(void **state)
     g.prov.asset = NULL;
     assert_int_equal(mkdir(in_tmp("items"), 0755), 0);
     const char *item_path = in_tmp("items/monthly item.json");
-    assert_ok(stac_item_write_grid(&g.spec, item_path, "extract", STAC_ITEM_SOURCE_REPOSITORY));
+    expect_ok(stac_item_write_grid(&g.spec, item_path, "extract", STAC_ITEM_SOURCE_REPOSITORY));
     assert_true(stac_valid(item_path));
     cJSON *j = load_json(item_path);
     assert_null(at(j, "collection"));
@@ -611,7 +601,7 @@ static void grid_item_antimeridian_and_360_day(void **state)
     const double tv[1] = {59}; /* 360_day: day 59 of 2001 is 02-30 */
     grid g;
     make_grid(&g, nc, 1, tv, 2, -10.5, 3, 179.5, 1.0, "360_day");
-    assert_ok(stac_item_write_grid(&g.spec, NULL, "extract", STAC_ITEM_SOURCE_ITEM));
+    expect_ok(stac_item_write_grid(&g.spec, NULL, "extract", STAC_ITEM_SOURCE_ITEM));
     const char *item_path = in_tmp("pacific.json");
     assert_true(stac_valid(item_path));
     cJSON *j = load_json(item_path);
@@ -635,7 +625,7 @@ static void grid_item_antimeridian_and_360_day(void **state)
     /* one column: the source step (0.25) makes the edges */
     const char *nc1 = in_tmp("column.nc");
     make_grid(&g, nc1, 1, tv, 2, 40.125, 1, -70.125, 0.25, NULL);
-    assert_ok(stac_item_write_grid(&g.spec, NULL, "extract", STAC_ITEM_SOURCE_COLLECTION));
+    expect_ok(stac_item_write_grid(&g.spec, NULL, "extract", STAC_ITEM_SOURCE_COLLECTION));
     j = load_json(in_tmp("column.json"));
     bbox = at(j, "bbox");
     assert_true(cJSON_GetArrayItem(bbox, 0)->valuedouble == -70.25);
@@ -688,7 +678,7 @@ static void hand_spec_item(void **state)
     s.lineage = "typed by hand";
     s.processing_level = "L3";
     s.command = "floe stats caf\xc3\xa9 \xff\xc3 x"; /* not all UTF-8 */
-    assert_ok(stac_item_write(&s));
+    expect_ok(stac_item_write(&s));
     assert_true(stac_valid(s.item_path));
     cJSON *j = load_json(s.item_path);
     assert_string_equal(str_at(j, "id"), "my-id");
@@ -775,7 +765,7 @@ static void default_paths_and_kinds(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *p;
-        assert_ok(stac_item_default_path(cases[i][0], &p));
+        expect_ok(stac_item_default_path(cases[i][0], &p));
         assert_string_equal(p, cases[i][1]);
         free(p);
     }
