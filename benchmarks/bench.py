@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench.py: floe's benchmark driver (run it through benchmarks/run, which
 installs and builds what it needs first).
 

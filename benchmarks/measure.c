@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* measure: run a command and report what it cost, for the benchmark driver.
  *
  *   measure OUT.json COMMAND [ARGS...]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cf/calendar.c - CF calendars (cf/time.h): their names, and dates to and
  * from cf_instant in each (mixed Julian/Gregorian, proleptic Gregorian,
  * Julian, 365-, 366- and 360-day years). Pure integer arithmetic. */

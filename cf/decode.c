@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cf/decode.c - CF masking and unpacking of stored values (see decode.h). */
 #include "cf/decode.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cf/decode.h - turn stored values into physical values the CF way.
  *
  * From a variable's attributes (the Zarr attributes, which carry the

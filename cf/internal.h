@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cf/internal.h - what the files of cf/ share: the fixed-point time scale
  * of cf_instant and the range of years, used by calendar.c (date
  * arithmetic) and time.c (units and text). Not for other folders. */

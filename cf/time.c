@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cf/time.c - CF time units ("UNIT since REF"), date-time text and ISO 8601
  * instants and intervals (cf/time.h); the calendars are calendar.c's. */
 #include "cf/internal.h"

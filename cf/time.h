@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cf/time.h - CF time coordinates: "UNIT since REF" in a CF calendar, and
  * ISO 8601 instants and intervals for selecting time steps.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cli.c - global options, subcommand dispatch, and the single place
  * where an error becomes a printed line and an exit status. */
 #include "cli/cli.h"

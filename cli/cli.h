@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cli.h - the `floe` command line: global options and the table of
  * subcommands. main() only calls floe_cli_main(). */
 #ifndef FLOE_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_extract.c - `floe extract`: its help, its options parsed into a
  * floe_extract_request, and the job (engine/job/extract.h) run under MPI.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_extract.h - `floe extract`. */
 #ifndef FLOE_CMD_EXTRACT_H
 #define FLOE_CMD_EXTRACT_H

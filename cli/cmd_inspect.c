@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_inspect.c - `floe inspect`: what a user needs to know before a big
  * run. Like xarray's repr, plus what xarray does not show: the snapshot,
  * where the version choice came from, manifests and chunk references, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_inspect.h - `floe inspect`. */
 #ifndef FLOE_CMD_INSPECT_H
 #define FLOE_CMD_INSPECT_H

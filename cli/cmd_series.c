@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_series.c - `floe series`: its help, its options parsed into a
  * floe_series_request, and the job (engine/job/series.h) run under MPI.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_series.h - `floe series`: time series at points or over a region. */
 #ifndef FLOE_CMD_SERIES_H
 #define FLOE_CMD_SERIES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_stats.c - `floe stats` and `floe climatology`: their help, their
  * options parsed into a floe_stats_request, and the job
  * (engine/job/stats.h) run under MPI.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/cmd_stats.h - `floe stats` and `floe climatology`. */
 #ifndef FLOE_CMD_STATS_H
 #define FLOE_CMD_STATS_H

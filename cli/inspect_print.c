@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/inspect_print.c - the output of `floe inspect`, as readable text or
  * one JSON object: the STAC open parameters (--stac-only) and the summary
  * of an opened dataset. stac/ and dataset/ return data; this file is the

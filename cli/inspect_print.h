@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/inspect_print.h - the output of `floe inspect`: readable text
  * (json = 0) or one JSON object (json = 1), newline-terminated. */
 #ifndef FLOE_INSPECT_PRINT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/main.c - the floe executable. Everything lives in the library so that
  * tests can drive the same code; main only hands over the streams. */
 #include "cli/cli.h"

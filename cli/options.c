@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/options.c - see options.h. */
 #include "cli/options.h"
 

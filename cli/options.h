@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli/options.h - the options every data command shares (where to read
  * from) and a small long-option scanner, so each command parses the same
  * way: `--name value` or `--name=value`, repeatable options collected. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake/FloeDependencies.cmake - find floe's dependencies by names that work
 # on Debian and elsewhere (Spack, conda, a hand-built netCDF/HDF5).
 #

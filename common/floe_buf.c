@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_buf.c - see floe_buf.h. Doubling growth, capped at max + 1 bytes
  * (the +1 is the NUL terminator kept after the data). */
 #include "common/floe_buf.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_buf.h - a growable byte buffer with a hard size cap (after libcurl's
  * dynbuf). Every buffer that holds data from the network or a file has a
  * cap, so a corrupt length or a hostile server cannot make floe allocate

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_error.c - error objects: a code, the innermost message, a stack of
  * context lines (outermost last) and the source positions passed through. */
 #include "common/floe_error.h"

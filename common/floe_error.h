@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_error.h - the one error type of floe and the macro that propagates it.
  *
  * Every fallible function returns a floe_err: NULL on success, otherwise an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_file.c - the atomic file writer (see floe_file.h): temporary
  * in the same folder, fsync, rename, fsync of the folder. */
 #include "common/floe_file.h"

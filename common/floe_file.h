@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_file.h - the one way floe writes an output file: atomically.
  *
  * The bytes go to a temporary next to the destination ("OUT.floe-tmp-PID":

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_log.c - see floe_log.h. One fprintf per line so that lines from
  * several ranks sharing a terminal do not interleave mid-line. */
 #include "common/floe_log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_log.h - leveled logging to stderr with a rank prefix.
  *
  * Under MPI every line says which rank wrote it ("floe[2] warning: ...");

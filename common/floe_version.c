@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_version.c - version strings, read from the libraries at run time so
  * that they describe what actually ran, not what the headers said. */
 #include "common/floe_version.h"

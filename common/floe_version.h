@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_version.h - floe's version and the versions of the libraries it runs
  * with (for --version, output provenance and derived STAC Items). */
 #ifndef FLOE_VERSION_H

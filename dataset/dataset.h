@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset/dataset.h - the one narrow interface between the engine and the stores.
  *
  * A floe_dataset is a store opened at one snapshot: a set of named N-D

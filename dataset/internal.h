@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset/internal.h - what the files of dataset/ share: the dataset object
  * and its arrays, and the few functions one file uses from another
  * (open.c opens and frees, read.c reads one chunk or a coordinate,

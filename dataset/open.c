@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset/open.c - floe_dataset_open over an Icechunk repository: STAC or
  * URL -> repository -> snapshot -> Zarr arrays, with the metadata read in
  * as few round trips as possible (prefetch, manifests in one wave, native

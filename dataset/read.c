@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset/read.c - reading one chunk of a floe_dataset (inline, native or
  * virtual, then decoded), the 1-D coordinates, the reference counts and the
  * I/O counters. Batched reads are readahead.c's. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset/readahead.c - batched chunk reads of a floe_dataset
  * (floe_dataset_read_chunks[_ahead]): the virtual chunks of a batch are
  * queued on the dataset's fetcher and decoded as they arrive, and the next

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/chunk_encode.c - see chunk_encode.h. */
 #include "out/chunk_encode.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/chunk_encode.h - one chunk of a NetCDF-4 float variable, through
  * the filters out/netcdf_writer.c gives every compressed variable (HDF5
  * shuffle, then deflate), ready for nc_writer_put_raw_chunk.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/grid_output.c - see grid_output.h. */
 #include "out/grid_output.h"
 

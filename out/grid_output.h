@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/grid_output.h - a CF-1.8 NetCDF-4 file of variables on a (time, lat,
  * lon) grid: coordinate variables with their source attributes and bounds,
  * data variables with the source attributes and _FillValue, global

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/netcdf_writer.c - see netcdf_writer.h. */
 #include "out/netcdf_writer.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/netcdf_writer.h - writing a NetCDF-4 file atomically.
  *
  * The file is written under a temporary name next to the destination

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/provenance.c - see provenance.h. */
 #include "out/provenance.h"
 

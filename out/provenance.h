@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/provenance.h - the global attributes every floe output file carries:
  * CF Conventions, a title, history with the exact command and when it
  * ran, the floe version, and where the data came from (STAC document,

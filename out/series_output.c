@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/series_output.c - see series_output.h. */
 #include "out/series_output.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/series_output.h - a CF-1.8 NetCDF-4 file of time series (`floe
  * series`): discrete sampling geometry featureType "timeSeries" (CF 9).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stac/asset.c - which asset of a STAC document is the Icechunk
  * repository: --asset KEY, else the one with role latest-version, else the
  * only Icechunk asset (rules in stac/open.h). Ambiguity and absence are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stac/containers.c - the virtual chunk containers an asset authorises
  * (virtual-assets extension): each vrt:hrefs[].key names a sibling asset
  * whose href is the container prefix and whose storage:refs give its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stac/doc.c - reading and parsing STAC documents (see doc.h). */
 #include "stac/doc.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stac/doc.h - a STAC document (Collection, Item or ItemCollection) read
  * from a local path or an http(s)/s3 URL and parsed into cJSON, plus the
  * few structural lookups every STAC reader needs (which objects own assets,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stac/fields.c - the helpers every step of the STAC resolution shares:
  * copies and formatting of strings, the notes for the user, and typed
  * access to a document's JSON fields. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stac/internal.h - what the steps of resolving a STAC document share
  * (stac/open.c runs them in order: asset, storage, pipeline href, version,
  * Zarr flags, containers). Only stac/ includes it.

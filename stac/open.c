@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stac/open.c - resolving how to open the Icechunk store a STAC document
  * describes (rules in stac/open.h): the steps in order, each in its own
  * file (asset.c, storage.c, pipeline.c, version.c, zarr_flags.c,

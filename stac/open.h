@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stac/open.h - from a STAC document to "how to open the store": which
  * asset is the Icechunk repository, where it lives and with which access
  * settings (storage extension), which virtual chunk containers it reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stac/pipeline.c - ZEP 8 pipeline hrefs: "URL|icechunk://tag.v5/group/|zarr3"
  * names the store, then optionally the version and group inside it and the
  * Zarr format. Only the segments floe reads are accepted. */

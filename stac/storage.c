@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stac/storage.c - where an asset lives and how to reach it: its href
  * (s3://, http(s)://, file://, a local path) combined with the
  * storage:schemes entries its storage:refs name (aws-s3, custom-s3; rules

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stac/version.c - which branch, tag or snapshot to open: the command
  * line, the ZEP 8 href, icechunk:branch/tag/snapshot_id and the version
  * extension's "version", in that order of precedence (stac/open.h). The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stac/zarr_flags.c - what the asset says about Zarr: zarr:zarr_format
  * must be 3 when present (an Icechunk repository holds Zarr format 3);
  * zarr:consolidated true does not apply to Icechunk (a note and a warning,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # tests/s3_standin_test.sh: checks scripts/s3-standin with curl against a
 # throw-away bucket. Exits non-zero on any failure; the last line is
 # "N passed, N failed". Needs nginx + libnginx-mod-http-lua (+ -echo for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* decode_ceiling: the decode-bound ceiling of one core. The chunks' bytes are
  * read into memory first (pread of each offset/length in the local NetCDF
  * files), then timed: libdeflate zlib inflate + HDF5 byte unshuffle of every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fetch_ceiling: the network-bound ceiling. Fetches the same byte ranges a
  * workload needs from the S3 stand-in with libcurl multi, CONCURRENCY
  * requests in flight over reused connections, and throws the bytes away (no

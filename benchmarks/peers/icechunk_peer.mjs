@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // icechunk_peer.mjs -- the benchmark workloads with the real Icechunk
 // (npm @earthmover/icechunk, Rust core, native addon) + zarrita in Node,
 // reading the virtual repository a STAC collection names through the same

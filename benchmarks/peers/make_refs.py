@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """make_refs.py: a kerchunk-style reference set (fsspec ``reference://``,
 version 1 JSON) for the test bed, so that xarray + zarr 2 + fsspec read the
 same chunk bytes over HTTP that floe and Icechunk read.

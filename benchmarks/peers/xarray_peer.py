@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """xarray_peer.py: the benchmark workloads with xarray + dask + fsspec
 ``reference://`` (Debian's Python stack), reading the test bed's chunks over
 HTTP from the S3 stand-in through a kerchunk-style reference set

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/extract.c - the extract job (see extract.h): a bbox / time
  * subset of one or more variables, written as CF NetCDF-4 with the source
  * coordinates and attributes, under MPI: ranks read contiguous runs of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/extract.h - the extract job: the cells of a bbox and the steps
  * of a time range of some variables, as one CF NetCDF-4 file (and its
  * derived STAC Item), read in parallel under MPI and written by rank 0. */

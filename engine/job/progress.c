@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/progress.c - see progress.h. */
 #include "engine/job/progress.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/progress.h - the progress line of a long job: on rank 0, when
  * stderr is a terminal and --quiet was not given,
  *     floe stats: 1234/4380 chunks (28%)  61.2 MB/s  ETA 0:42

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/report.c - see report.h. */
 #include "engine/job/report.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/report.h - `--report FILE.json`: what each rank did and what the
  * job cost, for benchmarks and for sizing batch jobs.
  *

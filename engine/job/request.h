@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/request.h - what a job is asked to do: one struct per job,
  * filled by the command line (cli/) or by any other caller, and handed to
  * the job's collective function (extract.h, series.h, stats.h).

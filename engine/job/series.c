@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/series.c - the series job (see series.h): time series at
  * points (nearest cell or bilinear) or of a region's area-weighted
  * statistics, under MPI (engine/plan/series_plan.h: ranks split the time

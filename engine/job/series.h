@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/series.h - the series job: time series at points (nearest
  * cell or bilinear) or of a region's area-weighted statistics, as one
  * CF-1.8 NetCDF-4 file (featureType timeSeries) and its derived STAC Item;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/series_compute.c - phase 2 of the series job: this rank's
  * steps, batch by batch: the batch's chunks are fetched concurrently and
  * decoded as they arrive; a point takes its cells' values, a region adds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/series_internal.h - the series job's state, shared by its
  * phases: series.c (plan, run), series_compute.c (this rank's steps) and
  * series_write.c (rank 0's file). Not for use outside engine/job/. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/series_write.c - phase 3 of the series job: rank 0 writes its
  * steps and then each other rank's, in rank order (received through the
  * collection protocol, engine/mpi/collect.h), and the derived STAC Item

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/stats.c - the stats job (see stats.h), `floe stats` and
  * `floe climatology`: per-cell temporal
  * statistics over a time range, or per group of steps (month, season, day

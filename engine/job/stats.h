@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/stats.h - the stats and climatology job: per-cell temporal
  * statistics over a time range, or per group of steps (month, season, day
  * of year), as one CF NetCDF-4 file and its derived STAC Item, under MPI.

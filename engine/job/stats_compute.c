@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/stats_compute.c - the arithmetic of the stats job: reading a
  * tile's steps in batches, accumulating them into one tree per group with
  * cache blocking, the statistics of a tree, the time-split partial trees

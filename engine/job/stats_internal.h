@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/stats_internal.h - the stats job's state, shared by its
  * phases: stats.c (plan, run), stats_compute.c (accumulating tiles and
  * encoding their chunks) and stats_write.c (the collection on rank 0 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/stats_write.c - phase 3 of the stats job: the other ranks
  * send their results (space-major: unit by unit as they compute them;
  * time-split: their partial trees), rank 0 receives them through the

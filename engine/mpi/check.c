@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/mpi/check.c - see check.h. */
 #include "engine/mpi/check.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/mpi/check.h - FLOE_CHECK_MPI: the one place where an MPI return
  * code becomes a floe_err.
  *

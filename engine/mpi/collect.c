@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/mpi/collect.c - see collect.h. */
 #include "engine/mpi/collect.h"
 

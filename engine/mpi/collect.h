@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/mpi/collect.h - THE rank-0 collection protocol: how the other
  * ranks hand their results to rank 0, which writes the output (extract's
  * batches, series' steps, stats' tiles and partial trees).

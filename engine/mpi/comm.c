@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/mpi/comm.c - see comm.h. */
 #include "engine/mpi/comm.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/mpi/comm.h - MPI start-up and the collective error agreement.
  *
  * floe runs the same way on one rank without mpirun (MPI singleton) and on

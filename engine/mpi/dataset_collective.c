@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/mpi/dataset_collective.c - see dataset_collective.h. */
 #include "engine/mpi/dataset_collective.h"
 

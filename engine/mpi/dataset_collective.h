@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/mpi/dataset_collective.h - opening a dataset once per MPI job.
  *
  * Every rank needs the same metadata (STAC document, repository, snapshot,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/climatology_groups.c - see climatology_groups.h. */
 #include "engine/plan/climatology_groups.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/climatology_groups.h - which climatology group each time step belongs to
  * (`floe climatology --by month|season|dayofyear`), and each group's CF
  * time coordinate and climatology_bounds.

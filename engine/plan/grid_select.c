@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/grid_select.c - see grid_select.h. */
 #include "engine/plan/grid_select.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/grid_select.h - the part of a request every gridded operation shares:
  * which variables (float32 on one (time, lat, lon) grid), their coordinate
  * axes, and the index box that --bbox and --time select on that grid.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/points.c - see points.h. */
 #include "engine/plan/points.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/points.h - `floe series --points FILE`: the points CSV, and where each
  * point falls on a latitude/longitude grid (nearest cell, or the four
  * cells and weights of bilinear interpolation).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/region_mask.c - see region_mask.h. */
 #include "engine/plan/region_mask.h"
 

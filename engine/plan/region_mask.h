@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/region_mask.h - GeoJSON regions (RFC 7946) and the grid cells whose
  * centres lie inside them, for `floe series --region FILE`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/selection.c - see selection.h. */
 #include "engine/plan/selection.h"
 

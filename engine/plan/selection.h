@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/selection.h - from a request's geographic and temporal bounds to index
  * ranges along coordinate axes. Pure functions: no I/O. */
 #ifndef FLOE_SELECTION_H

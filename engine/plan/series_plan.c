@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/series_plan.c - see series_plan.h. */
 #include "engine/plan/series_plan.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/series_plan.h - how `floe series` reads: which source chunks (tiles)
  * hold the cells a point or region series needs, and which time steps
  * each rank computes.

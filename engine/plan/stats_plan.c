@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/stats_plan.c - see stats_plan.h. */
 #include "engine/plan/stats_plan.h"
 

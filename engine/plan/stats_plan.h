@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/stats_plan.h - how per-cell temporal statistics are split over ranks.
  *
  * The work is the selection's spatial tiles (its intersection with each

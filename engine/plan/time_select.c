@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/time_select.c - see time_select.h. The CF arithmetic is io/cf_time's;
  * this file only connects it to a dataset's time array. */
 #include "engine/plan/time_select.h"

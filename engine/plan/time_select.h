@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/plan/time_select.h - the time axis of a dataset: CF-decoded instants, the
  * request's ISO 8601 time selection, and human-readable formatting. */
 #ifndef FLOE_TIME_SELECT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/reduce/accum.c - one accumulator (accum.h): its arrays, the
  * per-value kernels that add a time step (Welford), Chan's merge of two
  * accumulators and the results per statistic. The per-value loops are why

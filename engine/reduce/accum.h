@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/reduce/accum.h - per-cell temporal statistics (mean, min, max, sum, population
  * std, count) that skip missing values (NaN), and the one canonical way of
  * combining them so that every rank count gives the same bits.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/reduce/accum_serial.c - the flat, native-endian wire form of one
  * accumulator for MPI (accum.h): a header (magic, cell count, stats mask)
  * followed by the arrays the mask allocates, in a fixed order. A buffer

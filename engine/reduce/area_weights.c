@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/reduce/area_weights.c - see area_weights.h. */
 #include "engine/reduce/area_weights.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/reduce/area_weights.h - cell areas on the sphere for a latitude/longitude grid,
  * and the area-weighted spatial statistics of `floe series`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/reduce/merge_tree.c - the canonical block tree (accum.h): steps
  * cut into fixed blocks, blocks merged pairwise in a fixed binary tree, so
  * that the bits of a result do not depend on the rank count. A rank builds

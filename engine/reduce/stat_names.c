@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine/reduce/stat_names.c - the statistics' names: "mean" to
  * FLOE_STAT_MEAN and back, and the --stat lists ("mean,std") parsed into a
  * mask, with messages that name the list and the bad item (accum.h). */

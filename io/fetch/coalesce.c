@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/fetch/coalesce.c - merging nearby byte ranges of one object into fewer,
  * larger requests (pure: no I/O). */
 #include "io/fetch/internal.h"

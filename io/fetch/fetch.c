@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/fetch/fetch.c - the concurrent range fetcher of fetch.h: its life
  * cycle and options, the transfer objects and their queues, and
  * floe_fetch_next, which drives the transfers (transfer.c) after planning

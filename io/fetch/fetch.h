@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/fetch/fetch.h - concurrent byte-range fetching: one libcurl multi loop per
  * fetcher (one fetcher per rank), beside the one-request-at-a-time
  * floe_transport_get.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/fetch/fetcher_internal.h - what the files of the range fetcher share:
  * its transfers, their queues and the fetcher object. fetch.c has the life
  * cycle and hands out completed ranges, queue.c turns queued ranges into

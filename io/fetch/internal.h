@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/fetch/internal.h - the pure parts of the range fetcher (no I/O), shared by
  * the files of io/fetch/ and exposed for unit tests: range coalescing
  * (coalesce.c) and the retry policy (retry.c). The fetcher's own state is

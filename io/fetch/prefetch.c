@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/fetch/prefetch.c - floe_prefetch: whole objects fetched concurrently
  * by a fetcher attached to the transport, then put into the transport's
  * object cache for the GETs that follow. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/fetch/prefetch.h - concurrent prefetching of whole objects into a
  * transport's object cache (transport.h), so that the sequential
  * whole-object GETs of the metadata readers that follow (Icechunk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/fetch/queue.c - queueing ranges (floe_fetch_add) and planning them
  * into transfers when the next floe_fetch_next comes: local reads one by
  * one, HTTP ranges of one object under the same conditions coalesced

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/fetch/retry.c - which failures are worth another attempt, and how long
  * to wait before it (pure: no I/O). The classes follow what the AWS SDKs
  * retry ("standard" retry mode): throttling and transient server errors,

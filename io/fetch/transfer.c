@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/fetch/transfer.c - running the fetcher's transfers on its libcurl
  * multi handle: at most `concurrency` in flight on pooled easy handles,
  * each begun and checked by the transport's floe_http_xfer hooks; failed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/chunk_ref.c - chunk references out of manifests: looking one
  * up by coordinate, walking every ref of an array (each once, however many
  * manifests list it) and counting them, native chunk URLs and reads.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/config.c - the repository configuration: spec-v1 config.yaml
  * (libyaml) and the virtual chunk containers it declares (also used for
  * the spec-v2 FlexBuffer config, decoded to the same JSON shape).

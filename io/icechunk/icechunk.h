@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/icechunk.h - reading Icechunk repositories (spec v1, v2 and 2.1).
  *
  * From (repository URL, branch | tag | snapshot id, array path, chunk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/internal.h - what the files of the Icechunk reader share:
  * the size caps, the repository struct, fetching a metadata file, the
  * configuration decoders; and the pure format headers they decode with

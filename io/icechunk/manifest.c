@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/manifest.c - manifest files (type 2): read, checked, indexed and cached.
  *
  * A manifest holds, per array (node id), the ChunkRefs of some of its

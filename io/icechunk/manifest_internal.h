@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/manifest_internal.h - what manifest.c (reading, checking,
  * indexing and caching manifest files) and chunk_ref.c (chunk references
  * looked up or walked in them) share. Not for use outside io/icechunk/. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/repo.c - opening a repository: spec detection, refs (v1 ref.json
  * objects and tag tombstones, v2 `repo` file), the configuration and its
  * virtual chunk containers (v1 config.yaml, v2 Repo.config FlexBuffer).

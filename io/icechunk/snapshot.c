@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/snapshot.c - snapshot files (type 1): the nodes of one version
  * of the repository, each array with its zarr.json, chunk grid and the
  * manifests (with extents) that hold its chunk references.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/virtual_access.c - see virtual_access.h. Prefix lists are short (a few
  * containers, a few --allow/--remap rules), so linear scans are fine; the
  * per-chunk cost is a handful of strncmp calls. */

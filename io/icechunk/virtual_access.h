@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/virtual_access.h - may floe fetch this virtual chunk, and from where?
  *
  * A virtual reference points outside the repository (s3://, https://,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/transport/cache.c - the whole-object cache of transport.h: a sorted table
  * of url -> bytes | absent | exists, its blob format, and the transport's
  * hooks into it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/transport/file.c - the local-file back end: pread of a byte range, the
  * mtime and ETag conditions, and existence by stat. */
 #include "common/floe_log.h"

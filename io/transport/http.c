@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/transport/http.c - the HTTP(S) back end: one libcurl easy handle per
  * transport, reset and reused for every request so that its connection
  * cache keeps the connection alive; range checks on the answer; HTTP

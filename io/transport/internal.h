@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/transport/internal.h - what the files of io/transport/ share: the
  * transport object and the entry points of the file, HTTP and S3 back ends
  * and of the object cache. Not for other layers: they use transport.h, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/transport/s3.c - s3:// URLs: settings from the options and the AWS
  * environment, the mapping to path-style or virtual-hosted HTTP URLs,
  * credentials, and the hand-over to the HTTP back end (which signs with

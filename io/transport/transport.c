@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/transport/transport.c - the transport object and the dispatch of a URL to the file,
  * HTTP or S3 back end (file.c, http.c, s3.c); the settings and the
  * attachment slot of xfer.h. */

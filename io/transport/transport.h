@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/transport/transport.h - fetching bytes by URL: file://, local paths, http(s)://,
  * s3:// (virtual-hosted or path style, anonymous or SigV4), and the
  * whole-object cache that answers metadata GETs from memory.

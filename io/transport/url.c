@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/transport/url.c - URL kinds, percent-encoding, redaction, HTTP dates and
  * Content-Range parsing: see url.h. No I/O here. */
 #include "io/transport/url.h"

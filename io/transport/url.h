@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/transport/url.h - the pure parts of the transport (no I/O), used by
  * io/transport/ and exposed for unit tests: telling URL kinds apart and
  * redacting URLs for messages (both used by io/fetch/ too), percent-encoding,

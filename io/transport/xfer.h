@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/transport/xfer.h - what a layer above the transport needs to run the
  * transport's HTTP requests itself, on its own libcurl multi loop (the
  * concurrent range fetcher, io/fetch/): the request a URL maps to, one GET

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/zarr/codec.c - the decoding pipeline: run a chunk's codecs backwards,
  * ping-ponging between two reusable scratch buffers and writing the last
  * transformation straight into the caller's buffer where sizes allow. */

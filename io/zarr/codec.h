@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/zarr/codec.h - decode Zarr v3 chunks through their codec chain.
  *
  * A chunk is encoded by applying the codecs of zarr.json in order

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/zarr/codec_internal.h - the decompressors behind zarr_chunk_decode, one
  * file per library (codec/deflate.c, codec/zstd.c, codec/blosc.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/zarr/codec_parse.c - the "codecs" list of zarr.json: names, configurations,
  * order, and the decoded size each bytes->bytes codec must produce. */
 #include "io/zarr/meta.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/zarr/meta.c - parse a Zarr v3 array's zarr.json (see meta.h).
  * The codec list is parsed in codec_parse.c. */
 #include "io/zarr/meta.h"

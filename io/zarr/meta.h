@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/zarr/meta.h - the metadata document (zarr.json) of one Zarr v3 array.
  *
  * zarr_meta_parse reads the JSON text of an array's zarr.json into a plain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/checksum.h - SHA-256 (FIPS 180-4) and the file:checksum of a
  * derived STAC Item: a multihash, "1220" (sha2-256, 32 bytes) followed by
  * the hex digest, as the STAC file extension asks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/extent.c - where the data lie and along which axes: the Item's
  * GeoJSON footprint and bbox, and the datacube extension's dimensions and
  * variables (extent.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/extent.h - the extent parts of a derived STAC Item (internal to
  * out/item/): the footprint and the datacube description, added to the
  * tree through the item_jb builder (json.h). */

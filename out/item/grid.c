@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/grid.c - stac_item_write_grid: the Item of a CF grid file,
  * from the same cf_grid_spec that out/grid_output.c wrote it from, so the
  * Item says what the file holds: the cell edges are computed as the file's

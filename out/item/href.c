@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/href.c - see href.h. */
 #include "out/item/href.h"
 

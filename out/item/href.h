@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/href.h - hrefs for a derived STAC Item (internal to
  * out/item/): the core schema wants links and asset hrefs to be IRI
  * references, so local paths become absolute file:// URIs and characters

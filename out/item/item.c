@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/item.c - stac_item_write (item.h): the Item as cJSON (identity,
  * processing lineage and software, projection, links, the data asset with
  * its size and checksum) and its atomic write (common/floe_file.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/item.h - the derived STAC Item that floe writes next to every output
  * file: what was read (STAC document, collection, asset, Icechunk
  * repository and snapshot), how (the command, floe and library versions,

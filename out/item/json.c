@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/json.c - building the Item's cJSON tree without checking every
  * call (json.h), and the one place that makes outside text valid UTF-8. */
 #include "out/item/json.h"

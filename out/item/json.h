@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/json.h - building cJSON without checking every call (internal
  * to out/item/): cJSON reports allocation failure by returning NULL/false;
  * item_jb records it once and the finished tree is checked at the end.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/series.c - stac_item_write_series: the Item of a CF time-series
  * file, from the same cf_series_spec that out/series_output.c wrote it
  * from. Points are features, not a grid: the footprint is the points

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/time.c - stac_item_times: an Item's datetimes and step from a
  * CF time coordinate. The same rules as the grid Item (out/item/grid.c,
  * whose private copies this can replace): physical calendars as the

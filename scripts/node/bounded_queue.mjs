@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bounded_queue.mjs - a queue for zarrita's `createQueue` option that keeps
 // at most `limit` chunk fetches in flight.
 //

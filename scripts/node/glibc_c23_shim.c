@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * glibc_c23_shim.c -- the two C23 entry points that the native addon of
  * @earthmover/icechunk (built against glibc >= 2.38) imports, for Debian 12

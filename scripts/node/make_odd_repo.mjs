@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // make_odd_repo.mjs -- a tiny Icechunk repository, written by the real
 // library, holding an array whose codec chain no reader knows, beside a
 // well-formed one. floe's tests use it to check that an unknown codec is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // make_repo.mjs -- write the virtual Icechunk repository of a synthetic
 // NLDAS-3 testbed with the real Icechunk library (@earthmover/icechunk, native
 // addon), the way VirtualiZarr + xarray would write the real store.

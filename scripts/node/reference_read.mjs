@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // reference_read.mjs -- the oracle reader of floe's test bed: reads a
 // selection of a virtual NLDAS-3 Icechunk repository with the real Icechunk
 // library (native addon) and zarrita, independently of floe.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_collect NP (under mpirun -np NP): the rank-0 collection protocol
  * (engine/mpi/collect.h). Every rank but 0 sends the same script of units;
  * rank 0 receives them and checks what arrives, including the paths that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_dataset_collective NP (under mpirun -np NP): a collective open of
  * the test bed collection over the S3 stand-in reads the store on rank 0
  * only. Each rank reports the requests its dataset made; every rank must

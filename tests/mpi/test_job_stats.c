@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_job_stats NP (under mpirun -np NP): the stats job called directly,
  * without the CLI (engine/job/stats.h), on the served test bed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MPI test (run at 1, 2 and 4 ranks): the collective error agreement.
  * Every rank must learn of a failure on any rank, with the message of the
  * lowest failing rank, and ranks that failed keep their own error. And

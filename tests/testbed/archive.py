@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """archive.py: direct netCDF reads of the test bed's daily files (no
 Icechunk involved), and bit-exact comparison, shared by the checks."""
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_cdo.py TESTBED_DIR: floe's statistics, climatologies and subsets
 against CDO run on the same source files.
 

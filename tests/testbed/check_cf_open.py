@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_cf_open.py TESTBED_DIR: every kind of file floe writes opens in
 `ncdump -h` and in xarray (CF decoding on), with the CF attributes the
 issue asks for: coordinates with units/axis/standard_name and no

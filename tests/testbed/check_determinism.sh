@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check_determinism.sh GENERATOR: the test bed is a pure function of its
 # options and seed. The same options with 1 and 2 worker processes give
 # byte-identical files and the same chunk index; another seed gives other

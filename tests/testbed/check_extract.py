@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_extract.py TESTBED_DIR: `floe extract` on the test bed, through the
 loopback S3 stand-in, in both Icechunk spec versions.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_faults.py TESTBED_DIR: floe against a faulty S3 server.
 
 A second S3 stand-in (scripts/s3-standin, own state dir, same root) serves

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_files.py TESTBED_DIR: the archive is what the testbed issue specifies.
 
 Checks the NetCDF-4 files with netCDF4-python (an independent reader) and

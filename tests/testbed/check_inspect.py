@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_inspect.py TESTBED_DIR: `floe inspect` tells the truth.
 
 Compares `floe inspect --json` on both collections and on a bare repository

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_item.py ITEM.json [ITEM.json ...]: a derived STAC Item that floe
 wrote next to its output says what the output holds.
 

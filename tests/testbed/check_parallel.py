@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_parallel.py TESTBED_DIR: `floe extract` under mpirun, --report,
 and the progress line.
 

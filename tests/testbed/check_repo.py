@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_repo.py TESTBED_DIR: the real Icechunk library sees the repositories
 the testbed issue specifies, in spec 2 and spec 1, through the loopback S3.
 

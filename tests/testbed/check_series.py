@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_series.py TESTBED_DIR: `floe series` under mpirun at 1, 2, 4 and 7
 ranks, against independent answers computed from direct netCDF reads of
 the source files:

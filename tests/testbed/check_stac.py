@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_stac.py TESTBED_DIR: the test bed's STAC collections are valid.
 
 Runs the offline validator (shared/tools/stac-validate, with --lint) on

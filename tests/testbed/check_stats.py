@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_stats.py TESTBED_DIR: `floe stats` and `floe climatology` under
 mpirun at 1, 2, 4 and 7 ranks.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_values.py TESTBED_DIR: values the real Icechunk library reads through
 the virtual references equal direct netCDF reads of the source files.
 

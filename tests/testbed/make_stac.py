@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """make_stac.py: the STAC Collection that describes a testbed repository.
 
 Usage: make_stac.py TESTBED_DIR SPEC_VERSION REPO_HREF OUT.json

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nldas_testbed_gen.c - writes a synthetic NLDAS-3 daily forcing archive.
  *
  * One NetCDF-4 file per day, laid out like the real archive

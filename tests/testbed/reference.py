@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """reference.py: run the reference reader (the real Icechunk + zarrita,
 scripts/node/reference_read.mjs) from the test-bed checks."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """testlib.py: what the test-bed checks of floe share: pass/fail counting,
 running floe (alone or under mpirun) against the S3 stand-in, and reading
 an output file's variables as stored."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* icechunk_test_util.h - helpers shared by the Icechunk reader's tests
  * (static, included by each test program): where the fixtures are, a
  * transport, opening a fixture repository, asserting error codes, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the per-cell temporal statistics (engine/reduce/accum.h).
  *
  * The reference is an independent two-pass computation in long double

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for cell areas and area-weighted statistics
  * (engine/reduce/area_weights.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for floe_buf: growth, the hard cap, NUL termination, take/free. */
 #include "common/floe_buf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for CF decoding (cf/decode.h): masking in the stored type,
  * unpacking, _Unsigned, valid ranges. Expected values are worked out by
  * hand from the CF conventions (section 2.5.1 and 8.1) and checked where

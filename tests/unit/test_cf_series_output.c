@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for io/cf_series_output (the NetCDF file of `floe series`)
  * and out/item/series.c (its STAC Item).
  *

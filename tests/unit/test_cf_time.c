@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for CF time (cf/time.h).
  *
  * Expected dates come from cftime 1.6.2 (python3-netcdf4's, run by hand:

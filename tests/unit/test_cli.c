@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the command line: --help tells the truth, --version names
  * the libraries, bad usage exits 2 with one line. */
 #include "common/floe_version.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for climatology grouping (engine/plan/climatology_groups.h).
  *
  * The expected groups come from calendars written out here by hand (month

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the Zarr codec pipeline (io/zarr/codec.h).
  *
  * Every encoded input comes from an independent source: the real libraries

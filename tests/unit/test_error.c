@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the error type: context order, one-line rendering,
  * truncation, and freeing. */
 #include "common/floe_error.h"

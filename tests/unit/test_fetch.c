@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the concurrent range fetcher (io/fetch/fetch.h) against the real
  * loopback S3 stand-in (scripts/s3-standin, nginx) and local files: many
  * random ranges of several objects over s3://, http:// and file paths give

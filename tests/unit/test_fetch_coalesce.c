@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the pure parts of the range fetcher (io/fetch/internal.h):
  * coalescing on hand-made cases and, against the rules stated in the
  * header, on random ranges (every range in exactly one span that contains

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for floe_file, the atomic writer: the file appears only at
  * commit and with exactly its bytes, abort and failed commits leave
  * nothing, no temporary survives either, an existing file is kept until

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the bounds-checked FlatBuffers reader.
  *
  * The main input is the annotated manifest of shared/docs/icechunk-format.md

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the FlexBuffers decoder and the other metadata encodings
  * of the Icechunk reader (MessagePack values, config.yaml as JSON).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Corrupt and missing objects: the reader must answer with a one-line
  * error that names the key (FLOE_EFORMAT for corrupt data), never crash or
  * read out of bounds (this test is meant to run under ASan too).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Icechunk reader against every repository in shared/fixtures/icechunk/.
  *
  * Every expected value here is copied from that folder's README.md (written

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for Icechunk's Crockford base32 ids: the format guide's worked
  * examples (shared/docs/icechunk-format.md §3), ids from the fixture README,
  * round trips and what must be refused. */

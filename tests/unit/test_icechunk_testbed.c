@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Icechunk reader on the floe test bed's two NLDAS-3 repositories (spec
  * 2 and spec 1, written by the real Icechunk through
  * scripts/node/make_repo.mjs), checked against the generator's independent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for logging: levels filter, rank prefix under MPI, one line
  * per call. */
 #include "common/floe_log.h"

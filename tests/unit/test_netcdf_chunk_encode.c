@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for io/netcdf_chunk_encode and the raw-chunk mode of
  * io/netcdf_writer: chunks that floe shuffles and deflates itself (with
  * libdeflate) and stores with H5Dwrite_chunk must read back through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the points CSV and point location (engine/plan/points.h).
  * Expected indices and weights are worked out by hand next to each case. */
 #include "engine/plan/points.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for GeoJSON regions and cell masks (engine/plan/region_mask.h).
  *
  * References are written independently of the implementation: shapes made

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for bbox parsing and coordinate range selection, checked
  * against a brute-force scan of the same coordinates. */
 #include "engine/plan/selection.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the derived STAC Item (stac/stac_item*.c).
  *
  * Independent references only: SHA-256 against the FIPS 180-2 example

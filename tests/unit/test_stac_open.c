@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the STAC layer: stac_doc (loading, parsing, hrefs, the
  * document-or-repository heuristic) and stac_open (asset choice, storage,
  * containers, version precedence, Zarr flags, printing).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_stats_plan.c - the split of a selection into tiles (and bands of
  * rows when a tile would be too large) and over ranks: every selected cell
  * in exactly one tile, tiles within one chunk and the cell cap, owners

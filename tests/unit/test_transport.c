@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the HTTP and S3 transport against the real loopback S3
  * stand-in (scripts/s3-standin, nginx): the bytes of range and whole GETs
  * equal the files the test wrote, 404, 416 and short reads, conditions

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the whole-object cache (io/transport/transport.h): recording whole
  * GETs of local files (and not range reads), serializing, preloading into
  * another transport that then answers without touching the files (they

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the local-file transport: byte ranges against the bytes
  * the test wrote with stdio, short reads, missing files, the mtime and
  * ETag conditions (the ETag computed here from stat(2) as object_store

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the pure parts of the transport (io/transport/url.h): URL
  * kinds, percent-encoding (checked against libcurl's curl_easy_escape),
  * redaction, HTTP dates (checked against libcurl's curl_getdate),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of what the HTTP transport puts on the wire and how it takes
  * answers that the S3 stand-in never gives, against a scripted loopback
  * server forked by the test: SigV4 headers (and the signature, recomputed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the virtual chunk access policy: declared containers,
  * authorisation (STAC vs --allow, file:// only by --allow), remapping and
  * path-boundary prefixes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for zarr.json parsing (io/zarr/meta.h): the documents the
  * test bed's real Icechunk writer produces (scripts/node/make_repo.mjs),
  * the fill value forms of the Zarr v3 core spec, chunk keys, and errors

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/format/file_header.c - the 39-byte header of Icechunk's binary metadata files
  * (snapshot, manifest, transaction log, repo info) and their zstd payload.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/format/file_header.h - the 39-byte header of Icechunk's binary
  * metadata files (snapshot, manifest, transaction log, repo info) and the
  * decoding of their payload into a flatbuffer root.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/format/flatbuf.c - bounds-checked FlatBuffers access (see flatbuf.h). Every
  * position is computed in size_t from values already known to lie in the
  * buffer, and checked with in_bounds() before any byte is read. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/format/flatbuf.h - a bounds-checked reader for FlatBuffers (no schema compiler).
  *
  * Icechunk's metadata files are flatbuffers from untrusted storage, so every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/format/flexbuf.c - FlexBuffers to cJSON (see flexbuf.h).
  *
  * Wire rules (shared/docs/icechunk-format.md §9.2): the last byte is the

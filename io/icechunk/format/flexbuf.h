@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/format/flexbuf.h - FlexBuffers (schema-less FlatBuffers) decoded to cJSON.
  *
  * Icechunk spec v2 stores its repository configuration (Repo.config) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/format/ids.c - Crockford base32 for Icechunk ids (see ids.h). */
 #include "io/icechunk/format/ids.h"
 

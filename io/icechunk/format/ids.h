@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/format/ids.h - Icechunk object ids and their Crockford base32 names.
  *
  * Snapshot, manifest and chunk ids are 12 random bytes, written in keys and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/format/msgpack.c - MessagePack values as cJSON, for the commit
  * metadata of spec-v1 snapshots (MetadataItem.value; v2 files use
  * FlexBuffers instead). Only what JSON can express is needed: nil, bool,

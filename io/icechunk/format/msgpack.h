@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/format/msgpack.h - MessagePack values as cJSON, for the commit
  * metadata of spec-v1 snapshots (v2 files use FlexBuffers, flexbuf.h).
  * Pure: bytes in, a cJSON tree out. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/zarr/codec/blosc.c - blosc 1.x frames (zarr "blosc", numcodecs.blosc). The
  * frame header says how it was shuffled and compressed, so the zarr.json
  * configuration is not needed to decode. */

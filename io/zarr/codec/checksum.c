@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/zarr/codec/checksum.c - CRC-32C (zarr crc32c codec) and HDF5's Fletcher-32
  * (numcodecs.fletcher32, the HDF5 fletcher32 filter). */
 #include "io/zarr/codec.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/zarr/codec/deflate.c - zlib and gzip streams through libdeflate, which only
  * decompresses whole buffers: fine here, since every chunk's decoded size
  * is known and the output buffer is exactly that large. */

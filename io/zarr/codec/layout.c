@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/zarr/codec/layout.c - the element-layout codecs: byte order (the "bytes"
  * codec) and dimension order ("transpose"). */
 #include "io/zarr/codec.h"

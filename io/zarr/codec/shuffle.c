@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/zarr/codec/shuffle.c - undo the byte shuffle of HDF5's shuffle filter and
  * numcodecs.shuffle (the same layout: all first bytes, then all second
  * bytes, ...). The common element sizes get loops the compiler unrolls. */

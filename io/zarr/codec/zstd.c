@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io/zarr/codec/zstd.c - zstd frames (zarr "zstd", numcodecs.zstd). */
 #include "io/zarr/codec_internal.h"
 
