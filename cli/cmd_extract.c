@@ -40,24 +40,7 @@ void cmd_extract_help(FILE *out)
 static floe_err parse_args(int argc, char **argv, extract_args *a)
 {
     memset(a, 0, sizeof *a);
-    cmd_scan s;
-    cmd_scan_init(&s, argc, argv);
-    int more;
-    for (;;) {
-        FLOE_CHECK(cmd_scan_next(&s, &more));
-        if (!more)
-            break;
-        int taken;
-        FLOE_CHECK(cmd_source_option(&s, &a->src, &taken));
-        if (!taken)
-            FLOE_CHECK(cmd_grid_option(&s, &a->grid, &taken));
-        if (!taken)
-            return FLOE_ERR(FLOE_EINVAL, "extract: unknown option '%s' (see 'floe extract --help')",
-                            s.name);
-    }
-    FLOE_CHECK(cmd_source_finish(&s, &a->src));
-    FLOE_CHECK(cmd_grid_finish("extract", &a->grid));
-    return NULL;
+    return cmd_parse(argc, argv, &a->src, &a->grid, NULL, NULL);
 }
 
 floe_err cmd_extract_run(int argc, char **argv)

@@ -38,29 +38,24 @@ void cmd_inspect_help(FILE *out)
     cmd_source_help(out);
 }
 
+/* --json, --stac-only */
+static floe_err own_option(cmd_scan *s, void *args, int *taken)
+{
+    inspect_args *a = args;
+    *taken = 1;
+    if (cmd_is(s, "--json", NULL))
+        a->json = 1;
+    else if (cmd_is(s, "--stac-only", NULL))
+        a->stac_only = 1;
+    else
+        *taken = 0;
+    return NULL;
+}
+
 static floe_err parse_args(int argc, char **argv, inspect_args *a)
 {
     memset(a, 0, sizeof *a);
-    cmd_scan s;
-    cmd_scan_init(&s, argc, argv);
-    int more;
-    for (;;) {
-        FLOE_CHECK(cmd_scan_next(&s, &more));
-        if (!more)
-            break;
-        int taken;
-        FLOE_CHECK(cmd_source_option(&s, &a->src, &taken));
-        if (taken)
-            continue;
-        if (cmd_is(&s, "--json", NULL))
-            a->json = 1;
-        else if (cmd_is(&s, "--stac-only", NULL))
-            a->stac_only = 1;
-        else
-            return FLOE_ERR(FLOE_EINVAL, "inspect: unknown option '%s' (see 'floe inspect --help')",
-                            s.name);
-    }
-    return cmd_source_finish(&s, &a->src);
+    return cmd_parse(argc, argv, &a->src, NULL, own_option, a);
 }
 
 static floe_err stac_only(const inspect_args *a)

@@ -51,36 +51,27 @@ void cmd_series_help(FILE *out)
     cmd_source_help(out);
 }
 
+/* --points, --region, --method, --stat */
+static floe_err own_option(cmd_scan *s, void *args, int *taken)
+{
+    series_args *a = args;
+    *taken = 1;
+    if (cmd_is(s, "--points", NULL))
+        return cmd_value(s, &a->points);
+    if (cmd_is(s, "--region", NULL))
+        return cmd_value(s, &a->region);
+    if (cmd_is(s, "--method", NULL))
+        return cmd_value(s, &a->method);
+    if (cmd_is(s, "--stat", "--stats"))
+        return cmd_value(s, &a->stat);
+    *taken = 0;
+    return NULL;
+}
+
 static floe_err parse_args(int argc, char **argv, series_args *a)
 {
     memset(a, 0, sizeof *a);
-    cmd_scan s;
-    cmd_scan_init(&s, argc, argv);
-    int more;
-    for (;;) {
-        FLOE_CHECK(cmd_scan_next(&s, &more));
-        if (!more)
-            break;
-        int taken;
-        FLOE_CHECK(cmd_source_option(&s, &a->src, &taken));
-        if (!taken)
-            FLOE_CHECK(cmd_grid_option(&s, &a->grid, &taken));
-        if (taken)
-            continue;
-        if (cmd_is(&s, "--points", NULL))
-            FLOE_CHECK(cmd_value(&s, &a->points));
-        else if (cmd_is(&s, "--region", NULL))
-            FLOE_CHECK(cmd_value(&s, &a->region));
-        else if (cmd_is(&s, "--method", NULL))
-            FLOE_CHECK(cmd_value(&s, &a->method));
-        else if (cmd_is(&s, "--stat", "--stats"))
-            FLOE_CHECK(cmd_value(&s, &a->stat));
-        else
-            return FLOE_ERR(FLOE_EINVAL, "series: unknown option '%s' (see 'floe series --help')",
-                            s.name);
-    }
-    FLOE_CHECK(cmd_source_finish(&s, &a->src));
-    FLOE_CHECK(cmd_grid_finish("series", &a->grid));
+    FLOE_CHECK(cmd_parse(argc, argv, &a->src, &a->grid, own_option, a));
     int nwhere = !!a->points + !!a->region + !!a->grid.bbox;
     if (nwhere != 1)
         return FLOE_ERR(FLOE_EINVAL, "series: give exactly one of --points FILE, --bbox W,S,E,N "

@@ -87,33 +87,24 @@ void cmd_stats_help(FILE *out)
     stats_env_help(out);
 }
 
+/* --stat; climatology: --by */
+static floe_err own_option(cmd_scan *s, void *args, int *taken)
+{
+    stats_args *a = args;
+    *taken = 1;
+    if (cmd_is(s, "--stat", "--stats"))
+        return cmd_value(s, &a->stat);
+    if (a->climatology && cmd_is(s, "--by", NULL))
+        return cmd_value(s, &a->by);
+    *taken = 0;
+    return NULL;
+}
+
 static floe_err parse_args(int argc, char **argv, stats_args *a)
 {
     memset(a, 0, sizeof *a);
     a->climatology = !strcmp(argv[0], "climatology");
-    cmd_scan s;
-    cmd_scan_init(&s, argc, argv);
-    int more;
-    for (;;) {
-        FLOE_CHECK(cmd_scan_next(&s, &more));
-        if (!more)
-            break;
-        int taken;
-        FLOE_CHECK(cmd_source_option(&s, &a->src, &taken));
-        if (!taken)
-            FLOE_CHECK(cmd_grid_option(&s, &a->grid, &taken));
-        if (taken)
-            continue;
-        if (cmd_is(&s, "--stat", "--stats"))
-            FLOE_CHECK(cmd_value(&s, &a->stat));
-        else if (a->climatology && cmd_is(&s, "--by", NULL))
-            FLOE_CHECK(cmd_value(&s, &a->by));
-        else
-            return FLOE_ERR(FLOE_EINVAL, "%s: unknown option '%s' (see 'floe %s --help')",
-                            argv[0], s.name, argv[0]);
-    }
-    FLOE_CHECK(cmd_source_finish(&s, &a->src));
-    FLOE_CHECK(cmd_grid_finish(argv[0], &a->grid));
+    FLOE_CHECK(cmd_parse(argc, argv, &a->src, &a->grid, own_option, a));
     if (a->climatology && !a->by)
         return FLOE_ERR(FLOE_EINVAL, "climatology: give the grouping with --by "
                         "month|season|dayofyear");

@@ -255,6 +255,32 @@ floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g)
     return NULL;
 }
 
+floe_err cmd_parse(int argc, char **argv, cmd_source *src, cmd_grid_args *g, cmd_own_option own,
+                   void *own_args)
+{
+    cmd_scan s;
+    cmd_scan_init(&s, argc, argv);
+    int more;
+    for (;;) {
+        FLOE_CHECK(cmd_scan_next(&s, &more));
+        if (!more)
+            break;
+        int taken;
+        FLOE_CHECK(cmd_source_option(&s, src, &taken));
+        if (!taken && g)
+            FLOE_CHECK(cmd_grid_option(&s, g, &taken));
+        if (!taken && own)
+            FLOE_CHECK(own(&s, own_args, &taken));
+        if (!taken)
+            return FLOE_ERR(FLOE_EINVAL, "%s: unknown option '%s' (see 'floe %s --help')",
+                            argv[0], s.name, argv[0]);
+    }
+    FLOE_CHECK(cmd_source_finish(&s, src));
+    if (g)
+        FLOE_CHECK(cmd_grid_finish(argv[0], g));
+    return NULL;
+}
+
 char *cmd_line(int argc, char **argv)
 {
     size_t n = 8;

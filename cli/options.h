@@ -63,6 +63,17 @@ floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken);
 /* After scanning: -v and -o are required. */
 floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g);
 
+/* A command's own options: when s's current option is one of them,
+ * consume it (cmd_is, cmd_value) and set *taken. */
+typedef floe_err (*cmd_own_option)(cmd_scan *s, void *own_args, int *taken);
+
+/* Parse a command's arguments (argv[0] is the command's name): the source
+ * options, the grid options (g not NULL) and the command's own (own not
+ * NULL, given own_args); any other option is an error naming it and the
+ * command's --help. Then cmd_source_finish and (g) cmd_grid_finish. */
+floe_err cmd_parse(int argc, char **argv, cmd_source *src, cmd_grid_args *g, cmd_own_option own,
+                   void *own_args);
+
 /* Help lines for -o, --item, --report, -q and --verbose. */
 void cmd_output_help(FILE *out);
 
