@@ -23,9 +23,10 @@ at_least() {
 
 tmp=$(mktemp -d)
 st1="$tmp/state" st2="$tmp/state-latency" st3="$tmp/state-echo" st4="$tmp/state-faults"
+st5="$tmp/state-scope-all"
 cleanup() {
   local s
-  for s in "$st1" "$st2" "$st3" "$st4"; do "$standin" stop --state "$s" >/dev/null 2>&1; done
+  for s in "$st1" "$st2" "$st3" "$st4" "$st5"; do "$standin" stop --state "$s" >/dev/null 2>&1; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -259,6 +260,106 @@ out=$("$standin" start "$root" --port 0 --faults 503:2 --faults-per-range -1 --s
 eq "--faults-per-range -1 is refused" "$?:$(grep -c 'bad --faults-per-range' <<<"$out")" "1:1"
 "$standin" stop --state "$st4" >/dev/null
 
+# --- --faults-scope all, --faults-retry-after, --rate-limit (fifth instance) ----------
+# start5 OPTS...: (re)start the fifth instance; sets ep5 and u5.
+start5() {
+  out=$("$standin" start "$root" --port 0 --state "$st5" "$@" 2>&1) || { echo "$out"; bad "start $*"; }
+  ep5=$(cat "$st5/endpoint" 2>/dev/null) u5="$ep5/bkt/blob.bin"
+}
+counts5() { curl -s "$ep5/__s3-standin/faults" | paste -sd' ' -; }
+# st CURL_ARGS...: "STATUS:BYTES:CURL_EXIT" of one request.
+st() { curl -s -o /dev/null -w '%{http_code}:%{size_download}' "$@"; echo ":$?"; }
+
+start5 --faults 503:1 --faults-scope all --faults-per-range 1 --faults-retry-after 2 --rate-limit 1000
+check "start names scope, retry-after and rate limit" \
+  grep -qE "^S3 stand-in: http://127\.0\.0\.1:[0-9]+ \(root $root, latency 0 ms, faults 503:1 per-range 1 scope all retry-after 2, rate-limit 1000, pid [0-9]+\)$" <<<"$out"
+# Every distinct request (method, URI, Range) fails once, then is served.
+got=""
+for a in "$u5" "$u5" "-I $u5" "-I $u5" "-H Range:bytes=0-9 $u5" "-H Range:bytes=0-9 $u5" \
+         "-H Range:bytes=5-9 $u5" "$ep5/bkt?list-type=2" "$ep5/bkt?list-type=2" \
+         "-I $ep5/bkt" "-I $ep5/bkt" "$ep5/bkt/nope" "$ep5/bkt/nope"; do
+  # shellcheck disable=SC2086  # word splitting of the options is intended
+  got+="$(curl -s -o /dev/null -w '%{http_code}' $a) "
+done
+eq "--faults-scope all: every request fails once (GET, HEAD, ranged, listing, HeadBucket, missing key)" \
+  "$got" "503 200 503 200 503 206 503 503 200 503 200 503 404 "
+eq "--faults-scope all: /__s3-standin/faults counts every request" "$(counts5)" \
+  "requests 13 503 7 ratelimited 0"
+check "--faults-scope all: a fault without Range is logged with an empty range" \
+  grep -q 's3-standin fault=503 n=1 uri=/bkt/blob.bin range=,' "$st5/error.log"
+check "--faults-scope all: a HEAD fault is logged" \
+  grep -q 's3-standin fault=503 n=3 uri=/bkt/blob.bin range=, .*request: "HEAD ' "$st5/error.log"
+h=$(curl -s -D - -o "$tmp/got" "$ep5/bkt/other-key")
+eq "--faults-retry-after 2: a 503 fault carries Retry-After: 2" "$(hdr retry-after <<<"$h")" 2
+check "--faults-scope all: a 503 without Range has the S3 SlowDown body" grep -q '<Code>SlowDown</Code>' "$tmp/got"
+eq "--faults-scope all: a HEAD fault has no body" "$(st -I "$ep5/bkt/head-only")" "503:0:0"
+h=$(curl -s -D - -o /dev/null -H 'x-floe-fail: 503' -H 'X-S3-Standin-Retry-After: 9' "$ep5/bkt/xff")
+eq "Retry-After only on --faults answers, never from a client header" "$(hdr retry-after <<<"$h")" ""
+
+start5 --faults 503:2,429:1 --faults-scope all --faults-per-range 0 --faults-retry-after 3
+check "start with another --faults-scope/-retry-after restarts" grep -qv "already running" <<<"$out"
+h=$(curl -s -D - -o "$tmp/got" "$u5")
+eq "429 fault: status and Retry-After: 3" "$(head -1 <<<"$h" | cut -d' ' -f2) $(hdr retry-after <<<"$h")" "429 3"
+check "429 fault: S3 XML TooManyRequests body" grep -q '<Code>TooManyRequests</Code>' "$tmp/got"
+h=$(curl -s -D - -o /dev/null "$u5")
+eq "503 fault (second request): Retry-After: 3 too" "$(head -1 <<<"$h" | cut -d' ' -f2) $(hdr retry-after <<<"$h")" "503 3"
+eq "--faults-per-range 0 in scope all: the same request fails again" "$(code "$u5") $(code "$u5")" "429 503"
+eq "no rate limit: /__s3-standin/faults has no ratelimited line" "$(counts5)" "requests 4 503 2 429 2"
+
+start5 --faults drop:1 --faults-scope all --faults-per-range 1
+eq "drop in scope all: a plain GET is reset (curl 52), then served" \
+  "$(st "$u5") $(st "$u5")" "000:0:52 200:4096:0"
+eq "drop in scope all: a HEAD is reset, then served" "$(st -I "$u5") $(st -I "$u5")" "000:0:52 200:0:0"
+
+start5 --faults short:1 --faults-scope all --faults-per-range 0
+eq "short without Range: 200, the whole Content-Length, half the bytes (curl 18)" \
+  "$(st "$u5")" "200:2048:18"
+h=$(curl -s -D - -o "$tmp/got" "$u5")
+eq "short without Range: Content-Length of the whole object" "$(hdr content-length <<<"$h")" 4096
+check "short without Range: the bytes sent are the object's first half" \
+  cmp -s "$tmp/got" <(head -c 2048 "$b/blob.bin")
+eq "short with Range: 206 and half of the range" "$(st -H 'Range: bytes=100-199' "$u5")" "206:50:18"
+eq "short: a HEAD is served (nothing to cut)" "$(st -I "$u5")" "200:0:0"
+x=$(curl -s "$ep5/bkt?list-type=2&prefix=nested/"); rc=$?
+eq "short on a listing: half of the XML (curl 18)" "$rc:$(grep -c '</ListBucketResult>' <<<"$x")" "18:0"
+eq "short: faults counted (HEAD not)" "$(counts5)" "requests 5 short 4"
+
+start5 --faults 500:1 --faults-scope all --faults-per-range 0 --faults-prefix bkt/nested/
+eq "--faults-prefix in scope all: objects and listings under it fail, others not" \
+  "$(for a in "$u5" "$ep5/bkt/nested/index.html" "$ep5/bkt?list-type=2&prefix=nested/d" \
+              "$ep5/bkt?list-type=2&prefix=odd/"; do code "$a"; echo -n ' '; done)" "200 500 500 200 "
+
+for bad in "--faults-scope some" "--faults-retry-after soon" "--rate-limit -1" "--rate-limit 5x"; do
+  # shellcheck disable=SC2086
+  out=$("$standin" start "$root" --port 0 --faults 503:2 $bad --state "$tmp/state-bad" 2>&1)
+  eq "$bad is refused" "$?:$(grep -c "bad ${bad%% *}" <<<"$out")" "1:1"
+done
+
+# --rate-limit 5: a burst of 12 requests at the start of a wall-clock second
+# gets 5 answers and 7 503 SlowDown (a busy machine may split the burst over
+# two seconds: then at most 10 pass; a stand-in that does not limit lets all 12).
+start5 --rate-limit 5
+check "start --rate-limit names it" grep -qE "latency 0 ms, rate-limit 5, pid [0-9]+\)$" <<<"$out"
+# burst N: N GETs of u5 on one connection, one curl; their statuses, one a line.
+burst() {
+  local args=() i
+  for ((i = 0; i < $1; i++)); do args+=(-o /dev/null "$u5"); done
+  curl -s -w '%{http_code}\n' "${args[@]}"
+}
+ns=$(date +%N); sleep "0.$(printf '%09d' $((1000000000 - 10#$ns)))"
+got=$(burst 12 | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+check "--rate-limit 5: 12 at once, 5 (at most 10) pass, the rest 503 ($got)" \
+  grep -qE '^200:([5-9]|10) 503:([2-7]) $' <<<"$got"
+n503=$(grep -oE '503:[0-9]+' <<<"$got" | cut -d: -f2)
+eq "--rate-limit: /__s3-standin/faults counts the refused" "$(counts5)" "ranged 0 ratelimited $n503"
+eq "--rate-limit: each is logged" "$(grep -c 's3-standin fault=ratelimited' "$st5/error.log")" "$n503"
+sleep 1.1
+eq "--rate-limit: a later second starts afresh" "$(burst 1)" 200
+got=$(for _ in $(seq 12); do curl -s -D - "$u5" | tr -d '\r\0'; done)
+check "--rate-limit: the 503 has the S3 SlowDown body" grep -q '<Code>SlowDown</Code>' <<<"$got"
+check "--rate-limit: ... and no Retry-After" bash -c '! grep -qi "^retry-after" <<<"$1"' _ "$got"
+"$standin" stop --state "$st5" >/dev/null
+
 # --- echo fallback ---------------------------------------------------------------
 if out=$(S3_STANDIN_BACKEND="echo" "$standin" start "$root" --port 0 --state "$st3" 2>&1); then
   ep3=$(cat "$st3/endpoint")
@@ -269,6 +370,8 @@ if out=$(S3_STANDIN_BACKEND="echo" "$standin" start "$root" --port 0 --state "$s
   eq "echo fallback: x-floe-fail 503" "$(code -H 'x-floe-fail: 503' "$ep3/bkt/blob.bin")" 503
   out=$(S3_STANDIN_BACKEND="echo" "$standin" start "$root" --port 0 --faults 503:2 --state "$st3" 2>&1)
   eq "echo fallback: --faults is refused" "$?:$(grep -c 'needs the lua backend' <<<"$out")" "1:1"
+  out=$(S3_STANDIN_BACKEND="echo" "$standin" start "$root" --port 0 --rate-limit 5 --state "$st3" 2>&1)
+  eq "echo fallback: --rate-limit is refused" "$?:$(grep -c 'needs the lua backend' <<<"$out")" "1:1"
 else
   echo "$out"; bad "start the echo fallback"
 fi

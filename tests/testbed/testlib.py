@@ -41,13 +41,20 @@ def summary():
     return 1 if _counts["failed"] else 0
 
 
-def floe_np(np_, *args, endpoint=None, env=None):
-    """floe under mpirun -np np_, or alone (no MPI launcher) for np_ 0,
-    reading through endpoint (default: FLOE_S3_ENDPOINT)."""
+def floe_cmd(np_, *args, endpoint=None, env=None):
+    """(command, environment) of floe under mpirun -np np_, or alone (no MPI
+    launcher) for np_ 0, reading through endpoint (default: FLOE_S3_ENDPOINT)."""
     e = dict(os.environ, AWS_ENDPOINT_URL=endpoint or os.environ["FLOE_S3_ENDPOINT"],
              OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
              OMPI_MCA_rmaps_base_oversubscribe="1", **(env or {}))
     cmd = [MPIRUN, "-np", str(np_), FLOE, *args] if np_ else [FLOE, *args]
+    return cmd, e
+
+
+def floe_np(np_, *args, endpoint=None, env=None):
+    """floe under mpirun -np np_, or alone (no MPI launcher) for np_ 0,
+    reading through endpoint (default: FLOE_S3_ENDPOINT)."""
+    cmd, e = floe_cmd(np_, *args, endpoint=endpoint, env=env)
     return subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=600)
 
 
