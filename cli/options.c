@@ -253,8 +253,9 @@ void cmd_output_help(FILE *out)
     fprintf(out,
             "  -o, --output FILE    the NetCDF-4 file to write (appears only when complete)\n"
             "  --item PATH          the derived STAC Item (default: FILE with .json)\n"
-            "  --report FILE.json   per-rank and total counts: requests, bytes, retries,\n"
-            "                       coalesced ranges, decode/wait/wall seconds, peak memory\n"
+            "  --report FILE.json   per-rank and total counts: requests, bytes, retries\n"
+            "                       (metadata_retries + chunk_retries), coalesced ranges,\n"
+            "                       decode/wait/wall seconds, peak memory\n"
             "  -q, --quiet          no progress line, errors only\n"
             "  --verbose            say what the job does (twice: debugging detail)\n");
 }

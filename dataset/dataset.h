@@ -179,6 +179,7 @@ typedef struct floe_dataset_io {
      * whole-object reads answered from a preloaded or prefetched blob. */
     uint64_t requests;
     uint64_t cache_hits;
+    uint64_t retries; /* attempts after the first among those requests */
 } floe_dataset_io;
 void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
 
