@@ -139,7 +139,13 @@ floe_err cmd_source_option(cmd_scan *s, cmd_source *src, int *taken)
     if (cmd_is(s, "--retries", NULL)) {
         uint64_t n;
         FLOE_CHECK(number_option(s, 0, 100, 0, &n));
-        src->req.fetch.max_attempts = (int)n + 1;
+        src->req.fetch.retry.max_attempts = (int)n + 1;
+        return NULL;
+    }
+    if (cmd_is(s, "--retry-budget", NULL)) {
+        uint64_t n;
+        FLOE_CHECK(number_option(s, 1, 86400, 0, &n));
+        src->req.fetch.retry.budget_ms = (long)n * 1000;
         return NULL;
     }
     if (cmd_is(s, "--stall-timeout", NULL)) {
@@ -203,7 +209,14 @@ void cmd_source_help(FILE *out)
             "  --max-gap BYTES      merge ranges of one file this close into one request\n"
             "                       (default 1M; 0: only touching ranges)\n"
             "  --max-request BYTES  largest merged request (default 16M)\n"
-            "  --retries N          retries of a failed request, with backoff (default 4)\n"
+            "  --retries N          retries of every failed request (metadata and data;\n"
+            "                       default 10) on HTTP 5xx, 408, 429, S3 SlowDown and\n"
+            "                       other throttling codes, resets, timeouts and\n"
+            "                       truncated bodies; never on other 4xx. Waits are\n"
+            "                       random, up to 0.1 s doubling to 5 s, at least a\n"
+            "                       server's Retry-After\n"
+            "  --retry-budget S     give up on a request after S seconds of attempts\n"
+            "                       and waits (default 120)\n"
             "  --stall-timeout S    retry a request silent for S seconds (default 30)\n");
 }
 
@@ -240,8 +253,9 @@ void cmd_output_help(FILE *out)
     fprintf(out,
             "  -o, --output FILE    the NetCDF-4 file to write (appears only when complete)\n"
             "  --item PATH          the derived STAC Item (default: FILE with .json)\n"
-            "  --report FILE.json   per-rank and total counts: requests, bytes, retries,\n"
-            "                       coalesced ranges, decode/wait/wall seconds, peak memory\n"
+            "  --report FILE.json   per-rank and total counts: requests, bytes, retries\n"
+            "                       (metadata_retries + chunk_retries), coalesced ranges,\n"
+            "                       decode/wait/wall seconds, peak memory\n"
             "  -q, --quiet          no progress line, errors only\n"
             "  --verbose            say what the job does (twice: debugging detail)\n");
 }

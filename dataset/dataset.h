@@ -48,7 +48,9 @@ typedef struct floe_open_request {
     size_t nremap;
     const char *s3_endpoint; /* --s3-endpoint, or NULL (then AWS_ENDPOINT_URL) */
     /* How chunks are fetched: --concurrency, --max-gap, --max-request,
-     * --retries, --stall-timeout (zeros: the fetcher's defaults). */
+     * --retries, --retry-budget, --stall-timeout (zeros: the defaults).
+     * The retry policy and the stall timeout apply to every request, the
+     * metadata's (the open's transport) as the chunks'. */
     floe_fetch_opts fetch;
     /* The arrays the caller will read, comma-separated ("Tair,Rainf"), or
      * NULL. NULL: every array's manifests are read at open and
@@ -177,6 +179,7 @@ typedef struct floe_dataset_io {
      * whole-object reads answered from a preloaded or prefetched blob. */
     uint64_t requests;
     uint64_t cache_hits;
+    uint64_t retries; /* attempts after the first among those requests */
 } floe_dataset_io;
 void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
 

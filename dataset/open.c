@@ -262,6 +262,11 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     floe_transport_opts topts;
     memset(&topts, 0, sizeof topts);
     topts.s3.endpoint = req->s3_endpoint;
+    /* Every request of the open (and the fetcher's, which inherits them
+     * from the transport) by the same --retries, --retry-budget and
+     * --stall-timeout. */
+    topts.retry = req->fetch.retry;
+    topts.stall_timeout_ms = req->fetch.stall_timeout_ms;
     ic_ref_kind kind = ic_kind(req->ref_kind);
     const char *ref = req->ref_kind == FLOE_REF_DEFAULT ? "main" : req->ref;
     int stac = stac_source_is_document(req->source);

@@ -117,6 +117,7 @@ void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out)
         floe_transport_stats(ds->t, &t);
     out->requests = ds->stac_counts.requests + (ds->t ? t.requests : 0);
     out->cache_hits = ds->stac_counts.cache_hits + (ds->t ? t.cache_hits : 0);
+    out->retries = ds->stac_counts.retries + (ds->t ? t.retries : 0);
 }
 
 /* Convert n elements of type dt (native order) to doubles. */

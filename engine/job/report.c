@@ -14,13 +14,30 @@
 
 /* The per-rank counters, in the order they travel (as doubles: exact for
  * counts below 2^53, plenty). */
-static const char *const field[] = {
-    "requests",      "bytes",         "bytes_delivered", "retries",
-    "coalesced",     "failures",      "new_connections", "chunks",
-    "encoded_bytes", "decoded_bytes", "decode_seconds",  "wait_seconds",
-    "wall_seconds",  "peak_rss_bytes",
+enum {
+    F_REQUESTS, F_BYTES, F_BYTES_DELIVERED, F_RETRIES, F_METADATA_RETRIES, F_CHUNK_RETRIES,
+    F_COALESCED, F_FAILURES, F_NEW_CONNECTIONS, F_CHUNKS, F_ENCODED_BYTES, F_DECODED_BYTES,
+    F_DECODE_SECONDS, F_WAIT_SECONDS, F_WALL, F_RSS,
+    NFIELD
 };
-enum { NFIELD = sizeof field / sizeof field[0], F_WALL = 12, F_RSS = 13 };
+static const char *const field[NFIELD] = {
+    [F_REQUESTS] = "requests",
+    [F_BYTES] = "bytes",
+    [F_BYTES_DELIVERED] = "bytes_delivered",
+    [F_RETRIES] = "retries",
+    [F_METADATA_RETRIES] = "metadata_retries",
+    [F_CHUNK_RETRIES] = "chunk_retries",
+    [F_COALESCED] = "coalesced",
+    [F_FAILURES] = "failures",
+    [F_NEW_CONNECTIONS] = "new_connections",
+    [F_CHUNKS] = "chunks",
+    [F_ENCODED_BYTES] = "encoded_bytes",
+    [F_DECODED_BYTES] = "decoded_bytes",
+    [F_DECODE_SECONDS] = "decode_seconds",
+    [F_WAIT_SECONDS] = "wait_seconds",
+    [F_WALL] = "wall_seconds",
+    [F_RSS] = "peak_rss_bytes",
+};
 
 static void my_counters(const floe_dataset *ds, double t_start, double *v)
 {
@@ -31,11 +48,25 @@ static void my_counters(const floe_dataset *ds, double t_start, double *v)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double c[NFIELD] = {
-        (double)io.fetch.requests,  (double)io.fetch.bytes,   (double)io.fetch.bytes_delivered,
-        (double)io.fetch.retries,   (double)io.fetch.coalesced, (double)io.fetch.failures,
-        (double)io.fetch.new_connections, (double)io.chunks, (double)io.encoded_bytes,
-        (double)io.decoded_bytes,   io.decode_seconds,        io.fetch.wait_seconds,
-        job_now() - t_start,        (double)ru.ru_maxrss * 1024.0, /* Linux: kilobytes */
+        [F_REQUESTS] = (double)io.fetch.requests,
+        [F_BYTES] = (double)io.fetch.bytes,
+        [F_BYTES_DELIVERED] = (double)io.fetch.bytes_delivered,
+        /* Retries per request class: the transport's own requests (the
+         * open's metadata, STAC documents, single chunk reads) and the
+         * chunk fetcher's; "retries" stays their sum. */
+        [F_RETRIES] = (double)(io.retries + io.fetch.retries),
+        [F_METADATA_RETRIES] = (double)io.retries,
+        [F_CHUNK_RETRIES] = (double)io.fetch.retries,
+        [F_COALESCED] = (double)io.fetch.coalesced,
+        [F_FAILURES] = (double)io.fetch.failures,
+        [F_NEW_CONNECTIONS] = (double)io.fetch.new_connections,
+        [F_CHUNKS] = (double)io.chunks,
+        [F_ENCODED_BYTES] = (double)io.encoded_bytes,
+        [F_DECODED_BYTES] = (double)io.decoded_bytes,
+        [F_DECODE_SECONDS] = io.decode_seconds,
+        [F_WAIT_SECONDS] = io.fetch.wait_seconds,
+        [F_WALL] = job_now() - t_start,
+        [F_RSS] = (double)ru.ru_maxrss * 1024.0, /* Linux: kilobytes */
     };
     memcpy(v, c, sizeof c);
 }

@@ -4,13 +4,19 @@
  *
  *   {"floe_version": ..., "command": ..., "operation": "stats", "ranks": N,
  *    "wall_seconds": W,
- *    "total": {requests, bytes, bytes_delivered, retries, coalesced,
+ *    "total": {requests, bytes, bytes_delivered, retries, metadata_retries,
+ *              chunk_retries, coalesced,
  *              failures, new_connections, chunks, encoded_bytes,
  *              decoded_bytes, decode_seconds, wait_seconds,
  *              peak_rss_bytes (largest rank), peak_rss_bytes_sum},
  *    "per_rank": [{"rank": 0, the same counters, "wall_seconds",
  *                  "peak_rss_bytes"}, ...]}
  *
+ * retries = metadata_retries + chunk_retries: attempts after the first of
+ * the transport's own requests (the open's metadata, STAC documents, single
+ * chunk reads; rank 0's alone under MPI, which reads the metadata for all)
+ * and of the chunk fetcher's. requests, failures and the byte counts are
+ * the chunk fetcher's.
  * wall_seconds is from the job's start (after MPI start-up) to the report;
  * peak_rss_bytes is the process's high-water resident set (getrusage). The
  * file is written by rank 0, atomically (temporary name, then rename). */

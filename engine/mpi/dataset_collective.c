@@ -40,6 +40,9 @@ floe_err floe_dataset_open_collective(const floe_mpi *mpi, const floe_open_reque
     const void *blob = NULL;
     uint64_t len = 0;
     if (mpi->rank == 0) {
+        /* Retries and their waits happen in here (the transport's policy);
+         * the other ranks block in the agreement below meanwhile, without
+         * a timeout. */
         r.record = 1;
         err = floe_dataset_open(&r, out);
         size_t n = 0;

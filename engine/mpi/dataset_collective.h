@@ -20,7 +20,14 @@
  * rank has an error: rank 0's own, or on the others "rank 0: ..." (and any
  * other rank's failure is agreed the same way), so no rank is left waiting
  * in a later collective. With one rank it is floe_dataset_open, nothing
- * more. */
+ * more.
+ *
+ * Rank 0's requests retry by the transport's policy (--retries,
+ * --retry-budget: io/transport/retry.h), backing off for up to the budget
+ * per request; the other ranks wait for rank 0's retries in the first
+ * agreement (a blocking MPI_Allreduce, which has no timeout, and nothing
+ * else runs on them meanwhile), so no rank gives up while rank 0 backs
+ * off: the job fails only when rank 0's open does. */
 floe_err floe_dataset_open_collective(const floe_mpi *mpi, const floe_open_request *req,
                                       floe_dataset **out);
 

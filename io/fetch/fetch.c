@@ -17,9 +17,6 @@
 enum {
     DEFAULT_CONCURRENCY = 16,
     MAX_CONCURRENCY = 1024,
-    DEFAULT_MAX_ATTEMPTS = 5,
-    DEFAULT_RETRY_BASE_MS = 100,
-    DEFAULT_RETRY_MAX_MS = 5000,
 };
 #define DEFAULT_MAX_GAP ((uint64_t)1 << 20)
 #define DEFAULT_MAX_BYTES ((uint64_t)16 << 20)
@@ -125,13 +122,11 @@ static floe_err check_opts(const floe_fetch_opts *o)
     if (o->concurrency < 0 || o->concurrency > MAX_CONCURRENCY)
         return FLOE_ERR(FLOE_EINVAL, "fetch concurrency %d: not in 1..%d", o->concurrency,
                         MAX_CONCURRENCY);
-    if (o->max_attempts < 0 || o->retry_base_ms < 0 || o->retry_max_ms < 0 ||
-        o->stall_timeout_ms < 0)
-        return FLOE_ERR(FLOE_EINVAL,
-                        "negative fetch option (max_attempts %d, retry_base_ms %ld, "
-                        "retry_max_ms %ld, stall_timeout_ms %ld)",
-                        o->max_attempts, o->retry_base_ms, o->retry_max_ms, o->stall_timeout_ms);
-    return NULL;
+    if (o->stall_timeout_ms < 0)
+        return FLOE_ERR(FLOE_EINVAL, "negative fetch stall timeout (%ld ms)",
+                        o->stall_timeout_ms);
+    floe_retry_policy checked;
+    return floe_retry_policy_resolve(&o->retry, &checked);
 }
 
 floe_err floe_fetcher_new(floe_transport *t, const floe_fetch_opts *o, floe_fetcher **out)
@@ -153,9 +148,17 @@ floe_err floe_fetcher_new(floe_transport *t, const floe_fetch_opts *o, floe_fetc
                                                             : o->coalesce_max_gap;
     f->max_bytes = o->coalesce_max_bytes ? o->coalesce_max_bytes : DEFAULT_MAX_BYTES;
     f->no_coalesce = o->no_coalesce;
-    f->max_attempts = o->max_attempts ? o->max_attempts : DEFAULT_MAX_ATTEMPTS;
-    f->retry_base_ms = o->retry_base_ms ? o->retry_base_ms : DEFAULT_RETRY_BASE_MS;
-    f->retry_max_ms = o->retry_max_ms ? o->retry_max_ms : DEFAULT_RETRY_MAX_MS;
+    /* The transport's policy, field by field where o says nothing: one
+     * set of settings for every request of the transport. */
+    const floe_retry_policy *tp = floe_transport_retry_policy(t);
+    f->policy = (floe_retry_policy){
+        .max_attempts = o->retry.max_attempts ? o->retry.max_attempts : tp->max_attempts,
+        .base_ms = o->retry.base_ms ? o->retry.base_ms : tp->base_ms,
+        .max_ms = o->retry.max_ms ? o->retry.max_ms : tp->max_ms,
+        .budget_ms = o->retry.budget_ms ? o->retry.budget_ms : tp->budget_ms,
+    };
+    if (f->policy.max_ms < f->policy.base_ms)
+        f->policy.max_ms = f->policy.base_ms;
     f->stall_ms = o->stall_timeout_ms ? o->stall_timeout_ms : floe_transport_stall_timeout_ms(t);
     f->rng = (uint64_t)(fetch_now_s() * 1e9) ^ ((uint64_t)getpid() << 32) ^
              (uint64_t)(uintptr_t)f;

@@ -7,8 +7,9 @@
  * folder it uses besides common/): many ranges and objects in flight at
  * once, with coalescing, retries and prefetching; it knows nothing of
  * Zarr or Icechunk. Files: fetch.c (life cycle, results), queue.c +
- * coalesce.c (ranges into requests), transfer.c + retry.c (running them),
- * prefetch.c (whole objects into the transport's cache, prefetch.h).
+ * coalesce.c (ranges into requests), transfer.c (running them, with the
+ * transport's retry policy, io/transport/retry.h), prefetch.c (whole
+ * objects into the transport's cache, prefetch.h).
  *
  * The engine queues every chunk range of a work unit, then loops on
  * floe_fetch_next and decodes each range as it arrives while the others
@@ -41,10 +42,12 @@
  *   (the next floe_fetch_next), so queue many, then poll. When only a few
  *   bytes are queued, requests are kept small enough (total / concurrency,
  *   but never below 1 MiB) that every connection gets work.
- * - Retries with exponential backoff and jitter on 5xx (not 501/505), 408,
- *   429, S3 SlowDown/RequestTimeout/throttling codes, timeouts, stalls,
- *   refused or reset connections and truncated bodies; never on 401/403,
- *   404, 412, 416 or other 4xx. A coalesced request that fails with a
+ * - Retries by the one policy of io/transport/retry.h, with the transport's
+ *   settings (floe_transport_opts.retry) unless told otherwise: exponential
+ *   backoff with full jitter, Retry-After honoured, a time budget per
+ *   request, on 5xx (not 501/505), 408, 429, S3 SlowDown/RequestTimeout/
+ *   throttling codes, timeouts, stalls, refused or reset connections and
+ *   truncated bodies; never on 401/403, 404, 412, 416 or other 4xx. A coalesced request that fails with a
  *   short read (an object shorter than a range) is split again and each
  *   range fetched on its own, so coalescing never changes a result.
  * - file:// URLs and local paths go through the same queue, read with
@@ -91,12 +94,9 @@ typedef struct floe_fetch_opts {
     uint64_t coalesce_max_bytes; /* cap of a merged request; default 16 MiB. Ranges
                                     longer than it are fetched alone, whole. */
     int no_coalesce;             /* 1: every range is its own request */
-    int max_attempts;            /* tries per request, first included; default 5 */
-    long retry_base_ms;          /* backoff before retry n: d = min(max, base * 2^(n-1)),
-                                    the wait is d/2 plus a random part of d/2 (at least
-                                    half, so throttling does slow us down; random, so
-                                    ranks do not retry in step); default 100 ms */
-    long retry_max_ms;           /* default 5000 ms */
+    floe_retry_policy retry;     /* attempts, backoff and budget per request
+                                    (io/transport/retry.h); each zero field: the
+                                    transport's (floe_transport_opts.retry) */
     long stall_timeout_ms;       /* a request with no byte (header or body) for this
                                     long, counted from when it is sent, is abandoned
                                     and retried; default: the transport's stall timeout

@@ -57,6 +57,7 @@ typedef struct xfer {
     size_t nparts, delivered;
     floe_buf data;
     int attempts;
+    double first_started; /* when the first attempt began: the budget counts from here */
     double due;   /* a retry starts no earlier than this */
     live *run;    /* while in flight */
     floe_err err; /* the final error, once done */
@@ -72,8 +73,8 @@ struct floe_fetcher {
     int concurrency;
     uint64_t max_gap, max_bytes;
     int no_coalesce;
-    int max_attempts;
-    long retry_base_ms, retry_max_ms, stall_ms;
+    floe_retry_policy policy; /* resolved: the transport's, overridden by the options */
+    long stall_ms;
     CURLM *multi;
     CURL **pool; /* idle easy handles, up to concurrency */
     int npool;

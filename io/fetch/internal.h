@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* io/fetch/internal.h - the pure parts of the range fetcher (no I/O), shared by
+/* io/fetch/internal.h - the pure part of the range fetcher (no I/O), shared by
  * the files of io/fetch/ and exposed for unit tests: range coalescing
- * (coalesce.c) and the retry policy (retry.c). The fetcher's own state is
- * in fetcher_internal.h. */
+ * (coalesce.c). The retry policy is the transport's (io/transport/retry.h);
+ * the fetcher's own state is in fetcher_internal.h. */
 #ifndef FLOE_FETCH_INTERNAL_H
 #define FLOE_FETCH_INTERNAL_H
 
@@ -41,22 +41,5 @@ size_t floe_coalesce(floe_coalesce_range *r, size_t n, uint64_t max_gap, uint64_
  * dominates). */
 #define FLOE_COALESCE_FLOOR ((uint64_t)1 << 20)
 uint64_t floe_coalesce_cap(uint64_t max_bytes, uint64_t total_bytes, int concurrency);
-
-/* --- Retry policy (retry.c) ----------------------------------------------- */
-
-/* Is a failed attempt worth another? status: the HTTP status (0: none);
- * curl_code: the CURLcode the transfer ended with; s3_code: the S3 error
- * code of the body, or "" / NULL. Transient: 5xx but 501/505, 408, 429,
- * S3 throttling and timeout codes, and transfers cut short (refused or
- * reset connections, timeouts, truncated bodies, HTTP/2 stream errors).
- * Never: other 4xx (401/403, 404, 412, 416, ...), 3xx, our own aborts. */
-int floe_fetch_retryable(long status, int curl_code, const char *s3_code);
-
-/* The wait before retry number `retry` (1 = the first retry): with
- * d = min(max_ms, base_ms * 2^(retry-1)), d/2 + (random % (d/2 + 1)). */
-long floe_fetch_backoff_ms(long base_ms, long max_ms, int retry, uint64_t random);
-
-/* splitmix64: the next pseudo-random number from *state. */
-uint64_t floe_fetch_random(uint64_t *state);
 
 #endif

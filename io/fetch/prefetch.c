@@ -26,6 +26,7 @@ static void prefetcher_add_counts(const void *obj, floe_transport_counts *s)
     s->bytes += f.bytes_delivered;
     s->new_connections += f.new_connections;
     s->failures += f.failures;
+    s->retries += f.retries;
 }
 
 /* t's prefetcher, made and attached on first use. */
@@ -34,9 +35,10 @@ static floe_err prefetcher_of(floe_transport *t, floe_fetcher **out)
     *out = floe_transport_attached(t, prefetcher_free);
     if (*out)
         return NULL;
-    /* One attempt, as floe_transport_get makes: a failure is left to the
-     * GET that follows, which then fails the way it always did. */
-    floe_fetch_opts o = {.max_attempts = 1};
+    /* One attempt: a failure is left to the GET that follows, which
+     * retries by the transport's policy. Retrying here as well would let
+     * a store that keeps failing spend the retry budget twice. */
+    floe_fetch_opts o = {.retry.max_attempts = 1};
     floe_fetcher *f;
     FLOE_CHECK(floe_fetcher_new(t, &o, &f), "prefetch");
     floe_transport_attachment a = {.obj = f, .free = prefetcher_free,

@@ -2,17 +2,21 @@
 /* io/fetch/transfer.c - running the fetcher's transfers on its libcurl
  * multi handle: at most `concurrency` in flight on pooled easy handles,
  * each begun and checked by the transport's floe_http_xfer hooks; failed
- * attempts retried with backoff (retry.c) or a short coalesced request
+ * attempts retried by the transport's policy (io/transport/retry.h: which
+ * failures, how long to wait, the budget) or a short coalesced request
  * split again; stalls timed here; local reads done in turn. */
 #include "io/fetch/fetcher_internal.h"
 
 #include "common/floe_log.h"
 #include "io/fetch/internal.h"
+#include "io/transport/retry.h"
 #include "io/transport/url.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum {
     /* The longest a poll sleeps without looking at the clock: stall and
@@ -58,17 +62,20 @@ static void done(floe_fetcher *f, xfer *x)
 }
 
 /* A transfer that will not be tried again: put the error in its final
- * form (the attempts and whether more were possible) and complete it. */
-static void fail(floe_fetcher *f, xfer *x, floe_err err, int retryable)
+ * form (retry.h: the attempts, the time, whether more were possible) and
+ * complete it. verdict: why the retries stopped (FLOE_RETRY_AGAIN: the
+ * failure was not transient). */
+static void fail(floe_fetcher *f, xfer *x, floe_err err, floe_retry_verdict verdict)
 {
-    if (x->is_file || x->attempts == 0)
+    if (x->is_file || x->attempts == 0) {
         x->err = err; /* no request was made: the error says what is wrong */
-    else if (retryable)
-        x->err = floe_err_push(err, __FILE__, __LINE__, " gave up after %d attempts",
-                               x->attempts);
-    else
-        x->err = floe_err_push(err, __FILE__, __LINE__, " after %d attempt%s, not retryable",
-                               x->attempts, x->attempts == 1 ? "" : "s");
+    } else {
+        char what[1024 + 64], shown[1024], range[64];
+        snprintf(what, sizeof what, "%s%s", floe_url_redact(x->url, shown, sizeof shown),
+                 floe_range_text(x->offset, x->length, range));
+        x->err = floe_retry_final_error(err, what, x->attempts, fetch_now_s() - x->first_started,
+                                        verdict, &f->policy);
+    }
     done(f, x);
 }
 
@@ -102,19 +109,26 @@ static floe_err split(floe_fetcher *f, xfer *x)
     return NULL;
 }
 
-/* An attempt failed with err: retry later, split, or fail for good. */
-static floe_err settle(floe_fetcher *f, xfer *x, floe_err err, int retryable)
+/* An attempt failed with err: retry later, split, or fail for good.
+ * retry_after_ms: the server's Retry-After (-1: none). */
+static floe_err settle(floe_fetcher *f, xfer *x, floe_err err, int retryable,
+                       long retry_after_ms)
 {
     char line[1024];
-    if (retryable && x->attempts < f->max_attempts) {
-        long ms = floe_fetch_backoff_ms(f->retry_base_ms, f->retry_max_ms, x->attempts,
-                                        floe_fetch_random(&f->rng));
-        FLOE_DEBUG("retry %d of %d in %ld ms: %s", x->attempts, f->max_attempts - 1, ms,
-                   floe_err_line(err, line, sizeof line));
-        floe_err_free(&err);
-        x->due = fetch_now_s() + (double)ms / 1e3;
-        fetch_q_push(&f->retry, x);
-        return NULL;
+    floe_retry_verdict verdict = FLOE_RETRY_AGAIN;
+    if (retryable) {
+        double now = fetch_now_s();
+        long ms;
+        verdict = floe_retry_next(&f->policy, x->attempts, (long)((now - x->first_started) * 1e3),
+                                  retry_after_ms, floe_retry_random(&f->rng), &ms);
+        if (verdict == FLOE_RETRY_AGAIN) {
+            FLOE_DEBUG("retry %d of %d in %ld ms: %s", x->attempts, f->policy.max_attempts - 1,
+                       ms, floe_err_line(err, line, sizeof line));
+            floe_err_free(&err);
+            x->due = now + (double)ms / 1e3;
+            fetch_q_push(&f->retry, x);
+            return NULL;
+        }
     }
     if (x->nparts > 1 && floe_err_code(err) == FLOE_EFORMAT) {
         FLOE_DEBUG("splitting a coalesced request of %zu ranges: %s", x->nparts,
@@ -125,10 +139,10 @@ static floe_err settle(floe_fetcher *f, xfer *x, floe_err err, int retryable)
             fetch_xfer_free(&x);
             return NULL;
         }
-        fail(f, x, err, 0);
+        fail(f, x, err, FLOE_RETRY_AGAIN);
         return serr;
     }
-    fail(f, x, err, retryable);
+    fail(f, x, err, verdict);
     return NULL;
 }
 
@@ -138,7 +152,7 @@ static void start_one(floe_fetcher *f, xfer *x, double now)
 {
     live *r = calloc(1, sizeof *r);
     if (!r) {
-        fail(f, x, FLOE_ERR(FLOE_ENOMEM, "cannot start a transfer"), 0);
+        fail(f, x, FLOE_ERR(FLOE_ENOMEM, "cannot start a transfer"), FLOE_RETRY_AGAIN);
         return;
     }
     x->run = r;
@@ -147,7 +161,7 @@ static void start_one(floe_fetcher *f, xfer *x, double now)
                                          &r->sig, &r->req);
     if (err) {
         fetch_live_end(f, x);
-        fail(f, x, err, 0);
+        fail(f, x, err, FLOE_RETRY_AGAIN);
         return;
     }
     r->req.offset = x->offset;
@@ -157,14 +171,14 @@ static void start_one(floe_fetcher *f, xfer *x, double now)
         r->curl = f->pool[--f->npool];
     else if (!(r->curl = curl_easy_init())) {
         fetch_live_end(f, x);
-        fail(f, x, FLOE_ERR(FLOE_ENOMEM, "cannot create a libcurl handle"), 0);
+        fail(f, x, FLOE_ERR(FLOE_ENOMEM, "cannot create a libcurl handle"), FLOE_RETRY_AGAIN);
         return;
     }
     floe_buf_reset(&x->data);
     err = floe_http_xfer_begin(f->t, &r->req, &x->data, r->curl, &r->hx);
     if (err) {
         fetch_live_end(f, x);
-        fail(f, x, err, 0);
+        fail(f, x, err, FLOE_RETRY_AGAIN);
         return;
     }
     /* Stalls are timed here, to the millisecond and including the wait
@@ -179,9 +193,11 @@ static void start_one(floe_fetcher *f, xfer *x, double now)
     if (mc != CURLM_OK) {
         fetch_live_end(f, x);
         fail(f, x, FLOE_ERR(FLOE_ENOMEM, "libcurl multi: cannot add a transfer: %s",
-                            curl_multi_strerror(mc)), 0);
+                            curl_multi_strerror(mc)), FLOE_RETRY_AGAIN);
         return;
     }
+    if (x->attempts == 0)
+        x->first_started = now;
     x->attempts++;
     if (x->attempts > 1)
         f->st.retries++;
@@ -213,7 +229,8 @@ static floe_err finish_one(floe_fetcher *f, xfer *x, CURLcode rc)
         done(f, x);
         return NULL;
     }
-    return settle(f, x, err, floe_fetch_retryable(o.status, (int)rc, o.s3_code));
+    return settle(f, x, err, floe_retry_transient(o.status, (int)rc, o.s3_code, o.truncated),
+                  floe_retry_after_ms(o.retry_after, (int64_t)time(NULL)));
 }
 
 /* No byte for the stall timeout: abandon the attempt (the connection is
@@ -231,7 +248,7 @@ static floe_err abandon_stalled(floe_fetcher *f, xfer *x, double now)
     f->st.bytes += x->data.len;
     fetch_live_end(f, x);
     fetch_running_remove(f, x);
-    return settle(f, x, err, 1);
+    return settle(f, x, err, 1, -1);
 }
 
 /* One non-blocking turn of the loop: run the transfers, collect the ended
@@ -319,7 +336,7 @@ void fetch_run_file(floe_fetcher *f, xfer *x)
                                       x->has_cond ? &x->cond : NULL, &x->data);
     f->st.bytes += x->data.len;
     if (err)
-        fail(f, x, err, 0);
+        fail(f, x, err, FLOE_RETRY_AGAIN);
     else
         done(f, x);
 }

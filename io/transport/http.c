@@ -4,7 +4,9 @@
  * cache keeps the connection alive; range checks on the answer; HTTP
  * statuses mapped to floe codes. S3 requests come here from
  * s3.c with a URL already mapped and, when signed, the SigV4
- * material (libcurl does the signing: CURLOPT_AWS_SIGV4).
+ * material (libcurl does the signing: CURLOPT_AWS_SIGV4). One attempt per
+ * call: the retries are transport.c's, decided on the outcome each
+ * attempt reports (status, S3 code, Retry-After, a truncated body).
  *
  * A request is a floe_http_xfer: begun on an easy handle (options, headers,
  * callbacks), run by someone (curl_easy_perform here, or a caller's multi
@@ -48,6 +50,7 @@ struct floe_http_xfer {
     uint64_t cr_start, cr_end, cr_total;
     int64_t content_length; /* -1: not sent */
     char bucket_region[64];
+    char retry_after[64];   /* Retry-After, for the retry policy */
     /* Body. */
     int body_mode;   /* 0 undecided, 1 payload into out, 2 error body */
     uint64_t skip;   /* payload bytes to drop first (a 200 to a ranged request) */
@@ -110,6 +113,11 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
         x->cr_kind = 0;
         x->content_length = -1;
         x->bucket_region[0] = 0;
+        x->retry_after[0] = 0;
+    } else if (header_is(line, n, "retry-after", &v, &vn)) {
+        size_t k = vn < sizeof x->retry_after - 1 ? vn : sizeof x->retry_after - 1;
+        memcpy(x->retry_after, v, k);
+        x->retry_after[k] = 0;
     } else if (header_is(line, n, "content-range", &v, &vn)) {
         x->cr_kind = floe_http_parse_content_range(v, vn, &x->cr_start, &x->cr_end, &x->cr_total);
     } else if (header_is(line, n, "content-length", &v, &vn)) {
@@ -527,17 +535,31 @@ static floe_err transfer_error(xfer *x, CURLcode rc)
     return FLOE_ERR(code, "%s%s: %s%s", r->shown, x->range, msg, via);
 }
 
+/* How the attempt ended, for the retry policy. A body is truncated when
+ * it ended (without an error libcurl saw) short of what the answer's own
+ * Content-Range promised: a connection closed early on a response without
+ * Content-Length. (With Content-Length, libcurl reports
+ * CURLE_PARTIAL_FILE itself.) An object shorter than the range asked for
+ * promises fewer bytes and is not truncated. */
+static void outcome(const xfer *x, CURLcode rc, floe_http_outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    o->status = x->status;
+    o->curl_code = rc;
+    o->bytes = x->got;
+    s3_error_code(x, o->s3_code, sizeof o->s3_code);
+    memcpy(o->retry_after, x->retry_after, sizeof o->retry_after);
+    o->truncated = rc == CURLE_PARTIAL_FILE ||
+                   (rc == CURLE_OK && x->status == 206 && x->cr_kind == 1 &&
+                    x->cr_end >= x->cr_start && x->got < x->cr_end - x->cr_start + 1);
+}
+
 floe_err floe_http_xfer_end(floe_http_xfer *x, CURLcode rc, floe_http_outcome *o)
 {
     const floe_http_request *req = x->req;
     floe_err err = transfer_error(x, rc);
-    if (o) {
-        memset(o, 0, sizeof *o);
-        o->status = x->status;
-        o->curl_code = rc;
-        o->bytes = x->got;
-        s3_error_code(x, o->s3_code, sizeof o->s3_code);
-    }
+    if (o)
+        outcome(x, rc, o);
     if (err)
         return err;
     if (x->status / 100 != 2) {
@@ -559,10 +581,12 @@ static floe_err ensure_handle(floe_transport *t)
 }
 
 /* Run one request on the transport's own handle, counting it; *xp is the
- * ended transfer to inspect (the caller frees it) unless begin failed. */
+ * ended transfer to inspect (the caller frees it) unless begin failed; o
+ * says how it ended (zeroed when no request went out). */
 static floe_err perform(floe_transport *t, const floe_http_request *r, floe_buf *out, int head,
-                        xfer **xp)
+                        xfer **xp, floe_http_outcome *o)
 {
+    memset(o, 0, sizeof *o);
     FLOE_CHECK(ensure_handle(t));
     FLOE_CHECK(xfer_begin(t, r, out, head, t->curl, xp));
     xfer *x = *xp;
@@ -581,14 +605,18 @@ static floe_err perform(floe_transport *t, const floe_http_request *r, floe_buf 
     else
         FLOE_DEBUG("%s %s%s: no answer (%s), %.1f ms", head ? "HEAD" : "GET", r->shown, x->range,
                    curl_easy_strerror(rc), ms);
-    return head ? transfer_error(x, rc) : floe_http_xfer_end(x, rc, NULL);
+    if (!head)
+        return floe_http_xfer_end(x, rc, o);
+    outcome(x, rc, o);
+    return transfer_error(x, rc);
 }
 
-floe_err floe_http_get(floe_transport *t, const floe_http_request *req, floe_buf *out)
+floe_err floe_http_get(floe_transport *t, const floe_http_request *req, floe_buf *out,
+                       floe_http_outcome *o)
 {
     size_t start = out->len;
     xfer *x = NULL;
-    floe_err err = perform(t, req, out, 0, &x);
+    floe_err err = perform(t, req, out, 0, &x, o);
     uint64_t got = x ? x->got : 0;
     floe_http_xfer_free(&x);
     if (err) {
@@ -601,12 +629,13 @@ floe_err floe_http_get(floe_transport *t, const floe_http_request *req, floe_buf
     return NULL;
 }
 
-floe_err floe_http_exists(floe_transport *t, const floe_http_request *req, int *exists)
+floe_err floe_http_exists(floe_transport *t, const floe_http_request *req, int *exists,
+                          floe_http_outcome *o)
 {
     floe_buf none;
     floe_buf_init(&none, 0);
     xfer *x = NULL;
-    floe_err err = perform(t, req, &none, 1, &x);
+    floe_err err = perform(t, req, &none, 1, &x, o);
     if (!err) {
         if (x->status / 100 == 2)
             *exists = 1;

@@ -15,6 +15,8 @@ struct floe_transport {
     long connect_timeout_ms;
     long stall_timeout_ms;
     size_t max_object_bytes;
+    floe_retry_policy retry; /* resolved */
+    uint64_t rng;            /* the backoff's jitter */
     /* S3 settings resolved at creation (owned copies). */
     char *s3_endpoint; /* NULL: AWS */
     char *s3_region;
@@ -47,8 +49,11 @@ floe_err floe_file_get(floe_transport *t, const char *url, uint64_t offset, uint
                        const floe_condition *cond, floe_buf *out);
 floe_err floe_file_exists(floe_transport *t, const char *url, int *exists);
 
-floe_err floe_http_get(floe_transport *t, const floe_http_request *req, floe_buf *out);
-floe_err floe_http_exists(floe_transport *t, const floe_http_request *req, int *exists);
+/* One attempt each; o (not NULL) says how it ended, for the retry decision. */
+floe_err floe_http_get(floe_transport *t, const floe_http_request *req, floe_buf *out,
+                       floe_http_outcome *o);
+floe_err floe_http_exists(floe_transport *t, const floe_http_request *req, int *exists,
+                          floe_http_outcome *o);
 
 /* Resolve the S3 settings of opts and read the credentials from the
  * environment into t (s3.c); floe_s3_clear wipes and frees them. */

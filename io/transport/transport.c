@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* io/transport/transport.c - the transport object and the dispatch of a URL to the file,
- * HTTP or S3 back end (file.c, http.c, s3.c); the settings and the
- * attachment slot of xfer.h. */
+ * HTTP or S3 back end (file.c, http.c, s3.c); the retries of HTTP(S) and
+ * S3 requests, by the policy of retry.h; the settings and the attachment
+ * slot of xfer.h. */
+#include "common/floe_log.h"
 #include "io/transport/internal.h"
 #include "io/transport/url.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 enum {
     DEFAULT_CONNECT_TIMEOUT_MS = 10000,
@@ -73,7 +78,15 @@ floe_err floe_transport_new(const floe_transport_opts *opts, floe_transport **ou
         opts->stall_timeout_ms ? opts->stall_timeout_ms : DEFAULT_STALL_TIMEOUT_MS;
     t->max_object_bytes = opts->max_object_bytes ? opts->max_object_bytes
                                                  : DEFAULT_MAX_OBJECT_BYTES;
-    floe_err err = floe_s3_setup(t, &opts->s3);
+    /* Jitter differs between processes and transports, so that clients
+     * throttled together do not retry in step. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    t->rng = ((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec) ^
+             ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)t;
+    floe_err err = floe_retry_policy_resolve(&opts->retry, &t->retry);
+    if (!err)
+        err = floe_s3_setup(t, &opts->s3);
     if (!err)
         err = copy_headers(opts->extra_headers, &t->extra_headers);
     if (err) {
@@ -129,7 +142,7 @@ floe_err floe_http_request_for(const floe_transport *t, const char *url, floe_bu
 }
 
 static floe_err http_get(floe_transport *t, const char *url, uint64_t offset, uint64_t length,
-                         const floe_condition *cond, floe_buf *out)
+                         const floe_condition *cond, floe_buf *out, floe_http_outcome *o)
 {
     floe_buf u;
     floe_buf_init(&u, 64 * 1024);
@@ -141,13 +154,14 @@ static floe_err http_get(floe_transport *t, const char *url, uint64_t offset, ui
         req.offset = offset;
         req.length = length;
         req.cond = cond;
-        err = floe_http_get(t, &req, out);
+        err = floe_http_get(t, &req, out, o);
     }
     floe_buf_free(&u);
     return err;
 }
 
-static floe_err http_exists(floe_transport *t, const char *url, int *exists)
+static floe_err http_exists(floe_transport *t, const char *url, int *exists,
+                            floe_http_outcome *o)
 {
     floe_buf u;
     floe_buf_init(&u, 64 * 1024);
@@ -156,9 +170,77 @@ static floe_err http_exists(floe_transport *t, const char *url, int *exists)
     floe_http_request req;
     floe_err err = floe_http_request_for(t, url, &u, shown, sizeof shown, &sig, &req);
     if (!err)
-        err = floe_http_exists(t, &req, exists);
+        err = floe_http_exists(t, &req, exists, o);
     floe_buf_free(&u);
     return err;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* One request of floe_transport_get or floe_transport_exists: its
+ * arguments, and what one attempt does. */
+typedef struct attempt {
+    const char *url;
+    uint64_t offset, length;
+    const floe_condition *cond;
+    floe_buf *out; /* NULL: an existence check */
+    int *exists;
+} attempt;
+
+static floe_err attempt_once(floe_transport *t, const attempt *a, floe_http_outcome *o)
+{
+    if (a->out)
+        return http_get(t, a->url, a->offset, a->length, a->cond, a->out, o);
+    return http_exists(t, a->url, a->exists, o);
+}
+
+/* An HTTP(S)/S3 request with its retries (retry.h): attempts until one
+ * succeeds, fails for good, or the attempts or the budget run out, with a
+ * wait (sleeping) between them. The error after more than one attempt
+ * names the attempts and the time. */
+static floe_err with_retries(floe_transport *t, const attempt *a)
+{
+    double t0 = now_s();
+    for (int n = 1;; n++) {
+        floe_http_outcome o;
+        floe_err err = attempt_once(t, a, &o);
+        if (!err)
+            return NULL;
+        floe_retry_verdict v = FLOE_RETRY_AGAIN;
+        long wait = 0;
+        if (floe_retry_transient(o.status, (int)o.curl_code, o.s3_code, o.truncated)) {
+            long after = floe_retry_after_ms(o.retry_after, (int64_t)time(NULL));
+            v = floe_retry_next(&t->retry, n, (long)((now_s() - t0) * 1e3), after,
+                                floe_retry_random(&t->rng), &wait);
+            if (v == FLOE_RETRY_AGAIN) {
+                char line[1024];
+                FLOE_DEBUG("retry %d of %d in %ld ms: %s", n, t->retry.max_attempts - 1, wait,
+                           floe_err_line(err, line, sizeof line));
+                floe_err_free(&err);
+                sleep_ms(wait);
+                t->stats.retries++;
+                continue;
+            }
+        } else if (n == 1) {
+            return err; /* not worth another attempt: as it was */
+        }
+        char what[1024 + 64], shown[1024], range[64];
+        snprintf(what, sizeof what, "%s%s", floe_url_redact(a->url, shown, sizeof shown),
+                 a->out ? floe_range_text(a->offset, a->length, range) : "");
+        return floe_retry_final_error(err, what, n, now_s() - t0, v, &t->retry);
+    }
 }
 
 floe_err floe_transport_get(floe_transport *t, const char *url, uint64_t offset,
@@ -184,7 +266,12 @@ floe_err floe_transport_get(floe_transport *t, const char *url, uint64_t offset,
         switch (kind) {
         case FLOE_URL_FILE: err = floe_file_get(t, url, offset, length, cond, out); break;
         case FLOE_URL_HTTP: /* s3:// too: floe_http_request_for signs it */
-        case FLOE_URL_S3: err = http_get(t, url, offset, length, cond, out); break;
+        case FLOE_URL_S3: {
+            attempt a = {.url = url, .offset = offset, .length = length, .cond = cond,
+                         .out = out};
+            err = with_retries(t, &a);
+            break;
+        }
         }
     }
     if (err)
@@ -213,7 +300,11 @@ floe_err floe_transport_exists(floe_transport *t, const char *url, int *exists)
         switch (kind) {
         case FLOE_URL_FILE: err = floe_file_exists(t, url, exists); break;
         case FLOE_URL_HTTP:
-        case FLOE_URL_S3: err = http_exists(t, url, exists); break;
+        case FLOE_URL_S3: {
+            attempt a = {.url = url, .exists = exists};
+            err = with_retries(t, &a);
+            break;
+        }
         }
     }
     if (err)
@@ -238,6 +329,11 @@ size_t floe_transport_max_object_bytes(const floe_transport *t)
 long floe_transport_stall_timeout_ms(const floe_transport *t)
 {
     return t->stall_timeout_ms;
+}
+
+const floe_retry_policy *floe_transport_retry_policy(const floe_transport *t)
+{
+    return &t->retry;
 }
 
 floe_err floe_transport_attach(floe_transport *t, const floe_transport_attachment *a)

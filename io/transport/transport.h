@@ -8,8 +8,9 @@
  * Icechunk or STAC (it includes only common/). The concurrent range fetcher
  * and the prefetch into the object cache live above it, in io/fetch/,
  * and run its requests through the hooks of xfer.h. Files: transport.c
- * (the object, URL dispatch), file.c, http.c, s3.c + url.c (the back ends
- * and URL handling, url.h), cache.c (the object cache).
+ * (the object, URL dispatch, the retries), retry.c (the retry policy,
+ * retry.h), file.c, http.c, s3.c + url.c (the back ends and URL handling,
+ * url.h), cache.c (the object cache).
  *
  * One floe_transport per rank (not thread-safe). It keeps one HTTP
  * connection alive between requests.
@@ -31,6 +32,7 @@
 
 #include "common/floe_buf.h"
 #include "common/floe_error.h"
+#include "io/transport/retry.h"
 
 #include <stdint.h>
 #include <time.h>
@@ -56,6 +58,9 @@ typedef struct floe_transport_opts {
     const char *const *extra_headers; /* NULL-terminated "Name: value" lines sent with every
                                          HTTP(S)/S3 request (copied; e.g. the stand-in's
                                          x-floe-fail in fault tests); NULL: none */
+    floe_retry_policy retry; /* retries of every HTTP(S)/S3 request, by retry.h's policy
+                                (zeros: its defaults); the concurrent fetcher of io/fetch/
+                                uses the same unless told otherwise */
 } floe_transport_opts;
 
 /* Preconditions of a GET: a source that changed since the snapshot is
@@ -69,10 +74,13 @@ typedef struct floe_condition {
 
 /* Counters since floe_transport_new, for --report and tests. */
 typedef struct floe_transport_counts {
-    uint64_t requests;        /* GET + HEAD requests sent (files: GETs and stats) */
+    uint64_t requests;        /* GET + HEAD requests sent, every attempt (files: GETs and
+                                 stats) */
     uint64_t bytes;           /* payload bytes delivered into callers' buffers */
     uint64_t new_connections; /* TCP connections opened (the rest reused a kept-alive one) */
-    uint64_t failures;        /* requests that ended in an error */
+    uint64_t failures;        /* calls (GET, existence check) that ended in an error, after
+                                 their retries */
+    uint64_t retries;         /* attempts after the first */
     uint64_t cache_hits;      /* whole-object GETs and existence checks answered by the
                                  attached object cache, without a request */
 } floe_transport_counts;
@@ -93,12 +101,18 @@ void floe_transport_free(floe_transport **t);
  * FLOE_ECHECKSUM (412, file newer than the condition or other ETag),
  * FLOE_ENET (DNS, refused, timeout, 5xx, 429), FLOE_EINVAL (bad URL, other
  * 4xx, redirect of an s3:// request), FLOE_EUNSUPPORTED (scheme). The
- * message names the URL (never credentials) and the range. */
+ * message names the URL (never credentials) and the range.
+ *
+ * HTTP(S) and S3 requests are retried by opts.retry (retry.h: 5xx, 408,
+ * 429, S3 throttling codes, resets, timeouts, truncated bodies; Retry-After
+ * honoured; never other 4xx), sleeping between attempts; local files are
+ * read once. After retries the error reads "URL range: gave up after N
+ * attempts in T s: LAST ERROR" with the last error's code. */
 floe_err floe_transport_get(floe_transport *t, const char *url, uint64_t offset,
                             uint64_t length, const floe_condition *cond, floe_buf *out);
 
 /* Does the object exist? *exists = 0 on 404/no such file (or a directory),
- * 1 if it does; other failures are errors. */
+ * 1 if it does; other failures are errors. Retried like a GET. */
 floe_err floe_transport_exists(floe_transport *t, const char *url, int *exists);
 
 /* Counters of t, including those of the object attached to it (xfer.h:

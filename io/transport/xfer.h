@@ -62,12 +62,14 @@ floe_err floe_http_request_for(const floe_transport *t, const char *url, floe_bu
  * see progress, e.g. for a stall timeout of its own. */
 typedef struct floe_http_xfer floe_http_xfer;
 
-/* What the answer was, for a retry decision. */
+/* What the answer was, for a retry decision (floe_retry_transient). */
 typedef struct floe_http_outcome {
     long status;       /* HTTP status of the last response; 0: none */
     CURLcode curl_code; /* how the transfer ended */
     char s3_code[64];  /* S3 error code of an error body ("SlowDown"), or "" */
     uint64_t bytes;    /* payload bytes appended to out */
+    int truncated;     /* the body ended before the length its own headers announced */
+    char retry_after[64]; /* the Retry-After header's value, or "" */
 } floe_http_outcome;
 
 floe_err floe_http_xfer_begin(const floe_transport *t, const floe_http_request *req,
@@ -86,9 +88,11 @@ char *floe_range_text(uint64_t offset, uint64_t length, char buf[64]);
 /* --- The transport's settings (transport.c) ------------------------------- */
 
 /* The cap of a GET of length 0 (floe_transport_opts.max_object_bytes,
- * resolved) and the stall timeout in milliseconds (resolved). */
+ * resolved), the stall timeout in milliseconds (resolved) and the retry
+ * policy (floe_transport_opts.retry, resolved; borrowed). */
 size_t floe_transport_max_object_bytes(const floe_transport *t);
 long floe_transport_stall_timeout_ms(const floe_transport *t);
+const floe_retry_policy *floe_transport_retry_policy(const floe_transport *t);
 
 /* --- An object attached to the transport (transport.c) --------------------
  *

@@ -3,8 +3,8 @@
  * coalescing on hand-made cases and, against the rules stated in the
  * header, on random ranges (every range in exactly one span that contains
  * it, spans within the cap, never across objects, greedy: neighbouring
- * spans could not have been merged); the span cap for few bytes; which
- * failures are retried; the backoff's bounds and growth. */
+ * spans could not have been merged); the span cap for few bytes. (The
+ * retry policy's tests are test_transport_retry.c's.) */
 #include "io/fetch/internal.h"
 
 #include <setjmp.h>
@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,62 +191,6 @@ static void cap_for_few_bytes(void **state)
     assert_int_equal(floe_coalesce_cap(16 * MiB, 64 * MiB, 1), 16 * MiB);
 }
 
-static void which_failures_are_retried(void **state)
-{
-    (void)state;
-    const long yes[] = {500, 502, 503, 504, 599, 408, 429};
-    const long no[] = {200, 301, 304, 400, 401, 403, 404, 410, 412, 416, 501, 505};
-    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-        assert_true(floe_fetch_retryable(yes[i], CURLE_OK, ""));
-    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-        assert_false(floe_fetch_retryable(no[i], CURLE_OK, NULL));
-    assert_true(floe_fetch_retryable(503, CURLE_OK, "SlowDown"));
-    assert_true(floe_fetch_retryable(400, CURLE_OK, "RequestTimeout"));
-    assert_false(floe_fetch_retryable(400, CURLE_OK, "InvalidArgument"));
-    assert_false(floe_fetch_retryable(404, CURLE_OK, "SlowDown")); /* the status decides */
-    const int transient[] = {CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_PARTIAL_FILE,
-                             CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING,
-                             CURLE_COULDNT_RESOLVE_HOST, CURLE_HTTP2_STREAM};
-    for (size_t i = 0; i < sizeof transient / sizeof transient[0]; i++) {
-        assert_true(floe_fetch_retryable(0, transient[i], ""));
-        assert_true(floe_fetch_retryable(200, transient[i], "")); /* a body cut short */
-    }
-    /* Our own aborts (a cap, a wrong range) and bad URLs: never. */
-    assert_false(floe_fetch_retryable(200, CURLE_WRITE_ERROR, ""));
-    assert_false(floe_fetch_retryable(0, CURLE_URL_MALFORMAT, ""));
-    assert_false(floe_fetch_retryable(0, CURLE_UNSUPPORTED_PROTOCOL, ""));
-    assert_false(floe_fetch_retryable(0, CURLE_PEER_FAILED_VERIFICATION, ""));
-}
-
-static void backoff_bounds(void **state)
-{
-    (void)state;
-    uint64_t rng = 42;
-    for (int retry = 1; retry <= 40; retry++) {
-        long d = 100;
-        for (int i = 1; i < retry; i++)
-            d = d * 2 > 5000 ? 5000 : d * 2;
-        long lo = d, hi = 0;
-        for (int k = 0; k < 2000; k++) {
-            long w = floe_fetch_backoff_ms(100, 5000, retry, floe_fetch_random(&rng));
-            assert_true(w >= d - d / 2);
-            assert_true(w <= d);
-            lo = w < lo ? w : lo;
-            hi = w > hi ? w : hi;
-        }
-        /* Jitter really spreads the waits over [d/2, d]. */
-        assert_true(lo <= d - d / 2 + d / 20);
-        assert_true(hi >= d - d / 20);
-    }
-    /* Extreme inputs stay sane. */
-    assert_int_equal(floe_fetch_backoff_ms(0, 0, 1, 0), 1);
-    assert_true(floe_fetch_backoff_ms(1000, 100, 3, 7) <= 1000);
-    assert_true(floe_fetch_backoff_ms(1L << 40, 1L << 41, 1000, UINT64_MAX) <= 1L << 41);
-    /* The generator is not stuck. */
-    uint64_t a = floe_fetch_random(&rng), b = floe_fetch_random(&rng);
-    assert_true(a != b);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,8 +199,6 @@ int main(void)
         cmocka_unit_test(overlaps_objects_and_to_the_end),
         cmocka_unit_test(random_ranges_follow_the_rules),
         cmocka_unit_test(cap_for_few_bytes),
-        cmocka_unit_test(which_failures_are_retried),
-        cmocka_unit_test(backoff_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * stand-in (scripts/s3-standin, nginx): the bytes of range and whole GETs
  * equal the files the test wrote, 404, 416 and short reads, conditions
  * (If-Unmodified-Since, If-Match with nginx's ETag computed here from
- * stat(2)), injected 403/429/503, a refused connection, exists(), keys
+ * stat(2)), injected 403/429/503 (the last two retried, and a 503 once
+ * retried into success, GET and HEAD), a refused connection, exists(), keys
  * with spaces, keep-alive (one connection for many requests), and that
  * credentials never show in errors or logs. The group setup starts the
  * stand-in on a free port and the group teardown always stops it. */
@@ -68,12 +69,17 @@ static void source_dir(char *buf, size_t size)
         *p = 0;
 }
 
+/* Retries as the transport makes them, with short waits: 3 attempts,
+ * at most 1, 2 ms apart. */
+static const floe_retry_policy FAST_RETRIES = {.max_attempts = 3, .base_ms = 1, .max_ms = 10};
+
 static floe_transport *new_transport(const fixture *f, const char *const *extra_headers)
 {
     floe_transport_opts o = {.s3 = {.endpoint = f->endpoint, .anonymous = 1},
                              .connect_timeout_ms = 2000,
                              .stall_timeout_ms = 5000,
-                             .extra_headers = extra_headers};
+                             .extra_headers = extra_headers,
+                             .retry = FAST_RETRIES};
     floe_transport *t = NULL;
     assert_null(floe_transport_new(&o, &t));
     return t;
@@ -311,6 +317,11 @@ static void injected_failures(void **state)
         floe_buf_init(&b, 1 << 20);
         expect_err(floe_transport_get(t, "s3://bkt/blob.bin", 5, 10, NULL, &b), cases[i].code,
                    cases[i].needle, "s3://bkt/blob.bin bytes=5-14");
+        /* Throttling and server errors are retried (3 attempts), the
+         * other 4xx are not. */
+        floe_transport_counts s;
+        floe_transport_stats(t, &s);
+        assert_int_equal(s.requests, cases[i].code == FLOE_ENET ? 3 : 1);
         int e = -1;
         floe_err err = floe_transport_exists(t, "s3://bkt/blob.bin", &e);
         assert_non_null(err);
@@ -319,21 +330,30 @@ static void injected_failures(void **state)
         floe_buf_free(&b);
         floe_transport_free(&t);
     }
-    /* A failure that passes: the second request of the same tag gets through. */
+    /* A failure that passes: the retry (the second request of the same
+     * tag) gets through, for a GET and for a HEAD. */
     const char *once[] = {"x-floe-fail: 503:1:transport-test", NULL};
     floe_transport *t = new_transport(f, once);
     floe_buf b;
     floe_buf_init(&b, 1 << 20);
-    expect_err(floe_transport_get(t, "s3://bkt/blob.bin", 0, 10, NULL, &b), FLOE_ENET, "503",
-               NULL);
-    assert_null(floe_transport_get(t, "s3://bkt/blob.bin", 0, 10, NULL, &b));
+    expect_ok(floe_transport_get(t, "s3://bkt/blob.bin", 0, 10, NULL, &b));
     assert_memory_equal(b.data, f->blob, 10);
     floe_transport_counts s;
     floe_transport_stats(t, &s);
     assert_int_equal(s.requests, 2);
-    assert_int_equal(s.failures, 1);
+    assert_int_equal(s.retries, 1);
+    assert_int_equal(s.failures, 0);
     assert_int_equal(s.bytes, 10);
     floe_buf_free(&b);
+    floe_transport_free(&t);
+    const char *head_once[] = {"x-floe-fail: 503:1:transport-test-head", NULL};
+    t = new_transport(f, head_once);
+    int e = 0;
+    expect_ok(floe_transport_exists(t, "s3://bkt/blob.bin", &e));
+    assert_int_equal(e, 1);
+    floe_transport_stats(t, &s);
+    assert_int_equal(s.requests, 2);
+    assert_int_equal(s.retries, 1);
     floe_transport_free(&t);
 }
 
@@ -364,13 +384,17 @@ static void refused_connection(void **state)
     char endpoint[64], url[128];
     snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
     snprintf(url, sizeof url, "%s/bkt/x", endpoint);
-    floe_transport_opts o = {.s3 = {.endpoint = endpoint, .anonymous = 1}};
+    floe_transport_opts o = {.s3 = {.endpoint = endpoint, .anonymous = 1},
+                             .retry = FAST_RETRIES};
     floe_transport *t;
     assert_null(floe_transport_new(&o, &t));
     floe_buf b;
     floe_buf_init(&b, 1 << 20);
     double t0 = now_s();
     expect_err(floe_transport_get(t, url, 0, 10, NULL, &b), FLOE_ENET, url, "onnect");
+    /* Refused is a bad moment too: retried, then named. */
+    expect_err(floe_transport_get(t, url, 0, 10, NULL, &b), FLOE_ENET,
+               "bytes=0-9: gave up after 3 attempts in ", "onnect");
     expect_err(floe_transport_get(t, "s3://bkt/x", 0, 10, NULL, &b), FLOE_ENET, "s3://bkt/x",
                url);
     int e = -1;
@@ -469,7 +493,7 @@ static void credentials_never_shown(void **state)
     for (int ep = 0; ep < 2; ep++) {
         for (int x = 0; x < 3; x++) {
             floe_transport_opts o = {.s3 = {.endpoint = endpoints[ep], .region = "us-west-2"},
-                                     .extra_headers = extras[x]};
+                                     .extra_headers = extras[x], .retry = FAST_RETRIES};
             floe_transport *t;
             assert_null(floe_transport_new(&o, &t));
             floe_condition old = {.unmodified_since = BLOB_MTIME - 10};

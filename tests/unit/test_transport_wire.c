@@ -28,8 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MAX_REPLIES = 4 };
-
 static const char FAKE_KEY[] = "AKIDWIRETEST0000001";
 static const char FAKE_SECRET[] = "wireTestSecret/Key+0123456789abcdefghijk";
 static const char FAKE_TOKEN[] = "wireTestSessionToken/xyz=";
@@ -155,10 +153,13 @@ static floe_transport *transport_for(const fake_server *f, int anonymous, long s
 {
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", f->port);
+    /* One attempt: these tests are about how one answer is taken (the
+     * server has one reply); retries are test_transport_retries.c's. */
     floe_transport_opts o = {.s3 = {.endpoint = endpoint, .region = "us-west-2",
                                     .anonymous = anonymous},
                              .stall_timeout_ms = stall_ms,
-                             .max_object_bytes = max_object};
+                             .max_object_bytes = max_object,
+                             .retry = {.max_attempts = 1}};
     floe_transport *t;
     assert_null(floe_transport_new(&o, &t));
     return t;
