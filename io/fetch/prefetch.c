@@ -17,7 +17,10 @@ static void prefetcher_free(void *obj)
     floe_fetcher_free(&f);
 }
 
-/* The prefetcher's requests count as the transport's. */
+/* The prefetcher's requests count as the transport's. A prefetch that
+ * failed is not a failure of the run: the GET that follows asks for the
+ * same object again, by the retry policy, so the failed attempt counts as
+ * what it is, the first of that object's attempts (a retry follows it). */
 static void prefetcher_add_counts(const void *obj, floe_transport_counts *s)
 {
     floe_fetch_stats f;
@@ -25,8 +28,7 @@ static void prefetcher_add_counts(const void *obj, floe_transport_counts *s)
     s->requests += f.requests;
     s->bytes += f.bytes_delivered;
     s->new_connections += f.new_connections;
-    s->failures += f.failures;
-    s->retries += f.retries;
+    s->retries += f.retries + f.failures;
 }
 
 /* t's prefetcher, made and attached on first use. */

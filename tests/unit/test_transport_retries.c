@@ -7,7 +7,9 @@
  * a body cut short with and without Content-Length) succeed with the right
  * bytes and one retry counted; a 404 or 403 is not retried; a permanent
  * 503 ends after the attempts, or within the time budget, with one line
- * naming the object, the attempts and the last error. */
+ * naming the object, the attempts and the last error; a failed prefetch
+ * followed by a GET that works counts as a retry, not a failure. */
+#include "io/fetch/prefetch.h"
 #include "io/transport/transport.h"
 
 #include "floe_test.h"
@@ -256,6 +258,38 @@ static void first_attempt_fails(void **state)
     }
 }
 
+/* A prefetch (one attempt) that fails, then the GET of the same object
+ * that works: the GET's request is a retry of the object, not a failure of
+ * the run, and is counted so (--report's metadata_retries). */
+static void failed_prefetch_then_get(void **state)
+{
+    (void)state;
+    server s;
+    answer script[] = {SLOWDOWN_503, OK_200};
+    server_start(&s, script, 2);
+    floe_transport *t = transport_for(&s, FAST);
+    floe_object_cache *cache;
+    expect_ok(floe_object_cache_new(0, &cache));
+    floe_transport_set_cache(t, cache);
+    const char *urls[] = {"s3://bkt/meta/config.yaml"};
+    floe_err perr = floe_prefetch(t, urls, 1);
+    floe_err_free(&perr); /* a failed prefetch may or may not say so: the GET decides */
+    floe_buf b;
+    floe_buf_init(&b, 1 << 20);
+    expect_ok(floe_transport_get(t, urls[0], 0, 0, NULL, &b));
+    assert_int_equal(b.len, OBJECT_SIZE);
+    assert_memory_equal(b.data, OBJECT, OBJECT_SIZE);
+    floe_transport_counts c;
+    floe_transport_stats(t, &c);
+    assert_int_equal(c.requests, 2);
+    assert_int_equal(c.retries, 1);
+    assert_int_equal(c.failures, 0);
+    floe_buf_free(&b);
+    floe_transport_free(&t);
+    floe_object_cache_free(&cache);
+    server_stop(&s);
+}
+
 /* A body cut short, with Content-Length (libcurl sees it) and without (a
  * 206 shorter than its own Content-Range): retried; the caller's buffer
  * holds exactly the object afterwards. */
@@ -388,6 +422,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(first_attempt_fails),
         cmocka_unit_test(truncated_bodies),
+        cmocka_unit_test(failed_prefetch_then_get),
         cmocka_unit_test(not_retried),
         cmocka_unit_test(permanent_failure),
     };
