@@ -75,12 +75,13 @@ static void print_version(FILE *out)
     fprintf(out, "floe %s\n%s\n", floe_version(), floe_library_versions(libs, sizeof libs));
 }
 
-/* Print err as the one line a user sees (plus the trace with --verbose).
+/* Print err as the one line a user sees (plus the trace with --verbose),
+ * flush it and mark it reported.
  * Under MPI the commands agree on errors collectively before they return
  * (every rank holds the same failure, naming the rank it came from), so
  * rank 0 speaks for the job; the other ranks print theirs only with
  * --verbose. */
-static void report(FILE *errout, floe_err err)
+void floe_cli_report(FILE *errout, floe_err err)
 {
     char line[2048];
     floe_err_line(err, line, sizeof line);
@@ -95,6 +96,8 @@ static void report(FILE *errout, floe_err err)
         char trace[4096];
         fputs(floe_err_trace(err, trace, sizeof trace), errout);
     }
+    fflush(errout);
+    floe_err_mark_reported(err);
 }
 
 int floe_cli_main(int argc, char **argv, FILE *out, FILE *errout)
@@ -147,7 +150,8 @@ int floe_cli_main(int argc, char **argv, FILE *out, FILE *errout)
     if (!err)
         return FLOE_EXIT_OK;
     int status = floe_err_code(err) == FLOE_EINVAL ? FLOE_EXIT_USAGE : FLOE_EXIT_FAILURE;
-    report(errout, err);
+    if (!floe_err_reported(err))
+        floe_cli_report(errout, err);
     floe_err_free(&err);
     return status;
 }

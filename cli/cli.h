@@ -28,4 +28,8 @@ typedef struct floe_command {
  * and returns the exit status. out/err are stdout/stderr in the executable. */
 int floe_cli_main(int argc, char **argv, FILE *out, FILE *err);
 
+/* Print err as the user's one error line (rank 0; the other ranks only
+ * with --verbose), flush, and mark it reported so it is printed once. */
+void floe_cli_report(FILE *errout, floe_err err);
+
 #endif

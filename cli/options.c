@@ -2,6 +2,8 @@
 /* cli/options.c - see options.h. */
 #include "cli/options.h"
 
+#include "cli/cli.h"
+
 #include "common/floe_log.h"
 
 #include <errno.h>
@@ -354,6 +356,17 @@ floe_err cmd_job_end(cmd_job *job, floe_err err)
 {
     free(job->line);
     job->line = NULL;
+    /* Under mpirun a rank that exits non-zero makes the launcher kill the
+     * others, so rank 0 prints the agreed error line (and flushes it)
+     * first, and no rank goes on to exit before it has: else the job could
+     * end with the launcher's banner and no line from floe. */
+    if (err && job->mpi.size > 1)
+        floe_cli_report(stderr, err);
+    floe_err berr = floe_mpi_barrier(&job->mpi); /* collective */
+    if (berr && !err)
+        err = berr;
+    else
+        floe_err_free(&berr);
     floe_mpi_finalize(&job->mpi);
     return err;
 }

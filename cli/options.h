@@ -92,7 +92,9 @@ typedef struct cmd_job {
  * whatever it returns. */
 floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_grid_args *g,
                        floe_job_request *req, cmd_job *job);
-/* Collective. Finish MPI, free the line; returns err. */
+/* Collective. Under MPI with err set, print it first (rank 0, flushed,
+ * marked reported), then wait for every rank, finish MPI and free the
+ * line; returns err. */
 floe_err cmd_job_end(cmd_job *job, floe_err err);
 
 #endif

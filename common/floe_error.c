@@ -23,6 +23,7 @@ struct floe_error {
     int nframes;
     floe_frame frames[FLOE_ERR_MAX_FRAMES];
     int is_static;
+    int reported;     /* its line was printed already (floe_err_mark_reported) */
 };
 
 /* Returned when an error cannot even be allocated. */
@@ -86,6 +87,17 @@ floe_err floe_err_push(floe_err err, const char *file, int line, const char *fmt
     }
     add_frame(err, file, line, context);
     return err;
+}
+
+void floe_err_mark_reported(floe_err err)
+{
+    if (err && !err->is_static)
+        err->reported = 1;
+}
+
+int floe_err_reported(const floe_err err)
+{
+    return err && err->reported;
 }
 
 floe_code floe_err_code(const floe_err err)

@@ -61,6 +61,12 @@ floe_err floe_err_push(floe_err err, const char *file, int line, const char *fmt
     __attribute__((format(printf, 4, 5)));
 
 floe_code floe_err_code(const floe_err err);
+/* Its one line has been shown to the user already: under MPI the job
+ * prints it before the ranks may exit (cli/options.c cmd_job_end), and
+ * main must not print it again. The static out-of-memory error cannot be
+ * marked (it may then be printed twice: better than never). */
+void floe_err_mark_reported(floe_err err);
+int floe_err_reported(const floe_err err);
 /* Short name of a code, e.g. "format" for FLOE_EFORMAT. */
 const char *floe_code_name(floe_code code);
 /* The innermost message, without context (borrowed, valid until freed). */

@@ -78,6 +78,13 @@ void floe_mpi_finalize(floe_mpi *mpi)
     mpi->initialized_here = 0;
 }
 
+floe_err floe_mpi_barrier(const floe_mpi *mpi)
+{
+    if (mpi->comm == MPI_COMM_NULL || mpi->comm == 0)
+        return NULL;
+    return FLOE_CHECK_MPI(MPI_Barrier(mpi->comm), "waiting for every rank");
+}
+
 /* An agreement that cannot run leaves this rank's own error, or the MPI
  * failure, in *errp. */
 static floe_err keep_first(floe_err *errp, floe_err mpi_err)

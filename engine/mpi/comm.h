@@ -32,6 +32,9 @@ floe_err floe_mpi_init(int *argc, char ***argv, floe_mpi *mpi);
  * initialised it. Nothing is left to fail to at that point: an MPI error
  * here is logged as a warning. */
 void floe_mpi_finalize(floe_mpi *mpi);
+/* Collective over mpi->comm (a no-op on one rank without MPI): no rank
+ * returns before every rank has called it. */
+floe_err floe_mpi_barrier(const floe_mpi *mpi);
 
 /* Collective over comm: agree on whether a step failed anywhere.
  * On entry *errp is this rank's result (NULL = ok). On return every rank
