@@ -29,7 +29,7 @@
 /* *out = a copy of s (NULL when s is NULL). */
 floe_err stac_dup(const char *s, char **out);
 /* *out = the formatted text (owned). */
-floe_err stac_vformat(char **out, const char *fmt, va_list ap);
+floe_err stac_vformat(char **out, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 floe_err stac_format(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append formatted text to b. */
 floe_err stac_buf_printf(floe_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
