@@ -3,6 +3,7 @@
 #include "cli/options.h"
 
 #include "common/floe_log.h"
+#include "common/floe_redact.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -295,6 +296,8 @@ floe_err cmd_parse(int argc, char **argv, cmd_source *src, cmd_grid_args *g, cmd
     return NULL;
 }
 
+/* The line as a shell would take it back, with secrets in URLs redacted
+ * (common/floe_redact.h): it is recorded in every output. */
 char *cmd_line(int argc, char **argv)
 {
     size_t n = 8;
@@ -328,7 +331,9 @@ char *cmd_line(int argc, char **argv)
         *p++ = '\'';
         *p = '\0';
     }
-    return line;
+    char *shown = floe_redact_dup(line);
+    free(line);
+    return shown;
 }
 
 floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_grid_args *g,
