@@ -12,7 +12,8 @@ Then every refusal: unauthorised location, changed source file, corrupt and
 truncated manifest and snapshot, missing snapshot id, bad STAC, unknown
 codec: each gives a one-line error, a non-zero exit and no output file.
 Secrets in URLs (user:PASS@, pre-signed queries) appear in no output byte
-(the .nc file read raw, the Item, --report) and no error line.
+(the .nc file read raw, the Item, --report) and no error line. `-o ""` is
+refused before anything is fetched.
 Prints "N passed, N failed" last.
 """
 
@@ -222,6 +223,7 @@ def main(tbdir):
             check(np.array_equal(ds["Good"][:].ravel(), np.arange(1, 9, dtype=np.float32)),
                   "odd repository: Good reads 1..8")
     check_secrets(tmp, collections[2], small[:-2])
+    check_empty_output(tmp, collections[2], names[0])
     shutil.rmtree(tmp)
     return summary()
 
@@ -272,6 +274,18 @@ def check_secrets(tmp, collection, query):
     check("PASS" not in r.stderr and "SECRET" not in r.stderr,
           f"secrets, failing source: stderr holds no secret: {r.stderr!r}")
     check(not os.path.exists(out), "secrets, failing source: no output")
+
+
+def check_empty_output(tmp, collection, var):
+    """-o "": refused at once, before anything is fetched or written."""
+    before = set(os.listdir(tmp))
+    r = subprocess.run([FLOE, "extract", collection, "-v", var, "-o", "", "--verbose"],
+                       capture_output=True, text=True, cwd=tmp, timeout=600,
+                       env=dict(os.environ, AWS_ENDPOINT_URL="http://127.0.0.1:9"))
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    check(r.returncode == 2 and len(lines) == 1 and "-o" in lines[0],
+          f'-o "": one usage error naming -o: exit {r.returncode}: {r.stderr!r}')
+    check(set(os.listdir(tmp)) == before, f'-o "": nothing written: {set(os.listdir(tmp)) - before}')
 
 
 if __name__ == "__main__":
