@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include "common/floe_log.h"
+#include "common/floe_redact.h"
 #include "common/floe_version.h"
 #include "cli/cmd_extract.h"
 #include "cli/cmd_inspect.h"
@@ -76,6 +77,7 @@ static void print_version(FILE *out)
 }
 
 /* Print err as the one line a user sees (plus the trace with --verbose),
+ * redacted (common/floe_redact.h: no passwords or signatures from URLs),
  * flush it and mark it reported.
  * Under MPI the commands agree on errors collectively before they return
  * (every rank holds the same failure, naming the rank it came from), so
@@ -83,8 +85,8 @@ static void print_version(FILE *out)
  * --verbose. */
 void floe_cli_report(FILE *errout, floe_err err)
 {
-    char line[2048];
-    floe_err_line(err, line, sizeof line);
+    char raw[2048], line[2048];
+    floe_redact(floe_err_line(err, raw, sizeof raw), line, sizeof line);
     int rank = floe_log_rank();
     if (rank > 0 && floe_log_get_level() < FLOE_LOG_INFO)
         return;
@@ -93,8 +95,9 @@ void floe_cli_report(FILE *errout, floe_err err)
     else
         fprintf(errout, "floe: error: %s\n", line);
     if (floe_log_get_level() >= FLOE_LOG_DEBUG) {
-        char trace[4096];
-        fputs(floe_err_trace(err, trace, sizeof trace), errout);
+        char raw_trace[4096], trace[4096];
+        floe_redact(floe_err_trace(err, raw_trace, sizeof raw_trace), trace, sizeof trace);
+        fputs(trace, errout);
     }
     fflush(errout);
     floe_err_mark_reported(err);

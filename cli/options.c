@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include "common/floe_log.h"
+#include "common/floe_redact.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -262,12 +263,39 @@ void cmd_output_help(FILE *out)
             "  --verbose            say what the job does (twice: debugging detail)\n");
 }
 
+/* A variable named twice would be two output variables of one name (a
+ * NetCDF "name in use" only after everything was read): refused here. */
+static floe_err vars_distinct(const char *command, const char *vars)
+{
+    for (const char *a = vars; *a;) {
+        size_t n = strcspn(a, ",");
+        const char *next = a[n] ? a + n + 1 : a + n;
+        for (const char *b = next; n && *b;) {
+            size_t m = strcspn(b, ",");
+            if (m == n && !strncmp(a, b, n))
+                return FLOE_ERR(FLOE_EINVAL, "%s: -v: variable '%.*s' given twice", command,
+                                (int)n, a);
+            b = b[m] ? b + m + 1 : b + m;
+        }
+        a = next;
+    }
+    return NULL;
+}
+
 floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g)
 {
     if (!g->vars || !*g->vars)
         return FLOE_ERR(FLOE_EINVAL, "%s: give the variables with -v VAR[,VAR...]", command);
-    if (!g->out)
-        return FLOE_ERR(FLOE_EINVAL, "%s: give the output file with -o OUT.nc", command);
+    FLOE_CHECK(vars_distinct(command, g->vars));
+    /* An empty name is refused before anything is fetched (it would fail
+     * only at the final rename). */
+    if (!g->out || !*g->out)
+        return FLOE_ERR(FLOE_EINVAL, "%s: give the output file with -o OUT.nc%s", command,
+                        g->out ? " (-o \"\" names no file)" : "");
+    if (g->item && !*g->item)
+        return FLOE_ERR(FLOE_EINVAL, "%s: --item \"\" names no file", command);
+    if (g->report && !*g->report)
+        return FLOE_ERR(FLOE_EINVAL, "%s: --report \"\" names no file", command);
     return NULL;
 }
 
@@ -297,6 +325,8 @@ floe_err cmd_parse(int argc, char **argv, cmd_source *src, cmd_grid_args *g, cmd
     return NULL;
 }
 
+/* The line as a shell would take it back, with secrets in URLs redacted
+ * (common/floe_redact.h): it is recorded in every output. */
 char *cmd_line(int argc, char **argv)
 {
     size_t n = 8;
@@ -330,7 +360,9 @@ char *cmd_line(int argc, char **argv)
         *p++ = '\'';
         *p = '\0';
     }
-    return line;
+    char *shown = floe_redact_dup(line);
+    free(line);
+    return shown;
 }
 
 floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_grid_args *g,

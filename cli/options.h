@@ -77,7 +77,8 @@ floe_err cmd_parse(int argc, char **argv, cmd_source *src, cmd_grid_args *g, cmd
 /* Help lines for -o, --item, --report, -q and --verbose. */
 void cmd_output_help(FILE *out);
 
-/* The exact command line, for provenance (caller frees). */
+/* The exact command line, for provenance, with secrets in URLs redacted
+ * (common/floe_redact.h; caller frees). */
 char *cmd_line(int argc, char **argv);
 
 /* What a data command holds while its job runs. */

@@ -3,6 +3,8 @@
  * several ranks sharing a terminal do not interleave mid-line. */
 #include "common/floe_log.h"
 
+#include "common/floe_redact.h"
+
 #include <stdarg.h>
 
 static int log_rank = -1;
@@ -41,11 +43,12 @@ void floe_log(floe_log_level level, const char *fmt, ...)
     static const char *const names[] = {"error", "warning", "info", "debug"};
     if (level > log_level || level < FLOE_LOG_ERROR)
         return;
-    char text[2048];
+    char raw[2048], text[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    floe_redact(raw, text, sizeof text); /* no passwords or signatures from URLs */
     FILE *out = log_stream ? log_stream : stderr;
     if (log_rank >= 0 && log_size > 1)
         fprintf(out, "floe[%d] %s: %s\n", log_rank, names[level], text);

@@ -3,6 +3,7 @@
 #include "engine/job/report.h"
 
 #include "common/floe_file.h"
+#include "common/floe_redact.h"
 #include "common/floe_version.h"
 #include "engine/job/progress.h"
 
@@ -133,7 +134,10 @@ floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const cha
         goto done;
     }
     cJSON_AddStringToObject(root, "floe_version", floe_version());
-    cJSON_AddStringToObject(root, "command", command ? command : "");
+    char *shown = floe_redact_dup(command ? command : ""); /* no passwords or signatures */
+    if (shown)
+        cJSON_AddStringToObject(root, "command", shown);
+    free(shown);
     cJSON_AddStringToObject(root, "operation", operation);
     cJSON_AddNumberToObject(root, "ranks", mpi->size);
     cJSON_AddNumberToObject(root, "wall_seconds", total[F_WALL]);

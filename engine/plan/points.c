@@ -213,6 +213,10 @@ floe_err floe_points_parse_csv(const char *text, size_t len, const char *source,
     if (!l.buf)
         return FLOE_ERR(FLOE_ENOMEM, "%s: out of memory", source);
     size_t cap = 0, lineno = 0, pos = 0;
+    /* A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not text. */
+    static const char bom[] = "\xEF\xBB\xBF";
+    if (len >= sizeof bom - 1 && !memcmp(text, bom, sizeof bom - 1))
+        pos = sizeof bom - 1;
     int seen_first = 0;
     columns cols = {0, 1, -1, 0};
     floe_err err = NULL;

@@ -3,6 +3,8 @@
  * Content-Range parsing: see url.h. No I/O here. */
 #include "io/transport/url.h"
 
+#include "common/floe_redact.h"
+
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -101,35 +103,7 @@ floe_err floe_url_http_normalize(const char *url, floe_buf *out)
 
 char *floe_url_redact(const char *url, char *buf, size_t size)
 {
-    if (!size)
-        return buf;
-    size_t o = 0;
-    const char *p = url;
-    size_t sl = scheme_len(url);
-    if (sl) {
-        /* Copy "scheme://", then skip "userinfo@" in the authority. */
-        size_t head = sl + 3;
-        const char *auth = url + head;
-        size_t alen = strcspn(auth, "/?#");
-        const char *at = memchr(auth, '@', alen);
-        size_t n = head < size - 1 ? head : size - 1;
-        memcpy(buf, url, n);
-        o = n;
-        p = at ? at + 1 : auth;
-    }
-    /* S3 keys and local paths may contain '?' and '#' literally; only
-     * http(s) URLs have query strings. */
-    int http = has_scheme(url, "http") || has_scheme(url, "https");
-    for (; *p && o + 1 < size; p++) {
-        if (http && (*p == '?' || *p == '#')) {
-            const char *more = "?...";
-            for (; *more && o + 1 < size; more++)
-                buf[o++] = *more;
-            break;
-        }
-        buf[o++] = *p;
-    }
-    buf[o] = 0;
+    floe_redact(url, buf, size);
     return buf;
 }
 

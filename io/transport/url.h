@@ -40,8 +40,8 @@ floe_err floe_url_encode_path(const char *path, floe_buf *out);
  * URL is unchanged. */
 floe_err floe_url_http_normalize(const char *url, floe_buf *out);
 
-/* The URL as it may appear in messages: without "user:password@" and with
- * a query string (pre-signed URLs carry signatures there) replaced by "?...".
+/* The URL as it may appear in messages: floe_redact (common/floe_redact.h:
+ * without "user:password@", secret query parameters' values "REDACTED").
  * Always NUL-terminates buf (truncating). Returns buf. */
 char *floe_url_redact(const char *url, char *buf, size_t size);
 

@@ -10,6 +10,7 @@
 
 #include "common/floe_buf.h"
 #include "common/floe_file.h"
+#include "common/floe_redact.h"
 #include "common/floe_version.h"
 #include "out/item/checksum.h"
 #include "out/item/extent.h"
@@ -46,14 +47,16 @@ static void utc_now(char buf[32])
     strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Collection id, else the repository's last path segment, else "floe";
- * reduced to characters safe in an id and a file name. */
+/* Collection id, else the repository's last path segment (of the redacted
+ * URL: never a password or signature), else "floe"; reduced to characters
+ * safe in an id and a file name. */
 static void source_name(const floe_provenance *p, char *out, size_t size)
 {
     const char *name = p->collection_id;
     size_t n = name ? strlen(name) : 0;
-    if (!n && p->repository) {
-        const char *r = p->repository;
+    char *shown = NULL;
+    if (!n && p->repository && (shown = floe_redact_dup(p->repository))) {
+        const char *r = shown;
         size_t end = strlen(r);
         while (end && r[end - 1] == '/')
             end--;
@@ -72,6 +75,7 @@ static void source_name(const floe_provenance *p, char *out, size_t size)
         out[k++] = safe ? (char)c : '-';
     }
     out[k] = '\0';
+    free(shown);
 }
 
 static floe_err appendf(floe_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

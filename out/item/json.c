@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* out/item/json.c - building the Item's cJSON tree without checking every
- * call (json.h), and the one place that makes outside text valid UTF-8. */
+ * call (json.h), and the one place that makes outside text valid UTF-8 and
+ * redacts secrets in URLs (common/floe_redact.h). */
 #include "out/item/json.h"
+
+#include "common/floe_redact.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,23 +43,20 @@ static size_t utf8_len(const unsigned char *p)
 
 /* Text from outside (the command line, paths, commit
  * messages) need not be UTF-8, which JSON requires: a byte that does not
- * start a well-formed sequence is written as '?'. */
+ * start a well-formed sequence is written as '?'. URLs in it (the command,
+ * hrefs, titles) may carry passwords or signatures: redacted. */
 cJSON *item_put_str(item_jb *b, cJSON *parent, const char *key, const char *s)
 {
     if (!s)
         return item_put(b, parent, key, cJSON_CreateNull());
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, n;
-    while (u[i] && (n = utf8_len(u + i)))
-        i += n;
-    if (!u[i])
-        return item_put(b, parent, key, cJSON_CreateString(s));
-    char *clean = strdup(s);
+    char *clean = floe_redact_dup(s);
     if (!clean) {
         b->oom = 1;
         return NULL;
     }
-    for (; u[i]; i += n)
+    const unsigned char *u = (const unsigned char *)clean;
+    size_t n;
+    for (size_t i = 0; u[i]; i += n)
         if (!(n = utf8_len(u + i)))
             clean[i] = '?', n = 1;
     cJSON *item = item_put(b, parent, key, cJSON_CreateString(clean));

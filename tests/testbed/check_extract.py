@@ -11,6 +11,9 @@ output must be CF NetCDF-4 with the source coordinates and attributes.
 Then every refusal: unauthorised location, changed source file, corrupt and
 truncated manifest and snapshot, missing snapshot id, bad STAC, unknown
 codec: each gives a one-line error, a non-zero exit and no output file.
+Secrets in URLs (user:PASS@, pre-signed queries) appear in no output byte
+(the .nc file read raw, the Item, --report) and no error line. `-o ""` is
+refused before anything is fetched.
 Prints "N passed, N failed" last.
 """
 
@@ -219,8 +222,70 @@ def main(tbdir):
         with netCDF4.Dataset(good) as ds:
             check(np.array_equal(ds["Good"][:].ravel(), np.arange(1, 9, dtype=np.float32)),
                   "odd repository: Good reads 1..8")
+    check_secrets(tmp, collections[2], small[:-2])
+    check_empty_output(tmp, collections[2], names[0])
     shutil.rmtree(tmp)
     return summary()
+
+
+def check_secrets(tmp, collection, query):
+    """Passwords and signatures in URLs (on the command line, in a STAC
+    document's hrefs, in a failing source URL) are in no byte floe writes
+    or prints: the .nc file read raw, the Item, --report, stderr."""
+    host = os.environ["FLOE_S3_ENDPOINT"].split("://", 1)[1].rstrip("/")
+    repo = f"http://user:PASS@{host}/nasa-waterinsight/virtual-zarr-store/NLDAS-3-icechunk/"
+    presigned = "?X-Amz-Signature=SECRET&X-Amz-Credential=SECRET&x-amz-security-token=SECRET"
+    # A local STAC document whose repository href carries user:PASS@.
+    with open(collection) as f:
+        doc = json.load(f)
+    for a in doc["assets"].values():
+        if "latest-version" in a.get("roles", []):
+            a["href"] = repo
+            a.pop("storage:refs", None)  # the stand-in is not the document's platform
+            for h in a.get("vrt:hrefs", []):
+                h["href"] = collection + h["href"][len("./collection.json"):]
+    doc_path = os.path.join(tmp, "secret-collection.json")
+    with open(doc_path, "w") as f:
+        json.dump(doc, f)
+    unused = "https://k:PASS@elsewhere.example/x/" + presigned
+    runs = {
+        "document hrefs": [doc_path, "--allow", unused],
+        "repository URL": [repo, "--allow", CONTAINER, "--allow", unused],
+    }
+    for label, args in runs.items():
+        out = os.path.join(tmp, "secret.nc")
+        report = os.path.join(tmp, "secret-report.json")
+        r = floe("extract", *args, *query, "-o", out, "--report", report)
+        check(r.returncode == 0, f"secrets, {label}: exit {r.returncode}: {r.stderr.strip()}")
+        for path in (out, os.path.join(tmp, "secret.json"), report):
+            if os.path.exists(path):
+                data = open(path, "rb").read()
+                check(b"PASS" not in data and b"SECRET" not in data,
+                      f"secrets, {label}: {os.path.basename(path)} holds no secret")
+                os.unlink(path)
+        check("PASS" not in r.stderr and "SECRET" not in r.stderr,
+              f"secrets, {label}: stderr holds no secret: {r.stderr!r}")
+    # A failing pre-signed source: the error line names it, without secrets.
+    bad = f"http://user:PASS@{host}/nasa-waterinsight/nope/collection.json{presigned}"
+    out = os.path.join(tmp, "secret.nc")
+    r = floe("extract", bad, *query, "-o", out)
+    check(r.returncode != 0 and "nope/collection.json" in r.stderr,
+          f"secrets, failing source: the error names it: {r.stderr!r}")
+    check("PASS" not in r.stderr and "SECRET" not in r.stderr,
+          f"secrets, failing source: stderr holds no secret: {r.stderr!r}")
+    check(not os.path.exists(out), "secrets, failing source: no output")
+
+
+def check_empty_output(tmp, collection, var):
+    """-o "": refused at once, before anything is fetched or written."""
+    before = set(os.listdir(tmp))
+    r = subprocess.run([FLOE, "extract", collection, "-v", var, "-o", "", "--verbose"],
+                       capture_output=True, text=True, cwd=tmp, timeout=600,
+                       env=dict(os.environ, AWS_ENDPOINT_URL="http://127.0.0.1:9"))
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    check(r.returncode == 2 and len(lines) == 1 and "-o" in lines[0],
+          f'-o "": one usage error naming -o: exit {r.returncode}: {r.stderr!r}')
+    check(set(os.listdir(tmp)) == before, f'-o "": nothing written: {set(os.listdir(tmp)) - before}')
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the command line: --help tells the truth, --version names
- * the libraries, bad usage exits 2 with one line. */
+ * the libraries, bad usage exits 2 with one line, option values that can
+ * never work (-o "", -v V,V) are refused before anything is opened. */
 #include "common/floe_version.h"
 #include "cli/cli.h"
 
@@ -114,12 +115,43 @@ static void bad_usage_is_one_line_exit_2(void **state)
     run_free(&r);
 }
 
+/* Option values that can never work are refused by the parser, before a
+ * SOURCE is opened (here one that does not exist: opening it would give
+ * another error, exit 1). */
+static void refused_before_opening(void **state)
+{
+    (void)state;
+    const char *empty_out[] = {"floe", "extract", "/nonexistent/src.json", "-v", "Tair", "-o", ""};
+    run_result r = run(7, empty_out);
+    assert_int_equal(r.status, 2);
+    assert_int_equal(count_lines(r.err), 1);
+    assert_non_null(strstr(r.err, "-o"));
+    assert_null(strstr(r.err, "src.json"));
+    run_free(&r);
+
+    const char *twice[] = {"floe", "extract", "/nonexistent/src.json", "-v", "Tair,PSurf,Tair",
+                           "-o", "x.nc"};
+    r = run(7, twice);
+    assert_int_equal(r.status, 2);
+    assert_int_equal(count_lines(r.err), 1);
+    assert_non_null(strstr(r.err, "'Tair' given twice"));
+    run_free(&r);
+
+    const char *series_twice[] = {"floe", "series", "/nonexistent/src.json", "--vars", "Tair,Tair",
+                                  "--points", "/nonexistent/p.csv", "-o", "x.nc"};
+    r = run(9, series_twice);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "'Tair' given twice"));
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(version),
         cmocka_unit_test(help_lists_only_existing_commands),
         cmocka_unit_test(bad_usage_is_one_line_exit_2),
+        cmocka_unit_test(refused_before_opening),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

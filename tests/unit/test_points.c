@@ -50,6 +50,25 @@ static void test_csv_without_header(void **state)
     floe_points_free(&pts);
 }
 
+/* Excel's "CSV UTF-8" starts the file with a byte-order mark, which is not
+ * part of the first header name. */
+static void test_csv_byte_order_mark(void **state)
+{
+    (void)state;
+    floe_points pts;
+    parse_ok("\xEF\xBB\xBFlon,lat,id\r\n-71.06,42.36,Boston\r\n", &pts);
+    assert_int_equal(pts.n, 1);
+    assert_true(pts.p[0].lon == -71.06 && pts.p[0].lat == 42.36);
+    assert_string_equal(pts.p[0].id, "Boston");
+    floe_points_free(&pts);
+    parse_ok("\xEF\xBB\xBF-71.06,42.36\n", &pts); /* no header */
+    assert_int_equal(pts.n, 1);
+    assert_true(pts.p[0].lon == -71.06);
+    floe_points_free(&pts);
+    /* Only at the start of the file. */
+    parse_fails("lon,lat\n\xEF\xBB\xBF-71.06,42.36\n", FLOE_EFORMAT, "line 2");
+}
+
 static void test_csv_header_quotes_comments(void **state)
 {
     (void)state;
@@ -263,6 +282,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_without_header),
+        cmocka_unit_test(test_csv_byte_order_mark),
         cmocka_unit_test(test_csv_header_quotes_comments),
         cmocka_unit_test(test_csv_errors_name_the_line),
         cmocka_unit_test(test_bilinear_by_hand),
