@@ -8,6 +8,7 @@
 
 #include "cli/inspect_print.h"
 #include "cli/options.h"
+#include "common/floe_redact.h"
 #include "dataset/dataset.h"
 #include "stac/open.h"
 
@@ -58,6 +59,38 @@ static floe_err parse_args(int argc, char **argv, inspect_args *a)
     return cmd_parse(argc, argv, &a->src, NULL, own_option, a);
 }
 
+/* What inspect prints passes through the one redaction
+ * (common/floe_redact.h): the source, repository and container URLs may
+ * carry "user:password@" or a pre-signed query. The printers write to
+ * memory; the redacted text then goes to stdout. */
+typedef struct capture {
+    FILE *mem;
+    char *text;
+    size_t len;
+} capture;
+
+static floe_err capture_begin(capture *c)
+{
+    memset(c, 0, sizeof *c);
+    c->mem = open_memstream(&c->text, &c->len);
+    return c->mem ? NULL : FLOE_ERR(FLOE_ENOMEM, "inspect output");
+}
+
+/* Print what was captured, redacted, unless err; returns err or this step's. */
+static floe_err capture_end(capture *c, floe_err err)
+{
+    if (fclose(c->mem) != 0 && !err)
+        err = FLOE_ERR(FLOE_ENOMEM, "inspect output");
+    char *safe = err ? NULL : floe_redact_dup(c->text);
+    if (!err && !safe)
+        err = FLOE_ERR(FLOE_ENOMEM, "inspect output");
+    if (safe)
+        fputs(safe, stdout);
+    free(safe);
+    free(c->text);
+    return err;
+}
+
 static floe_err stac_only(const inspect_args *a)
 {
     stac_request req = {.asset = a->src.req.asset};
@@ -70,7 +103,10 @@ static floe_err stac_only(const inspect_args *a)
     stac_open_params p;
     /* No transport: a local document only, and nothing else is touched. */
     FLOE_CHECK(stac_open_resolve(NULL, a->src.req.source, &req, &p));
-    floe_err err = inspect_print_stac(&p, a->json, stdout);
+    capture c;
+    floe_err err = capture_begin(&c);
+    if (!err)
+        err = capture_end(&c, inspect_print_stac(&p, a->json, c.mem));
     stac_open_params_clear(&p);
     return err;
 }
@@ -99,7 +135,10 @@ floe_err cmd_inspect_run(int argc, char **argv)
             FLOE_CHECK_GOTO(err, done, floe_dataset_read_1d(ds, c, &coords[i]),
                             "coordinate %s", c->name);
     }
-    err = inspect_print_dataset(ds, coords, a.json, stdout);
+    capture c;
+    err = capture_begin(&c);
+    if (!err)
+        err = capture_end(&c, inspect_print_dataset(ds, coords, a.json, c.mem));
 done:
     for (size_t i = 0; coords && i < n; i++)
         free(coords[i]);

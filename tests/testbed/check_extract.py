@@ -231,7 +231,8 @@ def main(tbdir):
 def check_secrets(tmp, collection, query):
     """Passwords and signatures in URLs (on the command line, in a STAC
     document's hrefs, in a failing source URL) are in no byte floe writes
-    or prints: the .nc file read raw, the Item, --report, stderr."""
+    or prints: the .nc file read raw, the Item, --report, stderr, and what
+    floe inspect prints."""
     host = os.environ["FLOE_S3_ENDPOINT"].split("://", 1)[1].rstrip("/")
     repo = f"http://user:PASS@{host}/nasa-waterinsight/virtual-zarr-store/NLDAS-3-icechunk/"
     presigned = "?X-Amz-Signature=SECRET&X-Amz-Credential=SECRET&x-amz-security-token=SECRET"
@@ -265,6 +266,18 @@ def check_secrets(tmp, collection, query):
                 os.unlink(path)
         check("PASS" not in r.stderr and "SECRET" not in r.stderr,
               f"secrets, {label}: stderr holds no secret: {r.stderr!r}")
+    # floe inspect prints the source, repository and containers: no secret
+    # on stdout or stderr, as text and as JSON, read through the network
+    # and from the document alone (--stac-only).
+    for label, args in (("inspect", [doc_path, "--allow", unused]),
+                        ("inspect --json", [doc_path, "--allow", unused, "--json"]),
+                        ("inspect --stac-only", [doc_path, "--stac-only"]),
+                        ("inspect of the repository URL", [repo, "--allow", CONTAINER])):
+        r = floe("inspect", *args)
+        check(r.returncode == 0 and "PASS" not in r.stdout + r.stderr
+              and "SECRET" not in r.stdout + r.stderr,
+              f"secrets, {label}: exit {r.returncode}, no secret in what it prints: "
+              f"{(r.stdout + r.stderr)[:400]!r}")
     # A failing pre-signed source: the error line names it, without secrets.
     bad = f"http://user:PASS@{host}/nasa-waterinsight/nope/collection.json{presigned}"
     out = os.path.join(tmp, "secret.nc")
