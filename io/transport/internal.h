@@ -28,6 +28,8 @@ struct floe_transport {
     char **extra_headers; /* owned, NULL-terminated; NULL: none */
     CURL *curl; /* created by the first HTTP request, reused (keep-alive) */
     floe_transport_counts stats;
+    floe_redirect_check redirect_check;  /* NULL: same origin only (http.c) */
+    void *redirect_ctx;                  /* borrowed */
     floe_object_cache *cache;            /* borrowed; NULL: none (cache.c) */
     floe_transport_attachment attached;  /* obj NULL: none (xfer.h) */
 };
