@@ -124,28 +124,6 @@ static char *redirect_target(CURL *c, const char *location, size_t n)
     return to;
 }
 
-/* scheme, host and port of url (a port libcurl defaults when absent);
- * 0 when url does not parse. */
-static int origin_of(const char *url, char *buf, size_t size)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL;
-    int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-             curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-             curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-             curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK;
-    if (ok) {
-        for (char *h = host; *h; h++)
-            *h = (char)tolower((unsigned char)*h);
-        ok = snprintf(buf, size, "%s://%s:%s", scheme, host, port) < (int)size;
-    }
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
-    return ok;
-}
-
 /* A Location header of a redirect that libcurl would follow: may it?
  * 1: yes (or not a redirect libcurl follows); 0: no, x->err says why. */
 static int check_redirect(xfer *x, const char *location, size_t n)
@@ -167,11 +145,8 @@ static int check_redirect(xfer *x, const char *location, size_t n)
     floe_err why = NULL;
     if (x->t->redirect_check) {
         why = x->t->redirect_check(x->t->redirect_ctx, from ? from : x->req->url, to);
-    } else {
-        char a[600], b[600];
-        if (!from || !origin_of(from, a, sizeof a) || !origin_of(to, b, sizeof b) ||
-            strcmp(a, b) != 0)
-            why = FLOE_ERR(FLOE_EAUTH, "another origin (scheme, host or port)");
+    } else if (!floe_url_same_origin(from ? from : x->req->url, to)) {
+        why = FLOE_ERR(FLOE_EAUTH, "another origin (scheme, host or port)");
     }
     curl_free(to);
     if (!why)
