@@ -202,6 +202,27 @@ static void document_file_container_refusal_says_why(void **state)
     virtual_policy_free(&p);
 }
 
+/* A redirect target (or any location about to be fetched) is checked like
+ * a chunk's: canonical, under an authorised prefix, never a local file. */
+static void redirect_targets_checked(void **state)
+{
+    (void)state;
+    virtual_policy *p;
+    assert_null(virtual_policy_new(&p));
+    assert_null(virtual_policy_allow(p, "https://data.example/pub/", 0));
+    assert_null(virtual_policy_allow(p, "file:///", 1));
+    assert_null(virtual_policy_check_target(p, "https://DATA.example:443/pub/x.nc"));
+    const char *refused[] = {"https://data.example/pub/../secret", "https://data.example/other",
+                             "http://data.example/pub/x.nc", "https://evil.example/pub/x.nc",
+                             "file:///etc/passwd"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        floe_err err = virtual_policy_check_target(p, refused[i]);
+        assert_int_equal(floe_err_code(err), FLOE_EAUTH);
+        floe_err_free(&err);
+    }
+    virtual_policy_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +233,7 @@ int main(void)
         cmocka_unit_test(dot_segments_and_fragments_refused),
         cmocka_unit_test(local_mirror_stays_inside),
         cmocka_unit_test(document_file_container_refusal_says_why),
+        cmocka_unit_test(redirect_targets_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
