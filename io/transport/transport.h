@@ -10,7 +10,8 @@
  * and run its requests through the hooks of xfer.h. Files: transport.c
  * (the object, URL dispatch, the retries), retry.c (the retry policy,
  * retry.h), file.c, http.c, s3.c + url.c (the back ends and URL handling,
- * url.h), cache.c (the object cache).
+ * url.h), redirect.c (which redirects are followed), cache.c (the object
+ * cache).
  *
  * One floe_transport per rank (not thread-safe). It keeps one HTTP
  * connection alive between requests.
