@@ -15,6 +15,7 @@
 
 #include "common/floe_log.h"
 #include "io/fetch/prefetch.h"
+#include "io/transport/url.h"
 #include "stac/doc.h"
 #include "stac/open.h"
 
@@ -34,6 +35,24 @@ static char *dup_or_null(const char *s)
 }
 
 /* Where the repository is and which version, from a STAC document. */
+/* The redirect check of the dataset's transport (transport.h): a redirect
+ * may lead to a location the user authorised for virtual chunks (checked
+ * like a chunk's own, canonical form included); a request for one of the
+ * repository's own objects may also be redirected within its origin.
+ * ctx: the dataset's virtual_policy. */
+static floe_err redirect_ok(void *ctx, const char *from, const char *to)
+{
+    const virtual_policy *p = ctx;
+    floe_err why = virtual_policy_check_target(p, to);
+    if (!why)
+        return NULL;
+    floe_err from_chunk = virtual_policy_check_target(p, from);
+    if (from_chunk && floe_url_same_origin(from, to)) /* not a chunk: the repository's */
+        floe_err_free(&why);
+    floe_err_free(&from_chunk);
+    return why;
+}
+
 static floe_err open_from_stac(floe_dataset *ds, const floe_open_request *req,
                                floe_transport_opts *topts, stac_open_params *p,
                                ic_ref_kind *kind, const char **ref)
@@ -294,6 +313,7 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     }
     FLOE_CHECK_GOTO(err, fail, floe_transport_new(&topts, &ds->t));
     floe_transport_set_cache(ds->t, ds->cache);
+    floe_transport_set_redirect_check(ds->t, redirect_ok, ds->policy); /* freed after ds->t */
     for (size_t i = 0; i < req->nallow; i++)
         FLOE_CHECK_GOTO(err, fail, virtual_policy_allow(ds->policy, req->allow[i], 1));
     for (size_t i = 0; i < req->nremap; i++)

@@ -1,16 +1,30 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/virtual_access.c - see virtual_access.h. Prefix lists are short (a few
  * containers, a few --allow/--remap rules), so linear scans are fine; the
- * per-chunk cost is a handful of strncmp calls. */
+ * per-chunk cost is one canonical form (io/transport/url.h) and a handful
+ * of strncmp calls, plus a realpath for a local file. Every prefix is kept
+ * in canonical form, so that one comparison of canonical strings decides. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "io/icechunk/virtual_access.h"
 
+#include "common/floe_buf.h"
+#include "io/transport/url.h"
+
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A canonical URL fits here (locations are paths and keys; longer ones are
+ * refused rather than truncated). */
+enum { CANONICAL_MAX = 8192 };
+
 typedef struct prefix_list {
-    char **items;
-    int *flags; /* allow: 1 = from the command line */
+    char **items; /* canonical */
+    int *flags;   /* allow: 1 = from the command line */
+    char **real;  /* allow, file:// from the command line: the folder's real path (symlinks
+                     resolved), else NULL */
     size_t n;
 } prefix_list;
 
@@ -25,7 +39,7 @@ struct virtual_policy {
     size_t nremaps;
 };
 
-static floe_err list_add(prefix_list *l, const char *s, int flag)
+static floe_err list_add(prefix_list *l, const char *s, int flag, const char *real)
 {
     char **items = realloc(l->items, (l->n + 1) * sizeof *items);
     if (!items)
@@ -35,18 +49,28 @@ static floe_err list_add(prefix_list *l, const char *s, int flag)
     if (!flags)
         return FLOE_ERR(FLOE_ENOMEM, "prefix list");
     l->flags = flags;
-    if (!(l->items[l->n] = strdup(s)))
+    char **reals = realloc(l->real, (l->n + 1) * sizeof *reals);
+    if (!reals)
         return FLOE_ERR(FLOE_ENOMEM, "prefix list");
+    l->real = reals;
+    l->real[l->n] = NULL;
+    if (!(l->items[l->n] = strdup(s)) || (real && !(l->real[l->n] = strdup(real)))) {
+        free(l->items[l->n]);
+        return FLOE_ERR(FLOE_ENOMEM, "prefix list");
+    }
     l->flags[l->n++] = flag;
     return NULL;
 }
 
 static void list_free(prefix_list *l)
 {
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++) {
         free(l->items[i]);
+        free(l->real[i]);
+    }
     free(l->items);
     free(l->flags);
+    free(l->real);
     memset(l, 0, sizeof *l);
 }
 
@@ -78,11 +102,82 @@ static int has_scheme(const char *s)
     return colon && colon > s;
 }
 
+/* The canonical form of url (a prefix when prefix is set) into buf
+ * (CANONICAL_MAX bytes). On refusal *why is the reason (the caller frees
+ * it) and buf is "". */
+static void canonical(const char *url, int prefix, char *buf, floe_err *why)
+{
+    floe_buf b;
+    floe_buf_init(&b, CANONICAL_MAX - 1);
+    *why = floe_url_canonical(url, prefix, &b);
+    if (!*why && b.len)
+        memcpy(buf, b.data, b.len);
+    buf[*why ? 0 : b.len] = 0;
+    floe_buf_free(&b);
+}
+
+/* The real path of a local path that need not exist: the real path of its
+ * longest existing ancestor (symlinks resolved), then the rest as written
+ * (nothing there to resolve). out has PATH_MAX bytes. 0 when it cannot be
+ * resolved (then nothing under it is read). */
+static int real_path(const char *path, char *out)
+{
+    char head[PATH_MAX];
+    size_t n = strlen(path);
+    if (n >= sizeof head || path[0] != '/')
+        return 0;
+    memcpy(head, path, n + 1);
+    for (;;) {
+        if (realpath(head[0] ? head : "/", out)) {
+            const char *rest = path + strlen(head);
+            size_t k = strlen(out);
+            if (k + strlen(rest) + 1 >= PATH_MAX)
+                return 0;
+            /* out has no trailing '/' (unless it is "/"), rest starts with one */
+            memcpy(out + (k == 1 ? 0 : k), rest, strlen(rest) + 1);
+            if (!out[0])
+                strcpy(out, "/");
+            return 1;
+        }
+        if (errno != ENOENT && errno != ENOTDIR)
+            return 0;
+        char *slash = strrchr(head, '/');
+        if (!slash || slash == head) {
+            if (!head[0] || slash != head)
+                return 0;
+            head[0] = 0; /* "/x": the ancestor is "/" */
+            continue;
+        }
+        *slash = 0;
+    }
+}
+
+/* Is the real path p in the real folder dir (or dir itself)? */
+static int path_in(const char *dir, const char *p)
+{
+    size_t n = strlen(dir);
+    if (n == 1 && dir[0] == '/')
+        return 1;
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return strncmp(p, dir, n) == 0 && (p[n] == '/' || p[n] == 0);
+}
+
 floe_err virtual_policy_declare(virtual_policy *p, const char *prefix)
 {
     if (!prefix || !*prefix)
         return FLOE_ERR(FLOE_EFORMAT, "empty virtual chunk container prefix");
-    return list_add(&p->declared, prefix, 0);
+    char c[CANONICAL_MAX];
+    floe_err why;
+    canonical(prefix, 1, c, &why);
+    if (why) {
+        /* A container with a dot segment (or the like) cannot cover any
+         * canonical location: it authorises nothing, and the repository
+         * stays readable for the rest. */
+        floe_err_free(&why);
+        return NULL;
+    }
+    return list_add(&p->declared, c, 0, NULL);
 }
 
 floe_err virtual_policy_allow(virtual_policy *p, const char *prefix, int from_cli)
@@ -91,7 +186,24 @@ floe_err virtual_policy_allow(virtual_policy *p, const char *prefix, int from_cl
         return FLOE_ERR(FLOE_EINVAL,
                         "--allow '%s': give a URL prefix with its scheme, e.g. "
                         "s3://bucket/path/ or file:///data/", prefix ? prefix : "");
-    return list_add(&p->allowed, prefix, from_cli);
+    char c[CANONICAL_MAX], shown[512];
+    floe_err why;
+    canonical(prefix, 1, c, &why);
+    if (why) {
+        floe_err err = FLOE_ERR(FLOE_EINVAL, "%s '%s': %s", from_cli ? "--allow" : "container",
+                                floe_url_redact(prefix, shown, sizeof shown),
+                                floe_err_message(why));
+        floe_err_free(&why);
+        return err;
+    }
+    char real[PATH_MAX];
+    const char *folder = NULL;
+    if (from_cli && strncmp(c, "file://", 7) == 0) {
+        if (!real_path(c + 7, real))
+            return FLOE_ERR(FLOE_EINVAL, "--allow '%s': cannot resolve the folder", prefix);
+        folder = real;
+    }
+    return list_add(&p->allowed, c, from_cli, folder);
 }
 
 floe_err virtual_policy_remap(virtual_policy *p, const char *rule)
@@ -99,13 +211,27 @@ floe_err virtual_policy_remap(virtual_policy *p, const char *rule)
     const char *eq = strchr(rule, '=');
     if (!eq || eq == rule || !eq[1])
         return FLOE_ERR(FLOE_EINVAL, "--remap '%s': expected FROM=TO (two URL prefixes)", rule);
+    char *from = strndup(rule, (size_t)(eq - rule));
+    if (!from)
+        return FLOE_ERR(FLOE_ENOMEM, "remap rules");
+    char cf[CANONICAL_MAX], ct[CANONICAL_MAX];
+    floe_err why;
+    canonical(from, 1, cf, &why);
+    free(from);
+    if (!why)
+        canonical(eq + 1, 1, ct, &why);
+    if (why) {
+        floe_err err = FLOE_ERR(FLOE_EINVAL, "--remap '%s': %s", rule, floe_err_message(why));
+        floe_err_free(&why);
+        return err;
+    }
     remap_rule *r = realloc(p->remaps, (p->nremaps + 1) * sizeof *r);
     if (!r)
         return FLOE_ERR(FLOE_ENOMEM, "remap rules");
     p->remaps = r;
     remap_rule *n = &p->remaps[p->nremaps];
-    n->from = strndup(rule, (size_t)(eq - rule));
-    n->to = strdup(eq + 1);
+    n->from = strdup(cf);
+    n->to = strdup(ct);
     if (!n->from || !n->to) {
         free(n->from);
         free(n->to);
@@ -113,11 +239,6 @@ floe_err virtual_policy_remap(virtual_policy *p, const char *rule)
     }
     p->nremaps++;
     return NULL;
-}
-
-static int starts_with(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 /* A prefix covers a location if it is a leading substring that ends at a
@@ -130,51 +251,122 @@ static int covers(const char *prefix, const char *loc)
     return n == 0 || prefix[n - 1] == '/' || loc[n] == '\0' || loc[n] == '/';
 }
 
+/* A refusal of loc (shown redacted): FLOE_EAUTH, one line. */
+#define REFUSE(...) FLOE_ERR(FLOE_EAUTH, __VA_ARGS__)
+
+/* The local file url (canonical file://) may be read: its real path lies in
+ * a folder the user allowed with --allow. On success *fetch_url is
+ * "file://REAL". */
+static floe_err resolve_file(const virtual_policy *p, const char *shown, const char *remapped,
+                             const char *url, char **fetch_url)
+{
+    char real[PATH_MAX];
+    if (!real_path(url + strlen("file://"), real))
+        return REFUSE("virtual chunk location %s%s: cannot resolve its real path", shown,
+                      remapped);
+    const char *doc = NULL, *cli = NULL;
+    for (size_t i = 0; i < p->allowed.n; i++) {
+        if (p->allowed.real[i] && path_in(p->allowed.real[i], real)) {
+            size_t n = strlen("file://") + strlen(real) + 1;
+            if (!(*fetch_url = malloc(n)))
+                return FLOE_ERR(FLOE_ENOMEM, "virtual chunk URL");
+            snprintf(*fetch_url, n, "file://%s", real);
+            return NULL;
+        }
+        if (covers(p->allowed.items[i], url)) {
+            if (p->allowed.flags[i])
+                cli = p->allowed.items[i];
+            else
+                doc = p->allowed.items[i];
+        }
+    }
+    if (cli)
+        return REFUSE("virtual chunk location %s%s is refused: it resolves to %s, outside the "
+                      "folder --allow %s authorises (symbolic links are followed)",
+                      shown, remapped, real, cli);
+    if (doc)
+        return REFUSE("virtual chunk location %s%s is not authorised: the STAC document "
+                      "authorises %s, but only an explicit --allow may authorise local files: "
+                      "pass --allow %s yourself", shown, remapped, doc, doc);
+    return REFUSE("virtual chunk location %s%s is not authorised: local files need an explicit "
+                  "--allow (e.g. --allow file:///folder/), and none covers it", shown, remapped);
+}
+
 floe_err virtual_policy_resolve(const virtual_policy *p, const char *loc, char **fetch_url)
 {
     *fetch_url = NULL;
+    char shown[1024], c[CANONICAL_MAX];
+    floe_url_redact(loc, shown, sizeof shown);
+    floe_err why;
+    canonical(loc, 0, c, &why);
+    if (why) {
+        floe_err err = REFUSE("virtual chunk location %s is refused: %s", shown,
+                              floe_err_message(why));
+        floe_err_free(&why);
+        return err;
+    }
     int declared = 0;
     for (size_t i = 0; i < p->declared.n && !declared; i++)
-        declared = covers(p->declared.items[i], loc);
+        declared = covers(p->declared.items[i], c);
     if (!declared)
-        return FLOE_ERR(FLOE_EAUTH,
-                        "virtual chunk location %s is not under any virtual chunk container "
-                        "the repository declares (%zu declared%s%s)",
-                        loc, p->declared.n, p->declared.n ? ", e.g. " : "",
-                        p->declared.n ? p->declared.items[0] : "");
+        return REFUSE("virtual chunk location %s is not under any virtual chunk container "
+                      "the repository declares (%zu declared%s%s)",
+                      shown, p->declared.n, p->declared.n ? ", e.g. " : "",
+                      p->declared.n ? p->declared.items[0] : "");
 
     /* The longest matching FROM wins, so specific rules beat general ones. */
     const remap_rule *best = NULL;
     for (size_t i = 0; i < p->nremaps; i++)
-        if (starts_with(loc, p->remaps[i].from) &&
+        if (covers(p->remaps[i].from, c) &&
             (!best || strlen(p->remaps[i].from) > strlen(best->from)))
             best = &p->remaps[i];
-    size_t n = strlen(loc) + 1 + (best ? strlen(best->to) : 0);
-    char *url = malloc(n);
-    if (!url)
-        return FLOE_ERR(FLOE_ENOMEM, "virtual chunk URL");
-    if (best)
-        snprintf(url, n, "%s%s", best->to, loc + strlen(best->from));
-    else
-        snprintf(url, n, "%s", loc);
+    char url[CANONICAL_MAX], remapped[CANONICAL_MAX + 32] = "";
+    if (best) {
+        char joined[CANONICAL_MAX];
+        if (snprintf(joined, sizeof joined, "%s%s", best->to, c + strlen(best->from)) >=
+            (int)sizeof joined)
+            return REFUSE("virtual chunk location %s: too long once remapped", shown);
+        char shown_joined[1024];
+        snprintf(remapped, sizeof remapped, " (remapped to %s)",
+                 floe_url_redact(joined, shown_joined, sizeof shown_joined));
+        canonical(joined, 0, url, &why);
+        if (why) {
+            floe_err err = REFUSE("virtual chunk location %s%s is refused: %s", shown, remapped,
+                                  floe_err_message(why));
+            floe_err_free(&why);
+            return err;
+        }
+    } else {
+        memcpy(url, c, strlen(c) + 1);
+    }
 
-    int is_file = starts_with(url, "file://") || url[0] == '/' || !has_scheme(url);
+    if (strncmp(url, "file://", 7) == 0)
+        return resolve_file(p, shown, remapped, url, fetch_url);
     for (size_t i = 0; i < p->allowed.n; i++) {
-        if (is_file && !p->allowed.flags[i])
-            continue; /* only the user, on the command line, may open the local disk */
-        if (covers(p->allowed.items[i], url)) {
-            *fetch_url = url;
+        if (strncmp(p->allowed.items[i], "file://", 7) != 0 && covers(p->allowed.items[i], url)) {
+            if (!(*fetch_url = strdup(url)))
+                return FLOE_ERR(FLOE_ENOMEM, "virtual chunk URL");
             return NULL;
         }
     }
-    char remapped[1024] = "";
-    if (best)
-        snprintf(remapped, sizeof remapped, " (remapped to %s)", url);
-    floe_err err = FLOE_ERR(FLOE_EAUTH,
-                            "virtual chunk location %s%s is not authorised: pass --allow with "
-                            "a prefix of it%s",
-                            loc, remapped,
-                            is_file ? " (local files need an explicit --allow)" : "");
-    free(url);
-    return err;
+    return REFUSE("virtual chunk location %s%s is not authorised: pass --allow with a prefix "
+                  "of it", shown, remapped);
+}
+
+floe_err virtual_policy_check_target(const virtual_policy *p, const char *url)
+{
+    char c[CANONICAL_MAX], shown[1024];
+    floe_url_redact(url, shown, sizeof shown);
+    floe_err why;
+    canonical(url, 0, c, &why);
+    if (why) {
+        floe_err err = REFUSE("%s: %s", shown, floe_err_message(why));
+        floe_err_free(&why);
+        return err;
+    }
+    if (strncmp(c, "file://", 7) != 0)
+        for (size_t i = 0; i < p->allowed.n; i++)
+            if (strncmp(p->allowed.items[i], "file://", 7) != 0 && covers(p->allowed.items[i], c))
+                return NULL;
+    return REFUSE("%s is not under a container the STAC document or --allow authorises", shown);
 }

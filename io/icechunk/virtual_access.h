@@ -10,6 +10,13 @@
  *      authorised (the STAC collection's containers, or --allow PREFIX).
  * file:// locations are followed only when a --allow prefix covers them:
  * a STAC document cannot authorise reading the local disk.
+ *
+ * Every location, container, --allow and --remap prefix is compared in its
+ * canonical form (floe_url_canonical: no "." or ".." segments, encoded or
+ * not, no fragment, no userinfo), and the canonical form is what is
+ * fetched, so the string checked is the object read. A local file must
+ * also have its real path (symbolic links resolved) inside the real path
+ * of a folder given with --allow.
  */
 #ifndef FLOE_VIRTUAL_ACCESS_H
 #define FLOE_VIRTUAL_ACCESS_H
@@ -35,5 +42,11 @@ floe_err virtual_policy_remap(virtual_policy *p, const char *rule);
  * fetch, owned by the caller (free()). Refusals are FLOE_EAUTH naming the
  * location and what would permit it. */
 floe_err virtual_policy_resolve(const virtual_policy *p, const char *location, char **fetch_url);
+
+/* May url, a location floe is about to fetch from (e.g. the target of a
+ * redirect), be fetched? NULL when its canonical form lies under a prefix
+ * the user authorised (never a local file: a redirect cannot lead to the
+ * disk); otherwise FLOE_EAUTH saying why. */
+floe_err virtual_policy_check_target(const virtual_policy *p, const char *url);
 
 #endif

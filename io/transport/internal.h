@@ -28,6 +28,8 @@ struct floe_transport {
     char **extra_headers; /* owned, NULL-terminated; NULL: none */
     CURL *curl; /* created by the first HTTP request, reused (keep-alive) */
     floe_transport_counts stats;
+    floe_redirect_check redirect_check;  /* NULL: same origin only (http.c) */
+    void *redirect_ctx;                  /* borrowed */
     floe_object_cache *cache;            /* borrowed; NULL: none (cache.c) */
     floe_transport_attachment attached;  /* obj NULL: none (xfer.h) */
 };
@@ -54,6 +56,16 @@ floe_err floe_http_get(floe_transport *t, const floe_http_request *req, floe_buf
                        floe_http_outcome *o);
 floe_err floe_http_exists(floe_transport *t, const floe_http_request *req, int *exists,
                           floe_http_outcome *o);
+
+/* A redirect answered to the request on c (request_url, shown + range in
+ * messages): status and the Location header's value (n bytes). NULL when
+ * libcurl may follow it (or it is not a status libcurl follows); else
+ * FLOE_EAUTH naming both URLs (t's redirect check refused the target, or
+ * without one it is another origin), or FLOE_EINVAL for a location that
+ * does not resolve. (redirect.c) */
+floe_err floe_http_redirect_check(const floe_transport *t, CURL *c, long status,
+                                  const char *location, size_t n, const char *request_url,
+                                  const char *shown, const char *range);
 
 /* Resolve the S3 settings of opts and read the credentials from the
  * environment into t (s3.c); floe_s3_clear wipes and frees them. */

@@ -314,6 +314,12 @@ floe_err floe_transport_exists(floe_transport *t, const char *url, int *exists)
     return err;
 }
 
+void floe_transport_set_redirect_check(floe_transport *t, floe_redirect_check check, void *ctx)
+{
+    t->redirect_check = check;
+    t->redirect_ctx = check ? ctx : NULL;
+}
+
 void floe_transport_stats(const floe_transport *t, floe_transport_counts *stats)
 {
     *stats = t->stats;

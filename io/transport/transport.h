@@ -10,7 +10,8 @@
  * and run its requests through the hooks of xfer.h. Files: transport.c
  * (the object, URL dispatch, the retries), retry.c (the retry policy,
  * retry.h), file.c, http.c, s3.c + url.c (the back ends and URL handling,
- * url.h), cache.c (the object cache).
+ * url.h), redirect.c (which redirects are followed), cache.c (the object
+ * cache).
  *
  * One floe_transport per rank (not thread-safe). It keeps one HTTP
  * connection alive between requests.
@@ -97,8 +98,10 @@ void floe_transport_free(floe_transport **t);
  * capped at opts.max_object_bytes; out's own cap applies as well
  * (FLOE_ENOMEM). cond may be NULL. Fewer bytes than asked, or a range
  * beyond the end of the object, is FLOE_EFORMAT ("short read").
- * Errors: FLOE_ENOTFOUND (404, no such file), FLOE_EAUTH (401/403),
- * FLOE_ECHECKSUM (412, file newer than the condition or other ETag),
+ * Errors: FLOE_ENOTFOUND (404, no such file), FLOE_EAUTH (401/403, a
+ * refused redirect), FLOE_ECHECKSUM (412, file newer than the condition or
+ * other ETag; also an answer whose own ETag or Last-Modified contradicts
+ * cond, from a server that ignores the conditions),
  * FLOE_ENET (DNS, refused, timeout, 5xx, 429), FLOE_EINVAL (bad URL, other
  * 4xx, redirect of an s3:// request), FLOE_EUNSUPPORTED (scheme). The
  * message names the URL (never credentials) and the range.
@@ -114,6 +117,19 @@ floe_err floe_transport_get(floe_transport *t, const char *url, uint64_t offset,
 /* Does the object exist? *exists = 0 on 404/no such file (or a directory),
  * 1 if it does; other failures are errors. Retried like a GET. */
 floe_err floe_transport_exists(floe_transport *t, const char *url, int *exists);
+
+/* Redirects. An s3:// request never follows one (for a GET of an object it
+ * means a wrong region or endpoint, reported as such). An http(s) request
+ * follows at most FLOE_MAX_REDIRECTS, each only when its target is
+ * authorised: by check(ctx, from, to) when one is set (NULL: authorised;
+ * an error: refused, and its message says why), otherwise only to the same
+ * origin (scheme, host and port) as the URL redirected. A refused redirect
+ * is FLOE_EAUTH naming both URLs; nothing is requested from the target.
+ * from and to are absolute URLs as libcurl would request them. ctx is
+ * borrowed: unset the check (NULL) before ctx dies. */
+#define FLOE_MAX_REDIRECTS 3
+typedef floe_err (*floe_redirect_check)(void *ctx, const char *from, const char *to);
+void floe_transport_set_redirect_check(floe_transport *t, floe_redirect_check check, void *ctx);
 
 /* Counters of t, including those of the object attached to it (xfer.h:
  * the prefetcher's requests). */

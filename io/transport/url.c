@@ -79,6 +79,170 @@ static floe_err append_escape(floe_buf *out, unsigned char c)
     return floe_buf_append(out, e, 3);
 }
 
+static int hex_value(unsigned char c)
+{
+    return isdigit(c) ? c - '0' : isxdigit(c) ? tolower(c) - 'a' + 10 : -1;
+}
+
+/* Check one path segment [s, e) and append it to out: refuse what a
+ * server or libcurl would resolve to another path. http: percent escapes
+ * are normalised (RFC 3986 6.2.2); elsewhere the bytes are literal and
+ * copied, but a segment that decodes to "." or ".." is refused all the
+ * same, in case anything on the way decodes it. */
+static floe_err canonical_segment(const char *s, const char *e, int http, floe_buf *out)
+{
+    char decoded[8];
+    size_t nd = 0;
+    int slash = 0;
+    for (const char *p = s; p < e; p++) {
+        unsigned char c = (unsigned char)*p;
+        int hi, lo;
+        if (c == '%' && e - p >= 3 && (hi = hex_value((unsigned char)p[1])) >= 0 &&
+            (lo = hex_value((unsigned char)p[2])) >= 0) {
+            c = (unsigned char)(hi * 16 + lo);
+            if (http) {
+                if (is_unreserved(c))
+                    FLOE_CHECK(floe_buf_append(out, &c, 1));
+                else
+                    FLOE_CHECK(append_escape(out, c));
+            } else {
+                FLOE_CHECK(floe_buf_append(out, p, 3));
+            }
+            p += 2;
+        } else if (c == '%' && http) {
+            return FLOE_ERR(FLOE_EINVAL, "a '%%' that is not a percent escape");
+        } else {
+            FLOE_CHECK(floe_buf_append(out, p, 1));
+        }
+        slash |= c == '/' || c == '\\';
+        if (nd < sizeof decoded)
+            decoded[nd++] = (char)c;
+    }
+    if ((nd == 1 && decoded[0] == '.') || (nd == 2 && decoded[0] == '.' && decoded[1] == '.'))
+        return FLOE_ERR(FLOE_EINVAL, "a '%s' segment (dot segments are refused, encoded or not)",
+                        nd == 1 ? "." : "..");
+    if (http && slash)
+        return FLOE_ERR(FLOE_EINVAL, "an encoded '/' or '\\' in a path segment");
+    return NULL;
+}
+
+/* The path of a canonical URL: segments from path up to end. */
+static floe_err canonical_path(const char *path, const char *end, int http, floe_buf *out)
+{
+    for (const char *p = path; p < end;) {
+        /* p is at a '/' */
+        FLOE_CHECK(floe_buf_append(out, "/", 1));
+        const char *s = p + 1, *e = memchr(s, '/', (size_t)(end - s));
+        if (!e)
+            e = end;
+        if (http && s == e && e < end)
+            return FLOE_ERR(FLOE_EINVAL, "an empty path segment ('//')");
+        FLOE_CHECK(canonical_segment(s, e, http, out));
+        p = e;
+    }
+    return NULL;
+}
+
+floe_err floe_url_canonical(const char *url, int prefix, floe_buf *out)
+{
+    if (!url || !*url)
+        return FLOE_ERR(FLOE_EINVAL, "an empty URL");
+    size_t sl = scheme_len(url);
+    if (!sl) {
+        if (url[0] != '/')
+            return FLOE_ERR(FLOE_EINVAL, "a relative path");
+        FLOE_CHECK(floe_buf_append(out, "file://", 7));
+        return canonical_path(url, url + strlen(url), 0, out);
+    }
+    int s3 = has_scheme(url, "s3"), file = has_scheme(url, "file"),
+        https = has_scheme(url, "https"), http = https || has_scheme(url, "http");
+    if (!s3 && !file && !http)
+        return FLOE_ERR(FLOE_EINVAL, "an unsupported scheme (floe reads s3://, http(s):// and "
+                        "file://)");
+    const char *auth = url + sl + 3;
+    size_t alen = strcspn(auth, http ? "/?#" : "/");
+    const char *path = auth + alen, *end = path + strlen(path);
+    if (memchr(auth, '@', alen))
+        return FLOE_ERR(FLOE_EINVAL, "a user name or password in the URL");
+    if (http) {
+        const char *hash = strchr(url, '#');
+        if (hash)
+            return FLOE_ERR(FLOE_EINVAL, "a fragment ('#')");
+        const char *q = strchr(path, '?');
+        end = q ? q : end;
+    }
+    for (size_t i = 0; i < sl; i++) {
+        char c = (char)tolower((unsigned char)url[i]);
+        FLOE_CHECK(floe_buf_append(out, &c, 1));
+    }
+    FLOE_CHECK(floe_buf_append(out, "://", 3));
+    if (file) {
+        if (alen && !(alen == 9 && strncasecmp(auth, "localhost", 9) == 0))
+            return FLOE_ERR(FLOE_EINVAL, "a file URL with a host");
+        if (!*path && !prefix)
+            return FLOE_ERR(FLOE_EINVAL, "a file URL without a path");
+    } else if (!alen) {
+        if (!prefix || *path)
+            return FLOE_ERR(FLOE_EINVAL, s3 ? "no bucket" : "no host");
+    } else if (s3) {
+        FLOE_CHECK(floe_buf_append(out, auth, alen));
+        if (!prefix && (!*path || !path[1]))
+            return FLOE_ERR(FLOE_EINVAL, "no key");
+    } else {
+        /* host[:port], the host in lower case, the default port dropped */
+        const char *host_end = auth[0] == '[' ? memchr(auth, ']', alen) : auth; /* IPv6 */
+        const char *colon =
+            host_end ? memchr(host_end, ':', alen - (size_t)(host_end - auth)) : NULL;
+        size_t hlen = colon ? (size_t)(colon - auth) : alen;
+        if (!hlen)
+            return FLOE_ERR(FLOE_EINVAL, "no host");
+        for (size_t i = 0; i < hlen; i++) {
+            char c = (char)tolower((unsigned char)auth[i]);
+            FLOE_CHECK(floe_buf_append(out, &c, 1));
+        }
+        if (colon) {
+            const char *port = colon + 1;
+            size_t plen = alen - hlen - 1;
+            for (size_t i = 0; i < plen; i++)
+                if (!isdigit((unsigned char)port[i]))
+                    return FLOE_ERR(FLOE_EINVAL, "a port that is not a number");
+            int dflt = (plen == 2 && !https && strncmp(port, "80", 2) == 0) ||
+                       (plen == 3 && https && strncmp(port, "443", 3) == 0);
+            if (plen && !dflt)
+                FLOE_CHECK(floe_buf_append(out, colon, plen + 1));
+        }
+    }
+    FLOE_CHECK(canonical_path(path, end, http, out));
+    if (http && end < path + strlen(path))
+        FLOE_CHECK(floe_buf_append(out, end, strlen(end)));
+    return NULL;
+}
+
+/* The origin of url ("scheme://host[:port]" of its canonical form) into
+ * buf; 0 when url is not canonical or too long. */
+static int origin_of(const char *url, char *buf, size_t size)
+{
+    floe_buf b;
+    floe_buf_init(&b, size - 1);
+    floe_err err = floe_url_canonical(url, 1, &b);
+    int ok = !err && b.len;
+    if (ok) {
+        const char *auth = (const char *)b.data + scheme_len((const char *)b.data) + 3;
+        size_t n = (size_t)(auth - (const char *)b.data) + strcspn(auth, "/?");
+        memcpy(buf, b.data, n);
+        buf[n] = 0;
+    }
+    floe_err_free(&err);
+    floe_buf_free(&b);
+    return ok;
+}
+
+int floe_url_same_origin(const char *a, const char *b)
+{
+    char oa[1024], ob[1024];
+    return origin_of(a, oa, sizeof oa) && origin_of(b, ob, sizeof ob) && strcmp(oa, ob) == 0;
+}
+
 floe_err floe_url_encode_path(const char *path, floe_buf *out)
 {
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) {

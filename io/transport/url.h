@@ -2,7 +2,8 @@
 /* io/transport/url.h - the pure parts of the transport (no I/O), used by
  * io/transport/ and exposed for unit tests: telling URL kinds apart and
  * redacting URLs for messages (both used by io/fetch/ too), percent-encoding,
- * mapping s3:// URLs to HTTP URLs, HTTP dates and Content-Range.
+ * mapping s3:// URLs to HTTP URLs, canonical URLs (for access checks),
+ * HTTP dates and Content-Range.
  * Implemented in url.c, except the S3 functions (s3.c).
  */
 #ifndef FLOE_TRANSPORT_URL_H
@@ -30,6 +31,25 @@ floe_err floe_url_kind_of(const char *url, floe_url_kind *kind);
  * itself, or what follows "file://" ("file:///a" and "file://localhost/a"
  * are "/a"). Another host is FLOE_EUNSUPPORTED. */
 floe_err floe_url_file_path(const char *url, const char **path);
+
+/* Append the canonical form of url (or, with prefix set, of a URL prefix
+ * such as a container "s3://bucket/data/" or "s3://") to out: the one
+ * spelling that access checks compare and that is then fetched as is.
+ * Scheme (s3, http, https, file) and http(s) host in lower case, no
+ * default port, percent escapes of unreserved bytes decoded and the others
+ * in upper case (http(s) only: S3 keys and file paths are literal), a
+ * local path as file:///path. Refused (FLOE_EINVAL, the message is the
+ * reason only, for the caller to put after the URL): a "." or ".."
+ * segment, percent-encoded or not; in http(s) paths an encoded '/' or
+ * '\' and an empty segment ("//"), which servers resolve or merge; a
+ * fragment ('#', http(s)); a user name or password; an s3:// URL without a
+ * bucket or key, an http(s) URL without a host, a file URL with a host, a
+ * relative path, another scheme. */
+floe_err floe_url_canonical(const char *url, int prefix, floe_buf *out);
+
+/* 1 when the canonical forms of a and b have the same scheme, host (or
+ * bucket) and port; 0 otherwise or when either is not canonical. */
+int floe_url_same_origin(const char *a, const char *b);
 
 /* Append path percent-encoded as S3 (and SigV4) want it: every byte but
  * A-Z a-z 0-9 - . _ ~ and the segment separator '/' becomes %XX. */

@@ -10,10 +10,12 @@ wide, the whole domain, time ranges across monthly commits, a tag. The
 output must be CF NetCDF-4 with the source coordinates and attributes.
 Then every refusal: unauthorised location, changed source file, corrupt and
 truncated manifest and snapshot, missing snapshot id, bad STAC, unknown
-codec: each gives a one-line error, a non-zero exit and no output file.
+codec, virtual references that leave their container (dot segments, plain,
+encoded or after '#', and a symlink out of a --remap/--allow local mirror):
+each gives a one-line error, a non-zero exit and no output file.
 Secrets in URLs (user:PASS@, pre-signed queries) appear in no output byte
-(the .nc file read raw, the Item, --report) and no error line. `-o ""` is
-refused before anything is fetched.
+(the .nc file read raw, the Item, --report), no error line and nothing
+floe inspect prints. `-o ""` is refused before anything is fetched.
 Prints "N passed, N failed" last.
 """
 
@@ -224,6 +226,33 @@ def main(tbdir):
                   "odd repository: Good reads 1..8")
     check_secrets(tmp, collections[2], small[:-2])
     check_empty_output(tmp, collections[2], names[0])
+    # Virtual references that try to leave their container (a tampered
+    # manifest), read through the README's local-mirror recipe: only the
+    # honest one is read; the others are refused by name, nothing written.
+    hostile = os.path.join(tmp, "hostile-repo")
+    r = subprocess.run([os.path.join(ROOT, "scripts", "node", "run"), "make_odd_repo.mjs",
+                        hostile, "hostile"], capture_output=True, text=True)
+    check(r.returncode == 0, f"make_odd_repo hostile: {r.stderr.strip()}")
+    mirror, secret = os.path.join(tmp, "mirror"), os.path.join(tmp, "secret")
+    os.makedirs(mirror)
+    os.makedirs(secret)
+    np.arange(1, 9, dtype="<f4").tofile(os.path.join(mirror, "ok.bin"))
+    np.arange(101, 109, dtype="<f4").tofile(os.path.join(secret, "x"))
+    os.symlink(os.path.join(secret, "x"), os.path.join(mirror, "link"))
+    recipe = ["--remap", f"s3://bkt/data/=file://{mirror}/", "--allow", f"file://{mirror}/"]
+    r = floe("extract", hostile, "-v", "Good", *recipe, "-o", good)
+    check(r.returncode == 0, f"hostile repository: the honest reference reads: {r.stderr.strip()}")
+    if r.returncode == 0:
+        with netCDF4.Dataset(good) as ds:
+            check(np.array_equal(ds["Good"][:].ravel(), np.arange(1, 9, dtype=np.float32)),
+                  "hostile repository: Good reads 1..8 from the mirror")
+    for var, loc, reason in (("Dots", "s3://bkt/data/../secret/x", "'..' segment"),
+                             ("Escape", "s3://bkt/data/../../../../etc/passwd", "'..' segment"),
+                             ("Frag", "s3://bkt/data/ok.bin#/../../secret/x", "'..' segment"),
+                             ("Encoded", "s3://bkt/data/%2e%2e/secret/x", "'..' segment"),
+                             ("Link", "s3://bkt/data/link", "outside the folder")):
+        expect_refusal(f"hostile reference {var}", ["extract", hostile, "-v", var, *recipe,
+                                                    "-o", out], out, [loc, reason])
     shutil.rmtree(tmp)
     return summary()
 

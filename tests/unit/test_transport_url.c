@@ -2,8 +2,9 @@
 /* Unit tests for the pure parts of the transport (io/transport/url.h): URL
  * kinds, percent-encoding (checked against libcurl's curl_easy_escape),
  * redaction, HTTP dates (checked against libcurl's curl_getdate),
- * Content-Range parsing, and the s3:// -> HTTP mapping with its settings
- * from options and the AWS environment. */
+ * Content-Range parsing, the s3:// -> HTTP mapping with its settings
+ * from options and the AWS environment, and canonical URLs (what access
+ * checks compare). */
 #include "io/transport/url.h"
 
 #include <setjmp.h>
@@ -282,6 +283,55 @@ static void s3_settings_from_env(void **state)
     floe_transport_free(&t); /* safe on NULL */
 }
 
+/* canonical(url) or the reason it is refused. */
+static void expect_canonical(const char *url, int prefix, const char *want)
+{
+    floe_buf b;
+    floe_buf_init(&b, 4096);
+    floe_err err = floe_url_canonical(url, prefix, &b);
+    if (err)
+        fail_msg("%s: refused: %s", url, floe_err_message(err));
+    assert_string_equal((const char *)b.data, want);
+    floe_buf_free(&b);
+}
+
+static void expect_not_canonical(const char *url, const char *reason)
+{
+    floe_buf b;
+    floe_buf_init(&b, 4096);
+    expect_code(floe_url_canonical(url, 0, &b), FLOE_EINVAL, reason);
+    floe_buf_free(&b);
+}
+
+static void canonical_urls(void **state)
+{
+    (void)state;
+    expect_canonical("s3://bkt/data/x.nc", 0, "s3://bkt/data/x.nc");
+    expect_canonical("S3://bkt/a b/%41#?x", 0, "s3://bkt/a b/%41#?x"); /* literal key */
+    expect_canonical("HTTPS://Data.Example:443/a/%7e%2a/x?q=1", 0,
+                     "https://data.example/a/~%2A/x?q=1");
+    expect_canonical("http://h:8080/x/", 0, "http://h:8080/x/");
+    expect_canonical("/data/x.nc", 0, "file:///data/x.nc");
+    expect_canonical("file://localhost/data/x.nc", 0, "file:///data/x.nc");
+    expect_canonical("s3://", 1, "s3://");
+    expect_canonical("http://h", 1, "http://h");
+    expect_not_canonical("s3://bkt/data/../x", "'..' segment");
+    expect_not_canonical("s3://bkt/data/%2E%2e", "'..' segment");
+    expect_not_canonical("file:///m/./x", "'.' segment");
+    expect_not_canonical("http://h/a/.%2e/x", "'..' segment");
+    expect_not_canonical("http://h/a/%2F..%2Fx", "encoded '/'");
+    expect_not_canonical("http://h/a/..%5cx", "encoded '/'");
+    expect_not_canonical("http://h/a//x", "empty path segment");
+    expect_not_canonical("http://h/a/x#y", "fragment");
+    expect_not_canonical("http://u:p@h/a/x", "user name or password");
+    expect_not_canonical("s3://u@bkt/a/x", "user name or password");
+    expect_not_canonical("s3://bkt/", "no key");
+    expect_not_canonical("s3:///k", "no bucket");
+    expect_not_canonical("file://host/x", "with a host");
+    expect_not_canonical("rel/x", "relative path");
+    expect_not_canonical("ftp://h/x", "unsupported scheme");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,7 +339,7 @@ int main(void)
         cmocka_unit_test(path_encoding),   cmocka_unit_test(http_normalize),
         cmocka_unit_test(redaction),       cmocka_unit_test(http_dates),
         cmocka_unit_test(content_range),   cmocka_unit_test(s3_mapping),
-        cmocka_unit_test(s3_settings_from_env),
+        cmocka_unit_test(s3_settings_from_env), cmocka_unit_test(canonical_urls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

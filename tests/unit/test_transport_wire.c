@@ -5,7 +5,9 @@
  * by an independent implementation in Python's hmac/hashlib), anonymous
  * requests without them, a server that ignores Range, a wrong or missing
  * Content-Range, a truncated body, a stalled server, S3 and HTTP
- * redirects, and the whole-object cap checked before the download. */
+ * redirects (another origin only when the redirect check authorises it, a
+ * hop limit), the whole-object cap checked before the download, and a
+ * changed source served by a server that ignores the conditions. */
 #include "io/transport/transport.h"
 
 #include <setjmp.h>
@@ -521,6 +523,142 @@ static void redirects(void **state)
     floe_buf_free(&b);
 }
 
+/* A GET of s3://bkt/obj bytes 0-4 with cond, answered by r. */
+static floe_err get_cond(const reply *r, const floe_condition *cond, floe_buf *b)
+{
+    fake_server f;
+    fake_start(&f, r, 1, 0);
+    floe_transport *t = transport_for(&f, 1, 0, 0);
+    floe_err err = floe_transport_get(t, "s3://bkt/obj", 0, 5, cond, b);
+    free(fake_stop(&f));
+    floe_transport_free(&t);
+    return err;
+}
+
+/* A server that ignores If-Match / If-Unmodified-Since and serves a
+ * changed object: its own ETag / Last-Modified give it away, and that is
+ * the same error as a 412. */
+static void changed_source_despite_ignored_conditions(void **state)
+{
+    (void)state;
+    floe_buf b;
+    floe_buf_init(&b, 100);
+    floe_condition c = {.etag = "abc", .unmodified_since = 1704164645};
+    reply other = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
+                   "ETag: \"def\"\r\nContent-Length: 5\r\nConnection: close\r\n\r\n",
+                   (const uint8_t *)"hello", 5};
+    expect_err(get_cond(&other, &c, &b), FLOE_ECHECKSUM, "changed since the snapshot",
+               "ETag \"def\"");
+    reply newer = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
+                   "ETag: \"abc\"\r\nLast-Modified: Wed, 03 Jan 2024 03:04:05 GMT\r\n"
+                   "Content-Length: 5\r\nConnection: close\r\n\r\n",
+                   (const uint8_t *)"hello", 5};
+    expect_err(get_cond(&newer, &c, &b), FLOE_ECHECKSUM, "changed since the snapshot",
+               "Last-Modified Wed, 03 Jan 2024 03:04:05 GMT");
+    assert_int_equal(b.len, 0);
+    /* The same ETag (weak or not), an older Last-Modified, or none: fine. */
+    reply same = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
+                  "ETag: W/\"abc\"\r\nLast-Modified: Tue, 02 Jan 2024 03:04:05 GMT\r\n"
+                  "Content-Length: 5\r\nConnection: close\r\n\r\n",
+                  (const uint8_t *)"hello", 5};
+    assert_null(get_cond(&same, &c, &b));
+    reply bare = {HELLO_206, (const uint8_t *)"hello", 5};
+    assert_null(get_cond(&bare, &c, &b));
+    assert_memory_equal(b.data, "hellohello", 10);
+    floe_buf_free(&b);
+}
+
+/* The redirect check of the cross-origin test: follow only to the port in
+ * ctx. */
+static floe_err only_port(void *ctx, const char *from, const char *to)
+{
+    char want[64];
+    snprintf(want, sizeof want, "http://127.0.0.1:%d/", *(const int *)ctx);
+    if (strncmp(to, want, strlen(want)) == 0)
+        return NULL;
+    return floe_err_new(FLOE_EAUTH, __FILE__, __LINE__, "redirect from %s to %s refused", from,
+                        to);
+}
+
+/* An http(s) redirect to another host or port is followed only when the
+ * transport's redirect check authorises the target; never more than a
+ * few hops. */
+static void redirects_checked(void **state)
+{
+    (void)state;
+    fake_server a, other;
+    fake_listen(&other);
+    reply never = {HELLO_206, (const uint8_t *)"HACKED", 5};
+    fake_serve(&other, &never, 1, 0);
+    fake_listen(&a);
+    char location[200];
+    snprintf(location, sizeof location,
+             "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%d/secret\r\n"
+             "Content-Length: 0\r\nConnection: close\r\n\r\n", other.port);
+    reply one = {location, NULL, 0};
+    fake_serve(&a, &one, 1, 0);
+    floe_transport *t = transport_for(&a, 1, 0, 0);
+    char url[100], target[100];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/data/k", a.port);
+    snprintf(target, sizeof target, "http://127.0.0.1:%d/secret", other.port);
+    floe_buf b;
+    floe_buf_init(&b, 100);
+    /* No check installed: another origin is refused. */
+    expect_err(floe_transport_get(t, url, 0, 5, NULL, &b), FLOE_EAUTH, url, target);
+    free(fake_stop(&a));
+    floe_transport_free(&t);
+    char *req = fake_stop(&other);
+    assert_string_equal(req, ""); /* the other server never saw a request */
+    free(req);
+
+    /* A check that authorises the target: followed. */
+    fake_listen(&other);
+    reply hello = {HELLO_206, (const uint8_t *)"hello", 5};
+    fake_serve(&other, &hello, 1, 0);
+    fake_listen(&a);
+    snprintf(location, sizeof location,
+             "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%d/mirror/k\r\n"
+             "Content-Length: 0\r\nConnection: close\r\n\r\n", other.port);
+    fake_serve(&a, &one, 1, 0);
+    t = transport_for(&a, 1, 0, 0);
+    floe_transport_set_redirect_check(t, only_port, &other.port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/data/k", a.port);
+    assert_null(floe_transport_get(t, url, 0, 5, NULL, &b));
+    assert_memory_equal(b.data, "hello", 5);
+    free(fake_stop(&a));
+    free(fake_stop(&other));
+    floe_transport_free(&t);
+
+    /* A check that refuses: the error names both URLs. */
+    fake_listen(&a);
+    snprintf(location, sizeof location,
+             "HTTP/1.1 302 Found\r\nLocation: /elsewhere/k\r\n"
+             "Content-Length: 0\r\nConnection: close\r\n\r\n");
+    fake_serve(&a, &one, 1, 0);
+    t = transport_for(&a, 1, 0, 0);
+    int nowhere = 1;
+    floe_transport_set_redirect_check(t, only_port, &nowhere);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/data/k", a.port);
+    snprintf(target, sizeof target, "http://127.0.0.1:%d/elsewhere/k", a.port);
+    expect_err(floe_transport_get(t, url, 0, 5, NULL, &b), FLOE_EAUTH, url, target);
+    free(fake_stop(&a));
+    floe_transport_free(&t);
+
+    /* Same origin, but one hop too many. */
+    fake_listen(&a);
+    snprintf(location, sizeof location,
+             "HTTP/1.1 302 Found\r\nLocation: /again\r\n"
+             "Content-Length: 0\r\nConnection: close\r\n\r\n");
+    reply loop[5] = {one, one, one, one, hello};
+    fake_serve(&a, loop, 5, 0);
+    t = transport_for(&a, 1, 0, 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/data/k", a.port);
+    expect_err(floe_transport_get(t, url, 0, 5, NULL, &b), FLOE_EINVAL, url, "redirects");
+    free(fake_stop(&a));
+    floe_transport_free(&t);
+    floe_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +670,8 @@ int main(void)
         cmocka_unit_test(whole_object_cap_before_download),
         cmocka_unit_test(stalled_server),
         cmocka_unit_test(redirects),
+        cmocka_unit_test(changed_source_despite_ignored_conditions),
+        cmocka_unit_test(redirects_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
