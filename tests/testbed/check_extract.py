@@ -277,7 +277,13 @@ def check_secrets(tmp, collection, query):
     doc_path = os.path.join(tmp, "secret-collection.json")
     with open(doc_path, "w") as f:
         json.dump(doc, f)
-    unused = "https://k:PASS@elsewhere.example/x/" + presigned
+    # A pre-signed --allow prefix is accepted (and never recorded); one with
+    # a user name or password is refused, by a line that does not repeat it.
+    unused = "https://elsewhere.example/x/" + presigned
+    r = floe("extract", doc_path, "--allow", "https://k:PASS@elsewhere.example/x/", *query,
+             "-o", os.path.join(tmp, "secret.nc"))
+    check(r.returncode != 0 and "PASS" not in r.stderr and "password" in r.stderr,
+          f"secrets, --allow with a password: refused without repeating it: {r.stderr!r}")
     runs = {
         "document hrefs": [doc_path, "--allow", unused],
         "repository URL": [repo, "--allow", CONTAINER, "--allow", unused],
