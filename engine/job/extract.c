@@ -212,8 +212,8 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                             ? realloc(recv, steps_cap * slice_n * sizeof *recv) : recv;
             slices = s2 ? s2 : slices;
             coords = c2 ? c2 : coords;
-            if (r2 && r2 != recv)
-                recv_n = steps_cap * slice_n;
+            if (c2 && r2 && mpi->rank == 0 && mpi->size > 1)
+                recv_n = steps_cap * slice_n; /* grown in place or moved: the new size */
             recv = r2 ? r2 : recv;
             if (!s2 || !c2 || !n2 || (mpi->rank == 0 && mpi->size > 1 && !r2))
                 err = FLOE_ERR(FLOE_ENOMEM, "a batch of %zu steps of %s", steps_cap,
@@ -254,9 +254,15 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                 } else if (mpi->rank == 0 && !floe_collector_failed(c, r)) {
                     int ok = 0;
                     floe_err e = floe_collect_recv_status(c, r, &ok);
-                    if (!e && ok) /* without room for it: received and dropped */
-                        e = floe_collect_recv_exact(c, r, count <= recv_n ? recv : NULL,
+                    if (!e && ok) { /* without room for it: received, dropped, an error */
+                        int room = count <= recv_n;
+                        e = floe_collect_recv_exact(c, r, room ? recv : NULL,
                                                     count * sizeof *recv);
+                        if (!e && !room && !err)
+                            e = FLOE_ERR(FLOE_EINTERNAL, "a batch of %zu values of %s from "
+                                         "rank %d exceeds the %zu planned", count, vb.a->name,
+                                         r, recv_n);
+                    }
                     keep_first(&err, e);
                     if (!ok)
                         continue; /* it sends nothing more; its error comes in the agreement */

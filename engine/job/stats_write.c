@@ -152,15 +152,22 @@ static floe_err put_unit_chunks(stats_job *j, cf_grid_output *out, const size_t 
 static floe_err recv_unit_chunks(stats_job *j, int r, floe_buf *enc)
 {
     floe_err err = NULL;
+    /* enc NULL: rank 0 could not allocate its buffers, and holds that
+     * error; the sender still sends its chunks, which a buffer that holds
+     * nothing receives and drops, so both sides stay in step. */
+    floe_buf none;
+    floe_buf_init(&none, 0);
     for (size_t g = 0; g < j->ngroups; g++)
         for (size_t s = 0; stats_group_written(j, g) && s < j->nstat; s++) {
             /* a chunk over the buffer's cap is received and dropped */
-            floe_err e = floe_collect_recv_buf(&j->collector, r, &enc[g * j->nstat + s]);
+            floe_buf *b = enc ? &enc[g * j->nstat + s] : &none;
+            floe_err e = floe_collect_recv_buf(&j->collector, r, b);
             if (e && !err)
                 err = floe_err_push(e, __FILE__, __LINE__, " chunks of a tile from rank %d", r);
             else
                 floe_err_free(&e);
         }
+    floe_buf_free(&none);
     return err;
 }
 
@@ -230,7 +237,8 @@ static floe_err write_space_major(stats_job *j, const floe_mpi *mpi, cf_grid_out
                 if (!e && !ok)
                     continue; /* it sends nothing more; its error comes in the agreement */
                 if (!e)
-                    e = enc ? recv_unit_chunks(j, r, enc) : recv_unit_floats(j, r, cells, res);
+                    e = j->raw_chunks ? recv_unit_chunks(j, r, enc)
+                                      : recv_unit_floats(j, r, cells, res);
                 if (!err)
                     err = e;
                 else

@@ -59,7 +59,8 @@ floe_err floe_http_exists(floe_transport *t, const floe_http_request *req, int *
 
 /* A redirect answered to the request on c (request_url, shown + range in
  * messages): status and the Location header's value (n bytes). NULL when
- * libcurl may follow it (or it is not a status libcurl follows); else
+ * libcurl may follow it (or the answer is known not to be a redirect: a
+ * status outside 3xx); else
  * FLOE_EAUTH naming both URLs (t's redirect check refused the target, or
  * without one it is another origin), or FLOE_EINVAL for a location that
  * does not resolve. (redirect.c) */

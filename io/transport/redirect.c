@@ -32,8 +32,11 @@ floe_err floe_http_redirect_check(const floe_transport *t, CURL *c, long status,
                                   const char *location, size_t n, const char *request_url,
                                   const char *shown, const char *range)
 {
-    if (!(status == 301 || status == 302 || status == 303 || status == 307 || status == 308))
-        return NULL; /* libcurl follows these only */
+    /* libcurl follows a Location on any 3xx answer, and reads status lines
+     * our own parse may not (status 0): only an answer known not to be a
+     * redirect is let through unchecked. */
+    if (status >= 100 && (status < 300 || status >= 400))
+        return NULL;
     /* The URL requested now: after an earlier hop, not the first one. */
     const char *from = NULL;
     if (curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &from) != CURLE_OK || !from)

@@ -91,9 +91,12 @@ static int hex_value(unsigned char c)
  * same, in case anything on the way decodes it. */
 static floe_err canonical_segment(const char *s, const char *e, int http, floe_buf *out)
 {
+    /* The segment's bytes, decoded, up to its first ';' on http(s): servlet
+     * containers (Tomcat: THREDDS, Hyrax) drop ";params" from a segment
+     * before they resolve dot segments, so "..;x" is ".." there. */
     char decoded[8];
     size_t nd = 0;
-    int slash = 0;
+    int slash = 0, params = 0;
     for (const char *p = s; p < e; p++) {
         unsigned char c = (unsigned char)*p;
         int hi, lo;
@@ -115,7 +118,10 @@ static floe_err canonical_segment(const char *s, const char *e, int http, floe_b
             FLOE_CHECK(floe_buf_append(out, p, 1));
         }
         slash |= c == '/' || c == '\\';
-        if (nd < sizeof decoded)
+        if (http && c == 0)
+            return FLOE_ERR(FLOE_EINVAL, "an encoded NUL in a path segment");
+        params |= http && c == ';';
+        if (!params && nd < sizeof decoded)
             decoded[nd++] = (char)c;
     }
     if ((nd == 1 && decoded[0] == '.') || (nd == 2 && decoded[0] == '.' && decoded[1] == '.'))

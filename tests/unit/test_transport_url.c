@@ -322,6 +322,12 @@ static void canonical_urls(void **state)
     expect_not_canonical("http://h/a/%2F..%2Fx", "encoded '/'");
     expect_not_canonical("http://h/a/..%5cx", "encoded '/'");
     expect_not_canonical("http://h/a//x", "empty path segment");
+    /* servlet containers drop ";params" before resolving dot segments */
+    expect_not_canonical("https://h/thredds/fileServer/nldas/..;/private/x", "'..' segment");
+    expect_not_canonical("http://h/a/.%2e;jsessionid=1/x", "'..' segment");
+    expect_not_canonical("http://h/a/.%00/x", "encoded NUL");
+    expect_canonical("http://h/a/x;v=1/y", 0, "http://h/a/x;v=1/y");
+    expect_canonical("s3://bkt/a/..;/x", 0, "s3://bkt/a/..;/x"); /* a literal S3 key */
     expect_not_canonical("http://h/a/x#y", "fragment");
     expect_not_canonical("http://u:p@h/a/x", "user name or password");
     expect_not_canonical("s3://u@bkt/a/x", "user name or password");

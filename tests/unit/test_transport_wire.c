@@ -580,6 +580,45 @@ static floe_err only_port(void *ctx, const char *from, const char *to)
                         to);
 }
 
+/* Without a check, another origin is refused whatever the 3xx status
+ * (libcurl follows a Location on any of them) and however the status line
+ * is spaced: the other server never sees a request. */
+static void redirects_any_3xx(void **state)
+{
+    (void)state;
+    const char *const lines[] = {"HTTP/1.1 300 Multiple Choices", "HTTP/1.1 305 Use Proxy",
+                                 "HTTP/1.1 399 Whatever", "HTTP/1.1  302 Found"};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        fake_server a, other;
+        fake_listen(&other);
+        reply never = {HELLO_206, (const uint8_t *)"HACKED", 5};
+        fake_serve(&other, &never, 1, 0);
+        fake_listen(&a);
+        char location[256];
+        snprintf(location, sizeof location,
+                 "%s\r\nLocation: http://127.0.0.1:%d/secret\r\n"
+                 "Content-Length: 0\r\nConnection: close\r\n\r\n", lines[i], other.port);
+        reply one = {location, NULL, 0};
+        fake_serve(&a, &one, 1, 0);
+        floe_transport *t = transport_for(&a, 1, 0, 0);
+        char url[100];
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/data/k", a.port);
+        floe_buf b;
+        floe_buf_init(&b, 100);
+        floe_err err = floe_transport_get(t, url, 0, 5, NULL, &b);
+        assert_non_null(err);
+        floe_err_free(&err);
+        assert_true(b.len == 0 || memcmp(b.data, "HACKED", 5) != 0);
+        free(fake_stop(&a));
+        floe_transport_free(&t);
+        char *req = fake_stop(&other);
+        if (req[0])
+            fail_msg("%s: the other origin was asked: %.80s", lines[i], req);
+        free(req);
+        floe_buf_free(&b);
+    }
+}
+
 /* An http(s) redirect to another host or port is followed only when the
  * transport's redirect check authorises the target; never more than a
  * few hops. */
@@ -672,6 +711,7 @@ int main(void)
         cmocka_unit_test(redirects),
         cmocka_unit_test(changed_source_despite_ignored_conditions),
         cmocka_unit_test(redirects_checked),
+        cmocka_unit_test(redirects_any_3xx),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
