@@ -13,8 +13,8 @@
  * AWS SigV4 (X-Amz-Signature, -Credential, -Security-Token), GCS
  * (X-Goog-Signature), Azure SAS (sig), CloudFront (Signature, Key-Pair-Id),
  * OAuth and API keys (access_token, api_key, auth), passwords. */
-static const char *const secret_names[] = {"sig", "token", "credential", "secret",
-                                           "pass", "auth", "key", "session"};
+static const char *const secret_names[] = {"sig", "token", "credential", "secret", "pass",
+                                           "pwd", "jwt", "auth", "key", "session"};
 
 static const char redacted[] = "REDACTED";
 
@@ -54,23 +54,39 @@ static int url_at(const char *text, size_t at)
     return k < at;
 }
 
-/* Does text[q] start punctuation that ends a URL in prose ("URL: ...",
- * "(via URL), ...")? */
-static int trailing_punct(const char *text, size_t q)
-{
-    while (text[q] && strchr(".,:)]", text[q]))
-        q++;
-    return url_end(text[q]);
-}
-
 /* The end of a query value at p: '&', ';', '#', the URL's end, the start
- * of another URL, or trailing punctuation. */
+ * of another URL, or punctuation that ends a URL in prose ("URL: ...",
+ * "(via URL), ..."). Linear: a run of punctuation is looked at once. */
 static size_t value_len(const char *text, size_t p)
 {
     size_t q = p;
-    while (!url_end(text[q]) && !strchr("&;#", text[q]) && !url_at(text, q) &&
-           !trailing_punct(text, q))
+    while (!url_end(text[q]) && !strchr("&;#", text[q]) && !url_at(text, q)) {
+        if (!strchr(".,:)]", text[q])) {
+            q++;
+            continue;
+        }
+        size_t r = q;
+        while (text[r] && strchr(".,:)]", text[r]))
+            r++;
+        if (url_end(text[r]))
+            break; /* trailing punctuation, not the value's */
+        q = r;
+    }
+    return q - p;
+}
+
+/* The end of a secret value at p: '&', ';', '#', white space or the
+ * text's end, so that no part of it survives after a quote, '<' or an
+ * embedded "://" (over-redacting is the safe side); then the punctuation
+ * and quotes that end it in prose or JSON ("...=X: not found", "\"...=X\"")
+ * are given back. */
+static size_t secret_value_len(const char *text, size_t p)
+{
+    size_t q = p;
+    while (text[q] && !isspace((unsigned char)text[q]) && !strchr("&;#", text[q]))
         q++;
+    while (q > p && strchr(".,:)]}\"'<>`", text[q - 1]))
+        q--;
     return q - p;
 }
 
@@ -93,11 +109,25 @@ static size_t redact_url(const char *text, size_t p, sink *s)
     size_t a = p;
     while (!url_end(text[a]) && !strchr("/?#", text[a]))
         a++;
-    for (size_t k = a; k > p; k--)
+    int at = 0, colon = 0;
+    for (size_t k = a; k > p && !at; k--)
         if (text[k - 1] == '@') {
             p = k; /* drop "userinfo@" */
-            break;
+            at = 1;
         }
+    for (size_t k = p; k < a && !at; k++)
+        colon |= text[k] == ':';
+    if (!at && colon) {
+        /* "user:pa/ss@host": a password may hold '/', '?' or '#', which end
+         * the authority above. An '@' later in the URL after a ':' in the
+         * authority drops all of it up to the '@': over-redacting an odd
+         * URL ("host:9/p?q=a@b") is better than leaking a password. */
+        size_t k = a;
+        while (!url_end(text[k]) && !url_at(text, k) && text[k] != '@')
+            k++;
+        if (text[k] == '@')
+            p = k + 1;
+    }
     /* Authority and path, up to the query. */
     while (!url_end(text[p]) && text[p] != '?' && !url_at(text, p))
         put(s, text + p++, 1);
@@ -114,7 +144,7 @@ static size_t redact_url(const char *text, size_t p, sink *s)
         if (text[p] == '=') {
             put(s, "=", 1);
             p++;
-            size_t v = value_len(text, p);
+            size_t v = secret ? secret_value_len(text, p) : value_len(text, p);
             if (secret)
                 put(s, redacted, sizeof redacted - 1);
             else

@@ -8,11 +8,15 @@
  *
  * In every "scheme://..." URL found in the text (a URL ends at white space,
  * a quote, '<' or '>'):
- *   - "userinfo@" in the authority is removed;
+ *   - "userinfo@" in the authority is removed; a password holding '/',
+ *     '?' or '#' too (after a ':' in the authority, everything up to a
+ *     later '@' of the URL goes: an odd URL may lose more than its
+ *     userinfo, a password never survives);
  *   - the value of each query parameter whose name contains, ignoring
- *     case, "sig", "token", "credential", "secret", "pass", "auth", "key"
- *     or "session" becomes "REDACTED" (the value ends at '&', ';', '#',
- *     the URL's end, or punctuation followed by white space).
+ *     case, "sig", "token", "credential", "secret", "pass", "pwd", "jwt",
+ *     "auth", "key" or "session" becomes "REDACTED" (the value ends at
+ *     '&', ';', '#', white space or the text's end, less the punctuation
+ *     and quotes that close it in prose or JSON).
  * Everything else, local paths included, is copied unchanged; redacting
  * redacted text changes nothing.
  */

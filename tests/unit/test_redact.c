@@ -33,6 +33,42 @@ static void userinfo(void **state)
     /* '@' after the authority is part of the path. */
     expect("s3://bucket/a@b/c", "s3://bucket/a@b/c");
     expect("http://host/p?q=a@b", "http://host/p?q=a@b");
+    /* A password holding '/', '?' or '#' (which end an authority). */
+    expect("https://user:pa/ss@host/x", "https://host/x");
+    expect("https://user:pa?ss@host/x", "https://host/x");
+    expect("https://user:pa#ss@host/x", "https://host/x");
+    expect("see https://u:p/w@h/x and more", "see https://h/x and more");
+}
+
+/* A secret value ends only at '&', ';', '#' or white space: nothing of it
+ * survives after a quote or an embedded URL; pwd and jwt are secrets too. */
+static void secret_value_ends(void **state)
+{
+    (void)state;
+    expect("http://h/x?sig=ab'cd&x=1", "http://h/x?sig=REDACTED&x=1");
+    expect("http://h/x?token=abc\"def", "http://h/x?token=REDACTED");
+    expect("http://h/x?sig=ab://cd@ef", "http://h/x?sig=REDACTED");
+    expect("http://h/x?pwd=hunter2&jwt=e.y.j", "http://h/x?pwd=REDACTED&jwt=REDACTED");
+}
+
+/* A run of punctuation inside a value stays part of it, at the end of a
+ * URL in prose it does not: "...?q=a...b" vs "...?sig=X." */
+static void punctuation_runs(void **state)
+{
+    (void)state;
+    size_t n = 100000; /* each run is looked at once (once: quadratic) */
+    char *in = malloc(n + 32), *out = malloc(n + 32);
+    assert_non_null(in);
+    assert_non_null(out);
+    strcpy(in, "http://h/x?q=");
+    memset(in + 13, '.', n);
+    strcpy(in + 13 + n, "a");
+    floe_redact(in, out, n + 32);
+    assert_string_equal(out, in);
+    free(in);
+    free(out);
+    expect("(see http://h/x?q=a.b.), then", "(see http://h/x?q=a.b.), then");
+    expect("http://h/x?key=a.b.: failed", "http://h/x?key=REDACTED.: failed");
 }
 
 static void secret_parameters(void **state)
@@ -105,7 +141,9 @@ static void truncation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(userinfo),     cmocka_unit_test(secret_parameters),
+        cmocka_unit_test(userinfo),
+        cmocka_unit_test(secret_value_ends),
+        cmocka_unit_test(punctuation_runs),     cmocka_unit_test(secret_parameters),
         cmocka_unit_test(nothing_else), cmocka_unit_test(inside_text),
         cmocka_unit_test(truncation),
     };
