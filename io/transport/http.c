@@ -53,7 +53,8 @@ struct floe_http_xfer {
     int64_t content_length; /* -1: not sent */
     char bucket_region[64];
     char retry_after[64];   /* Retry-After, for the retry policy */
-    char etag[520];         /* ETag, "" when not sent (or too long to compare) */
+    char etag[520];         /* ETag, "" when not sent or too long */
+    int etag_too_long;      /* sent, but longer than etag holds: never the ref's */
     char last_modified[64]; /* Last-Modified, "" when not sent */
     /* Body. */
     int body_mode;   /* 0 undecided, 1 payload into out, 2 error body */
@@ -128,6 +129,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
         x->bucket_region[0] = 0;
         x->retry_after[0] = 0;
         x->etag[0] = 0;
+        x->etag_too_long = 0;
         x->last_modified[0] = 0;
     } else if (header_is(line, n, "location", &v, &vn) && !x->req->is_s3) {
         /* s3:// requests never follow a redirect (set_options) */
@@ -137,6 +139,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
             return 0; /* abort: x->err says why */
     } else if (header_is(line, n, "etag", &v, &vn)) {
         copy_value(x->etag, sizeof x->etag, v, vn);
+        x->etag_too_long = vn >= sizeof x->etag;
     } else if (header_is(line, n, "last-modified", &v, &vn)) {
         copy_value(x->last_modified, sizeof x->last_modified, v, vn);
     } else if (header_is(line, n, "retry-after", &v, &vn)) {
@@ -363,6 +366,10 @@ static floe_err check_unchanged(const xfer *x)
     if (!r->cond)
         return NULL;
     char c[160];
+    if (r->cond->etag && x->etag_too_long) /* the condition's ETag is far shorter */
+        return FLOE_ERR(FLOE_ECHECKSUM, "%s%s: changed since the snapshot (%s): the server "
+                        "ignored the condition and answered an ETag of %zu+ bytes", r->shown,
+                        x->range, condition_text(r->cond, c, sizeof c), sizeof x->etag);
     if (r->cond->etag && x->etag[0]) {
         size_t nw, ng;
         const char *want = bare_etag(r->cond->etag, &nw), *got = bare_etag(x->etag, &ng);

@@ -555,6 +555,15 @@ static void changed_source_despite_ignored_conditions(void **state)
                    (const uint8_t *)"hello", 5};
     expect_err(get_cond(&newer, &c, &b), FLOE_ECHECKSUM, "changed since the snapshot",
                "Last-Modified Wed, 03 Jan 2024 03:04:05 GMT");
+    /* An ETag too long to hold is not the ref's (whose is far shorter). */
+    char huge[1200];
+    char etag[700];
+    memset(etag, 'x', sizeof etag - 1);
+    etag[sizeof etag - 1] = 0;
+    snprintf(huge, sizeof huge, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
+             "ETag: \"%s\"\r\nContent-Length: 5\r\nConnection: close\r\n\r\n", etag);
+    reply longer = {huge, (const uint8_t *)"hello", 5};
+    expect_err(get_cond(&longer, &c, &b), FLOE_ECHECKSUM, "changed since the snapshot", "ETag");
     assert_int_equal(b.len, 0);
     /* The same ETag (weak or not), an older Last-Modified, or none: fine. */
     reply same = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
