@@ -150,15 +150,7 @@ floe_err floe_fetcher_new(floe_transport *t, const floe_fetch_opts *o, floe_fetc
     f->no_coalesce = o->no_coalesce;
     /* The transport's policy, field by field where o says nothing: one
      * set of settings for every request of the transport. */
-    const floe_retry_policy *tp = floe_transport_retry_policy(t);
-    f->policy = (floe_retry_policy){
-        .max_attempts = o->retry.max_attempts ? o->retry.max_attempts : tp->max_attempts,
-        .base_ms = o->retry.base_ms ? o->retry.base_ms : tp->base_ms,
-        .max_ms = o->retry.max_ms ? o->retry.max_ms : tp->max_ms,
-        .budget_ms = o->retry.budget_ms ? o->retry.budget_ms : tp->budget_ms,
-    };
-    if (f->policy.max_ms < f->policy.base_ms)
-        f->policy.max_ms = f->policy.base_ms;
+    floe_retry_policy_over(&o->retry, floe_transport_retry_policy(t), &f->policy);
     f->stall_ms = o->stall_timeout_ms ? o->stall_timeout_ms : floe_transport_stall_timeout_ms(t);
     f->rng = (uint64_t)(fetch_now_s() * 1e9) ^ ((uint64_t)getpid() << 32) ^
              (uint64_t)(uintptr_t)f;

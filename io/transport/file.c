@@ -37,18 +37,6 @@ static void file_etag(const struct stat *st, char *buf, size_t size)
 }
 
 /* An ETag without W/ and quotes, as (pointer, length) into etag. */
-static const char *bare_etag(const char *etag, size_t *n)
-{
-    if (strncmp(etag, "W/", 2) == 0)
-        etag += 2;
-    *n = strlen(etag);
-    if (*n >= 2 && etag[0] == '"' && etag[*n - 1] == '"') {
-        etag++;
-        *n -= 2;
-    }
-    return etag;
-}
-
 static floe_err check_condition(const struct stat *st, const floe_condition *cond,
                                 const char *name, const char *range)
 {
@@ -66,7 +54,7 @@ static floe_err check_condition(const struct stat *st, const floe_condition *con
         char mine[64];
         file_etag(st, mine, sizeof mine);
         size_t n;
-        const char *want = bare_etag(cond->etag, &n);
+        const char *want = floe_etag_bare(cond->etag, &n);
         if (n != strlen(mine) || strncmp(want, mine, n) != 0)
             return FLOE_ERR(FLOE_ECHECKSUM,
                             "%s%s: changed since the snapshot (ETag \"%s\", If-Match \"%.*s\")",

@@ -342,20 +342,6 @@ static floe_err status_error(const xfer *x)
     return FLOE_ERR(FLOE_EINVAL, "%s%s: request refused (%s)", name, range, what);
 }
 
-/* An ETag without W/ and quotes: *n bytes at the returned pointer. */
-static const char *bare_etag(const char *e, size_t *n)
-{
-    if (strncmp(e, "W/", 2) == 0)
-        e += 2;
-    size_t k = strlen(e);
-    if (k >= 2 && e[0] == '"' && e[k - 1] == '"') {
-        e++;
-        k -= 2;
-    }
-    *n = k;
-    return e;
-}
-
 /* After a 2xx to a conditional GET: a server that ignores If-Match and
  * If-Unmodified-Since still says what it sent. An ETag or Last-Modified
  * that contradicts the condition is the 412 it should have answered (as
@@ -372,7 +358,7 @@ static floe_err check_unchanged(const xfer *x)
                         x->range, condition_text(r->cond, c, sizeof c), sizeof x->etag);
     if (r->cond->etag && x->etag[0]) {
         size_t nw, ng;
-        const char *want = bare_etag(r->cond->etag, &nw), *got = bare_etag(x->etag, &ng);
+        const char *want = floe_etag_bare(r->cond->etag, &nw), *got = floe_etag_bare(x->etag, &ng);
         if (nw != ng || memcmp(want, got, nw) != 0)
             return FLOE_ERR(FLOE_ECHECKSUM, "%s%s: changed since the snapshot (%s): the server "
                             "ignored the condition and answered ETag %s", r->shown, x->range,

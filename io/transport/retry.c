@@ -21,13 +21,25 @@ floe_err floe_retry_policy_resolve(const floe_retry_policy *in, floe_retry_polic
                         "negative retry setting (attempts %d, base %ld ms, max %ld ms, "
                         "budget %ld ms)",
                         in->max_attempts, in->base_ms, in->max_ms, in->budget_ms);
-    out->max_attempts = in->max_attempts ? in->max_attempts : FLOE_RETRY_DEFAULT_ATTEMPTS;
-    out->base_ms = in->base_ms ? in->base_ms : FLOE_RETRY_DEFAULT_BASE_MS;
-    out->max_ms = in->max_ms ? in->max_ms : FLOE_RETRY_DEFAULT_MAX_MS;
-    if (out->max_ms < out->base_ms)
-        out->max_ms = out->base_ms;
-    out->budget_ms = in->budget_ms ? in->budget_ms : FLOE_RETRY_DEFAULT_BUDGET_MS;
+    static const floe_retry_policy defaults = {
+        .max_attempts = FLOE_RETRY_DEFAULT_ATTEMPTS, .base_ms = FLOE_RETRY_DEFAULT_BASE_MS,
+        .max_ms = FLOE_RETRY_DEFAULT_MAX_MS, .budget_ms = FLOE_RETRY_DEFAULT_BUDGET_MS};
+    floe_retry_policy_over(in, &defaults, out);
     return NULL;
+}
+
+void floe_retry_policy_over(const floe_retry_policy *in, const floe_retry_policy *base,
+                            floe_retry_policy *out)
+{
+    floe_retry_policy r = {
+        .max_attempts = in->max_attempts ? in->max_attempts : base->max_attempts,
+        .base_ms = in->base_ms ? in->base_ms : base->base_ms,
+        .max_ms = in->max_ms ? in->max_ms : base->max_ms,
+        .budget_ms = in->budget_ms ? in->budget_ms : base->budget_ms,
+    };
+    if (r.max_ms < r.base_ms)
+        r.max_ms = r.base_ms;
+    *out = r;
 }
 
 /* S3 error codes that mean "try again later" even on a status that would

@@ -53,6 +53,10 @@ enum {
 /* in with its zeros replaced by the defaults into out (in may be NULL).
  * Negative values are FLOE_EINVAL. */
 floe_err floe_retry_policy_resolve(const floe_retry_policy *in, floe_retry_policy *out);
+/* in with its zeros replaced by base's fields (a resolved policy, e.g. the
+ * transport's) into out; max_ms is raised to base_ms if below it. */
+void floe_retry_policy_over(const floe_retry_policy *in, const floe_retry_policy *base,
+                            floe_retry_policy *out);
 
 /* Is a failed attempt worth another? status: the HTTP status of the answer
  * (0: none); curl_code: the CURLcode the transfer ended with; s3_code: the

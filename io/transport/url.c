@@ -277,6 +277,18 @@ char *floe_url_redact(const char *url, char *buf, size_t size)
     return buf;
 }
 
+const char *floe_etag_bare(const char *etag, size_t *n)
+{
+    if (strncmp(etag, "W/", 2) == 0)
+        etag += 2;
+    *n = strlen(etag);
+    if (*n >= 2 && etag[0] == '"' && etag[*n - 1] == '"') {
+        etag++;
+        *n -= 2;
+    }
+    return etag;
+}
+
 char *floe_http_date(int64_t epoch_seconds, char buf[30])
 {
     static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};

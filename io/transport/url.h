@@ -69,6 +69,10 @@ char *floe_url_redact(const char *url, char *buf, size_t size);
  * the locale. buf needs 30 bytes. Returns buf. */
 char *floe_http_date(int64_t epoch_seconds, char buf[30]);
 
+/* An ETag as compared: without a weak "W/" prefix and its quotes; *n its
+ * length (borrowed from etag). */
+const char *floe_etag_bare(const char *etag, size_t *n);
+
 /* Parse a Content-Range value: "bytes A-B/N" or "bytes A-B/ *" (returns 1,
  * *total = UINT64_MAX when unknown) or "bytes * /N" (returns 2, unsatisfied
  * range). Returns 0 when malformed. n is the value's length (it need not be
