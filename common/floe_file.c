@@ -1,15 +1,27 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_file.c - the atomic file writer (see floe_file.h): temporary
- * in the same folder, fsync, rename, fsync of the folder. */
+ * in the same folder, fsync, rename, fsync of the folder; several files
+ * committed all or none; stale temporaries of dead processes removed. */
 #include "common/floe_file.h"
 
+#include "common/floe_interrupt.h"
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* What a temporary's name says after the destination's: what it is, then
+ * whose ("-HOST-PID"). A backup of an output being replaced is "old". */
+#define TEMP_TAG ".floe-tmp-"
+#define BACKUP_TAG ".floe-old-"
+/* Host names are cut to their first label and this many characters. */
+#define HOST_CHARS 63
 
 struct floe_file {
     char *path; /* the destination */
@@ -17,15 +29,54 @@ struct floe_file {
     int fd;
 };
 
+/* This host's short name, in characters safe in a file name. */
+static void host_name(char out[HOST_CHARS + 1])
+{
+    char h[256] = "";
+    if (gethostname(h, sizeof h - 1) != 0 || !h[0])
+        strcpy(h, "localhost");
+    size_t n = 0;
+    for (const char *c = h; *c && *c != '.' && n < HOST_CHARS; c++)
+        out[n++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                           (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'
+                       ? *c : '_';
+    out[n] = '\0';
+}
+
+/* path + tag + "HOST-PID" (owned), or NULL without memory. */
+static char *owned_name(const char *path, const char *tag)
+{
+    char host[HOST_CHARS + 1];
+    host_name(host);
+    long pid = (long)getpid();
+    int n = snprintf(NULL, 0, "%s%s%s-%ld", path, tag, host, pid);
+    char *name = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (name)
+        snprintf(name, (size_t)n + 1, "%s%s%s-%ld", path, tag, host, pid);
+    return name;
+}
+
 floe_err floe_file_temp_path(const char *path, char **tmp)
 {
-    long pid = (long)getpid();
-    int n = snprintf(NULL, 0, "%s.floe-tmp-%ld", path, pid);
-    *tmp = n < 0 ? NULL : malloc((size_t)n + 1);
+    *tmp = owned_name(path, TEMP_TAG);
     if (!*tmp)
         return FLOE_ERR(FLOE_ENOMEM, "%s: no memory for the temporary's name", path);
-    snprintf(*tmp, (size_t)n + 1, "%s.floe-tmp-%ld", path, pid);
-    return NULL;
+    floe_err err = floe_interrupt_add_path(*tmp);
+    if (err) {
+        free(*tmp);
+        *tmp = NULL;
+    }
+    return err;
+}
+
+void floe_file_discard_temp(char **tmp)
+{
+    if (!tmp || !*tmp)
+        return;
+    unlink(*tmp);
+    floe_interrupt_remove_path(*tmp);
+    free(*tmp);
+    *tmp = NULL;
 }
 
 /* The folder path lies in ("." for a bare name); owned. */
@@ -49,6 +100,9 @@ static floe_err create_failed(const char *path, const char *tmp, int err_no)
     if (dir && (err_no == ENOENT || err_no == ENOTDIR) &&
         (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
         err = FLOE_ERR(FLOE_EIO, "%s: cannot create: the folder %s does not exist", path, dir);
+    else if (err_no == EEXIST || err_no == ELOOP)
+        err = FLOE_ERR(FLOE_EIO, "%s: cannot create %s: something is already there (another "
+                       "run writing the same output?)", path, tmp);
     else
         err = FLOE_ERR(FLOE_EIO, "%s: cannot create %s: %s", path, tmp, strerror(err_no));
     free(dir);
@@ -82,17 +136,20 @@ static floe_err sync_folder(const char *path)
  * flush the folder. */
 static floe_err rename_into_place(const char *tmp, const char *path)
 {
+    floe_err err = NULL;
     if (rename(tmp, path) != 0) {
-        floe_err err = FLOE_ERR(FLOE_EIO, "%s: cannot rename %s into place: %s", path, tmp,
-                                strerror(errno));
+        err = FLOE_ERR(FLOE_EIO, "%s: cannot rename %s into place: %s", path, tmp,
+                       strerror(errno));
         unlink(tmp);
-        return err;
     }
-    return sync_folder(path);
+    floe_interrupt_remove_path(tmp);
+    return err ? err : sync_folder(path);
 }
 
 static void file_free(floe_file *f)
 {
+    if (f->tmp)
+        floe_interrupt_remove_path(f->tmp);
     free(f->path);
     free(f->tmp);
     free(f);
@@ -112,7 +169,7 @@ floe_err floe_file_open(const char *path, floe_file **out)
         file_free(f);
         return err;
     }
-    f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (f->fd < 0) {
         err = create_failed(path, f->tmp, errno);
         file_free(f);
@@ -138,18 +195,26 @@ floe_err floe_file_write(floe_file *f, const void *data, size_t n)
     return NULL;
 }
 
-floe_err floe_file_commit(floe_file **fp)
+/* Flush and close f's descriptor; on error the temporary is removed. */
+static floe_err flush_and_close(floe_file *f)
 {
-    floe_file *f = *fp;
-    *fp = NULL;
     floe_err err = NULL;
     if (fsync(f->fd) != 0)
         err = FLOE_ERR(FLOE_EIO, "%s: flushing %s: %s", f->path, f->tmp, strerror(errno));
     if (close(f->fd) != 0 && !err)
         err = FLOE_ERR(FLOE_EIO, "%s: closing %s: %s", f->path, f->tmp, strerror(errno));
+    f->fd = -1;
     if (err)
         unlink(f->tmp);
-    else
+    return err;
+}
+
+floe_err floe_file_commit(floe_file **fp)
+{
+    floe_file *f = *fp;
+    *fp = NULL;
+    floe_err err = flush_and_close(f);
+    if (!err)
         err = rename_into_place(f->tmp, f->path);
     file_free(f);
     return err;
@@ -171,23 +236,51 @@ const char *floe_file_temp(const floe_file *f)
     return f->tmp;
 }
 
+floe_err floe_file_finish(floe_file **fp, char **tmp)
+{
+    floe_file *f = *fp;
+    *fp = NULL;
+    *tmp = NULL;
+    floe_err err = flush_and_close(f);
+    if (!err) {
+        *tmp = f->tmp; /* handed over, still registered */
+        f->tmp = NULL;
+    }
+    file_free(f);
+    return err;
+}
+
+/* Write text and its newline into f; on error f is aborted (*fp = NULL). */
+static floe_err write_text_to(floe_file **fp, const char *text)
+{
+    floe_err err = floe_file_write(*fp, text, strlen(text));
+    if (!err)
+        err = floe_file_write(*fp, "\n", 1);
+    if (err)
+        floe_file_abort(fp);
+    return err;
+}
+
 floe_err floe_file_write_text(const char *path, const char *text)
 {
     floe_file *f;
     FLOE_CHECK(floe_file_open(path, &f));
-    floe_err err = floe_file_write(f, text, strlen(text));
-    if (!err)
-        err = floe_file_write(f, "\n", 1);
-    if (err) {
-        floe_file_abort(&f);
-        return err;
-    }
+    FLOE_CHECK(write_text_to(&f, text));
     return floe_file_commit(&f);
 }
 
-floe_err floe_file_commit_temp(const char *tmp, const char *path)
+floe_err floe_file_write_text_temp(const char *path, const char *text, char **tmp)
 {
-    int fd = open(tmp, O_RDWR | O_CLOEXEC);
+    *tmp = NULL;
+    floe_file *f;
+    FLOE_CHECK(floe_file_open(path, &f));
+    FLOE_CHECK(write_text_to(&f, text));
+    return floe_file_finish(&f, tmp);
+}
+
+floe_err floe_file_sync_temp(const char *tmp, const char *path)
+{
+    int fd = open(tmp, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     floe_err err = NULL;
     if (fd < 0) {
         err = FLOE_ERR(FLOE_EIO, "%s: cannot open %s to flush it: %s", path, tmp,
@@ -200,7 +293,136 @@ floe_err floe_file_commit_temp(const char *tmp, const char *path)
     }
     if (err) {
         unlink(tmp);
-        return err;
+        floe_interrupt_remove_path(tmp);
     }
+    return err;
+}
+
+floe_err floe_file_commit_temp(const char *tmp, const char *path)
+{
+    FLOE_CHECK(floe_file_sync_temp(tmp, path));
     return rename_into_place(tmp, path);
+}
+
+/* Undo the first k renames of commit_all: each destination gets its old
+ * file back from its backup, or goes if it had none. */
+static void undo_renames(size_t k, const char *const *paths, char **backups)
+{
+    for (size_t j = 0; j < k; j++) {
+        if (backups[j] && rename(backups[j], paths[j]) == 0) {
+            free(backups[j]);
+            backups[j] = NULL;
+        } else {
+            unlink(paths[j]);
+        }
+    }
+}
+
+floe_err floe_file_commit_all(size_t n, char *const *tmps, const char *const *paths)
+{
+    char **backups = calloc(n ? n : 1, sizeof *backups);
+    if (!backups) {
+        for (size_t i = 0; i < n; i++)
+            if (tmps[i]) {
+                unlink(tmps[i]);
+                floe_interrupt_remove_path(tmps[i]);
+            }
+        return FLOE_ERR(FLOE_ENOMEM, "%s: committing %zu files", n ? paths[0] : "", n);
+    }
+    floe_err err = NULL;
+    floe_interrupt_hold();
+    /* An output being replaced (-O) keeps a second name until every rename
+     * has succeeded, so that a failed commit can give it back. Where hard
+     * links are not possible the old file is simply replaced. */
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (lstat(paths[i], &st) == 0 && S_ISREG(st.st_mode)) {
+            backups[i] = owned_name(paths[i], BACKUP_TAG);
+            if (backups[i] && link(paths[i], backups[i]) != 0) {
+                free(backups[i]);
+                backups[i] = NULL;
+            }
+        }
+    }
+    size_t done = 0;
+    for (; done < n; done++)
+        if (rename(tmps[done], paths[done]) != 0) {
+            err = FLOE_ERR(FLOE_EIO, "%s: cannot rename %s into place: %s", paths[done],
+                           tmps[done], strerror(errno));
+            break;
+        }
+    if (err) {
+        undo_renames(done, paths, backups);
+        for (size_t j = done; j < n; j++)
+            unlink(tmps[j]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        floe_interrupt_remove_path(tmps[i]);
+        if (backups[i])
+            unlink(backups[i]);
+        free(backups[i]);
+    }
+    free(backups);
+    for (size_t i = 0; i < n && !err; i++)
+        err = sync_folder(paths[i]);
+    floe_interrupt_release(!err || done == n);
+    return err;
+}
+
+/* Whether name (an entry of the destination's folder) is a temporary or
+ * backup of base left by a dead process of this host. */
+static int stale_entry(const char *name, const char *base, const char *host)
+{
+    size_t nb = strlen(base);
+    if (strncmp(name, base, nb) != 0)
+        return 0;
+    const char *tag = name + nb;
+    if (strncmp(tag, TEMP_TAG, strlen(TEMP_TAG)) != 0 &&
+        strncmp(tag, BACKUP_TAG, strlen(BACKUP_TAG)) != 0)
+        return 0;
+    const char *owner = tag + strlen(TEMP_TAG); /* both tags are as long */
+    const char *dash = strrchr(owner, '-');
+    size_t nh = strlen(host);
+    if (!dash || (size_t)(dash - owner) != nh || strncmp(owner, host, nh) != 0)
+        return 0; /* another host's, or not floe's naming */
+    char *end;
+    errno = 0;
+    long pid = strtol(dash + 1, &end, 10);
+    if (errno || *end || end == dash + 1 || pid <= 0)
+        return 0;
+    /* This process has written nothing for this path yet (the caller's
+     * promise), so a temporary under its own pid is a dead namesake's. */
+    if (pid == (long)getpid())
+        return 1;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+floe_err floe_file_remove_stale(const char *path, int *removed)
+{
+    *removed = 0;
+    char *dir = folder_of(path);
+    if (!dir)
+        return FLOE_ERR(FLOE_ENOMEM, "%s: no memory for the folder's name", path);
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char host[HOST_CHARS + 1];
+    host_name(host);
+    DIR *d = opendir(dir);
+    if (!d) {
+        free(dir);
+        return NULL; /* nothing to clean; a missing folder is reported by the writer */
+    }
+    floe_err err = NULL;
+    for (struct dirent *e; (e = readdir(d)) && !err;) {
+        if (!stale_entry(e->d_name, base, host))
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            (*removed)++;
+        else if (errno != ENOENT)
+            err = FLOE_ERR(FLOE_EIO, "%s: cannot remove the stale temporary %s/%s: %s", path,
+                           dir, e->d_name, strerror(errno));
+    }
+    closedir(d);
+    free(dir);
+    return err;
 }

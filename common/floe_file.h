@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_file.h - the one way floe writes an output file: atomically.
  *
- * The bytes go to a temporary next to the destination ("OUT.floe-tmp-PID":
- * the same folder, so the rename cannot cross file systems, and a name that
- * says what it is if a crash leaves it behind). Commit flushes it to disk
- * (fsync), renames it over OUT and flushes the folder, so that after a
- * crash OUT is either the old file or the whole new one, never a part.
- * Until commit OUT is untouched; abort, or a failed commit, removes the
- * temporary.
+ * The bytes go to a temporary next to the destination
+ * ("OUT.floe-tmp-HOST-PID": the same folder, so the rename cannot cross
+ * file systems, and a name that says what it is and whose it is if a
+ * crash leaves it behind). It is created exclusively (O_EXCL|O_NOFOLLOW:
+ * never through a planted link, never over someone else's file) and
+ * registered with common/floe_interrupt.h, so an interrupt removes it.
+ * Commit flushes it to disk (fsync), renames it over OUT and flushes the
+ * folder, so that after a crash OUT is either the old file or the whole
+ * new one, never a part. Until commit OUT is untouched; abort, or a failed
+ * commit, removes the temporary.
  *
  *     floe_file *f;
  *     FLOE_CHECK(floe_file_open("out.json", &f));
@@ -20,6 +23,10 @@
  * A library that creates the file itself (netCDF) writes to
  * floe_file_temp_path and finishes with floe_file_commit_temp: the same
  * name, the same flushes, the same rename.
+ *
+ * A run that writes several files (data, STAC Item, report) finishes each
+ * into its temporary (floe_file_finish, floe_file_sync_temp) and commits
+ * them together with floe_file_commit_all: all of them or none.
  */
 #ifndef FLOE_FILE_H
 #define FLOE_FILE_H
@@ -49,11 +56,42 @@ const char *floe_file_temp(const floe_file *f);
 floe_err floe_file_write_text(const char *path, const char *text);
 
 /* For writers whose library creates the file: *tmp = the temporary name
- * for path (owned, free()). */
+ * for path (owned, free()), registered for removal on an interrupt until
+ * floe_file_commit_temp, floe_file_commit_all or floe_file_discard_temp.
+ * The library must create it exclusively (netCDF: NC_NOCLOBBER). */
 floe_err floe_file_temp_path(const char *path, char **tmp);
 /* The commit of a finished temporary written by someone else (closed by
  * then): fsync it, rename it over path, fsync the folder. On error the
  * temporary is removed. */
 floe_err floe_file_commit_temp(const char *tmp, const char *path);
+
+
+/* Finish f without renaming it: flushed and closed, *tmp = its name
+ * (owned), still registered. Frees f, *f = NULL; on error the temporary is
+ * gone and *tmp = NULL. */
+floe_err floe_file_finish(floe_file **f, char **tmp);
+/* All of a text (plus its newline) into a finished temporary of path. */
+floe_err floe_file_write_text_temp(const char *path, const char *text, char **tmp);
+/* Flush a temporary a library wrote and closed (for floe_file_commit_all).
+ * On error the temporary is removed. */
+floe_err floe_file_sync_temp(const char *tmp, const char *path);
+/* Remove a temporary that will not be committed, forget it, free *tmp and
+ * set it to NULL. Safe on NULL and *tmp == NULL. */
+void floe_file_discard_temp(char **tmp);
+
+/* Rename the n finished temporaries tmps[i] over paths[i]: all of them or,
+ * if one rename fails, none (the destinations renamed already get back
+ * their old file, or are removed if they had none). Interrupts are held
+ * back meanwhile (floe_interrupt_hold). The temporaries are consumed
+ * either way: on success they are the outputs, on failure they are
+ * removed; the caller still frees the strings. */
+floe_err floe_file_commit_all(size_t n, char *const *tmps, const char *const *paths);
+
+/* Remove temporaries of path that a process of this host, now dead, left
+ * behind (after SIGKILL or a power cut): "PATH.floe-tmp-HOST-PID" whose
+ * HOST is this one and whose PID no longer runs. Temporaries of other
+ * hosts (a shared file system) and of live processes are left alone.
+ * *removed = how many went. */
+floe_err floe_file_remove_stale(const char *path, int *removed);
 
 #endif

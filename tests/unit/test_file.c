@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct folder {
@@ -171,8 +172,11 @@ static void temp_path_commit(void **state)
     folder_make(&d);
     char *tmp = NULL;
     assert_null(floe_file_temp_path(d.path, &tmp));
-    char want[160];
-    snprintf(want, sizeof want, "%s.floe-tmp-%ld", d.path, (long)getpid());
+    /* the name says what it is and whose: this host and this process */
+    char host[256] = "", want[512];
+    assert_int_equal(gethostname(host, sizeof host - 1), 0);
+    host[strcspn(host, ".")] = '\0';
+    snprintf(want, sizeof want, "%s.floe-tmp-%s-%ld", d.path, host, (long)getpid());
     assert_string_equal(tmp, want);
     FILE *fp = fopen(tmp, "wb");
     assert_non_null(fp);
@@ -202,6 +206,165 @@ static void temp_path_commit(void **state)
     folder_remove(&d);
 }
 
+
+/* The temporary is created exclusively: a link planted at its name (by
+ * another user in a shared folder, say) is never followed, and what it
+ * points to is untouched. */
+static void temporary_never_follows_a_link(void **state)
+{
+    (void)state;
+    folder d;
+    folder_make(&d);
+    char victim[192], *tmp = NULL;
+    snprintf(victim, sizeof victim, "%s/victim", d.dir);
+    FILE *fp = fopen(victim, "wb");
+    assert_non_null(fp);
+    fputs("precious", fp);
+    fclose(fp);
+    assert_null(floe_file_temp_path(d.path, &tmp));
+    assert_int_equal(symlink(victim, tmp), 0);
+    floe_file *f = NULL;
+    floe_err err = floe_file_open(d.path, &f);
+    assert_non_null(err);
+    assert_null(f);
+    print_message("%s\n", floe_err_message(err));
+    floe_err_free(&err);
+    char *text = slurp(victim);
+    assert_string_equal(text, "precious");
+    free(text);
+    floe_file_discard_temp(&tmp); /* removes the link, not its target */
+    assert_null(tmp);
+    assert_true(exists(victim));
+    unlink(victim);
+    folder_remove(&d);
+}
+
+/* Three files finished into temporaries appear together. */
+static void commit_all_commits_every_file(void **state)
+{
+    (void)state;
+    folder d;
+    folder_make(&d);
+    char paths[3][192];
+    const char *pp[3];
+    char *tmps[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s/f%d", d.dir, i);
+        pp[i] = paths[i];
+        char text[8];
+        snprintf(text, sizeof text, "v%d", i);
+        assert_null(floe_file_write_text_temp(paths[i], text, &tmps[i]));
+        assert_true(exists(tmps[i]));
+        assert_false(exists(paths[i])); /* not before the commit */
+    }
+    assert_null(floe_file_commit_all(3, tmps, pp));
+    for (int i = 0; i < 3; i++) {
+        char *text = slurp(paths[i]), want[8];
+        snprintf(want, sizeof want, "v%d\n", i);
+        assert_string_equal(text, want);
+        free(text);
+        assert_false(exists(tmps[i]));
+        free(tmps[i]);
+        unlink(paths[i]);
+    }
+    assert_int_equal(entries(&d), 0);
+    folder_remove(&d);
+}
+
+/* If one rename fails, none of the files is committed: an output that
+ * existed gets its old bytes back, a new one goes, and no temporary or
+ * backup is left. The third destination is a folder that holds a file,
+ * which rename(2) cannot replace. */
+static void commit_all_is_all_or_nothing(void **state)
+{
+    (void)state;
+    folder d;
+    folder_make(&d);
+    char paths[3][192], inner[256];
+    const char *pp[3];
+    char *tmps[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s/f%d", d.dir, i);
+        pp[i] = paths[i];
+    }
+    assert_null(floe_file_write_text(paths[0], "old0")); /* replaced (-O), then restored */
+    assert_int_equal(mkdir(paths[2], 0777), 0);
+    snprintf(inner, sizeof inner, "%s/x", paths[2]);
+    assert_null(floe_file_write_text(inner, "x"));
+    for (int i = 0; i < 3; i++)
+        assert_null(floe_file_write_text_temp(paths[i], "new", &tmps[i]));
+    floe_err err = floe_file_commit_all(3, tmps, pp);
+    assert_non_null(err);
+    print_message("%s\n", floe_err_message(err));
+    assert_non_null(strstr(floe_err_message(err), "f2"));
+    floe_err_free(&err);
+    char *text = slurp(paths[0]);
+    assert_string_equal(text, "old0\n");
+    free(text);
+    assert_false(exists(paths[1]));
+    for (int i = 0; i < 3; i++) {
+        assert_false(exists(tmps[i]));
+        free(tmps[i]);
+    }
+    unlink(inner);
+    rmdir(paths[2]);
+    unlink(paths[0]);
+    assert_int_equal(entries(&d), 0); /* no backup left either */
+    folder_remove(&d);
+}
+
+/* A pid that no process has now: a child that has exited and been reaped. */
+static long dead_pid(void)
+{
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0)
+        _exit(0);
+    int status;
+    assert_int_equal(waitpid(p, &status, 0), p);
+    return (long)p;
+}
+
+static void touch(const char *path)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fclose(fp);
+}
+
+/* Temporaries of dead processes of this host go; those of live processes
+ * and of other hosts (a shared file system), and other files, stay. */
+static void stale_temporaries_of_dead_runs_go(void **state)
+{
+    (void)state;
+    folder d;
+    folder_make(&d);
+    char host[256] = "";
+    assert_int_equal(gethostname(host, sizeof host - 1), 0);
+    host[strcspn(host, ".")] = '\0';
+    char dead[512], dead_old[512], live[512], other[512], unrelated[512], other_out[512];
+    snprintf(dead, sizeof dead, "%s.floe-tmp-%s-%ld", d.path, host, dead_pid());
+    snprintf(dead_old, sizeof dead_old, "%s.floe-old-%s-%ld", d.path, host, dead_pid());
+    snprintf(live, sizeof live, "%s.floe-tmp-%s-%ld", d.path, host, (long)getppid());
+    snprintf(other, sizeof other, "%s.floe-tmp-%s-x-%ld", d.path, host, dead_pid());
+    snprintf(unrelated, sizeof unrelated, "%s.floe-tmp-notes", d.path);
+    snprintf(other_out, sizeof other_out, "%s/other.json.floe-tmp-%s-%ld", d.dir, host,
+             dead_pid());
+    const char *all[] = {dead, dead_old, live, other, unrelated, other_out};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        touch(all[i]);
+    int removed = -1;
+    assert_null(floe_file_remove_stale(d.path, &removed));
+    assert_int_equal(removed, 2);
+    assert_false(exists(dead));
+    assert_false(exists(dead_old));
+    for (size_t i = 2; i < sizeof all / sizeof *all; i++) {
+        assert_true(exists(all[i]));
+        unlink(all[i]);
+    }
+    folder_remove(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +373,10 @@ int main(void)
         cmocka_unit_test(abort_leaves_nothing),
         cmocka_unit_test(missing_folder_is_one_clear_error),
         cmocka_unit_test(temp_path_commit),
+        cmocka_unit_test(temporary_never_follows_a_link),
+        cmocka_unit_test(commit_all_commits_every_file),
+        cmocka_unit_test(commit_all_is_all_or_nothing),
+        cmocka_unit_test(stale_temporaries_of_dead_runs_go),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* common/floe_interrupt.c - see floe_interrupt.h. The registry is a fixed
+ * table of path buffers with an atomic "in use" flag each, so the handler
+ * (which may run on any thread, at any moment) never follows a pointer
+ * that is being freed and never allocates. */
+#include "common/floe_interrupt.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct live_path {
+    atomic_int used; /* 0 free, -1 being written, 1 live */
+    char path[PATH_MAX];
+} live_path;
+
+static live_path live[FLOE_INTERRUPT_MAX_PATHS];
+static atomic_int announce;  /* this process prints the line */
+static atomic_int holding;   /* outputs are being committed */
+static atomic_int pending;   /* a signal that came while holding */
+static atomic_int committed; /* the outputs are in place */
+static int installed;
+
+static const int handled[] = {SIGINT, SIGTERM, SIGHUP};
+
+static const char *signal_name(int sig)
+{
+    return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+}
+
+/* write(2) all of s to stderr (async-signal-safe). */
+static void say(const char *s)
+{
+    size_t n = strlen(s);
+    while (n) {
+        ssize_t w = write(STDERR_FILENO, s, n);
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Remove the live paths, say so, and end as killed by sig. */
+static void take(int sig)
+{
+    for (int i = 0; i < FLOE_INTERRUPT_MAX_PATHS; i++)
+        if (atomic_load(&live[i].used) == 1)
+            unlink(live[i].path);
+    if (atomic_load(&announce)) {
+        say("floe: interrupted by ");
+        say(signal_name(sig));
+        say(atomic_load(&committed) ? " after the output was written\n"
+                                    : ": no output written\n");
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void on_signal(int sig)
+{
+    if (atomic_load(&holding)) {
+        atomic_store(&pending, sig);
+        return;
+    }
+    take(sig);
+}
+
+floe_err floe_interrupt_install(int announce_it)
+{
+    atomic_store(&announce, announce_it != 0);
+    if (installed)
+        return NULL;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
+        sigaddset(&sa.sa_mask, handled[i]); /* one handler at a time */
+    for (size_t i = 0; i < sizeof handled / sizeof *handled; i++) {
+        struct sigaction old;
+        if (sigaction(handled[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue; /* nohup and the like: an ignored signal stays ignored */
+        if (sigaction(handled[i], &sa, NULL) != 0)
+            return FLOE_ERR(FLOE_EINTERNAL, "cannot install the %s handler",
+                            signal_name(handled[i]));
+    }
+    installed = 1;
+    return NULL;
+}
+
+void floe_interrupt_silence(void)
+{
+    atomic_store(&announce, 0);
+}
+
+floe_err floe_interrupt_add_path(const char *path)
+{
+    size_t n = strlen(path);
+    if (n >= PATH_MAX)
+        return FLOE_ERR(FLOE_EINVAL, "%.64s...: path too long", path);
+    for (int i = 0; i < FLOE_INTERRUPT_MAX_PATHS; i++) {
+        int free_slot = 0;
+        /* claim a free slot: only this thread registers, but be exact */
+        if (!atomic_compare_exchange_strong(&live[i].used, &free_slot, -1))
+            continue;
+        memcpy(live[i].path, path, n + 1);
+        atomic_store(&live[i].used, 1);
+        return NULL;
+    }
+    return FLOE_ERR(FLOE_EINTERNAL, "%s: more than %d files being written at once", path,
+                    FLOE_INTERRUPT_MAX_PATHS);
+}
+
+void floe_interrupt_remove_path(const char *path)
+{
+    for (int i = 0; i < FLOE_INTERRUPT_MAX_PATHS; i++)
+        if (atomic_load(&live[i].used) == 1 && strcmp(live[i].path, path) == 0) {
+            atomic_store(&live[i].used, 0);
+            return;
+        }
+}
+
+void floe_interrupt_hold(void)
+{
+    atomic_store(&holding, 1);
+}
+
+void floe_interrupt_release(int outputs_committed)
+{
+    if (outputs_committed)
+        atomic_store(&committed, 1);
+    atomic_store(&holding, 0);
+    int sig = atomic_exchange(&pending, 0);
+    if (sig)
+        take(sig);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* common/floe_interrupt.h - what an interrupt (SIGINT, SIGTERM, SIGHUP)
+ * leaves behind: nothing.
+ *
+ * Slurm ends a job at its time limit with SIGTERM (then SIGKILL), a user
+ * with Ctrl-C, a closed terminal with SIGHUP. Without a handler each one
+ * kills floe at once and leaves its temporaries ("OUT.nc.floe-tmp-...")
+ * next to the output, with no word of what happened. With one installed:
+ *
+ *   - every path registered here (the temporaries that are being written:
+ *     common/floe_file.h registers them) is removed;
+ *   - one line goes to stderr (on the rank that announces, rank 0 under
+ *     MPI): "floe: interrupted by SIGTERM: no output written";
+ *   - the signal is raised again with its default action, so floe ends as
+ *     killed by it (a shell's $? is 128 + the signal: 130, 143, 129) and a
+ *     script or Slurm sees the interrupt for what it is.
+ *
+ * The handler does only what is async-signal-safe: unlink(2) of paths
+ * held in fixed buffers, write(2) of a prepared line, raise(3).
+ *
+ * While outputs are being renamed into place (floe_interrupt_hold ...
+ * floe_interrupt_release) a signal is held back, so that a run ends with
+ * all of its outputs or none of them; it takes effect at the release.
+ */
+#ifndef FLOE_INTERRUPT_H
+#define FLOE_INTERRUPT_H
+
+#include "common/floe_error.h"
+
+/* Install the handler for SIGINT, SIGTERM and SIGHUP. `announce`: this
+ * process prints the line (one rank of a job does). Idempotent; a second
+ * call only changes `announce`. */
+floe_err floe_interrupt_install(int announce);
+
+/* Stop announcing: the job is over (its outputs committed or removed), so
+ * a signal from now on (mpirun ending the other ranks once one exits
+ * non-zero) interrupts nothing worth a line. */
+void floe_interrupt_silence(void);
+
+/* Register a path to remove if interrupted (a copy is kept: at most
+ * FLOE_INTERRUPT_MAX_PATHS at a time, each shorter than PATH_MAX). */
+#define FLOE_INTERRUPT_MAX_PATHS 16
+floe_err floe_interrupt_add_path(const char *path);
+/* Forget it (it was committed or removed). Unknown paths are ignored. */
+void floe_interrupt_remove_path(const char *path);
+
+/* Hold signals back while outputs are committed; release ends the hold
+ * and, if a signal came meanwhile, takes it now. `committed`: the outputs
+ * are in place (the line then says so instead of "no output written"). */
+void floe_interrupt_hold(void);
+void floe_interrupt_release(int committed);
+
+#endif
