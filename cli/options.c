@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 
+#include "common/floe_interrupt.h"
 #include "common/floe_log.h"
 #include "common/floe_redact.h"
 
@@ -238,6 +239,10 @@ floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
         return cmd_value(s, &g->item);
     if (cmd_is(s, "--report", NULL))
         return cmd_value(s, &g->report);
+    if (cmd_is(s, "--overwrite", "-O")) {
+        g->overwrite = 1;
+        return NULL;
+    }
     if (cmd_is(s, "--quiet", "-q")) {
         g->quiet = 1;
         floe_log_set_level(FLOE_LOG_ERROR);
@@ -254,11 +259,18 @@ floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
 void cmd_output_help(FILE *out)
 {
     fprintf(out,
-            "  -o, --output FILE    the NetCDF-4 file to write (appears only when complete)\n"
+            "  -o, --output FILE    the NetCDF-4 file to write\n"
             "  --item PATH          the derived STAC Item (default: FILE with .json)\n"
             "  --report FILE.json   per-rank and total counts: requests, bytes, retries\n"
             "                       (metadata_retries + chunk_retries), coalesced ranges,\n"
             "                       decode/wait/wall seconds, peak memory\n"
+            "  -O, --overwrite      replace outputs that exist (default: refuse); an\n"
+            "                       input (the STAC document, points or region file, a\n"
+            "                       local repository) is never replaced\n"
+            "Outputs appear together, and only when the whole run succeeded: a run\n"
+            "that fails, or is interrupted (SIGINT, SIGTERM, SIGHUP), leaves none of\n"
+            "them. Their folders must exist; every path is checked before anything\n"
+            "is fetched.\n"
             "  -q, --quiet          no progress line, errors only\n"
             "  --verbose            say what the job does (twice: debugging detail)\n");
 }
@@ -372,6 +384,10 @@ floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_g
     FLOE_CHECK(floe_mpi_init(NULL, NULL, &job->mpi));
     job->line = cmd_line(argc, argv);
     floe_err err = job->line ? NULL : FLOE_ERR(FLOE_ENOMEM, "%s", argv[0]);
+    /* After MPI's start-up, which may install handlers of its own: an
+     * interrupt removes the temporaries, and rank 0 says so. */
+    if (!err)
+        err = floe_interrupt_install(job->mpi.rank == 0);
     req->open = src->req;
     req->vars = g->vars;
     req->bbox = g->bbox;
@@ -379,6 +395,7 @@ floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_g
     req->output = g->out;
     req->item = g->item;
     req->report = g->report;
+    req->overwrite = g->overwrite;
     req->quiet = g->quiet;
     req->command = job->line;
     return floe_mpi_agree(job->mpi.comm, &err); /* collective */
@@ -388,6 +405,7 @@ floe_err cmd_job_end(cmd_job *job, floe_err err)
 {
     free(job->line);
     job->line = NULL;
+    floe_interrupt_silence(); /* the job is over: see floe_interrupt.h */
     /* Under mpirun a rank that exits non-zero makes the launcher kill the
      * others, so rank 0 prints the agreed error line (and flushes it)
      * first, and no rank goes on to exit before it has: else the job could

@@ -56,6 +56,7 @@ void cmd_source_help(FILE *out);
  * and --verbose set the log level as they are read. */
 typedef struct cmd_grid_args {
     const char *vars, *bbox, *time, *out, *item, *report;
+    int overwrite; /* -O: replace existing outputs */
     int quiet;
 } cmd_grid_args;
 /* If the current option is one of them, consume it and set *taken. */

@@ -136,6 +136,29 @@ const floe_array *floe_dataset_find(const floe_dataset *ds, const char *name);
 size_t floe_dataset_container_count(const floe_dataset *ds);
 const char *floe_dataset_container(const floe_dataset *ds, size_t i);
 
+/* The local files and folders a dataset reads, for the checks that a
+ * run's outputs never replace one of its inputs (out/output_paths.h). */
+typedef enum floe_input_kind {
+    FLOE_INPUT_FILE,       /* one file (a STAC document) */
+    FLOE_INPUT_REPOSITORY, /* a folder read as a whole (an Icechunk repository) */
+    FLOE_INPUT_SOURCES,    /* a folder whose files chunks may come from (file://
+                              containers, --allow, --remap targets) */
+} floe_input_kind;
+
+typedef struct floe_local_input {
+    char *path;            /* a local path as named (owned) */
+    floe_input_kind kind;
+    const char *what;      /* "the STAC document", ... (static) */
+} floe_local_input;
+
+/* The local inputs of ds opened by req: its source document and
+ * repository when they are local, and every file:// prefix chunks may be
+ * read from (the repository's containers, req->allow, the targets of
+ * req->remap). *inputs (n of them) is freed with floe_local_inputs_free. */
+floe_err floe_dataset_local_inputs(const floe_dataset *ds, const floe_open_request *req,
+                                   floe_local_input **inputs, size_t *n);
+void floe_local_inputs_free(floe_local_input **inputs, size_t n);
+
 /* Read chunk `coord` (chunk-grid coordinates) of `array`, decoded into out:
  * prod(chunk_shape) * itemsize bytes, native byte order, C order. A chunk
  * with no reference reads as the fill value. Errors name the array, the

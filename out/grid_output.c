@@ -212,6 +212,15 @@ floe_err cf_grid_output_put_raw_chunk(cf_grid_output *o, size_t v, size_t t, siz
     return nc_writer_put_raw_chunk(o->w, o->names[v], 3, start, bytes, n);
 }
 
+floe_err cf_grid_output_finish(cf_grid_output **op, char **tmp)
+{
+    cf_grid_output *o = *op;
+    floe_err err = nc_writer_finish(&o->w, tmp);
+    free(o);
+    *op = NULL;
+    return err;
+}
+
 floe_err cf_grid_output_commit(cf_grid_output **op)
 {
     cf_grid_output *o = *op;

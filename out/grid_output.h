@@ -59,6 +59,10 @@ floe_err cf_grid_output_begin_raw_chunks(cf_grid_output *o);
  * (y0, x0), multiples of the chunk shape. */
 floe_err cf_grid_output_put_raw_chunk(cf_grid_output *o, size_t v, size_t t, size_t y0, size_t x0,
                                       const void *bytes, size_t n);
+/* Close and flush the file into its temporary, not yet renamed: *tmp =
+ * its name (owned), committed with the run's other files
+ * (floe_file_commit_all). Frees o; on error nothing is left. */
+floe_err cf_grid_output_finish(cf_grid_output **o, char **tmp);
 floe_err cf_grid_output_commit(cf_grid_output **o);
 /* Remove the unfinished file. Safe on NULL and after commit. */
 void cf_grid_output_abort(cf_grid_output **o);

@@ -41,7 +41,8 @@ floe_err nc_writer_create(const char *path, nc_writer **out)
         nc_writer_abort(&w);
         return err;
     }
-    int status = nc_create(w->tmp, NC_NETCDF4 | NC_CLOBBER, &w->ncid);
+    /* exclusively: never through a planted link, never over another's file */
+    int status = nc_create(w->tmp, NC_NETCDF4 | NC_NOCLOBBER, &w->ncid);
     if (status != NC_NOERR) {
         err = FLOE_ERR(FLOE_EIO, "%s: cannot create: %s", path, nc_strerror(status));
         nc_writer_abort(&w);
@@ -211,23 +212,40 @@ static int close_handles(nc_writer *w)
     return status;
 }
 
-floe_err nc_writer_commit(nc_writer **wp)
+floe_err nc_writer_finish(nc_writer **wp, char **tmp)
 {
     nc_writer *w = *wp;
+    *tmp = NULL;
     int status = close_handles(w);
     if (status != NC_NOERR) {
         floe_err err = FLOE_ERR(FLOE_EIO, "%s: closing: %s", w->path, nc_strerror(status));
         nc_writer_abort(wp);
         return err;
     }
-    /* The library has closed the file: flush it, rename it over the
-     * path, flush the folder (common/floe_file.h; it removes the temporary
-     * on failure). */
-    floe_err err = floe_file_commit_temp(w->tmp, w->path);
-    free(w->tmp);
-    free(w->path);
-    free(w);
-    *wp = NULL;
+    /* The library has closed the file: flush it (common/floe_file.h; it
+     * removes the temporary on failure). */
+    floe_err err = floe_file_sync_temp(w->tmp, w->path);
+    if (!err) {
+        *tmp = w->tmp;
+        w->tmp = NULL;
+    }
+    nc_writer_abort(wp); /* frees the rest; the temporary, if still here, goes */
+    return err;
+}
+
+floe_err nc_writer_commit(nc_writer **wp)
+{
+    char *path = strdup((*wp)->path), *tmp = NULL;
+    floe_err err = path ? nc_writer_finish(wp, &tmp)
+                        : FLOE_ERR(FLOE_ENOMEM, "%s: committing", (*wp)->path);
+    if (!path)
+        nc_writer_abort(wp);
+    if (!err) {
+        const char *paths[1] = {path};
+        err = floe_file_commit_all(1, &tmp, paths);
+    }
+    free(tmp);
+    free(path);
     return err;
 }
 
@@ -237,9 +255,7 @@ void nc_writer_abort(nc_writer **wp)
     if (!w)
         return;
     close_handles(w); /* its status no longer matters: the file goes */
-    if (w->tmp)
-        unlink(w->tmp);
-    free(w->tmp);
+    floe_file_discard_temp(&w->tmp);
     free(w->path);
     free(w);
     *wp = NULL;

@@ -60,6 +60,11 @@ floe_err nc_writer_begin_raw_chunks(nc_writer *w);
  * the filtered chunk. */
 floe_err nc_writer_put_raw_chunk(nc_writer *w, const char *name, int ndims, const size_t *start,
                                  const void *bytes, size_t n);
+/* Close and flush the temporary without renaming it: *tmp = its name
+ * (owned), for a commit of all of a run's files together
+ * (floe_file_commit_all). Frees the writer; on error no temporary is left
+ * and *tmp = NULL. */
+floe_err nc_writer_finish(nc_writer **w, char **tmp);
 /* Close and rename over the final path. Frees the writer. */
 floe_err nc_writer_commit(nc_writer **w);
 /* Close and remove the temporary file. Frees the writer. Safe on NULL. */

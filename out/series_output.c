@@ -302,6 +302,16 @@ floe_err cf_series_output_put(cf_series_output *o, size_t v, size_t t0, size_t n
     return nc_writer_put(o->w, o->varids[v], start, count, values);
 }
 
+floe_err cf_series_output_finish(cf_series_output **op, char **tmp)
+{
+    cf_series_output *o = *op;
+    floe_err err = nc_writer_finish(&o->w, tmp);
+    free(o->varids);
+    free(o);
+    *op = NULL;
+    return err;
+}
+
 floe_err cf_series_output_commit(cf_series_output **op)
 {
     cf_series_output *o = *op;

@@ -72,6 +72,10 @@ floe_err cf_series_output_create(const cf_series_spec *spec, cf_series_output **
  * values, time-major (values[t * nstations + s]). */
 floe_err cf_series_output_put(cf_series_output *o, size_t v, size_t t0, size_t nt,
                               const float *values);
+/* Close and flush the file into its temporary, not yet renamed: *tmp =
+ * its name (owned), committed with the run's other files
+ * (floe_file_commit_all). Frees o; on error nothing is left. */
+floe_err cf_series_output_finish(cf_series_output **o, char **tmp);
 floe_err cf_series_output_commit(cf_series_output **o);
 /* Remove the unfinished file. Safe on NULL and after commit. */
 void cf_series_output_abort(cf_series_output **o);

@@ -11,6 +11,7 @@
 #include "engine/job/extract.h"
 
 #include "common/floe_log.h"
+#include "engine/job/outputs.h"
 #include "engine/job/progress.h"
 #include "engine/job/report.h"
 #include "engine/mpi/collect.h"
@@ -289,6 +290,7 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     double t_start = job_now();
     floe_dataset *ds = NULL;
     cf_grid_output *out = NULL;
+    job_outputs outputs;
     selection sel;
     memset(&sel, 0, sizeof sel);
     floe_open_request open = q->open;
@@ -298,6 +300,12 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
         err = floe_err_push(err, __FILE__, __LINE__, " %s", q->open.source);
     if (!err)
         err = floe_grid_select_make(ds, q->vars, q->bbox, q->time, &sel);
+    /* every rank takes part, whatever happened above */
+    floe_err perr = job_outputs_plan(mpi, q, err ? NULL : ds, NULL, 0, &outputs); /* collective */
+    if (!err)
+        err = perr;
+    else
+        floe_err_free(&perr);
     cf_grid_spec spec;
     memset(&spec, 0, sizeof spec);
     if (!err) {
@@ -338,25 +346,26 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
         job_progress_start(&progress, "floe extract", ds, total, mpi->rank == 0 && !q->quiet);
         err = write_values(ds, mpi, &sel, out, &collector, &progress); /* collective */
         job_progress_end(&progress);
+        /* The data and its Item go to temporaries; nothing is committed
+         * before every rank agrees (job_outputs_commit). */
         if (mpi->rank == 0 && !err)
-            err = cf_grid_output_commit(&out);
-        /* The Item describes the committed file (size, checksum), so it
-         * comes after the commit; a failure here leaves the data but no
-         * Item. */
+            err = cf_grid_output_finish(&out, &outputs.tmp[JOB_OUT_DATA]);
         if (mpi->rank == 0 && !err) {
-            err = stac_item_write_grid(&spec, q->item, "extract",
-                                       stac_item_source_kind_of(spec.provenance->doc_kind));
+            stac_item_dest dest = job_outputs_item_dest(&outputs);
+            err = stac_item_write_grid_to(&spec, &dest, "extract",
+                                          stac_item_source_kind_of(spec.provenance->doc_kind));
             if (err)
                 err = floe_err_push(err, __FILE__, __LINE__, " derived STAC Item for %s",
                                     q->output);
         }
-        if (!floe_mpi_agree(mpi->comm, &err) && q->report) { /* collective */
-            err = job_report_write(mpi, ds, q->report, "extract", q->command, t_start);
-            floe_mpi_agree(mpi->comm, &err); /* collective */
-        }
+        if (!floe_mpi_agree(mpi->comm, &err) && q->report) /* collective */
+            err = job_report_write(mpi, ds, q->report, "extract", q->command, t_start,
+                                   &outputs.tmp[JOB_OUT_REPORT]); /* collective */
+        err = job_outputs_commit(mpi, &outputs, err); /* collective */
     }
     floe_collector_free(&collector);
     cf_grid_output_abort(&out);
+    job_outputs_free(&outputs);
     floe_grid_select_free(&sel);
     floe_dataset_free(&ds);
     return err;

@@ -81,7 +81,8 @@ static cJSON *counters_json(const double *v)
 }
 
 floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const char *path,
-                          const char *operation, const char *command, double t_start)
+                          const char *operation, const char *command, double t_start,
+                          char **tmp)
 {
     double mine[NFIELD];
     my_counters(ds, t_start, mine);
@@ -153,7 +154,8 @@ floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const cha
     }
     cJSON_AddItemToObject(root, "per_rank", per);
     char *text = cJSON_Print(root);
-    err = text ? floe_file_write_text(path, text) : FLOE_ERR(FLOE_ENOMEM, "%s", path);
+    err = !text ? FLOE_ERR(FLOE_ENOMEM, "%s", path)
+          : tmp ? floe_file_write_text_temp(path, text, tmp) : floe_file_write_text(path, text);
     free(text);
 done:
     cJSON_Delete(root);

@@ -29,9 +29,13 @@
 
 /* COLLECTIVE over mpi->comm: every rank contributes its dataset's
  * counters (ds may be NULL on a rank that opened none) and its wall time
- * since t_start (job_now()); rank 0 writes `path`. Errors (on rank 0 only)
- * name the file. Call floe_mpi_agree afterwards. */
+ * since t_start (job_now()); rank 0 writes `path`: committed at once
+ * when tmp is NULL, else left in a finished temporary whose name (owned)
+ * goes to *tmp, for the job's commit of all its outputs
+ * (engine/job/outputs.h). Errors (on rank 0 only) name the file. Call
+ * floe_mpi_agree afterwards. */
 floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const char *path,
-                          const char *operation, const char *command, double t_start);
+                          const char *operation, const char *command, double t_start,
+                          char **tmp);
 
 #endif

@@ -23,6 +23,7 @@ typedef struct floe_job_request {
     const char *item;       /* the derived STAC Item; NULL: the output's name with .json */
     const char *report;     /* per-rank counters as JSON (engine/job/report.h); NULL: none */
     const char *command;    /* the command line, recorded in the output's provenance */
+    int overwrite;          /* replace existing outputs (-O); inputs never */
     int quiet;              /* no progress line on rank 0 */
 } floe_job_request;
 

@@ -10,7 +10,9 @@
  *      or region masked, tiles, cell weights): here;
  *   2. every rank computes its steps (series_compute.c);
  *   3. rank 0 writes its steps and then each other rank's, in rank order,
- *      and the derived STAC Item after the commit (series_write.c).
+ *      into a temporary, and the derived STAC Item of it (series_write.c);
+ *   4. once every rank agreed, rank 0 commits the data, the Item and the
+ *      report together (engine/job/outputs.h).
  */
 #include "engine/job/series.h"
 #include "engine/job/series_internal.h"
@@ -72,6 +74,7 @@ static void job_free(series_job *j)
     free(j->pw);
     free(j->results);
     floe_collector_free(&j->collector);
+    job_outputs_free(&j->outputs);
     floe_points_free(&j->pts);
     series_plan_free(&j->plan);
     floe_grid_select_free(&j->g);
@@ -253,6 +256,14 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
     series_job j;
     memset(&j, 0, sizeof j);
     floe_err err = prepare(req, mpi, &j); /* collective */
+    /* the files it reads besides the dataset's: never replaced by an output */
+    const char *extra[1] = {req->points ? req->points : req->region};
+    floe_err perr = job_outputs_plan(mpi, &req->job, err ? NULL : j.ds, extra, /* collective */
+                                     extra[0] ? 1 : 0, &j.outputs);
+    if (!err)
+        err = perr;
+    else
+        floe_err_free(&perr);
     if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
         FLOE_INFO0("series: %zu variable(s), %zu %s, %zu steps, %zu tile(s) a step, on %d "
                    "rank(s)", j.g.nvars, j.pw ? j.pts.n : j.region_cells,
@@ -270,13 +281,12 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
                 err = series_write_output(&j, mpi, req);
             else
                 err = series_send_share(&j, mpi);
-            floe_mpi_agree(mpi->comm, &err); /* collective */
+            if (!floe_mpi_agree(mpi->comm, &err) && req->job.report) /* collective */
+                err = job_report_write(mpi, j.ds, req->job.report, "series", /* collective */
+                                       req->job.command, t_start,
+                                       &j.outputs.tmp[JOB_OUT_REPORT]);
         }
-        if (!err && req->job.report) {
-            err = job_report_write(mpi, j.ds, req->job.report, "series", req->job.command,
-                                   t_start);
-            floe_mpi_agree(mpi->comm, &err); /* collective */
-        }
+        err = job_outputs_commit(mpi, &j.outputs, err); /* collective */
     }
     job_free(&j);
     return err;

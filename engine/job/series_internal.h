@@ -7,6 +7,7 @@
 
 #include "cf/decode.h"
 #include "dataset/dataset.h"
+#include "engine/job/outputs.h"
 #include "engine/job/progress.h"
 #include "engine/job/request.h"
 #include "engine/mpi/collect.h"
@@ -43,6 +44,7 @@ typedef struct series_job {
     float *results;            /* [nout][s1 - s0][nst] */
     size_t nout;
     floe_collector collector;  /* rank 0: phase 3's receiving side */
+    job_outputs outputs;       /* the files it writes, committed together */
     job_progress progress;
 } series_job;
 

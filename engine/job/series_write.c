@@ -2,7 +2,8 @@
 /* engine/job/series_write.c - phase 3 of the series job: rank 0 writes its
  * steps and then each other rank's, in rank order (received through the
  * collection protocol, engine/mpi/collect.h), and the derived STAC Item
- * after the commit. */
+ * of the finished file, both into temporaries that the job commits once
+ * every rank agreed (engine/job/outputs.h). */
 #include "engine/job/series_internal.h"
 
 #include "engine/reduce/accum.h"
@@ -111,12 +112,15 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
             err = cf_series_output_put(out, o, s0, s1 - s0, vals + o * (s1 - s0) * j->nst);
     }
     free(buf);
+    /* into temporaries: committed once every rank agreed (outputs.h) */
     if (!err)
-        err = cf_series_output_commit(&out);
+        err = cf_series_output_finish(&out, &j->outputs.tmp[JOB_OUT_DATA]);
     cf_series_output_abort(&out);
-    if (!err)
-        err = stac_item_write_series(&spec, req->job.item, "series",
-                                     stac_item_source_kind_of(spec.provenance->doc_kind));
+    if (!err) {
+        stac_item_dest dest = job_outputs_item_dest(&j->outputs);
+        err = stac_item_write_series_to(&spec, &dest, "series",
+                                        stac_item_source_kind_of(spec.provenance->doc_kind));
+    }
     free(ids);
     free(slon);
     free(slat);

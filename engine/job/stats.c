@@ -13,8 +13,10 @@
  *   3. rank 0 writes the file: space-major, in rounds, every rank computing
  *      its next tile and rank 0 writing its own and receiving the others'
  *      (write_space_major); time-split, absorbing the partial accumulators
- *      in rank = time order (stats_write.c). The derived STAC Item follows
- *      the commit.
+ *      in rank = time order (stats_write.c), into a temporary, and the
+ *      derived STAC Item of it;
+ *   4. once every rank agreed, rank 0 commits the data, the Item and the
+ *      report together (engine/job/outputs.h).
  * Values equal to _FillValue/missing_value are skipped; a cell with no
  * valid value is missing in every statistic but count (0).
  */
@@ -44,6 +46,7 @@ static void job_free(stats_job *j)
     free(j->partial_size);
     floe_buf_free(&j->partial_in);
     floe_collector_free(&j->collector);
+    job_outputs_free(&j->outputs);
     floe_clim_groups_free(&j->groups);
     stats_plan_free(&j->plan);
     floe_grid_select_free(&j->g);
@@ -163,6 +166,11 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
         err = perr;
     else
         floe_err_free(&perr);
+    perr = job_outputs_plan(mpi, &req->job, err ? NULL : j.ds, NULL, 0, &j.outputs); /* collective */
+    if (!err)
+        err = perr;
+    else
+        floe_err_free(&perr);
     if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
         FLOE_INFO0("stats: %zu variable(s) x %zu stat(s), %zu steps x %zu x %zu cells, %zu "
                    "tiles, %s on %d rank(s), %s", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],
@@ -179,13 +187,13 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
             else
                 err = stats_send_share(&j, mpi);
             job_progress_end(&j.progress);
-            if (!floe_mpi_agree(mpi->comm, &err) && req->job.report) { /* collective */
-                err = job_report_write(mpi, j.ds, req->job.report,
+            if (!floe_mpi_agree(mpi->comm, &err) && req->job.report) /* collective */
+                err = job_report_write(mpi, j.ds, req->job.report, /* collective */
                                        req->climatology ? "climatology" : "stats",
-                                       req->job.command, t_start);
-                floe_mpi_agree(mpi->comm, &err); /* collective */
-            }
+                                       req->job.command, t_start,
+                                       &j.outputs.tmp[JOB_OUT_REPORT]);
         }
+        err = job_outputs_commit(mpi, &j.outputs, err); /* collective */
     }
     job_progress_end(&j.progress); /* a no-op when ended above or never started */
     job_free(&j);

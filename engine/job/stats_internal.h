@@ -10,6 +10,7 @@
 #include "cf/time.h"
 #include "common/floe_buf.h"
 #include "dataset/dataset.h"
+#include "engine/job/outputs.h"
 #include "engine/job/progress.h"
 #include "engine/job/request.h"
 #include "engine/mpi/collect.h"
@@ -65,6 +66,7 @@ typedef struct stats_job {
     int raw_allowed;
     job_progress progress;    /* rank 0's chunks */
     floe_collector collector; /* rank 0: phase 3's receiving side */
+    job_outputs outputs;      /* the files it writes, committed together */
     floe_buf partial_in;      /* rank 0: another rank's partial tree (time-split) */
 } stats_job;
 

@@ -335,12 +335,15 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
         else
             floe_err_free(&e);
     }
+    /* into temporaries: committed once every rank agreed (outputs.h) */
     if (!err)
-        err = cf_grid_output_commit(&out);
+        err = cf_grid_output_finish(&out, &j->outputs.tmp[JOB_OUT_DATA]);
     cf_grid_output_abort(&out);
-    if (!err)
-        err = stac_item_write_grid(&spec, req->job.item, req->climatology ? "climatology" : "stats",
-                                   stac_item_source_kind_of(spec.provenance->doc_kind));
+    if (!err) {
+        stac_item_dest dest = job_outputs_item_dest(&j->outputs);
+        err = stac_item_write_grid_to(&spec, &dest, req->climatology ? "climatology" : "stats",
+                                      stac_item_source_kind_of(spec.provenance->doc_kind));
+    }
     free(tindex);
     free(tval);
     free(tb);

@@ -95,6 +95,14 @@ static void bbox_of(const axis *x, const axis *y, double bb[4])
 floe_err stac_item_write_grid(const cf_grid_spec *g, const char *item_path, const char *operation,
                               stac_item_source_kind source_kind)
 {
+    stac_item_dest dest = {.item_path = item_path};
+    return stac_item_write_grid_to(g, &dest, operation, source_kind);
+}
+
+floe_err stac_item_write_grid_to(const cf_grid_spec *g, const stac_item_dest *dest,
+                                 const char *operation, stac_item_source_kind source_kind)
+{
+    const char *item_path = dest->item_path;
     if (!g->nt || !g->ny || !g->nx)
         return FLOE_ERR(FLOE_EINVAL, "STAC Item for %s: the grid is empty (%zu x %zu x %zu)",
                         g->path, g->nt, g->ny, g->nx);
@@ -145,6 +153,8 @@ floe_err stac_item_write_grid(const cf_grid_spec *g, const char *item_path, cons
     stac_item_spec s = {
         .item_path = item_path,
         .data_path = g->path,
+        .data_file = dest->data_file,
+        .item_tmp = dest->item_tmp,
         .command = g->command,
         .operation = operation,
         .prov = g->provenance,

@@ -365,8 +365,8 @@ floe_err stac_item_write(const stac_item_spec *s)
     FLOE_CHECK(check_spec(s));
     uint64_t size;
     char multihash[STAC_MULTIHASH_SIZE];
-    FLOE_CHECK(stac_file_multihash(s->data_path, &size, multihash), "STAC Item %s",
-               s->item_path);
+    FLOE_CHECK(stac_file_multihash(s->data_file ? s->data_file : s->data_path, &size, multihash),
+               "STAC Item %s", s->item_path);
     char *href = NULL, *text = NULL;
     cJSON *item = NULL;
     floe_err err = NULL;
@@ -385,7 +385,11 @@ floe_err stac_item_write(const stac_item_spec *s)
         err = FLOE_ERR(FLOE_ENOMEM, "STAC Item %s: printing", s->item_path);
         goto done;
     }
-    FLOE_CHECK_GOTO(err, done, floe_file_write_text(s->item_path, text), "STAC Item");
+    if (s->item_tmp)
+        FLOE_CHECK_GOTO(err, done, floe_file_write_text_temp(s->item_path, text, s->item_tmp),
+                        "STAC Item");
+    else
+        FLOE_CHECK_GOTO(err, done, floe_file_write_text(s->item_path, text), "STAC Item");
 done:
     cJSON_free(text);
     cJSON_Delete(item);

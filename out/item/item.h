@@ -28,14 +28,16 @@
  * Local paths become absolute file:// URIs; the data asset href is
  * "./NAME" when the item and the file share a folder.
  *
- * Ordering (the caller's job): write the Item only after the data file was
- * committed (renamed into place): its size and checksum are computed by
- * reading the final file, and an Item must never describe a file that is
- * not there. Under MPI, one rank writes it, after the collective commit.
- * The Item itself appears atomically (common/floe_file.h: temporary file in
- * the same folder, fsync, rename, fsync of the folder); on any error
- * neither a partial Item nor a temporary is left behind (an existing Item
- * at that path is kept as it was).
+ * Ordering (the caller's job): an Item must never describe a file that is
+ * not there. Either write it after the data file was committed (its size
+ * and checksum are read from the final file), or, as the jobs do, from
+ * the data's finished temporary into a finished temporary of its own
+ * (stac_item_dest), and commit both together (floe_file_commit_all).
+ * Under MPI, one rank writes it. The Item itself appears atomically
+ * (common/floe_file.h: temporary file in the same folder, fsync, rename,
+ * fsync of the folder); on any error neither a partial Item nor a
+ * temporary is left behind (an existing Item at that path is kept as it
+ * was).
  *
  *     // after cf_grid_output_commit(&out):
  *     FLOE_CHECK(stac_item_write_grid(&grid_spec, item_path, "extract",
@@ -109,7 +111,12 @@ typedef struct stac_item_var {
 /* Everything the Item says. Strings and arrays are borrowed for the call. */
 typedef struct stac_item_spec {
     const char *item_path;      /* where the Item goes */
-    const char *data_path;      /* the committed output file (read for size + checksum) */
+    const char *data_path;      /* the output file (its final path: the href) */
+    const char *data_file;      /* where its bytes are now, read for size + checksum
+                                   (its finished temporary); NULL: data_path */
+    char **item_tmp;            /* NULL: the Item is committed at once; else it is
+                                   left in a finished temporary whose name (owned)
+                                   goes here, for floe_file_commit_all */
     const char *data_href;      /* NULL: "./NAME" beside the item, else file:// URI */
     const char *id;             /* NULL: "<collection or repository name>-<operation>-
                                    <first 12 hex digits of the sha2-256>" */
@@ -166,6 +173,18 @@ floe_err stac_item_default_path(const char *data_path, char **out);
 floe_err stac_item_write_grid(const cf_grid_spec *g, const char *item_path, const char *operation,
                               stac_item_source_kind source_kind);
 
+/* Where a job's Item goes and what it reads: see item_path, data_file and
+ * item_tmp of stac_item_spec. */
+typedef struct stac_item_dest {
+    const char *item_path;      /* NULL: stac_item_default_path of the output */
+    const char *data_file;      /* NULL: the output path */
+    char **item_tmp;            /* NULL: commit the Item at once */
+} stac_item_dest;
+
+/* stac_item_write_grid with the Item's destination spelled out. */
+floe_err stac_item_write_grid_to(const cf_grid_spec *g, const stac_item_dest *dest,
+                                 const char *operation, stac_item_source_kind source_kind);
+
 /* The Item for a CF time-series file written by out/series_output.c from
  * `s` (the same spec, after cf_series_output_commit). Times as
  * stac_item_write_grid. Points: geometry Point/MultiPoint of the requested
@@ -178,6 +197,9 @@ floe_err stac_item_write_grid(const cf_grid_spec *g, const char *item_path, cons
  * stac_item_default_path(s->path). */
 floe_err stac_item_write_series(const cf_series_spec *s, const char *item_path,
                                 const char *operation, stac_item_source_kind kind);
+/* stac_item_write_series with the Item's destination spelled out. */
+floe_err stac_item_write_series_to(const cf_series_spec *s, const stac_item_dest *dest,
+                                   const char *operation, stac_item_source_kind kind);
 
 /* The time facts of an Item from a CF time coordinate (its units and
  * calendar attributes) and n >= 1 values: the first and last as RFC 3339

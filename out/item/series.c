@@ -63,6 +63,14 @@ static void series_item_free(series_item *t)
 floe_err stac_item_write_series(const cf_series_spec *s, const char *item_path,
                                 const char *operation, stac_item_source_kind kind)
 {
+    stac_item_dest dest = {.item_path = item_path};
+    return stac_item_write_series_to(s, &dest, operation, kind);
+}
+
+floe_err stac_item_write_series_to(const cf_series_spec *s, const stac_item_dest *dest,
+                                   const char *operation, stac_item_source_kind kind)
+{
+    const char *item_path = dest->item_path;
     if (!s->nt || !s->nvars)
         return FLOE_ERR(FLOE_EINVAL, "STAC Item for %s: no %s", s->path,
                         s->nt ? "variables" : "time steps");
@@ -127,6 +135,8 @@ floe_err stac_item_write_series(const cf_series_spec *s, const char *item_path,
     stac_item_spec spec = {
         .item_path = item_path,
         .data_path = s->path,
+        .data_file = dest->data_file,
+        .item_tmp = dest->item_tmp,
         .command = s->command,
         .operation = operation,
         .prov = s->provenance,

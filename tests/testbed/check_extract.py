@@ -172,8 +172,9 @@ def main(tbdir):
                    out, ["not authorised", CONTAINER])
     r = floe("extract", repo_url, "--allow", CONTAINER, *small)
     check(r.returncode == 0 and os.path.exists(out), f"--allow authorises: {r.stderr.strip()}")
-    if os.path.exists(out):
-        os.unlink(out)
+    for written in (out, os.path.splitext(out)[0] + ".json"):  # the data and its Item
+        if os.path.exists(written):
+            os.unlink(written)
     # A source file changed after the snapshot.
     path = arc.path(0)
     st = os.stat(path)
@@ -240,6 +241,7 @@ def main(tbdir):
     np.arange(101, 109, dtype="<f4").tofile(os.path.join(secret, "x"))
     os.symlink(os.path.join(secret, "x"), os.path.join(mirror, "link"))
     recipe = ["--remap", f"s3://bkt/data/=file://{mirror}/", "--allow", f"file://{mirror}/"]
+    good = os.path.join(tmp, "good-mirror.nc")
     r = floe("extract", hostile, "-v", "Good", *recipe, "-o", good)
     check(r.returncode == 0, f"hostile repository: the honest reference reads: {r.stderr.strip()}")
     if r.returncode == 0:

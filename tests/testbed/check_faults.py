@@ -173,17 +173,17 @@ def main(tbdir):
                     want[job, np_] = load(out)
 
         # ---- survivable faults, then every range failing once
-        for label, opts in (("503:7,drop:11,short:13", ["--faults", "503:7,drop:11,short:13"]),
-                            ("every range fails once", ["--faults", "503:1",
-                                                        "--faults-per-range", "1"])):
+        for li, (label, opts) in enumerate((
+                ("503:7,drop:11,short:13", ["--faults", "503:7,drop:11,short:13"]),
+                ("every range fails once", ["--faults", "503:1", "--faults-per-range", "1"]))):
             for job, args in jobs.items():
                 for np_ in (1, 2):
                     what = f"{label}: {job} np {np_}"
                     si.stop()  # fresh counts, per range too
                     ep = si.start(*opts)
                     c0, off, eoff = si.counts(), si.log_size(), si.log_size("error.log")
-                    out = os.path.join(tmp, f"faulty-{job}-{np_}.nc")
-                    report = os.path.join(tmp, f"faulty-{job}-{np_}-report.json")
+                    out = os.path.join(tmp, f"faulty{li}-{job}-{np_}.nc")
+                    report = os.path.join(tmp, f"faulty{li}-{job}-{np_}-report.json")
                     r = floe_np(ep, np_, *args, "-o", out, "--report", report)
                     check(r.returncode == 0, f"{what}: exit {r.returncode}: "
                                              f"{r.stderr.strip()[-500:]}")

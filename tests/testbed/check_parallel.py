@@ -97,8 +97,8 @@ def main(tbdir):
         one_tile = f"{lon[0]},{lat[0]},{lon[cx - 1]},{lat[cy - 1]}"
         for label, np_, box in (("one tile", 1, one_tile), ("whole domain", 1, None),
                                 ("whole domain", 2, None)):
-            out = os.path.join(tmp, f"clim-{np_}.nc")
-            rep = os.path.join(tmp, f"clim-{np_}.report.json")
+            out = os.path.join(tmp, f"clim-{label.replace(' ', '-')}-{np_}.nc")
+            rep = os.path.join(tmp, f"clim-{label.replace(' ', '-')}-{np_}.report.json")
             r = floe_np(np_, "climatology", coll, "-v", "Tair", "--by", "month",
                         *(["--bbox", box] if box else []), "-o", out, "--report", rep)
             check(r.returncode == 0, f"climatology {label} np {np_}: {r.stderr.strip()}")

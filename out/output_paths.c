@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* out/output_paths.c - see output_paths.h. */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include "out/output_paths.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* An output resolved: its canonical name and whether something is there. */
+typedef struct resolved {
+    char canon[PATH_MAX];
+    int exists;
+} resolved;
+
+/* The canonical name of output o: the real path of its folder plus its
+ * own name (which need not exist yet). */
+static floe_err resolve_output(const floe_output_path *o, resolved *r)
+{
+    const char *slash = strrchr(o->path, '/');
+    const char *base = slash ? slash + 1 : o->path;
+    if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+        return FLOE_ERR(FLOE_EINVAL, "%s %s names no file", o->what, o->path);
+    char dir[PATH_MAX], real[PATH_MAX];
+    size_t nd = slash ? (size_t)(slash - o->path) : 0;
+    if (nd >= sizeof dir)
+        return FLOE_ERR(FLOE_EINVAL, "%s %s: path too long", o->what, o->path);
+    if (!slash)
+        strcpy(dir, ".");
+    else if (nd == 0)
+        strcpy(dir, "/");
+    else
+        memcpy(dir, o->path, nd), dir[nd] = '\0';
+    if (!realpath(dir, real)) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return FLOE_ERR(FLOE_EINVAL, "%s %s: the folder %s does not exist", o->what,
+                            o->path, dir);
+        return FLOE_ERR(FLOE_EINVAL, "%s %s: cannot reach the folder %s: %s", o->what, o->path,
+                        dir, strerror(errno));
+    }
+    int n = snprintf(r->canon, sizeof r->canon, "%s%s%s", real, strcmp(real, "/") ? "/" : "",
+                     base);
+    if (n < 0 || (size_t)n >= sizeof r->canon)
+        return FLOE_ERR(FLOE_EINVAL, "%s %s: path too long", o->what, o->path);
+    struct stat st;
+    r->exists = lstat(r->canon, &st) == 0;
+    if (r->exists && S_ISDIR(st.st_mode))
+        return FLOE_ERR(FLOE_EINVAL, "%s %s is a folder: give a file name", o->what, o->path);
+    return NULL;
+}
+
+/* The canonical location of input in (0 if it cannot be resolved: then it
+ * does not exist, and nothing can replace it). A prefix that does not end
+ * in '/' ("file:///mirror/NLDAS_") stands for the folder it lies in. */
+static int resolve_input(const floe_local_input *in, char real[PATH_MAX])
+{
+    if (realpath(in->path, real))
+        return 1;
+    size_t n = strlen(in->path);
+    if (in->kind != FLOE_INPUT_SOURCES || !n || in->path[n - 1] == '/')
+        return 0;
+    const char *slash = strrchr(in->path, '/');
+    char dir[PATH_MAX];
+    size_t nd = slash ? (size_t)(slash - in->path) : 0;
+    if (nd >= sizeof dir)
+        return 0;
+    if (!slash)
+        strcpy(dir, ".");
+    else if (nd == 0)
+        strcpy(dir, "/");
+    else
+        memcpy(dir, in->path, nd), dir[nd] = '\0';
+    return realpath(dir, real) != NULL;
+}
+
+/* Whether canonical path p lies inside folder dir (both canonical). */
+static int inside(const char *p, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (!strcmp(dir, "/"))
+        return 1;
+    return !strncmp(p, dir, n) && p[n] == '/';
+}
+
+static floe_err against_input(const floe_output_path *o, const resolved *r,
+                              const floe_local_input *in)
+{
+    char real[PATH_MAX];
+    if (!resolve_input(in, real))
+        return NULL;
+    int clash = !strcmp(r->canon, real) ||
+                (in->kind == FLOE_INPUT_REPOSITORY && inside(r->canon, real)) ||
+                (in->kind == FLOE_INPUT_SOURCES && r->exists && inside(r->canon, real));
+    if (!clash)
+        return NULL;
+    if (!strcmp(r->canon, real))
+        return FLOE_ERR(FLOE_EINVAL, "%s %s would replace %s %s: inputs are never replaced, "
+                        "not even with -O; give %s another path", o->what, o->path, in->what,
+                        in->path, o->hint);
+    if (in->kind == FLOE_INPUT_REPOSITORY)
+        return FLOE_ERR(FLOE_EINVAL, "%s %s lies inside %s %s, which this run reads: give %s "
+                        "a path outside it", o->what, o->path, in->what, in->path, o->hint);
+    return FLOE_ERR(FLOE_EINVAL, "%s %s exists in %s %s, where chunks may be read from: it "
+                    "may be an input, which is never replaced; give %s another path", o->what,
+                    o->path, in->what, in->path, o->hint);
+}
+
+floe_err floe_output_paths_check(const floe_output_path *outs, size_t nouts,
+                                 const floe_local_input *ins, size_t nins, int overwrite)
+{
+    resolved *r = calloc(nouts ? nouts : 1, sizeof *r);
+    if (!r)
+        return FLOE_ERR(FLOE_ENOMEM, "checking %zu output paths", nouts);
+    floe_err err = NULL;
+    for (size_t i = 0; i < nouts && !err; i++)
+        err = resolve_output(&outs[i], &r[i]);
+    for (size_t i = 0; i < nouts && !err; i++)
+        for (size_t j = 0; j < i && !err; j++)
+            if (!strcmp(r[i].canon, r[j].canon))
+                err = FLOE_ERR(FLOE_EINVAL, "%s %s and %s %s are the same file: give %s "
+                               "another path", outs[j].what, outs[j].path, outs[i].what,
+                               outs[i].path, outs[i].hint);
+    for (size_t i = 0; i < nouts && !err; i++)
+        for (size_t k = 0; k < nins && !err; k++)
+            err = against_input(&outs[i], &r[i], &ins[k]);
+    for (size_t i = 0; i < nouts && !err; i++)
+        if (r[i].exists && !overwrite)
+            err = FLOE_ERR(FLOE_EINVAL, "%s %s exists: give -O (--overwrite) to replace it",
+                           outs[i].what, outs[i].path);
+    free(r);
+    return err;
+}
