@@ -29,8 +29,10 @@
 
 /* COLLECTIVE over mpi->comm: every rank contributes its dataset's
  * counters (ds may be NULL on a rank that opened none) and its wall time
- * since t_start (job_now()); rank 0 writes `path`. Errors (on rank 0 only)
- * name the file. Call floe_mpi_agree afterwards. */
+ * since t_start (job_now()); rank 0 writes `path`. Errors name the file;
+ * they are rank 0's, except that rank 0 failing to allocate the counters
+ * is agreed before the gather, so every rank returns it. Call
+ * floe_mpi_agree afterwards. */
 floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const char *path,
                           const char *operation, const char *command, double t_start);
 
