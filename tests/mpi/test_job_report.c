@@ -18,23 +18,12 @@
 #include "common/floe_error.h"
 #include "engine/job/report.h"
 #include "engine/mpi/comm.h"
+#include "mpi_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int failures;
-
-#define EXPECT(cond, ...)                                                       \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            fprintf(stderr, "FAILED %s:%d: %s: ", __FILE__, __LINE__, #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                       \
-            fputc('\n', stderr);                                                \
-            failures++;                                                         \
-        }                                                                       \
-    } while (0)
 
 void *__real_malloc(size_t n);
 void *__wrap_malloc(size_t n);
@@ -79,12 +68,8 @@ static int file_has(const char *path, const char *what)
 int main(int argc, char **argv)
 {
     floe_mpi mpi;
-    if (floe_mpi_init(&argc, &argv, &mpi)) {
-        fprintf(stderr, "MPI start-up failed\n");
+    if (mpi_test_start(&argc, &argv, &mpi))
         return 1;
-    }
-    int want = argc > 1 ? atoi(argv[argc - 1]) : mpi.size;
-    EXPECT(want == mpi.size, "started with %d ranks, expected %d", mpi.size, want);
     char dir[] = "/tmp/floe-test-report-XXXXXX", path[64], ranks[32], line[512];
     if (mpi.rank == 0 && !mkdtemp(dir)) {
         fprintf(stderr, "no temporary folder\n");
@@ -124,17 +109,5 @@ int main(int argc, char **argv)
         rmdir(dir);
     }
 
-    int total = failures;
-    if (mpi.size > 1) {
-        /* Nothing may be left in flight. */
-        MPI_Barrier(mpi.comm);
-        int pending = 0;
-        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, mpi.comm, &pending, MPI_STATUS_IGNORE);
-        EXPECT(!pending, "rank %d: a message was left unreceived", mpi.rank);
-        MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, mpi.comm);
-    }
-    if (mpi.rank == 0)
-        printf("test_job_report: %d ranks, %s\n", mpi.size, total ? "FAILED" : "ok");
-    floe_mpi_finalize(&mpi);
-    return total ? 1 : 0;
+    return mpi_test_finish(&mpi, "test_job_report");
 }
