@@ -86,25 +86,23 @@ floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const cha
 {
     double mine[NFIELD];
     my_counters(ds, t_start, mine);
+    /* Rank 0 allocates the counters of every rank BEFORE the gather, and
+     * every rank learns whether it could (floe_mpi_agree): a gather whose
+     * root has nowhere to receive would have to run with counts that
+     * differ between the root and the senders, which MPI does not allow. */
     double *all = NULL;
+    floe_err err = NULL;
+    if (mpi->rank == 0 && !(all = malloc((size_t)mpi->size * sizeof mine)))
+        err = FLOE_ERR(FLOE_ENOMEM, "%s", path);
     if (mpi->size == 1) {
-        all = malloc(sizeof mine);
-        if (!all)
-            return FLOE_ERR(FLOE_ENOMEM, "%s", path);
+        if (err)
+            return err;
         memcpy(all, mine, sizeof mine);
-    } else if (mpi->rank == 0 && !(all = malloc((size_t)mpi->size * sizeof mine))) {
-        /* still take part in the gather, with nowhere to put it */
-        static double sink[NFIELD];
-        floe_err err = FLOE_CHECK_MPI(MPI_Gather(mine, NFIELD, MPI_DOUBLE, sink, 0, MPI_DOUBLE, 0,
-                                                 mpi->comm),
-                                      "the per-rank counters for %s", path);
-        floe_err_free(&err); /* the allocation failure is the one to report */
-        return FLOE_ERR(FLOE_ENOMEM, "%s", path);
-    }
-    if (mpi->size > 1) {
-        floe_err err = FLOE_CHECK_MPI(MPI_Gather(mine, NFIELD, MPI_DOUBLE, all, NFIELD,
-                                                 MPI_DOUBLE, 0, mpi->comm),
-                                      "the per-rank counters for %s", path);
+    } else {
+        if (!floe_mpi_agree(mpi->comm, &err)) /* collective */
+            err = FLOE_CHECK_MPI(MPI_Gather(mine, NFIELD, MPI_DOUBLE, all, NFIELD, MPI_DOUBLE, 0,
+                                            mpi->comm),
+                                 "the per-rank counters for %s", path);
         if (err) {
             free(all);
             return err;
@@ -127,7 +125,6 @@ floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const cha
     cJSON *root = cJSON_CreateObject();
     cJSON *tot = counters_json(total);
     cJSON *per = cJSON_CreateArray();
-    floe_err err = NULL;
     if (!root || !tot || !per) {
         cJSON_Delete(tot);
         cJSON_Delete(per);

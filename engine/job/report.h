@@ -32,7 +32,9 @@
  * since t_start (job_now()); rank 0 writes `path`: committed at once
  * when tmp is NULL, else left in a finished temporary whose name (owned)
  * goes to *tmp, for the job's commit of all its outputs
- * (engine/job/outputs.h). Errors (on rank 0 only) name the file. Call
+ * (engine/job/outputs.h). Errors name the file; they are rank 0's, except
+ * that rank 0 failing to allocate the counters is agreed before the
+ * gather, so every rank returns it. Call
  * floe_mpi_agree afterwards. */
 floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const char *path,
                           const char *operation, const char *command, double t_start,

@@ -2,6 +2,8 @@
 /* engine/mpi/collect.c - see collect.h. */
 #include "engine/mpi/collect.h"
 
+#include "common/floe_log.h"
+
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,25 +21,47 @@ static size_t piece_len(uint64_t total, uint64_t done)
     return left < FLOE_COLLECT_PIECE ? (size_t)left : FLOE_COLLECT_PIECE;
 }
 
+/* THE ONE PLACE FLOE ABORTS (see collect.h, "When a message fails"). err
+ * is the failure of a message of the protocol, after which the two sides
+ * are out of step: the peer waits for a message that will not come, or is
+ * blocked sending one nobody will receive, and no collective can bring the
+ * ranks back together (the peer never reaches it). So the job ends here:
+ * the error line is printed (flushed, redacted, through the log) and
+ * MPI_Abort, MPI's own way out, ends every rank with status 1, as Open
+ * MPI's default error handler would have. NULL passes through. Should
+ * MPI_Abort return (it must not), the error goes up as any other. */
+static floe_err out_of_step(const floe_mpi *mpi, floe_err err)
+{
+    if (!err)
+        return NULL;
+    char line[1024];
+    floe_log(FLOE_LOG_ERROR, "%s (the rank-0 collection is out of step: ending the job)",
+             floe_err_line(err, line, sizeof line));
+    MPI_Abort(mpi->comm, 1);
+    return err;
+}
+
 floe_err floe_collect_send_status(const floe_mpi *mpi, int failed)
 {
     int status = failed ? 1 : 0;
-    return FLOE_CHECK_MPI(MPI_Send(&status, 1, MPI_INT, 0, FLOE_COLLECT_TAG_STATUS, mpi->comm),
-                          "status to rank 0");
+    return out_of_step(mpi, FLOE_CHECK_MPI(MPI_Send(&status, 1, MPI_INT, 0,
+                                                    FLOE_COLLECT_TAG_STATUS, mpi->comm),
+                                           "status to rank 0"));
 }
 
 floe_err floe_collect_send(const floe_mpi *mpi, const void *data, size_t n)
 {
     uint64_t size = n;
-    FLOE_CHECK(FLOE_CHECK_MPI(MPI_Send(&size, 1, MPI_UINT64_T, 0, FLOE_COLLECT_TAG_SIZE,
-                                       mpi->comm),
-                              "size of a payload of %zu bytes to rank 0", n));
+    FLOE_CHECK(out_of_step(mpi, FLOE_CHECK_MPI(MPI_Send(&size, 1, MPI_UINT64_T, 0,
+                                                        FLOE_COLLECT_TAG_SIZE, mpi->comm),
+                                               "size of a payload of %zu bytes to rank 0", n)));
     for (uint64_t done = 0; done < size;) {
         size_t k = piece_len(size, done);
-        FLOE_CHECK(FLOE_CHECK_MPI(MPI_Send((const uint8_t *)data + done, (int)k, MPI_BYTE, 0,
-                                           FLOE_COLLECT_TAG_PIECE, mpi->comm),
-                                  "bytes %llu.. of a payload of %zu bytes to rank 0",
-                                  (unsigned long long)done, n));
+        FLOE_CHECK(out_of_step(mpi, FLOE_CHECK_MPI(MPI_Send((const uint8_t *)data + done, (int)k,
+                                                            MPI_BYTE, 0, FLOE_COLLECT_TAG_PIECE,
+                                                            mpi->comm),
+                                                   "bytes %llu.. of a payload of %zu bytes to "
+                                                   "rank 0", (unsigned long long)done, n)));
         done += k;
     }
     return NULL;
@@ -73,22 +97,26 @@ static const char *tag_name(int tag)
 /* Receive rank r's next message, which must carry `tag` and exactly `count`
  * elements of `type`: probed and checked first, so that a message of
  * another kind or length is reported instead of being received into a
- * buffer that does not fit it (MPI's truncation error). */
+ * buffer that does not fit it (MPI's truncation error). Any failure here
+ * leaves the exchange with rank r out of step (the message is not
+ * received; rank r may be blocked sending it): out_of_step ends the job. */
 static floe_err recv_checked(floe_collector *c, int r, int tag, MPI_Datatype type, void *buf,
                              int count)
 {
     MPI_Status st;
-    FLOE_CHECK(FLOE_CHECK_MPI(MPI_Probe(r, MPI_ANY_TAG, c->mpi->comm, &st),
-                              "waiting for %s from rank %d", tag_name(tag), r));
+    FLOE_CHECK(out_of_step(c->mpi, FLOE_CHECK_MPI(MPI_Probe(r, MPI_ANY_TAG, c->mpi->comm, &st),
+                                                  "waiting for %s from rank %d", tag_name(tag),
+                                                  r)));
     int got = 0;
-    FLOE_CHECK(FLOE_CHECK_MPI(MPI_Get_count(&st, type, &got), "%s from rank %d", tag_name(tag),
-                              r));
+    FLOE_CHECK(out_of_step(c->mpi, FLOE_CHECK_MPI(MPI_Get_count(&st, type, &got),
+                                                  "%s from rank %d", tag_name(tag), r)));
     if (st.MPI_TAG != tag || got != count)
-        return FLOE_ERR(FLOE_EINTERNAL, "rank %d sent %s of %d element(s) where the collection "
-                        "protocol expects %s of %d", r, tag_name(st.MPI_TAG), got,
-                        tag_name(tag), count);
-    return FLOE_CHECK_MPI(MPI_Recv(buf, count, type, r, tag, c->mpi->comm, MPI_STATUS_IGNORE),
-                          "%s from rank %d", tag_name(tag), r);
+        return out_of_step(c->mpi, FLOE_ERR(FLOE_EINTERNAL, "rank %d sent %s of %d element(s) "
+                                            "where the collection protocol expects %s of %d", r,
+                                            tag_name(st.MPI_TAG), got, tag_name(tag), count));
+    return out_of_step(c->mpi, FLOE_CHECK_MPI(MPI_Recv(buf, count, type, r, tag, c->mpi->comm,
+                                                       MPI_STATUS_IGNORE),
+                                              "%s from rank %d", tag_name(tag), r));
 }
 
 floe_err floe_collect_recv_status(floe_collector *c, int r, int *ok)

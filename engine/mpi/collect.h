@@ -32,6 +32,20 @@
  * Nothing here is collective: these are point-to-point messages between
  * one sender and rank 0. The caller's phase is collective, and closes with
  * floe_mpi_agree. MPI is only called when the job has more than one rank.
+ *
+ * When a message fails: floe's communicator returns MPI errors instead of
+ * aborting (engine/mpi/check.h), and every other failure travels up as a
+ * floe_err. Not here. When a send, probe or receive of the protocol fails
+ * (or rank 0 finds a message of another kind or length than the plan
+ * says), the two sides are out of step: rank 0 would wait for pieces that
+ * never come, or the sender stay blocked on one nobody receives, and the
+ * agreement that closes the phase would never complete, a hang where Open
+ * MPI's default handler would have ended the job. A desynchronised
+ * protocol cannot be recovered collectively, so these functions print the
+ * error line and call MPI_Abort(comm, 1): the one place floe ends the job
+ * below main, by the MPI-defined way out. The failures the protocol is
+ * built to survive (a payload rank 0 cannot hold, one of the wrong size, a
+ * rank that reports failure) stay in step and are returned as errors.
  */
 #ifndef FLOE_MPI_COLLECT_H
 #define FLOE_MPI_COLLECT_H

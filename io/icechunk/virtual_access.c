@@ -3,7 +3,8 @@
  * containers, a few --allow/--remap rules), so linear scans are fine; the
  * per-chunk cost is one canonical form (io/transport/url.h) and a handful
  * of strncmp calls, plus a realpath for a local file. Every prefix is kept
- * in canonical form, so that one comparison of canonical strings decides. */
+ * in canonical form, so that one comparison of canonical strings decides.
+ * A location is redacted for a refusal only (show). */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "io/icechunk/virtual_access.h"
 
@@ -254,16 +255,41 @@ static int covers(const char *prefix, const char *loc)
 /* A refusal of loc (shown redacted): FLOE_EAUTH, one line. */
 #define REFUSE(...) FLOE_ERR(FLOE_EAUTH, __VA_ARGS__)
 
+/* How a refusal names a location: redacted (floe_url_redact) and, when a
+ * --remap rule rewrote it, what it became. Built only when a refusal is:
+ * redaction is about a third of the cost of resolving a location, and a
+ * location that is resolved (every chunk of a read) is never shown. */
+typedef struct shown_location {
+    char loc[1024];
+    char remapped[CANONICAL_MAX + 32]; /* " (remapped to ...)", or "" */
+} shown_location;
+
+/* joined: the location after remapping, or NULL when no rule applied. */
+static const shown_location *show(shown_location *s, const char *loc, const char *joined)
+{
+    floe_url_redact(loc, s->loc, sizeof s->loc);
+    s->remapped[0] = 0;
+    if (joined) {
+        char shown_joined[1024];
+        snprintf(s->remapped, sizeof s->remapped, " (remapped to %s)",
+                 floe_url_redact(joined, shown_joined, sizeof shown_joined));
+    }
+    return s;
+}
+
 /* The local file url (canonical file://) may be read: its real path lies in
  * a folder the user allowed with --allow. On success *fetch_url is
- * "file://REAL". */
-static floe_err resolve_file(const virtual_policy *p, const char *shown, const char *remapped,
+ * "file://REAL". loc and joined name the location in a refusal (show). */
+static floe_err resolve_file(const virtual_policy *p, const char *loc, const char *joined,
                              const char *url, char **fetch_url)
 {
+    shown_location s;
     char real[PATH_MAX];
-    if (!real_path(url + strlen("file://"), real))
-        return REFUSE("virtual chunk location %s%s: cannot resolve its real path", shown,
-                      remapped);
+    if (!real_path(url + strlen("file://"), real)) {
+        show(&s, loc, joined);
+        return REFUSE("virtual chunk location %s%s: cannot resolve its real path", s.loc,
+                      s.remapped);
+    }
     const char *doc = NULL, *cli = NULL;
     for (size_t i = 0; i < p->allowed.n; i++) {
         if (p->allowed.real[i] && path_in(p->allowed.real[i], real)) {
@@ -280,28 +306,30 @@ static floe_err resolve_file(const virtual_policy *p, const char *shown, const c
                 doc = p->allowed.items[i];
         }
     }
+    show(&s, loc, joined);
     if (cli)
         return REFUSE("virtual chunk location %s%s is refused: it resolves to %s, outside the "
                       "folder --allow %s authorises (symbolic links are followed)",
-                      shown, remapped, real, cli);
+                      s.loc, s.remapped, real, cli);
     if (doc)
         return REFUSE("virtual chunk location %s%s is not authorised: the STAC document "
                       "authorises %s, but only an explicit --allow may authorise local files: "
-                      "pass --allow %s yourself", shown, remapped, doc, doc);
+                      "pass --allow %s yourself", s.loc, s.remapped, doc, doc);
     return REFUSE("virtual chunk location %s%s is not authorised: local files need an explicit "
-                  "--allow (e.g. --allow file:///folder/), and none covers it", shown, remapped);
+                  "--allow (e.g. --allow file:///folder/), and none covers it", s.loc,
+                  s.remapped);
 }
 
 floe_err virtual_policy_resolve(const virtual_policy *p, const char *loc, char **fetch_url)
 {
     *fetch_url = NULL;
-    char shown[1024], c[CANONICAL_MAX];
-    floe_url_redact(loc, shown, sizeof shown);
+    shown_location s; /* filled by show() for a refusal only */
+    char c[CANONICAL_MAX];
     floe_err why;
     canonical(loc, 0, c, &why);
     if (why) {
-        floe_err err = REFUSE("virtual chunk location %s is refused: %s", shown,
-                              floe_err_message(why));
+        floe_err err = REFUSE("virtual chunk location %s is refused: %s",
+                              show(&s, loc, NULL)->loc, floe_err_message(why));
         floe_err_free(&why);
         return err;
     }
@@ -311,7 +339,7 @@ floe_err virtual_policy_resolve(const virtual_policy *p, const char *loc, char *
     if (!declared)
         return REFUSE("virtual chunk location %s is not under any virtual chunk container "
                       "the repository declares (%zu declared%s%s)",
-                      shown, p->declared.n, p->declared.n ? ", e.g. " : "",
+                      show(&s, loc, NULL)->loc, p->declared.n, p->declared.n ? ", e.g. " : "",
                       p->declared.n ? p->declared.items[0] : "");
 
     /* The longest matching FROM wins, so specific rules beat general ones. */
@@ -320,19 +348,19 @@ floe_err virtual_policy_resolve(const virtual_policy *p, const char *loc, char *
         if (covers(p->remaps[i].from, c) &&
             (!best || strlen(p->remaps[i].from) > strlen(best->from)))
             best = &p->remaps[i];
-    char url[CANONICAL_MAX], remapped[CANONICAL_MAX + 32] = "";
+    char url[CANONICAL_MAX], joined[CANONICAL_MAX];
+    const char *remapped = NULL; /* joined, once a rule applied */
     if (best) {
-        char joined[CANONICAL_MAX];
         if (snprintf(joined, sizeof joined, "%s%s", best->to, c + strlen(best->from)) >=
             (int)sizeof joined)
-            return REFUSE("virtual chunk location %s: too long once remapped", shown);
-        char shown_joined[1024];
-        snprintf(remapped, sizeof remapped, " (remapped to %s)",
-                 floe_url_redact(joined, shown_joined, sizeof shown_joined));
+            return REFUSE("virtual chunk location %s: too long once remapped",
+                          show(&s, loc, NULL)->loc);
+        remapped = joined;
         canonical(joined, 0, url, &why);
         if (why) {
-            floe_err err = REFUSE("virtual chunk location %s%s is refused: %s", shown, remapped,
-                                  floe_err_message(why));
+            show(&s, loc, remapped);
+            floe_err err = REFUSE("virtual chunk location %s%s is refused: %s", s.loc,
+                                  s.remapped, floe_err_message(why));
             floe_err_free(&why);
             return err;
         }
@@ -341,7 +369,7 @@ floe_err virtual_policy_resolve(const virtual_policy *p, const char *loc, char *
     }
 
     if (strncmp(url, "file://", 7) == 0)
-        return resolve_file(p, shown, remapped, url, fetch_url);
+        return resolve_file(p, loc, remapped, url, fetch_url);
     for (size_t i = 0; i < p->allowed.n; i++) {
         if (strncmp(p->allowed.items[i], "file://", 7) != 0 && covers(p->allowed.items[i], url)) {
             if (!(*fetch_url = strdup(url)))
@@ -349,8 +377,9 @@ floe_err virtual_policy_resolve(const virtual_policy *p, const char *loc, char *
             return NULL;
         }
     }
+    show(&s, loc, remapped);
     return REFUSE("virtual chunk location %s%s is not authorised: pass --allow with a prefix "
-                  "of it", shown, remapped);
+                  "of it", s.loc, s.remapped);
 }
 
 floe_err virtual_policy_check_target(const virtual_policy *p, const char *url)

@@ -11,23 +11,12 @@
 #include "common/floe_buf.h"
 #include "engine/mpi/collect.h"
 #include "engine/mpi/comm.h"
+#include "mpi_test.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define EXPECT(cond, ...)                                                       \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            fprintf(stderr, "FAILED %s:%d: %s: ", __FILE__, __LINE__, #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                       \
-            fputc('\n', stderr);                                                \
-            failures++;                                                         \
-        }                                                                       \
-    } while (0)
 
 /* Several pieces and a bit: the paths that loop over pieces. */
 #define BIG (2 * FLOE_COLLECT_PIECE + 123)
@@ -51,13 +40,6 @@ static int same(const uint8_t *p, size_t n, int r)
         if (p[i] != pattern(r, i))
             return 0;
     return 1;
-}
-
-static void ok(floe_err err, const char *what)
-{
-    char line[512];
-    EXPECT(err == NULL, "%s: %s", what, err ? floe_err_line(err, line, sizeof line) : "");
-    floe_err_free(&err);
 }
 
 /* The script every sender runs. The last rank fails at the fifth unit. */
@@ -148,13 +130,8 @@ static void receive_script(const floe_mpi *mpi, uint8_t *big)
 int main(int argc, char **argv)
 {
     floe_mpi mpi;
-    floe_err err = floe_mpi_init(&argc, &argv, &mpi);
-    if (err) {
-        fprintf(stderr, "MPI start-up failed\n");
+    if (mpi_test_start(&argc, &argv, &mpi))
         return 1;
-    }
-    int want = argc > 1 ? atoi(argv[argc - 1]) : mpi.size;
-    EXPECT(want == mpi.size, "started with %d ranks, expected %d", mpi.size, want);
     uint8_t *big = malloc(BIG);
     if (!big) {
         fprintf(stderr, "no memory for the test\n");
@@ -166,17 +143,5 @@ int main(int argc, char **argv)
         send_script(&mpi, big);
     free(big);
     /* Nothing may be left in flight: every message was received. */
-    ok(FLOE_CHECK_MPI(MPI_Barrier(mpi.comm)), "barrier");
-    int pending = 0;
-    ok(FLOE_CHECK_MPI(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, mpi.comm, &pending,
-                                 MPI_STATUS_IGNORE)), "probe");
-    EXPECT(!pending, "a message was left unreceived");
-
-    int total = 0;
-    ok(FLOE_CHECK_MPI(MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, mpi.comm)),
-       "allreduce");
-    if (mpi.rank == 0)
-        printf("test_collect: %d ranks, %s\n", mpi.size, total ? "FAILED" : "ok");
-    floe_mpi_finalize(&mpi);
-    return total ? 1 : 0;
+    return mpi_test_finish(&mpi, "test_collect");
 }

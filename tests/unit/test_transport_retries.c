@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the transport's retries (floe_transport_get and
  * floe_transport_exists, the metadata path) against a scripted loopback
- * server forked by the test, one scripted answer per connection: a GET
+ * server forked by the test (scripted_server.h), one scripted answer per
+ * connection, the last one again once the script ends: a GET
  * and a HEAD whose first attempt fails (503 SlowDown, 500, 429 with
  * Retry-After, a reset connection, a connection closed without an answer,
  * a body cut short with and without Content-Length) succeed with the right
@@ -13,14 +14,8 @@
 #include "io/transport/transport.h"
 
 #include "floe_test.h"
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
+#include "scripted_server.h"
 #include <time.h>
-#include <unistd.h>
 
 enum { OBJECT_SIZE = 5000, MAX_SCRIPT = 32 };
 
@@ -42,141 +37,73 @@ typedef enum answer {
     CUT_206_BARE, /* 206 bytes 0-99 without Content-Length, 50 bytes, closed */
 } answer;
 
-typedef struct server {
-    pid_t pid;
-    int port;
-} server;
+/* S3's answer to a request rate it will not take. */
+static const char SLOWDOWN[] = "<?xml version=\"1.0\"?><Error><Code>SlowDown</Code>"
+                               "<Message>Please reduce your request rate.</Message></Error>";
 
-static void write_all(int fd, const void *p, size_t n)
+static scripted_reply reply_of(answer a)
 {
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        c += w;
-        n -= (size_t)w;
-    }
-}
-
-static void say(int c, const char *head, const uint8_t *body, size_t n)
-{
-    write_all(c, head, strlen(head));
-    if (body)
-        write_all(c, body, n);
-}
-
-static void answer_one(int c, answer a)
-{
-    static const char slowdown[] = "<?xml version=\"1.0\"?><Error><Code>SlowDown</Code>"
-                                   "<Message>Please reduce your request rate.</Message></Error>";
-    char head[256];
+    static char slowdown_head[256];
     switch (a) {
     case OK_200:
-        say(c, "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n", OBJECT,
-            OBJECT_SIZE);
-        break;
+        return (scripted_reply){"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nConnection: close"
+                                "\r\n\r\n", OBJECT, OBJECT_SIZE};
     case OK_206:
-        say(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-99/5000\r\n"
-               "Content-Length: 100\r\nConnection: close\r\n\r\n", OBJECT, 100);
-        break;
+        return (scripted_reply){"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-99/5000"
+                                "\r\nContent-Length: 100\r\nConnection: close\r\n\r\n",
+                                OBJECT, 100};
     case HEAD_200:
-        say(c, "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n", NULL, 0);
-        break;
+        return (scripted_reply){"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nConnection: close"
+                                "\r\n\r\n", NULL, 0};
     case SLOWDOWN_503:
-        snprintf(head, sizeof head, "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
-                 "Content-Length: %zu\r\nConnection: close\r\n\r\n", strlen(slowdown));
-        say(c, head, (const uint8_t *)slowdown, strlen(slowdown));
-        break;
+        snprintf(slowdown_head, sizeof slowdown_head, "HTTP/1.1 503 Slow Down\r\n"
+                 "Content-Type: application/xml\r\nContent-Length: %zu\r\nConnection: close"
+                 "\r\n\r\n", strlen(SLOWDOWN));
+        return (scripted_reply){slowdown_head, (const uint8_t *)SLOWDOWN, strlen(SLOWDOWN)};
     case ERROR_500:
-        say(c, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
-               "Connection: close\r\n\r\n", NULL, 0);
-        break;
+        return (scripted_reply){"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+                                "Connection: close\r\n\r\n", NULL, 0};
     case THROTTLED_429:
-        say(c, "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n"
-               "Connection: close\r\n\r\n", NULL, 0);
-        break;
+        return (scripted_reply){"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\n"
+                                "Content-Length: 0\r\nConnection: close\r\n\r\n", NULL, 0};
     case NOT_FOUND_404:
-        say(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", NULL,
-            0);
-        break;
+        return (scripted_reply){"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                                "Connection: close\r\n\r\n", NULL, 0};
     case DENIED_403:
-        say(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", NULL,
-            0);
-        break;
-    case RESET: {
-        struct linger l = {.l_onoff = 1, .l_linger = 0}; /* close sends RST */
-        setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-        break;
-    }
+        return (scripted_reply){"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
+                                "Connection: close\r\n\r\n", NULL, 0};
+    case RESET:
+        return (scripted_reply){SCRIPTED_RESET, NULL, 0};
     case CLOSED:
-        break;
+        return (scripted_reply){NULL, NULL, 0};
     case CUT_200:
-        say(c, "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n", OBJECT,
-            OBJECT_SIZE / 2);
-        break;
+        return (scripted_reply){"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nConnection: close"
+                                "\r\n\r\n", OBJECT, OBJECT_SIZE / 2};
     case CUT_206_BARE:
-        say(c, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-99/5000\r\n"
-               "Connection: close\r\n\r\n", OBJECT, 50);
-        break;
+        return (scripted_reply){"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-99/5000"
+                                "\r\nConnection: close\r\n\r\n", OBJECT, 50};
     }
+    return (scripted_reply){SCRIPTED_RESET, NULL, 0};
 }
 
 /* Connection i gets script[i] (the last one again once the script ends). */
-static void serve(int ls, const answer *script, int n)
-{
-    alarm(30); /* never outlive a broken test */
-    for (int i = 0;; i++) {
-        int c = accept(ls, NULL, NULL);
-        if (c < 0)
-            _exit(1);
-        char buf[16384];
-        size_t len = 0;
-        while (len < sizeof buf - 1) {
-            ssize_t r = read(c, buf + len, sizeof buf - 1 - len);
-            if (r <= 0)
-                break;
-            len += (size_t)r;
-            buf[len] = 0;
-            if (strstr(buf, "\r\n\r\n"))
-                break;
-        }
-        answer_one(c, script[i < n ? i : n - 1]);
-        if (script[i < n ? i : n - 1] != RESET)
-            shutdown(c, SHUT_WR);
-        close(c);
-    }
-}
-
-static void server_start(server *s, const answer *script, int n)
+static void server_start(scripted_server *s, const answer *script, int n)
 {
     for (size_t i = 0; i < OBJECT_SIZE; i++)
         OBJECT[i] = (uint8_t)(i * 7 % 251);
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(ls >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(ls, 64), 0);
-    socklen_t alen = sizeof a;
-    assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
-    s->port = ntohs(a.sin_port);
-    fflush(NULL);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid == 0)
-        serve(ls, script, n);
-    close(ls);
+    assert_true(n <= MAX_SCRIPT);
+    scripted_reply replies[MAX_SCRIPT];
+    for (int i = 0; i < n; i++)
+        replies[i] = reply_of(script[i]);
+    scripted_start(s, replies, n, SCRIPTED_REPEAT_LAST);
 }
 
-static void server_stop(server *s)
+static void server_stop(scripted_server *s)
 {
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, NULL, 0);
+    free(scripted_stop(s));
 }
 
-static floe_transport *transport_for(const server *s, floe_retry_policy retry)
+static floe_transport *transport_for(const scripted_server *s, floe_retry_policy retry)
 {
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", s->port);
@@ -206,7 +133,7 @@ static void first_attempt_fails(void **state)
     const answer first[] = {SLOWDOWN_503, ERROR_500, THROTTLED_429, RESET, CLOSED};
     for (size_t i = 0; i < sizeof first / sizeof first[0]; i++) {
         /* Whole-object GET. */
-        server s;
+        scripted_server s;
         answer script[] = {first[i], OK_200};
         server_start(&s, script, 2);
         floe_transport *t = transport_for(&s, FAST);
@@ -264,7 +191,7 @@ static void first_attempt_fails(void **state)
 static void failed_prefetch_then_get(void **state)
 {
     (void)state;
-    server s;
+    scripted_server s;
     answer script[] = {SLOWDOWN_503, OK_200};
     server_start(&s, script, 2);
     floe_transport *t = transport_for(&s, FAST);
@@ -301,7 +228,7 @@ static void truncated_bodies(void **state)
         uint64_t length;
     } cases[] = {{CUT_200, OK_200, 0}, {CUT_206_BARE, OK_206, 100}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        server s;
+        scripted_server s;
         answer script[] = {cases[i].cut, cases[i].ok};
         server_start(&s, script, 2);
         floe_transport *t = transport_for(&s, FAST);
@@ -333,7 +260,7 @@ static void not_retried(void **state)
     } cases[] = {{NOT_FOUND_404, FLOE_ENOTFOUND, "no such object (HTTP 404)"},
                  {DENIED_403, FLOE_EAUTH, "access denied (HTTP 403"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        server s;
+        scripted_server s;
         answer script[] = {cases[i].a, OK_200};
         server_start(&s, script, 2);
         floe_transport *t = transport_for(&s, FAST);
@@ -361,7 +288,7 @@ static void not_retried(void **state)
 static void permanent_failure(void **state)
 {
     (void)state;
-    server s;
+    scripted_server s;
     answer always[] = {SLOWDOWN_503};
     server_start(&s, always, 1);
 

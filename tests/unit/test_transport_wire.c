@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of what the HTTP transport puts on the wire and how it takes
  * answers that the S3 stand-in never gives, against a scripted loopback
- * server forked by the test: SigV4 headers (and the signature, recomputed
+ * server forked by the test (scripted_server.h): SigV4 headers (and the signature, recomputed
  * by an independent implementation in Python's hmac/hashlib), anonymous
  * requests without them, a server that ignores Range, a wrong or missing
  * Content-Range, a truncated body, a stalled server, S3 and HTTP
@@ -16,17 +16,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "floe_test.h"
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
+#include "scripted_server.h"
 #include <regex.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,123 +28,7 @@ static const char FAKE_KEY[] = "AKIDWIRETEST0000001";
 static const char FAKE_SECRET[] = "wireTestSecret/Key+0123456789abcdefghijk";
 static const char FAKE_TOKEN[] = "wireTestSessionToken/xyz=";
 
-/* A one-process HTTP server: connection i gets reply i (or, when stall is
- * set, nothing at all); every request head is appended to the capture file. */
-typedef struct fake_server {
-    int ls; /* listening socket until the server is forked */
-    int port;
-    pid_t pid;
-    char dir[128];
-    char capture[192];
-} fake_server;
-
-typedef struct reply {
-    const char *head; /* status line and headers, "\r\n\r\n" included */
-    const uint8_t *body;
-    size_t body_len;
-} reply;
-
-static void write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return; /* the client went away: fine for a test server */
-        c += w;
-        n -= (size_t)w;
-    }
-}
-
-static void serve(int ls, const char *capture, const reply *replies, int n, int stall)
-{
-    alarm(30); /* never outlive a broken test */
-    for (int i = 0; i < n; i++) {
-        int c = accept(ls, NULL, NULL);
-        if (c < 0)
-            _exit(1);
-        char buf[16384];
-        size_t len = 0;
-        while (len < sizeof buf - 1) {
-            ssize_t r = read(c, buf + len, sizeof buf - 1 - len);
-            if (r <= 0)
-                break;
-            len += (size_t)r;
-            buf[len] = 0;
-            if (strstr(buf, "\r\n\r\n"))
-                break;
-        }
-        int fd = open(capture, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            write_all(fd, buf, len);
-            close(fd);
-        }
-        if (stall)
-            pause();
-        write_all(c, replies[i].head, strlen(replies[i].head));
-        write_all(c, replies[i].body, replies[i].body_len);
-        shutdown(c, SHUT_WR);
-        close(c);
-    }
-    _exit(0);
-}
-
-/* Bind the listening socket (the port is known from here on). */
-static void fake_listen(fake_server *f)
-{
-    memset(f, 0, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/floe-test-wire-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->capture, sizeof f->capture, "%s/requests.txt", f->dir);
-    f->ls = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(f->ls >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(f->ls, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(f->ls, 8), 0);
-    socklen_t alen = sizeof a;
-    assert_int_equal(getsockname(f->ls, (struct sockaddr *)&a, &alen), 0);
-    f->port = ntohs(a.sin_port);
-}
-
-/* Fork the server process with its replies. */
-static void fake_serve(fake_server *f, const reply *replies, int n, int stall)
-{
-    fflush(NULL);
-    f->pid = fork();
-    assert_true(f->pid >= 0);
-    if (f->pid == 0)
-        serve(f->ls, f->capture, replies, n, stall);
-    close(f->ls);
-    f->ls = -1;
-}
-
-static void fake_start(fake_server *f, const reply *replies, int n, int stall)
-{
-    fake_listen(f);
-    fake_serve(f, replies, n, stall);
-}
-
-/* Stop the server; returns what it captured (caller frees). */
-static char *fake_stop(fake_server *f)
-{
-    kill(f->pid, SIGKILL);
-    waitpid(f->pid, NULL, 0);
-    char *text = calloc(1, 65536);
-    assert_non_null(text);
-    FILE *c = fopen(f->capture, "rb");
-    if (c) {
-        size_t n = fread(text, 1, 65535, c);
-        text[n] = 0;
-        fclose(c);
-    }
-    unlink(f->capture);
-    rmdir(f->dir);
-    return text;
-}
-
-static floe_transport *transport_for(const fake_server *f, int anonymous, long stall_ms,
+static floe_transport *transport_for(const scripted_server *f, int anonymous, long stall_ms,
                                      size_t max_object)
 {
     char endpoint[64];
@@ -267,14 +145,14 @@ static void signed_request_headers(void **state)
     (void)state;
     for (int with_token = 0; with_token < 2; with_token++) {
         set_credentials(with_token);
-        reply r = {HELLO_206, (const uint8_t *)"hello", 5};
-        fake_server f;
-        fake_start(&f, &r, 1, 0);
+        scripted_reply r = {HELLO_206, (const uint8_t *)"hello", 5};
+        scripted_server f;
+        scripted_start(&f, &r, 1, 0);
         floe_transport *t = transport_for(&f, 0, 0, 0);
         floe_buf b;
         floe_buf_init(&b, 100);
         floe_err err = floe_transport_get(t, "s3://bkt/dir/a b+c.nc", 0, 5, NULL, &b);
-        char *req = fake_stop(&f);
+        char *req = scripted_stop(&f);
         floe_transport_free(&t);
         clear_credentials();
         assert_null(err);
@@ -320,14 +198,14 @@ static void anonymous_requests_are_unsigned(void **state)
         /* mode 0: credentials set but anonymous asked; 1: no credentials. */
         if (mode == 0)
             set_credentials(1);
-        reply r = {HELLO_206, (const uint8_t *)"hello", 5};
-        fake_server f;
-        fake_start(&f, &r, 1, 0);
+        scripted_reply r = {HELLO_206, (const uint8_t *)"hello", 5};
+        scripted_server f;
+        scripted_start(&f, &r, 1, 0);
         floe_transport *t = transport_for(&f, mode == 0, 0, 0);
         floe_buf b;
         floe_buf_init(&b, 100);
         floe_err err = floe_transport_get(t, "s3://bkt/k", 0, 5, NULL, &b);
-        char *req = fake_stop(&f);
+        char *req = scripted_stop(&f);
         floe_transport_free(&t);
         clear_credentials();
         assert_null(err);
@@ -344,17 +222,17 @@ static void anonymous_requests_are_unsigned(void **state)
 static void conditions_on_the_wire(void **state)
 {
     (void)state;
-    reply r = {"HTTP/1.1 412 Precondition Failed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    scripted_reply r = {"HTTP/1.1 412 Precondition Failed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                NULL, 0};
-    fake_server f;
-    fake_start(&f, &r, 1, 0);
+    scripted_server f;
+    scripted_start(&f, &r, 1, 0);
     floe_transport *t = transport_for(&f, 1, 0, 0);
     floe_buf b;
     floe_buf_init(&b, 100);
     floe_condition c = {.etag = "abc", .unmodified_since = 1704164645};
     expect_err(floe_transport_get(t, "s3://bkt/k", 7, 3, &c, &b), FLOE_ECHECKSUM,
                "changed since the snapshot", "s3://bkt/k bytes=7-9");
-    char *req = fake_stop(&f);
+    char *req = scripted_stop(&f);
     floe_transport_free(&t);
     floe_buf_free(&b);
     assert_true(matches(req, "^If-Match: \"abc\"\r$"));
@@ -374,14 +252,14 @@ static void fill_object(void)
         OBJECT[i] = (uint8_t)(i * 7 % 251);
 }
 
-static floe_err get_from(const reply *r, uint64_t off, uint64_t len, floe_buf *b,
+static floe_err get_from(const scripted_reply *r, uint64_t off, uint64_t len, floe_buf *b,
                          size_t max_object, char **request)
 {
-    fake_server f;
-    fake_start(&f, r, 1, 0);
+    scripted_server f;
+    scripted_start(&f, r, 1, 0);
     floe_transport *t = transport_for(&f, 1, 0, max_object);
     floe_err err = floe_transport_get(t, "s3://bkt/obj", off, len, NULL, b);
-    char *req = fake_stop(&f);
+    char *req = scripted_stop(&f);
     floe_transport_free(&t);
     if (request)
         *request = req;
@@ -394,7 +272,7 @@ static void server_ignores_range(void **state)
 {
     (void)state;
     fill_object();
-    reply r = {OBJECT_200, OBJECT, sizeof OBJECT};
+    scripted_reply r = {OBJECT_200, OBJECT, sizeof OBJECT};
     floe_buf b;
     floe_buf_init(&b, 1 << 20);
     char *req;
@@ -425,21 +303,21 @@ static void bad_partial_answers(void **state)
     fill_object();
     floe_buf b;
     floe_buf_init(&b, 1 << 20);
-    reply wrong = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 5-9/5000\r\n"
+    scripted_reply wrong = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 5-9/5000\r\n"
                    "Content-Length: 5\r\nConnection: close\r\n\r\n",
                    OBJECT + 5, 5};
     expect_err(get_from(&wrong, 0, 5, &b, 0, NULL), FLOE_EFORMAT,
                "answered bytes=5-9 instead of the requested range", "s3://bkt/obj bytes=0-4");
-    reply none = {"HTTP/1.1 206 Partial Content\r\nContent-Length: 5\r\nConnection: close\r\n\r\n",
+    scripted_reply none = {"HTTP/1.1 206 Partial Content\r\nContent-Length: 5\r\nConnection: close\r\n\r\n",
                   OBJECT, 5};
     expect_err(get_from(&none, 0, 5, &b, 0, NULL), FLOE_EFORMAT, "without a valid Content-Range",
                NULL);
-    reply longer = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/5000\r\n"
+    scripted_reply longer = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/5000\r\n"
                     "Content-Length: 10\r\nConnection: close\r\n\r\n",
                     OBJECT, 10};
     expect_err(get_from(&longer, 0, 5, &b, 0, NULL), FLOE_EFORMAT, "more than the range", NULL);
     /* The connection drops half-way through the body. */
-    reply cut = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-99/5000\r\n"
+    scripted_reply cut = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-99/5000\r\n"
                  "Content-Length: 100\r\nConnection: close\r\n\r\n",
                  OBJECT, 50};
     expect_err(get_from(&cut, 0, 100, &b, 0, NULL), FLOE_ENET, "s3://bkt/obj bytes=0-99",
@@ -452,7 +330,7 @@ static void whole_object_cap_before_download(void **state)
 {
     (void)state;
     fill_object();
-    reply r = {OBJECT_200, OBJECT, sizeof OBJECT};
+    scripted_reply r = {OBJECT_200, OBJECT, sizeof OBJECT};
     floe_buf b;
     floe_buf_init(&b, 1 << 20);
     expect_err(get_from(&r, 0, 0, &b, 1000, NULL), FLOE_ENOMEM, "5000 bytes, over the cap of 1000",
@@ -469,9 +347,9 @@ static void whole_object_cap_before_download(void **state)
 static void stalled_server(void **state)
 {
     (void)state;
-    reply r = {HELLO_206, NULL, 0};
-    fake_server f;
-    fake_start(&f, &r, 1, 1);
+    scripted_reply r = {HELLO_206, NULL, 0};
+    scripted_server f;
+    scripted_start(&f, &r, 1, SCRIPTED_STALL);
     floe_transport *t = transport_for(&f, 1, 1000, 0);
     floe_buf b;
     floe_buf_init(&b, 100);
@@ -479,7 +357,7 @@ static void stalled_server(void **state)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     floe_err err = floe_transport_get(t, "s3://bkt/k", 0, 5, NULL, &b);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    free(fake_stop(&f));
+    free(scripted_stop(&f));
     floe_transport_free(&t);
     expect_err(err, FLOE_ENET, "s3://bkt/k bytes=0-4", "slow");
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -491,7 +369,7 @@ static void redirects(void **state)
 {
     (void)state;
     /* S3: not followed; the bucket's region is named. */
-    reply moved = {"HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: eu-central-1\r\n"
+    scripted_reply moved = {"HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: eu-central-1\r\n"
                    "Location: http://127.0.0.1:1/elsewhere\r\nContent-Type: application/xml\r\n"
                    "Content-Length: 48\r\nConnection: close\r\n\r\n",
                    (const uint8_t *)"<Error><Code>PermanentRedirect</Code></Error>\n\n\n", 48};
@@ -501,19 +379,19 @@ static void redirects(void **state)
                "HTTP 301 PermanentRedirect", "region eu-central-1");
 
     /* Plain HTTP: followed (here to the same server's next connection). */
-    fake_server f;
-    fake_listen(&f);
+    scripted_server f;
+    scripted_listen(&f);
     char location[200];
     snprintf(location, sizeof location,
              "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%d/mirror/k\r\n"
              "Content-Length: 0\r\nConnection: close\r\n\r\n", f.port);
-    reply two[2] = {{location, NULL, 0}, {HELLO_206, (const uint8_t *)"hello", 5}};
-    fake_serve(&f, two, 2, 0);
+    scripted_reply two[2] = {{location, NULL, 0}, {HELLO_206, (const uint8_t *)"hello", 5}};
+    scripted_serve(&f, two, 2, 0);
     floe_transport *t = transport_for(&f, 1, 0, 0);
     char url[100];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/orig/k", f.port);
     floe_err err = floe_transport_get(t, url, 0, 5, NULL, &b);
-    char *req = fake_stop(&f);
+    char *req = scripted_stop(&f);
     floe_transport_free(&t);
     assert_null(err);
     assert_memory_equal(b.data, "hello", 5);
@@ -524,13 +402,13 @@ static void redirects(void **state)
 }
 
 /* A GET of s3://bkt/obj bytes 0-4 with cond, answered by r. */
-static floe_err get_cond(const reply *r, const floe_condition *cond, floe_buf *b)
+static floe_err get_cond(const scripted_reply *r, const floe_condition *cond, floe_buf *b)
 {
-    fake_server f;
-    fake_start(&f, r, 1, 0);
+    scripted_server f;
+    scripted_start(&f, r, 1, 0);
     floe_transport *t = transport_for(&f, 1, 0, 0);
     floe_err err = floe_transport_get(t, "s3://bkt/obj", 0, 5, cond, b);
-    free(fake_stop(&f));
+    free(scripted_stop(&f));
     floe_transport_free(&t);
     return err;
 }
@@ -544,12 +422,12 @@ static void changed_source_despite_ignored_conditions(void **state)
     floe_buf b;
     floe_buf_init(&b, 100);
     floe_condition c = {.etag = "abc", .unmodified_since = 1704164645};
-    reply other = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
+    scripted_reply other = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
                    "ETag: \"def\"\r\nContent-Length: 5\r\nConnection: close\r\n\r\n",
                    (const uint8_t *)"hello", 5};
     expect_err(get_cond(&other, &c, &b), FLOE_ECHECKSUM, "changed since the snapshot",
                "ETag \"def\"");
-    reply newer = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
+    scripted_reply newer = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
                    "ETag: \"abc\"\r\nLast-Modified: Wed, 03 Jan 2024 03:04:05 GMT\r\n"
                    "Content-Length: 5\r\nConnection: close\r\n\r\n",
                    (const uint8_t *)"hello", 5};
@@ -562,16 +440,16 @@ static void changed_source_despite_ignored_conditions(void **state)
     etag[sizeof etag - 1] = 0;
     snprintf(huge, sizeof huge, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
              "ETag: \"%s\"\r\nContent-Length: 5\r\nConnection: close\r\n\r\n", etag);
-    reply longer = {huge, (const uint8_t *)"hello", 5};
+    scripted_reply longer = {huge, (const uint8_t *)"hello", 5};
     expect_err(get_cond(&longer, &c, &b), FLOE_ECHECKSUM, "changed since the snapshot", "ETag");
     assert_int_equal(b.len, 0);
     /* The same ETag (weak or not), an older Last-Modified, or none: fine. */
-    reply same = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
+    scripted_reply same = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\n"
                   "ETag: W/\"abc\"\r\nLast-Modified: Tue, 02 Jan 2024 03:04:05 GMT\r\n"
                   "Content-Length: 5\r\nConnection: close\r\n\r\n",
                   (const uint8_t *)"hello", 5};
     assert_null(get_cond(&same, &c, &b));
-    reply bare = {HELLO_206, (const uint8_t *)"hello", 5};
+    scripted_reply bare = {HELLO_206, (const uint8_t *)"hello", 5};
     assert_null(get_cond(&bare, &c, &b));
     assert_memory_equal(b.data, "hellohello", 10);
     floe_buf_free(&b);
@@ -598,17 +476,17 @@ static void redirects_any_3xx(void **state)
     const char *const lines[] = {"HTTP/1.1 300 Multiple Choices", "HTTP/1.1 305 Use Proxy",
                                  "HTTP/1.1 399 Whatever", "HTTP/1.1  302 Found"};
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-        fake_server a, other;
-        fake_listen(&other);
-        reply never = {HELLO_206, (const uint8_t *)"HACKED", 5};
-        fake_serve(&other, &never, 1, 0);
-        fake_listen(&a);
+        scripted_server a, other;
+        scripted_listen(&other);
+        scripted_reply never = {HELLO_206, (const uint8_t *)"HACKED", 5};
+        scripted_serve(&other, &never, 1, 0);
+        scripted_listen(&a);
         char location[256];
         snprintf(location, sizeof location,
                  "%s\r\nLocation: http://127.0.0.1:%d/secret\r\n"
                  "Content-Length: 0\r\nConnection: close\r\n\r\n", lines[i], other.port);
-        reply one = {location, NULL, 0};
-        fake_serve(&a, &one, 1, 0);
+        scripted_reply one = {location, NULL, 0};
+        scripted_serve(&a, &one, 1, 0);
         floe_transport *t = transport_for(&a, 1, 0, 0);
         char url[100];
         snprintf(url, sizeof url, "http://127.0.0.1:%d/data/k", a.port);
@@ -618,9 +496,9 @@ static void redirects_any_3xx(void **state)
         assert_non_null(err);
         floe_err_free(&err);
         assert_true(b.len == 0 || memcmp(b.data, "HACKED", 5) != 0);
-        free(fake_stop(&a));
+        free(scripted_stop(&a));
         floe_transport_free(&t);
-        char *req = fake_stop(&other);
+        char *req = scripted_stop(&other);
         if (req[0])
             fail_msg("%s: the other origin was asked: %.80s", lines[i], req);
         free(req);
@@ -634,17 +512,17 @@ static void redirects_any_3xx(void **state)
 static void redirects_checked(void **state)
 {
     (void)state;
-    fake_server a, other;
-    fake_listen(&other);
-    reply never = {HELLO_206, (const uint8_t *)"HACKED", 5};
-    fake_serve(&other, &never, 1, 0);
-    fake_listen(&a);
+    scripted_server a, other;
+    scripted_listen(&other);
+    scripted_reply never = {HELLO_206, (const uint8_t *)"HACKED", 5};
+    scripted_serve(&other, &never, 1, 0);
+    scripted_listen(&a);
     char location[200];
     snprintf(location, sizeof location,
              "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%d/secret\r\n"
              "Content-Length: 0\r\nConnection: close\r\n\r\n", other.port);
-    reply one = {location, NULL, 0};
-    fake_serve(&a, &one, 1, 0);
+    scripted_reply one = {location, NULL, 0};
+    scripted_serve(&a, &one, 1, 0);
     floe_transport *t = transport_for(&a, 1, 0, 0);
     char url[100], target[100];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/data/k", a.port);
@@ -653,56 +531,56 @@ static void redirects_checked(void **state)
     floe_buf_init(&b, 100);
     /* No check installed: another origin is refused. */
     expect_err(floe_transport_get(t, url, 0, 5, NULL, &b), FLOE_EAUTH, url, target);
-    free(fake_stop(&a));
+    free(scripted_stop(&a));
     floe_transport_free(&t);
-    char *req = fake_stop(&other);
+    char *req = scripted_stop(&other);
     assert_string_equal(req, ""); /* the other server never saw a request */
     free(req);
 
     /* A check that authorises the target: followed. */
-    fake_listen(&other);
-    reply hello = {HELLO_206, (const uint8_t *)"hello", 5};
-    fake_serve(&other, &hello, 1, 0);
-    fake_listen(&a);
+    scripted_listen(&other);
+    scripted_reply hello = {HELLO_206, (const uint8_t *)"hello", 5};
+    scripted_serve(&other, &hello, 1, 0);
+    scripted_listen(&a);
     snprintf(location, sizeof location,
              "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%d/mirror/k\r\n"
              "Content-Length: 0\r\nConnection: close\r\n\r\n", other.port);
-    fake_serve(&a, &one, 1, 0);
+    scripted_serve(&a, &one, 1, 0);
     t = transport_for(&a, 1, 0, 0);
     floe_transport_set_redirect_check(t, only_port, &other.port);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/data/k", a.port);
     assert_null(floe_transport_get(t, url, 0, 5, NULL, &b));
     assert_memory_equal(b.data, "hello", 5);
-    free(fake_stop(&a));
-    free(fake_stop(&other));
+    free(scripted_stop(&a));
+    free(scripted_stop(&other));
     floe_transport_free(&t);
 
     /* A check that refuses: the error names both URLs. */
-    fake_listen(&a);
+    scripted_listen(&a);
     snprintf(location, sizeof location,
              "HTTP/1.1 302 Found\r\nLocation: /elsewhere/k\r\n"
              "Content-Length: 0\r\nConnection: close\r\n\r\n");
-    fake_serve(&a, &one, 1, 0);
+    scripted_serve(&a, &one, 1, 0);
     t = transport_for(&a, 1, 0, 0);
     int nowhere = 1;
     floe_transport_set_redirect_check(t, only_port, &nowhere);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/data/k", a.port);
     snprintf(target, sizeof target, "http://127.0.0.1:%d/elsewhere/k", a.port);
     expect_err(floe_transport_get(t, url, 0, 5, NULL, &b), FLOE_EAUTH, url, target);
-    free(fake_stop(&a));
+    free(scripted_stop(&a));
     floe_transport_free(&t);
 
     /* Same origin, but one hop too many. */
-    fake_listen(&a);
+    scripted_listen(&a);
     snprintf(location, sizeof location,
              "HTTP/1.1 302 Found\r\nLocation: /again\r\n"
              "Content-Length: 0\r\nConnection: close\r\n\r\n");
-    reply loop[5] = {one, one, one, one, hello};
-    fake_serve(&a, loop, 5, 0);
+    scripted_reply loop[5] = {one, one, one, one, hello};
+    scripted_serve(&a, loop, 5, 0);
     t = transport_for(&a, 1, 0, 0);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/data/k", a.port);
     expect_err(floe_transport_get(t, url, 0, 5, NULL, &b), FLOE_EINVAL, url, "redirects");
-    free(fake_stop(&a));
+    free(scripted_stop(&a));
     floe_transport_free(&t);
     floe_buf_free(&b);
 }
