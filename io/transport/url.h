@@ -114,6 +114,10 @@ floe_err floe_s3_split(const char *url, const char **bucket, size_t *bucket_len,
  * sets path_style. */
 void floe_s3_config_resolve(const floe_s3_config *in, floe_s3_config *out);
 
+/* 1 when endpoint is AWS's own: https:// on a host that is amazonaws.com
+ * or under .amazonaws.com or .amazonaws.com.cn, default port. */
+int floe_s3_endpoint_is_aws(const char *endpoint);
+
 /* Append the HTTP URL of the s3:// url under a resolved config: path style
  * "ENDPOINT/bucket/key", or virtual-hosted
  * "https://bucket.s3.REGION.amazonaws.com/key" (AWS, DNS-safe bucket).
