@@ -90,7 +90,7 @@ static floe_err trust_document(floe_dataset *ds, const floe_open_request *req,
             FLOE_CHECK(remote_names_local(ds->policy, req->source, c,
                                           "virtual chunk container"));
         char *url = NULL;
-        if (c->kind == STAC_STORAGE_FILE && strncmp(c->url, "file://", 7) != 0) {
+        if (c->kind == STAC_STORAGE_FILE && c->url[0] == '/') { /* as the file:// URL it is */
             size_t n = strlen(c->url) + sizeof "file://";
             if (!(url = malloc(n)))
                 return FLOE_ERR(FLOE_ENOMEM, "container URL");
