@@ -9,7 +9,8 @@
  * what the user authorised, io/icechunk/ says where a chunk's bytes are,
  * io/icechunk/virtual_access.h decides whether a virtual location may be
  * fetched and from where, io/transport/ and io/fetch/ fetch, io/zarr/
- * decodes. The engine sees none of it.
+ * decodes; how far a STAC document is trusted (trust_document: README
+ * "Security") is decided here too. The engine sees none of it.
  */
 #include "dataset/internal.h"
 
