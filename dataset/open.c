@@ -9,7 +9,8 @@
  * what the user authorised, io/icechunk/ says where a chunk's bytes are,
  * io/icechunk/virtual_access.h decides whether a virtual location may be
  * fetched and from where, io/transport/ and io/fetch/ fetch, io/zarr/
- * decodes. The engine sees none of it.
+ * decodes; how far a STAC document is trusted (trust_document: README
+ * "Security") is decided here too. The engine sees none of it.
  */
 #include "dataset/internal.h"
 
@@ -53,6 +54,63 @@ static floe_err redirect_ok(void *ctx, const char *from, const char *to)
     return why;
 }
 
+/* A local location (a path or file://) that a document read over the
+ * network names: refused unless --allow covers it. what: "repository" or
+ * "virtual chunk container". */
+static floe_err remote_names_local(const virtual_policy *policy, const char *source,
+                                   const stac_storage *st, const char *what)
+{
+    if (st->kind != STAC_STORAGE_FILE || virtual_policy_user_allows(policy, st->url))
+        return NULL;
+    char doc[1024];
+    const char *path = strncmp(st->url, "file://", 7) == 0 ? st->url + 7 : st->url;
+    return FLOE_ERR(FLOE_EAUTH, "STAC document %s was read over the network and names a local "
+                    "%s, %s (asset %s): a remote document may not point at local files; pass "
+                    "--allow file://%s yourself if you trust it",
+                    floe_url_redact(source, doc, sizeof doc), what, st->url,
+                    st->asset_key ? st->asset_key : "?", path);
+}
+
+/* Trust in what a STAC document names (README "Security"): a document
+ * read over the network may not point at local files (its repository and
+ * containers) unless --allow covers them; its containers authorise what
+ * they cover, except local files and non-public addresses (virtual_access.h);
+ * the S3 endpoint of a custom-s3 scheme gets the environment's credentials
+ * only when the user named it (transport.h, endpoint_from_document).
+ * ds->policy already holds the --allow prefixes. */
+static floe_err trust_document(floe_dataset *ds, const floe_open_request *req,
+                               floe_transport_opts *topts, const stac_open_params *p)
+{
+    floe_url_kind kind;
+    int remote = !floe_url_kind_of(req->source, &kind) && kind != FLOE_URL_FILE;
+    if (remote)
+        FLOE_CHECK(remote_names_local(ds->policy, req->source, &p->repo, "repository"));
+    for (size_t i = 0; i < p->n_containers; i++) {
+        const stac_storage *c = &p->containers[i];
+        if (remote)
+            FLOE_CHECK(remote_names_local(ds->policy, req->source, c,
+                                          "virtual chunk container"));
+        char *url = NULL;
+        if (c->kind == STAC_STORAGE_FILE && c->url[0] == '/') { /* as the file:// URL it is */
+            size_t n = strlen(c->url) + sizeof "file://";
+            if (!(url = malloc(n)))
+                return FLOE_ERR(FLOE_ENOMEM, "container URL");
+            snprintf(url, n, "file://%s", c->url);
+        }
+        floe_err err = virtual_policy_allow(ds->policy, url ? url : c->url, 0);
+        free(url);
+        FLOE_CHECK(err, "virtual chunk container of asset %s", p->asset_key);
+    }
+    if (!req->s3_endpoint && p->repo.endpoint) {
+        topts->s3.endpoint = p->repo.endpoint;
+        topts->s3.endpoint_from_document =
+            !virtual_policy_user_allows(ds->policy, p->repo.endpoint);
+        if (!topts->s3.endpoint_from_document)
+            FLOE_CHECK(virtual_policy_trust_endpoint(ds->policy, p->repo.endpoint));
+    }
+    return NULL;
+}
+
 static floe_err open_from_stac(floe_dataset *ds, const floe_open_request *req,
                                floe_transport_opts *topts, stac_open_params *p,
                                ic_ref_kind *kind, const char **ref)
@@ -71,11 +129,7 @@ static floe_err open_from_stac(floe_dataset *ds, const floe_open_request *req,
     *ref = p->ref_name;
     topts->s3.region = p->repo.region;
     topts->s3.anonymous = p->repo.anonymous;
-    if (!req->s3_endpoint && p->repo.endpoint)
-        topts->s3.endpoint = p->repo.endpoint;
-    for (size_t i = 0; i < p->n_containers; i++)
-        FLOE_CHECK(virtual_policy_allow(ds->policy, p->containers[i].url, 0),
-                   "virtual chunk container of asset %s", p->asset_key);
+    FLOE_CHECK(trust_document(ds, req, topts, p));
     char desc[512];
     snprintf(desc, sizeof desc, "%s %s (%s)", stac_ref_kind_name(p->ref_kind), p->ref_name,
              p->ref_origin ? p->ref_origin : "default");
@@ -85,6 +139,16 @@ static floe_err open_from_stac(floe_dataset *ds, const floe_open_request *req,
     ds->asset = dup_or_null(p->asset_key);
     ds->repository = strdup(p->repo.url);
     return NULL;
+}
+
+/* The S3 endpoint the user named (--s3-endpoint, else AWS_ENDPOINT_URL_S3
+ * or AWS_ENDPOINT_URL) is trusted: locations there are not refused for
+ * their address. */
+static floe_err trust_user_endpoint(virtual_policy *policy, const char *s3_endpoint)
+{
+    floe_s3_config user = {.endpoint = s3_endpoint}, r;
+    floe_s3_config_resolve(&user, &r);
+    return r.endpoint ? virtual_policy_trust_endpoint(policy, r.endpoint) : NULL;
 }
 
 static floe_err load_arrays(floe_dataset *ds)
@@ -288,6 +352,13 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     topts.stall_timeout_ms = req->fetch.stall_timeout_ms;
     ic_ref_kind kind = ic_kind(req->ref_kind);
     const char *ref = req->ref_kind == FLOE_REF_DEFAULT ? "main" : req->ref;
+    /* The user's authorisations first: what a document names is judged
+     * against them. */
+    for (size_t i = 0; i < req->nallow; i++)
+        FLOE_CHECK_GOTO(err, fail, virtual_policy_allow(ds->policy, req->allow[i], 1));
+    for (size_t i = 0; i < req->nremap; i++)
+        FLOE_CHECK_GOTO(err, fail, virtual_policy_remap(ds->policy, req->remap[i]));
+    FLOE_CHECK_GOTO(err, fail, trust_user_endpoint(ds->policy, req->s3_endpoint));
     int stac = stac_source_is_document(req->source);
     if (stac) {
         /* The document itself may be remote: a plain transport reads it. */
@@ -314,10 +385,9 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     FLOE_CHECK_GOTO(err, fail, floe_transport_new(&topts, &ds->t));
     floe_transport_set_cache(ds->t, ds->cache);
     floe_transport_set_redirect_check(ds->t, redirect_ok, ds->policy); /* freed after ds->t */
-    for (size_t i = 0; i < req->nallow; i++)
-        FLOE_CHECK_GOTO(err, fail, virtual_policy_allow(ds->policy, req->allow[i], 1));
-    for (size_t i = 0; i < req->nremap; i++)
-        FLOE_CHECK_GOTO(err, fail, virtual_policy_remap(ds->policy, req->remap[i]));
+    floe_s3_config s3;
+    floe_s3_config_resolve(&topts.s3, &s3);
+    FLOE_CHECK_GOTO(err, fail, virtual_policy_s3_endpoint(ds->policy, s3.endpoint));
 
     /* Each step below needs what the one before read, except the repo file
      * and a snapshot named by id: those come in one round trip. */

@@ -38,6 +38,8 @@ struct virtual_policy {
     prefix_list allowed;
     remap_rule *remaps;
     size_t nremaps;
+    prefix_list trusted; /* endpoints the user named (canonical) */
+    char *s3_endpoint;   /* where s3:// locations are fetched; NULL: AWS */
 };
 
 static floe_err list_add(prefix_list *l, const char *s, int flag, const char *real)
@@ -88,6 +90,8 @@ void virtual_policy_free(virtual_policy **pp)
         return;
     list_free(&p->declared);
     list_free(&p->allowed);
+    list_free(&p->trusted);
+    free(p->s3_endpoint);
     for (size_t i = 0; i < p->nremaps; i++) {
         free(p->remaps[i].from);
         free(p->remaps[i].to);
@@ -277,6 +281,93 @@ static const shown_location *show(shown_location *s, const char *loc, const char
     return s;
 }
 
+floe_err virtual_policy_trust_endpoint(virtual_policy *p, const char *endpoint)
+{
+    char c[CANONICAL_MAX];
+    floe_err why;
+    canonical(endpoint, 1, c, &why);
+    if (why) { /* not a URL floe can compare: it vouches for nothing (the transport says
+                  what is wrong with it when it is used) */
+        floe_err_free(&why);
+        return NULL;
+    }
+    return list_add(&p->trusted, c, 1, NULL);
+}
+
+floe_err virtual_policy_s3_endpoint(virtual_policy *p, const char *endpoint)
+{
+    free(p->s3_endpoint);
+    p->s3_endpoint = NULL;
+    if (endpoint && !(p->s3_endpoint = strdup(endpoint)))
+        return FLOE_ERR(FLOE_ENOMEM, "S3 endpoint");
+    return NULL;
+}
+
+/* The address url (canonical, not file://) is fetched from, when it is not
+ * a public one the document may authorise: its http(s) host, or for s3://
+ * the S3 endpoint; an endpoint the user named counts as public. *via: the
+ * endpoint for s3:// (NULL otherwise). */
+static floe_host_kind address_kind(const virtual_policy *p, const char *url, const char **via)
+{
+    *via = NULL;
+    const char *target = url;
+    if (strncmp(url, "s3://", 5) == 0) {
+        if (!p->s3_endpoint)
+            return FLOE_HOST_PUBLIC; /* AWS */
+        target = *via = p->s3_endpoint;
+    }
+    floe_host_kind k = floe_url_host_kind(target);
+    for (size_t i = 0; k != FLOE_HOST_PUBLIC && i < p->trusted.n; i++)
+        if (floe_url_same_origin(p->trusted.items[i], target))
+            k = FLOE_HOST_PUBLIC;
+    return k;
+}
+
+/* The prefixes that cover url (canonical, not file://): *cli one given
+ * with --allow, *doc one a document gave (NULL: none of that kind). */
+static void covering(const virtual_policy *p, const char *url, const char **cli,
+                     const char **doc)
+{
+    *cli = *doc = NULL;
+    for (size_t i = 0; i < p->allowed.n; i++) {
+        if (strncmp(p->allowed.items[i], "file://", 7) == 0 || !covers(p->allowed.items[i], url))
+            continue;
+        if (p->allowed.flags[i])
+            *cli = p->allowed.items[i];
+        else if (!*doc)
+            *doc = p->allowed.items[i];
+    }
+}
+
+/* Is url (canonical, not file://) authorised? NULL if a --allow covers it,
+ * or a document's prefix does and its address is public (or the user's
+ * endpoint); otherwise the refusal, naming loc (and joined: show). */
+static floe_err authorised(const virtual_policy *p, const char *url, const char *loc,
+                           const char *joined)
+{
+    const char *cli, *doc, *via;
+    covering(p, url, &cli, &doc);
+    if (cli)
+        return NULL;
+    shown_location s;
+    show(&s, loc, joined);
+    if (!doc)
+        return REFUSE("virtual chunk location %s%s is not authorised: pass --allow with a "
+                      "prefix of it", s.loc, s.remapped);
+    floe_host_kind k = address_kind(p, url, &via);
+    if (k == FLOE_HOST_PUBLIC)
+        return NULL;
+    char shown_via[512], where[600];
+    if (via)
+        snprintf(where, sizeof where, "%s (the S3 endpoint %s)", floe_host_kind_name(k),
+                 floe_url_redact(via, shown_via, sizeof shown_via));
+    else
+        snprintf(where, sizeof where, "%s", floe_host_kind_name(k));
+    return REFUSE("virtual chunk location %s%s is not authorised: it is on %s, which only an "
+                  "explicit --allow may authorise, not the STAC document that authorises %s: "
+                  "pass --allow %s yourself if you trust it", s.loc, s.remapped, where, doc, doc);
+}
+
 /* The local file url (canonical file://) may be read: its real path lies in
  * a folder the user allowed with --allow. On success *fetch_url is
  * "file://REAL". loc and joined name the location in a refusal (show). */
@@ -370,16 +461,10 @@ floe_err virtual_policy_resolve(const virtual_policy *p, const char *loc, char *
 
     if (strncmp(url, "file://", 7) == 0)
         return resolve_file(p, loc, remapped, url, fetch_url);
-    for (size_t i = 0; i < p->allowed.n; i++) {
-        if (strncmp(p->allowed.items[i], "file://", 7) != 0 && covers(p->allowed.items[i], url)) {
-            if (!(*fetch_url = strdup(url)))
-                return FLOE_ERR(FLOE_ENOMEM, "virtual chunk URL");
-            return NULL;
-        }
-    }
-    show(&s, loc, remapped);
-    return REFUSE("virtual chunk location %s%s is not authorised: pass --allow with a prefix "
-                  "of it", s.loc, s.remapped);
+    FLOE_CHECK(authorised(p, url, loc, remapped));
+    if (!(*fetch_url = strdup(url)))
+        return FLOE_ERR(FLOE_ENOMEM, "virtual chunk URL");
+    return NULL;
 }
 
 floe_err virtual_policy_check_target(const virtual_policy *p, const char *url)
@@ -393,9 +478,37 @@ floe_err virtual_policy_check_target(const virtual_policy *p, const char *url)
         floe_err_free(&why);
         return err;
     }
-    if (strncmp(c, "file://", 7) != 0)
-        for (size_t i = 0; i < p->allowed.n; i++)
-            if (strncmp(p->allowed.items[i], "file://", 7) != 0 && covers(p->allowed.items[i], c))
-                return NULL;
+    const char *cli, *doc;
+    if (strncmp(c, "file://", 7) != 0) {
+        covering(p, c, &cli, &doc);
+        if (cli || doc)
+            return authorised(p, c, url, NULL);
+    }
     return REFUSE("%s is not under a container the STAC document or --allow authorises", shown);
+}
+
+int virtual_policy_user_allows(const virtual_policy *p, const char *url)
+{
+    char c[CANONICAL_MAX], real[PATH_MAX];
+    floe_err why;
+    canonical(url, 1, c, &why);
+    if (why) {
+        floe_err_free(&why);
+        return 0;
+    }
+    int file = strncmp(c, "file://", 7) == 0;
+    if (file && !real_path(c + 7, real))
+        return 0;
+    const char *auth = strstr(c, "://") + 3;
+    if (!file && !strchr(auth, '/') && strlen(c) + 1 < sizeof c)
+        strcat(c, "/"); /* an endpoint "http://host:port" is the prefix "http://host:port/" */
+    for (size_t i = 0; i < p->allowed.n; i++) {
+        if (!p->allowed.flags[i])
+            continue;
+        if (file ? p->allowed.real[i] && path_in(p->allowed.real[i], real)
+                 : strncmp(p->allowed.items[i], "file://", 7) != 0 &&
+                       covers(p->allowed.items[i], c))
+            return 1;
+    }
+    return 0;
 }

@@ -9,7 +9,8 @@
  *      local mirror), the location to fetch lies under a prefix the USER
  *      authorised (the STAC collection's containers, or --allow PREFIX).
  * file:// locations are followed only when a --allow prefix covers them:
- * a STAC document cannot authorise reading the local disk.
+ * a STAC document cannot authorise reading the local disk; nor can it
+ * authorise a loopback, link-local or private address (see below).
  *
  * Every location, container, --allow and --remap prefix is compared in its
  * canonical form (floe_url_canonical: no "." or ".." segments, encoded or
@@ -38,6 +39,22 @@ floe_err virtual_policy_allow(virtual_policy *p, const char *prefix, int from_cl
 /* "FROM=TO": rewrite locations starting with FROM. */
 floe_err virtual_policy_remap(virtual_policy *p, const char *rule);
 
+/* Addresses. A location whose address is loopback, link-local, private
+ * or unspecified (floe_url_host_kind: its http(s) host as written, or
+ * for s3:// the S3 endpoint it is fetched from) is fetched only when a
+ * --allow prefix covers it or the address is an endpoint the user named:
+ * a document alone cannot point floe at the local machine or network.
+ * DNS names are not resolved (a known limit, README "Security"). */
+/* An endpoint the user named (--s3-endpoint, AWS_ENDPOINT_URL, or covered
+ * by --allow): locations on its origin are not refused for their address.
+ * One that is not a URL floe can compare vouches for nothing. */
+floe_err virtual_policy_trust_endpoint(virtual_policy *p, const char *endpoint);
+/* The S3 endpoint s3:// locations are fetched from (NULL: AWS, public). */
+floe_err virtual_policy_s3_endpoint(virtual_policy *p, const char *endpoint);
+/* 1 when a --allow prefix covers url (a URL or URL prefix; a local file or
+ * folder: its real path lies in an allowed folder's), else 0. */
+int virtual_policy_user_allows(const virtual_policy *p, const char *url);
+
 /* Decide for one location. On success *fetch_url is the (remapped) URL to
  * fetch, owned by the caller (free()). Refusals are FLOE_EAUTH naming the
  * location and what would permit it. */
@@ -45,8 +62,9 @@ floe_err virtual_policy_resolve(const virtual_policy *p, const char *location, c
 
 /* May url, a location floe is about to fetch from (e.g. the target of a
  * redirect), be fetched? NULL when its canonical form lies under a prefix
- * the user authorised (never a local file: a redirect cannot lead to the
- * disk); otherwise FLOE_EAUTH saying why. */
+ * the user authorised, by the same rules as a chunk's (addresses
+ * included; never a local file: a redirect cannot lead to the disk);
+ * otherwise FLOE_EAUTH saying why. */
 floe_err virtual_policy_check_target(const virtual_policy *p, const char *url);
 
 #endif

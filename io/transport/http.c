@@ -310,6 +310,14 @@ static floe_err status_error(const xfer *x)
     const char *name = r->shown, *range = x->range;
     if (s == 404)
         return FLOE_ERR(FLOE_ENOTFOUND, "%s%s: no such object (%s)", name, range, what);
+    if ((s == 401 || s == 403) && r->withheld_from) {
+        char ep[512];
+        return FLOE_ERR(FLOE_EAUTH, "%s%s: access denied (%s, anonymous request: the "
+                        "credentials in the environment are not sent to %s, an S3 endpoint a "
+                        "document named; to send them, name it yourself with --s3-endpoint or "
+                        "--allow)", name, range, what,
+                        floe_url_redact(r->withheld_from, ep, sizeof ep));
+    }
     if (s == 401 || s == 403)
         return FLOE_ERR(FLOE_EAUTH, "%s%s: access denied (%s, %s request)", name, range, what,
                         r->sign ? "signed" : "anonymous");

@@ -25,6 +25,8 @@ struct floe_transport {
     char *aws_access_key;
     char *aws_secret_key;
     char *aws_session_token;
+    int aws_withheld; /* the environment has credentials, but s3_endpoint is a document's
+                         that may not have them (floe_s3_config.endpoint_from_document) */
     char **extra_headers; /* owned, NULL-terminated; NULL: none */
     CURL *curl; /* created by the first HTTP request, reused (keep-alive) */
     floe_transport_counts stats;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* io/transport/s3.c - s3:// URLs: settings from the options and the AWS
  * environment, the mapping to path-style or virtual-hosted HTTP URLs,
- * credentials, and the hand-over to the HTTP back end (which signs with
- * libcurl's SigV4). */
+ * credentials (sent only to AWS or to an endpoint the user named), and the
+ * hand-over to the HTTP back end (which signs with libcurl's SigV4). */
 #include "io/transport/internal.h"
 #include "io/transport/url.h"
 
@@ -116,6 +116,67 @@ floe_err floe_s3_http_url(const char *url, const floe_s3_config *cfg, floe_buf *
     return NULL;
 }
 
+static int ends_with(const char *s, size_t n, const char *tail)
+{
+    size_t k = strlen(tail);
+    return n >= k && strncmp(s + n - k, tail, k) == 0;
+}
+
+int floe_s3_endpoint_is_aws(const char *endpoint)
+{
+    floe_buf b;
+    floe_buf_init(&b, 1024);
+    floe_err err = floe_url_canonical(endpoint, 1, &b);
+    int aws = 0;
+    const char *c = (const char *)b.data;
+    if (!err && b.len > 8 && strncmp(c, "https://", 8) == 0) {
+        const char *host = c + 8;
+        size_t n = strcspn(host, "/"); /* canonical: lower case, no default port */
+        aws = memchr(host, ':', n) == NULL && memchr(host, '%', n) == NULL &&
+              ((n == 13 && strncmp(host, "amazonaws.com", 13) == 0) ||
+               ends_with(host, n, ".amazonaws.com") || ends_with(host, n, ".amazonaws.com.cn"));
+    }
+    floe_err_free(&err);
+    floe_buf_free(&b);
+    return aws;
+}
+
+/* Do a and b name the same endpoint (canonical forms equal, a trailing '/'
+ * aside)? */
+static int same_endpoint(const char *a, const char *b)
+{
+    floe_buf ca, cb;
+    floe_buf_init(&ca, 1024);
+    floe_buf_init(&cb, 1024);
+    floe_err ea = floe_url_canonical(a, 1, &ca), eb = floe_url_canonical(b, 1, &cb);
+    size_t na = ca.len, nb = cb.len;
+    while (na && ca.data[na - 1] == '/')
+        na--;
+    while (nb && cb.data[nb - 1] == '/')
+        nb--;
+    int same = !ea && !eb && na && na == nb && memcmp(ca.data, cb.data, na) == 0;
+    floe_err_free(&ea);
+    floe_err_free(&eb);
+    floe_buf_free(&ca);
+    floe_buf_free(&cb);
+    return same;
+}
+
+/* May the credentials of the environment go to the resolved endpoint? AWS
+ * itself (no endpoint), an endpoint the user named, AWS's own hosts, or
+ * the endpoint AWS_ENDPOINT_URL(_S3) names: yes; any other endpoint a
+ * document named: no (it would receive the access key id and session
+ * token, and a signature it could replay). */
+static int may_sign_for(const floe_s3_config *in, const floe_s3_config *r)
+{
+    if (!r->endpoint || !in->endpoint_from_document || floe_s3_endpoint_is_aws(r->endpoint))
+        return 1;
+    const char *user = env("AWS_ENDPOINT_URL_S3");
+    if (!user)
+        user = env("AWS_ENDPOINT_URL");
+    return user && same_endpoint(user, r->endpoint);
+}
+
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -150,6 +211,10 @@ floe_err floe_s3_setup(floe_transport *t, const floe_s3_config *cfg)
         return FLOE_ERR(FLOE_ENOMEM, "cannot copy the S3 settings");
 
     const char *key = env("AWS_ACCESS_KEY_ID"), *secret = env("AWS_SECRET_ACCESS_KEY");
+    if (!r.anonymous && key && secret && !may_sign_for(cfg ? cfg : &r, &r)) {
+        t->aws_withheld = 1;
+        return NULL;
+    }
     if (!r.anonymous && key && secret) {
         t->aws_access_key = strdup(key);
         t->aws_secret_key = strdup(secret);
@@ -183,6 +248,8 @@ floe_err floe_s3_request_for(const floe_transport *t, const char *url, floe_buf 
     req->url = (const char *)u->data;
     req->shown = shown;
     req->is_s3 = 1;
+    if (t->aws_withheld)
+        req->withheld_from = t->s3_endpoint;
     if (t->aws_access_key) {
         *sig = (floe_sigv4){.region = t->s3_region, .access_key = t->aws_access_key,
                             .secret_key = t->aws_secret_key,

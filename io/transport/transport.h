@@ -24,7 +24,8 @@
  * Any other scheme is FLOE_EUNSUPPORTED.
  *
  * Credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)
- * are read once, by floe_transport_new. They, the signatures made with
+ * are read once, by floe_transport_new, and sent (SigV4) only to AWS or to
+ * an endpoint the user named (floe_s3_config.endpoint_from_document). They, the signatures made with
  * them, passwords in URLs and URL query strings (pre-signed URLs) never
  * appear in an error message or a log line.
  */
@@ -48,6 +49,13 @@ typedef struct floe_s3_config {
     int path_style;       /* 1: http://endpoint/bucket/key; 0: virtual-hosted (default with
                              no endpoint); an endpoint override implies path style. Buckets
                              that are not DNS-safe (dots, capitals, '_') use path style. */
+    int endpoint_from_document; /* 1: endpoint was named by a document (a STAC custom-s3
+                             platform), not by the user. The credentials of the environment
+                             are then sent only if it is an AWS endpoint
+                             (floe_s3_endpoint_is_aws) or the one AWS_ENDPOINT_URL_S3 /
+                             AWS_ENDPOINT_URL names; otherwise its requests go unsigned and
+                             a 401/403 says why. The caller clears it for an endpoint the
+                             user authorised (e.g. with --allow). */
 } floe_s3_config;
 
 typedef struct floe_transport_opts {

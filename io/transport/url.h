@@ -3,8 +3,9 @@
  * io/transport/ and exposed for unit tests: telling URL kinds apart and
  * redacting URLs for messages (both used by io/fetch/ too), percent-encoding,
  * mapping s3:// URLs to HTTP URLs, canonical URLs (for access checks),
- * HTTP dates and Content-Range.
- * Implemented in url.c, except the S3 functions (s3.c).
+ * what kind of address a URL's host is, HTTP dates and Content-Range.
+ * Implemented in url.c, except the host kinds (address.c) and the S3
+ * functions (s3.c).
  */
 #ifndef FLOE_TRANSPORT_URL_H
 #define FLOE_TRANSPORT_URL_H
@@ -51,6 +52,26 @@ floe_err floe_url_canonical(const char *url, int prefix, floe_buf *out);
  * bucket) and port; 0 otherwise or when either is not canonical. */
 int floe_url_same_origin(const char *a, const char *b);
 
+/* What the host of an http(s) URL names (address.c), decided on the host
+ * as written, in every spelling libcurl connects to (IPv4 shortened,
+ * decimal, octal or hex; percent-encoded; a trailing dot; bracketed IPv6
+ * with a zone; IPv4 inside IPv6). Names are NOT resolved: only
+ * "localhost" and "*.localhost" count as loopback, any other name is
+ * public, so a DNS name that resolves to 127.0.0.1 is not caught here.
+ * Any other scheme (s3://, file://) is FLOE_HOST_PUBLIC: no host there. */
+typedef enum floe_host_kind {
+    FLOE_HOST_PUBLIC = 0,  /* a name, or a public address */
+    FLOE_HOST_LOOPBACK,    /* 127.0.0.0/8, ::1, localhost, *.localhost */
+    FLOE_HOST_LINK_LOCAL,  /* 169.254.0.0/16, fe80::/10 */
+    FLOE_HOST_PRIVATE,     /* 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7, fec0::/10 */
+    FLOE_HOST_UNSPECIFIED, /* 0.0.0.0/8, :: */
+    FLOE_HOST_UNCLEAR,     /* neither a plain name nor an address (other bytes, bad
+                              escapes, a malformed number): treat it as private */
+} floe_host_kind;
+floe_host_kind floe_url_host_kind(const char *url);
+/* "a loopback address", ... for messages. */
+const char *floe_host_kind_name(floe_host_kind kind);
+
 /* Append path percent-encoded as S3 (and SigV4) want it: every byte but
  * A-Z a-z 0-9 - . _ ~ and the segment separator '/' becomes %XX. */
 floe_err floe_url_encode_path(const char *path, floe_buf *out);
@@ -92,6 +113,10 @@ floe_err floe_s3_split(const char *url, const char **bucket, size_t *bucket_len,
  * environment; endpoint stays NULL for AWS itself. An endpoint override
  * sets path_style. */
 void floe_s3_config_resolve(const floe_s3_config *in, floe_s3_config *out);
+
+/* 1 when endpoint is AWS's own: https:// on a host that is amazonaws.com
+ * or under .amazonaws.com or .amazonaws.com.cn, default port. */
+int floe_s3_endpoint_is_aws(const char *endpoint);
 
 /* Append the HTTP URL of the s3:// url under a resolved config: path style
  * "ENDPOINT/bucket/key", or virtual-hosted

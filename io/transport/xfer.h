@@ -35,6 +35,8 @@ typedef struct floe_http_request {
     const floe_condition *cond; /* may be NULL */
     const floe_sigv4 *sign;     /* NULL: anonymous */
     int is_s3;            /* no redirects; S3 error codes and bucket region in messages */
+    const char *withheld_from; /* unsigned because the credentials of the environment may
+                                  not go to this endpoint (a document's): a 401/403 says so */
 } floe_http_request;
 
 /* Map an http(s):// or s3:// url to the request the HTTP back end sends:

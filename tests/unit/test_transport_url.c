@@ -338,6 +338,94 @@ static void canonical_urls(void **state)
     expect_not_canonical("ftp://h/x", "unsupported scheme");
 }
 
+/* The kind of address a URL's host names, in every spelling libcurl
+ * connects to. Where libcurl's own URL parser (curl_url) rewrites the host
+ * (shortened, decimal, octal, hex IPv4; percent escapes), the rewritten
+ * host must be of the same kind: the check sees what curl will dial. */
+static void host_kinds(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url;
+        floe_host_kind kind;
+    } cases[] = {
+        {"http://127.0.0.1:9000/b/k", FLOE_HOST_LOOPBACK},
+        {"http://127.255.1.2/", FLOE_HOST_LOOPBACK},
+        {"http://127.1/", FLOE_HOST_LOOPBACK},
+        {"http://2130706433/", FLOE_HOST_LOOPBACK},
+        {"http://0x7f.1/", FLOE_HOST_LOOPBACK},
+        {"http://0x7F000001/", FLOE_HOST_LOOPBACK},
+        {"http://0177.0.0.1/", FLOE_HOST_LOOPBACK},
+        {"http://127.0.0.1./", FLOE_HOST_LOOPBACK},
+        {"http://%31%32%37.0.0.1/", FLOE_HOST_LOOPBACK},
+        {"https://localhost/", FLOE_HOST_LOOPBACK},
+        {"https://LOCALHOST.:8443/", FLOE_HOST_LOOPBACK},
+        {"http://x.y.localhost/", FLOE_HOST_LOOPBACK},
+        {"http://user@127.0.0.1/", FLOE_HOST_LOOPBACK},
+        {"http://[::1]:9000/", FLOE_HOST_LOOPBACK},
+        {"http://[0:0:0:0:0:0:0:1]/", FLOE_HOST_LOOPBACK},
+        {"http://[::ffff:127.0.0.1]/", FLOE_HOST_LOOPBACK},
+        {"http://[::ffff:7f00:1]/", FLOE_HOST_LOOPBACK},
+        {"http://169.254.169.254/latest/meta-data/", FLOE_HOST_LINK_LOCAL},
+        {"http://[fe80::1%25eth0]/", FLOE_HOST_LINK_LOCAL},
+        {"http://[febf::1]/", FLOE_HOST_LINK_LOCAL},
+        {"http://[::ffff:a9fe:a9fe]/", FLOE_HOST_LINK_LOCAL},
+        {"http://10.0.0.1/", FLOE_HOST_PRIVATE},
+        {"http://172.16.0.1/", FLOE_HOST_PRIVATE},
+        {"http://172.31.255.255/", FLOE_HOST_PRIVATE},
+        {"http://192.168.0.1/", FLOE_HOST_PRIVATE},
+        {"http://100.100.100.200/", FLOE_HOST_PRIVATE},
+        {"http://[fd00:ec2::254]/", FLOE_HOST_PRIVATE},
+        {"http://[fc00::1]/", FLOE_HOST_PRIVATE},
+        {"http://[fec0::1]/", FLOE_HOST_PRIVATE},
+        {"http://0.0.0.0/", FLOE_HOST_UNSPECIFIED},
+        {"http://0/", FLOE_HOST_UNSPECIFIED},
+        {"http://[::]/", FLOE_HOST_UNSPECIFIED},
+        {"http://08/", FLOE_HOST_UNCLEAR},
+        {"http://1.2.3.4.5/", FLOE_HOST_UNCLEAR},
+        {"http://256.1.1.1/", FLOE_HOST_UNCLEAR},
+        {"http://ex%zzample.com/", FLOE_HOST_UNCLEAR},
+        {"http://ex%C3%A4mple.com/", FLOE_HOST_UNCLEAR},
+        {"http://[::1/", FLOE_HOST_UNCLEAR},
+        {"http:///", FLOE_HOST_UNCLEAR},
+        {"https://s3.us-west-2.amazonaws.com/", FLOE_HOST_PUBLIC},
+        {"https://data.example:8443/x", FLOE_HOST_PUBLIC},
+        {"http://8.8.8.8/", FLOE_HOST_PUBLIC},
+        {"http://11.0.0.1/", FLOE_HOST_PUBLIC},
+        {"http://172.15.0.1/", FLOE_HOST_PUBLIC},
+        {"http://172.32.0.1/", FLOE_HOST_PUBLIC},
+        {"http://192.169.0.1/", FLOE_HOST_PUBLIC},
+        {"http://100.128.0.1/", FLOE_HOST_PUBLIC},
+        {"http://[2001:db8::1]/", FLOE_HOST_PUBLIC},
+        {"http://localhost.example/", FLOE_HOST_PUBLIC},
+        {"http://mylocalhost/", FLOE_HOST_PUBLIC},
+        {"s3://127.0.0.1/key", FLOE_HOST_PUBLIC}, /* a bucket, not a host */
+        {"file:///etc/passwd", FLOE_HOST_PUBLIC},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        floe_host_kind k = floe_url_host_kind(cases[i].url);
+        if (k != cases[i].kind)
+            fail_msg("%s: %s, want %s", cases[i].url, floe_host_kind_name(k),
+                     floe_host_kind_name(cases[i].kind));
+        if (k == FLOE_HOST_UNCLEAR || strncmp(cases[i].url, "http", 4) != 0)
+            continue;
+        CURLU *u = curl_url();
+        char *host = NULL;
+        assert_non_null(u);
+        if (curl_url_set(u, CURLUPART_URL, cases[i].url, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+            char again[300];
+            snprintf(again, sizeof again, "http://%s/", host);
+            if (floe_url_host_kind(again) != k)
+                fail_msg("%s: libcurl connects to %s, which is %s, not %s", cases[i].url, host,
+                         floe_host_kind_name(floe_url_host_kind(again)), floe_host_kind_name(k));
+        }
+        curl_free(host);
+        curl_url_cleanup(u);
+    }
+    assert_int_equal(floe_url_host_kind(NULL), FLOE_HOST_UNCLEAR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +434,7 @@ int main(void)
         cmocka_unit_test(redaction),       cmocka_unit_test(http_dates),
         cmocka_unit_test(content_range),   cmocka_unit_test(s3_mapping),
         cmocka_unit_test(s3_settings_from_env), cmocka_unit_test(canonical_urls),
+        cmocka_unit_test(host_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,12 +3,13 @@
  * answers that the S3 stand-in never gives, against a scripted loopback
  * server forked by the test (scripted_server.h): SigV4 headers (and the signature, recomputed
  * by an independent implementation in Python's hmac/hashlib), anonymous
- * requests without them, a server that ignores Range, a wrong or missing
+ * requests without them, no credentials to an endpoint a document named, a server that ignores Range, a wrong or missing
  * Content-Range, a truncated body, a stalled server, S3 and HTTP
  * redirects (another origin only when the redirect check authorises it, a
  * hop limit), the whole-object cap checked before the download, and a
  * changed source served by a server that ignores the conditions. */
 #include "io/transport/transport.h"
+#include "io/transport/url.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -585,11 +586,95 @@ static void redirects_checked(void **state)
     floe_buf_free(&b);
 }
 
+/* Credentials from the environment go only to AWS or to the endpoint the
+ * user named. The same loopback endpoint, named by a document: unsigned,
+ * no key id, no token, and a 403 says why; named by the user through
+ * AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_S3), or not from a document at all
+ * (--s3-endpoint): signed, with the token. */
+static void document_endpoint_gets_no_credentials(void **state)
+{
+    (void)state;
+    static const char DENIED[] = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
+                                 "Connection: close\r\n\r\n";
+    /* mode 0: a document's endpoint; 1: AWS_ENDPOINT_URL names it too;
+     * 2: AWS_ENDPOINT_URL_S3 does; 3: the user's (--s3-endpoint);
+     * 4: a document's, AWS_ENDPOINT_URL names another port. */
+    for (int mode = 0; mode < 5; mode++) {
+        set_credentials(1);
+        scripted_reply r[] = {{HELLO_206, (const uint8_t *)"hello", 5}, {DENIED, NULL, 0}};
+        scripted_server f;
+        scripted_start(&f, r, 2, 0);
+        char endpoint[64], other[64];
+        snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", f.port);
+        snprintf(other, sizeof other, "http://127.0.0.1:%d", f.port == 1 ? 2 : f.port - 1);
+        if (mode == 1)
+            setenv("AWS_ENDPOINT_URL", endpoint, 1);
+        if (mode == 2)
+            setenv("AWS_ENDPOINT_URL_S3", endpoint, 1);
+        if (mode == 4)
+            setenv("AWS_ENDPOINT_URL", other, 1);
+        floe_transport_opts o = {.s3 = {.endpoint = endpoint, .region = "us-west-2",
+                                        .endpoint_from_document = mode != 3},
+                                 .retry = {.max_attempts = 1}};
+        floe_transport *t;
+        assert_null(floe_transport_new(&o, &t));
+        floe_buf b;
+        floe_buf_init(&b, 100);
+        floe_err err = floe_transport_get(t, "s3://bkt/k", 0, 5, NULL, &b);
+        expect_ok(err);
+        err = floe_transport_get(t, "s3://bkt/private", 0, 5, NULL, &b);
+        char *req = scripted_stop(&f);
+        floe_transport_free(&t);
+        clear_credentials();
+        unsetenv("AWS_ENDPOINT_URL");
+        unsetenv("AWS_ENDPOINT_URL_S3");
+        floe_buf_free(&b);
+        int sign = mode == 1 || mode == 2 || mode == 3;
+        assert_int_equal(has_header(req, "^authorization: AWS4-HMAC-SHA256 Credential=" 
+                                         "AKIDWIRETEST0000001/"), sign);
+        assert_int_equal(has_header(req, "^x-amz-security-token: wireTestSessionToken/xyz=\r$"),
+                         sign);
+        if (!sign) {
+            assert_false(has_header(req, "^authorization:"));
+            assert_false(has_header(req, "^x-amz-"));
+            assert_null(strstr(req, FAKE_KEY));
+            assert_null(strstr(req, FAKE_TOKEN));
+            expect_err(err, FLOE_EAUTH, "credentials in the environment are not sent to",
+                       endpoint);
+        } else {
+            expect_err(err, FLOE_EAUTH, "signed request", NULL);
+        }
+        free(req);
+    }
+}
+
+/* AWS's own endpoints, by host and scheme only. */
+static void aws_endpoints(void **state)
+{
+    (void)state;
+    const char *aws[] = {"https://s3.us-west-2.amazonaws.com", "https://S3.AMAZONAWS.COM/",
+                         "https://bkt.s3.eu-central-1.amazonaws.com:443",
+                         "https://s3.cn-north-1.amazonaws.com.cn", "https://amazonaws.com"};
+    const char *not_aws[] = {"http://s3.us-west-2.amazonaws.com",
+                             "https://s3.amazonaws.com.evil.example",
+                             "https://evilamazonaws.com", "https://s3.amazonaws.com:8443",
+                             "https://user@s3.amazonaws.com", "https://127.0.0.1",
+                             "https://s3.amazonaws.com%2eevil.example", "s3://amazonaws.com/x"};
+    for (size_t i = 0; i < sizeof aws / sizeof *aws; i++)
+        if (!floe_s3_endpoint_is_aws(aws[i]))
+            fail_msg("%s is AWS", aws[i]);
+    for (size_t i = 0; i < sizeof not_aws / sizeof *not_aws; i++)
+        if (floe_s3_endpoint_is_aws(not_aws[i]))
+            fail_msg("%s is not AWS", not_aws[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(signed_request_headers),
         cmocka_unit_test(anonymous_requests_are_unsigned),
+        cmocka_unit_test(document_endpoint_gets_no_credentials),
+        cmocka_unit_test(aws_endpoints),
         cmocka_unit_test(conditions_on_the_wire),
         cmocka_unit_test(server_ignores_range),
         cmocka_unit_test(bad_partial_answers),

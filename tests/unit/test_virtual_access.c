@@ -3,7 +3,9 @@
  * authorisation (STAC vs --allow, file:// only by --allow), remapping and
  * path-boundary prefixes; canonical locations (dot segments, encoded or
  * not, fragments, userinfo refused; file:// resolved with symlinks and kept
- * under the --allow folder). */
+ * under the --allow folder); addresses a document cannot authorise
+ * (loopback, link-local, private, unspecified; s3:// by its endpoint) and
+ * the endpoints the user named. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "io/icechunk/virtual_access.h"
 #include "io/transport/url.h"
@@ -13,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "floe_test.h"
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +226,125 @@ static void redirect_targets_checked(void **state)
     virtual_policy_free(&p);
 }
 
+/* Containers on loopback, link-local, private or unspecified addresses
+ * (literal IPs in any spelling libcurl accepts, and "localhost") are not
+ * authorised by a document: only --allow authorises them, and the refusal
+ * says so. A public host stays authorised by the document. */
+static void private_addresses_need_allow(void **state)
+{
+    (void)state;
+    const char *hosts[] = {
+        "127.0.0.1",  "127.1",        "2130706433", "0x7f.0.0.1", "0177.0.0.1",
+        "127.0.0.1.", "localhost",    "LocalHost",  "a.localhost", "10.1.2.3",
+        "172.16.0.1", "172.31.255.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
+        "0",          "[::1]",        "[::]",       "[fe80::1]",  "[fd00::1]",
+        "[fc00::5]",  "[::ffff:127.0.0.1]", "[::ffff:a9fe:a9fe]", "%31%32%37.0.0.1",
+    };
+    for (size_t i = 0; i < sizeof hosts / sizeof *hosts; i++) {
+        char container[256], loc[300];
+        snprintf(container, sizeof container, "http://%s:8080/data/", hosts[i]);
+        snprintf(loc, sizeof loc, "%sx.nc", container);
+        virtual_policy *p;
+        assert_null(virtual_policy_new(&p));
+        assert_null(virtual_policy_declare(p, container));
+        assert_null(virtual_policy_allow(p, container, 0)); /* the document's */
+        expect_refusal(p, loc, "--allow");
+        floe_err err = virtual_policy_check_target(p, loc); /* a redirect there */
+        assert_int_equal(floe_err_code(err), FLOE_EAUTH);
+        floe_err_free(&err);
+        assert_null(virtual_policy_allow(p, container, 1)); /* the user's */
+        char *url;
+        expect_ok(virtual_policy_resolve(p, loc, &url));
+        free(url);
+        expect_ok(virtual_policy_check_target(p, loc));
+        virtual_policy_free(&p);
+    }
+    const char *public_hosts[] = {"data.example", "8.8.8.8", "172.32.0.1", "[2001:db8::1]",
+                                  "192.169.0.1", "11.0.0.1"};
+    for (size_t i = 0; i < sizeof public_hosts / sizeof *public_hosts; i++) {
+        char container[256], loc[300];
+        snprintf(container, sizeof container, "https://%s/data/", public_hosts[i]);
+        snprintf(loc, sizeof loc, "%sx.nc", container);
+        virtual_policy *p;
+        assert_null(virtual_policy_new(&p));
+        assert_null(virtual_policy_declare(p, container));
+        assert_null(virtual_policy_allow(p, container, 0));
+        char *url;
+        expect_ok(virtual_policy_resolve(p, loc, &url));
+        free(url);
+        virtual_policy_free(&p);
+    }
+}
+
+/* A remap (the user's) onto a loopback mirror: the document's
+ * authorisation of that mirror is not enough either. */
+static void remap_to_private_needs_allow(void **state)
+{
+    (void)state;
+    virtual_policy *p = nldas_policy();
+    assert_null(virtual_policy_remap(p, "s3://nasa-waterinsight/=http://localhost:9000/m/"));
+    assert_null(virtual_policy_allow(p, "http://localhost:9000/m/", 0));
+    expect_refusal(p, LOC, "loopback");
+    assert_null(virtual_policy_allow(p, "http://localhost:9000/m/NLDAS3/", 1));
+    char *url;
+    expect_ok(virtual_policy_resolve(p, LOC, &url));
+    free(url);
+    virtual_policy_free(&p);
+}
+
+/* s3:// locations are judged by the S3 endpoint they are fetched from; an
+ * endpoint the user named is trusted at its origin only; only --allow
+ * prefixes count as the user's authorisation. */
+static void endpoints_and_user_allows(void **state)
+{
+    (void)state;
+    virtual_policy *p = nldas_policy();
+    assert_null(virtual_policy_allow(p, "s3://nasa-waterinsight/NLDAS3/forcing/daily/", 0));
+    char *url;
+    assert_null(virtual_policy_s3_endpoint(p, "http://127.0.0.1:9000"));
+    expect_refusal(p, LOC, "S3 endpoint http://127.0.0.1:9000");
+    expect_refusal(p, LOC, "loopback");
+    assert_null(virtual_policy_trust_endpoint(p, "http://127.0.0.1:9001"));
+    expect_refusal(p, LOC, "loopback"); /* another port is another origin */
+    assert_null(virtual_policy_trust_endpoint(p, "http://127.0.0.1:9000/"));
+    expect_ok(virtual_policy_resolve(p, LOC, &url));
+    free(url);
+    assert_null(virtual_policy_s3_endpoint(p, "https://s3.example.org"));
+    expect_ok(virtual_policy_resolve(p, LOC, &url));
+    free(url);
+    assert_null(virtual_policy_s3_endpoint(p, NULL));
+    expect_ok(virtual_policy_resolve(p, LOC, &url));
+    free(url);
+    /* An http(s) container on the trusted endpoint's origin. */
+    assert_null(virtual_policy_declare(p, "http://127.0.0.1:9000/b/"));
+    assert_null(virtual_policy_allow(p, "http://127.0.0.1:9000/b/", 0));
+    expect_ok(virtual_policy_resolve(p, "http://127.0.0.1:9000/b/x.nc", &url));
+    free(url);
+    virtual_policy_free(&p);
+
+    assert_null(virtual_policy_new(&p));
+    assert_null(virtual_policy_allow(p, "http://10.0.0.1:9000/", 0)); /* a document's */
+    assert_int_equal(virtual_policy_user_allows(p, "http://10.0.0.1:9000"), 0);
+    assert_null(virtual_policy_allow(p, "http://127.0.0.1:9000/", 1));
+    assert_int_equal(virtual_policy_user_allows(p, "http://127.0.0.1:9000"), 1);
+    assert_int_equal(virtual_policy_user_allows(p, "http://127.0.0.1:9000/x/"), 1);
+    assert_int_equal(virtual_policy_user_allows(p, "http://127.0.0.1:9001"), 0);
+    char dir[] = "/tmp/floe-va-XXXXXX", allow[64], repo[80];
+    assert_non_null(mkdtemp(dir));
+    snprintf(allow, sizeof allow, "file://%s/", dir);
+    snprintf(repo, sizeof repo, "%s/repo/", dir);
+    assert_int_equal(virtual_policy_user_allows(p, repo), 0);
+    assert_null(virtual_policy_allow(p, allow, 1));
+    assert_int_equal(virtual_policy_user_allows(p, repo), 1);
+    snprintf(repo, sizeof repo, "file://%s/repo/", dir);
+    assert_int_equal(virtual_policy_user_allows(p, repo), 1);
+    assert_int_equal(virtual_policy_user_allows(p, "/etc/"), 0);
+    snprintf(repo, sizeof repo, "%s/../", dir);
+    assert_int_equal(virtual_policy_user_allows(p, repo), 0);
+    virtual_policy_free(&p);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +356,9 @@ int main(void)
         cmocka_unit_test(local_mirror_stays_inside),
         cmocka_unit_test(document_file_container_refusal_says_why),
         cmocka_unit_test(redirect_targets_checked),
+        cmocka_unit_test(private_addresses_need_allow),
+        cmocka_unit_test(remap_to_private_needs_allow),
+        cmocka_unit_test(endpoints_and_user_allows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
