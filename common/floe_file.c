@@ -90,6 +90,25 @@ static char *folder_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
+int floe_file_no_space(int err_no)
+{
+    return err_no == ENOSPC || err_no == EDQUOT;
+}
+
+floe_err floe_file_no_space_err(const char *path, int err_no)
+{
+    return FLOE_ERR(FLOE_EIO, "no space left on device writing %s%s", path,
+                    err_no == EDQUOT ? " (disk quota exceeded)" : "");
+}
+
+/* "PATH: DOING TMP: reason", or the one message of a full disk. */
+static floe_err io_failed(const char *path, const char *doing, const char *tmp, int err_no)
+{
+    if (floe_file_no_space(err_no))
+        return floe_file_no_space_err(path, err_no);
+    return FLOE_ERR(FLOE_EIO, "%s: %s %s: %s", path, doing, tmp, strerror(err_no));
+}
+
 /* Why creating the temporary failed: a missing folder is said plainly
  * (the usual mistake, e.g. -o results/out.nc before results/ exists). */
 static floe_err create_failed(const char *path, const char *tmp, int err_no)
@@ -97,7 +116,9 @@ static floe_err create_failed(const char *path, const char *tmp, int err_no)
     char *dir = folder_of(path);
     struct stat st;
     floe_err err;
-    if (dir && (err_no == ENOENT || err_no == ENOTDIR) &&
+    if (floe_file_no_space(err_no))
+        err = floe_file_no_space_err(path, err_no);
+    else if (dir && (err_no == ENOENT || err_no == ENOTDIR) &&
         (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
         err = FLOE_ERR(FLOE_EIO, "%s: cannot create: the folder %s does not exist", path, dir);
     else if (err_no == EEXIST || err_no == ELOOP)
@@ -138,8 +159,11 @@ static floe_err rename_into_place(const char *tmp, const char *path)
 {
     floe_err err = NULL;
     if (rename(tmp, path) != 0) {
-        err = FLOE_ERR(FLOE_EIO, "%s: cannot rename %s into place: %s", path, tmp,
-                       strerror(errno));
+        int err_no = errno;
+        err = floe_file_no_space(err_no)
+                  ? floe_file_no_space_err(path, err_no)
+                  : FLOE_ERR(FLOE_EIO, "%s: cannot rename %s into place: %s", path, tmp,
+                             strerror(err_no));
         unlink(tmp);
     }
     floe_interrupt_remove_path(tmp);
@@ -187,9 +211,10 @@ floe_err floe_file_write(floe_file *f, const void *data, size_t n)
         ssize_t w = write(f->fd, p + done, n - done);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
-            return FLOE_ERR(FLOE_EIO, "%s: writing %s: %s", f->path, f->tmp,
-                            w < 0 ? strerror(errno) : "no progress");
+        if (w < 0)
+            return io_failed(f->path, "writing", f->tmp, errno);
+        if (w == 0)
+            return FLOE_ERR(FLOE_EIO, "%s: writing %s: no progress", f->path, f->tmp);
         done += (size_t)w;
     }
     return NULL;
@@ -200,9 +225,9 @@ static floe_err flush_and_close(floe_file *f)
 {
     floe_err err = NULL;
     if (fsync(f->fd) != 0)
-        err = FLOE_ERR(FLOE_EIO, "%s: flushing %s: %s", f->path, f->tmp, strerror(errno));
+        err = io_failed(f->path, "flushing", f->tmp, errno);
     if (close(f->fd) != 0 && !err)
-        err = FLOE_ERR(FLOE_EIO, "%s: closing %s: %s", f->path, f->tmp, strerror(errno));
+        err = io_failed(f->path, "closing", f->tmp, errno);
     f->fd = -1;
     if (err)
         unlink(f->tmp);
@@ -287,9 +312,9 @@ floe_err floe_file_sync_temp(const char *tmp, const char *path)
                        strerror(errno));
     } else {
         if (fsync(fd) != 0)
-            err = FLOE_ERR(FLOE_EIO, "%s: flushing %s: %s", path, tmp, strerror(errno));
+            err = io_failed(path, "flushing", tmp, errno);
         if (close(fd) != 0 && !err)
-            err = FLOE_ERR(FLOE_EIO, "%s: closing %s: %s", path, tmp, strerror(errno));
+            err = io_failed(path, "closing", tmp, errno);
     }
     if (err) {
         unlink(tmp);
@@ -347,8 +372,7 @@ floe_err floe_file_commit_all(size_t n, char *const *tmps, const char *const *pa
     size_t done = 0;
     for (; done < n; done++)
         if (rename(tmps[done], paths[done]) != 0) {
-            err = FLOE_ERR(FLOE_EIO, "%s: cannot rename %s into place: %s", paths[done],
-                           tmps[done], strerror(errno));
+            err = io_failed(paths[done], "cannot rename into place", tmps[done], errno);
             break;
         }
     if (err) {

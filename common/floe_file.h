@@ -55,6 +55,14 @@ const char *floe_file_temp(const floe_file *f);
 /* All of it at once: text followed by the newline that ends a text file. */
 floe_err floe_file_write_text(const char *path, const char *text);
 
+/* A write, flush, close or create that failed for want of space (errno
+ * ENOSPC, or EDQUOT: over quota) is one message, whoever hit it: "no space
+ * left on device writing PATH", PATH the file the user asked for (not the
+ * temporary). floe_file's own errors say it; writers whose library hides
+ * errno (netCDF) ask floe_file_no_space and build the same error. */
+int floe_file_no_space(int err_no);
+floe_err floe_file_no_space_err(const char *path, int err_no);
+
 /* For writers whose library creates the file: *tmp = the temporary name
  * for path (owned, free()), registered for removal on an interrupt until
  * floe_file_commit_temp, floe_file_commit_all or floe_file_discard_temp.
