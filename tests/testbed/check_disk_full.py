@@ -17,7 +17,8 @@ coordinates fit, the data or the close do not). Each run must
 Then the data file fits (it goes to a roomy folder) but the Item, or the
 --report, goes to a tmpfs already filled to the last page: the same line
 naming the Item's or the report's path, no crash, nothing of floe's left
-in the full folder.
+in the full folder, and no data file either (a run's outputs are
+committed together or not at all).
 
 Mounting needs root (CAP_SYS_ADMIN): without it the test prints
 "skipped" and exits 77; it never passes without having run. Every mount is
@@ -150,6 +151,8 @@ def side_file_cases(cmds, disk, roomy):
                     expect_no_space(r, side_path, np_, what)
                     left = sorted(os.listdir(disk))
                     check(left == [os.path.basename(filler)], f"{what}: left {left} behind")
+                    check(os.listdir(roomy) == [], f"{what}: left {os.listdir(roomy)} beside "
+                                                   "the data")
                 finally:
                     umount(disk)
                     for f in os.listdir(roomy):
