@@ -162,10 +162,10 @@ def slow_standin(tb, work):
         return state, f.read().strip()
 
 
-def start_when_writing(np_, args, d, endpoint):
+def start_when_writing(np_, args, d, endpoint, env=None):
     """floe started in the background; returns (process, ok) once its
     temporary exists in d (the run is under way) or it ended."""
-    cmd, env = testlib.floe_cmd(np_, *args, endpoint=endpoint)
+    cmd, env = testlib.floe_cmd(np_, *args, endpoint=endpoint, env=env)
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     deadline = time.time() + 120
@@ -201,7 +201,12 @@ def interrupts(coll, work, endpoint):
         d = os.path.join(work, f"sig-{np_}-{sig.name}-{target}")
         os.mkdir(d)
         out = os.path.join(d, "out.nc")
-        p, writing = start_when_writing(np_, [*long_run, "-o", out], d, endpoint)
+        # mpirun forwards its SIGTERM and sends SIGKILL 1 s later (Open MPI's
+        # odls_base_sigkill_timeout); on a loaded test machine (ASan, two
+        # cores) a rank may not run its handler within 1 s: give it 10, as
+        # Slurm gives 30 (KillWait).
+        env = {"OMPI_MCA_odls_base_sigkill_timeout": "10"} if target == "mpirun" else None
+        p, writing = start_when_writing(np_, [*long_run, "-o", out], d, endpoint, env)
         check(writing, f"{what}: the run never started writing ({p.poll()})")
         if target == "ranks":
             pids = rank_pids(out)
