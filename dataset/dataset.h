@@ -154,7 +154,9 @@ typedef struct floe_local_input {
 /* The local inputs of ds opened by req: its source document and
  * repository when they are local, and every file:// prefix chunks may be
  * read from (the repository's containers, req->allow, the targets of
- * req->remap). *inputs (n of them) is freed with floe_local_inputs_free. */
+ * req->remap). ds NULL (before the open): what req names itself (a local
+ * SOURCE, --allow, --remap). *inputs (n of them) is freed with
+ * floe_local_inputs_free. */
 floe_err floe_dataset_local_inputs(const floe_dataset *ds, const floe_open_request *req,
                                    floe_local_input **inputs, size_t *n);
 void floe_local_inputs_free(floe_local_input **inputs, size_t n);

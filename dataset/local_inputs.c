@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct input_list {
     floe_local_input *v;
@@ -52,12 +53,26 @@ floe_err floe_dataset_local_inputs(const floe_dataset *ds, const floe_open_reque
     *n = 0;
     input_list l = {0};
     floe_err err = NULL;
-    const floe_provenance *p = &ds->prov;
-    if (p->doc_kind)
-        err = add_local(&l, p->source, FLOE_INPUT_FILE, "the STAC document");
-    if (!err)
-        err = add_local(&l, p->repository, FLOE_INPUT_REPOSITORY, "the repository");
-    for (size_t i = 0; !err && i < floe_dataset_container_count(ds); i++)
+    if (ds) {
+        const floe_provenance *p = &ds->prov;
+        if (p->doc_kind)
+            err = add_local(&l, p->source, FLOE_INPUT_FILE, "the STAC document");
+        if (!err)
+            err = add_local(&l, p->repository, FLOE_INPUT_REPOSITORY, "the repository");
+    } else {
+        /* before the open: a local SOURCE is a repository if it is a folder */
+        const char *path;
+        floe_url_kind k;
+        struct stat st;
+        floe_err e = floe_url_kind_of(req->source, &k);
+        if (!e && k == FLOE_URL_FILE)
+            e = floe_url_file_path(req->source, &path);
+        int folder = !e && k == FLOE_URL_FILE && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        floe_err_free(&e);
+        err = add_local(&l, req->source, folder ? FLOE_INPUT_REPOSITORY : FLOE_INPUT_FILE,
+                        folder ? "the repository" : "the STAC document");
+    }
+    for (size_t i = 0; !err && ds && i < floe_dataset_container_count(ds); i++)
         err = add_local(&l, floe_dataset_container(ds, i), FLOE_INPUT_SOURCES,
                         "a virtual chunk container");
     for (size_t i = 0; !err && i < req->nallow; i++)

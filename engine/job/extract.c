@@ -295,17 +295,23 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     memset(&sel, 0, sizeof sel);
     floe_open_request open = q->open;
     open.arrays = q->vars; /* only their manifests (and their coordinates') */
-    floe_err err = floe_dataset_open_collective(mpi, &open, &ds); /* collective */
-    if (err)
-        err = floe_err_push(err, __FILE__, __LINE__, " %s", q->open.source);
-    if (!err)
-        err = floe_grid_select_make(ds, q->vars, q->bbox, q->time, &sel);
-    /* every rank takes part, whatever happened above */
-    floe_err perr = job_outputs_plan(mpi, q, err ? NULL : ds, NULL, 0, &outputs); /* collective */
-    if (!err)
-        err = perr;
-    else
-        floe_err_free(&perr);
+    /* The outputs' paths are checked before anything is fetched (agreed,
+     * so every rank skips the rest alike). */
+    floe_err err = job_outputs_plan(mpi, q, NULL, 0, &outputs); /* collective */
+    if (!err) {
+        err = floe_dataset_open_collective(mpi, &open, &ds); /* collective */
+        if (err)
+            err = floe_err_push(err, __FILE__, __LINE__, " %s", q->open.source);
+        if (!err)
+            err = floe_grid_select_make(ds, q->vars, q->bbox, q->time, &sel);
+        /* every rank takes part, whatever happened above */
+        floe_err perr = job_outputs_check_sources(mpi, q, err ? NULL : ds, NULL, 0, /* collective */
+                                                  &outputs);
+        if (!err)
+            err = perr;
+        else
+            floe_err_free(&perr);
+    }
     cf_grid_spec spec;
     memset(&spec, 0, sizeof spec);
     if (!err) {

@@ -16,7 +16,8 @@ static const floe_output_path kinds[JOB_OUT_COUNT] = {
     [JOB_OUT_REPORT] = {NULL, "the report", "--report"},
 };
 
-/* Rank 0's checks (see outputs.h). */
+/* Rank 0's checks (see outputs.h); ds NULL: the request's own inputs only,
+ * and no stale temporaries removed yet. */
 static floe_err check_paths(const floe_job_request *q, const floe_dataset *ds,
                             const char *const *extra, size_t nextra, const job_outputs *o)
 {
@@ -49,7 +50,7 @@ static floe_err check_paths(const floe_job_request *q, const floe_dataset *ds,
     floe_local_inputs_free(&ins, nins);
     /* A temporary of an earlier run of these outputs that was killed
      * (SIGKILL, a node crash) is in the way of this one's: removed. */
-    for (size_t i = 0; i < nouts && !err; i++) {
+    for (size_t i = 0; ds && i < nouts && !err; i++) {
         int removed = 0;
         err = floe_file_remove_stale(outs[i].path, &removed);
         if (removed)
@@ -59,7 +60,7 @@ static floe_err check_paths(const floe_job_request *q, const floe_dataset *ds,
     return err;
 }
 
-floe_err job_outputs_plan(const floe_mpi *mpi, const floe_job_request *q, const floe_dataset *ds,
+floe_err job_outputs_plan(const floe_mpi *mpi, const floe_job_request *q,
                           const char *const *extra, size_t nextra, job_outputs *o)
 {
     memset(o, 0, sizeof *o);
@@ -70,7 +71,17 @@ floe_err job_outputs_plan(const floe_mpi *mpi, const floe_job_request *q, const 
         o->path[JOB_OUT_ITEM] = q->item;
     else if (!(err = stac_item_default_path(q->output, &o->item_default)))
         o->path[JOB_OUT_ITEM] = o->item_default;
-    if (!err && mpi->rank == 0 && ds)
+    if (!err && mpi->rank == 0)
+        err = check_paths(q, NULL, extra, nextra, o);
+    return floe_mpi_agree(mpi->comm, &err); /* collective */
+}
+
+floe_err job_outputs_check_sources(const floe_mpi *mpi, const floe_job_request *q,
+                                   const floe_dataset *ds, const char *const *extra,
+                                   size_t nextra, const job_outputs *o)
+{
+    floe_err err = NULL;
+    if (mpi->rank == 0 && ds)
         err = check_paths(q, ds, extra, nextra, o);
     return floe_mpi_agree(mpi->comm, &err); /* collective */
 }

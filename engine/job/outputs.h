@@ -4,15 +4,17 @@
  *
  * A job writes its data file, the derived STAC Item and, when asked, the
  * report. The plan resolves their paths (the Item's default name) and
- * checks them (out/output_paths.h) once the dataset is open, before the
- * first chunk is fetched. Rank 0 writes each file into its finished
+ * checks them (out/output_paths.h) before anything is fetched, and again
+ * against what the opened dataset reads before its first chunk is. Rank 0 writes each file into its finished
  * temporary (common/floe_file.h). Only when every rank agrees that the job
  * succeeded does rank 0 rename them all into place (floe_file_commit_all):
  * a run that fails anywhere, on any rank, leaves none of its outputs, and
  * a run that succeeds leaves all of them.
  *
  *     job_outputs o;
- *     err = job_outputs_plan(mpi, &req->job, ds, extra, nextra, &o);   // collective
+ *     err = job_outputs_plan(mpi, &req->job, extra, nextra, &o);       // collective
+ *     ... open the dataset (collective)
+ *     err = job_outputs_check_sources(mpi, &req->job, ds, extra, nextra, &o);
  *     ... rank 0: cf_grid_output_finish(&out, &o.tmp[JOB_OUT_DATA]); the Item
  *         into o.tmp[JOB_OUT_ITEM]; the report into o.tmp[JOB_OUT_REPORT]
  *     err = job_outputs_commit(mpi, &o, err);                         // collective
@@ -35,13 +37,23 @@ typedef struct job_outputs {
     char *tmp[JOB_OUT_COUNT];        /* rank 0: finished temporaries (owned) */
 } job_outputs;
 
-/* COLLECTIVE over mpi->comm. Fill o from q (every rank), and on rank 0
- * check the paths against each other, ds's local inputs and `extra` (the
- * points or regions file: nextra local paths) and remove temporaries
- * that dead runs left for them; the result is agreed. ds may be NULL on a
- * rank whose open failed (then the agreement fails anyway). */
-floe_err job_outputs_plan(const floe_mpi *mpi, const floe_job_request *q, const floe_dataset *ds,
+/* COLLECTIVE over mpi->comm, before anything is fetched. Fill o from q
+ * (every rank), and on rank 0 check the paths (out/output_paths.h)
+ * against each other and the inputs the request names itself: a local
+ * SOURCE, the --allow and --remap folders, and `extra` (the points or
+ * regions file: nextra local paths). The result is agreed. */
+floe_err job_outputs_plan(const floe_mpi *mpi, const floe_job_request *q,
                           const char *const *extra, size_t nextra, job_outputs *o);
+
+/* COLLECTIVE over mpi->comm, once the dataset is open and before its first
+ * chunk is fetched: the same checks on rank 0 against every local input
+ * the dataset reads (a local repository a local document names, its
+ * file:// containers), then the removal of temporaries that dead runs left
+ * for these outputs; agreed. ds may be NULL on a rank whose open failed
+ * (the agreement after the open fails then anyway). */
+floe_err job_outputs_check_sources(const floe_mpi *mpi, const floe_job_request *q,
+                                   const floe_dataset *ds, const char *const *extra,
+                                   size_t nextra, const job_outputs *o);
 
 /* Where the Item goes: the planned path, reading the data's temporary,
  * leaving the Item in o->tmp[JOB_OUT_ITEM]. */

@@ -255,15 +255,21 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
     double t_start = job_now();
     series_job j;
     memset(&j, 0, sizeof j);
-    floe_err err = prepare(req, mpi, &j); /* collective */
     /* the files it reads besides the dataset's: never replaced by an output */
     const char *extra[1] = {req->points ? req->points : req->region};
-    floe_err perr = job_outputs_plan(mpi, &req->job, err ? NULL : j.ds, extra, /* collective */
-                                     extra[0] ? 1 : 0, &j.outputs);
-    if (!err)
-        err = perr;
-    else
-        floe_err_free(&perr);
+    size_t nextra = extra[0] ? 1 : 0;
+    /* The outputs' paths are checked before anything is fetched (agreed,
+     * so every rank skips the rest alike). */
+    floe_err err = job_outputs_plan(mpi, &req->job, extra, nextra, &j.outputs); /* collective */
+    if (!err) {
+        err = prepare(req, mpi, &j); /* collective */
+        floe_err perr = job_outputs_check_sources(mpi, &req->job, /* collective */
+                                                  err ? NULL : j.ds, extra, nextra, &j.outputs);
+        if (!err)
+            err = perr;
+        else
+            floe_err_free(&perr);
+    }
     if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
         FLOE_INFO0("series: %zu variable(s), %zu %s, %zu steps, %zu tile(s) a step, on %d "
                    "rank(s)", j.g.nvars, j.pw ? j.pts.n : j.region_cells,

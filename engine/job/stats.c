@@ -160,13 +160,19 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
                              "rank 0's tile memory and raw-chunk settings");
     j.tile_memory = (size_t)settings[0];
     j.raw_allowed = settings[1] != 0;
-    /* every rank takes part in the collective open, whatever happened above */
-    floe_err perr = prepare(req, mpi, &j); /* collective */
-    if (!err)
-        err = perr;
-    else
-        floe_err_free(&perr);
-    perr = job_outputs_plan(mpi, &req->job, err ? NULL : j.ds, NULL, 0, &j.outputs); /* collective */
+    /* The outputs' paths are checked before anything is fetched (agreed,
+     * so every rank skips the rest alike); every rank takes part in the
+     * collective open, whatever happened above. */
+    floe_err perr = job_outputs_plan(mpi, &req->job, NULL, 0, &j.outputs); /* collective */
+    if (!perr) {
+        perr = prepare(req, mpi, &j); /* collective */
+        floe_err cerr = job_outputs_check_sources(mpi, &req->job, /* collective */
+                                                  err || perr ? NULL : j.ds, NULL, 0, &j.outputs);
+        if (!perr)
+            perr = cerr;
+        else
+            floe_err_free(&cerr);
+    }
     if (!err)
         err = perr;
     else

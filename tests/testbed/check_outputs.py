@@ -7,8 +7,9 @@ run, compared with what was there before (sha-256 of every file).
 - Output paths: an output (or its default Item) that would replace the STAC
   document, the points file, or another output of the same run is refused
   with one line, even with -O; an output whose folder is missing is refused
-  before anything is written; an existing output is refused without -O and
-  replaced with it (data and Item together).
+  before anything is fetched (the stand-in's access log has no request);
+  an existing output is refused without -O and replaced with it (data and
+  Item together).
 - Failures under MPI: with mpirun -np 2, a day's source files missing so
   that only rank 1 fails (404), and alone: exit non-zero, exactly one
   "floe: error" line, and nothing written (no data, no Item, no report,
@@ -154,12 +155,44 @@ def failing_rank(tb, coll, work, endpoint):
 def slow_standin(tb, work):
     state = os.path.join(work, "standin-slow")
     r = subprocess.run([STANDIN, "start", os.path.join(tb, "s3"), "--port", "0", "--state",
-                        state, "--latency-ms", "250"], capture_output=True, text=True,
-                       timeout=60)
+                        state, "--latency-ms", "250", "--access-log"], capture_output=True,
+                       text=True, timeout=60)
     if r.returncode != 0:
         raise RuntimeError(f"s3-standin: {r.stderr.strip()}")
     with open(os.path.join(state, "endpoint")) as f:
         return state, f.read().strip()
+
+
+def requests_logged(state):
+    try:
+        with open(os.path.join(state, "access.log")) as f:
+            return sum(1 for _ in f)
+    except FileNotFoundError:
+        return 0
+
+
+def refused_before_fetching(coll, work, endpoint, state):
+    """A refused output path costs no request at all: not even the STAC
+    document's or the repository's (the stand-in's access log)."""
+    d = os.path.join(work, "early")
+    os.mkdir(d)
+    for what, args in (
+            ("--item in a missing folder", ["--item", os.path.join(d, "no", "i.json")]),
+            ("--report in a missing folder", ["--report", os.path.join(d, "no", "r.json")]),
+            ("-o in a missing folder", ["-o", os.path.join(d, "no", "x.nc")]),
+            ("--report on the Item", ["--report", os.path.join(d, "out.json")])):
+        n0 = requests_logged(state)
+        r = testlib.floe_np(0, "stats", coll, "-v", "Tair", "-o", os.path.join(d, "out.nc"),
+                            *args, "-q", endpoint=endpoint)
+        time.sleep(0.2)  # nginx writes its log line after the answer
+        check(r.returncode == 2, f"{what}: exit {r.returncode} ({r.stderr.strip()})")
+        check(requests_logged(state) == n0,
+              f"{what}: {requests_logged(state) - n0} request(s) before the refusal")
+    # and the log does record requests (the check above can fail)
+    n0 = requests_logged(state)
+    r = testlib.floe_np(0, "inspect", coll, endpoint=endpoint)
+    time.sleep(0.2)
+    check(r.returncode == 0 and requests_logged(state) > n0, "the access log records requests")
 
 
 def start_when_writing(np_, args, d, endpoint, env=None):
@@ -268,6 +301,7 @@ def main(tb):
         failing_rank(tb, coll, work, holes)
         state, slow = slow_standin(tb, work)
         states.append(state)
+        refused_before_fetching(coll, work, slow, state)
         interrupts(coll, work, slow)
         killed_runs(coll, work, slow, os.environ["FLOE_S3_ENDPOINT"])
     finally:
