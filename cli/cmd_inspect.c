@@ -6,6 +6,8 @@
  * and gathers the data; cli/inspect_print.c formats it. */
 #include "cli/cmd_inspect.h"
 
+#include "common/floe_interrupt.h"
+
 #include "cli/inspect_print.h"
 #include "cli/options.h"
 #include "common/floe_redact.h"
@@ -113,6 +115,9 @@ static floe_err stac_only(const inspect_args *a)
 
 floe_err cmd_inspect_run(int argc, char **argv)
 {
+    /* It writes nothing: an interrupt just ends it, silently (main blocked
+     * the signals until a command takes them: common/floe_interrupt.h). */
+    FLOE_CHECK(floe_interrupt_install(0));
     inspect_args a;
     FLOE_CHECK(parse_args(argc, argv, &a));
     a.src.req.allow = a.src.allow;

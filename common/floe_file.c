@@ -5,6 +5,7 @@
 #include "common/floe_file.h"
 
 #include "common/floe_interrupt.h"
+#include "common/floe_log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,8 +21,9 @@
  * whose ("-HOST-PID"). A backup of an output being replaced is "old". */
 #define TEMP_TAG ".floe-tmp-"
 #define BACKUP_TAG ".floe-old-"
-/* Host names are cut to their first label and this many characters. */
-#define HOST_CHARS 63
+/* Host names are cut to this many characters (a whole name: two clusters
+ * sharing a file system may both have a "node01"). */
+#define HOST_CHARS 255
 
 struct floe_file {
     char *path; /* the destination */
@@ -29,16 +31,16 @@ struct floe_file {
     int fd;
 };
 
-/* This host's short name, in characters safe in a file name. */
+/* This host's name, in characters safe in a file name. */
 static void host_name(char out[HOST_CHARS + 1])
 {
-    char h[256] = "";
+    char h[HOST_CHARS + 2] = "";
     if (gethostname(h, sizeof h - 1) != 0 || !h[0])
         strcpy(h, "localhost");
     size_t n = 0;
-    for (const char *c = h; *c && *c != '.' && n < HOST_CHARS; c++)
+    for (const char *c = h; *c && n < HOST_CHARS; c++)
         out[n++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                           (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'
+                           (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'
                        ? *c : '_';
     out[n] = '\0';
 }
@@ -330,15 +332,18 @@ floe_err floe_file_commit_temp(const char *tmp, const char *path)
 }
 
 /* Undo the first k renames of commit_all: each destination gets its old
- * file back from its backup, or goes if it had none. */
-static void undo_renames(size_t k, const char *const *paths, char **backups)
+ * file back from its backup, or goes if it had none. A backup that cannot
+ * be put back stays (kept[j] set), and err says where it is. */
+static void undo_renames(size_t k, const char *const *paths, char **backups, int *kept,
+                         floe_err *err)
 {
     for (size_t j = 0; j < k; j++) {
-        if (backups[j] && rename(backups[j], paths[j]) == 0) {
-            free(backups[j]);
-            backups[j] = NULL;
-        } else {
+        if (!backups[j]) {
             unlink(paths[j]);
+        } else if (rename(backups[j], paths[j]) != 0) {
+            kept[j] = 1;
+            *err = floe_err_push(*err, __FILE__, __LINE__, " the old %s could not be put "
+                                 "back: it is %s", paths[j], backups[j]);
         }
     }
 }
@@ -346,7 +351,10 @@ static void undo_renames(size_t k, const char *const *paths, char **backups)
 floe_err floe_file_commit_all(size_t n, char *const *tmps, const char *const *paths)
 {
     char **backups = calloc(n ? n : 1, sizeof *backups);
-    if (!backups) {
+    int *kept = calloc(n ? n : 1, sizeof *kept);
+    if (!backups || !kept) {
+        free(backups);
+        free(kept);
         for (size_t i = 0; i < n; i++)
             if (tmps[i]) {
                 unlink(tmps[i]);
@@ -376,35 +384,45 @@ floe_err floe_file_commit_all(size_t n, char *const *tmps, const char *const *pa
             break;
         }
     if (err) {
-        undo_renames(done, paths, backups);
+        undo_renames(done, paths, backups, kept, &err);
         for (size_t j = done; j < n; j++)
             unlink(tmps[j]);
     }
     for (size_t i = 0; i < n; i++) {
         floe_interrupt_remove_path(tmps[i]);
-        if (backups[i])
+        if (backups[i] && !kept[i])
             unlink(backups[i]);
         free(backups[i]);
     }
     free(backups);
-    for (size_t i = 0; i < n && !err; i++)
-        err = sync_folder(paths[i]);
-    floe_interrupt_release(!err || done == n);
+    free(kept);
+    /* Every output is in place: a folder that cannot be flushed makes them
+     * less durable against a crash, not wrong, so it is a warning. */
+    for (size_t i = 0; i < n && !err; i++) {
+        floe_err w = sync_folder(paths[i]);
+        if (w) {
+            char line[1024];
+            FLOE_WARN("%s", floe_err_line(w, line, sizeof line));
+            floe_err_free(&w);
+        }
+    }
+    floe_interrupt_release(done == n);
     return err;
 }
 
-/* Whether name (an entry of the destination's folder) is a temporary or
- * backup of base left by a dead process of this host. */
+/* Whether name (an entry of the destination's folder) is a temporary of
+ * base left by a dead process of this host. A backup (".floe-old-") is
+ * never removed: it may be the only copy of an output replaced by a
+ * commit that was killed half-way. */
 static int stale_entry(const char *name, const char *base, const char *host)
 {
     size_t nb = strlen(base);
     if (strncmp(name, base, nb) != 0)
         return 0;
     const char *tag = name + nb;
-    if (strncmp(tag, TEMP_TAG, strlen(TEMP_TAG)) != 0 &&
-        strncmp(tag, BACKUP_TAG, strlen(BACKUP_TAG)) != 0)
+    if (strncmp(tag, TEMP_TAG, strlen(TEMP_TAG)) != 0)
         return 0;
-    const char *owner = tag + strlen(TEMP_TAG); /* both tags are as long */
+    const char *owner = tag + strlen(TEMP_TAG);
     const char *dash = strrchr(owner, '-');
     size_t nh = strlen(host);
     if (!dash || (size_t)(dash - owner) != nh || strncmp(owner, host, nh) != 0)

@@ -89,16 +89,23 @@ void floe_file_discard_temp(char **tmp);
 
 /* Rename the n finished temporaries tmps[i] over paths[i]: all of them or,
  * if one rename fails, none (the destinations renamed already get back
- * their old file, or are removed if they had none). Interrupts are held
- * back meanwhile (floe_interrupt_hold). The temporaries are consumed
- * either way: on success they are the outputs, on failure they are
- * removed; the caller still frees the strings. */
+ * their old file, or are removed if they had none; an old file that
+ * cannot be put back stays under its backup name, "PATH.floe-old-HOST-PID",
+ * which the error names). Where the file system has no hard links an old
+ * file replaced with -O cannot be kept aside, and a failed commit loses
+ * it. Interrupts are held back meanwhile (floe_interrupt_hold). The
+ * temporaries are consumed either way: on success they are the outputs,
+ * on failure they are removed; the caller still frees the strings. A
+ * folder that cannot be flushed after every rename succeeded is a warning,
+ * not an error. */
 floe_err floe_file_commit_all(size_t n, char *const *tmps, const char *const *paths);
 
 /* Remove temporaries of path that a process of this host, now dead, left
  * behind (after SIGKILL or a power cut): "PATH.floe-tmp-HOST-PID" whose
- * HOST is this one and whose PID no longer runs. Temporaries of other
- * hosts (a shared file system) and of live processes are left alone.
+ * HOST is this one (its whole name) and whose PID no longer runs.
+ * Temporaries of other hosts (a shared file system) and of live processes
+ * are left alone, and so are backups ("PATH.floe-old-..."): one may be the
+ * only copy of an output whose replacement was killed half-way.
  * *removed = how many went. */
 floe_err floe_file_remove_stale(const char *path, int *removed);
 

@@ -6,6 +6,7 @@
 #include "common/floe_interrupt.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -25,6 +26,16 @@ static int installed;
 
 static const int handled[] = {SIGINT, SIGTERM, SIGHUP};
 
+/* The set of handled signals. */
+static sigset_t handled_set(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
+        sigaddset(&set, handled[i]);
+    return set;
+}
+
 static const char *signal_name(int sig)
 {
     return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
@@ -43,12 +54,17 @@ static void say(const char *s)
     }
 }
 
-/* Remove the live paths, say so, and end as killed by sig. */
-static void take(int sig)
+static void unlink_live(void)
 {
     for (int i = 0; i < FLOE_INTERRUPT_MAX_PATHS; i++)
         if (atomic_load(&live[i].used) == 1)
             unlink(live[i].path);
+}
+
+/* Remove the live paths, say so, and end as killed by sig. */
+static void take(int sig)
+{
+    unlink_live();
     if (atomic_load(&announce)) {
         say("floe: interrupted by ");
         say(signal_name(sig));
@@ -56,6 +72,10 @@ static void take(int sig)
                                     : ": no output written\n");
     }
     signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL); /* a held signal: let it kill now */
     raise(sig);
 }
 
@@ -68,11 +88,20 @@ static void on_signal(int sig)
     take(sig);
 }
 
+void floe_interrupt_block(void)
+{
+    sigset_t set = handled_set();
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 floe_err floe_interrupt_install(int announce_it)
 {
     atomic_store(&announce, announce_it != 0);
-    if (installed)
+    sigset_t set = handled_set();
+    if (installed) {
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL);
         return NULL;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -89,7 +118,14 @@ floe_err floe_interrupt_install(int announce_it)
                             signal_name(handled[i]));
     }
     installed = 1;
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     return NULL;
+}
+
+void floe_interrupt_abandon(void)
+{
+    atomic_store(&announce, 0);
+    unlink_live();
 }
 
 void floe_interrupt_silence(void)
@@ -124,8 +160,15 @@ void floe_interrupt_remove_path(const char *path)
         }
 }
 
+/* Holding blocks the signals in this (the committing) thread, and the
+ * flag covers a handler already running on another one: it records the
+ * signal instead of acting on it. */
+static sigset_t held_mask;
+
 void floe_interrupt_hold(void)
 {
+    sigset_t set = handled_set();
+    pthread_sigmask(SIG_BLOCK, &set, &held_mask);
     atomic_store(&holding, 1);
 }
 
@@ -137,4 +180,5 @@ void floe_interrupt_release(int outputs_committed)
     int sig = atomic_exchange(&pending, 0);
     if (sig)
         take(sig);
+    pthread_sigmask(SIG_SETMASK, &held_mask, NULL); /* a signal held back arrives now */
 }

@@ -21,16 +21,31 @@
  * While outputs are being renamed into place (floe_interrupt_hold ...
  * floe_interrupt_release) a signal is held back, so that a run ends with
  * all of its outputs or none of them; it takes effect at the release.
+ *
+ * Threads: MPI and libraries start threads of their own, and a signal sent
+ * to the process may be handled on any thread that does not block it,
+ * even while the main thread commits. So main blocks the signals first
+ * (floe_interrupt_block, before MPI or anything else starts a thread: the
+ * threads inherit the block) and floe_interrupt_install unblocks them in
+ * the main thread only; holding blocks them there too.
  */
 #ifndef FLOE_INTERRUPT_H
 #define FLOE_INTERRUPT_H
 
 #include "common/floe_error.h"
 
-/* Install the handler for SIGINT, SIGTERM and SIGHUP. `announce`: this
- * process prints the line (one rank of a job does). Idempotent; a second
- * call only changes `announce`. */
+/* Block SIGINT, SIGTERM and SIGHUP in the calling thread (main, before any
+ * other thread exists; threads started later inherit the block). */
+void floe_interrupt_block(void);
+
+/* Install the handler for SIGINT, SIGTERM and SIGHUP and unblock them in
+ * the calling thread. `announce`: this process prints the line (one rank
+ * of a job does). Idempotent; a second call only changes `announce`. */
 floe_err floe_interrupt_install(int announce);
+
+/* The process is about to end without unwinding (MPI_Abort): remove the
+ * registered paths now and stop announcing (the abort has its own line). */
+void floe_interrupt_abandon(void);
 
 /* Stop announcing: the job is over (its outputs committed or removed), so
  * a signal from now on (mpirun ending the other ranks once one exits

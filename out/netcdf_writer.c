@@ -19,6 +19,7 @@
 #include "out/netcdf_writer.h"
 
 #include "common/floe_file.h"
+#include "common/floe_interrupt.h"
 #include "out/netcdf_space.h"
 
 #include <errno.h>
@@ -210,6 +211,12 @@ floe_err nc_writer_create(const char *path, nc_writer **out)
     if (status != NC_NOERR) {
         err = call_failed(w, errno, nc_strerror(status), __FILE__, __LINE__, "%s",
                           "cannot create");
+        if (status == NC_EEXIST) {
+            /* someone else's file (or link) is at the name: not ours to remove */
+            floe_interrupt_remove_path(w->tmp);
+            free(w->tmp);
+            w->tmp = NULL;
+        }
         nc_writer_abort(&w);
         return err;
     }

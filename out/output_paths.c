@@ -3,8 +3,10 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "out/output_paths.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
+#include <netcdf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,15 +87,77 @@ static int inside(const char *p, const char *dir)
     return !strncmp(p, dir, n) && p[n] == '/';
 }
 
+/* The name by which the input is read: the real path of its folder plus
+ * its own name (a link named as the input is itself an input name: an
+ * output renamed over it would take the input's place). 0 if none. */
+static int input_name(const floe_local_input *in, char named[PATH_MAX])
+{
+    floe_output_path as_output = {in->path, "", ""};
+    resolved r;
+    floe_err err = resolve_output(&as_output, &r);
+    if (err) {
+        floe_err_free(&err);
+        return 0;
+    }
+    memcpy(named, r.canon, strlen(r.canon) + 1);
+    return 1;
+}
+
+/* JSON files larger than this are not floe's Items or reports. */
+#define MAX_OWN_JSON ((long)16 << 20)
+
+/* Whether the file at canonical path p is one that floe wrote: a NetCDF
+ * file with floe's global floe_version attribute, a derived STAC Item
+ * (processing:software names floe) or a --report (floe_version). Such a
+ * file in a folder chunks come from is a previous run's output, which -O
+ * may replace (the check for existing outputs still asks for -O);
+ * anything else there may be a source. */
+static int floe_wrote(const char *p)
+{
+    int ncid;
+    if (nc_open(p, NC_NOWRITE, &ncid) == NC_NOERR) {
+        size_t len;
+        int ours = nc_inq_attlen(ncid, NC_GLOBAL, "floe_version", &len) == NC_NOERR;
+        nc_close(ncid);
+        return ours;
+    }
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return 0;
+    char *text = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n > 0 && n <= MAX_OWN_JSON && fseek(f, 0, SEEK_SET) == 0 &&
+        (text = malloc((size_t)n + 1)) && fread(text, 1, (size_t)n, f) == (size_t)n)
+        text[n] = '\0';
+    else {
+        free(text);
+        text = NULL;
+    }
+    fclose(f);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(j, "properties");
+    const cJSON *sw = cJSON_GetObjectItemCaseSensitive(props, "processing:software");
+    int ours = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "floe_version")) ||
+               cJSON_GetObjectItemCaseSensitive(sw, "floe") != NULL;
+    cJSON_Delete(j);
+    return ours;
+}
+
 static floe_err against_input(const floe_output_path *o, const resolved *r,
                               const floe_local_input *in)
 {
-    char real[PATH_MAX];
+    char real[PATH_MAX], named[PATH_MAX];
+    if (in->kind == FLOE_INPUT_FILE && input_name(in, named) && !strcmp(r->canon, named))
+        return FLOE_ERR(FLOE_EINVAL, "%s %s would replace %s %s: inputs are never replaced, "
+                        "not even with -O; give %s another path", o->what, o->path, in->what,
+                        in->path, o->hint);
     if (!resolve_input(in, real))
         return NULL;
     int clash = !strcmp(r->canon, real) ||
                 (in->kind == FLOE_INPUT_REPOSITORY && inside(r->canon, real)) ||
-                (in->kind == FLOE_INPUT_SOURCES && r->exists && inside(r->canon, real));
+                (in->kind == FLOE_INPUT_SOURCES && r->exists && inside(r->canon, real) &&
+                 !floe_wrote(r->canon));
     if (!clash)
         return NULL;
     if (!strcmp(r->canon, real))
@@ -103,9 +167,9 @@ static floe_err against_input(const floe_output_path *o, const resolved *r,
     if (in->kind == FLOE_INPUT_REPOSITORY)
         return FLOE_ERR(FLOE_EINVAL, "%s %s lies inside %s %s, which this run reads: give %s "
                         "a path outside it", o->what, o->path, in->what, in->path, o->hint);
-    return FLOE_ERR(FLOE_EINVAL, "%s %s exists in %s %s, where chunks may be read from: it "
-                    "may be an input, which is never replaced; give %s another path", o->what,
-                    o->path, in->what, in->path, o->hint);
+    return FLOE_ERR(FLOE_EINVAL, "%s %s exists in %s %s, where chunks may be read from, and "
+                    "floe did not write it: it may be an input, which is never replaced; give "
+                    "%s another path", o->what, o->path, in->what, in->path, o->hint);
 }
 
 floe_err floe_output_paths_check(const floe_output_path *outs, size_t nouts,

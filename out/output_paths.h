@@ -10,9 +10,11 @@
  *   - two of them are the same file (`-o X.nc --report X.json` where the
  *     Item defaults to X.json);
  *   - it is one of the run's local inputs (the STAC document, the points
- *     or regions file), lies inside a local repository the run reads, or
- *     is an existing file in a folder chunks may be read from: inputs are
- *     never replaced, not even with --overwrite;
+ *     or regions file; also when named through a link), lies inside a
+ *     local repository the run reads, or is an existing file in a folder
+ *     chunks may be read from that floe did not write (a previous run's
+ *     NetCDF output, Item or report may be replaced with --overwrite):
+ *     inputs are never replaced, not even with --overwrite;
  *   - it exists and overwrite is off (CDO's and NCO's -O habit).
  * Comparing canonical names is enough: outputs are renamed into place, and
  * a rename replaces a name, never the file another name or a link leads

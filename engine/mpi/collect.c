@@ -2,6 +2,8 @@
 /* engine/mpi/collect.c - see collect.h. */
 #include "engine/mpi/collect.h"
 
+#include "common/floe_interrupt.h"
+
 #include "common/floe_log.h"
 
 #include <limits.h>
@@ -37,6 +39,9 @@ static floe_err out_of_step(const floe_mpi *mpi, floe_err err)
     char line[1024];
     floe_log(FLOE_LOG_ERROR, "%s (the rank-0 collection is out of step: ending the job)",
              floe_err_line(err, line, sizeof line));
+    /* The abort does not unwind: the files being written go now, and the
+     * SIGTERM that mpirun sends the other ranks is not announced. */
+    floe_interrupt_abandon();
     MPI_Abort(mpi->comm, 1);
     return err;
 }

@@ -279,7 +279,7 @@ def killed_runs(coll, work, endpoint, fast):
     p.kill()
     p.communicate()
     left = [n for n in os.listdir(d)]
-    host = socket.gethostname().split(".")[0]
+    host = socket.gethostname()
     check(len(left) == 1 and left[0] == f"out.nc.floe-tmp-{host}-{p.pid}",
           f"SIGKILL: want one temporary naming this host and pid {p.pid}, found {left}")
     other = os.path.join(d, "out.nc.floe-tmp-elsewhere-1")  # another host's run

@@ -141,6 +141,12 @@ static void an_input_is_never_replaced(void **state)
     assert_non_null(m);
     assert_non_null(strstr(m, "would replace the STAC document"));
     assert_non_null(strstr(m, "--item"));
+    /* the input named through a link: the link is an input's name too */
+    floe_local_input by_link = {(char *)at(5, "link.json"), FLOE_INPUT_FILE, "the STAC document"};
+    assert_int_equal(symlink(at(1, "data/coll.json"), at(5, "link.json")), 0);
+    floe_output_path over_link[] = {ITEM(at(6, "link.json"))};
+    assert_non_null(strstr(check(over_link, 1, &by_link, 1, 1), "would replace"));
+    unlink(at(5, "link.json"));
     unlink(at(2, "link"));
     unlink(at(1, "data/coll.json"));
     rmdir(at(0, "data"));
@@ -166,6 +172,15 @@ static void repositories_and_source_folders(void **state)
     assert_non_null(strstr(check(over_source, 1, ins, 2, 1), "exists in an --allow folder"));
     floe_output_path beside[] = {OUT(at(7, "repo.nc"))}; /* a prefix, not inside */
     assert_null(check(beside, 1, ins, 2, 0));
+    /* a previous run's report there is floe's own: -O may replace it */
+    FILE *fp = fopen(at(4, "mirror/r.json"), "w");
+    assert_non_null(fp);
+    fputs("{\"floe_version\": \"0.1.0\", \"total\": {}}\n", fp);
+    fclose(fp);
+    floe_output_path own[] = {REPORT(at(4, "mirror/r.json"))};
+    assert_non_null(strstr(check(own, 1, ins, 2, 0), "exists: give -O"));
+    assert_null(check(own, 1, ins, 2, 1));
+    unlink(at(4, "mirror/r.json"));
     unlink(at(2, "mirror/day1.nc"));
     rmdir(at(1, "mirror"));
     rmdir(at(0, "repo"));
