@@ -56,6 +56,7 @@ void cmd_climatology_help(FILE *out)
             "  --stat LIST          any of mean,std,count,min,max,sum (default mean,std,count)\n"
             "  --bbox W,S,E,N       longitude/latitude box (cell centres, edges inclusive)\n"
             "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n");
+    cmd_time_label_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
@@ -81,6 +82,7 @@ void cmd_stats_help(FILE *out)
             "  --stat LIST          any of mean,min,max,sum,std,count (default mean)\n"
             "  --bbox W,S,E,N       longitude/latitude box (cell centres, edges inclusive)\n"
             "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n");
+    cmd_time_label_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
