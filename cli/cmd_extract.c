@@ -32,6 +32,7 @@ void cmd_extract_help(FILE *out)
             "  -v, --vars LIST      variables to extract, comma-separated\n"
             "  --bbox W,S,E,N       longitude/latitude box\n"
             "  --time T0[/T1]       e.g. 2001-01-16 or 2001-01-01/2001-01-31T12:00\n");
+    cmd_time_label_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);

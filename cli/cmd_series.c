@@ -46,6 +46,7 @@ void cmd_series_help(FILE *out)
             "  --region FILE        a GeoJSON region\n"
             "  --stat LIST          region: any of mean,min,max,sum,count (default mean)\n"
             "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n");
+    cmd_time_label_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);

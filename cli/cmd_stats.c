@@ -45,7 +45,8 @@ void cmd_climatology_help(FILE *out)
             "Per-cell statistics of the steps of each calendar month, season (DJF, MAM,\n"
             "JJA, SON; December joins the following January and February) or day of\n"
             "year (CDO's ydaymean grouping: month and day, 29 February its own group),\n"
-            "grouped by the steps' time stamps as they are stored. Written as CF\n"
+            "grouped by the steps' stamps, or by the middle of their spans when they\n"
+            "are intervals (--time-label). Written as CF\n"
             "NetCDF-4 variables VAR_STAT over a time axis of the groups present, with\n"
             "climatology_bounds and cell_methods \"time: mean within years time: mean\n"
             "over years\". Same bytes for any number of MPI ranks.\n"
@@ -56,6 +57,7 @@ void cmd_climatology_help(FILE *out)
             "  --stat LIST          any of mean,std,count,min,max,sum (default mean,std,count)\n"
             "  --bbox W,S,E,N       longitude/latitude box (cell centres, edges inclusive)\n"
             "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n");
+    cmd_time_label_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
@@ -81,6 +83,7 @@ void cmd_stats_help(FILE *out)
             "  --stat LIST          any of mean,min,max,sum,std,count (default mean)\n"
             "  --bbox W,S,E,N       longitude/latitude box (cell centres, edges inclusive)\n"
             "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n");
+    cmd_time_label_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);

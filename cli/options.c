@@ -7,6 +7,7 @@
 #include "common/floe_interrupt.h"
 #include "common/floe_log.h"
 #include "common/floe_redact.h"
+#include "engine/plan/time_intervals.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -230,6 +231,20 @@ void cmd_source_help(FILE *out)
             "  --stall-timeout S    retry a request silent for S seconds (default 30)\n");
 }
 
+void cmd_time_label_help(FILE *out)
+{
+    fprintf(out,
+            "  --time-label L       what each time stamp stands for: point (an instant),\n"
+            "                       start or end of its step ([t, t+step) or (t-step, t],\n"
+            "                       step the spacing to the neighbouring stamp). Default:\n"
+            "                       the source's time bounds if its time coordinate has a\n"
+            "                       bounds attribute, else the STAC document's\n"
+            "                       cube:dimensions \"floe:time_label\", else point.\n"
+            "                       --time selects the steps whose span overlaps T0/T1,\n"
+            "                       grouping uses each span's middle, and outputs carry\n"
+            "                       time_bnds (NLDAS-3 stamps each day at its end: end)\n");
+}
+
 floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
 {
     *taken = 1;
@@ -239,6 +254,8 @@ floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
         return cmd_value(s, &g->bbox);
     if (cmd_is(s, "--time", NULL))
         return cmd_value(s, &g->time);
+    if (cmd_is(s, "--time-label", NULL))
+        return cmd_value(s, &g->time_label);
     if (cmd_is(s, "--output", "-o"))
         return cmd_value(s, &g->out);
     if (cmd_is(s, "--item", NULL))
@@ -310,6 +327,8 @@ floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g)
     if (!g->out || !*g->out)
         return FLOE_ERR(FLOE_EINVAL, "%s: give the output file with -o OUT.nc%s", command,
                         g->out ? " (-o \"\" names no file)" : "");
+    floe_time_label label;
+    FLOE_CHECK(floe_time_label_parse(g->time_label, "--time-label", &label), "%s", command);
     if (g->item && !*g->item)
         return FLOE_ERR(FLOE_EINVAL, "%s: --item \"\" names no file", command);
     if (g->report && !*g->report)
@@ -398,6 +417,7 @@ floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_g
     req->vars = g->vars;
     req->bbox = g->bbox;
     req->time = g->time;
+    req->time_label = g->time_label;
     req->output = g->out;
     req->item = g->item;
     req->report = g->report;

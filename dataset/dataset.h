@@ -110,6 +110,10 @@ typedef struct floe_provenance {
     const char *ref_description; /* e.g. "tag v2001-01 (--tag)" */
     const char *snapshot_message;
     const char *snapshot_time; /* ISO 8601 */
+    /* The STAC document's time-label hint ("point", "start", "end"): the
+     * "floe:time_label" of the time dimension in its cube:dimensions
+     * (engine/plan/time_intervals.h); NULL: none. */
+    const char *time_label;
 } floe_provenance;
 
 typedef struct floe_dataset floe_dataset;
@@ -210,5 +214,10 @@ void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
 
 /* A whole 1-D array as doubles (coordinates), caller frees *values. */
 floe_err floe_dataset_read_1d(floe_dataset *ds, const floe_array *array, double **values);
+/* A whole small array of any rank as doubles in C order (e.g. time bounds,
+ * (time, 2)), caller frees *values; more than FLOE_READ_ALL_MAX values is
+ * FLOE_EINVAL. */
+enum { FLOE_READ_ALL_MAX = 1 << 24 };
+floe_err floe_dataset_read_all(floe_dataset *ds, const floe_array *array, double **values);
 
 #endif

@@ -51,7 +51,7 @@ struct floe_dataset {
     floe_buf encoded; /* reused for every chunk read */
     floe_provenance prov;
     char *source, *doc_kind, *collection_id, *asset, *repository, *ref_description,
-        *snapshot_time;
+        *snapshot_time, *time_label;
     char snapshot_id[IC_SNAPSHOT_ID_SIZE];
     floe_dataset_io io;    /* counters (io.fetch is filled on demand) */
     /* Whole objects (metadata) prefetched, preloaded or recorded while

@@ -136,6 +136,7 @@ static floe_err open_from_stac(floe_dataset *ds, const floe_open_request *req,
     ds->ref_description = strdup(desc);
     ds->collection_id = dup_or_null(p->collection_id);
     ds->doc_kind = dup_or_null(p->doc_kind);
+    ds->time_label = dup_or_null(p->time_label);
     ds->asset = dup_or_null(p->asset_key);
     ds->repository = strdup(p->repo.url);
     return NULL;
@@ -430,6 +431,7 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
         .ref_description = ds->ref_description,
         .snapshot_message = ic_snapshot_message(ds->snap),
         .snapshot_time = ds->snapshot_time,
+        .time_label = ds->time_label,
     };
     stac_open_params_clear(&params);
     *out = ds;
@@ -466,6 +468,7 @@ void floe_dataset_free(floe_dataset **dsp)
     free(ds->source);
     free(ds->collection_id);
     free(ds->doc_kind);
+    free(ds->time_label);
     free(ds->asset);
     free(ds->repository);
     free(ds->ref_description);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* dataset/read.c - reading one chunk of a floe_dataset (inline, native or
- * virtual, then decoded), the 1-D coordinates, the reference counts and the
+ * virtual, then decoded), the 1-D coordinates, small arrays whole, the reference counts and the
  * I/O counters. Batched reads are readahead.c's. */
 #include "dataset/internal.h"
 
@@ -182,4 +182,70 @@ done:
     free(chunk);
     free(conv);
     return err;
+}
+
+floe_err floe_dataset_read_all(floe_dataset *ds, const floe_array *array, double **values)
+{
+    *values = NULL;
+    int nd = array->ndim;
+    size_t n = 1, cn = 1;
+    uint64_t nchunks[FLOE_MAX_DIMS];
+    for (int d = 0; d < nd; d++) {
+        if (!array->chunk_shape[d])
+            return FLOE_ERR(FLOE_EFORMAT, "array %s: chunk dimension %d is 0", array->name, d);
+        n *= (size_t)array->shape[d];
+        cn *= (size_t)array->chunk_shape[d];
+        nchunks[d] = (array->shape[d] + array->chunk_shape[d] - 1) / array->chunk_shape[d];
+    }
+    if (n > FLOE_READ_ALL_MAX)
+        return FLOE_ERR(FLOE_EINVAL, "array %s: %zu values is more than the %d read whole",
+                        array->name, n, FLOE_READ_ALL_MAX);
+    double *v = malloc((n ? n : 1) * sizeof *v), *conv = malloc(cn * sizeof *conv);
+    void *chunk = malloc(cn * array->itemsize);
+    floe_err err = v && conv && chunk ? NULL
+                   : FLOE_ERR(FLOE_ENOMEM, "array %s (%zu values)", array->name, n);
+    uint64_t coord[FLOE_MAX_DIMS] = {0};
+    for (int more = n > 0; more && !err;) {
+        err = floe_dataset_read_chunk(ds, array, coord, chunk);
+        if (err)
+            break;
+        to_double(array->dtype, chunk, cn, conv);
+        /* each value of the chunk to its place, C order; edge chunks are cut */
+        for (size_t k = 0; k < cn; k++) {
+            size_t rest = k, at = 0;
+            int inside = 1;
+            for (int d = nd - 1; d >= 0; d--) {
+                uint64_t i = coord[d] * array->chunk_shape[d] + rest % array->chunk_shape[d];
+                rest /= array->chunk_shape[d];
+                inside = inside && i < array->shape[d];
+            }
+            if (!inside)
+                continue;
+            rest = k;
+            size_t stride = 1;
+            for (int d = nd - 1; d >= 0; d--) {
+                uint64_t i = coord[d] * array->chunk_shape[d] + rest % array->chunk_shape[d];
+                rest /= array->chunk_shape[d];
+                at += (size_t)i * stride;
+                stride *= (size_t)array->shape[d];
+            }
+            v[at] = conv[k];
+        }
+        /* the next chunk, last dimension fastest */
+        more = 0;
+        for (int d = nd - 1; d >= 0 && !more; d--) {
+            if (++coord[d] < nchunks[d])
+                more = 1;
+            else
+                coord[d] = 0;
+        }
+    }
+    free(conv);
+    free(chunk);
+    if (err) {
+        free(v);
+        return err;
+    }
+    *values = v;
+    return NULL;
 }

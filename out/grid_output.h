@@ -24,9 +24,11 @@ typedef struct cf_grid_spec {
     const floe_array *const *vars;      /* float32 (time, lat, lon) variables */
     size_t nvars;
     /* Derived outputs (statistics): the written variables' names (NULL: the
-     * source names), their cell_methods (NULL: the source attribute), and
-     * the time span each output step stands for (NULL: instants). With
-     * time_bounds, time_values[k] is the middle of [bounds[2k], bounds[2k+1]]. */
+     * source names), their cell_methods (NULL: the source attribute). And
+     * the time span each output step stands for (NULL: instants), written
+     * as CF bounds "time_bnds": a statistic's steps lie in the middle of
+     * their bounds, extracted steps keep their source stamps (which may
+     * be a bound, e.g. the end of a day). */
     const char *const *out_names;
     const char *const *cell_methods;
     const double *time_bounds;

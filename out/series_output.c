@@ -171,18 +171,26 @@ static floe_err put_1d(cf_series_output *o, int varid, size_t n, const void *val
     return nc_writer_put(o->w, varid, start, count, values);
 }
 
-static floe_err put_time(cf_series_output *o, const cf_series_spec *s, int varid)
+/* n x width time values in the time coordinate's type. */
+static floe_err put_time_values(cf_series_output *o, const cf_series_spec *s, int varid,
+                                const double *v, size_t width)
 {
+    size_t start[2] = {0, 0}, count[2] = {s->nt, width};
     if (s->time->dtype != FLOE_DT_FLOAT32)
-        return put_1d(o, varid, s->nt, s->time_values);
-    float *f = malloc(s->nt * sizeof *f);
+        return nc_writer_put(o->w, varid, start, count, v);
+    float *f = malloc(s->nt * width * sizeof *f);
     if (!f)
         return FLOE_ERR(FLOE_ENOMEM, "%s: time coordinate", s->path);
-    for (size_t i = 0; i < s->nt; i++)
-        f[i] = (float)s->time_values[i];
-    floe_err err = put_1d(o, varid, s->nt, f);
+    for (size_t i = 0; i < s->nt * width; i++)
+        f[i] = (float)v[i];
+    floe_err err = nc_writer_put(o->w, varid, start, count, f);
     free(f);
     return err;
+}
+
+static floe_err put_time(cf_series_output *o, const cf_series_spec *s, int varid)
+{
+    return put_time_values(o, s, varid, s->time_values, 1);
 }
 
 /* The centre of a region's W..E edges; W > E: across the antimeridian. */
@@ -195,14 +203,22 @@ static double centre_lon(double w, double e)
 /* ---- the file -------------------------------------------------------------- */
 
 typedef struct coord_ids {
-    int time, station_id, lat, lon, cell_lat, cell_lon, lat_bnds, lon_bnds;
+    int time, time_bnds, station_id, lat, lon, cell_lat, cell_lon, lat_bnds, lon_bnds;
 } coord_ids;
 
 static floe_err define(cf_series_output *o, const cf_series_spec *s, coord_ids *c)
 {
-    int dt, dn, data_dims[2];
+    int dt, dn, db = -1, data_dims[2];
     FLOE_CHECK(nc_writer_def_dim(o->w, "time", s->nt, &dt));
     FLOE_CHECK(def_time(o, s->time, dt, &c->time));
+    if (s->time_bounds || !o->points)
+        FLOE_CHECK(nc_writer_def_dim(o->w, "bnds", 2, &db));
+    if (s->time_bounds) {
+        int dims[2] = {dt, db};
+        int xtype = s->time->dtype == FLOE_DT_FLOAT32 ? NC_FLOAT : NC_DOUBLE;
+        FLOE_CHECK(nc_writer_put_att_text(o->w, c->time, "bounds", "time_bnds"));
+        FLOE_CHECK(nc_writer_def_var(o->w, "time_bnds", xtype, 2, dims, NULL, 0, &c->time_bnds));
+    }
     data_dims[0] = dt;
     if (o->points) {
         FLOE_CHECK(nc_writer_def_dim(o->w, "station", s->nstations, &dn));
@@ -224,7 +240,7 @@ static floe_err define(cf_series_output *o, const cf_series_spec *s, coord_ids *
                                     &c->cell_lon));
         }
     } else {
-        FLOE_CHECK(nc_writer_def_dim(o->w, "bnds", 2, &dn));
+        dn = db;
         FLOE_CHECK(def_position(o, "lat", 1, 0, NULL,
                                 "latitude of the centre of the region's bounding box", 1,
                                 "lat_bnds", &c->lat));
@@ -243,6 +259,8 @@ static floe_err define(cf_series_output *o, const cf_series_spec *s, coord_ids *
 static floe_err write_coords(cf_series_output *o, const cf_series_spec *s, const coord_ids *c)
 {
     FLOE_CHECK(put_time(o, s, c->time));
+    if (s->time_bounds)
+        FLOE_CHECK(put_time_values(o, s, c->time_bnds, s->time_bounds, 2));
     if (o->points) {
         FLOE_CHECK(put_1d(o, c->station_id, s->nstations, s->station_ids));
         FLOE_CHECK(put_1d(o, c->lat, s->nstations, s->station_lat));

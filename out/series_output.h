@@ -20,7 +20,8 @@
  * GeoJSON file name) and floe_region_cells (int64).
  *
  * Both: time(time) with the source time attributes (units, calendar), no
- * _FillValue on coordinates; data variables carry the source variable's
+ * _FillValue on coordinates, and with time_bounds its CF bounds
+ * time_bnds(time, bnds); data variables carry the source variable's
  * attributes (units, long_name, ...) minus vmin/vmax/grid_mapping, and the
  * source _FillValue. cell_methods: the caller's where given (replacing
  * the source's, as in out/grid_output.h: a region output that should
@@ -45,6 +46,9 @@ typedef struct cf_series_spec {
     const floe_provenance *provenance;
     const floe_array *time;             /* the source time coordinate array */
     const double *time_values;          /* the selected steps' values */
+    const double *time_bounds;          /* 2 x nt: each step's start and end (steps with
+                                           known intervals), written as time_bnds; NULL:
+                                           instants, none written */
     size_t nt;
     const floe_array *const *vars;      /* source variables (attributes, fill) */
     size_t nvars;

@@ -108,4 +108,10 @@ floe_err stac_check_zarr(const char *key, const cJSON *asset, const stac_pipelin
 floe_err stac_resolve_containers(const stac_doc *doc, const cJSON *owner, const char *key,
                                  const cJSON *asset, stac_open_params *p);
 
+/* ---- stac/time_label.c: the time-label hint ----------------------------- */
+
+/* p->time_label from the owner's (Collection's or Item's properties')
+ * cube:dimensions: the temporal dimension's "floe:time_label". */
+floe_err stac_read_time_label(const cJSON *owner, stac_open_params *p);
+
 #endif

@@ -2,7 +2,7 @@
 /* stac/open.c - resolving how to open the Icechunk store a STAC document
  * describes (rules in stac/open.h): the steps in order, each in its own
  * file (asset.c, storage.c, pipeline.c, version.c, zarr_flags.c,
- * containers.c), and the lifetime of stac_open_params. The document is
+ * containers.c, time_label.c), and the lifetime of stac_open_params. The document is
  * only read; every string that ends up in stac_open_params is copied. */
 #include "stac/open.h"
 
@@ -49,6 +49,7 @@ static floe_err resolve(const stac_doc *doc, const stac_request *req, stac_open_
     FLOE_CHECK_GOTO(err, done, stac_resolve_version(key, chosen.asset, req, &pl, p));
     FLOE_CHECK_GOTO(err, done, stac_check_zarr(key, chosen.asset, &pl, p));
     FLOE_CHECK_GOTO(err, done, stac_resolve_containers(doc, chosen.owner, key, chosen.asset, p));
+    FLOE_CHECK_GOTO(err, done, stac_read_time_label(chosen.owner, p));
 done:
     free(abs);
     stac_pipeline_clear(&pl);
@@ -97,6 +98,7 @@ void stac_open_params_clear(stac_open_params *p)
     free(p->containers);
     free(p->ref_name);
     free(p->ref_origin);
+    free(p->time_label);
     for (size_t i = 0; i < p->n_notes; i++)
         free(p->notes[i]);
     free(p->notes);

@@ -22,6 +22,8 @@
  * Version: --branch/--tag/--snapshot > ZEP 8 href (URL|icechunk://tag.v5/g/)
  *   > icechunk:branch > icechunk:tag > icechunk:snapshot_id > version
  *   (a snapshot id; anything else is taken as a tag) > branch "main".
+ * Time label: "floe:time_label" of the temporal dimension in the owner's
+ *   cube:dimensions (stac/time_label.c), passed on unchecked.
  * Zarr: zarr:zarr_format must be 3 when present; zarr:consolidated true is
  *   wrong for Icechunk (a note and a warning, not an error).
  */
@@ -82,6 +84,8 @@ typedef struct stac_open_params {
                               "icechunk:tag", "icechunk:snapshot_id", "version", "default" */
     int zarr_format;       /* 3, or 0 when the document does not say */
     int consolidated;      /* zarr:consolidated: 1, 0, or -1 unknown */
+    char *time_label;      /* the temporal cube:dimensions' "floe:time_label" (stac/time_label.c);
+                              NULL: none */
     size_t n_notes;
     char **notes;          /* things worth telling the user (inspect prints them) */
 } stac_open_params;

@@ -302,8 +302,11 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
         err = floe_dataset_open_collective(mpi, &open, &ds); /* collective */
         if (err)
             err = floe_err_push(err, __FILE__, __LINE__, " %s", q->open.source);
+        floe_time_label label = FLOE_TIME_LABEL_AUTO;
         if (!err)
-            err = floe_grid_select_make(ds, q->vars, q->bbox, q->time, &sel);
+            err = floe_time_label_parse(q->time_label, "--time-label", &label);
+        if (!err)
+            err = floe_grid_select_make(ds, q->vars, q->bbox, q->time, label, &sel);
         /* every rank takes part, whatever happened above */
         floe_err perr = job_outputs_check_sources(mpi, q, err ? NULL : ds, NULL, 0, /* collective */
                                                   &outputs);
@@ -314,6 +317,9 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     }
     cf_grid_spec spec;
     memset(&spec, 0, sizeof spec);
+    double *tb = NULL;
+    if (!err && floe_grid_select_has_intervals(&sel))
+        err = floe_grid_time_bounds(&sel, &tb);
     if (!err) {
         size_t ny = (size_t)sel.lat->shape[0], nx = (size_t)sel.lon->shape[0];
         cf_grid_spec s = {
@@ -327,6 +333,7 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
             .lat_step = ny > 1 ? sel.yv[1] - sel.yv[0] : 0,
             .lon_step = nx > 1 ? sel.xv[1] - sel.xv[0] : 0,
             .vars = sel.vars, .nvars = sel.nvars,
+            .time_bounds = tb, /* the steps' intervals, when known */
         };
         spec = s;
         FLOE_INFO0("extract: %zu variable(s), %zu steps x %zu x %zu cells from %s on %d "
@@ -372,6 +379,7 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     floe_collector_free(&collector);
     cf_grid_output_abort(&out);
     job_outputs_free(&outputs);
+    free(tb);
     floe_grid_select_free(&sel);
     floe_dataset_free(&ds);
     return err;

@@ -19,6 +19,8 @@ typedef struct floe_job_request {
     const char *vars;       /* variables, comma-separated (required) */
     const char *bbox;       /* "W,S,E,N" in degrees (cell centres, edges inclusive); NULL: all */
     const char *time;       /* "T0[/T1]" ISO 8601, both ends inclusive; NULL: every step */
+    const char *time_label; /* "point", "start", "end" (engine/plan/time_intervals.h); NULL:
+                             * the source's bounds, the STAC hint, else point */
     const char *output;     /* the NetCDF-4 file (required; appears only when complete) */
     const char *item;       /* the derived STAC Item; NULL: the output's name with .json */
     const char *report;     /* per-rank counters as JSON (engine/job/report.h); NULL: none */

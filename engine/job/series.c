@@ -216,8 +216,11 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
         bbox = bbox_text;
     }
     /* Points read anywhere on the grid: select every cell, the time box. */
-    err = floe_grid_select_make(j->ds, req->job.vars, req->points ? NULL : bbox, req->job.time,
-                                &j->g);
+    floe_time_label label = FLOE_TIME_LABEL_AUTO;
+    err = floe_time_label_parse(req->job.time_label, "--time-label", &label);
+    if (!err)
+        err = floe_grid_select_make(j->ds, req->job.vars, req->points ? NULL : bbox,
+                                    req->job.time, label, &j->g);
     if (err && req->region && floe_err_code(err) == FLOE_EINVAL)
         err = floe_err_push(err, __FILE__, __LINE__, " region %s", req->region);
     if (!err && j->g.nvars > MAX_VARS)

@@ -59,9 +59,13 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
         clat[p] = j->g.yv[j->pw[p].ilat[0]], clon[p] = j->g.xv[j->pw[p].ilon[0]];
     }
     int nearest = j->interp == FLOE_INTERP_NEAREST;
+    double *tb = NULL; /* the steps' intervals, when known */
+    if (!err && floe_grid_select_has_intervals(&j->g))
+        err = floe_grid_time_bounds(&j->g, &tb);
     cf_series_spec spec = {
         .path = req->job.output, .command = req->job.command, .provenance = floe_dataset_provenance(j->ds),
         .time = j->g.time, .time_values = j->g.tv + j->g.start[0], .nt = j->g.count[0],
+        .time_bounds = tb,
         .vars = vars, .nvars = j->nout, .out_names = names, .cell_methods = methods,
         .nstations = np, .station_ids = ids, .station_lon = slon, .station_lat = slat,
         .cell_lon = np && nearest ? clon : NULL, .cell_lat = np && nearest ? clat : NULL,
@@ -121,6 +125,7 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
         err = stac_item_write_series_to(&spec, &dest, "series",
                                         stac_item_source_kind_of(spec.provenance->doc_kind));
     }
+    free(tb);
     free(ids);
     free(slon);
     free(slat);

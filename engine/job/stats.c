@@ -68,7 +68,10 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
     open.arrays = req->job.vars; /* only their manifests (and their coordinates') */
     FLOE_CHECK(floe_dataset_open_collective(mpi, &open, &j->ds), "%s", /* collective */
                req->job.open.source);
-    FLOE_CHECK(floe_grid_select_make(j->ds, req->job.vars, req->job.bbox, req->job.time, &j->g));
+    floe_time_label label;
+    FLOE_CHECK(floe_time_label_parse(req->job.time_label, "--time-label", &label));
+    FLOE_CHECK(floe_grid_select_make(j->ds, req->job.vars, req->job.bbox, req->job.time, label,
+                                     &j->g));
     if (j->g.nvars > MAX_VARS)
         return FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", MAX_VARS);
     for (size_t v = 0; v < j->g.nvars; v++) {
@@ -85,14 +88,16 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
     if (req->climatology) {
         floe_clim_by by;
         FLOE_CHECK(floe_clim_by_parse(req->by, &by), "--by");
-        cf_instant *inst = malloc(j->g.count[0] * sizeof *inst);
-        if (!inst)
-            return FLOE_ERR(FLOE_ENOMEM, "time steps");
-        floe_err err = floe_time_instants(j->g.time, j->g.tv + j->g.start[0], j->g.count[0], &j->tunits, inst);
-        if (!err)
-            err = floe_clim_groups_build(&j->groups, by, j->tunits.calendar, inst, j->g.count[0]);
-        free(inst);
-        FLOE_CHECK(err, "grouping by %s", req->by);
+        if (!j->g.ti) { /* the axis could not be decoded: say why */
+            FLOE_CHECK(floe_time_units(j->g.time, &j->tunits), "grouping by %s", req->by);
+            return FLOE_ERR(FLOE_EFORMAT, "grouping by %s: time coordinate %s has values that "
+                            "are not CF times", req->by, j->g.time->name);
+        }
+        j->tunits = j->g.tunits;
+        /* each step by its interval's middle (time_intervals.h) */
+        FLOE_CHECK(floe_clim_groups_build_intervals(&j->groups, by, j->tunits.calendar,
+                                                    j->g.ti + j->g.start[0], j->g.count[0]),
+                   "grouping by %s", req->by);
         j->ngroups = j->groups.ngroups;
         j->group_of_step = j->groups.group_of_step;
     } else {

@@ -286,8 +286,16 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
     for (size_t g = 0; g < j->ngroups && !err; g++) {
         tindex[g] = SIZE_MAX;
         if (!req->climatology) {
-            tb[0] = j->g.tv[j->g.start[0]];
-            tb[1] = j->g.tv[j->g.start[0] + j->g.count[0] - 1];
+            /* the span of the steps: from the first stamp to the last, or
+             * with intervals from the first one's start to the last one's end */
+            size_t s0 = j->g.start[0], s1 = j->g.start[0] + j->g.count[0] - 1;
+            if (floe_grid_select_has_intervals(&j->g)) {
+                tb[0] = cf_time_instant_to_value(&j->tunits, j->g.ti[s0].lo);
+                tb[1] = cf_time_instant_to_value(&j->tunits, j->g.ti[s1].hi);
+            } else {
+                tb[0] = j->g.tv[s0];
+                tb[1] = j->g.tv[s1];
+            }
             tval[0] = (tb[0] + tb[1]) / 2;
             tindex[g] = nt++;
         } else if (stats_group_written(j, g)) {

@@ -139,34 +139,63 @@ floe_err floe_clim_occurrence(floe_clim_by by, cf_calendar cal, cf_instant t, cf
     }
 }
 
-floe_err floe_clim_groups_build(floe_clim_groups *g, floe_clim_by by, cf_calendar cal,
-                                const cf_instant *steps, size_t nsteps)
+floe_err floe_clim_groups_build_intervals(floe_clim_groups *g, floe_clim_by by, cf_calendar cal,
+                                          const cf_interval *steps, size_t nsteps)
 {
     memset(g, 0, sizeof *g);
     g->by = by;
     g->cal = cal;
     g->ngroups = floe_clim_group_count(by, cal);
     g->nsteps = nsteps;
+    g->intervals = nsteps > 0 && steps[0].lo != steps[0].hi;
     g->group_of_step = calloc(nsteps ? nsteps : 1, sizeof *g->group_of_step);
     g->nsteps_in = calloc(g->ngroups, sizeof *g->nsteps_in);
     g->first = calloc(g->ngroups, sizeof *g->first);
     g->last = calloc(g->ngroups, sizeof *g->last);
-    if (!g->group_of_step || !g->nsteps_in || !g->first || !g->last) {
+    g->lo = calloc(g->ngroups, sizeof *g->lo);
+    g->hi = calloc(g->ngroups, sizeof *g->hi);
+    if (!g->group_of_step || !g->nsteps_in || !g->first || !g->last || !g->lo || !g->hi) {
         floe_clim_groups_free(g);
         return FLOE_ERR(FLOE_ENOMEM, "climatology groups of %zu steps: out of memory", nsteps);
     }
     for (size_t i = 0; i < nsteps; i++) {
+        const cf_interval *s = &steps[i];
+        if ((s->lo != s->hi) != g->intervals) {
+            floe_clim_groups_free(g);
+            return FLOE_ERR(FLOE_EINVAL, "climatology groups: step %zu is %s among %s", i,
+                            s->lo != s->hi ? "an interval" : "a point",
+                            s->lo != s->hi ? "points" : "intervals");
+        }
+        cf_instant mid = s->lo + (s->hi - s->lo) / 2;
         cf_datetime dt;
-        cf_instant_to_datetime(cal, steps[i], &dt);
+        cf_instant_to_datetime(cal, mid, &dt);
         size_t k = floe_clim_group_of(by, cal, &dt);
         g->group_of_step[i] = (uint32_t)k;
-        if (g->nsteps_in[k] == 0 || steps[i] < g->first[k])
-            g->first[k] = steps[i];
-        if (g->nsteps_in[k] == 0 || steps[i] > g->last[k])
-            g->last[k] = steps[i];
+        int first = g->nsteps_in[k] == 0;
+        if (first || mid < g->first[k])
+            g->first[k] = mid;
+        if (first || mid > g->last[k])
+            g->last[k] = mid;
+        if (first || s->lo < g->lo[k])
+            g->lo[k] = s->lo;
+        if (first || s->hi > g->hi[k])
+            g->hi[k] = s->hi;
         g->nsteps_in[k]++;
     }
     return NULL;
+}
+
+floe_err floe_clim_groups_build(floe_clim_groups *g, floe_clim_by by, cf_calendar cal,
+                                const cf_instant *steps, size_t nsteps)
+{
+    cf_interval *iv = malloc((nsteps ? nsteps : 1) * sizeof *iv);
+    if (!iv)
+        return FLOE_ERR(FLOE_ENOMEM, "climatology groups of %zu steps: out of memory", nsteps);
+    for (size_t i = 0; i < nsteps; i++)
+        iv[i].lo = iv[i].hi = steps[i];
+    floe_err err = floe_clim_groups_build_intervals(g, by, cal, iv, nsteps);
+    free(iv);
+    return err;
 }
 
 void floe_clim_groups_free(floe_clim_groups *g)
@@ -175,6 +204,8 @@ void floe_clim_groups_free(floe_clim_groups *g)
     free(g->nsteps_in);
     free(g->first);
     free(g->last);
+    free(g->lo);
+    free(g->hi);
     memset(g, 0, sizeof *g);
 }
 
@@ -193,6 +224,15 @@ floe_err floe_clim_groups_time(const floe_clim_groups *g, size_t group, cf_insta
     FLOE_CHECK(floe_clim_occurrence(g->by, g->cal, g->last[group], &last),
                "climatology group %s", floe_clim_group_name(g->by, g->cal, group, name,
                                                             sizeof name));
+    if (g->intervals) {
+        /* exactly the data that went in; the time in its first occurrence */
+        bounds[0] = g->lo[group];
+        bounds[1] = g->hi[group];
+        cf_instant a = first.lo > bounds[0] ? first.lo : bounds[0];
+        cf_instant z = first.hi < bounds[1] ? first.hi : bounds[1];
+        *time = a + (z - a) / 2;
+        return NULL;
+    }
     *time = first.lo + (first.hi - first.lo) / 2;
     bounds[0] = first.lo;
     bounds[1] = last.hi;

@@ -24,17 +24,22 @@
  * February every fourth year, and the standard calendar's missing days of
  * October 1582 fall in no group.
  *
- * The engine assigns each step the instant that represents it: the
- * midpoint of its time bounds where the data have them. A daily value
- * stamped at the END of its day (00:00 of the next) would otherwise be
- * grouped with the next day, month or season.
+ * Steps that stand for intervals (engine/plan/time_intervals.h: a start
+ * or end label, or the source's bounds) are grouped by their midpoint: a
+ * daily value stamped at the END of its day (00:00 of the next) would
+ * otherwise be grouped with the next day, month or season.
  *
- * CF (section 7.4, "climatological statistics"): for each group the time
- * coordinate is the middle of the group's first occurrence, and
- * climatology_bounds run from the start of its first occurrence to the end
- * of its last (for January over 2001-2003: 2001-01-16T12:00, bounds
- * 2001-01-01 and 2003-02-01). An occurrence is the calendar month, the
- * season (three months) or the day containing a step.
+ * CF (section 7.4, "climatological statistics"): for point steps, each
+ * group's time coordinate is the middle of the group's first occurrence,
+ * and climatology_bounds run from the start of its first occurrence to
+ * the end of its last (for January over 2001-2003: 2001-01-16T12:00,
+ * bounds 2001-01-01 and 2003-02-01). An occurrence is the calendar month,
+ * the season (three months) or the day containing a step. For interval
+ * steps the bounds are exactly the span of the data that went in: from
+ * the start of the group's earliest step to the end of its latest (a
+ * group holding 1-4 March says 2001-03-01 .. 2001-03-05), and the time
+ * coordinate is the middle of the first occurrence cut to those bounds
+ * (2001-03-03T00:00; a whole January gives 2001-01-16T12:00 as above).
  */
 #ifndef FLOE_CLIMATOLOGY_GROUPS_H
 #define FLOE_CLIMATOLOGY_GROUPS_H
@@ -79,12 +84,19 @@ typedef struct floe_clim_groups {
     size_t nsteps;
     uint32_t *group_of_step; /* [nsteps] */
     uint32_t *nsteps_in;     /* [ngroups]: steps in each group (0: empty group) */
-    cf_instant *first, *last; /* [ngroups]: earliest and latest step instant */
+    cf_instant *first, *last; /* [ngroups]: earliest and latest step instant (midpoint) */
+    int intervals;           /* the steps are intervals, not points */
+    cf_instant *lo, *hi;     /* [ngroups]: earliest start, latest end of its steps */
 } floe_clim_groups;
 
 /* Group the steps whose instants are steps[0..nsteps-1] (any order). */
 floe_err floe_clim_groups_build(floe_clim_groups *g, floe_clim_by by, cf_calendar cal,
                                 const cf_instant *steps, size_t nsteps);
+/* The same for steps[0..nsteps-1] that may be intervals (lo < hi), each
+ * grouped by its midpoint; points (lo == hi) as floe_clim_groups_build.
+ * Mixing the two is FLOE_EINVAL. */
+floe_err floe_clim_groups_build_intervals(floe_clim_groups *g, floe_clim_by by, cf_calendar cal,
+                                          const cf_interval *steps, size_t nsteps);
 void floe_clim_groups_free(floe_clim_groups *g);
 
 /* The CF time coordinate and climatology_bounds of a non-empty group

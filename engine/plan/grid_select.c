@@ -2,9 +2,11 @@
 /* engine/plan/grid_select.c - see grid_select.h. */
 #include "engine/plan/grid_select.h"
 
+#include "common/floe_log.h"
 #include "engine/plan/selection.h"
 #include "engine/plan/time_select.h"
 
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,8 +42,62 @@ static floe_err coordinate(floe_dataset *ds, const char *dim, const floe_array *
     return NULL;
 }
 
+/* The source's own time bounds: the (nt, 2) array the time coordinate's
+ * `bounds` attribute names, or *b = NULL when there is none (a name that
+ * is not in the dataset is a warning, and the steps are points). */
+static floe_err source_time_bounds(floe_dataset *ds, const floe_array *time, size_t nt, double **b)
+{
+    *b = NULL;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(time->attributes, "bounds");
+    if (!cJSON_IsString(name) || !*name->valuestring)
+        return NULL;
+    const floe_array *a = floe_dataset_find(ds, name->valuestring);
+    if (!a || a->unreadable) {
+        if (floe_log_rank() <= 0)
+            FLOE_WARN("time coordinate %s: its bounds %s %s; its steps are taken as points "
+                      "(see --time-label)", time->name, name->valuestring,
+                      a ? a->unreadable : "are not in the dataset");
+        return NULL;
+    }
+    if (a->ndim != 2 || a->shape[0] != nt || a->shape[1] != 2)
+        return FLOE_ERR(FLOE_EFORMAT, "time bounds %s of %s: expected shape %zux2", a->name,
+                        time->name, nt);
+    FLOE_CHECK(floe_dataset_read_all(ds, a, b), "time bounds %s of %s", a->name, time->name);
+    return NULL;
+}
+
+/* The label in force (see grid_select.h) and every step's interval. */
+static floe_err time_intervals(floe_dataset *ds, floe_time_label asked, floe_grid_select *g,
+                               int selecting)
+{
+    size_t nt = (size_t)g->time->shape[0];
+    double *b = NULL;
+    g->label = asked;
+    if (asked == FLOE_TIME_LABEL_AUTO) {
+        FLOE_CHECK(source_time_bounds(ds, g->time, nt, &b));
+        const char *hint = floe_dataset_provenance(ds)->time_label;
+        if (b)
+            g->label = FLOE_TIME_LABEL_BOUNDS;
+        else if (hint)
+            FLOE_CHECK(floe_time_label_parse(hint, "the STAC document's time label", &g->label));
+        else
+            g->label = FLOE_TIME_LABEL_POINT;
+    }
+    g->ti = malloc((nt ? nt : 1) * sizeof *g->ti);
+    floe_err err = g->ti ? NULL : FLOE_ERR(FLOE_ENOMEM, "time steps");
+    if (!err)
+        err = floe_time_axis_intervals(g->time, g->tv, nt, g->label, b, &g->tunits, g->ti);
+    /* a selection is contiguous: the steps must be in time order */
+    for (size_t i = 1; i < nt && !err && selecting; i++)
+        if (g->ti[i].lo < g->ti[i - 1].lo)
+            err = FLOE_ERR(FLOE_EUNSUPPORTED, "time coordinate %s is not increasing at step %zu",
+                           g->time->name, i);
+    free(b);
+    return err;
+}
+
 floe_err floe_grid_select_make(floe_dataset *ds, const char *vars, const char *bbox,
-                               const char *time, floe_grid_select *g)
+                               const char *time, floe_time_label label, floe_grid_select *g)
 {
     memset(g, 0, sizeof *g);
     char *names = strdup(vars);
@@ -87,9 +143,18 @@ floe_err floe_grid_select_make(floe_dataset *ds, const char *vars, const char *b
         g->start[1] = i0, g->count[1] = i1 - i0;
         g->start[2] = j0, g->count[2] = j1 - j0;
     }
+    floe_err terr = time_intervals(ds, label, g, time != NULL);
+    if (terr && g->label == FLOE_TIME_LABEL_POINT && !time) {
+        /* points, no --time: the old behaviour needs no decodable axis
+         * (extract and series copy the values); g->ti stays NULL */
+        floe_err_free(&terr);
+        free(g->ti);
+        g->ti = NULL;
+    }
+    FLOE_CHECK(terr);
     if (time) {
         size_t t0, t1;
-        FLOE_CHECK(floe_time_select(g->time, g->tv, nt, time, &t0, &t1));
+        FLOE_CHECK(floe_time_select(g->time, &g->tunits, g->label, g->ti, nt, time, &t0, &t1));
         g->start[0] = t0, g->count[0] = t1 - t0;
     }
     if (!g->count[0] || !g->count[1] || !g->count[2])
@@ -99,10 +164,24 @@ floe_err floe_grid_select_make(floe_dataset *ds, const char *vars, const char *b
     return NULL;
 }
 
+floe_err floe_grid_time_bounds(const floe_grid_select *g, double **tb)
+{
+    *tb = malloc(2 * (g->count[0] ? g->count[0] : 1) * sizeof **tb);
+    if (!*tb)
+        return FLOE_ERR(FLOE_ENOMEM, "time bounds of %zu steps", g->count[0]);
+    for (size_t k = 0; k < g->count[0]; k++) {
+        const cf_interval *s = &g->ti[g->start[0] + k];
+        (*tb)[2 * k] = cf_time_instant_to_value(&g->tunits, s->lo);
+        (*tb)[2 * k + 1] = cf_time_instant_to_value(&g->tunits, s->hi);
+    }
+    return NULL;
+}
+
 void floe_grid_select_free(floe_grid_select *g)
 {
     free(g->tv);
     free(g->yv);
     free(g->xv);
+    free(g->ti);
     memset(g, 0, sizeof *g);
 }

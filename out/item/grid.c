@@ -111,14 +111,18 @@ floe_err stac_item_write_grid_to(const cf_grid_spec *g, const stac_item_dest *de
                         GRID_MAX_VARS);
     char t0[40], t1[40], stepbuf[40], spanbuf[40];
     const char *step, *span_step;
-    /* A derived output stands for the span of its bounds; the step is the
-     * spacing of the values. */
+    /* An output with time bounds (steps with known intervals, statistics,
+     * climatologies) stands for the span of its bounds; the step is the
+     * spacing of the values, except for a climatology, whose groups
+     * (January, February, ...) have no regular step. */
     double span[2] = {g->time_bounds ? g->time_bounds[0] : g->time_values[0],
                       g->time_bounds ? g->time_bounds[2 * g->nt - 1] : g->time_values[g->nt - 1]};
     FLOE_CHECK(stac_item_times(g->time, span, 2, t0, t1, spanbuf, &span_step),
                "STAC Item for %s", g->path);
     FLOE_CHECK(stac_item_times(g->time, g->time_values, g->nt, spanbuf, spanbuf, stepbuf, &step),
                "STAC Item for %s", g->path);
+    if (g->climatology)
+        step = NULL;
 
     axis x, y;
     axis_of(g->lon_values, g->nx, g->lon_step, g->lon->dtype == FLOE_DT_FLOAT32, &x);

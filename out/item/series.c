@@ -81,6 +81,13 @@ floe_err stac_item_write_series_to(const cf_series_spec *s, const stac_item_dest
     const char *step;
     FLOE_CHECK(stac_item_times(s->time, s->time_values, s->nt, t0, t1, stepbuf, &step),
                "STAC Item for %s", s->path);
+    if (s->time_bounds) { /* steps with intervals: the span of their bounds */
+        char spanbuf[40];
+        const char *span_step;
+        double span[2] = {s->time_bounds[0], s->time_bounds[2 * s->nt - 1]};
+        FLOE_CHECK(stac_item_times(s->time, span, 2, t0, t1, spanbuf, &span_step),
+                   "STAC Item for %s", s->path);
+    }
 
     floe_err err = NULL;
     series_item t = {0};

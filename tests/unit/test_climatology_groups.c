@@ -250,6 +250,54 @@ static void test_cf_time_and_bounds(void **state)
     floe_clim_groups_free(&g);
 }
 
+/* NLDAS-3 daily files, stamped at 00:00 after their day: as end-labelled
+ * intervals each file falls in the month of its day (January holds the 31
+ * files A20010101..A20010131) and the bounds are exactly the data's; as
+ * points (the old reading), January held 30 and February began with Jan 31. */
+static void test_interval_steps(void **state)
+{
+    (void)state;
+    enum { N = 62 }; /* A20010101 .. A20010303 */
+    cf_datetime jan1 = {2001, 1, 1, 0, 0, 0, 0};
+    cf_instant t0;
+    expect_ok(cf_datetime_to_instant(CF_CAL_STANDARD, &jan1, &t0));
+    cf_interval iv[N];
+    cf_instant stamps[N];
+    for (int k = 0; k < N; k++) {
+        iv[k].lo = t0 + k * DAY;
+        iv[k].hi = stamps[k] = t0 + (k + 1) * DAY;
+    }
+    floe_clim_groups g;
+    expect_ok(floe_clim_groups_build_intervals(&g, FLOE_CLIM_MONTH, CF_CAL_STANDARD, iv, N));
+    assert_int_equal(g.nsteps_in[0], 31);
+    assert_int_equal(g.nsteps_in[1], 28);
+    assert_int_equal(g.nsteps_in[2], 3);
+    for (int k = 0; k < 31; k++)
+        assert_int_equal(g.group_of_step[k], 0);
+    assert_int_equal(g.group_of_step[31], 1);
+    check_time(&g, 0, "2001-01-16T12:00:00", "2001-01-01T00:00:00", "2001-02-01T00:00:00");
+    check_time(&g, 1, "2001-02-15T00:00:00", "2001-02-01T00:00:00", "2001-03-01T00:00:00");
+    /* March holds 1-3 March: the bounds say so, the time lies inside them */
+    check_time(&g, 2, "2001-03-02T12:00:00", "2001-03-01T00:00:00", "2001-03-04T00:00:00");
+    floe_clim_groups_free(&g);
+    expect_ok(floe_clim_groups_build_intervals(&g, FLOE_CLIM_DAYOFYEAR, CF_CAL_STANDARD, iv, N));
+    check_time(&g, 30, "2001-01-31T12:00:00", "2001-01-31T00:00:00", "2001-02-01T00:00:00");
+    floe_clim_groups_free(&g);
+
+    /* the same stamps as points: the old grouping, unchanged */
+    expect_ok(floe_clim_groups_build(&g, FLOE_CLIM_MONTH, CF_CAL_STANDARD, stamps, N));
+    assert_int_equal(g.nsteps_in[0], 30);
+    assert_int_equal(g.nsteps_in[1], 28);
+    assert_int_equal(g.nsteps_in[2], 4);
+    check_time(&g, 2, "2001-03-16T12:00:00", "2001-03-01T00:00:00", "2001-04-01T00:00:00");
+    floe_clim_groups_free(&g);
+
+    /* points among intervals are refused */
+    iv[5].hi = iv[5].lo;
+    expect_code(floe_clim_groups_build_intervals(&g, FLOE_CLIM_MONTH, CF_CAL_STANDARD, iv, N),
+                FLOE_EINVAL, "step 5 is a point");
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -286,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_every_calendar),
         cmocka_unit_test(test_standard_1582),
         cmocka_unit_test(test_cf_time_and_bounds),
+        cmocka_unit_test(test_interval_steps),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -739,6 +739,40 @@ static void handmade_base_resolves(void **state)
     stac_open_params_clear(&p);
 }
 
+/* The time-label hint: "floe:time_label" on the temporal dimension of
+ * cube:dimensions (a Collection's, or an Item's properties'). */
+static void handmade_time_label(void **state)
+{
+    (void)state;
+    stac_open_params p;
+    resolve_ok(write_doc("no-label.json", base_doc()), NULL, &p);
+    assert_null(p.time_label);
+    stac_open_params_clear(&p);
+
+    cJSON *doc = base_doc();
+    cJSON *dims = cJSON_Parse("{\"lat\": {\"type\": \"spatial\", \"axis\": \"y\"},"
+                              " \"time\": {\"type\": \"temporal\", \"step\": \"P1D\","
+                              " \"floe:time_label\": \"end\"}}");
+    set_item(doc, "cube:dimensions", dims);
+    resolve_ok(write_doc("label-end.json", doc), NULL, &p);
+    assert_string_equal(p.time_label, "end");
+    stac_open_params_clear(&p);
+
+    /* a label on a spatial dimension is not a time label */
+    doc = base_doc();
+    set_item(doc, "cube:dimensions",
+             cJSON_Parse("{\"lat\": {\"type\": \"spatial\", \"floe:time_label\": \"end\"}}"));
+    resolve_ok(write_doc("label-spatial.json", doc), NULL, &p);
+    assert_null(p.time_label);
+    stac_open_params_clear(&p);
+
+    doc = base_doc();
+    set_item(doc, "cube:dimensions",
+             cJSON_Parse("{\"time\": {\"type\": \"temporal\", \"floe:time_label\": 3}}"));
+    expect_error(write_doc("label-number.json", doc), NULL, FLOE_EFORMAT, "cube:dimensions time",
+                 "floe:time_label");
+}
+
 static void handmade_malformed_json(void **state)
 {
     (void)state;
@@ -1189,6 +1223,7 @@ static void print_text_and_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(handmade_time_label),
         cmocka_unit_test(fixture_xpystac),
         cmocka_unit_test(fixture_xpystac_cli_overrides),
         cmocka_unit_test(fixture_xpystac_asset_option),
