@@ -110,6 +110,9 @@ typedef struct floe_provenance {
     const char *ref_description; /* e.g. "tag v2001-01 (--tag)" */
     const char *snapshot_message;
     const char *snapshot_time; /* ISO 8601 */
+    /* The root group's attributes (the source's global attributes:
+     * institution, history, ...), borrowed; NULL when it has none. */
+    const cJSON *global_attributes;
 } floe_provenance;
 
 typedef struct floe_dataset floe_dataset;
