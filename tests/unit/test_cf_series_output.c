@@ -507,7 +507,11 @@ static void points_file(void **state)
     assert_null(at(j, "properties.proj:shape"));
     assert_null(at(j, "properties.proj:transform"));
     assert_non_null(strstr(str_at(j, "properties.processing:lineage"), "at 3 points"));
-    assert_string_equal(str_at(j, "collection"), "nldas-3");
+    /* the source collection is derived_from, not the Item's collection */
+    assert_null(at(j, "collection"));
+    const cJSON *sids = at(j, "properties.floe:series_ids");
+    assert_int_equal(cJSON_GetArraySize(sids), PS);
+    assert_string_equal(cJSON_GetArrayItem(sids, 2)->valuestring, pt_ids[2]);
     cJSON_Delete(j);
     free_source(&src);
 }
@@ -673,7 +677,9 @@ static void region_file(void **state)
     assert_string_equal(cJSON_GetArrayItem(dims, 0)->valuestring, "time");
     assert_string_equal(str_at(j, "properties.cube:variables.Tair_max.unit"), "K");
     assert_null(at(j, "properties.proj:shape"));
-    assert_null(at(j, "collection")); /* no STAC Collection as the source */
+    assert_null(at(j, "collection")); /* none given */
+    assert_string_equal(cJSON_GetArrayItem(at(j, "properties.floe:series_ids"), 0)->valuestring,
+                        "bbox -72,41,-70,43");
     cJSON_Delete(j);
     free_source(&src);
 }
