@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void cmd_scan_init(cmd_scan *s, int argc, char **argv)
 {
@@ -260,6 +261,8 @@ floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
         return cmd_value(s, &g->out);
     if (cmd_is(s, "--item", NULL))
         return cmd_value(s, &g->item);
+    if (cmd_is(s, "--collection", NULL))
+        return cmd_value(s, &g->collection);
     if (cmd_is(s, "--report", NULL))
         return cmd_value(s, &g->report);
     if (cmd_is(s, "--overwrite", "-O")) {
@@ -284,6 +287,11 @@ void cmd_output_help(FILE *out)
     fprintf(out,
             "  -o, --output FILE    the NetCDF-4 file to write\n"
             "  --item PATH          the derived STAC Item (default: FILE with .json)\n"
+            "  --collection ID_OR_HREF\n"
+            "                       file the Item under this STAC collection: an id\n"
+            "                       (linked as ../collection.json) or the collection's\n"
+            "                       URL or local file (its id read from it). Default:\n"
+            "                       none; the source is the Item's derived_from\n"
             "  --report FILE.json   per-rank and total counts: requests, bytes, retries\n"
             "                       (metadata_retries + chunk_retries), coalesced ranges,\n"
             "                       decode/wait/wall seconds, peak memory\n"
@@ -331,6 +339,15 @@ floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g)
     FLOE_CHECK(floe_time_label_parse(g->time_label, "--time-label", &label), "%s", command);
     if (g->item && !*g->item)
         return FLOE_ERR(FLOE_EINVAL, "%s: --item \"\" names no file", command);
+    if (g->collection && !*g->collection)
+        return FLOE_ERR(FLOE_EINVAL, "%s: --collection \"\" names no collection", command);
+    /* a local collection document is read for its id when the Item is
+     * written, after everything else: a missing one is refused now */
+    if (g->collection && !strstr(g->collection, "://") &&
+        (strchr(g->collection, '/') || strstr(g->collection, ".json")) &&
+        access(g->collection, R_OK) != 0)
+        return FLOE_ERR(FLOE_ENOTFOUND, "%s: --collection %s: no such readable file", command,
+                        g->collection);
     if (g->report && !*g->report)
         return FLOE_ERR(FLOE_EINVAL, "%s: --report \"\" names no file", command);
     return NULL;
@@ -420,6 +437,7 @@ floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_g
     req->time_label = g->time_label;
     req->output = g->out;
     req->item = g->item;
+    req->collection = g->collection;
     req->report = g->report;
     req->overwrite = g->overwrite;
     req->quiet = g->quiet;

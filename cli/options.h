@@ -51,12 +51,12 @@ void cmd_source_help(FILE *out);
 
 /* The options every data operation (extract, series, stats, climatology)
  * takes: -v/--vars LIST, --bbox W,S,E,N, --time T0[/T1], --time-label
- * point|start|end, -o/--output FILE,
- * --item PATH, --report FILE.json, -q/--quiet (no progress line, errors
+ * point|start|end, -o/--output FILE, --item PATH, --collection
+ * ID_OR_HREF, --report FILE.json, -q/--quiet (no progress line, errors
  * only), --verbose (what the job does; twice: debugging detail). --quiet
  * and --verbose set the log level as they are read. */
 typedef struct cmd_grid_args {
-    const char *vars, *bbox, *time, *time_label, *out, *item, *report;
+    const char *vars, *bbox, *time, *time_label, *out, *item, *report, *collection;
     int overwrite; /* -O: replace existing outputs */
     int quiet;
 } cmd_grid_args;
@@ -78,7 +78,7 @@ floe_err cmd_parse(int argc, char **argv, cmd_source *src, cmd_grid_args *g, cmd
 
 /* Help lines for --time-label. */
 void cmd_time_label_help(FILE *out);
-/* Help lines for -o, --item, --report, -q and --verbose. */
+/* Help lines for -o, --item, --collection, --report, -q and --verbose. */
 void cmd_output_help(FILE *out);
 
 /* The exact command line, for provenance, with secrets in URLs redacted

@@ -114,6 +114,9 @@ typedef struct floe_provenance {
      * "floe:time_label" of the time dimension in its cube:dimensions
      * (engine/plan/time_intervals.h); NULL: none. */
     const char *time_label;
+    /* The root group's attributes (the source's global attributes:
+     * institution, history, ...), borrowed; NULL when it has none. */
+    const cJSON *global_attributes;
 } floe_provenance;
 
 typedef struct floe_dataset floe_dataset;

@@ -53,6 +53,7 @@ struct floe_dataset {
     char *source, *doc_kind, *collection_id, *asset, *repository, *ref_description,
         *snapshot_time, *time_label;
     char snapshot_id[IC_SNAPSHOT_ID_SIZE];
+    cJSON *root_json; /* the root group's zarr.json, parsed (NULL: none) */
     floe_dataset_io io;    /* counters (io.fetch is filled on demand) */
     /* Whole objects (metadata) prefetched, preloaded or recorded while
      * opening (transport.h); emptied at the end of the open. */

@@ -152,6 +152,19 @@ static floe_err trust_user_endpoint(virtual_policy *policy, const char *s3_endpo
     return r.endpoint ? virtual_policy_trust_endpoint(policy, r.endpoint) : NULL;
 }
 
+/* The root group's attributes, the source's global attributes. A root
+ * that is not a group, or whose zarr.json does not parse, has none: they
+ * describe the data but are never needed to read it. */
+static const cJSON *root_attributes(floe_dataset *ds)
+{
+    const ic_node *root = ic_snapshot_find(ds->snap, "/");
+    if (!root || root->is_array || !root->zarr_json)
+        return NULL;
+    ds->root_json = cJSON_Parse(root->zarr_json);
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(ds->root_json, "attributes");
+    return cJSON_IsObject(a) ? a : NULL;
+}
+
 static floe_err load_arrays(floe_dataset *ds)
 {
     size_t n = ic_snapshot_node_count(ds->snap);
@@ -432,6 +445,7 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
         .snapshot_message = ic_snapshot_message(ds->snap),
         .snapshot_time = ds->snapshot_time,
         .time_label = ds->time_label,
+        .global_attributes = root_attributes(ds),
     };
     stac_open_params_clear(&params);
     *out = ds;
@@ -453,6 +467,7 @@ void floe_dataset_free(floe_dataset **dsp)
         free(ds->arrays[i].coord);
     }
     free(ds->arrays);
+    cJSON_Delete(ds->root_json);
     ic_snapshot_free(&ds->snap);
     ic_repo_free(&ds->repo);
     floe_fetcher_free(&ds->fetcher);

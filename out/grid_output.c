@@ -3,6 +3,7 @@
 #include "out/grid_output.h"
 
 #include "common/floe_version.h"
+#include "out/cf_attrs.h"
 #include "out/provenance.h"
 #include "out/netcdf_writer.h"
 
@@ -39,6 +40,9 @@ static const char *const data_skip[] = {"_FillValue", "coordinates", NULL};
 /* Derived variables: their own cell_methods; per-file ranges no longer hold. */
 static const char *const derived_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
                                            "vmax", NULL};
+/* Derived variables of another quantity (counts): not the source's names either. */
+static const char *const other_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
+                                         "vmax", "standard_name", "long_name", NULL};
 
 static int nc_type_of(const floe_array *a)
 {
@@ -64,7 +68,7 @@ static floe_err def_coord(cf_grid_output *o, const floe_array *a, const char *na
                           const char *units, int *varid, int *bnds_varid, int climatology)
 {
     FLOE_CHECK(nc_writer_def_var(o->w, name, nc_type_of(a), 1, &dim, NULL, 0, varid));
-    FLOE_CHECK(nc_writer_put_atts_json(o->w, *varid, a->attributes, nc_type_of(a), coord_skip));
+    FLOE_CHECK(cf_put_var_atts(o->w, *varid, a->attributes, nc_type_of(a), coord_skip));
     /* CF requires these; the source usually has them, but not always. */
     if (!cJSON_GetObjectItem(a->attributes, "axis"))
         FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "axis", axis));
@@ -106,7 +110,7 @@ static floe_err global_attrs(cf_grid_output *o, const cf_grid_spec *s)
     char title[2048];
     snprintf(title, sizeof title, "Subset of %s extracted by floe",
              p->collection_id ? p->collection_id : p->repository);
-    return cf_provenance_put(o->w, p, s->command, title);
+    return cf_provenance_put(o->w, p, s->command, s->title ? s->title : title);
 }
 
 floe_err cf_grid_output_create(const cf_grid_spec *s, cf_grid_output **out)
@@ -122,7 +126,8 @@ floe_err cf_grid_output_create(const cf_grid_spec *s, cf_grid_output **out)
     double *lb = NULL, *xb = NULL;
     FLOE_CHECK_GOTO(err, fail, nc_writer_create(s->path, &o->w));
     int dt, dy, dx, db, vt, vy, vx, vyb, vxb;
-    FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "time", s->nt, &dt));
+    FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "time",
+                                                 s->unlimited_time ? NC_UNLIMITED : s->nt, &dt));
     FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "lat", s->ny, &dy));
     FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "lon", s->nx, &dx));
     FLOE_CHECK_GOTO(err, fail, nc_writer_def_dim(o->w, "bnds", 2, &db));
@@ -147,9 +152,15 @@ floe_err cf_grid_output_create(const cf_grid_spec *s, cf_grid_output **out)
                                                      &o->varids[v]));
         float fill = (float)a->fill_value;
         FLOE_CHECK_GOTO(err, fail, nc_writer_def_fill(o->w, o->varids[v], &fill));
+        const char *long_name = s->long_names ? s->long_names[v] : NULL;
         FLOE_CHECK_GOTO(err, fail,
-                        nc_writer_put_atts_json(o->w, o->varids[v], a->attributes, NC_FLOAT,
-                                                s->cell_methods ? derived_skip : data_skip));
+                        cf_put_var_atts(o->w, o->varids[v], a->attributes, NC_FLOAT,
+                                        long_name           ? other_skip
+                                        : s->cell_methods ? derived_skip
+                                                          : data_skip));
+        if (long_name)
+            FLOE_CHECK_GOTO(err, fail, nc_writer_put_att_text(o->w, o->varids[v], "long_name",
+                                                              long_name));
         if (s->cell_methods && s->cell_methods[v])
             FLOE_CHECK_GOTO(err, fail, nc_writer_put_att_text(o->w, o->varids[v], "cell_methods",
                                                               s->cell_methods[v]));

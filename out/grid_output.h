@@ -2,7 +2,9 @@
 /* out/grid_output.h - a CF-1.8 NetCDF-4 file of variables on a (time, lat,
  * lon) grid: coordinate variables with their source attributes and bounds,
  * data variables with the source attributes and _FillValue, global
- * attributes recording where the data came from and the exact command.
+ * attributes recording where the data came from and the exact command
+ * (out/provenance.h). Source standard_names that are not CF names are
+ * left out (out/cf_attrs.h).
  * Written atomically (out/netcdf_writer.h): OUT appears only on commit. */
 #ifndef FLOE_CF_GRID_OUTPUT_H
 #define FLOE_CF_GRID_OUTPUT_H
@@ -35,6 +37,15 @@ typedef struct cf_grid_spec {
     /* With time_bounds: 1 names them "climatology_bounds" and links them
      * with the time attribute "climatology" (CF 7.4), not "bounds". */
     int climatology;
+    /* Derived outputs that are another quantity than their source
+     * variable (counts): their own long_name (NULL or NULL entries: the
+     * source's), and then no standard_name. */
+    const char *const *long_names;
+    const char *title;                  /* the global title; NULL: a subset's */
+    /* 1: time is the unlimited dimension, so that files of successive
+     * steps concatenate (ncrcat, cdo mergetime); the values stored are
+     * the same. */
+    int unlimited_time;
 } cf_grid_spec;
 
 typedef struct cf_grid_output cf_grid_output;

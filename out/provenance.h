@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* out/provenance.h - the global attributes every floe output file carries:
- * CF Conventions, a title, history with the exact command and when it
- * ran, the floe version, and where the data came from (STAC document,
- * collection, asset, Icechunk repository, snapshot, ref, spec version). */
+ * the source's own global attributes (institution, source, references,
+ * comment, ...: those of the root group), then CF Conventions, the
+ * command's own title, history with floe's line (when it ran, in UTC, and
+ * the exact command) before the source's history, the floe version, and
+ * where the data came from (floe_source: the STAC document or repository
+ * given; collection, asset, Icechunk repository, snapshot, ref, spec
+ * version). `source` is the source's own attribute (CF: how the original
+ * data were produced) when it has one, else floe_source. */
 #ifndef FLOE_CF_PROVENANCE_H
 #define FLOE_CF_PROVENANCE_H
 

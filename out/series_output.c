@@ -3,6 +3,7 @@
 #include "out/series_output.h"
 
 #include "common/floe_version.h"
+#include "out/cf_attrs.h"
 #include "out/provenance.h"
 #include "out/netcdf_writer.h"
 
@@ -33,6 +34,10 @@ static const char *const coord_skip[] = {"_FillValue", "missing_value", "bounds"
  * range no longer holds, and there is no grid to map. */
 static const char *const data_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
                                         "vmax", "grid_mapping", "bounds", NULL};
+/* An output of another quantity (a count): not the source's names either. */
+static const char *const other_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
+                                         "vmax", "grid_mapping", "bounds", "standard_name",
+                                         "long_name", NULL};
 
 static const char *attr_text(const floe_array *a, const char *name)
 {
@@ -58,6 +63,7 @@ static floe_err check_spec(const cf_series_spec *s)
                           : s->nstations && (!s->station_lon || !s->station_lat)
                               ? "station_lon/station_lat"
                           : s->nstations && !s->cell_lon != !s->cell_lat ? "cell_lon/cell_lat"
+                          : !s->nstations && (!s->region_id || !*s->region_id) ? "region_id"
                                                                         : NULL;
     if (missing)
         return FLOE_ERR(FLOE_EINVAL, "%s: time series spec: %s is not given", path, missing);
@@ -76,7 +82,7 @@ static floe_err def_time(cf_series_output *o, const floe_array *t, int dim, int 
 {
     int xtype = t->dtype == FLOE_DT_FLOAT32 ? NC_FLOAT : NC_DOUBLE;
     FLOE_CHECK(nc_writer_def_var(o->w, "time", xtype, 1, &dim, NULL, 0, varid));
-    FLOE_CHECK(nc_writer_put_atts_json(o->w, *varid, t->attributes, xtype, coord_skip));
+    FLOE_CHECK(cf_put_var_atts(o->w, *varid, t->attributes, xtype, coord_skip));
     if (!attr_text(t, "axis"))
         FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "axis", "T"));
     if (!attr_text(t, "standard_name"))
@@ -110,11 +116,16 @@ static floe_err def_position(cf_series_output *o, const char *name, int lat, int
 /* cell_methods of output v: the caller's (a derived output's, which says
  * all that was done), else the source's, which still holds for values
  * taken at points (as cf_grid_output). NULL: none. */
+static const char *long_name_of(const cf_series_spec *s, size_t v)
+{
+    return s->long_names && s->long_names[v] && *s->long_names[v] ? s->long_names[v] : NULL;
+}
+
 static const char *cell_methods_of(const cf_series_spec *s, size_t v)
 {
     if (s->cell_methods && s->cell_methods[v] && *s->cell_methods[v])
         return s->cell_methods[v];
-    return attr_text(s->vars[v], "cell_methods");
+    return long_name_of(s, v) ? NULL : attr_text(s->vars[v], "cell_methods");
 }
 
 static floe_err def_data(cf_series_output *o, const cf_series_spec *s, size_t v, const int *dims)
@@ -128,12 +139,17 @@ static floe_err def_data(cf_series_output *o, const cf_series_spec *s, size_t v,
     FLOE_CHECK(nc_writer_def_var(o->w, name, NC_FLOAT, o->points ? 2 : 1, dims, chunks, 1, varid));
     float fill = (float)a->fill_value;
     FLOE_CHECK(nc_writer_def_fill(o->w, *varid, &fill));
-    FLOE_CHECK(nc_writer_put_atts_json(o->w, *varid, a->attributes, NC_FLOAT, data_skip));
+    const char *long_name = long_name_of(s, v);
+    FLOE_CHECK(cf_put_var_atts(o->w, *varid, a->attributes, NC_FLOAT,
+                               long_name ? other_skip : data_skip));
+    if (long_name)
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "long_name", long_name));
     const char *methods = cell_methods_of(s, v);
     if (methods)
         FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "cell_methods", methods));
     FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "coordinates",
-                                      o->points ? "time lat lon station_id" : "lat lon"));
+                                      o->points ? "time lat lon station_id"
+                                                : "lat lon region_id"));
     if (o->points)
         FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "floe_method",
                                           s->method ? s->method : "nearest"));
@@ -149,9 +165,12 @@ static floe_err global_attrs(cf_series_output *o, const cf_series_spec *s)
     if (o->points)
         snprintf(text, sizeof text, "Time series at %zu point%s from %s, extracted by floe",
                  s->nstations, s->nstations == 1 ? "" : "s", from);
+    else if (s->region && strcmp(s->region, s->region_id))
+        snprintf(text, sizeof text, "Time series over %s (%s) from %s, extracted by floe",
+                 s->region_id, s->region, from);
     else
         snprintf(text, sizeof text, "Time series over %s from %s, extracted by floe",
-                 s->region ? s->region : "a region", from);
+                 s->region_id, from);
     FLOE_CHECK(cf_provenance_put(o->w, p, s->command, text));
     if (!o->points) {
         if (s->region)
@@ -203,13 +222,13 @@ static double centre_lon(double w, double e)
 /* ---- the file -------------------------------------------------------------- */
 
 typedef struct coord_ids {
-    int time, time_bnds, station_id, lat, lon, cell_lat, cell_lon, lat_bnds, lon_bnds;
+    int time, time_bnds, station_id, lat, lon, cell_lat, cell_lon, lat_bnds, lon_bnds, region_id;
 } coord_ids;
 
 static floe_err define(cf_series_output *o, const cf_series_spec *s, coord_ids *c)
 {
     int dt, dn, db = -1, data_dims[2];
-    FLOE_CHECK(nc_writer_def_dim(o->w, "time", s->nt, &dt));
+    FLOE_CHECK(nc_writer_def_dim(o->w, "time", NC_UNLIMITED, &dt));
     FLOE_CHECK(def_time(o, s->time, dt, &c->time));
     if (s->time_bounds || !o->points)
         FLOE_CHECK(nc_writer_def_dim(o->w, "bnds", 2, &db));
@@ -249,6 +268,14 @@ static floe_err define(cf_series_output *o, const cf_series_spec *s, coord_ids *
                                 "lon_bnds", &c->lon));
         FLOE_CHECK(nc_writer_def_var(o->w, "lat_bnds", NC_DOUBLE, 1, &dn, NULL, 0, &c->lat_bnds));
         FLOE_CHECK(nc_writer_def_var(o->w, "lon_bnds", NC_DOUBLE, 1, &dn, NULL, 0, &c->lon_bnds));
+        /* as CF's example of a single time series (H.2.1): characters
+         * along a length dimension */
+        int ds;
+        FLOE_CHECK(nc_writer_def_dim(o->w, "region_strlen", strlen(s->region_id), &ds));
+        FLOE_CHECK(nc_writer_def_var(o->w, "region_id", NC_CHAR, 1, &ds, NULL, 0,
+                                     &c->region_id));
+        FLOE_CHECK(nc_writer_put_att_text(o->w, c->region_id, "cf_role", "timeseries_id"));
+        FLOE_CHECK(nc_writer_put_att_text(o->w, c->region_id, "long_name", "region identifier"));
     }
     for (size_t v = 0; v < s->nvars; v++)
         FLOE_CHECK(def_data(o, s, v, data_dims));
@@ -278,7 +305,8 @@ static floe_err write_coords(cf_series_output *o, const cf_series_spec *s, const
     FLOE_CHECK(nc_writer_put(o->w, c->lat, start, count, &lat));
     FLOE_CHECK(nc_writer_put(o->w, c->lon, start, count, &lon));
     FLOE_CHECK(put_1d(o, c->lat_bnds, 2, lat_b));
-    return put_1d(o, c->lon_bnds, 2, lon_b);
+    FLOE_CHECK(put_1d(o, c->lon_bnds, 2, lon_b));
+    return put_1d(o, c->region_id, strlen(s->region_id), s->region_id);
 }
 
 floe_err cf_series_output_create(const cf_series_spec *s, cf_series_output **out)

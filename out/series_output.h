@@ -12,21 +12,28 @@
  * every data variable.
  *
  * Region: dimensions (time, bnds); per output VAR_STAT(time) float32 with
- * coordinates "lat lon" and cell_methods ("area: mean" etc., given by the
- * caller), scalar coordinates lat and lon (the centre of the region's
+ * coordinates "lat lon region_id" and cell_methods ("area: mean" etc.,
+ * given by the caller), region_id(region_strlen) with cf_role
+ * "timeseries_id" (CF 9, one feature: no instance dimension; characters,
+ * as CF's example H.2.1) holding region_id of the spec, scalar coordinates lat and lon (the centre of the region's
  * bounding box) with lat_bnds(bnds) and lon_bnds(bnds) (the box of the
  * selected cells' edges), so "area: ..." refers to a described area.
  * Global attributes floe_region (what the user gave: "bbox W,S,E,N" or the
  * GeoJSON file name) and floe_region_cells (int64).
  *
- * Both: time(time) with the source time attributes (units, calendar), no
- * _FillValue on coordinates, and with time_bounds its CF bounds
- * time_bnds(time, bnds); data variables carry the source variable's
+ * Both: time(time), the unlimited dimension (so that series of
+ * successive ranges concatenate: ncrcat, cdo mergetime), with the source
+ * time attributes (units, calendar), no _FillValue on coordinates, and
+ * with time_bounds its CF bounds time_bnds(time, bnds); data variables
+ * carry the source variable's
  * attributes (units, long_name, ...) minus vmin/vmax/grid_mapping, and the
  * source _FillValue. cell_methods: the caller's where given (replacing
  * the source's, as in out/grid_output.h: a region output that should
  * also say "time: mean" passes "time: mean area: mean", CF 7.3's order
- * of application), else the source's. Data chunks: up to 256 stations
+ * of application), else the source's; an output with its own long_name
+ * (a count: another quantity than the source's) has neither the source's
+ * cell_methods nor its standard_name. Source standard_names that are
+ * not CF names are left out (out/cf_attrs.h). Data chunks: up to 256 stations
  * x about 64 Ki values (at least 512 steps), shuffle + deflate 1.
  * Global attributes as out/grid_output.h (Conventions
  * "CF-1.8", featureType, title, history with the exact command, source,
@@ -54,6 +61,7 @@ typedef struct cf_series_spec {
     size_t nvars;
     const char *const *out_names;       /* written names (NULL: the source names) */
     const char *const *cell_methods;    /* per output (NULL or NULL entries: the source's) */
+    const char *const *long_names;      /* per output (NULL or NULL entries: the source's) */
 
     /* Points (nstations > 0) or region (nstations == 0). */
     size_t nstations;
@@ -63,6 +71,8 @@ typedef struct cf_series_spec {
     const char *method;                      /* "nearest" / "bilinear" */
 
     const char *region;                      /* "bbox W,S,E,N" or the GeoJSON file */
+    const char *region_id;                   /* the region's timeseries_id (required
+                                                for a region) */
     double region_edges[4];                  /* W, S, E, N of the selected cells' edges */
     size_t region_cells;                     /* cells inside the region */
 } cf_series_spec;

@@ -334,6 +334,7 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
             .lon_step = nx > 1 ? sel.xv[1] - sel.xv[0] : 0,
             .vars = sel.vars, .nvars = sel.nvars,
             .time_bounds = tb, /* the steps' intervals, when known */
+            .unlimited_time = 1, /* extracts of successive ranges concatenate */
         };
         spec = s;
         FLOE_INFO0("extract: %zu variable(s), %zu steps x %zu x %zu cells from %s on %d "

@@ -66,6 +66,7 @@ floe_err job_outputs_plan(const floe_mpi *mpi, const floe_job_request *q,
     memset(o, 0, sizeof *o);
     o->path[JOB_OUT_DATA] = q->output;
     o->path[JOB_OUT_REPORT] = q->report;
+    o->collection = q->collection;
     floe_err err = NULL;
     if (q->item)
         o->path[JOB_OUT_ITEM] = q->item;
@@ -90,7 +91,8 @@ stac_item_dest job_outputs_item_dest(job_outputs *o)
 {
     stac_item_dest d = {.item_path = o->path[JOB_OUT_ITEM],
                         .data_file = o->tmp[JOB_OUT_DATA],
-                        .item_tmp = &o->tmp[JOB_OUT_ITEM]};
+                        .item_tmp = &o->tmp[JOB_OUT_ITEM],
+                        .collection = o->collection};
     return d;
 }
 

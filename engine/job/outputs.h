@@ -35,6 +35,7 @@ typedef struct job_outputs {
     const char *path[JOB_OUT_COUNT]; /* final paths; report NULL when none is asked for */
     char *item_default;              /* the Item's default path (owned), or NULL */
     char *tmp[JOB_OUT_COUNT];        /* rank 0: finished temporaries (owned) */
+    const char *collection;          /* the Item's target collection, or NULL */
 } job_outputs;
 
 /* COLLECTIVE over mpi->comm, before anything is fetched. Fill o from q

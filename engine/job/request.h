@@ -25,6 +25,8 @@ typedef struct floe_job_request {
     const char *item;       /* the derived STAC Item; NULL: the output's name with .json */
     const char *report;     /* per-rank counters as JSON (engine/job/report.h); NULL: none */
     const char *command;    /* the command line, recorded in the output's provenance */
+    const char *collection; /* --collection ID_OR_HREF: the Item's target collection
+                               (out/item/item.h); NULL: none */
     int overwrite;          /* replace existing outputs (-O); inputs never */
     int quiet;              /* no progress line on rank 0 */
 } floe_job_request;

@@ -188,6 +188,8 @@ static floe_err prepare_region(const floe_series_request *req, const floe_region
         snprintf(j->region_desc, sizeof j->region_desc, "%s", req->region);
     else
         snprintf(j->region_desc, sizeof j->region_desc, "bbox %s", req->job.bbox);
+    snprintf(j->region_id, sizeof j->region_id, "%s",
+             region ? floe_region_name(region) : j->region_desc);
     j->nst = 1;
     return err;
 }

@@ -39,6 +39,7 @@ typedef struct series_job {
     uint8_t **tile_m;          /* per tile: mask of its cells (NULL: all) */
     double region_edges[4];
     char region_desc[512];
+    char region_id[512];    /* the region's timeseries_id (floe_region_name, or region_desc) */
     /* phase 2: this rank's steps and results */
     size_t s0, s1;
     float *results;            /* [nout][s1 - s0][nst] */

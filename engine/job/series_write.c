@@ -12,27 +12,38 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-static void region_cell_method(unsigned stat, char *buf, size_t size)
+/* CF cell_methods of a region's statistic at each step: what the source
+ * values already are (their own cell_methods, e.g. "time: mean" of a
+ * daily mean), then what was done over the area (CF 7.3: in the order
+ * applied). NULL for a count, which is no CF method (its long_name says
+ * what it counts). */
+static const char *region_cell_method(const floe_array *a, unsigned stat, char *buf, size_t size)
 {
+    if (stat == FLOE_STAT_COUNT)
+        return NULL;
     const char *m = stat == FLOE_STAT_MEAN ? "mean (area-weighted)"
                     : stat == FLOE_STAT_MIN ? "minimum"
                     : stat == FLOE_STAT_MAX ? "maximum"
-                    : stat == FLOE_STAT_SUM ? "sum"
-                    : "point (number of valid cells)";
-    snprintf(buf, size, "area: %s", m);
+                                            : "sum";
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(a->attributes, "cell_methods");
+    const char *before = cJSON_IsString(src) ? src->valuestring : "";
+    snprintf(buf, size, "%s%sarea: %s", before, *before ? " " : "", m);
+    return buf;
 }
 
 /* Phase 3 on rank 0 (series_internal.h). */
 floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_series_request *req)
 {
-    const char *names[MAX_OUT], *methods[MAX_OUT];
-    char name_buf[MAX_OUT][128], method_buf[MAX_OUT][96];
+    const char *names[MAX_OUT], *methods[MAX_OUT], *long_names[MAX_OUT];
+    char name_buf[MAX_OUT][128], method_buf[MAX_OUT][256], long_buf[MAX_OUT][160];
     const floe_array *vars[MAX_OUT];
     for (size_t v = 0; v < j->g.nvars; v++) {
         if (j->pw) {
             names[v] = j->g.vars[v]->name;
             methods[v] = NULL;
+            long_names[v] = NULL;
             vars[v] = j->g.vars[v];
             continue;
         }
@@ -40,9 +51,15 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
             size_t o = v * j->nstat + k;
             snprintf(name_buf[o], sizeof name_buf[o], "%s_%s", j->g.vars[v]->name,
                      floe_stat_name(j->stat_list[k]));
-            region_cell_method(j->stat_list[k], method_buf[o], sizeof method_buf[o]);
+            methods[o] = region_cell_method(j->g.vars[v], j->stat_list[k], method_buf[o],
+                                            sizeof method_buf[o]);
+            long_names[o] = NULL;
+            if (j->stat_list[k] == FLOE_STAT_COUNT) {
+                snprintf(long_buf[o], sizeof long_buf[o],
+                         "number of valid cells of %s in the region", j->g.vars[v]->name);
+                long_names[o] = long_buf[o];
+            }
             names[o] = name_buf[o];
-            methods[o] = method_buf[o];
             vars[o] = j->g.vars[v];
         }
     }
@@ -67,10 +84,12 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
         .time = j->g.time, .time_values = j->g.tv + j->g.start[0], .nt = j->g.count[0],
         .time_bounds = tb,
         .vars = vars, .nvars = j->nout, .out_names = names, .cell_methods = methods,
+        .long_names = long_names,
         .nstations = np, .station_ids = ids, .station_lon = slon, .station_lat = slat,
         .cell_lon = np && nearest ? clon : NULL, .cell_lat = np && nearest ? clat : NULL,
         .method = np ? floe_interp_name(j->interp) : NULL,
         .region = np ? NULL : j->region_desc,
+        .region_id = np ? NULL : j->region_id,
         .region_edges = {j->region_edges[0], j->region_edges[1], j->region_edges[2],
                          j->region_edges[3]},
         .region_cells = j->region_cells,

@@ -108,17 +108,54 @@ floe_err stats_send_share(stats_job *j, const floe_mpi *mpi)
     return err;
 }
 
-/* CF cell_methods of one statistic, over the range or as a climatology. */
-static void cell_method(const char *stat, int climatology, char *buf, size_t size)
+/* CF cell_methods of one statistic (CF 7.3, Appendix E), over the range
+ * or as a climatology (7.4, whose "within years ... over years" form a
+ * climatological time axis requires): NULL for a count, which is no CF
+ * method (the variable's long_name says what it counts). Over years,
+ * minimum, maximum and sum of every value of the cell are those of the
+ * per-year ones; the mean is the mean of the per-year means where the
+ * years hold equally many values; the standard deviation is pooled: one
+ * over every value of the cell, no per-year one taken, so its values are
+ * points within years. */
+static const char *cell_method(const char *stat, int climatology, char *buf, size_t size)
 {
+    if (!strcmp(stat, "count"))
+        return NULL;
     const char *m = !strcmp(stat, "std") ? "standard_deviation"
                     : !strcmp(stat, "min") ? "minimum"
-                    : !strcmp(stat, "max") ? "maximum"
-                    : !strcmp(stat, "count") ? "point" : stat;
-    if (climatology)
-        snprintf(buf, size, "time: %s within years time: %s over years", m, m);
-    else
+                    : !strcmp(stat, "max") ? "maximum" : stat;
+    if (!climatology)
         snprintf(buf, size, "time: %s", m);
+    else if (!strcmp(stat, "std"))
+        snprintf(buf, size, "time: point within years time: %s over years (pooled: one standard "
+                 "deviation of every value of the cell)", m);
+    else
+        snprintf(buf, size, "time: %s within years time: %s over years", m, m);
+    return buf;
+}
+
+/* The file's title: what was computed, from what. */
+static void stats_title(const stats_job *j, const floe_stats_request *req, char *buf,
+                        size_t size)
+{
+    const floe_provenance *p = floe_dataset_provenance(j->ds);
+    const char *by = req->by ? req->by : "";
+    size_t n = (size_t)snprintf(buf, size, "%s (", !req->climatology ? "Statistics"
+                                                   : !strcmp(by, "month")  ? "Monthly climatology"
+                                                   : !strcmp(by, "season") ? "Seasonal climatology"
+                                                   : !strcmp(by, "dayofyear")
+                                                       ? "Day-of-year climatology"
+                                                       : "Climatology");
+    for (size_t k = 0; k < j->nstat && n < size; k++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", k ? ", " : "",
+                              floe_stat_name(j->stat_list[k]));
+    if (n < size)
+        n += (size_t)snprintf(buf + n, size - n, ")%s of ", req->climatology ? "" : " over time");
+    for (size_t v = 0; v < j->g.nvars && n < size; v++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", v ? ", " : "", j->g.vars[v]->name);
+    if (n < size)
+        snprintf(buf + n, size - n, " from %s, computed by floe",
+                 p->collection_id ? p->collection_id : p->repository);
 }
 
 /* Write group g of tile i of variable v (nstat x cells floats). */
@@ -265,19 +302,26 @@ static floe_err write_space_major(stats_job *j, const floe_mpi *mpi, cf_grid_out
  * rank 0 never holds more than one tile's statistics. */
 floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req)
 {
-    const char *names[MAX_OUT], *methods[MAX_OUT];
-    char name_buf[MAX_OUT][128], method_buf[MAX_OUT][96];
+    const char *names[MAX_OUT], *methods[MAX_OUT], *long_names[MAX_OUT];
+    char name_buf[MAX_OUT][128], method_buf[MAX_OUT][160], long_buf[MAX_OUT][160], title[1024];
     const floe_array *vars[MAX_OUT];
     size_t nout = 0;
     for (size_t v = 0; v < j->g.nvars; v++)
         for (size_t k = 0; k < j->nstat; k++, nout++) {
             const char *st = floe_stat_name(j->stat_list[k]);
             snprintf(name_buf[nout], sizeof name_buf[nout], "%s_%s", j->g.vars[v]->name, st);
-            cell_method(st, req->climatology, method_buf[nout], sizeof method_buf[nout]);
+            methods[nout] = cell_method(st, req->climatology, method_buf[nout],
+                                        sizeof method_buf[nout]);
+            long_names[nout] = NULL;
+            if (j->stat_list[k] == FLOE_STAT_COUNT) {
+                snprintf(long_buf[nout], sizeof long_buf[nout], "number of valid values of %s",
+                         j->g.vars[v]->name);
+                long_names[nout] = long_buf[nout];
+            }
             names[nout] = name_buf[nout];
-            methods[nout] = method_buf[nout];
             vars[nout] = j->g.vars[v];
         }
+    stats_title(j, req, title, sizeof title);
     /* output time axis: one step per non-empty group */
     size_t nt = 0;
     size_t *tindex = malloc(j->ngroups * sizeof *tindex);
@@ -316,6 +360,7 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
         .lon_step = j->g.count[2] > 1 ? 0 : (j->g.lon->shape[0] > 1 ? j->g.xv[1] - j->g.xv[0] : 0),
         .vars = vars, .nvars = nout, .out_names = names, .cell_methods = methods,
         .time_bounds = tb, .climatology = req->climatology,
+        .long_names = long_names, .title = title,
     };
     cf_grid_output *out = NULL;
     if (!err)

@@ -19,12 +19,13 @@ typedef struct polygon {
     double west, south, east, north;
 } polygon;
 
+enum { PATH_MAX_LEN = 256, NAME_MAX_LEN = 512 };
+
 struct floe_region {
     polygon *polys;
     size_t npolys, cap;
+    char name[NAME_MAX_LEN]; /* floe_region_name */
 };
-
-enum { PATH_MAX_LEN = 256 };
 
 /* ---- point in polygon --------------------------------------------------- */
 
@@ -167,6 +168,11 @@ static void polygon_free(polygon *p)
         free(p->rings[r].y);
     }
     free(p->rings);
+}
+
+const char *floe_region_name(const floe_region *r)
+{
+    return r->name;
 }
 
 void floe_region_free(floe_region **r)
@@ -324,6 +330,30 @@ static floe_err add_array_items(floe_region *r, const cJSON *obj, const char *pa
     return NULL;
 }
 
+/* A feature's name: properties name, NAME or id, else its own id. */
+static void add_feature_name(floe_region *r, const cJSON *feature)
+{
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(feature, "properties");
+    static const char *const keys[] = {"name", "NAME", "id"};
+    const cJSON *v = NULL;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys && !v; i++) {
+        v = cJSON_GetObjectItemCaseSensitive(props, keys[i]);
+        if (!cJSON_IsString(v) && !cJSON_IsNumber(v))
+            v = NULL;
+    }
+    if (!v)
+        v = cJSON_GetObjectItemCaseSensitive(feature, "id");
+    char text[128];
+    if (cJSON_IsString(v) && *v->valuestring)
+        snprintf(text, sizeof text, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(text, sizeof text, "%.17g", v->valuedouble);
+    else
+        return;
+    size_t n = strlen(r->name);
+    snprintf(r->name + n, sizeof r->name - n, "%s%s", n ? "+" : "", text);
+}
+
 static floe_err add_object(floe_region *r, const cJSON *j, const char *path, int depth)
 {
     const char *where = *path ? path : "the document";
@@ -352,6 +382,7 @@ static floe_err add_object(floe_region *r, const cJSON *j, const char *path, int
         if (cJSON_IsNull(geom))
             return FLOE_ERR(FLOE_EINVAL, "%s: null (a feature without geometry encloses no cells)",
                             g);
+        add_feature_name(r, j);
         return add_object(r, geom, g, depth + 1);
     }
     if (strcmp(t, "Polygon") == 0) {
@@ -385,6 +416,12 @@ floe_err floe_region_parse(const char *json, size_t len, const char *source,
         err = add_object(r, doc, "", 0);
     if (!err && r->npolys == 0)
         err = FLOE_ERR(FLOE_EINVAL, "no polygon in the document");
+    if (!err && !r->name[0]) { /* no named feature: the file's name less its extension */
+        const char *base = strrchr(source, '/') ? strrchr(source, '/') + 1 : source;
+        const char *dot = strrchr(base, '.');
+        int n = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+        snprintf(r->name, sizeof r->name, "%.*s", n, base);
+    }
     cJSON_Delete(doc);
     if (err) {
         floe_region_free(&r);

@@ -45,6 +45,11 @@ floe_err floe_region_parse(const char *json, size_t len, const char *source,
 void floe_region_free(floe_region **r);
 
 size_t floe_region_polygon_count(const floe_region *r);
+/* The region's name, its time series' id: the names of its features
+ * (properties "name", "NAME" or "id", else the feature's "id") joined
+ * by '+', or when none has one, the source file's name less its
+ * extension. Borrowed from r. */
+const char *floe_region_name(const floe_region *r);
 /* The bounding box of every polygon (W, S, E, N, degrees), for choosing
  * the part of the grid to read. */
 floe_bbox floe_region_bbox(const floe_region *r);

@@ -159,6 +159,7 @@ floe_err stac_item_write_grid_to(const cf_grid_spec *g, const stac_item_dest *de
         .data_path = g->path,
         .data_file = dest->data_file,
         .item_tmp = dest->item_tmp,
+        .collection = dest->collection,
         .command = g->command,
         .operation = operation,
         .prov = g->provenance,

@@ -156,6 +156,17 @@ static int same_folder(const char *a, const char *b)
     return same;
 }
 
+int stac_href_is_url(const char *location)
+{
+    return is_url(location);
+}
+
+floe_err stac_href_from_item(const char *item_path, const char *location, char **out)
+{
+    return is_url(location) ? stac_href_uri(location, out)
+                            : stac_href_relative_data(item_path, location, out);
+}
+
 floe_err stac_href_relative_data(const char *item_path, const char *data_path, char **out)
 {
     *out = NULL;

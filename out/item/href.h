@@ -19,4 +19,11 @@ floe_err stac_href_uri(const char *location, char **out);
  * when both lie in the same folder, else the file:// URI. *out owned. */
 floe_err stac_href_relative_data(const char *item_path, const char *data_path, char **out);
 
+/* 1 if location is a URL ("scheme://..."), else 0 (a local path). */
+int stac_href_is_url(const char *location);
+
+/* The href of location seen from an Item at item_path: a URL as
+ * stac_href_uri, a local path as stac_href_relative_data. *out owned. */
+floe_err stac_href_from_item(const char *item_path, const char *location, char **out);
+
 #endif

@@ -199,6 +199,83 @@ static void add_link(item_jb *b, cJSON *links, const char *rel, const char *href
         item_put_str(b, l, "title", title);
 }
 
+/* A --collection value that names a document (a URL, or a local path:
+ * it holds a '/' or ends in ".json"), not an id. */
+static int collection_is_href(const char *c)
+{
+    size_t n = strlen(c);
+    return strchr(c, '/') || stac_href_is_url(c) || (n > 5 && !strcmp(c + n - 5, ".json"));
+}
+
+/* The "id" of the local STAC document at path. */
+static floe_err document_id(const char *path, char *id, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return FLOE_ERR(FLOE_ENOTFOUND, "--collection %s: cannot read it", path);
+    floe_buf b;
+    floe_buf_init(&b, TEXT_MAX * 16);
+    char chunk[8192];
+    size_t n;
+    floe_err err = NULL;
+    while (!err && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        err = floe_buf_append(&b, chunk, n);
+    if (!err && ferror(f))
+        err = FLOE_ERR(FLOE_EIO, "--collection %s: reading failed", path);
+    fclose(f);
+    cJSON *doc = err ? NULL : cJSON_ParseWithLength((const char *)b.data, b.len);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "id");
+    if (!err && (!cJSON_IsString(v) || !*v->valuestring))
+        err = FLOE_ERR(FLOE_EINVAL, "--collection %s: not a STAC document with an id", path);
+    if (!err)
+        snprintf(id, size, "%s", v->valuestring);
+    cJSON_Delete(doc);
+    floe_buf_free(&b);
+    return err;
+}
+
+/* The last path segment of a URL, less ".json"; for ".../collection.json"
+ * (how static catalogs name every collection) the folder's name. */
+static void id_from_url(const char *url, char *id, size_t size)
+{
+    size_t end = strcspn(url, "?#");
+    while (end && url[end - 1] == '/')
+        end--;
+    size_t start = end;
+    while (start && url[start - 1] != '/')
+        start--;
+    if (end - start == strlen("collection.json") &&
+        !strncmp(url + start, "collection.json", end - start) && start > 1) {
+        end = start - 1;
+        start = end;
+        while (start && url[start - 1] != '/')
+            start--;
+    }
+    if (end - start > 5 && !strncmp(url + end - 5, ".json", 5))
+        end -= 5;
+    snprintf(id, size, "%.*s", (int)(end - start), url + start);
+}
+
+/* The target collection (stac_item_spec.collection): its id and the
+ * href of its link (owned). */
+static floe_err target_collection(const stac_item_spec *s, char *id, size_t size, char **href)
+{
+    const char *c = s->collection;
+    *href = NULL;
+    if (!collection_is_href(c)) {
+        snprintf(id, size, "%s", c);
+        *href = strdup("../collection.json");
+        return *href ? NULL : FLOE_ERR(FLOE_ENOMEM, "STAC Item %s", s->item_path);
+    }
+    if (stac_href_is_url(c))
+        id_from_url(c, id, size);
+    else
+        FLOE_CHECK(document_id(c, id, size));
+    if (!*id)
+        return FLOE_ERR(FLOE_EINVAL, "--collection %s: no collection id in it", c);
+    return stac_href_from_item(s->item_path, c, href);
+}
+
 static floe_err check_spec(const stac_item_spec *s)
 {
     const char *missing = !s->item_path              ? "item_path"
@@ -237,8 +314,8 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
     const floe_provenance *p = s->prov;
     floe_err err = NULL;
     item_jb b = {0};
-    char name[128], id[256], now[32];
-    char *src_uri = NULL, *repo_uri = NULL, *via = NULL;
+    char name[128], id[256], now[32], target_id[256];
+    char *src_uri = NULL, *repo_uri = NULL, *via = NULL, *self_uri = NULL, *target_href = NULL;
     floe_buf text, title;
     floe_buf_init(&text, TEXT_MAX);
     floe_buf_init(&title, TEXT_MAX);
@@ -248,8 +325,14 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
 
     source_name(p, name, sizeof name);
     snprintf(id, sizeof id, "%s-%s-%.*s", name, s->operation, ID_HEX, multihash + 4);
+    /* the source document, relative where it sits beside the Item */
     if (s->source_kind != STAC_ITEM_SOURCE_REPOSITORY && p->source)
-        FLOE_CHECK_GOTO(err, done, stac_href_uri(p->source, &src_uri), "source");
+        FLOE_CHECK_GOTO(err, done, stac_href_from_item(s->item_path, p->source, &src_uri),
+                        "source");
+    FLOE_CHECK_GOTO(err, done, stac_href_uri(s->item_path, &self_uri), "STAC Item");
+    if (s->collection)
+        FLOE_CHECK_GOTO(err, done, target_collection(s, target_id, sizeof target_id,
+                                                     &target_href));
     FLOE_CHECK_GOTO(err, done, stac_href_uri(p->repository, &repo_uri), "repository");
     size_t vn = strlen(repo_uri) + strlen(p->snapshot_id) + 16;
     if (!(via = malloc(vn))) {
@@ -270,7 +353,6 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
         FLOE_CHECK_GOTO(err, done, appendf(&title, " from %s", name));
     }
     utc_now(now);
-    int collection = s->source_kind == STAC_ITEM_SOURCE_COLLECTION && src_uri && p->collection_id;
 
     item_put_str(&b, item, "type", "Feature");
     item_put_str(&b, item, "stac_version", STAC_VERSION);
@@ -279,8 +361,8 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
     for (size_t i = 0; i < sizeof ext_urls / sizeof *ext_urls; i++)
         item_put_str(&b, exts, NULL, ext_urls[i]);
     item_put_str(&b, item, "id", s->id ? s->id : id);
-    if (collection)
-        item_put_str(&b, item, "collection", p->collection_id);
+    if (target_href)
+        item_put_str(&b, item, "collection", target_id);
     item_geometry(&b, item, s);
 
     cJSON *props = item_put_obj(&b, item, "properties");
@@ -301,6 +383,11 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
         item_put_str(&b, ex, "expression", s->command);
     }
     item_put_str(&b, props, "version", p->snapshot_id);
+    if (s->nseries) {
+        cJSON *ids = item_put_arr(&b, props, "floe:series_ids");
+        for (size_t i = 0; i < s->nseries; i++)
+            item_put_str(&b, ids, NULL, s->series_ids[i]);
+    }
     item_datacube(&b, props, s);
     item_put_str(&b, props, "proj:code", "EPSG:4326");
     if (s->proj_shape[0] || s->proj_shape[1]) {
@@ -316,9 +403,10 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
 
     cJSON *links = item_put_arr(&b, item, "links");
     char ltitle[512];
-    if (collection) {
-        snprintf(ltitle, sizeof ltitle, "STAC Collection %s", p->collection_id);
-        add_link(&b, links, "collection", src_uri, "application/json", ltitle);
+    add_link(&b, links, "self", self_uri, "application/geo+json", NULL);
+    if (target_href) {
+        snprintf(ltitle, sizeof ltitle, "STAC Collection %s", target_id);
+        add_link(&b, links, "collection", target_href, "application/json", ltitle);
     }
     snprintf(ltitle, sizeof ltitle, "Icechunk repository %s at snapshot %s", p->repository,
              p->snapshot_id);
@@ -349,6 +437,8 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
         err = FLOE_ERR(FLOE_ENOMEM, "STAC Item %s", s->item_path);
 done:
     free(src_uri);
+    free(self_uri);
+    free(target_href);
     free(repo_uri);
     free(via);
     floe_buf_free(&text);

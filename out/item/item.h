@@ -15,8 +15,10 @@
  * and one asset "data" (application/netcdf, role data).
  *
  * Links:
- *   collection    the source document, when it is a STAC Collection (and
- *                 then "collection" = its id, as the core schema requires)
+ *   self          the Item's own location (an absolute file:// URI)
+ *   collection    only the collection the user files the Item under
+ *                 (stac_item_spec.collection), never the source's: a
+ *                 subset is not NASA's data
  *   derived_from  the source STAC document; for a bare repository SOURCE,
  *                 the repository at the snapshot (as `via`)
  *   via           the Icechunk repository at the snapshot that was read:
@@ -25,8 +27,9 @@
  *                 ZEP 8 form "URL|icechunk://snapshot.ID/" ('|' is not an
  *                 IRI character); a fragment names the snapshot without
  *                 changing the resource.
- * Local paths become absolute file:// URIs; the data asset href is
- * "./NAME" when the item and the file share a folder.
+ * Local paths become absolute file:// URIs, except that a file in the
+ * Item's folder (the data asset, a local source document, a collection
+ * document) is "./NAME", so the files can move together.
  *
  * Ordering (the caller's job): an Item must never describe a file that is
  * not there. Either write it after the data file was committed (its size
@@ -148,6 +151,20 @@ typedef struct stac_item_spec {
      * then the points' box, which may have no area. */
     const double *point_lon, *point_lat;
     size_t npoints;
+    /* Time series: the ids of the series (station ids, the region's
+     * name), property "floe:series_ids". */
+    const char *const *series_ids;
+    size_t nseries;
+    /* The collection the Item is to be filed under (--collection), NULL:
+     * none (no "collection", no collection link; the source collection is
+     * derived_from). An HREF (a URL, or a local path: it holds a '/' or
+     * ends in ".json") is linked, the id being the document's own "id"
+     * when it is a local file, else its last path segment without
+     * ".json" (the folder's name for ".../collection.json"); an ID alone
+     * is linked as "../collection.json", where STAC's best-practice
+     * layout (COLLECTION/collection.json, COLLECTION/ITEM/ITEM.json) keeps
+     * it, the schema requiring a link for a "collection". */
+    const char *collection;
 } stac_item_spec;
 
 /* Write the Item for s (see the top of this file). Errors name the item
@@ -179,6 +196,7 @@ typedef struct stac_item_dest {
     const char *item_path;      /* NULL: stac_item_default_path of the output */
     const char *data_file;      /* NULL: the output path */
     char **item_tmp;            /* NULL: commit the Item at once */
+    const char *collection;     /* stac_item_spec.collection */
 } stac_item_dest;
 
 /* stac_item_write_grid with the Item's destination spelled out. */

@@ -154,6 +154,8 @@ floe_err stac_item_write_series_to(const cf_series_spec *s, const stac_item_dest
         .dims = dims, .ndims = np ? 2 : 1,
         .vars = t.vars, .nvars = s->nvars,
         .point_lon = t.lon, .point_lat = t.lat, .npoints = np,
+        .series_ids = np ? s->station_ids : &s->region_id, .nseries = np ? np : 1,
+        .collection = dest->collection,
     };
     err = stac_item_write(&spec);
     series_item_free(&t);

@@ -224,7 +224,7 @@ static size_t dim_len(int nc, const char *name)
 /* ---- a hand-made source ----------------------------------------------------- */
 
 typedef struct source {
-    cJSON *time_attrs, *tair_attrs, *rain_attrs;
+    cJSON *time_attrs, *tair_attrs, *rain_attrs, *global_attrs;
     floe_array time, tair, rain;
     floe_provenance prov;
 } source;
@@ -251,6 +251,14 @@ static void make_source(source *s, const char *time_units, const char *calendar)
     s->rain_attrs = cJSON_CreateObject();
     cJSON_AddStringToObject(s->rain_attrs, "units", "kg m-2");
     cJSON_AddStringToObject(s->rain_attrs, "long_name", "Rainfall");
+    /* free text, not a CF name: left out */
+    cJSON_AddStringToObject(s->rain_attrs, "standard_name", "Total rainfall");
+    /* the source's global attributes */
+    s->global_attrs = cJSON_CreateObject();
+    cJSON_AddStringToObject(s->global_attrs, "institution", "NASA GSFC");
+    cJSON_AddStringToObject(s->global_attrs, "source", "NLDAS-3 forcing");
+    cJSON_AddStringToObject(s->global_attrs, "Conventions", "CF-1.6");
+    cJSON_AddStringToObject(s->global_attrs, "history", "2020-01-01: created");
     s->time = (floe_array){.name = "time", .ndim = 1, .shape = {8760}, .chunk_shape = {8760},
                            .dtype = FLOE_DT_FLOAT64, .itemsize = 8, .fill_value = -1,
                            .attributes = s->time_attrs};
@@ -265,7 +273,7 @@ static void make_source(source *s, const char *time_units, const char *calendar)
         .collection_id = "nldas-3", .asset = "icechunk",
         .repository = "s3://nasa-waterinsight/virtual-zarr-store/NLDAS-3-icechunk/",
         .spec_version = 1, .snapshot_id = "YTNGFY4WY9189GEH1FNG",
-        .ref_description = "branch main"};
+        .ref_description = "branch main", .global_attributes = s->global_attrs};
 }
 
 static void free_source(source *s)
@@ -273,6 +281,7 @@ static void free_source(source *s)
     cJSON_Delete(s->time_attrs);
     cJSON_Delete(s->tair_attrs);
     cJSON_Delete(s->rain_attrs);
+    cJSON_Delete(s->global_attrs);
 }
 
 /* ---- points ---------------------------------------------------------------- */
@@ -342,8 +351,35 @@ static void points_file(void **state)
     assert_att_text(nc, NC_GLOBAL, "floe_command", COMMAND);
     assert_att_text(nc, NC_GLOBAL, "floe_collection", "nldas-3");
     assert_att_text(nc, NC_GLOBAL, "floe_snapshot_id", "YTNGFY4WY9189GEH1FNG");
-    assert_att_text(nc, NC_GLOBAL, "source", "/data/stac/nldas-3.json");
+    /* the source's own global attributes; floe's conventions, its
+     * history line first; the document given as floe_source */
+    assert_att_text(nc, NC_GLOBAL, "source", "NLDAS-3 forcing");
+    assert_att_text(nc, NC_GLOBAL, "floe_source", "/data/stac/nldas-3.json");
+    assert_att_text(nc, NC_GLOBAL, "institution", "NASA GSFC");
+    assert_att_text(nc, NC_GLOBAL, "Conventions", "CF-1.8");
+    {
+        size_t hl;
+        NC_OK(nc_inq_attlen(nc, NC_GLOBAL, "history", &hl));
+        char hist[1024] = "";
+        assert_true(hl < sizeof hist);
+        NC_OK(nc_get_att_text(nc, NC_GLOBAL, "history", hist));
+        assert_int_equal(hist[4], '-');
+        assert_int_equal(hist[19], 'Z');
+        assert_memory_equal(hist + 20, ": " COMMAND "\n", strlen(COMMAND) + 3);
+        assert_string_equal(hist + 20 + strlen(COMMAND) + 3, "2020-01-01: created");
+    }
     assert_no_att(nc, NC_GLOBAL, "floe_region");
+    /* time unlimited: series of successive ranges concatenate */
+    int nunlim, unlim[4];
+    NC_OK(nc_inq_unlimdims(nc, &nunlim, unlim));
+    assert_int_equal(nunlim, 1);
+    int tdim;
+    NC_OK(nc_inq_dimid(nc, "time", &tdim));
+    assert_int_equal(unlim[0], tdim);
+    /* a CF standard name is kept, free text is not */
+    assert_att_text(nc, var_id(nc, "Tair"), "standard_name", "air_temperature");
+    assert_no_att(nc, var_id(nc, "Rainf"), "standard_name");
+    assert_att_text(nc, var_id(nc, "Rainf"), "long_name", "Rainfall");
 
     /* time: source attributes, no fill, no dangling bounds */
     int vt = var_id(nc, "time");
@@ -471,7 +507,11 @@ static void points_file(void **state)
     assert_null(at(j, "properties.proj:shape"));
     assert_null(at(j, "properties.proj:transform"));
     assert_non_null(strstr(str_at(j, "properties.processing:lineage"), "at 3 points"));
-    assert_string_equal(str_at(j, "collection"), "nldas-3");
+    /* the source collection is derived_from, not the Item's collection */
+    assert_null(at(j, "collection"));
+    const cJSON *sids = at(j, "properties.floe:series_ids");
+    assert_int_equal(cJSON_GetArraySize(sids), PS);
+    assert_string_equal(cJSON_GetArrayItem(sids, 2)->valuestring, pt_ids[2]);
     cJSON_Delete(j);
     free_source(&src);
 }
@@ -544,6 +584,7 @@ static void region_file(void **state)
         .path = path, .command = COMMAND, .provenance = &src.prov, .time = &src.time,
         .time_values = days, .nt = 4, .vars = vars, .nvars = 3, .out_names = names,
         .cell_methods = methods, .region = "bbox -72,41,-70,43",
+        .region_id = "bbox -72,41,-70,43",
         .region_edges = {-72.125, 40.875, -69.875, 43.125}, .region_cells = 12345,
     };
     cf_series_output *out = NULL;
@@ -601,7 +642,7 @@ static void region_file(void **state)
         NC_OK(nc_get_vara_float(nc, id, start, count, got));
         assert_true(got[0] == (float)(v * 100 + 2) + 0.5f);
         assert_true(got[1] == (float)(v * 100 + 3) + 0.5f);
-        assert_att_text(nc, id, "coordinates", "lat lon");
+        assert_att_text(nc, id, "coordinates", "lat lon region_id");
         assert_no_att(nc, id, "floe_method");
     }
     /* the caller's where given, else the source's */
@@ -609,6 +650,15 @@ static void region_file(void **state)
     assert_att_text(nc, var_id(nc, "Tair_max"), "cell_methods", "time: point");
     assert_att_text(nc, var_id(nc, "Rainf_mean"), "cell_methods", "area: mean");
     assert_att_text(nc, var_id(nc, "Rainf_mean"), "units", "kg m-2");
+    /* one feature: a scalar timeseries_id (CF 9, no instance dimension) */
+    int vr = var_id(nc, "region_id");
+    assert_att_text(nc, vr, "cf_role", "timeseries_id");
+    NC_OK(nc_inq_varndims(nc, vr, &ndims));
+    assert_int_equal(ndims, 1);
+    assert_int_equal(dim_len(nc, "region_strlen"), strlen("bbox -72,41,-70,43"));
+    char rid[64] = "";
+    NC_OK(nc_get_var_text(nc, vr, rid));
+    assert_string_equal(rid, "bbox -72,41,-70,43");
     NC_OK(nc_close(nc));
 
     const char *item = in_tmp("region.json");
@@ -627,7 +677,9 @@ static void region_file(void **state)
     assert_string_equal(cJSON_GetArrayItem(dims, 0)->valuestring, "time");
     assert_string_equal(str_at(j, "properties.cube:variables.Tair_max.unit"), "K");
     assert_null(at(j, "properties.proj:shape"));
-    assert_null(at(j, "collection")); /* no STAC Collection as the source */
+    assert_null(at(j, "collection")); /* none given */
+    assert_string_equal(cJSON_GetArrayItem(at(j, "properties.floe:series_ids"), 0)->valuestring,
+                        "bbox -72,41,-70,43");
     cJSON_Delete(j);
     free_source(&src);
 }
@@ -645,7 +697,8 @@ static void region_antimeridian(void **state)
     cf_series_spec spec = {
         .path = path, .command = COMMAND, .provenance = &src.prov, .time = &src.time,
         .time_values = hours, .nt = 1, .vars = vars, .nvars = 1,
-        .region = "dateline.geojson", .region_edges = {170, -10, -170, 10}, .region_cells = 4,
+        .region = "dateline.geojson", .region_id = "dateline",
+        .region_edges = {170, -10, -170, 10}, .region_cells = 4,
     };
     cf_series_output *out = NULL;
     expect_ok(cf_series_output_create(&spec, &out));

@@ -414,9 +414,9 @@ static void file_range(const char *path, const char *var, float *lo, float *hi)
 static void grid_item_full_check(void **state)
 {
     (void)state;
-    FILE *c = fopen(in_tmp("collection.json"), "w"); /* only its path matters */
+    FILE *c = fopen(in_tmp("collection.json"), "w"); /* its path and id matter */
     assert_non_null(c);
-    fputs("{}\n", c);
+    fputs("{\"type\": \"Collection\", \"id\": \"my-subsets\"}\n", c);
     fclose(c);
     const char *nc = in_tmp("out.nc");
     const double tv[2] = {15.5, 16.5}; /* 2001-01-16T12:00, 2001-01-17T12:00 */
@@ -524,14 +524,15 @@ static void grid_item_full_check(void **state)
     assert_int_equal(strlen(pdt), 20);
     assert_int_equal(pdt[19], 'Z');
 
-    /* links */
+    /* links: the source collection beside the Item is derived_from,
+     * relative; no collection of the Item's own unless one is given; self */
     char href[600];
-    snprintf(href, sizeof href, "file://%s/collection.json", tmpdir);
-    assert_string_equal(str_at(j, "collection"), "nldas-3");
-    assert_non_null(link_rel(j, "collection"));
-    assert_string_equal(str_at(link_rel(j, "collection"), "href"), href);
+    snprintf(href, sizeof href, "file://%s/out.json", tmpdir);
+    assert_null(at(j, "collection"));
+    assert_null(link_rel(j, "collection"));
     assert_non_null(link_rel(j, "derived_from"));
-    assert_string_equal(str_at(link_rel(j, "derived_from"), "href"), href);
+    assert_string_equal(str_at(link_rel(j, "derived_from"), "href"), "./collection.json");
+    assert_string_equal(str_at(link_rel(j, "self"), "href"), href);
     assert_non_null(link_rel(j, "via"));
     assert_string_equal(str_at(link_rel(j, "via"), "href"), REPO "#snapshot=" SNAPSHOT);
 
@@ -692,9 +693,37 @@ static void hand_spec_item(void **state)
     assert_string_equal(str_at(j, "properties.cube:variables.Tair_mean.nodata"), "nan");
     assert_true(cJSON_IsNull(at(j, "properties.cube:dimensions.lon.step")));
     assert_string_equal(str_at(j, "assets.data.href"), "./stats%20%231%20%C3%A9.nc");
-    assert_string_equal(str_at(link_rel(j, "collection"), "href"),
+    assert_null(link_rel(j, "collection"));
+    assert_string_equal(str_at(link_rel(j, "derived_from"), "href"),
                         "https://example.org/stac/nldas%203.json");
     cJSON_Delete(j);
+
+    /* --collection: an id (linked where STAC's best-practice layout keeps
+     * it), a URL (its id from the path), a local file beside the Item (its
+     * own id, a relative href) */
+    static const char *const targets[3][3] = {
+        {"subsets", "subsets", "../collection.json"},
+        {"https://example.org/stac/collections/sub-2/collection.json", "sub-2",
+         "https://example.org/stac/collections/sub-2/collection.json"},
+        {NULL, "my-subsets", "./mine.json"},
+    };
+    FILE *c = fopen(in_tmp("mine.json"), "w");
+    assert_non_null(c);
+    fputs("{\"type\": \"Collection\", \"id\": \"my-subsets\"}\n", c);
+    fclose(c);
+    for (int i = 0; i < 3; i++) {
+        s.collection = targets[i][0] ? targets[i][0] : in_tmp("mine.json");
+        expect_ok(stac_item_write(&s));
+        assert_true(stac_valid(s.item_path));
+        j = load_json(s.item_path);
+        assert_string_equal(str_at(j, "collection"), targets[i][1]);
+        assert_string_equal(str_at(link_rel(j, "collection"), "href"), targets[i][2]);
+        cJSON_Delete(j);
+    }
+    s.collection = in_tmp("missing.json");
+    floe_err err = stac_item_write(&s);
+    assert_int_equal(floe_err_code(err), FLOE_ENOTFOUND);
+    floe_err_free(&err);
 }
 
 /* No Item on failure, and never a partial one. */
