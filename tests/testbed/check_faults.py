@@ -157,8 +157,9 @@ def main(tbdir):
     jobs = {
         "stats": ["stats", coll, "-v", var, "--stat", "mean,min,max,std,count",
                   "--bbox", "-100,30,-65,45"],
+        # the files' own dates: each file's stamp is the end of its day
         "extract": ["extract", coll, "-v", f"{var},{var2}", "--bbox", "-90,32,-70,44",
-                    "--time", f"{first}/{mid}"],
+                    "--time", f"{first}/{mid}", "--time-label", "end"],
     }
     try:
         # ---- the answers on the normal stand-in
