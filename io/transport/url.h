@@ -115,7 +115,10 @@ floe_err floe_s3_split(const char *url, const char **bucket, size_t *bucket_len,
 void floe_s3_config_resolve(const floe_s3_config *in, floe_s3_config *out);
 
 /* 1 when endpoint is AWS's own: https:// on a host that is amazonaws.com
- * or under .amazonaws.com or .amazonaws.com.cn, default port. */
+ * or under .amazonaws.com or .amazonaws.com.cn, default port, and nothing
+ * else: no user name, query or fragment, no path but "/". The host is
+ * the one libcurl connects to (curl_url), so "https://x.example?.amazonaws.com"
+ * or "https://s3.amazonaws.com@x.example" is not AWS. */
 int floe_s3_endpoint_is_aws(const char *endpoint);
 
 /* Append the HTTP URL of the s3:// url under a resolved config: path style
