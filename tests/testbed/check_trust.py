@@ -226,6 +226,18 @@ def check_remote_repository(tmp, doc, srv, baseline):
                 json.dump(d, f)
             r = floe("extract", local, *QUERY, "-o", out)
             same_values(f"local document, repository {href}", r, out, baseline)
+    # The origin the user named the document at is the user's: floe asks it.
+    href = f"{base}/own-origin/repo/"
+    d = copy.deepcopy(doc)
+    a = repo_asset(d)
+    a["href"] = href
+    a.pop("storage:refs", None)
+    url = serve("own-origin.json", d)
+    srv.seen.clear()
+    r = floe("inspect", url)
+    check("loopback" not in r.stderr and any(p.startswith("/own-origin/repo/")
+                                             for p, _ in srv.seen),
+          f"remote document, repository on the document's own origin: asked: {r.stderr!r}")
     # An s3:// repository on a document's custom-s3 endpoint on loopback.
     mirror = f"http://localhost:{port}"
     d = copy.deepcopy(doc)
