@@ -71,9 +71,44 @@ static floe_err remote_names_local(const virtual_policy *policy, const char *sou
                     st->asset_key ? st->asset_key : "?", path);
 }
 
+/* Was the STAC document source read over the network (http(s), s3://)?
+ * One on the local disk is the user's own. */
+static int read_over_network(const char *source)
+{
+    floe_url_kind kind;
+    return !floe_url_kind_of(source, &kind) && kind != FLOE_URL_FILE;
+}
+
+/* The repository a document read over the network names may not make
+ * floe contact this machine or its network (README "Security"): its
+ * address (its http(s) host, or the S3 endpoint an s3:// repository is
+ * read from) must be public, an endpoint the user named, covered by
+ * --allow, or the origin the user named the document at. Checked before
+ * the first request to it. */
+static floe_err remote_repository_address(const virtual_policy *policy, const char *source,
+                                          const stac_storage *repo)
+{
+    const char *via;
+    floe_host_kind k = virtual_policy_address_kind(policy, repo->url, &via);
+    if (k == FLOE_HOST_PUBLIC || floe_url_same_origin(source, via ? via : repo->url))
+        return NULL;
+    char doc[1024], href[1024], end[1024];
+    floe_url_redact(source, doc, sizeof doc);
+    floe_url_redact(repo->url, href, sizeof href);
+    if (via)
+        floe_url_redact(via, end, sizeof end);
+    return FLOE_ERR(FLOE_EAUTH, "STAC document %s was read over the network and names the "
+                    "repository %s (asset %s)%s%s, on %s: a remote document may not point "
+                    "floe at this machine or its network; pass --allow %s yourself if you "
+                    "trust it", doc, href, repo->asset_key ? repo->asset_key : "?",
+                    via ? " read from the S3 endpoint " : "", via ? end : "",
+                    floe_host_kind_name(k), via ? end : href);
+}
+
 /* Trust in what a STAC document names (README "Security"): a document
  * read over the network may not point at local files (its repository and
- * containers) unless --allow covers them; its containers authorise what
+ * containers) unless --allow covers them, nor (remote_repository_address)
+ * read its repository from a non-public address; its containers authorise what
  * they cover, except local files and non-public addresses (virtual_access.h);
  * the S3 endpoint of a custom-s3 scheme gets the environment's credentials
  * only when the user named it (transport.h, endpoint_from_document).
@@ -81,8 +116,7 @@ static floe_err remote_names_local(const virtual_policy *policy, const char *sou
 static floe_err trust_document(floe_dataset *ds, const floe_open_request *req,
                                floe_transport_opts *topts, const stac_open_params *p)
 {
-    floe_url_kind kind;
-    int remote = !floe_url_kind_of(req->source, &kind) && kind != FLOE_URL_FILE;
+    int remote = read_over_network(req->source);
     if (remote)
         FLOE_CHECK(remote_names_local(ds->policy, req->source, &p->repo, "repository"));
     for (size_t i = 0; i < p->n_containers; i++) {
@@ -402,6 +436,9 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     floe_s3_config s3;
     floe_s3_config_resolve(&topts.s3, &s3);
     FLOE_CHECK_GOTO(err, fail, virtual_policy_s3_endpoint(ds->policy, s3.endpoint));
+    if (stac && read_over_network(req->source))
+        FLOE_CHECK_GOTO(err, fail,
+                        remote_repository_address(ds->policy, req->source, &params.repo));
 
     /* Each step below needs what the one before read, except the repo file
      * and a snapshot named by id: those come in one round trip. */

@@ -487,6 +487,22 @@ floe_err virtual_policy_check_target(const virtual_policy *p, const char *url)
     return REFUSE("%s is not under a container the STAC document or --allow authorises", shown);
 }
 
+floe_host_kind virtual_policy_address_kind(const virtual_policy *p, const char *url,
+                                           const char **via)
+{
+    *via = NULL;
+    char c[CANONICAL_MAX];
+    floe_err why;
+    canonical(url, 1, c, &why);
+    if (why) {
+        floe_err_free(&why);
+        return FLOE_HOST_UNCLEAR;
+    }
+    if (strncmp(c, "file://", 7) == 0 || virtual_policy_user_allows(p, url))
+        return FLOE_HOST_PUBLIC;
+    return address_kind(p, c, via);
+}
+
 int virtual_policy_user_allows(const virtual_policy *p, const char *url)
 {
     char c[CANONICAL_MAX], real[PATH_MAX];

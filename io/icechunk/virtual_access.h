@@ -23,6 +23,7 @@
 #define FLOE_VIRTUAL_ACCESS_H
 
 #include "common/floe_error.h"
+#include "io/transport/url.h"
 
 #include <stddef.h>
 
@@ -51,6 +52,15 @@ floe_err virtual_policy_remap(virtual_policy *p, const char *rule);
 floe_err virtual_policy_trust_endpoint(virtual_policy *p, const char *endpoint);
 /* The S3 endpoint s3:// locations are fetched from (NULL: AWS, public). */
 floe_err virtual_policy_s3_endpoint(virtual_policy *p, const char *endpoint);
+/* The kind of address url (a URL or URL prefix, e.g. a repository a
+ * document names) is fetched from, judged as a chunk's location is: its
+ * http(s) host, or for s3:// the S3 endpoint set above (*via: that
+ * endpoint; NULL otherwise). FLOE_HOST_PUBLIC when that is an endpoint
+ * the user named, when a --allow prefix covers url, or for a local file
+ * (no address: local files are judged by their path); FLOE_HOST_UNCLEAR
+ * when url is not canonical. */
+floe_host_kind virtual_policy_address_kind(const virtual_policy *p, const char *url,
+                                           const char **via);
 /* 1 when a --allow prefix covers url (a URL or URL prefix; a local file or
  * folder: its real path lies in an allowed folder's), else 0. */
 int virtual_policy_user_allows(const virtual_policy *p, const char *url);

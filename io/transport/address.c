@@ -6,8 +6,11 @@
  * forms ("127.1", "2130706433", "0x7f.1", "0177.0.0.1"), percent-encoded
  * host names, a trailing dot, bracketed IPv6 with a zone, and IPv4 inside
  * IPv6 (mapped, compatible, NAT64). Names are not resolved: "localhost"
- * and "*.localhost" (which libcurl itself maps to loopback) are loopback,
- * any other name is public. A host floe cannot read as a name or an
+ * and "*.localhost" (which libcurl itself maps to loopback), the other
+ * loopback names of a standard /etc/hosts ("ip6-localhost",
+ * "localhost.localdomain", ...) and this machine's own name (gethostname)
+ * are loopback, any other name is public. Multicast, broadcast and
+ * reserved addresses are never a data server's: not public either. A host floe cannot read as a name or an
  * address (other bytes, bad escapes, a number that is not an IPv4
  * address) is "unclear", which callers treat like a private one. */
 #include "io/transport/url.h"
@@ -17,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* A host name or address is at most this long (RFC 1035: 253, plus room
  * for escapes and brackets); a longer one is "unclear". */
@@ -41,6 +45,8 @@ static floe_host_kind ipv4_kind(uint32_t a)
     if (b0 == 100 && (b1 & 0xc0) == 64)
         return FLOE_HOST_PRIVATE; /* 100.64.0.0/10, shared address space (RFC 6598): also
                                      Alibaba Cloud's metadata service, 100.100.100.200 */
+    if (b0 >= 224)
+        return FLOE_HOST_MULTICAST; /* 224/4 multicast; 240/4 reserved, 255.255.255.255 */
     return FLOE_HOST_PUBLIC;
 }
 
@@ -111,6 +117,8 @@ static floe_host_kind ipv6_kind(const char *text)
         return FLOE_HOST_LOOPBACK;
     if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
         return FLOE_HOST_LINK_LOCAL;
+    if (a[0] == 0xff)
+        return FLOE_HOST_MULTICAST;
     if ((a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0))
         return FLOE_HOST_PRIVATE; /* unique local fc00::/7, old site-local fec0::/10 */
     static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -120,6 +128,42 @@ static floe_host_kind ipv6_kind(const char *text)
         return ipv4_kind(v4);
     }
     return FLOE_HOST_PUBLIC;
+}
+
+/* Names a standard /etc/hosts maps to loopback (Debian, RHEL), besides
+ * "localhost" and "*.localhost". */
+static const char *const LOOPBACK_NAMES[] = {"ip6-localhost", "ip6-loopback",
+                                             "localhost.localdomain", "localhost6",
+                                             "localhost6.localdomain6"};
+
+/* Is host (lower case, no trailing dot) this machine's own name, or that
+ * name's first label? Debian maps the host name to 127.0.1.1, and any
+ * resolver answers it with an address of this machine. */
+static int is_own_name(const char *host)
+{
+    char own[HOST_MAX];
+    if (gethostname(own, sizeof own - 1) != 0)
+        return 0;
+    own[sizeof own - 1] = 0;
+    size_t n = strlen(own);
+    if (n && own[n - 1] == '.')
+        own[--n] = 0;
+    if (!n)
+        return 0;
+    if (strcasecmp(host, own) == 0)
+        return 1;
+    size_t label = strcspn(own, ".");
+    return label < n && strlen(host) == label && strncasecmp(host, own, label) == 0;
+}
+
+static int is_loopback_name(const char *host, size_t n)
+{
+    if (!strcmp(host, "localhost") || (n > 10 && !strcmp(host + n - 10, ".localhost")))
+        return 1;
+    for (size_t i = 0; i < sizeof LOOPBACK_NAMES / sizeof *LOOPBACK_NAMES; i++)
+        if (!strcmp(host, LOOPBACK_NAMES[i]))
+            return 1;
+    return is_own_name(host);
 }
 
 floe_host_kind floe_url_host_kind(const char *url)
@@ -175,7 +219,7 @@ floe_host_kind floe_url_host_kind(const char *url)
     host[n] = 0;
     if (!n)
         return FLOE_HOST_UNCLEAR;
-    if (!strcmp(host, "localhost") || (n > 10 && !strcmp(host + n - 10, ".localhost")))
+    if (is_loopback_name(host, n))
         return FLOE_HOST_LOOPBACK;
     uint32_t v4;
     if (parse_ipv4(host, &v4))
@@ -204,6 +248,8 @@ const char *floe_host_kind_name(floe_host_kind k)
         return "a private address";
     case FLOE_HOST_UNSPECIFIED:
         return "an unspecified address";
+    case FLOE_HOST_MULTICAST:
+        return "a multicast or broadcast address";
     case FLOE_HOST_UNCLEAR:
         return "a host that is not a plain name or address";
     }

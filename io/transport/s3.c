@@ -122,22 +122,59 @@ static int ends_with(const char *s, size_t n, const char *tail)
     return n >= k && strncmp(s + n - k, tail, k) == 0;
 }
 
+/* Is part of the parsed URL u present? */
+static int has_part(CURLU *u, CURLUPart part)
+{
+    char *v = NULL;
+    int has = curl_url_get(u, part, &v, 0) == CURLUE_OK;
+    curl_free(v);
+    return has;
+}
+
+/* endpoint parsed by libcurl, as it will connect: NULL when libcurl refuses
+ * it or it holds more than scheme://host[:port][/path] (a user name or
+ * password, a query, a fragment: with the bucket and key appended, a '?'
+ * or '#' would swallow them, and an "@" or a '?' is how a URL that names
+ * one host looks like another). */
+static CURLU *endpoint_url(const char *endpoint)
+{
+    CURLU *u = endpoint ? curl_url() : NULL;
+    if (!u)
+        return NULL;
+    if (curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK || has_part(u, CURLUPART_USER) ||
+        has_part(u, CURLUPART_PASSWORD) || has_part(u, CURLUPART_OPTIONS) ||
+        has_part(u, CURLUPART_QUERY) || has_part(u, CURLUPART_FRAGMENT)) {
+        curl_url_cleanup(u);
+        return NULL;
+    }
+    return u;
+}
+
 int floe_s3_endpoint_is_aws(const char *endpoint)
 {
-    floe_buf b;
-    floe_buf_init(&b, 1024);
-    floe_err err = floe_url_canonical(endpoint, 1, &b);
+    CURLU *u = endpoint_url(endpoint);
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
     int aws = 0;
-    const char *c = (const char *)b.data;
-    if (!err && b.len > 8 && strncmp(c, "https://", 8) == 0) {
-        const char *host = c + 8;
-        size_t n = strcspn(host, "/"); /* canonical: lower case, no default port */
-        aws = memchr(host, ':', n) == NULL && memchr(host, '%', n) == NULL &&
-              ((n == 13 && strncmp(host, "amazonaws.com", 13) == 0) ||
-               ends_with(host, n, ".amazonaws.com") || ends_with(host, n, ".amazonaws.com.cn"));
+    if (u && curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
+        CURLUcode pc = curl_url_get(u, CURLUPART_PORT, &port, 0);
+        size_t n = strlen(host);
+        for (char *c = host; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        /* the host exactly as libcurl connects to it: letters, digits, '-', '.' */
+        aws = strcasecmp(scheme, "https") == 0 && strspn(host, "abcdefghijklmnopqrstuvwxyz"
+                                                               "0123456789-.") == n &&
+              (pc == CURLUE_NO_PORT || (pc == CURLUE_OK && strcmp(port, "443") == 0)) &&
+              (!*path || strcmp(path, "/") == 0) &&
+              (strcmp(host, "amazonaws.com") == 0 || ends_with(host, n, ".amazonaws.com") ||
+               ends_with(host, n, ".amazonaws.com.cn"));
     }
-    floe_err_free(&err);
-    floe_buf_free(&b);
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_url_cleanup(u);
     return aws;
 }
 
@@ -201,6 +238,15 @@ floe_err floe_s3_setup(floe_transport *t, const floe_s3_config *cfg)
         strncasecmp(r.endpoint, "https://", 8) != 0)
         return FLOE_ERR(FLOE_EINVAL, "S3 endpoint %s: not an http:// or https:// URL",
                         r.endpoint);
+    if (r.endpoint) {
+        CURLU *u = endpoint_url(r.endpoint);
+        char shown[1024];
+        if (!u)
+            return FLOE_ERR(FLOE_EINVAL, "S3 endpoint %s: not an endpoint URL "
+                            "(scheme://host[:port][/path], no user name, query or fragment)",
+                            floe_url_redact(r.endpoint, shown, sizeof shown));
+        curl_url_cleanup(u);
+    }
     for (const char *p = r.region; *p; p++)
         if (!isalnum((unsigned char)*p) && *p != '-')
             return FLOE_ERR(FLOE_EINVAL, "S3 region \"%s\": not a region name", r.region);

@@ -56,15 +56,21 @@ int floe_url_same_origin(const char *a, const char *b);
  * as written, in every spelling libcurl connects to (IPv4 shortened,
  * decimal, octal or hex; percent-encoded; a trailing dot; bracketed IPv6
  * with a zone; IPv4 inside IPv6). Names are NOT resolved: only
- * "localhost" and "*.localhost" count as loopback, any other name is
- * public, so a DNS name that resolves to 127.0.0.1 is not caught here.
+ * "localhost", "*.localhost", the loopback names of a standard /etc/hosts
+ * ("ip6-localhost", "ip6-loopback", "localhost.localdomain", "localhost6",
+ * "localhost6.localdomain6") and this machine's own name (gethostname, or
+ * its first label) count as loopback, any other name is public, so a DNS
+ * name that resolves to 127.0.0.1 is not caught here.
  * Any other scheme (s3://, file://) is FLOE_HOST_PUBLIC: no host there. */
 typedef enum floe_host_kind {
     FLOE_HOST_PUBLIC = 0,  /* a name, or a public address */
-    FLOE_HOST_LOOPBACK,    /* 127.0.0.0/8, ::1, localhost, *.localhost */
+    FLOE_HOST_LOOPBACK,    /* 127.0.0.0/8, ::1, localhost, *.localhost, ip6-localhost, ...,
+                              this machine's name */
     FLOE_HOST_LINK_LOCAL,  /* 169.254.0.0/16, fe80::/10 */
     FLOE_HOST_PRIVATE,     /* 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7, fec0::/10 */
     FLOE_HOST_UNSPECIFIED, /* 0.0.0.0/8, :: */
+    FLOE_HOST_MULTICAST,   /* 224.0.0.0/4 multicast, 240.0.0.0/4 reserved and broadcast
+                              (255.255.255.255), ff00::/8 */
     FLOE_HOST_UNCLEAR,     /* neither a plain name nor an address (other bytes, bad
                               escapes, a malformed number): treat it as private */
 } floe_host_kind;
@@ -115,7 +121,10 @@ floe_err floe_s3_split(const char *url, const char **bucket, size_t *bucket_len,
 void floe_s3_config_resolve(const floe_s3_config *in, floe_s3_config *out);
 
 /* 1 when endpoint is AWS's own: https:// on a host that is amazonaws.com
- * or under .amazonaws.com or .amazonaws.com.cn, default port. */
+ * or under .amazonaws.com or .amazonaws.com.cn, default port, and nothing
+ * else: no user name, query or fragment, no path but "/". The host is
+ * the one libcurl connects to (curl_url), so "https://x.example?.amazonaws.com"
+ * or "https://s3.amazonaws.com@x.example" is not AWS. */
 int floe_s3_endpoint_is_aws(const char *endpoint);
 
 /* Append the HTTP URL of the s3:// url under a resolved config: path style

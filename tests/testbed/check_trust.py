@@ -13,7 +13,13 @@
      sent to a custom-s3 endpoint that the document names: its requests go
      unsigned (a recording server on loopback sees no Authorization and no
      X-Amz-Security-Token), while the same endpoint named by the user
-     (--s3-endpoint, AWS_ENDPOINT_URL) or given with --allow gets them.
+     (--s3-endpoint, AWS_ENDPOINT_URL) or given with --allow gets them;
+  d) a document fetched over http(s) may not make floe contact a loopback
+     (or link-local, private) address through its repository: an http(s)
+     repository there, or an s3:// one on a custom-s3 endpoint there, is
+     refused before any request to it, unless the user named that endpoint
+     (AWS_ENDPOINT_URL) or --allow covers it; the same document read from
+     the local disk still works.
 
 The documents are the test bed's collection, rewritten; the data comes
 from the loopback S3 stand-in (the endpoint the user names) or the test
@@ -25,6 +31,7 @@ import http.server
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -93,6 +100,9 @@ def refused(what, r, out, needles):
     check(len(lines) == 1, f"{what}: one-line error, got {len(lines)}: {r.stderr!r}")
     check(all(n in r.stderr for n in needles), f"{what}: the error names {needles}: {r.stderr!r}")
     check(not os.path.exists(out), f"{what}: no output")
+    for leftover in (out, out[:-3] + ".json"):  # so that the next run starts clean
+        if os.path.exists(leftover):
+            os.unlink(leftover)
 
 
 def same_values(what, r, out, baseline):
@@ -173,6 +183,78 @@ def check_loopback_container(tmp, doc, baseline):
         same_values(f"container {mirror} with --allow", r, out, baseline)
 
 
+def closed_port():
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        return sk.getsockname()[1]
+
+
+def check_remote_repository(tmp, doc, srv, baseline):
+    """d) A remote document may not reach loopback addresses through its
+    repository, unless the user named the endpoint or --allow covers it."""
+    endpoint = os.environ["FLOE_S3_ENDPOINT"].rstrip("/")
+    port = endpoint.rsplit(":", 1)[1]
+    base = f"http://127.0.0.1:{srv.server_port}"
+    out = os.path.join(tmp, "remote-repo.nc")
+
+    def serve(name, d):
+        srv.files[f"/remote/{name}"] = json.dumps(d).encode()
+        return f"{base}/remote/{name}"
+
+    # An http(s) repository on loopback.
+    for host, trusted in ((f"localhost:{port}", False), (f"127.0.0.1:{port}", True),
+                          (f"127.0.0.1:{closed_port()}", False)):
+        href = f"http://{host}/nasa-waterinsight/{REPO_KEY}/"
+        d = copy.deepcopy(doc)
+        a = repo_asset(d)
+        a["href"] = href
+        a.pop("storage:refs", None)
+        url = serve("loopback-repo.json", d)
+        r = floe("extract", url, *QUERY, "-o", out)
+        if trusted:
+            same_values(f"remote document, repository {href}: the endpoint the user named",
+                        r, out, baseline)
+            continue
+        refused(f"remote document, repository {href}", r, out,
+                [url, href, "loopback", "--allow"])
+        if host.startswith("localhost"):
+            r = floe("extract", url, *QUERY, "-o", out, "--allow", f"http://{host}/")
+            same_values(f"remote document, repository {href}, --allow", r, out, baseline)
+            local = os.path.join(tmp, "loopback-repo-collection.json")
+            with open(local, "w") as f:
+                json.dump(d, f)
+            r = floe("extract", local, *QUERY, "-o", out)
+            same_values(f"local document, repository {href}", r, out, baseline)
+    # The origin the user named the document at is the user's: floe asks it.
+    href = f"{base}/own-origin/repo/"
+    d = copy.deepcopy(doc)
+    a = repo_asset(d)
+    a["href"] = href
+    a.pop("storage:refs", None)
+    url = serve("own-origin.json", d)
+    srv.seen.clear()
+    r = floe("inspect", url)
+    check("loopback" not in r.stderr and any(p.startswith("/own-origin/repo/")
+                                             for p, _ in srv.seen),
+          f"remote document, repository on the document's own origin: asked: {r.stderr!r}")
+    # An s3:// repository on a document's custom-s3 endpoint on loopback.
+    mirror = f"http://localhost:{port}"
+    d = copy.deepcopy(doc)
+    d["storage:schemes"]["mirror"] = {"type": "custom-s3", "platform": mirror,
+                                      "bucket": "nasa-waterinsight", "region": "us-west-2",
+                                      "anonymous": True}
+    repo_asset(d)["storage:refs"] = ["mirror"]
+    legacy_asset(d)["storage:refs"] = ["mirror"]
+    url = serve("loopback-endpoint.json", d)
+    r = floe("extract", url, *QUERY, "-o", out)
+    refused("remote document, s3:// repository on a loopback custom-s3 endpoint", r, out,
+            [url, mirror, "loopback", "--allow"])
+    r = floe("extract", url, *QUERY, "-o", out, "--allow", mirror + "/")
+    same_values("remote document, loopback custom-s3 endpoint, --allow of it", r, out,
+                baseline)
+
+
 def check_credentials(tmp, doc, srv):
     """c) Credentials go only to AWS or to the endpoint the user named."""
     rec = f"http://127.0.0.1:{srv.server_port}"
@@ -223,6 +305,7 @@ def main(tbdir):
         check_remote_document(tmp, tbdir, doc, srv, baseline)
         check_loopback_container(tmp, doc, baseline)
         check_credentials(tmp, doc, srv)
+        check_remote_repository(tmp, doc, srv, baseline)
     finally:
         srv.shutdown()
     shutil.rmtree(tmp)

@@ -13,10 +13,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "floe_test.h"
+#include <ctype.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void url_kinds(void **state)
 {
@@ -378,6 +380,20 @@ static void host_kinds(void **state)
         {"http://[fd00:ec2::254]/", FLOE_HOST_PRIVATE},
         {"http://[fc00::1]/", FLOE_HOST_PRIVATE},
         {"http://[fec0::1]/", FLOE_HOST_PRIVATE},
+        /* names a standard /etc/hosts maps to loopback (Debian, RHEL) */
+        {"http://ip6-localhost/", FLOE_HOST_LOOPBACK},
+        {"http://IP6-LOOPBACK.:8080/", FLOE_HOST_LOOPBACK},
+        {"http://localhost.localdomain/", FLOE_HOST_LOOPBACK},
+        {"http://localhost6/", FLOE_HOST_LOOPBACK},
+        {"http://localhost6.localdomain6/", FLOE_HOST_LOOPBACK},
+        /* multicast, broadcast and the reserved 240/4: never a data server */
+        {"http://224.0.0.1/", FLOE_HOST_MULTICAST},
+        {"http://239.255.255.250:1900/", FLOE_HOST_MULTICAST},
+        {"http://255.255.255.255/", FLOE_HOST_MULTICAST},
+        {"http://4294967295/", FLOE_HOST_MULTICAST},
+        {"http://240.0.0.1/", FLOE_HOST_MULTICAST},
+        {"http://[ff02::1]/", FLOE_HOST_MULTICAST},
+        {"http://[::ffff:224.0.0.251]/", FLOE_HOST_MULTICAST},
         {"http://0.0.0.0/", FLOE_HOST_UNSPECIFIED},
         {"http://0/", FLOE_HOST_UNSPECIFIED},
         {"http://[::]/", FLOE_HOST_UNSPECIFIED},
@@ -399,6 +415,8 @@ static void host_kinds(void **state)
         {"http://[2001:db8::1]/", FLOE_HOST_PUBLIC},
         {"http://localhost.example/", FLOE_HOST_PUBLIC},
         {"http://mylocalhost/", FLOE_HOST_PUBLIC},
+        {"http://223.255.255.255/", FLOE_HOST_PUBLIC},
+        {"http://ip6-localhost.example/", FLOE_HOST_PUBLIC},
         {"s3://127.0.0.1/key", FLOE_HOST_PUBLIC}, /* a bucket, not a host */
         {"file:///etc/passwd", FLOE_HOST_PUBLIC},
     };
@@ -426,6 +444,28 @@ static void host_kinds(void **state)
     assert_int_equal(floe_url_host_kind(NULL), FLOE_HOST_UNCLEAR);
 }
 
+/* This machine's own name resolves to itself (Debian's /etc/hosts maps it
+ * to 127.0.1.1): loopback, in any case, with a trailing dot, and its
+ * first label alone. */
+static void own_hostname_is_loopback(void **state)
+{
+    (void)state;
+    char name[256] = "", url[300];
+    assert_int_equal(gethostname(name, sizeof name - 1), 0);
+    assert_true(name[0] != 0);
+    snprintf(url, sizeof url, "http://%s:8080/x", name);
+    assert_int_equal(floe_url_host_kind(url), FLOE_HOST_LOOPBACK);
+    for (char *c = name; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    snprintf(url, sizeof url, "https://%s./", name);
+    assert_int_equal(floe_url_host_kind(url), FLOE_HOST_LOOPBACK);
+    name[strcspn(name, ".")] = 0;
+    snprintf(url, sizeof url, "http://%s/", name);
+    assert_int_equal(floe_url_host_kind(url), FLOE_HOST_LOOPBACK);
+    snprintf(url, sizeof url, "http://%s-not/", name);
+    assert_int_equal(floe_url_host_kind(url), FLOE_HOST_PUBLIC);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,7 +474,7 @@ int main(void)
         cmocka_unit_test(redaction),       cmocka_unit_test(http_dates),
         cmocka_unit_test(content_range),   cmocka_unit_test(s3_mapping),
         cmocka_unit_test(s3_settings_from_env), cmocka_unit_test(canonical_urls),
-        cmocka_unit_test(host_kinds),
+        cmocka_unit_test(host_kinds),      cmocka_unit_test(own_hostname_is_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

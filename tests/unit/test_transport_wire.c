@@ -3,13 +3,15 @@
  * answers that the S3 stand-in never gives, against a scripted loopback
  * server forked by the test (scripted_server.h): SigV4 headers (and the signature, recomputed
  * by an independent implementation in Python's hmac/hashlib), anonymous
- * requests without them, no credentials to an endpoint a document named, a server that ignores Range, a wrong or missing
+ * requests without them, no credentials to an endpoint a document named
+ * (nor to one that only looks like AWS's), a server that ignores Range, a wrong or missing
  * Content-Range, a truncated body, a stalled server, S3 and HTTP
  * redirects (another origin only when the redirect check authorises it, a
  * hop limit), the whole-object cap checked before the download, and a
  * changed source served by a server that ignores the conditions. */
 #include "io/transport/transport.h"
 #include "io/transport/url.h"
+#include "io/transport/xfer.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -648,7 +650,8 @@ static void document_endpoint_gets_no_credentials(void **state)
     }
 }
 
-/* AWS's own endpoints, by host and scheme only. */
+/* AWS's own endpoints, by host and scheme only: the host as libcurl
+ * connects to it, and nothing after it but an optional '/'. */
 static void aws_endpoints(void **state)
 {
     (void)state;
@@ -659,13 +662,97 @@ static void aws_endpoints(void **state)
                              "https://s3.amazonaws.com.evil.example",
                              "https://evilamazonaws.com", "https://s3.amazonaws.com:8443",
                              "https://user@s3.amazonaws.com", "https://127.0.0.1",
-                             "https://s3.amazonaws.com%2eevil.example", "s3://amazonaws.com/x"};
+                             "https://s3.amazonaws.com%2eevil.example", "s3://amazonaws.com/x",
+                             /* the host ends at '?' and '#' too: these go to attacker.example */
+                             "https://attacker.example?x=.amazonaws.com",
+                             "https://attacker.example?@s3.amazonaws.com",
+                             "https://attacker.example#.amazonaws.com",
+                             "https://attacker.example#@s3.amazonaws.com",
+                             "https://attacker.example\\.amazonaws.com",
+                             "https://attacker.example%2f.amazonaws.com",
+                             "https://attacker.example%3f.amazonaws.com",
+                             "https://user:pw@s3.amazonaws.com",
+                             "https://attacker.example@s3.amazonaws.com",
+                             "https://s3.amazonaws.com@attacker.example",
+                             /* an endpoint is scheme://host: no path, query or fragment */
+                             "https://s3.amazonaws.com/prefix", "https://s3.amazonaws.com?x",
+                             "https://s3.amazonaws.com/?x", "https://s3.amazonaws.com#x",
+                             "https://s3.amazonaws.com:443@attacker.example",
+                             "https://s3.amazonaws.com:8443",
+                             ""};
     for (size_t i = 0; i < sizeof aws / sizeof *aws; i++)
         if (!floe_s3_endpoint_is_aws(aws[i]))
             fail_msg("%s is AWS", aws[i]);
     for (size_t i = 0; i < sizeof not_aws / sizeof *not_aws; i++)
         if (floe_s3_endpoint_is_aws(not_aws[i]))
             fail_msg("%s is not AWS", not_aws[i]);
+    assert_false(floe_s3_endpoint_is_aws(NULL));
+}
+
+/* An endpoint a document names that only looks like AWS's (its host is
+ * attacker.example, the rest a query, a fragment or a user name): the
+ * transport refuses it, or the request made for it carries no credential.
+ * The request floe would send there is put on the wire to a scripted
+ * server (same headers, the server's URL) and read back. */
+static void lookalike_endpoint_gets_no_credentials(void **state)
+{
+    (void)state;
+    static const char *lookalike[] = {"https://attacker.example?x=.amazonaws.com",
+                                      "https://attacker.example?@s3.amazonaws.com",
+                                      "https://attacker.example/?.amazonaws.com",
+                                      "https://attacker.example#.amazonaws.com",
+                                      "https://s3.amazonaws.com@attacker.example",
+                                      "https://attacker.example\\.amazonaws.com",
+                                      "https://attacker.example/.amazonaws.com",
+                                      "https://s3.amazonaws.com/attacker-prefix"};
+    for (size_t i = 0; i < sizeof lookalike / sizeof *lookalike; i++) {
+        set_credentials(1);
+        floe_transport_opts o = {.s3 = {.endpoint = lookalike[i], .region = "us-west-2",
+                                        .endpoint_from_document = 1},
+                                 .retry = {.max_attempts = 1}};
+        floe_transport *t = NULL;
+        floe_err err = floe_transport_new(&o, &t);
+        clear_credentials();
+        if (err) { /* refused outright: nothing is sent anywhere */
+            expect_err(err, FLOE_EINVAL, "S3 endpoint", NULL);
+            continue;
+        }
+        floe_buf u;
+        floe_buf_init(&u, 4096);
+        char shown[512];
+        floe_sigv4 sig;
+        floe_http_request req;
+        expect_ok(floe_http_request_for(t, "s3://bkt/k", &u, shown, sizeof shown, &sig, &req));
+        if (req.sign)
+            fail_msg("%s: the request is signed with the environment's credentials",
+                     lookalike[i]);
+        scripted_reply r[] = {{HELLO_206, (const uint8_t *)"hello", 5}};
+        scripted_server f;
+        scripted_start(&f, r, 1, 0);
+        char to[64];
+        snprintf(to, sizeof to, "http://127.0.0.1:%d/bkt/k", f.port);
+        req.url = to;
+        req.length = 5;
+        floe_buf b;
+        floe_buf_init(&b, 100);
+        CURL *c = curl_easy_init();
+        assert_non_null(c);
+        floe_http_xfer *x = NULL;
+        expect_ok(floe_http_xfer_begin(t, &req, &b, c, &x));
+        CURLcode rc = curl_easy_perform(c);
+        expect_ok(floe_http_xfer_end(x, rc, NULL));
+        floe_http_xfer_free(&x);
+        curl_easy_cleanup(c);
+        char *seen = scripted_stop(&f);
+        assert_false(has_header(seen, "^authorization:"));
+        assert_false(has_header(seen, "^x-amz-"));
+        assert_null(strstr(seen, FAKE_KEY));
+        assert_null(strstr(seen, FAKE_TOKEN));
+        free(seen);
+        floe_buf_free(&b);
+        floe_buf_free(&u);
+        floe_transport_free(&t);
+    }
 }
 
 int main(void)
@@ -675,6 +762,7 @@ int main(void)
         cmocka_unit_test(anonymous_requests_are_unsigned),
         cmocka_unit_test(document_endpoint_gets_no_credentials),
         cmocka_unit_test(aws_endpoints),
+        cmocka_unit_test(lookalike_endpoint_gets_no_credentials),
         cmocka_unit_test(conditions_on_the_wire),
         cmocka_unit_test(server_ignores_range),
         cmocka_unit_test(bad_partial_answers),

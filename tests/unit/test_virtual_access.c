@@ -5,7 +5,7 @@
  * not, fragments, userinfo refused; file:// resolved with symlinks and kept
  * under the --allow folder); addresses a document cannot authorise
  * (loopback, link-local, private, unspecified; s3:// by its endpoint) and
- * the endpoints the user named. */
+ * the endpoints the user named; the address a repository is fetched from. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "io/icechunk/virtual_access.h"
 #include "io/transport/url.h"
@@ -345,6 +345,42 @@ static void endpoints_and_user_allows(void **state)
     rmdir(dir);
 }
 
+/* The address a repository is fetched from, judged like a chunk's (for a
+ * document read over the network, dataset/open.c): its http(s) host, or
+ * for s3:// the S3 endpoint; public when the user named that endpoint or
+ * a --allow covers the URL. */
+static void repository_addresses(void **state)
+{
+    (void)state;
+    virtual_policy *p;
+    assert_null(virtual_policy_new(&p));
+    const char *via;
+    assert_int_equal(virtual_policy_address_kind(p, "http://169.254.169.254/latest/", &via),
+                     FLOE_HOST_LINK_LOCAL);
+    assert_null(via);
+    assert_int_equal(virtual_policy_address_kind(p, "http://127.0.0.1:8080/repo/", &via),
+                     FLOE_HOST_LOOPBACK);
+    assert_int_equal(virtual_policy_address_kind(p, "https://data.example/repo/", &via),
+                     FLOE_HOST_PUBLIC);
+    assert_int_equal(virtual_policy_address_kind(p, "s3://b/repo/", &via), FLOE_HOST_PUBLIC);
+    assert_null(virtual_policy_s3_endpoint(p, "http://10.0.0.5:9000"));
+    assert_int_equal(virtual_policy_address_kind(p, "s3://b/repo/", &via), FLOE_HOST_PRIVATE);
+    assert_string_equal(via, "http://10.0.0.5:9000");
+    assert_int_equal(virtual_policy_address_kind(p, "http://h/a/../b", &via), FLOE_HOST_UNCLEAR);
+    /* the user's: the endpoint named, or --allow covering the location */
+    assert_null(virtual_policy_trust_endpoint(p, "http://10.0.0.5:9000/"));
+    assert_int_equal(virtual_policy_address_kind(p, "s3://b/repo/", &via), FLOE_HOST_PUBLIC);
+    assert_null(virtual_policy_allow(p, "http://127.0.0.1:8080/repo/", 1));
+    assert_int_equal(virtual_policy_address_kind(p, "http://127.0.0.1:8080/repo/", &via),
+                     FLOE_HOST_PUBLIC);
+    assert_int_equal(virtual_policy_address_kind(p, "http://127.0.0.1:8080/other/", &via),
+                     FLOE_HOST_LOOPBACK);
+    assert_null(virtual_policy_allow(p, "http://192.168.1.1/repo/", 0)); /* a document's */
+    assert_int_equal(virtual_policy_address_kind(p, "http://192.168.1.1/repo/", &via),
+                     FLOE_HOST_PRIVATE);
+    virtual_policy_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +395,7 @@ int main(void)
         cmocka_unit_test(private_addresses_need_allow),
         cmocka_unit_test(remap_to_private_needs_allow),
         cmocka_unit_test(endpoints_and_user_allows),
+        cmocka_unit_test(repository_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
