@@ -106,14 +106,6 @@ int nc_space_reserve_bytes(nc_space *s, size_t n)
     return reserve_past_eoa(s, n);
 }
 
-int nc_space_needs_flush(const nc_space *s)
-{
-    size_t dirty = 0;
-    for (size_t i = 0; i < s->nvars; i++)
-        dirty = add_capped(dirty, s->vars[i].dirty);
-    return dirty > NC_SPACE_DIRTY_MAX;
-}
-
 void nc_space_flushed(nc_space *s)
 {
     for (size_t i = 0; i < s->nvars; i++)

@@ -18,7 +18,13 @@
  * on its first write, the chunks its cache holds dirty (allocated when they
  * are evicted or flushed), and metadata (object headers, attributes, chunk
  * index nodes: NC_SPACE_METADATA_ROOM). Reserving that much past the EOA
- * before every call keeps all of it allocated ahead.
+ * before every call keeps all of it allocated ahead. The writer does not
+ * flush to keep that small (a flush part way through a chunk's writes
+ * makes the file's layout depend on how the writes were split, hence on
+ * the rank count): the chunks held dirty are at most each variable's chunk
+ * cache, so a run needs at most the sum of its variables' chunk caches
+ * (netCDF's default: 16 MiB each) more free space than its output takes,
+ * and what is reserved past the end is returned (nc_space_release).
  *
  * Only for HDF5's POSIX driver (sec2: its handle is the descriptor) and on
  * file systems with fallocate; elsewhere nothing is reserved (EOPNOTSUPP)
@@ -34,12 +40,6 @@
  * blocks of 2 KiB; an output's definitions and attributes take tens of
  * KiB. */
 #define NC_SPACE_METADATA_ROOM ((size_t)256 << 10)
-
-/* Uncompressed chunk bytes the writer lets netCDF's chunk caches hold
- * dirty before it flushes them (nc_space_needs_flush): what it reserves
- * for them, so a run needs at most this much more free space than its
- * output takes. */
-#define NC_SPACE_DIRTY_MAX ((size_t)4 << 20)
 
 typedef struct nc_space_var {
     size_t storage;     /* contiguous: all of it, allocated on the first write; else 0 */
@@ -73,8 +73,6 @@ int nc_space_reserve(nc_space *s, int varid, size_t touched);
 /* Before a write that HDF5 sends straight to the file (a raw chunk of n
  * bytes): 0 or errno. */
 int nc_space_reserve_bytes(nc_space *s, size_t n);
-/* Whether the caches may hold more than NC_SPACE_DIRTY_MAX dirty. */
-int nc_space_needs_flush(const nc_space *s);
 /* After a flush: the caches hold nothing dirty. */
 void nc_space_flushed(nc_space *s);
 /* Return what is reserved past the end of the closed file at path. */
