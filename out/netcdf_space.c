@@ -3,6 +3,8 @@
 #define _GNU_SOURCE /* fallocate, FALLOC_FL_* */
 #include "out/netcdf_space.h"
 
+#include "common/floe_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -15,6 +17,7 @@ void nc_space_follow(nc_space *s, hid_t fid)
 {
     s->fid = 0;
     s->fd = -1;
+    s->ahead_end = 0; /* another handle: its EOA, not the last one's */
     if (fid <= 0)
         return;
     hid_t fapl = H5Fget_access_plist(fid);
@@ -62,23 +65,68 @@ static size_t add_capped(size_t a, size_t b)
     return a > SIZE_MAX - b ? SIZE_MAX : a + b;
 }
 
-/* Allocate [EOA, EOA + room) to the file, its size unchanged. */
+/* Allocate [off, off + len) to the file, its size unchanged: 0, or the
+ * errno of the failure. An interrupted call is asked again. */
+static int allocate(int fd, long long off, long long len)
+{
+    int r;
+    do
+        r = fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
+    while (r != 0 && errno == EINTR);
+    return r == 0 ? 0 : errno;
+}
+
+/* A file system that does not reserve: without fallocate (EOPNOTSUPP,
+ * ENOSYS) or with only part of it (EINVAL: some modes or file types). */
+static int not_supported(int err_no)
+{
+    return err_no == EOPNOTSUPP || err_no == ENOSYS || err_no == EINVAL;
+}
+
+static long long max_ll(long long a, long long b)
+{
+    return a > b ? a : b;
+}
+
+/* Make sure [EOA, EOA + room + metadata) is allocated to the file, its
+ * size unchanged: nothing to do while an earlier reservation covers it,
+ * else a step further (NC_SPACE_AHEAD_MIN, doubling), or only what is
+ * needed where the step does not fit. */
 static int reserve_past_eoa(nc_space *s, size_t room)
 {
     haddr_t eoa = 0;
-    if (s->fd < 0 || H5Fget_eoa(s->fid, &eoa) < 0)
+    if (s->fd < 0 || s->unsupported || H5Fget_eoa(s->fid, &eoa) < 0)
         return 0;
     room = add_capped(room, NC_SPACE_METADATA_ROOM);
-    if (room > (size_t)INT64_MAX - eoa)
+    if (eoa > (haddr_t)INT64_MAX || room > (size_t)INT64_MAX - eoa)
         return EFBIG;
-    if (fallocate(s->fd, FALLOC_FL_KEEP_SIZE, (off_t)eoa, (off_t)room) == 0) {
-        if ((long long)(eoa + room) > s->reserved_end)
-            s->reserved_end = (long long)(eoa + room);
+    long long start = (long long)eoa, need = start + (long long)room;
+    if (need <= s->ahead_end)
+        return 0;
+    size_t step = s->ahead_step ? s->ahead_step * 2 : NC_SPACE_AHEAD_MIN;
+    if (step > NC_SPACE_AHEAD_MAX)
+        step = NC_SPACE_AHEAD_MAX;
+    long long end = step > (size_t)(INT64_MAX - need) ? need : need + (long long)step;
+    int err = allocate(s->fd, start, end - start);
+    /* even a failed call may have allocated part: returned at the end */
+    s->reserved_end = max_ll(s->reserved_end, end);
+    if (err && end > need && floe_file_no_space(err)) {
+        end = need; /* the step does not fit: what the call needs may */
+        err = allocate(s->fd, start, end - start);
+    } else if (!err) {
+        s->ahead_step = step;
+    }
+    if (!err) {
+        s->ahead_end = end;
         return 0;
     }
-    /* A file system without fallocate reserves nothing: HDF5 meets a
-     * full disk itself there, as it always did. */
-    return errno == EOPNOTSUPP || errno == ENOSYS ? 0 : errno;
+    /* A file system that cannot reserve: HDF5 meets a full disk itself
+     * there, as it always did. */
+    if (not_supported(err)) {
+        s->unsupported = 1;
+        return 0;
+    }
+    return err;
 }
 
 int nc_space_reserve(nc_space *s, int varid, size_t touched)
@@ -106,18 +154,11 @@ int nc_space_reserve_bytes(nc_space *s, size_t n)
     return reserve_past_eoa(s, n);
 }
 
-int nc_space_needs_flush(const nc_space *s)
-{
-    size_t dirty = 0;
-    for (size_t i = 0; i < s->nvars; i++)
-        dirty = add_capped(dirty, s->vars[i].dirty);
-    return dirty > NC_SPACE_DIRTY_MAX;
-}
-
 void nc_space_flushed(nc_space *s)
 {
     for (size_t i = 0; i < s->nvars; i++)
         s->vars[i].dirty = 0;
+    s->ahead_end = 0;
 }
 
 void nc_space_release(const nc_space *s, const char *path)
@@ -143,4 +184,7 @@ void nc_space_free(nc_space *s)
     s->fid = 0;
     s->fd = -1;
     s->reserved_end = 0;
+    s->ahead_end = 0;
+    s->ahead_step = 0;
+    s->unsupported = 0;
 }

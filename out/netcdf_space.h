@@ -18,11 +18,22 @@
  * on its first write, the chunks its cache holds dirty (allocated when they
  * are evicted or flushed), and metadata (object headers, attributes, chunk
  * index nodes: NC_SPACE_METADATA_ROOM). Reserving that much past the EOA
- * before every call keeps all of it allocated ahead.
+ * before every call keeps all of it allocated ahead. The writer does not
+ * flush to keep that small (a flush part way through a chunk's writes
+ * makes the file's layout depend on how the writes were split, hence on
+ * the rank count): the chunks held dirty are at most each variable's chunk
+ * cache, so a run needs at most the sum of its variables' chunk caches
+ * (netCDF's default: 16 MiB each) more free space than its output takes,
+ * and what is reserved past the end is returned (nc_space_release).
+ *
+ * What a flush may undo: HDF5 truncates the file to its EOA when it
+ * flushes, and a truncation frees what was reserved past it; after a flush
+ * (nc_space_flushed) the next call reserves again.
  *
  * Only for HDF5's POSIX driver (sec2: its handle is the descriptor) and on
- * file systems with fallocate; elsewhere nothing is reserved (EOPNOTSUPP)
- * and a full disk is met by HDF5 as before.
+ * file systems with fallocate; elsewhere nothing is reserved (EOPNOTSUPP,
+ * or EINVAL where a file system supports only some of it: not asked
+ * again) and a full disk is met by HDF5 as before.
  */
 #ifndef FLOE_NETCDF_SPACE_H
 #define FLOE_NETCDF_SPACE_H
@@ -35,11 +46,14 @@
  * KiB. */
 #define NC_SPACE_METADATA_ROOM ((size_t)256 << 10)
 
-/* Uncompressed chunk bytes the writer lets netCDF's chunk caches hold
- * dirty before it flushes them (nc_space_needs_flush): what it reserves
- * for them, so a run needs at most this much more free space than its
- * output takes. */
-#define NC_SPACE_DIRTY_MAX ((size_t)4 << 20)
+/* Reserving ahead: a reservation that the file's EOA has not reached
+ * yet is not asked for again; past it, the next reaches this much further
+ * than the call needs, doubled each time up to NC_SPACE_AHEAD_MAX (one
+ * fallocate, a server round trip on Lustre or NFS, per step rather than
+ * per write). Where the step does not fit, only what the call needs is
+ * reserved: a full disk fails exactly where it did. */
+#define NC_SPACE_AHEAD_MIN ((size_t)64 << 20)
+#define NC_SPACE_AHEAD_MAX ((size_t)1 << 30)
 
 typedef struct nc_space_var {
     size_t storage;     /* contiguous: all of it, allocated on the first write; else 0 */
@@ -55,6 +69,9 @@ typedef struct nc_space {
     nc_space_var *vars; /* by netCDF varid */
     size_t nvars;
     long long reserved_end; /* the furthest byte reserved, for nc_space_release */
+    long long ahead_end;    /* reserved up to here since the last flush; 0: nothing */
+    size_t ahead_step;      /* the last step reserved ahead (NC_SPACE_AHEAD_MIN..MAX) */
+    int unsupported;        /* fallocate is not supported here: nothing is reserved */
 } nc_space;
 
 /* Follow HDF5 file fid (0 = none): its descriptor when its driver is the
@@ -73,9 +90,8 @@ int nc_space_reserve(nc_space *s, int varid, size_t touched);
 /* Before a write that HDF5 sends straight to the file (a raw chunk of n
  * bytes): 0 or errno. */
 int nc_space_reserve_bytes(nc_space *s, size_t n);
-/* Whether the caches may hold more than NC_SPACE_DIRTY_MAX dirty. */
-int nc_space_needs_flush(const nc_space *s);
-/* After a flush: the caches hold nothing dirty. */
+/* After a flush: the caches hold nothing dirty, and what was reserved
+ * past the EOA may be gone (HDF5 truncated the file to it). */
 void nc_space_flushed(nc_space *s);
 /* Return what is reserved past the end of the closed file at path. */
 void nc_space_release(const nc_space *s, const char *path);

@@ -378,10 +378,14 @@ floe_err nc_writer_put(nc_writer *w, int varid, const size_t *start, const size_
         touched = nc_space_touched(chunks, ndims, start, count,
                                    w->space.vars[varid].chunk_bytes);
     FLOE_CHECK(reserve(w, varid, touched));
+    /* No flush here, however much the caches hold dirty (their chunks are
+     * reserved for, netcdf_space.h): a chunk flushed part-written is
+     * compressed, rewritten and moved by the next write, and where writes
+     * split a chunk depends on the rank count, which must not change the
+     * file's bytes. */
     NCW_CHECK(w, nc_put_vara(w->ncid, varid, start, count, values), "writing variable %d",
               varid);
-    /* Chunks held dirty are space reserved: flushed once they are many. */
-    return nc_space_needs_flush(&w->space) ? flush_handles(w) : NULL;
+    return NULL;
 }
 
 floe_err nc_writer_begin_raw_chunks(nc_writer *w)

@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""check_same_bytes.py TESTBED_DIR: the same request gives the same output
+file, byte for byte, for any rank count.
+
+`floe series` at points, under mpirun at 1, 2 and 3 ranks, with the same
+command line (run from one folder per rank count, relative paths) and the
+same time of day (FLOE_FIXED_TIME: an LD_PRELOAD shim whose time() is
+fixed, for the "history" attribute): the whole .nc files must be equal,
+not only their values -- the HDF5 layout (where every chunk lies, the
+space left between them) too. Two sizes:
+- 3 points (a small file, every chunk written once);
+- 20000 points: 62 steps x 20000 stations x 4 bytes, about 5 MB of chunks
+  a variable (two variables), whose time chunk spans all 62 steps, so every rank's share of steps
+  writes part of every chunk. A writer that flushes its chunk caches part
+  way (the bug: a forced flush beyond 4 MiB of dirty chunks) writes each
+  chunk once per rank, compressed, and relocates it on every rewrite:
+  the layout then depends on the rank count.
+Prints "N passed, N failed" last.
+"""
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+
+from testlib import FLOE, check, floe_cmd, run, summary
+
+RANKS = (1, 2, 3)
+# 62 steps x 20000 x 4 bytes: more than 4 MiB of chunks.
+MANY_POINTS = 20000
+
+
+def points_csv(path, n, tb):
+    """n points inside the test bed's grid (fixed seed)."""
+    lat, lon = tb["lat_values"], tb["lon_values"]
+    rng = random.Random(5)
+    with open(path, "w") as f:
+        f.write("lon,lat,id\n")
+        for k in range(n):
+            f.write(f"{rng.uniform(lon[0], lon[-1]):.4f},{rng.uniform(lat[0], lat[-1]):.4f},p{k}\n")
+
+
+def series_digest(coll, var, csv, folder, np_, shim):
+    """sha256 of the output of `floe series` run in folder at np_ ranks."""
+    os.makedirs(folder)
+    shutil.copy(csv, os.path.join(folder, "points.csv"))
+    cmd, env = floe_cmd(np_, "series", coll, "-v", var, "--points", "points.csv",
+                        "-o", "out.nc", "-q")
+    # the shim in floe only (not in mpirun): env between the launcher and floe
+    at = cmd.index(FLOE)
+    cmd[at:at] = ["env", f"LD_PRELOAD={shim}",
+                  "ASAN_OPTIONS=" + ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"),
+                                                           "verify_asan_link_order=0"]))]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=folder, timeout=600)
+    check(r.returncode == 0, f"{os.path.basename(folder)}: exit {r.returncode}: {r.stderr.strip()}")
+    if r.returncode != 0:
+        return None
+    with open(os.path.join(folder, "out.nc"), "rb") as f:
+        data = f.read()
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def main(tbdir):
+    shim = os.environ.get("FLOE_FIXED_TIME")
+    if not shim or not os.path.exists(shim):
+        print("skipped: FLOE_FIXED_TIME (the fixed-time shim, built by CMake) not given")
+        return 77
+    with open(os.path.join(tbdir, "testbed.json")) as f:
+        tb = json.load(f)
+    names = [v["name"] for v in tb["variables"]]
+    # two variables: each rank writes both, so their writes interleave
+    var = ",".join(names[:2])
+    coll = os.path.join(tbdir, "collection.json")
+    tmp = tempfile.mkdtemp(prefix="floe-same-bytes-")
+    try:
+        for n in (3, MANY_POINTS):
+            csv = os.path.join(tmp, f"points-{n}.csv")
+            points_csv(csv, n, tb)
+            got = {}
+            for np_ in RANKS:
+                got[np_] = series_digest(coll, var, csv, os.path.join(tmp, f"{n}-np{np_}"), np_,
+                                         shim)
+            for np_ in RANKS[1:]:
+                check(got[np_] is not None and got[np_] == got[RANKS[0]],
+                      f"{n} points: np {np_} file {got[np_]} == np {RANKS[0]} {got[RANKS[0]]}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary()
+
+
+if __name__ == "__main__":
+    run(main, __doc__)
