@@ -274,6 +274,14 @@ floe_err nc_writer_def_var(nc_writer *w, const char *name, int xtype, int ndims,
                            const int *dimids, const size_t *chunks, int deflate_level,
                            int *varid)
 {
+    return nc_writer_def_var_cached(w, name, xtype, ndims, dimids, chunks, deflate_level, 0, 0,
+                                    varid);
+}
+
+floe_err nc_writer_def_var_cached(nc_writer *w, const char *name, int xtype, int ndims,
+                                  const int *dimids, const size_t *chunks, int deflate_level,
+                                  size_t cache_bytes, size_t cache_slots, int *varid)
+{
     NCW_CHECK(w, nc_def_var(w->ncid, name, xtype, ndims, dimids, varid),
               "variable %s", name);
     if (chunks)
@@ -282,6 +290,18 @@ floe_err nc_writer_def_var(nc_writer *w, const char *name, int xtype, int ndims,
     if (deflate_level > 0)
         NCW_CHECK(w, nc_def_var_deflate(w->ncid, *varid, 1, 1, deflate_level),
                   "compression of %s", name);
+    if (chunks && cache_bytes) {
+        size_t cache = 0, nelems = 0;
+        float preemption = 0;
+        NCW_CHECK(w, nc_get_var_chunk_cache(w->ncid, *varid, &cache, &nelems, &preemption),
+                  "chunk cache of %s", name);
+        if (cache_bytes > cache || cache_slots > nelems)
+            NCW_CHECK(w, nc_set_var_chunk_cache(w->ncid, *varid,
+                                                cache_bytes > cache ? cache_bytes : cache,
+                                                cache_slots > nelems ? cache_slots : nelems,
+                                                preemption),
+                      "chunk cache of %s", name);
+    }
     return note_var(w, name, xtype, ndims, dimids, chunks, *varid);
 }
 

@@ -31,6 +31,13 @@ floe_err nc_writer_def_dim(nc_writer *w, const char *name, size_t len, int *dimi
 floe_err nc_writer_def_var(nc_writer *w, const char *name, int xtype, int ndims,
                            const int *dimids, const size_t *chunks, int deflate_level,
                            int *varid);
+/* nc_writer_def_var with a chunk cache of at least cache_bytes in at least
+ * cache_slots hash slots (0, 0: the library's default): for a writer that
+ * fills its chunks in several puts and must not have a half-filled chunk
+ * written out and rewritten later (see out/series_output.c). */
+floe_err nc_writer_def_var_cached(nc_writer *w, const char *name, int xtype, int ndims,
+                                  const int *dimids, const size_t *chunks, int deflate_level,
+                                  size_t cache_bytes, size_t cache_slots, int *varid);
 /* _FillValue must be set before nc_writer_enddef; value of the var's type. */
 floe_err nc_writer_def_fill(nc_writer *w, int varid, const void *fill);
 floe_err nc_writer_put_att_text(nc_writer *w, int varid, const char *name, const char *text);

@@ -15,8 +15,12 @@
 
 /* A chunk of a data variable: up to 256 stations and enough steps for
  * about 256 KiB of float32 (at least 512): a long series at a few points
- * is read back in a handful of chunks, and deflate has enough to work on. */
+ * is read back in a handful of chunks, and deflate has enough to work on.
+ * A row of chunks (one time chunk, every station) is held whole in the
+ * chunk cache (see def_data), so it is at most ROW_BYTES: with more
+ * stations a chunk has fewer steps. */
 enum { CHUNK_STATIONS = 256, CHUNK_VALUES = 65536, CHUNK_MIN_STEPS = 512 };
+#define ROW_BYTES ((size_t)64 << 20)
 
 struct cf_series_output {
     nc_writer *w;
@@ -134,9 +138,21 @@ static floe_err def_data(cf_series_output *o, const cf_series_spec *s, size_t v,
     const char *name = s->out_names && s->out_names[v] ? s->out_names[v] : a->name;
     size_t sc = min_size(o->ns, CHUNK_STATIONS);
     size_t steps = CHUNK_VALUES / sc > CHUNK_MIN_STEPS ? CHUNK_VALUES / sc : CHUNK_MIN_STEPS;
+    size_t row_steps = ROW_BYTES / (o->ns * sizeof(float));
+    steps = min_size(steps, row_steps ? row_steps : 1);
     size_t chunks[2] = {min_size(o->nt, steps), sc};
+    /* Rank 0 writes each rank's steps in turn, so a time chunk that a rank
+     * boundary cuts is filled by two puts. The cache holds a whole row of
+     * chunks (one slot each: consecutive chunk indices never collide) until
+     * it is complete; else the library writes a half-filled chunk and
+     * rewrites it elsewhere later, and the file's bytes would depend on
+     * the rank count. */
+    size_t row_chunks = (o->ns + sc - 1) / sc;
+    size_t row_bytes = row_chunks * chunks[0] * sc * sizeof(float);
     int *varid = &o->varids[v];
-    FLOE_CHECK(nc_writer_def_var(o->w, name, NC_FLOAT, o->points ? 2 : 1, dims, chunks, 1, varid));
+    FLOE_CHECK(nc_writer_def_var_cached(o->w, name, NC_FLOAT, o->points ? 2 : 1, dims, chunks,
+                                        1, row_bytes + row_bytes / 8, 2 * row_chunks + 1,
+                                        varid));
     float fill = (float)a->fill_value;
     FLOE_CHECK(nc_writer_def_fill(o->w, *varid, &fill));
     const char *long_name = long_name_of(s, v);

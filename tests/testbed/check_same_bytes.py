@@ -16,6 +16,9 @@ space left between them) too. Two sizes:
   way (the bug: a forced flush beyond 4 MiB of dirty chunks) writes each
   chunk once per rank, compressed, and relocates it on every rewrite:
   the layout then depends on the rank count.
+- 80000 points: about 20 MB of chunks a variable, more than netCDF's own
+  default chunk cache (16 MiB): the library itself would write half-filled
+  chunks (the cache must hold a whole row of time chunks: series_output.c).
 Prints "N passed, N failed" last.
 """
 
@@ -30,8 +33,10 @@ import tempfile
 from testlib import FLOE, check, floe_cmd, run, summary
 
 RANKS = (1, 2, 3)
-# 62 steps x 20000 x 4 bytes: more than 4 MiB of chunks.
+# 62 steps x 20000 x 4 bytes: more than 4 MiB of chunks; x 80000: more
+# than the library's default chunk cache.
 MANY_POINTS = 20000
+MORE_POINTS = 80000
 
 
 def points_csv(path, n, tb):
@@ -77,7 +82,7 @@ def main(tbdir):
     coll = os.path.join(tbdir, "collection.json")
     tmp = tempfile.mkdtemp(prefix="floe-same-bytes-")
     try:
-        for n in (3, MANY_POINTS):
+        for n in (3, MANY_POINTS, MORE_POINTS):
             csv = os.path.join(tmp, f"points-{n}.csv")
             points_csv(csv, n, tb)
             got = {}
