@@ -229,7 +229,7 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
                            j->g.vars[0]->name, x->name);
         else
             err = cf_decoder_init(&j->cf[v], x->attributes, (zarr_dtype)x->dtype,
-                                  CF_MASK_ZARR_FILL, &x->fill_value);
+                                  CF_MASK_ZARR_FILL, x->fill_raw);
         if (err)
             err = floe_err_push(err, __FILE__, __LINE__, " variable %s", x->name);
     }

@@ -78,7 +78,7 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
             return FLOE_ERR(FLOE_EINVAL, "variables %s and %s differ in chunks",
                             j->g.vars[0]->name, x->name);
         FLOE_CHECK(cf_decoder_init(&j->cf[v], x->attributes, (zarr_dtype)x->dtype,
-                                   CF_MASK_ZARR_FILL, &x->fill_value),
+                                   CF_MASK_ZARR_FILL, x->fill_raw),
                    "variable %s", x->name);
     }
     j->ngroups = 1;
