@@ -39,22 +39,23 @@ static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
         if (step < j->g.start[0] + b->b0 || step >= j->g.start[0] + b->b1)
             continue;
         size_t s = (size_t)(step - j->g.start[0]) - b->b0;
-        const float *slab = (const float *)decoded + k * ch * cw;
+        /* the stored elements: any type, a->itemsize bytes each */
+        const uint8_t *slab = (const uint8_t *)decoded + k * ch * cw * a->itemsize;
         if (j->pw) {
             size_t n4 = 4 * j->pts.n;
             for (size_t q = j->plan.tile_first[tile]; q < j->plan.tile_first[tile + 1]; q++) {
                 size_t c = j->plan.by_tile[q];
-                cf_decode_to_float(&j->cf[b->v], slab + j->plan.cells[c].offset, 1,
+                cf_decode_to_float(&j->cf[b->v], slab + j->plan.cells[c].offset * a->itemsize, 1,
                                    &b->pv[s * n4 + c]);
             }
             continue;
         }
         size_t w = t->c1 - t->c0, h = t->r1 - t->r0;
         size_t r0 = (size_t)(t->cy * ch), c0 = (size_t)(t->cx * cw);
-        for (size_t r = 0; r < h; r++)
-            memcpy(b->raw + r * w, slab + (t->r0 + r - r0) * cw + (t->c0 - c0),
-                   w * sizeof *b->raw);
-        cf_decode_to_float(&j->cf[b->v], b->raw, h * w, b->vals);
+        for (size_t r = 0; r < h; r++) /* row by row: the same values as the whole tile */
+            cf_decode_to_float(&j->cf[b->v],
+                               slab + ((t->r0 + r - r0) * cw + (t->c0 - c0)) * a->itemsize, w,
+                               b->vals + r * w);
         floe_wstat_add(&b->part[s * ntiles + tile], b->vals, j->tile_w[tile], j->tile_m[tile],
                        h * w);
     }

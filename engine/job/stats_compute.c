@@ -35,11 +35,13 @@ static floe_err place_tile(void *ctx, size_t index, const void *decoded)
         uint64_t step = b->coords[3 * index] * ct + k; /* absolute */
         if (step < j->g.start[0] + b->b0 || step >= j->g.start[0] + b->b1)
             continue;
-        const float *slab = (const float *)decoded + k * ch * cw;
+        /* the stored elements: any type, a->itemsize bytes each */
+        const uint8_t *slab = (const uint8_t *)decoded + k * ch * cw * a->itemsize;
         float *dst = b->vals + (size_t)(step - j->g.start[0] - b->b0) * cells;
         for (size_t y = t->y0; y < t->y1; y++)
             cf_decode_to_float(&j->cf[b->v],
-                               slab + (j->g.start[1] + y - r0) * cw + (j->g.start[2] + t->x0 - c0),
+                               slab + ((j->g.start[1] + y - r0) * cw + (j->g.start[2] + t->x0 - c0)) *
+                                          a->itemsize,
                                w, dst + (y - t->y0) * w);
     }
     return NULL;
@@ -130,6 +132,11 @@ floe_err stats_results_of(stats_job *j, floe_accum_tree *tree, size_t cells, flo
             free(r);
             return err;
         }
+        if (j->stat_list[k] == FLOE_STAT_COUNT) /* an integer variable: int32, in place */
+            for (size_t c = 0; c < cells; c++) {
+                int32_t cnt = (int32_t)r[k * cells + c];
+                memcpy(&r[k * cells + c], &cnt, sizeof cnt);
+            }
     }
     *out = r;
     return NULL;
@@ -146,7 +153,7 @@ floe_err stats_compute_unit(stats_job *j, size_t v, size_t i, float *raw, float 
         return FLOE_ERR(FLOE_ENOMEM, "%zu accumulator trees", j->ngroups);
     floe_err err = accumulate(j, v, t, 0, j->g.count[0], trees, raw, vals);
     for (size_t g = 0; g < j->ngroups && !err; g++)
-        err = stats_results_of(j, &trees[g], cells, (float)j->g.vars[v]->fill_value, &res[g]);
+        err = stats_results_of(j, &trees[g], cells, stats_missing(j, v), &res[g]);
     for (size_t g = 0; g < j->ngroups; g++)
         floe_accum_tree_free(&trees[g]);
     free(trees);
@@ -231,10 +238,12 @@ floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, float **res, 
 {
     const stats_tile *t = &j->plan.tiles[i];
     size_t h = t->y1 - t->y0, w = t->x1 - t->x0;
-    float fill = (float)j->g.vars[v]->fill_value;
+    float fill = stats_missing(j, v);
     for (size_t g = 0; g < j->ngroups; g++)
         for (size_t k = 0; stats_group_written(j, g) && k < j->nstat; k++)
-            FLOE_CHECK(nc_chunk_encode_f32(res[g] + k * h * w, h, w, j->cy, j->cx, fill,
+            /* 4-byte values either way: the count's int32 padded with 0 */
+            FLOE_CHECK(nc_chunk_encode_f32(res[g] + k * h * w, h, w, j->cy, j->cx,
+                                           j->stat_list[k] == FLOE_STAT_COUNT ? 0.0f : fill,
                                            CF_GRID_DEFLATE_LEVEL, &enc[g * j->nstat + k]),
                        "tile %zu of %s", i, j->g.vars[v]->name);
     return NULL;

@@ -20,6 +20,7 @@
 #include "engine/plan/stats_plan.h"
 #include "engine/reduce/accum.h"
 
+#include <math.h>
 #include <stdint.h>
 
 enum { MAX_VARS = 16, MAX_OUT = MAX_VARS * 6 };
@@ -70,6 +71,16 @@ typedef struct stats_job {
     floe_buf partial_in;      /* rank 0: another rank's partial tree (time-split) */
 } stats_job;
 
+/* The value a statistic has where a cell has no data: the source's fill
+ * for float32 and float16 sources (as written before other types were
+ * read), NaN for the others, whose fill is an integer or a float64. */
+static inline float stats_missing(const stats_job *j, size_t v)
+{
+    const floe_array *a = j->g.vars[v];
+    return a->dtype == FLOE_DT_FLOAT32 || a->dtype == FLOE_DT_FLOAT16 ? (float)a->fill_value
+                                                                       : (float)NAN;
+}
+
 /* Index of (variable, tile, group) in the result tables. */
 static inline size_t stats_slot_of(const stats_job *j, size_t v, size_t i, size_t g)
 {
@@ -86,7 +97,8 @@ static inline int stats_group_written(const stats_job *j, size_t g)
 /* stats_compute.c */
 
 /* The statistics of accumulator tree `tree` (nstat x cells floats, owned
- * by the caller). */
+ * by the caller; the count's block holds int32 values, the type of its
+ * output variable, in the same 4 bytes a value). */
 floe_err stats_results_of(stats_job *j, floe_accum_tree *tree, size_t cells, float fill,
                           float **out);
 /* The statistics of every group of tile i of variable v over all selected

@@ -44,7 +44,7 @@ static floe_err gather_tile(stats_job *j, const floe_mpi *mpi, size_t v, size_t 
             err = floe_accum_tree_absorb(&root, j->partial_in.data, j->partial_in.len);
     }
     if (!err)
-        err = stats_results_of(j, &root, cells, (float)j->g.vars[v]->fill_value, out);
+        err = stats_results_of(j, &root, cells, stats_missing(j, v), out);
     floe_accum_tree_free(&root);
     return err;
 }
@@ -268,6 +268,7 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
     const char *names[MAX_OUT], *methods[MAX_OUT];
     char name_buf[MAX_OUT][128], method_buf[MAX_OUT][96];
     const floe_array *vars[MAX_OUT];
+    cf_var_type types[MAX_OUT];
     size_t nout = 0;
     for (size_t v = 0; v < j->g.nvars; v++)
         for (size_t k = 0; k < j->nstat; k++, nout++) {
@@ -277,6 +278,12 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
             names[nout] = name_buf[nout];
             methods[nout] = method_buf[nout];
             vars[nout] = j->g.vars[v];
+            /* statistics are float32 (computed from float32 values); a
+             * count is an integer variable */
+            cf_var_type t = {.dtype = FLOE_DT_FLOAT32};
+            if (j->stat_list[k] == FLOE_STAT_COUNT)
+                t = (cf_var_type){.dtype = FLOE_DT_INT32, .no_fill = 1, .count = 1};
+            types[nout] = t;
         }
     /* output time axis: one step per non-empty group */
     size_t nt = 0;
@@ -307,7 +314,7 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
         .lat_step = j->g.count[1] > 1 ? 0 : (j->g.lat->shape[0] > 1 ? j->g.yv[1] - j->g.yv[0] : 0),
         .lon_step = j->g.count[2] > 1 ? 0 : (j->g.lon->shape[0] > 1 ? j->g.xv[1] - j->g.xv[0] : 0),
         .vars = vars, .nvars = nout, .out_names = names, .cell_methods = methods,
-        .time_bounds = tb, .climatology = req->climatology,
+        .types = types, .time_bounds = tb, .climatology = req->climatology,
     };
     cf_grid_output *out = NULL;
     if (!err)
