@@ -303,8 +303,8 @@ floe_err floe_accum_merge(floe_accum *into, const floe_accum *from)
     return NULL;
 }
 
-/* Checks common to both result functions. */
-static floe_err check_result(const floe_accum *a, unsigned stat, int f64)
+/* Checks common to both result functions (either takes either kind). */
+static floe_err check_result(const floe_accum *a, unsigned stat)
 {
     const char *name = floe_stat_name(stat);
     if (a->mean_as_sum)
@@ -312,15 +312,12 @@ static floe_err check_result(const floe_accum *a, unsigned stat, int f64)
     if (!name || !(a->stats & stat))
         return FLOE_ERR(FLOE_EINTERNAL, "accumulator (stats 0x%x) asked for statistic 0x%x",
                         a->stats, stat);
-    if (f64 != ((a->stats & FLOE_ACCUM_F64) != 0))
-        return FLOE_ERR(FLOE_EINTERNAL, "accumulator of %s values asked for %s results",
-                        f64 ? "float" : "double", f64 ? "double" : "float");
     return NULL;
 }
 
 floe_err floe_accum_result(const floe_accum *a, unsigned stat, float *out, float missing)
 {
-    FLOE_CHECK(check_result(a, stat, 0));
+    FLOE_CHECK(check_result(a, stat));
     for (size_t i = 0; i < a->ncells; i++) {
         uint32_t n = a->count[i];
         if (stat == FLOE_STAT_COUNT) {
@@ -333,8 +330,8 @@ floe_err floe_accum_result(const floe_accum *a, unsigned stat, float *out, float
         }
         switch (stat) {
         case FLOE_STAT_MEAN: out[i] = (float)a->mean[i]; break;
-        case FLOE_STAT_MIN: out[i] = a->min[i]; break;
-        case FLOE_STAT_MAX: out[i] = a->max[i]; break;
+        case FLOE_STAT_MIN: out[i] = a->min ? a->min[i] : (float)a->dmin[i]; break;
+        case FLOE_STAT_MAX: out[i] = a->max ? a->max[i] : (float)a->dmax[i]; break;
         case FLOE_STAT_SUM: out[i] = (float)a->sum[i]; break;
         default: /* STD */ out[i] = (float)sqrt(fmax(a->m2[i], 0.0) / n); break;
         }
@@ -344,7 +341,7 @@ floe_err floe_accum_result(const floe_accum *a, unsigned stat, float *out, float
 
 floe_err floe_accum_result_f64(const floe_accum *a, unsigned stat, double *out, double missing)
 {
-    FLOE_CHECK(check_result(a, stat, 1));
+    FLOE_CHECK(check_result(a, stat));
     for (size_t i = 0; i < a->ncells; i++) {
         uint32_t n = a->count[i];
         if (stat == FLOE_STAT_COUNT) {
@@ -357,8 +354,8 @@ floe_err floe_accum_result_f64(const floe_accum *a, unsigned stat, double *out, 
         }
         switch (stat) {
         case FLOE_STAT_MEAN: out[i] = a->mean[i]; break;
-        case FLOE_STAT_MIN: out[i] = a->dmin[i]; break;
-        case FLOE_STAT_MAX: out[i] = a->dmax[i]; break;
+        case FLOE_STAT_MIN: out[i] = a->dmin ? a->dmin[i] : (double)a->min[i]; break;
+        case FLOE_STAT_MAX: out[i] = a->dmax ? a->dmax[i] : (double)a->max[i]; break;
         case FLOE_STAT_SUM: out[i] = a->sum[i]; break;
         default: /* STD */ out[i] = sqrt(fmax(a->m2[i], 0.0) / n); break;
         }

@@ -74,7 +74,7 @@ enum {
 
 /* Not a statistic: an option bit of an accumulator's mask (floe_accum_init,
  * floe_accum_tree_init) saying that its values are double, added with
- * floe_accum_add_cells_f64 and read with floe_accum_result_f64. It travels
+ * floe_accum_add_cells_f64. It travels
  * with the mask, so trees and their wire form keep the two kinds apart. */
 enum { FLOE_ACCUM_F64 = 1u << 8, FLOE_ACCUM_MASK_ALL = FLOE_STAT_ALL | FLOE_ACCUM_F64 };
 
@@ -136,8 +136,10 @@ floe_err floe_accum_merge(floe_accum *into, const floe_accum *from);
  * which is 0 there (a count of zero is data). STD uses the divisor n, so a
  * cell with one value has std 0. */
 floe_err floe_accum_result(const floe_accum *a, unsigned stat, float *out, float missing);
-/* The same as double, for an accumulator of double values (FLOE_ACCUM_F64);
- * floe_accum_result is refused on those, this one on float ones. */
+/* The same as double. Either function reads either kind of accumulator:
+ * float results of double values are rounded once, at the end (8/16-bit
+ * packed data are written as float32 but summed from their float64
+ * unpacked values). */
 floe_err floe_accum_result_f64(const floe_accum *a, unsigned stat, double *out, double missing);
 
 /* Flat, native-endian serialization for MPI (ranks of one job share the
