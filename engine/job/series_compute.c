@@ -22,7 +22,7 @@ typedef struct batch {
     uint64_t tc0;
     float *pv;             /* points: [(s - b0) * npts * 4 + p * 4 + k] cell values */
     floe_wstat *part;      /* region: [(s - b0) * ntiles + tile] */
-    float *raw, *vals;     /* region: one tile of one step */
+    float *vals;           /* region: one tile of one step, decoded */
 } batch;
 
 static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
@@ -105,11 +105,10 @@ floe_err series_compute(series_job *j)
         b.pv = malloc(per * 4 * j->pts.n * sizeof *b.pv);
     else {
         b.part = malloc(per * ntiles * sizeof *b.part);
-        b.raw = malloc(tile_cells * sizeof *b.raw);
         b.vals = malloc(tile_cells * sizeof *b.vals);
     }
     floe_err err = NULL;
-    if (!coords || !next || (j->pw ? !b.pv : (!b.part || !b.raw || !b.vals)))
+    if (!coords || !next || (j->pw ? !b.pv : (!b.part || !b.vals)))
         err = FLOE_ERR(FLOE_ENOMEM, "series batch (%zu steps x %zu tiles)", per, ntiles);
     size_t nsteps = j->s1 - j->s0;
     for (size_t v = 0; v < j->g.nvars && !err; v++) {
@@ -161,7 +160,6 @@ floe_err series_compute(series_job *j)
     free(next);
     free(b.pv);
     free(b.part);
-    free(b.raw);
     free(b.vals);
     return err;
 }
