@@ -33,6 +33,12 @@ static const char *const coord_skip[] = {"_FillValue", "missing_value", "bounds"
  * range no longer holds, and there is no grid to map. */
 static const char *const data_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
                                         "vmax", "grid_mapping", "bounds", NULL};
+/* The same for packed sources: series are of unpacked values, so the
+ * packing and what is in packed units go (a reader would scale again). */
+static const char *const unpacked_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
+                                            "vmax", "grid_mapping", "bounds", "scale_factor",
+                                            "add_offset", "missing_value", "valid_min",
+                                            "valid_max", "valid_range", "_Unsigned", NULL};
 
 static const char *attr_text(const floe_array *a, const char *name)
 {
@@ -125,10 +131,16 @@ static floe_err def_data(cf_series_output *o, const cf_series_spec *s, size_t v,
     size_t steps = CHUNK_VALUES / sc > CHUNK_MIN_STEPS ? CHUNK_VALUES / sc : CHUNK_MIN_STEPS;
     size_t chunks[2] = {min_size(o->nt, steps), sc};
     int *varid = &o->varids[v];
-    FLOE_CHECK(nc_writer_def_var(o->w, name, NC_FLOAT, o->points ? 2 : 1, dims, chunks, 1, varid));
-    float fill = (float)a->fill_value;
-    FLOE_CHECK(nc_writer_def_fill(o->w, *varid, &fill));
-    FLOE_CHECK(nc_writer_put_atts_json(o->w, *varid, a->attributes, NC_FLOAT, data_skip));
+    int f64 = s->dtypes && s->dtypes[v] == FLOE_DT_FLOAT64;
+    int xtype = f64 ? NC_DOUBLE : NC_FLOAT;
+    FLOE_CHECK(nc_writer_def_var(o->w, name, xtype, o->points ? 2 : 1, dims, chunks, 1, varid));
+    double fill64 = s->missing ? s->missing[v] : a->fill_value;
+    float fill = (float)fill64;
+    FLOE_CHECK(nc_writer_def_fill(o->w, *varid, f64 ? (const void *)&fill64 : (const void *)&fill));
+    int packed = cJSON_GetObjectItemCaseSensitive(a->attributes, "scale_factor") ||
+                 cJSON_GetObjectItemCaseSensitive(a->attributes, "add_offset");
+    FLOE_CHECK(nc_writer_put_atts_json(o->w, *varid, a->attributes, xtype,
+                                       packed ? unpacked_skip : data_skip));
     const char *methods = cell_methods_of(s, v);
     if (methods)
         FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "cell_methods", methods));
@@ -291,7 +303,7 @@ fail:
 }
 
 floe_err cf_series_output_put(cf_series_output *o, size_t v, size_t t0, size_t nt,
-                              const float *values)
+                              const void *values)
 {
     if (v >= o->nvars || t0 > o->nt || nt > o->nt - t0)
         return FLOE_ERR(FLOE_EINVAL, "%s: output %zu steps [%zu, %zu) outside %zu outputs x %zu "

@@ -25,6 +25,7 @@
 
 #include "common/floe_log.h"
 #include "engine/job/report.h"
+#include "engine/job/stat_types.h"
 #include "engine/mpi/dataset_collective.h"
 #include "engine/plan/time_select.h"
 #include "out/grid_output.h"
@@ -80,12 +81,7 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
         FLOE_CHECK(cf_decoder_init(&j->cf[v], x->attributes, (zarr_dtype)x->dtype,
                                    CF_MASK_ZARR_FILL, x->fill_raw),
                    "variable %s", x->name);
-        /* values as decoded (float for float32/float16 and 8/16-bit data
-         * packed into float32); float32 statistics for float32/float16 and
-         * 8/16-bit packed sources, float64 for every other */
-        zarr_dtype ut = cf_unpacked_type(&j->cf[v]);
-        j->in64[v] = ut != ZARR_FLOAT32 && ut != ZARR_FLOAT16;
-        j->out64[v] = j->in64[v] && !(j->cf[v].scaled && x->itemsize <= 2);
+        job_stat_types(&j->cf[v], x, &j->in64[v], &j->out64[v]);
     }
     j->ngroups = 1;
     if (req->climatology) {

@@ -41,12 +41,8 @@ typedef struct stats_job {
     floe_dataset *ds;
     floe_grid_select g;       /* variables, axes, the selected box */
     cf_decoder cf[MAX_VARS];
-    /* Statistics are computed in double; variable v's values are double
-     * (in64: FLOE_ACCUM_F64) unless they decode to float32 (float32 and
-     * float16 sources, 8/16-bit data packed into float32), and its
-     * statistics are written as float64 (out64) unless the source is
-     * float32/float16 or 8/16-bit packed data, whose are float32 (issue
-     * #12: what the source's precision can mean). */
+    /* Variable v's values are double (in64: FLOE_ACCUM_F64) and its
+     * statistics written as float64 (out64): engine/job/stat_types.h. */
     int in64[MAX_VARS], out64[MAX_VARS];
     unsigned stats;           /* FLOE_STAT_* mask */
     unsigned stat_list[6];    /* the bits in output order */

@@ -19,7 +19,10 @@ made:
   - stats (every statistic) and climatology (--by month) against numpy in
     float64, written float32 for float16/float32 and 8/16-bit packed
     sources, float64 otherwise; count an integer variable with units "1"
-    and no standard_name; the same bytes at np 1, 2 and 3.
+    and no standard_name; the same bytes at np 1, 2 and 3;
+  - series over a region (area-weighted mean, min, max, sum, count) and at
+    two points (nearest cell), written in the same types, against numpy;
+    the same bytes at np 1, 2 and 3.
 The test bed is not read (only its presence is required by the harness).
 Prints "N passed, N failed" last.
 """
@@ -398,6 +401,87 @@ def check_climatology(repo, tmp, name, stored):
                 compare_stat(f"climatology {name}_{stat} month {g + 1}", got, ref[stat], otype, fill)
 
 
+def area_weights():
+    """Per-row weights of the area-weighted mean: |sin(north) - sin(south)|
+    of each row, edges halfway between centres (floe's, and CDO's, rule);
+    the longitudes are evenly spaced, so their widths are equal."""
+    lat = np.linspace(40, 41, NY).astype("<f4").astype(np.float64)
+    mid = (lat[:-1] + lat[1:]) / 2
+    edges = np.concatenate([[lat[0] - (mid[0] - lat[0])], mid, [lat[-1] + (lat[-1] - mid[-1])]])
+    return np.abs(np.sin(np.radians(edges[1:])) - np.sin(np.radians(edges[:-1])))
+
+
+def check_series(repo, tmp, name, stored):
+    """Region (every cell) and point series: written as stats are, float32
+    or float64, against numpy; the same bytes at np 1, 2 and 3."""
+    dtype, _, _, _, _, attrs, _ = CASES[name]
+    otype = stats_type(dtype, attrs)
+    vals = decoded(name, stored)
+    pts = os.path.join(tmp, "points.csv")
+    lat = np.linspace(40, 41, NY).astype("<f4")
+    lon = np.linspace(-80, -78.5, NX).astype("<f4")
+    cells = [(0, 0), (2, 3)]  # a cell with CF missing values, one in the missing chunk
+    with open(pts, "w") as f:
+        f.write("lon,lat,id\n")
+        for y, x in cells:
+            f.write(f"{float(lon[x])!r},{float(lat[y])!r},c{y}{x}\n")
+    for kind, args in (("region", ["--bbox", "-81,39,-78,42", "--stat", "mean,min,max,sum,count"]),
+                       ("points", ["--points", pts])):
+        runs = {}
+        for np_ in (1, 2, 3):
+            out = os.path.join(tmp, f"r-{kind}-{name}-{np_}.nc")
+            r = floe_np(np_, "series", repo, "-v", name, *args, "-o", out, "-q")
+            check(r.returncode == 0, f"series {kind} {name} np {np_}: {r.stderr.strip()}")
+            if r.returncode == 0:
+                runs[np_] = load(out)
+        if not runs:
+            continue
+        first = runs[min(runs)]
+        for np_, data in runs.items():  # station ids are strings: compared as such
+            check(all(same_bits(first[k], data[k]) if first[k].dtype != object else
+                      first[k].tolist() == data[k].tolist() for k in first) and
+                  first.keys() == data.keys(),
+                  f"series {kind} {name}: np {np_} bytes equal np {min(runs)}'s")
+        with netCDF4.Dataset(os.path.join(tmp, f"r-{kind}-{name}-{min(runs)}.nc")) as ds:
+            if kind == "points":
+                v = ds[name]
+                v.set_auto_maskandscale(False)
+                got = np.asarray(v[:])
+                fill = v.getncattr("_FillValue")
+                want = np.stack([vals[:, y, x] for y, x in cells], axis=1)
+                check(got.dtype == otype, f"series points {name}: written as {np.dtype(otype)}, "
+                      f"got {got.dtype}")
+                gotm = np.where(np.isnan(got) | (got == fill), np.nan, got)
+                check(np.array_equal(gotm, want.astype(otype), equal_nan=True),
+                      f"series points {name}: the cells' values, as numpy reads them")
+                continue
+            w = np.broadcast_to(area_weights()[None, :, None], vals.shape)
+            ok = ~np.isnan(vals)
+            cnt = ok.sum(axis=(1, 2))
+            with np.errstate(all="ignore"):
+                ref = {"mean": np.where(cnt > 0, np.nansum(np.where(ok, w * vals, 0), axis=(1, 2)) /
+                                        np.sum(np.where(ok, w, 0), axis=(1, 2)), np.nan),
+                       "min": np.where(cnt > 0, np.nanmin(np.where(ok, vals, np.inf), axis=(1, 2)),
+                                       np.nan),
+                       "max": np.where(cnt > 0, np.nanmax(np.where(ok, vals, -np.inf), axis=(1, 2)),
+                                       np.nan),
+                       "sum": np.where(cnt > 0, np.nansum(vals, axis=(1, 2)), np.nan)}
+            for stat, want in ref.items():
+                v = ds[f"{name}_{stat}"]
+                v.set_auto_maskandscale(False)
+                got = np.asarray(v[:])
+                check(got.dtype == otype, f"series {name}_{stat}: written as {np.dtype(otype)}, "
+                      f"got {got.dtype}")
+                compare_stat(f"series {name}_{stat}", got, want, otype, v.getncattr("_FillValue"))
+            # as a reader sees it (masked and scaled): an unpacked series has
+            # no packing attributes to scale it again
+            got = ds[f"{name}_count"][:]
+            check(np.array_equal(np.ma.filled(got, np.nan).astype(np.float64), cnt),
+                  f"series {name}_count: equals numpy, read with masking and scaling")
+            check(all(k not in ds[f"{name}_mean"].ncattrs() for k in ("scale_factor", "add_offset")),
+                  f"series {name}_mean: no packing attributes on unpacked values")
+
+
 def main(_tbdir):
     tmp = tempfile.mkdtemp(prefix="floe-types-")
     try:
@@ -405,6 +489,7 @@ def main(_tbdir):
         for name in CASES:
             check_extract(repo, tmp, name, stored[name])
             check_stats(repo, tmp, name, stored[name])
+            check_series(repo, tmp, name, stored[name])
         for name in ("i16_be", "u64_be", "f16", "f64_be", "p16_f64", "p16_f32"):
             check_climatology(repo, tmp, name, stored[name])
     finally:
