@@ -2,6 +2,8 @@
 /* cf/decode.c - CF masking and unpacking of stored values (see decode.h). */
 #include "cf/decode.h"
 
+#include "io/zarr/half.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +96,9 @@ static floe_err add_missing(cf_decoder *cf, double v, int from_unsigned_attr, co
         return FLOE_ERR(FLOE_EUNSUPPORTED, "attribute %s: more than %d missing values", name, CF_MAX_MISSING);
     size_t k = cf->nmissing;
     if (cf->is_float) {
-        cf->missing[k] = cf->dtype == ZARR_FLOAT32 ? (double)(float)v : v;
+        cf->missing[k] = cf->dtype == ZARR_FLOAT32   ? (double)(float)v
+                         : cf->dtype == ZARR_FLOAT16 ? zarr_half_to_float(zarr_float_to_half((float)v))
+                                                     : v;
         cf->nmissing++;
         return NULL;
     }
@@ -119,8 +123,71 @@ static floe_err add_missing(cf_decoder *cf, double v, int from_unsigned_attr, co
     return NULL;
 }
 
+/* One stored element as a missing value: exact for 64-bit integers. */
+static floe_err add_missing_raw(cf_decoder *cf, zarr_dtype stored, const uint8_t *raw)
+{
+    if (cf->nmissing == CF_MAX_MISSING)
+        return FLOE_ERR(FLOE_EUNSUPPORTED, "fill_value: more than %d missing values", CF_MAX_MISSING);
+    size_t k = cf->nmissing;
+    switch (stored) {
+    case ZARR_INT64:
+    case ZARR_UINT64:
+        if (cf->dtype == ZARR_INT64) {
+            memcpy(&cf->missing_i[k], raw, 8);
+            cf->missing[k] = (double)cf->missing_i[k];
+        } else {
+            memcpy(&cf->missing_u[k], raw, 8);
+            cf->missing[k] = (double)cf->missing_u[k];
+        }
+        cf->nmissing++;
+        return NULL;
+    default: {
+        double d;
+        switch (stored) {
+        case ZARR_BOOL: return NULL;
+        case ZARR_INT8: d = cf->dtype == ZARR_UINT8 ? (double)*raw : (double)(int8_t)*raw; break;
+        case ZARR_UINT8: d = *raw; break;
+        case ZARR_INT16:
+        case ZARR_UINT16: {
+            uint16_t u;
+            memcpy(&u, raw, 2);
+            d = cf->dtype == ZARR_INT16 ? (double)(int16_t)u : (double)u;
+            break;
+        }
+        case ZARR_INT32:
+        case ZARR_UINT32: {
+            uint32_t u;
+            memcpy(&u, raw, 4);
+            d = cf->dtype == ZARR_INT32 ? (double)(int32_t)u : (double)u;
+            break;
+        }
+        case ZARR_FLOAT16: {
+            uint16_t u;
+            memcpy(&u, raw, 2);
+            d = zarr_half_to_float(u);
+            break;
+        }
+        case ZARR_FLOAT32: {
+            float f;
+            memcpy(&f, raw, 4);
+            d = f;
+            break;
+        }
+        default: memcpy(&d, raw, 8); break;
+        }
+        return add_missing(cf, d, 0, "fill_value");
+    }
+    }
+}
+
+/* Is the attribute a number float32 holds exactly (see decode.h)? */
+static int float32_value(double v)
+{
+    return isnan(v) || (double)(float)v == v;
+}
+
 floe_err cf_decoder_init(cf_decoder *cf, const cJSON *attrs, zarr_dtype dtype, unsigned flags,
-                         const double *zarr_fill)
+                         const uint8_t *zarr_fill)
 {
     memset(cf, 0, sizeof *cf);
     cf->dtype = dtype;
@@ -132,7 +199,8 @@ floe_err cf_decoder_init(cf_decoder *cf, const cJSON *attrs, zarr_dtype dtype, u
         cf->dtype = (zarr_dtype)(dtype - ZARR_INT8 + ZARR_UINT8);
         made_unsigned = 1;
     }
-    cf->is_float = cf->dtype == ZARR_FLOAT32 || cf->dtype == ZARR_FLOAT64;
+    cf->is_float = cf->dtype == ZARR_FLOAT32 || cf->dtype == ZARR_FLOAT64 ||
+                   cf->dtype == ZARR_FLOAT16;
 
     static const char *const missing_attrs[] = {"_FillValue", "missing_value"};
     for (size_t a = 0; a < 2; a++) {
@@ -145,13 +213,15 @@ floe_err cf_decoder_init(cf_decoder *cf, const cJSON *attrs, zarr_dtype dtype, u
         for (size_t i = 0; i < n; i++)
             FLOE_CHECK(add_missing(cf, vals[i], made_unsigned, missing_attrs[a]));
     }
-    if ((flags & CF_MASK_ZARR_FILL) && zarr_fill)
-        FLOE_CHECK(add_missing(cf, *zarr_fill, 0, "fill_value"));
+    if ((flags & CF_MASK_ZARR_FILL) && zarr_fill && dtype != ZARR_BOOL)
+        FLOE_CHECK(add_missing_raw(cf, dtype, zarr_fill));
 
-    int has_scale, has_offset;
-    FLOE_CHECK(attr_scalar(attrs, "scale_factor", &cf->scale_factor, &has_scale));
-    FLOE_CHECK(attr_scalar(attrs, "add_offset", &cf->add_offset, &has_offset));
-    cf->scaled = has_scale || has_offset;
+    FLOE_CHECK(attr_scalar(attrs, "scale_factor", &cf->scale_factor, &cf->has_scale));
+    FLOE_CHECK(attr_scalar(attrs, "add_offset", &cf->add_offset, &cf->has_offset));
+    cf->scaled = cf->has_scale || cf->has_offset;
+    cf->unpack_f32 = cf->scaled && zarr_dtype_size(cf->dtype) <= 2 &&
+                     cf->dtype != ZARR_FLOAT64 && float32_value(cf->scale_factor) &&
+                     float32_value(cf->add_offset);
 
     if (flags & CF_APPLY_VALID_RANGE) {
         FLOE_CHECK(attr_scalar(attrs, "valid_min", &cf->valid_min, &cf->has_valid_min));
@@ -182,8 +252,24 @@ static inline double finish(const cf_decoder *cf, double x)
 {
     if ((cf->has_valid_min && x < cf->valid_min) || (cf->has_valid_max && x > cf->valid_max))
         return NAN;
-    return cf->scaled ? x * cf->scale_factor + cf->add_offset : x;
+    if (!cf->scaled)
+        return x;
+    if (cf->unpack_f32) { /* float32 arithmetic, each step rounded (see decode.h) */
+        float y = (float)x;
+        if (cf->has_scale)
+            y = y * (float)cf->scale_factor;
+        if (cf->has_offset)
+            y = y + (float)cf->add_offset;
+        return y;
+    }
+    if (cf->has_scale)
+        x = x * cf->scale_factor;
+    if (cf->has_offset)
+        x = x + cf->add_offset;
+    return x;
 }
+
+static inline double decode_half(const cf_decoder *cf, uint16_t h);
 
 static inline double decode_float(const cf_decoder *cf, double x)
 {
@@ -211,6 +297,11 @@ static inline double decode_unsigned(const cf_decoder *cf, uint64_t v)
     return finish(cf, (double)v);
 }
 
+static inline double decode_half(const cf_decoder *cf, uint16_t h)
+{
+    return decode_float(cf, zarr_half_to_float(h));
+}
+
 #define CF_LOOP(T, DECODE)                                                      \
     for (size_t i = 0; i < n; i++) {                                            \
         T v;                                                                    \
@@ -224,6 +315,7 @@ void cf_decode_to_double(const cf_decoder *cf, const void *in, size_t n, double 
     switch (cf->dtype) {
     case ZARR_FLOAT32: CF_LOOP(float, decode_float) break;
     case ZARR_FLOAT64: CF_LOOP(double, decode_float) break;
+    case ZARR_FLOAT16: CF_LOOP(uint16_t, decode_half) break;
     case ZARR_INT8: CF_LOOP(int8_t, decode_signed) break;
     case ZARR_INT16: CF_LOOP(int16_t, decode_signed) break;
     case ZARR_INT32: CF_LOOP(int32_t, decode_signed) break;
@@ -293,6 +385,21 @@ void cf_decode_to_float(const cf_decoder *cf, const void *in, size_t n, float *o
     }
 }
 
+zarr_dtype cf_unpacked_type(const cf_decoder *cf)
+{
+    if (!cf->scaled)
+        return cf->dtype;
+    return cf->unpack_f32 ? ZARR_FLOAT32 : ZARR_FLOAT64;
+}
+
+void cf_unpack(const cf_decoder *cf, const void *in, size_t n, void *out)
+{
+    if (cf_unpacked_type(cf) == ZARR_FLOAT32)
+        cf_decode_to_float(cf, in, n, out); /* exact: the double holds a float32 result */
+    else
+        cf_decode_to_double(cf, in, n, out);
+}
+
 int cf_is_missing(const cf_decoder *cf, double stored)
 {
     if (isnan(stored))
@@ -301,4 +408,16 @@ int cf_is_missing(const cf_decoder *cf, double stored)
         if (stored == cf->missing[j])
             return 1;
     return (cf->has_valid_min && stored < cf->valid_min) || (cf->has_valid_max && stored > cf->valid_max);
+}
+
+void cf_widen_float16(const void *in, size_t n, void *out)
+{
+    const uint8_t *p = in;
+    uint8_t *q = out;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, p + 2 * i, 2);
+        float f = zarr_half_to_float(h);
+        memcpy(q + 4 * i, &f, 4);
+    }
 }

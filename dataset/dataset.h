@@ -77,6 +77,7 @@ typedef enum floe_dtype {
     FLOE_DT_BOOL, FLOE_DT_INT8, FLOE_DT_INT16, FLOE_DT_INT32, FLOE_DT_INT64,
     FLOE_DT_UINT8, FLOE_DT_UINT16, FLOE_DT_UINT32, FLOE_DT_UINT64,
     FLOE_DT_FLOAT32, FLOE_DT_FLOAT64,
+    FLOE_DT_FLOAT16,
 } floe_dtype;
 
 typedef struct floe_array {
@@ -88,6 +89,7 @@ typedef struct floe_array {
     floe_dtype dtype;
     size_t itemsize;
     double fill_value;       /* as a double (NaN for float NaN fills) */
+    uint8_t fill_raw[8];     /* exactly: one element's bytes, native order */
     const cJSON *attributes; /* Zarr attributes (borrowed) */
     const char *codecs;      /* "bytes, numcodecs.shuffle, numcodecs.zlib" (borrowed) */
     uint64_t n_chunk_refs;   /* chunk references in its manifests, or FLOE_REFS_UNCOUNTED

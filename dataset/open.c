@@ -240,6 +240,7 @@ static floe_err load_arrays(floe_dataset *ds)
         p->dtype = (floe_dtype)m->dtype;
         p->itemsize = m->itemsize;
         p->fill_value = m->fill_value;
+        memcpy(p->fill_raw, m->fill_raw, sizeof p->fill_raw);
         p->attributes = m->attributes;
         p->codecs = m->codecs_text;
         p->n_chunk_refs = FLOE_REFS_UNCOUNTED;

@@ -4,6 +4,8 @@
  * I/O counters. Batched reads are readahead.c's. */
 #include "dataset/internal.h"
 
+#include "io/zarr/half.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +138,7 @@ static void to_double(floe_dtype dt, const void *in, size_t n, double *out)
         case FLOE_DT_UINT64: out[i] = (double)((const uint64_t *)in)[i]; break;
         case FLOE_DT_FLOAT32: out[i] = ((const float *)in)[i]; break;
         case FLOE_DT_FLOAT64: out[i] = ((const double *)in)[i]; break;
+        case FLOE_DT_FLOAT16: out[i] = zarr_half_to_float(((const uint16_t *)in)[i]); break;
         }
     }
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* out/chunk_encode.h - one chunk of a NetCDF-4 float variable, through
+/* out/chunk_encode.h - one chunk of a NetCDF-4 variable of 4- or 8-byte
+ * elements (float, int32, double), through
  * the filters out/netcdf_writer.c gives every compressed variable (HDF5
  * shuffle, then deflate), ready for nc_writer_put_raw_chunk.
  *
@@ -16,11 +17,12 @@
 
 #include <stddef.h>
 
-/* values: h x w floats (row-major), the part of a ch x cw chunk that lies
- * inside the variable (h <= ch, w <= cw: an edge chunk); HDF5 stores edge
- * chunks whole, so the rest is padded with `fill`. The encoded chunk
- * replaces the contents of *out (whose cap must allow it). */
-floe_err nc_chunk_encode_f32(const float *values, size_t h, size_t w, size_t ch, size_t cw,
-                             float fill, int deflate_level, floe_buf *out);
+/* values: h x w elements of esize bytes (4 or 8, native order, row-major),
+ * the part of a ch x cw chunk that lies inside the variable (h <= ch,
+ * w <= cw: an edge chunk); HDF5 stores edge chunks whole, so the rest is
+ * padded with `fill` (one element's bytes). The encoded chunk replaces the
+ * contents of *out (whose cap must allow it). */
+floe_err nc_chunk_encode(const void *values, size_t esize, size_t h, size_t w, size_t ch,
+                         size_t cw, const void *fill, int deflate_level, floe_buf *out);
 
 #endif

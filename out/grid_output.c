@@ -49,6 +49,86 @@ static int nc_type_of(const floe_array *a)
     return a->dtype == FLOE_DT_FLOAT32 ? NC_FLOAT : NC_DOUBLE;
 }
 
+int cf_nc_type(floe_dtype t)
+{
+    switch (t) {
+    case FLOE_DT_BOOL:
+    case FLOE_DT_UINT8: return NC_UBYTE;
+    case FLOE_DT_INT8: return NC_BYTE;
+    case FLOE_DT_INT16: return NC_SHORT;
+    case FLOE_DT_UINT16: return NC_USHORT;
+    case FLOE_DT_INT32: return NC_INT;
+    case FLOE_DT_UINT32: return NC_UINT;
+    case FLOE_DT_INT64: return NC_INT64;
+    case FLOE_DT_UINT64: return NC_UINT64;
+    case FLOE_DT_FLOAT16:
+    case FLOE_DT_FLOAT32: return NC_FLOAT;
+    case FLOE_DT_FLOAT64: return NC_DOUBLE;
+    }
+    return NC_DOUBLE;
+}
+
+/* Unpacked values: the packing and what is in packed units go. */
+static const char *const unpacked_skip[] = {"_FillValue", "coordinates", "scale_factor",
+                                            "add_offset", "missing_value", "valid_min",
+                                            "valid_max", "valid_range", "_Unsigned", NULL};
+/* Kept packed: scale_factor/add_offset are written in the unpacked type. */
+static const char *const packed_skip[] = {"_FillValue", "coordinates", "scale_factor",
+                                          "add_offset", NULL};
+/* Counts: their own units and long_name, no standard_name, no packing
+ * (counts are not the data). */
+static const char *const count_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
+                                         "vmax", "units", "standard_name", "long_name",
+                                         "scale_factor", "add_offset", "missing_value",
+                                         "valid_min", "valid_max", "valid_range", "_Unsigned",
+                                         NULL};
+
+/* A typed data variable (cf_var_type): its _FillValue and attributes. */
+static floe_err typed_var_attrs(cf_grid_output *o, int varid, const floe_array *a,
+                                const cf_var_type *t, int derived, const char *long_name)
+{
+    int xt = cf_nc_type(t->dtype);
+    if (t->count) {
+        FLOE_CHECK(cf_put_var_atts(o->w, varid, a->attributes, xt, count_skip));
+        return nc_writer_put_att_text(o->w, varid, "units", "1");
+    }
+    if (!t->no_fill) {
+        int float_source = a->dtype == FLOE_DT_FLOAT32 || a->dtype == FLOE_DT_FLOAT16;
+        if (t->unpacked || (derived && !float_source)) {
+            /* unpacked values, statistics of other types: NaN marks no value */
+            double nan = NAN;
+            float nanf = NAN;
+            FLOE_CHECK(nc_writer_def_fill(o->w, varid, xt == NC_FLOAT ? (const void *)&nanf
+                                                                      : (const void *)&nan));
+        } else if (t->dtype == (floe_dtype)a->dtype) {
+            FLOE_CHECK(nc_writer_def_fill(o->w, varid, a->fill_raw));
+        } else { /* float16 widened, or a float32 statistic of one */
+            float f = (float)a->fill_value;
+            double d = a->fill_value;
+            FLOE_CHECK(nc_writer_def_fill(o->w, varid, xt == NC_FLOAT ? (const void *)&f
+                                                                      : (const void *)&d));
+        }
+    }
+    const char *const *skip = t->unpacked   ? unpacked_skip
+                              : t->packed_as ? packed_skip
+                              : long_name    ? other_skip
+                              : derived      ? derived_skip
+                                             : data_skip;
+    FLOE_CHECK(cf_put_var_atts(o->w, varid, a->attributes, xt, skip));
+    if (t->packed_as) {
+        static const char *const packing[] = {"scale_factor", "add_offset"};
+        for (size_t k = 0; k < 2; k++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(a->attributes, packing[k]);
+            if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 1)
+                v = cJSON_GetArrayItem(v, 0);
+            if (cJSON_IsNumber(v))
+                FLOE_CHECK(nc_writer_put_att_double(o->w, varid, packing[k],
+                                                    cf_nc_type(t->packed_as), 1, &v->valuedouble));
+        }
+    }
+    return NULL;
+}
+
 /* Cell bounds from centres: midpoints between neighbours, the outer edges
  * half a step beyond the outer centres (the source grid's step when the
  * selection is one cell wide). */
@@ -148,16 +228,23 @@ floe_err cf_grid_output_create(const cf_grid_spec *s, cf_grid_output **out)
         o->cy[v] = chunks[1], o->cx[v] = chunks[2];
         const char *name = s->out_names ? s->out_names[v] : a->name;
         snprintf(o->names[v], sizeof o->names[v], "%s", name);
-        FLOE_CHECK_GOTO(err, fail, nc_writer_def_var(o->w, name, NC_FLOAT, 3, dims, chunks, CF_GRID_DEFLATE_LEVEL,
+        const cf_var_type *t = s->types ? &s->types[v] : NULL;
+        FLOE_CHECK_GOTO(err, fail, nc_writer_def_var(o->w, name, t ? cf_nc_type(t->dtype) : NC_FLOAT,
+                                                     3, dims, chunks, CF_GRID_DEFLATE_LEVEL,
                                                      &o->varids[v]));
-        float fill = (float)a->fill_value;
-        FLOE_CHECK_GOTO(err, fail, nc_writer_def_fill(o->w, o->varids[v], &fill));
         const char *long_name = s->long_names ? s->long_names[v] : NULL;
-        FLOE_CHECK_GOTO(err, fail,
-                        cf_put_var_atts(o->w, o->varids[v], a->attributes, NC_FLOAT,
-                                        long_name           ? other_skip
-                                        : s->cell_methods ? derived_skip
-                                                          : data_skip));
+        if (t) {
+            FLOE_CHECK_GOTO(err, fail, typed_var_attrs(o, o->varids[v], a, t,
+                                                       s->cell_methods != NULL, long_name));
+        } else {
+            float fill = (float)a->fill_value;
+            FLOE_CHECK_GOTO(err, fail, nc_writer_def_fill(o->w, o->varids[v], &fill));
+            FLOE_CHECK_GOTO(err, fail,
+                            cf_put_var_atts(o->w, o->varids[v], a->attributes, NC_FLOAT,
+                                            long_name           ? other_skip
+                                            : s->cell_methods ? derived_skip
+                                                              : data_skip));
+        }
         if (long_name)
             FLOE_CHECK_GOTO(err, fail, nc_writer_put_att_text(o->w, o->varids[v], "long_name",
                                                               long_name));
@@ -195,14 +282,14 @@ fail:
     return err;
 }
 
-floe_err cf_grid_output_put_step(cf_grid_output *o, size_t v, size_t t, const float *values)
+floe_err cf_grid_output_put_step(cf_grid_output *o, size_t v, size_t t, const void *values)
 {
     size_t start[3] = {t, 0, 0}, count[3] = {1, o->ny, o->nx};
     return nc_writer_put(o->w, o->varids[v], start, count, values);
 }
 
 floe_err cf_grid_output_put_region(cf_grid_output *o, size_t v, size_t t, size_t y0, size_t ny,
-                                   size_t x0, size_t nx, const float *values)
+                                   size_t x0, size_t nx, const void *values)
 {
     size_t start[3] = {t, y0, x0}, count[3] = {1, ny, nx};
     return nc_writer_put(o->w, o->varids[v], start, count, values);

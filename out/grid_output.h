@@ -14,6 +14,20 @@
 
 #include <stddef.h>
 
+/* How one data variable is written, when not float32 as statistics were
+ * (cf_grid_spec.types NULL: every variable float32, _FillValue the
+ * source's fill as float32). */
+typedef struct cf_var_type {
+    floe_dtype dtype;     /* the written type (not float16 or bool: NetCDF has neither) */
+    int no_fill;          /* no _FillValue (bool masks: 0 is data) */
+    int unpacked;         /* unpacked from packed data: _FillValue NaN; scale_factor,
+                             add_offset and the packed-unit missing_value and
+                             valid_* left out */
+    floe_dtype packed_as; /* kept packed (non-zero: FLOE_DT_FLOAT32 or _FLOAT64):
+                             scale_factor/add_offset written in this type */
+    int count;            /* a count of values: units "1", no standard_name, no _FillValue */
+} cf_var_type;
+
 typedef struct cf_grid_spec {
     const char *path;
     const char *command;                /* the exact command line */
@@ -23,8 +37,9 @@ typedef struct cf_grid_spec {
     const double *time_values, *lat_values, *lon_values;
     size_t nt, ny, nx;
     double lat_step, lon_step;          /* source grid steps: bounds of 1-cell axes */
-    const floe_array *const *vars;      /* float32 (time, lat, lon) variables */
+    const floe_array *const *vars;      /* (time, lat, lon) variables */
     size_t nvars;
+    const cf_var_type *types;           /* per variable, or NULL: all float32 */
     /* Derived outputs (statistics): the written variables' names (NULL: the
      * source names), their cell_methods (NULL: the source attribute). And
      * the time span each output step stands for (NULL: instants), written
@@ -55,12 +70,14 @@ enum { CF_GRID_DEFLATE_LEVEL = 1 };
 
 floe_err cf_grid_output_create(const cf_grid_spec *spec, cf_grid_output **out);
 /* Write time step t (0-based within the selection) of variable v:
- * ny * nx float32 values. */
-floe_err cf_grid_output_put_step(cf_grid_output *o, size_t v, size_t t, const float *values);
+ * ny * nx values of its written type. */
+floe_err cf_grid_output_put_step(cf_grid_output *o, size_t v, size_t t, const void *values);
 /* Write rows [y0, y0+ny) x columns [x0, x0+nx) of time step t of variable v
- * (ny * nx float32 values): a tile, so no rank holds a whole plane. */
+ * (ny * nx values of its written type): a tile, so no rank holds a whole plane. */
 floe_err cf_grid_output_put_region(cf_grid_output *o, size_t v, size_t t, size_t y0, size_t ny,
-                                   size_t x0, size_t nx, const float *values);
+                                   size_t x0, size_t nx, const void *values);
+/* netCDF's type for a floe type (NC_FLOAT, NC_USHORT, ...). */
+int cf_nc_type(floe_dtype t);
 /* The chunk shape (lat, lon) of output variables made from `a` on an
  * ny x nx grid: the source's spatial chunking, one time step per chunk. */
 void cf_grid_chunk_shape(const floe_array *a, size_t ny, size_t nx, size_t *cy, size_t *cx);

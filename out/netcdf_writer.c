@@ -335,6 +335,29 @@ static int in_list(const char *key, const char *const *skip)
     return 0;
 }
 
+/* numeric_type (NC_DOUBLE when 0) if it holds every value exactly: an
+ * integer variable's attributes are of its type (CF), unless one is not an
+ * integer of that range (a float "vmax" on a byte mask), then double. */
+static int type_holding(int numeric_type, const double *v, size_t n)
+{
+    double lo, hi;
+    switch (numeric_type) {
+    case NC_BYTE: lo = -128, hi = 127; break;
+    case NC_UBYTE: lo = 0, hi = 255; break;
+    case NC_SHORT: lo = -32768, hi = 32767; break;
+    case NC_USHORT: lo = 0, hi = 65535; break;
+    case NC_INT: lo = -2147483648.0, hi = 2147483647.0; break;
+    case NC_UINT: lo = 0, hi = 4294967295.0; break;
+    case NC_INT64: lo = -9223372036854775808.0, hi = 9223372036854774784.0; break;
+    case NC_UINT64: lo = 0, hi = 18446744073709549568.0; break;
+    default: return numeric_type ? numeric_type : NC_DOUBLE; /* float types, or none */
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!(v[i] >= lo && v[i] <= hi) || v[i] != (double)(long long)v[i])
+            return NC_DOUBLE;
+    return numeric_type;
+}
+
 floe_err nc_writer_put_atts_json(nc_writer *w, int varid, const cJSON *attrs,
                                  int numeric_type, const char *const *skip)
 {
@@ -347,8 +370,8 @@ floe_err nc_writer_put_atts_json(nc_writer *w, int varid, const cJSON *attrs,
             FLOE_CHECK(nc_writer_put_att_text(w, varid, a->string, a->valuestring));
         } else if (cJSON_IsNumber(a)) {
             FLOE_CHECK(nc_writer_put_att_double(w, varid, a->string,
-                                                numeric_type ? numeric_type : NC_DOUBLE, 1,
-                                                &a->valuedouble));
+                                                type_holding(numeric_type, &a->valuedouble, 1),
+                                                1, &a->valuedouble));
         } else if (cJSON_IsBool(a)) {
             double v = cJSON_IsTrue(a);
             FLOE_CHECK(nc_writer_put_att_double(w, varid, a->string, NC_BYTE, 1, &v));
@@ -366,8 +389,8 @@ floe_err nc_writer_put_atts_json(nc_writer *w, int varid, const cJSON *attrs,
                 v[i] = numeric ? e->valuedouble : 0;
             }
             floe_err err = numeric ? nc_writer_put_att_double(w, varid, a->string,
-                                                              numeric_type ? numeric_type
-                                                                           : NC_DOUBLE,
+                                                              type_holding(numeric_type, v,
+                                                                           (size_t)n),
                                                               (size_t)n, v)
                                    : NULL; /* lists of strings: not CF, dropped */
             free(v);

@@ -38,10 +38,19 @@ static const char *const coord_skip[] = {"_FillValue", "missing_value", "bounds"
  * range no longer holds, and there is no grid to map. */
 static const char *const data_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
                                         "vmax", "grid_mapping", "bounds", NULL};
-/* An output of another quantity (a count): not the source's names either. */
+/* An output of another quantity (a count): not the source's names, nor
+ * its packing or anything in packed units. */
 static const char *const other_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
                                          "vmax", "grid_mapping", "bounds", "standard_name",
-                                         "long_name", NULL};
+                                         "long_name", "scale_factor", "add_offset",
+                                         "missing_value", "valid_min", "valid_max",
+                                         "valid_range", "_Unsigned", NULL};
+/* The same for packed sources: series are of unpacked values, so the
+ * packing and what is in packed units go (a reader would scale again). */
+static const char *const unpacked_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
+                                            "vmax", "grid_mapping", "bounds", "scale_factor",
+                                            "add_offset", "missing_value", "valid_min",
+                                            "valid_max", "valid_range", "_Unsigned", NULL};
 
 static const char *attr_text(const floe_array *a, const char *name)
 {
@@ -136,9 +145,12 @@ static floe_err def_data(cf_series_output *o, const cf_series_spec *s, size_t v,
 {
     const floe_array *a = s->vars[v];
     const char *name = s->out_names && s->out_names[v] ? s->out_names[v] : a->name;
+    int f64 = s->dtypes && s->dtypes[v] == FLOE_DT_FLOAT64;
+    int xtype = f64 ? NC_DOUBLE : NC_FLOAT;
+    size_t esize = f64 ? sizeof(double) : sizeof(float);
     size_t sc = min_size(o->ns, CHUNK_STATIONS);
     size_t steps = CHUNK_VALUES / sc > CHUNK_MIN_STEPS ? CHUNK_VALUES / sc : CHUNK_MIN_STEPS;
-    size_t row_steps = ROW_BYTES / (o->ns * sizeof(float));
+    size_t row_steps = ROW_BYTES / (o->ns * esize);
     steps = min_size(steps, row_steps ? row_steps : 1);
     size_t chunks[2] = {min_size(o->nt, steps), sc};
     /* Rank 0 writes each rank's steps in turn, so a time chunk that a rank
@@ -148,16 +160,18 @@ static floe_err def_data(cf_series_output *o, const cf_series_spec *s, size_t v,
      * rewrites it elsewhere later, and the file's bytes would depend on
      * the rank count. */
     size_t row_chunks = (o->ns + sc - 1) / sc;
-    size_t row_bytes = row_chunks * chunks[0] * sc * sizeof(float);
+    size_t row_bytes = row_chunks * chunks[0] * sc * esize;
     int *varid = &o->varids[v];
-    FLOE_CHECK(nc_writer_def_var_cached(o->w, name, NC_FLOAT, o->points ? 2 : 1, dims, chunks,
-                                        1, row_bytes + row_bytes / 8, 2 * row_chunks + 1,
-                                        varid));
-    float fill = (float)a->fill_value;
-    FLOE_CHECK(nc_writer_def_fill(o->w, *varid, &fill));
+    FLOE_CHECK(nc_writer_def_var_cached(o->w, name, xtype, o->points ? 2 : 1, dims, chunks, 1,
+                                        row_bytes + row_bytes / 8, 2 * row_chunks + 1, varid));
+    double fill64 = s->missing ? s->missing[v] : a->fill_value;
+    float fill = (float)fill64;
+    FLOE_CHECK(nc_writer_def_fill(o->w, *varid, f64 ? (const void *)&fill64 : (const void *)&fill));
+    int packed = cJSON_GetObjectItemCaseSensitive(a->attributes, "scale_factor") ||
+                 cJSON_GetObjectItemCaseSensitive(a->attributes, "add_offset");
     const char *long_name = long_name_of(s, v);
-    FLOE_CHECK(cf_put_var_atts(o->w, *varid, a->attributes, NC_FLOAT,
-                               long_name ? other_skip : data_skip));
+    FLOE_CHECK(cf_put_var_atts(o->w, *varid, a->attributes, xtype,
+                               long_name ? other_skip : packed ? unpacked_skip : data_skip));
     if (long_name)
         FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "long_name", long_name));
     const char *methods = cell_methods_of(s, v);
@@ -353,7 +367,7 @@ fail:
 }
 
 floe_err cf_series_output_put(cf_series_output *o, size_t v, size_t t0, size_t nt,
-                              const float *values)
+                              const void *values)
 {
     if (v >= o->nvars || t0 > o->nt || nt > o->nt - t0)
         return FLOE_ERR(FLOE_EINVAL, "%s: output %zu steps [%zu, %zu) outside %zu outputs x %zu "

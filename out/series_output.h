@@ -3,7 +3,7 @@
  * series`): discrete sampling geometry featureType "timeSeries" (CF 9).
  *
  * Points: dimensions (time, station); per variable VAR(time, station)
- * float32 with coordinates "time lat lon station_id"; station_id(station)
+ * float32 (or float64: cf_series_spec.dtypes) with coordinates "time lat lon station_id"; station_id(station)
  * a string variable with cf_role "timeseries_id"; lat(station),
  * lon(station) the requested positions (double, CF units/standard_name);
  * for nearest-cell series also cell_lat(station), cell_lon(station), the
@@ -11,9 +11,9 @@
  * are the coordinates). Attribute "floe_method" (nearest|bilinear) on
  * every data variable.
  *
- * Region: dimensions (time, bnds); per output VAR_STAT(time) float32 with
- * coordinates "lat lon region_id" and cell_methods ("area: mean" etc.,
- * given by the caller), region_id(region_strlen) with cf_role
+ * Region: dimensions (time, bnds); per output VAR_STAT(time) float32/64
+ * with coordinates "lat lon region_id" and cell_methods ("area: mean"
+ * etc., given by the caller), region_id(region_strlen) with cf_role
  * "timeseries_id" (CF 9, one feature: no instance dimension; characters,
  * as CF's example H.2.1) holding region_id of the spec, scalar coordinates lat and lon (the centre of the region's
  * bounding box) with lat_bnds(bnds) and lon_bnds(bnds) (the box of the
@@ -62,6 +62,10 @@ typedef struct cf_series_spec {
     const char *const *out_names;       /* written names (NULL: the source names) */
     const char *const *cell_methods;    /* per output (NULL or NULL entries: the source's) */
     const char *const *long_names;      /* per output (NULL or NULL entries: the source's) */
+    /* Per output: FLOE_DT_FLOAT32 or FLOE_DT_FLOAT64, and the _FillValue
+     * in that type (NULL: every output float32 with the source's fill). */
+    const floe_dtype *dtypes;
+    const double *missing;
 
     /* Points (nstations > 0) or region (nstations == 0). */
     size_t nstations;
@@ -82,10 +86,10 @@ typedef struct cf_series_output cf_series_output;
 /* Defines the file and writes its coordinates. Errors name the file (and
  * the variable or spec field). */
 floe_err cf_series_output_create(const cf_series_spec *spec, cf_series_output **out);
-/* Write steps [t0, t0 + nt) of output v: nt * max(nstations, 1) float32
- * values, time-major (values[t * nstations + s]). */
+/* Write steps [t0, t0 + nt) of output v: nt * max(nstations, 1) values
+ * of its type (float32 or float64), time-major (values[t * nstations + s]). */
 floe_err cf_series_output_put(cf_series_output *o, size_t v, size_t t0, size_t nt,
-                              const float *values);
+                              const void *values);
 /* Close and flush the file into its temporary, not yet renamed: *tmp =
  * its name (owned), committed with the run's other files
  * (floe_file_commit_all). Frees o; on error nothing is left. */

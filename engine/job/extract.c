@@ -7,9 +7,13 @@
  *
  * Memory per rank is one batch of time slices (capped) plus the fetcher's
  * window, whatever the length of the time range.
+ *
+ * Values keep their type (var_out): copied as stored, float16 widened,
+ * packed data unpacked (or kept packed with --keep-packing).
  */
 #include "engine/job/extract.h"
 
+#include "cf/decode.h"
 #include "common/floe_log.h"
 #include "engine/job/outputs.h"
 #include "engine/job/progress.h"
@@ -27,11 +31,61 @@
 /* The selection is the grid box every gridded operation shares. */
 typedef floe_grid_select selection;
 
+/* How one variable's values are written: as stored (a copy, bit for bit:
+ * every type NetCDF-4 has, bool as ubyte, and packed data under
+ * --keep-packing), float16 widened to float32 (exact), or packed data
+ * unpacked into the unpacked type (cf/decode.h). */
+typedef enum out_how { OUT_COPY, OUT_HALF, OUT_UNPACK } out_how;
+
+typedef struct var_out {
+    out_how how;
+    size_t osize;     /* bytes of one written value */
+    cf_decoder cf;    /* OUT_UNPACK */
+    cf_var_type type; /* what the writer declares */
+} var_out;
+
+static floe_err var_out_of(const floe_array *a, int keep_packing, var_out *o)
+{
+    memset(o, 0, sizeof *o);
+    FLOE_CHECK(cf_decoder_init(&o->cf, a->attributes, (zarr_dtype)a->dtype, CF_MASK_ZARR_FILL,
+                               a->fill_raw), "variable %s", a->name);
+    o->type.dtype = a->dtype == FLOE_DT_BOOL ? FLOE_DT_UINT8 : a->dtype;
+    o->type.no_fill = a->dtype == FLOE_DT_BOOL;
+    o->osize = a->itemsize;
+    if (a->dtype == FLOE_DT_FLOAT16) {
+        o->how = OUT_HALF;
+        o->type.dtype = FLOE_DT_FLOAT32;
+        o->osize = sizeof(float);
+    } else if (o->cf.scaled && !keep_packing) {
+        o->how = OUT_UNPACK;
+        o->type.dtype = (floe_dtype)cf_unpacked_type(&o->cf);
+        o->type.unpacked = 1;
+        o->osize = o->type.dtype == FLOE_DT_FLOAT32 ? sizeof(float) : sizeof(double);
+    } else if (o->cf.scaled) {
+        o->type.packed_as = (floe_dtype)cf_unpacked_type(&o->cf);
+    }
+    return NULL;
+}
+
+/* n stored values at src to n written values at dst. */
+static void convert_row(const var_out *o, const uint8_t *src, size_t n, size_t itemsize,
+                        uint8_t *dst)
+{
+    if (o->how == OUT_COPY) {
+        memcpy(dst, src, n * itemsize);
+    } else if (o->how == OUT_HALF) {
+        cf_widen_float16(src, n, dst);
+    } else {
+        cf_unpack(&o->cf, src, n, dst);
+    }
+}
+
 /* Copy the part of time slab `k` of decoded chunk `chunk` (of `a`, chunk
  * coordinates cy, cx) that lies in the selected rows and columns into the
- * time slice `slice` (count[1] x count[2]) of the selection. */
-static void copy_chunk_part(const floe_array *a, const float *chunk, uint64_t k, uint64_t cy,
-                            uint64_t cx, const selection *sel, float *slice)
+ * time slice `slice` (count[1] x count[2] written values) of the selection. */
+static void copy_chunk_part(const floe_array *a, const var_out *o, const uint8_t *chunk,
+                            uint64_t k, uint64_t cy, uint64_t cx, const selection *sel,
+                            uint8_t *slice)
 {
     uint64_t ch = a->chunk_shape[1], cw = a->chunk_shape[2];
     uint64_t r0 = cy * ch, c0 = cx * cw;
@@ -39,20 +93,23 @@ static void copy_chunk_part(const floe_array *a, const float *chunk, uint64_t k,
     uint64_t y1 = r0 + ch < sel->start[1] + sel->count[1] ? r0 + ch : sel->start[1] + sel->count[1];
     uint64_t x0 = c0 > sel->start[2] ? c0 : sel->start[2];
     uint64_t x1 = c0 + cw < sel->start[2] + sel->count[2] ? c0 + cw : sel->start[2] + sel->count[2];
-    const float *slab = chunk + k * ch * cw;
+    const uint8_t *slab = chunk + k * ch * cw * a->itemsize;
     for (uint64_t y = y0; y < y1; y++)
-        memcpy(slice + (y - sel->start[1]) * sel->count[2] + (x0 - sel->start[2]),
-               slab + (y - r0) * cw + (x0 - c0), (size_t)(x1 - x0) * sizeof(float));
+        convert_row(o,
+                    slab + ((y - r0) * cw + (x0 - c0)) * a->itemsize, (size_t)(x1 - x0),
+                    a->itemsize,
+                    slice + ((y - sel->start[1]) * sel->count[2] + (x0 - sel->start[2])) * o->osize);
 }
 
 /* Where the chunks of one batch go: rows of time chunks [tc0, tc1). */
 typedef struct batch_ctx {
     const floe_array *a;
+    const var_out *o;
     const selection *sel;
     const uint64_t *coords; /* n x 3 */
     uint64_t tc0;
     size_t slice_n;
-    float *slices;          /* selected steps of the batch, in order */
+    uint8_t *slices;        /* selected steps of the batch, in order (written values) */
 } batch_ctx;
 
 /* First selected step of the batch, as an index into slices. */
@@ -72,8 +129,8 @@ static floe_err place_chunk(void *ctx, size_t index, const void *decoded)
         uint64_t step = c[0] * ct + k;
         if (step < b->sel->start[0] || step >= t_end)
             continue;
-        copy_chunk_part(b->a, decoded, k, c[1], c[2], b->sel,
-                        b->slices + (size_t)(step - first) * b->slice_n);
+        copy_chunk_part(b->a, b->o, decoded, k, c[1], c[2], b->sel,
+                        b->slices + (size_t)(step - first) * b->slice_n * b->o->osize);
     }
     return NULL;
 }
@@ -91,22 +148,25 @@ static floe_err place_chunk(void *ctx, size_t index, const void *decoded)
  * every rank computes identically. */
 typedef struct var_batches {
     const floe_array *a;
+    const var_out *o;
     uint64_t ct, cy0, cy1, cx0, cx1;
     size_t per_row;   /* chunks per time-chunk row */
     size_t rows;      /* time-chunk rows per batch */
 } var_batches;
 
-static void var_batches_of(const floe_array *a, const selection *sel, var_batches *vb)
+static void var_batches_of(const floe_array *a, const var_out *o, const selection *sel,
+                           var_batches *vb)
 {
     size_t slice_n = sel->count[1] * sel->count[2];
     vb->a = a;
+    vb->o = o;
     vb->ct = a->chunk_shape[0];
     vb->cy0 = sel->start[1] / a->chunk_shape[1];
     vb->cy1 = (sel->start[1] + sel->count[1] - 1) / a->chunk_shape[1] + 1;
     vb->cx0 = sel->start[2] / a->chunk_shape[2];
     vb->cx1 = (sel->start[2] + sel->count[2] - 1) / a->chunk_shape[2] + 1;
     vb->per_row = (size_t)((vb->cy1 - vb->cy0) * (vb->cx1 - vb->cx0));
-    size_t rows = BATCH_BYTES / ((size_t)vb->ct * slice_n * sizeof(float) + 1);
+    size_t rows = BATCH_BYTES / ((size_t)vb->ct * slice_n * o->osize + 1);
     if (rows * vb->per_row > BATCH_CHUNKS)
         rows = BATCH_CHUNKS / vb->per_row;
     vb->rows = rows < 1 ? 1 : rows;
@@ -149,7 +209,7 @@ static size_t batch_coords(const var_batches *vb, uint64_t t0, uint64_t t1, uint
  * step, in order), and read ahead the chunks next[0..nnext). */
 static floe_err read_batch(floe_dataset *ds, const var_batches *vb, const selection *sel,
                            uint64_t t0, uint64_t t1, uint64_t *coords, const uint64_t *next,
-                           size_t nnext, float *slices, size_t *nchunks)
+                           size_t nnext, uint8_t *slices, size_t *nchunks)
 {
     uint64_t tc0 = t0 / vb->ct;
     size_t n = batch_coords(vb, t0, t1, coords);
@@ -157,18 +217,18 @@ static floe_err read_batch(floe_dataset *ds, const var_batches *vb, const select
     selection part = *sel;
     part.start[0] = (size_t)t0;
     part.count[0] = (size_t)(t1 - t0);
-    batch_ctx b = {vb->a, &part, coords, tc0, sel->count[1] * sel->count[2], slices};
+    batch_ctx b = {vb->a, vb->o, &part, coords, tc0, sel->count[1] * sel->count[2], slices};
     *nchunks = n;
     return floe_dataset_read_chunks_ahead(ds, vb->a, coords, n, next, nnext, place_chunk, &b);
 }
 
 static floe_err put_steps(cf_grid_output *out, size_t v, const selection *sel, uint64_t t0,
-                          uint64_t t1, const float *slices)
+                          uint64_t t1, const uint8_t *slices, size_t osize)
 {
     size_t slice_n = sel->count[1] * sel->count[2];
     for (uint64_t step = t0; step < t1; step++)
         FLOE_CHECK(cf_grid_output_put_step(out, v, (size_t)(step - sel->start[0]),
-                                           slices + (size_t)(step - t0) * slice_n));
+                                           slices + (size_t)(step - t0) * slice_n * osize));
     return NULL;
 }
 
@@ -192,29 +252,30 @@ static void keep_first(floe_err *err, floe_err e)
  * blocked. `c` is rank 0's collector (NULL on the others). The bytes
  * written do not depend on the rank count: every value is a copy. */
 static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const selection *sel,
-                             cf_grid_output *out, floe_collector *c, job_progress *progress)
+                             const var_out *outs, cf_grid_output *out, floe_collector *c,
+                             job_progress *progress)
 {
     floe_err err = NULL;
-    float *slices = NULL, *recv = NULL;
-    size_t recv_n = 0; /* floats recv holds */
+    uint8_t *slices = NULL, *recv = NULL;
+    size_t recv_n = 0; /* bytes recv holds */
     uint64_t *coords = NULL, *next = NULL;
     size_t slice_n = sel->count[1] * sel->count[2];
     int told_failure = 0; /* a sender: it said so, and sends nothing more */
     for (size_t v = 0; v < sel->nvars; v++) {
         var_batches vb;
-        var_batches_of(sel->vars[v], sel, &vb);
-        size_t steps_cap = vb.rows * (size_t)vb.ct;
+        var_batches_of(sel->vars[v], &outs[v], sel, &vb);
+        size_t steps_cap = vb.rows * (size_t)vb.ct, osize = outs[v].osize;
         if (!err) {
-            float *s2 = realloc(slices, steps_cap * slice_n * sizeof *slices);
+            uint8_t *s2 = realloc(slices, steps_cap * slice_n * osize);
             uint64_t *c2 = s2 ? realloc(coords, vb.rows * vb.per_row * 3 * sizeof *coords) : NULL;
             uint64_t *n2 = c2 ? realloc(next, vb.rows * vb.per_row * 3 * sizeof *next) : NULL;
             next = n2 ? n2 : next;
-            float *r2 = c2 && mpi->rank == 0 && mpi->size > 1
-                            ? realloc(recv, steps_cap * slice_n * sizeof *recv) : recv;
+            uint8_t *r2 = c2 && mpi->rank == 0 && mpi->size > 1
+                              ? realloc(recv, steps_cap * slice_n * osize) : recv;
             slices = s2 ? s2 : slices;
             coords = c2 ? c2 : coords;
             if (c2 && r2 && mpi->rank == 0 && mpi->size > 1)
-                recv_n = steps_cap * slice_n; /* grown in place or moved: the new size */
+                recv_n = steps_cap * slice_n * osize; /* grown in place or moved: the new size */
             recv = r2 ? r2 : recv;
             if (!s2 || !c2 || !n2 || (mpi->rank == 0 && mpi->size > 1 && !r2))
                 err = FLOE_ERR(FLOE_ENOMEM, "a batch of %zu steps of %s", steps_cap,
@@ -227,7 +288,7 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                 if (!batch_steps(&vb, sel, mpi->size, r, b, &t0, &t1))
                     continue;
                 any = 1;
-                size_t count = (size_t)(t1 - t0) * slice_n, nchunks = 0;
+                size_t count = (size_t)(t1 - t0) * slice_n * osize, nchunks = 0; /* bytes */
                 if (r == mpi->rank) {
                     /* this rank's next batch is read ahead */
                     uint64_t u0, u1;
@@ -243,12 +304,12 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                     keep_first(&err, e);
                     if (r == 0) {
                         if (!err)
-                            err = put_steps(out, v, sel, t0, t1, slices);
+                            err = put_steps(out, v, sel, t0, t1, slices, osize);
                         job_progress_add(progress, nchunks);
                     } else if (!told_failure) {
                         e = floe_collect_send_status(mpi, err != NULL);
                         if (!e && !err)
-                            e = floe_collect_send(mpi, slices, count * sizeof *slices);
+                            e = floe_collect_send(mpi, slices, count);
                         keep_first(&err, e);
                         told_failure = err != NULL;
                     }
@@ -257,10 +318,9 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                     floe_err e = floe_collect_recv_status(c, r, &ok);
                     if (!e && ok) { /* without room for it: received, dropped, an error */
                         int room = count <= recv_n;
-                        e = floe_collect_recv_exact(c, r, room ? recv : NULL,
-                                                    count * sizeof *recv);
+                        e = floe_collect_recv_exact(c, r, room ? recv : NULL, count);
                         if (!e && !room && !err)
-                            e = FLOE_ERR(FLOE_EINTERNAL, "a batch of %zu values of %s from "
+                            e = FLOE_ERR(FLOE_EINTERNAL, "a batch of %zu bytes of %s from "
                                          "rank %d exceeds the %zu planned", count, vb.a->name,
                                          r, recv_n);
                     }
@@ -268,7 +328,7 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                     if (!ok)
                         continue; /* it sends nothing more; its error comes in the agreement */
                     if (!err)
-                        err = put_steps(out, v, sel, t0, t1, recv);
+                        err = put_steps(out, v, sel, t0, t1, recv, osize);
                     job_progress_add(progress, (size_t)((t1 - 1) / vb.ct - t0 / vb.ct + 1) *
                                                    vb.per_row);
                 }
@@ -320,6 +380,12 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     double *tb = NULL;
     if (!err && floe_grid_select_has_intervals(&sel))
         err = floe_grid_time_bounds(&sel, &tb);
+    var_out outs[FLOE_GRID_MAX_VARS];
+    cf_var_type types[FLOE_GRID_MAX_VARS];
+    for (size_t v = 0; v < sel.nvars && !err; v++) {
+        err = var_out_of(sel.vars[v], req->keep_packing, &outs[v]);
+        types[v] = outs[v].type;
+    }
     if (!err) {
         size_t ny = (size_t)sel.lat->shape[0], nx = (size_t)sel.lon->shape[0];
         cf_grid_spec s = {
@@ -332,7 +398,7 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
             .nt = sel.count[0], .ny = sel.count[1], .nx = sel.count[2],
             .lat_step = ny > 1 ? sel.yv[1] - sel.yv[0] : 0,
             .lon_step = nx > 1 ? sel.xv[1] - sel.xv[0] : 0,
-            .vars = sel.vars, .nvars = sel.nvars,
+            .vars = sel.vars, .nvars = sel.nvars, .types = types,
             .time_bounds = tb, /* the steps' intervals, when known */
             .unlimited_time = 1, /* extracts of successive ranges concatenate */
         };
@@ -352,13 +418,13 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
         uint64_t total = 0;
         for (size_t v = 0; v < sel.nvars; v++) {
             var_batches vb;
-            var_batches_of(sel.vars[v], &sel, &vb);
+            var_batches_of(sel.vars[v], &outs[v], &sel, &vb);
             uint64_t tcs = (sel.start[0] + sel.count[0] - 1) / vb.ct - sel.start[0] / vb.ct + 1;
             total += tcs * vb.per_row;
         }
         job_progress progress;
         job_progress_start(&progress, "floe extract", ds, total, mpi->rank == 0 && !q->quiet);
-        err = write_values(ds, mpi, &sel, out, &collector, &progress); /* collective */
+        err = write_values(ds, mpi, &sel, outs, out, &collector, &progress); /* collective */
         job_progress_end(&progress);
         /* The data and its Item go to temporaries; nothing is committed
          * before every rank agrees (job_outputs_commit). */

@@ -34,6 +34,9 @@ typedef struct floe_job_request {
 /* `floe extract`: the selected box and steps of the variables. */
 typedef struct floe_extract_request {
     floe_job_request job;
+    /* Packed variables (scale_factor/add_offset) are written as stored, the
+     * packed integers with their attributes, instead of unpacked. */
+    int keep_packing;
 } floe_extract_request;
 
 /* `floe series`: time series at points, or of a region's statistics.

@@ -20,6 +20,7 @@
 #include "common/floe_buf.h"
 #include "common/floe_log.h"
 #include "engine/job/report.h"
+#include "engine/job/stat_types.h"
 #include "engine/mpi/dataset_collective.h"
 #include "engine/plan/region_mask.h"
 #include "engine/plan/selection.h"
@@ -234,7 +235,9 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
                            j->g.vars[0]->name, x->name);
         else
             err = cf_decoder_init(&j->cf[v], x->attributes, (zarr_dtype)x->dtype,
-                                  CF_MASK_ZARR_FILL, &x->fill_value);
+                                  CF_MASK_ZARR_FILL, x->fill_raw);
+        if (!err)
+            job_stat_types(&j->cf[v], x, &j->in64[v], &j->out64[v]);
         if (err)
             err = floe_err_push(err, __FILE__, __LINE__, " variable %s", x->name);
     }
@@ -246,7 +249,11 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
     series_rank_steps(j->g.start[0], j->g.count[0], j->g.vars[0]->chunk_shape[0], mpi->size,
                       mpi->rank, &j->s0, &j->s1);
     size_t n = j->nout * (j->s1 - j->s0) * j->nst;
-    j->results = malloc((n ? n : 1) * sizeof *j->results);
+    j->res_esize = sizeof(float);
+    for (size_t v = 0; v < j->g.nvars; v++)
+        if (j->out64[v])
+            j->res_esize = sizeof(double);
+    j->results = malloc((n ? n : 1) * j->res_esize);
     if (!j->results)
         return FLOE_ERR(FLOE_ENOMEM, "series results (%zu values)", n);
     /* before the agreement: once the others send, rank 0 must receive */

@@ -20,9 +20,10 @@ typedef struct batch {
     series_job *j;
     size_t v, b0, b1;
     uint64_t tc0;
-    float *pv;             /* points: [(s - b0) * npts * 4 + p * 4 + k] cell values */
+    double *pv;            /* points: [(s - b0) * npts * 4 + p * 4 + k] cell values
+                              (float ones widened: exact) */
     floe_wstat *part;      /* region: [(s - b0) * ntiles + tile] */
-    float *raw, *vals;     /* region: one tile of one step */
+    void *vals;            /* region: one tile of one step, decoded (float or double) */
 } batch;
 
 static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
@@ -39,27 +40,49 @@ static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
         if (step < j->g.start[0] + b->b0 || step >= j->g.start[0] + b->b1)
             continue;
         size_t s = (size_t)(step - j->g.start[0]) - b->b0;
-        const float *slab = (const float *)decoded + k * ch * cw;
+        /* the stored elements: any type, a->itemsize bytes each */
+        const uint8_t *slab = (const uint8_t *)decoded + k * ch * cw * a->itemsize;
         if (j->pw) {
             size_t n4 = 4 * j->pts.n;
             for (size_t q = j->plan.tile_first[tile]; q < j->plan.tile_first[tile + 1]; q++) {
                 size_t c = j->plan.by_tile[q];
-                cf_decode_to_float(&j->cf[b->v], slab + j->plan.cells[c].offset, 1,
-                                   &b->pv[s * n4 + c]);
+                const uint8_t *src = slab + j->plan.cells[c].offset * a->itemsize;
+                float f;
+                if (j->in64[b->v]) {
+                    cf_decode_to_double(&j->cf[b->v], src, 1, &b->pv[s * n4 + c]);
+                } else {
+                    cf_decode_to_float(&j->cf[b->v], src, 1, &f);
+                    b->pv[s * n4 + c] = f;
+                }
             }
             continue;
         }
         size_t w = t->c1 - t->c0, h = t->r1 - t->r0;
         size_t r0 = (size_t)(t->cy * ch), c0 = (size_t)(t->cx * cw);
-        for (size_t r = 0; r < h; r++)
-            memcpy(b->raw + r * w, slab + (t->r0 + r - r0) * cw + (t->c0 - c0),
-                   w * sizeof *b->raw);
-        cf_decode_to_float(&j->cf[b->v], b->raw, h * w, b->vals);
-        floe_wstat_add(&b->part[s * ntiles + tile], b->vals, j->tile_w[tile], j->tile_m[tile],
-                       h * w);
+        for (size_t r = 0; r < h; r++) { /* row by row: the same values as the whole tile */
+            const uint8_t *src = slab + ((t->r0 + r - r0) * cw + (t->c0 - c0)) * a->itemsize;
+            if (j->in64[b->v])
+                cf_decode_to_double(&j->cf[b->v], src, w, (double *)b->vals + r * w);
+            else
+                cf_decode_to_float(&j->cf[b->v], src, w, (float *)b->vals + r * w);
+        }
+        floe_wstat *part = &b->part[s * ntiles + tile];
+        if (j->in64[b->v])
+            floe_wstat_add_f64(part, b->vals, j->tile_w[tile], j->tile_m[tile], h * w);
+        else
+            floe_wstat_add(part, b->vals, j->tile_w[tile], j->tile_m[tile], h * w);
     }
     job_progress_add(&j->progress, 1);
     return NULL;
+}
+
+/* Result i: float (rounded once) or double, as j->results holds them. */
+static void put_result(series_job *j, size_t i, double x)
+{
+    if (j->res_esize == sizeof(double))
+        ((double *)j->results)[i] = x;
+    else
+        ((float *)j->results)[i] = (float)x;
 }
 
 /* The chunks of steps [b0, b1): every tile of every time chunk, in the
@@ -104,11 +127,10 @@ floe_err series_compute(series_job *j)
         b.pv = malloc(per * 4 * j->pts.n * sizeof *b.pv);
     else {
         b.part = malloc(per * ntiles * sizeof *b.part);
-        b.raw = malloc(tile_cells * sizeof *b.raw);
-        b.vals = malloc(tile_cells * sizeof *b.vals);
+        b.vals = malloc(tile_cells * sizeof(double));
     }
     floe_err err = NULL;
-    if (!coords || !next || (j->pw ? !b.pv : (!b.part || !b.raw || !b.vals)))
+    if (!coords || !next || (j->pw ? !b.pv : (!b.part || !b.vals)))
         err = FLOE_ERR(FLOE_ENOMEM, "series batch (%zu steps x %zu tiles)", per, ntiles);
     size_t nsteps = j->s1 - j->s0;
     for (size_t v = 0; v < j->g.nvars && !err; v++) {
@@ -136,11 +158,12 @@ floe_err series_compute(series_job *j)
                 size_t row = s - j->s0;
                 if (j->pw) {
                     for (size_t p = 0; p < j->pts.n; p++) {
-                        const float *c4 = b.pv + ((s - b0) * j->pts.n + p) * 4;
-                        float vv[2][2] = {{c4[0], c4[1]}, {c4[2], c4[3]}};
-                        float x = floe_point_interpolate(&j->pw[p], vv);
-                        j->results[(v * nsteps + row) * j->nst + p] =
-                            isnan(x) ? (float)j->g.vars[v]->fill_value : x;
+                        const double *c4 = b.pv + ((s - b0) * j->pts.n + p) * 4;
+                        double vv[2][2] = {{c4[0], c4[1]}, {c4[2], c4[3]}};
+                        /* of float values: floe_point_interpolate's bits, rounded below */
+                        double x = floe_point_interpolate_f64(&j->pw[p], vv);
+                        put_result(j, (v * nsteps + row) * j->nst + p,
+                                   isnan(x) ? series_missing(j, v) : x);
                     }
                     continue;
                 }
@@ -149,10 +172,11 @@ floe_err series_compute(series_job *j)
                 floe_wstat_init(&all);
                 for (size_t i = 0; i < ntiles; i++)
                     floe_wstat_merge(&all, &b.part[(s - b0) * ntiles + i]);
-                for (size_t k = 0; k < j->nstat && !err; k++)
-                    err = floe_wstat_result(&all, j->stat_list[k],
-                                            (float)j->g.vars[v]->fill_value,
-                                            &j->results[((v * j->nstat + k) * nsteps + row)]);
+                for (size_t k = 0; k < j->nstat && !err; k++) {
+                    double x = 0;
+                    err = floe_wstat_result_f64(&all, j->stat_list[k], series_missing(j, v), &x);
+                    put_result(j, (v * j->nstat + k) * nsteps + row, x);
+                }
             }
         }
     }
@@ -160,7 +184,6 @@ floe_err series_compute(series_job *j)
     free(next);
     free(b.pv);
     free(b.part);
-    free(b.raw);
     free(b.vals);
     return err;
 }

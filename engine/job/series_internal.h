@@ -16,6 +16,8 @@
 #include "engine/plan/points.h"
 #include "engine/plan/series_plan.h"
 
+#include <math.h>
+
 enum { MAX_VARS = 16, MAX_STATS = 5, MAX_OUT = MAX_VARS * MAX_STATS };
 
 /* Everything every rank knows identically after phase 1. */
@@ -23,6 +25,9 @@ typedef struct series_job {
     floe_dataset *ds;
     floe_grid_select g;        /* variables, axes; the box read (regions) */
     cf_decoder cf[MAX_VARS];
+    /* Variable v's values are double (in64) and its outputs float64
+     * (out64): engine/job/stat_types.h. */
+    int in64[MAX_VARS], out64[MAX_VARS];
     series_plan plan;
     /* points */
     floe_points pts;
@@ -42,12 +47,33 @@ typedef struct series_job {
     char region_id[512];    /* the region's timeseries_id (floe_region_name, or region_desc) */
     /* phase 2: this rank's steps and results */
     size_t s0, s1;
-    float *results;            /* [nout][s1 - s0][nst] */
+    /* [nout][s1 - s0][nst] values of res_esize bytes: float when every
+     * output is float32, else double (rank 0 rounds the float32 outputs'
+     * as it writes them) */
+    void *results;
+    size_t res_esize;
     size_t nout;
     floe_collector collector;  /* rank 0: phase 3's receiving side */
     job_outputs outputs;       /* the files it writes, committed together */
     job_progress progress;
 } series_job;
+
+/* The value written where variable v has none: its fill (float32
+ * outputs, and float64 sources), NaN for float64 outputs of other types
+ * (whose fill is an integer: a bool's 0 would hide real zeros). */
+static inline double series_missing(const series_job *j, size_t v)
+{
+    const floe_array *a = j->g.vars[v];
+    if (!j->out64[v])
+        return (float)a->fill_value;
+    return a->dtype == FLOE_DT_FLOAT64 || a->dtype == FLOE_DT_FLOAT32 ? a->fill_value : NAN;
+}
+
+/* Output o's variable: outputs are variable-major. */
+static inline size_t series_var_of(const series_job *j, size_t o)
+{
+    return j->pw ? o : o / j->nstat;
+}
 
 /* Phase 2: this rank's steps, no communication. */
 floe_err series_compute(series_job *j);

@@ -10,6 +10,7 @@
 #include "out/item/item.h"
 #include "out/series_output.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,9 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
     const char *names[MAX_OUT], *methods[MAX_OUT], *long_names[MAX_OUT];
     char name_buf[MAX_OUT][128], method_buf[MAX_OUT][256], long_buf[MAX_OUT][160];
     const floe_array *vars[MAX_OUT];
+    floe_dtype dtypes[MAX_OUT];
+    for (size_t o = 0; o < j->nout; o++)
+        dtypes[o] = j->out64[series_var_of(j, o)] ? FLOE_DT_FLOAT64 : FLOE_DT_FLOAT32;
     for (size_t v = 0; v < j->g.nvars; v++) {
         if (j->pw) {
             names[v] = j->g.vars[v]->name;
@@ -79,13 +83,17 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
     double *tb = NULL; /* the steps' intervals, when known */
     if (!err && floe_grid_select_has_intervals(&j->g))
         err = floe_grid_time_bounds(&j->g, &tb);
+    double missing[MAX_OUT];
+    for (size_t o = 0; o < j->nout; o++)
+        missing[o] = series_missing(j, series_var_of(j, o));
     cf_series_spec spec = {
         .path = req->job.output, .command = req->job.command, .provenance = floe_dataset_provenance(j->ds),
         .time = j->g.time, .time_values = j->g.tv + j->g.start[0], .nt = j->g.count[0],
         .time_bounds = tb,
         .vars = vars, .nvars = j->nout, .out_names = names, .cell_methods = methods,
         .long_names = long_names,
-        .nstations = np, .station_ids = ids, .station_lon = slon, .station_lat = slat,
+        .dtypes = dtypes, .missing = missing, .nstations = np, .station_ids = ids,
+        .station_lon = slon, .station_lat = slat,
         .cell_lon = np && nearest ? clon : NULL, .cell_lat = np && nearest ? clat : NULL,
         .method = np ? floe_interp_name(j->interp) : NULL,
         .region = np ? NULL : j->region_desc,
@@ -100,8 +108,9 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
     /* rank 0's steps, then every other rank's in rank order, each rank's
      * one unit of the collection protocol (received even after an error:
      * no sender may be left waiting) */
-    float *buf = NULL;
-    size_t bufn = 0;
+    uint8_t *buf = NULL;
+    size_t bufn = 0, e = j->res_esize;
+    float *f32 = NULL; /* a float32 output's values when results are double */
     for (int r = 0; r < mpi->size; r++) {
         size_t s0, s1;
         series_rank_steps(j->g.start[0], j->g.count[0], j->g.vars[0]->chunk_shape[0], mpi->size,
@@ -109,32 +118,47 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
         size_t n = j->nout * (s1 - s0) * j->nst;
         if (!n)
             continue;
-        const float *vals = j->results;
+        const uint8_t *vals = j->results;
         if (r != 0) {
             if (n > bufn) {
-                float *p = realloc(buf, n * sizeof *buf);
+                uint8_t *p = realloc(buf, n * e);
                 if (p)
                     buf = p, bufn = n;
             }
             if (n > bufn && !err)
                 err = FLOE_ERR(FLOE_ENOMEM, "series values from rank %d", r);
             int ok = 0;
-            floe_err e = floe_collect_recv_status(&j->collector, r, &ok);
-            if (!e && ok) /* without room for them: received and dropped */
-                e = floe_collect_recv_exact(&j->collector, r, n <= bufn ? buf : NULL,
-                                            n * sizeof *buf);
-            if (!e && !ok)
-                e = FLOE_ERR(FLOE_EINTERNAL, "rank %d failed after the agreement", r);
+            floe_err er = floe_collect_recv_status(&j->collector, r, &ok);
+            if (!er && ok) /* without room for them: received and dropped */
+                er = floe_collect_recv_exact(&j->collector, r, n <= bufn ? buf : NULL, n * e);
+            if (!er && !ok)
+                er = FLOE_ERR(FLOE_EINTERNAL, "rank %d failed after the agreement", r);
             if (!err)
-                err = e;
+                err = er;
             else
-                floe_err_free(&e);
+                floe_err_free(&er);
             vals = buf;
         }
-        for (size_t o = 0; o < j->nout && !err; o++)
-            err = cf_series_output_put(out, o, s0, s1 - s0, vals + o * (s1 - s0) * j->nst);
+        size_t per = (s1 - s0) * j->nst;
+        for (size_t o = 0; o < j->nout && !err; o++) {
+            const void *ov = vals + o * per * e;
+            if (e == sizeof(double) && dtypes[o] == FLOE_DT_FLOAT32) {
+                /* rounded once, here: the values were computed in double */
+                float *p = realloc(f32, per * sizeof *p);
+                if (!p) {
+                    err = FLOE_ERR(FLOE_ENOMEM, "series values (%zu)", per);
+                    break;
+                }
+                f32 = p;
+                for (size_t i = 0; i < per; i++)
+                    f32[i] = (float)((const double *)ov)[i];
+                ov = f32;
+            }
+            err = cf_series_output_put(out, o, s0, s1 - s0, ov);
+        }
     }
     free(buf);
+    free(f32);
     /* into temporaries: committed once every rank agreed (outputs.h) */
     if (!err)
         err = cf_series_output_finish(&out, &j->outputs.tmp[JOB_OUT_DATA]);
@@ -161,6 +185,6 @@ floe_err series_send_share(series_job *j, const floe_mpi *mpi)
     if (!n)
         return NULL;
     FLOE_CHECK(floe_collect_send_status(mpi, 0));
-    return floe_collect_send(mpi, j->results, n * sizeof *j->results);
+    return floe_collect_send(mpi, j->results, n * j->res_esize);
 }
 

@@ -25,6 +25,7 @@
 
 #include "common/floe_log.h"
 #include "engine/job/report.h"
+#include "engine/job/stat_types.h"
 #include "engine/mpi/dataset_collective.h"
 #include "engine/plan/time_select.h"
 #include "out/grid_output.h"
@@ -81,8 +82,9 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
             return FLOE_ERR(FLOE_EINVAL, "variables %s and %s differ in chunks",
                             j->g.vars[0]->name, x->name);
         FLOE_CHECK(cf_decoder_init(&j->cf[v], x->attributes, (zarr_dtype)x->dtype,
-                                   CF_MASK_ZARR_FILL, &x->fill_value),
+                                   CF_MASK_ZARR_FILL, x->fill_raw),
                    "variable %s", x->name);
+        job_stat_types(&j->cf[v], x, &j->in64[v], &j->out64[v]);
     }
     j->ngroups = 1;
     if (req->climatology) {
@@ -104,11 +106,18 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
         FLOE_CHECK(floe_time_units(j->g.time, &j->tunits));
     }
     /* A tile's accumulators (every group's tree: its block and about
-     * log2(blocks) nodes) and results must fit TILE_MEMORY. */
+     * log2(blocks) nodes) and results must fit TILE_MEMORY, for the
+     * variable that needs most (float64 statistics: double min/max and
+     * results). */
     size_t nblocks = (j->g.count[0] + FLOE_ACCUM_BLOCK_STEPS - 1) / FLOE_ACCUM_BLOCK_STEPS, lg = 0;
     while (((size_t)1 << lg) < nblocks + 1)
         lg++;
-    size_t per_cell = j->ngroups * (floe_accum_cell_bytes(j->stats) * (2 + lg) + j->nstat * 4);
+    size_t per_cell = 0;
+    for (size_t v = 0; v < j->g.nvars; v++) {
+        size_t need = j->ngroups * (floe_accum_cell_bytes(stats_accum_mask(j, v)) * (2 + lg) +
+                                    j->nstat * stats_esize(j, v));
+        per_cell = need > per_cell ? need : per_cell;
+    }
     const floe_array *v0 = j->g.vars[0];
     FLOE_CHECK(stats_plan_make(j->g.start[1], j->g.count[1], j->g.start[2], j->g.count[2],
                                v0->chunk_shape[1], v0->chunk_shape[2], j->g.count[0], mpi->size,

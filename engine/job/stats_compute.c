@@ -18,8 +18,7 @@ typedef struct tile_batch {
     const stats_tile *t;
     size_t b0, b1;          /* selected steps, relative to the selection */
     const uint64_t *coords; /* 3 per chunk */
-    float *vals;            /* (b1 - b0) x cells, CF-masked */
-    float *raw;             /* one tile of one step, as stored */
+    void *vals;             /* (b1 - b0) x cells, CF-masked: float, or double (in64) */
 } tile_batch;
 
 static floe_err place_tile(void *ctx, size_t index, const void *decoded)
@@ -35,12 +34,18 @@ static floe_err place_tile(void *ctx, size_t index, const void *decoded)
         uint64_t step = b->coords[3 * index] * ct + k; /* absolute */
         if (step < j->g.start[0] + b->b0 || step >= j->g.start[0] + b->b1)
             continue;
-        const float *slab = (const float *)decoded + k * ch * cw;
-        float *dst = b->vals + (size_t)(step - j->g.start[0] - b->b0) * cells;
-        for (size_t y = t->y0; y < t->y1; y++)
-            cf_decode_to_float(&j->cf[b->v],
-                               slab + (j->g.start[1] + y - r0) * cw + (j->g.start[2] + t->x0 - c0),
-                               w, dst + (y - t->y0) * w);
+        /* the stored elements: any type, a->itemsize bytes each */
+        const uint8_t *slab = (const uint8_t *)decoded + k * ch * cw * a->itemsize;
+        size_t first = (size_t)(step - j->g.start[0] - b->b0) * cells;
+        for (size_t y = t->y0; y < t->y1; y++) {
+            const uint8_t *src =
+                slab + ((j->g.start[1] + y - r0) * cw + (j->g.start[2] + t->x0 - c0)) * a->itemsize;
+            size_t at = first + (y - t->y0) * w;
+            if (j->in64[b->v])
+                cf_decode_to_double(&j->cf[b->v], src, w, (double *)b->vals + at);
+            else
+                cf_decode_to_float(&j->cf[b->v], src, w, (float *)b->vals + at);
+        }
     }
     return NULL;
 }
@@ -79,20 +84,21 @@ static size_t batch_coords(const stats_job *j, const stats_tile *t, size_t b0, s
 _Static_assert((int)FLOE_ACCUM_BLOCK_STEPS % (int)BATCH_STEPS == 0,
                "a batch must lie in one accumulator block");
 static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s0, size_t s1,
-                           floe_accum_tree *trees, float *raw, float *vals)
+                           floe_accum_tree *trees, void *vals)
 {
     const floe_array *a = j->g.vars[v];
     size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
     uint64_t coords[3 * BATCH_STEPS], next[3 * BATCH_STEPS];
     for (size_t g = 0; g < j->ngroups; g++)
-        FLOE_CHECK(floe_accum_tree_init(&trees[g], cells, j->stats, j->plan.block_steps, s0));
+        FLOE_CHECK(floe_accum_tree_init(&trees[g], cells, stats_accum_mask(j, v),
+                                        j->plan.block_steps, s0));
     for (size_t b0 = s0; b0 < s1; b0 += BATCH_STEPS) {
         size_t b1 = b0 + BATCH_STEPS < s1 ? b0 + BATCH_STEPS : s1;
         size_t n = batch_coords(j, t, b0, b1, coords);
         /* the next batch of this tile is read ahead, while this one is reduced */
         size_t b2 = b1 + BATCH_STEPS < s1 ? b1 + BATCH_STEPS : s1;
         size_t nnext = b1 < s1 ? batch_coords(j, t, b1, b2, next) : 0;
-        tile_batch b = {j, v, t, b0, b1, coords, vals, raw};
+        tile_batch b = {j, v, t, b0, b1, coords, vals};
         FLOE_CHECK(floe_dataset_read_chunks_ahead(j->ds, a, coords, n, next, nnext, place_tile, &b),
                    "variable %s steps %zu..%zu", a->name, j->g.start[0] + b0, j->g.start[0] + b1 - 1);
         job_progress_add(&j->progress, n);
@@ -106,9 +112,12 @@ static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s
         }
         for (size_t c0 = 0; c0 < cells; c0 += CELL_BLOCK) {
             size_t nc = cells - c0 < CELL_BLOCK ? cells - c0 : CELL_BLOCK;
-            for (size_t s = b0; s < b1; s++)
-                FLOE_CHECK(floe_accum_add_cells(block[s - b0], c0, vals + (s - b0) * cells + c0,
-                                                nc));
+            for (size_t s = b0; s < b1; s++) {
+                size_t at = (s - b0) * cells + c0;
+                FLOE_CHECK(j->in64[v]
+                               ? floe_accum_add_cells_f64(block[s - b0], c0, (double *)vals + at, nc)
+                               : floe_accum_add_cells(block[s - b0], c0, (float *)vals + at, nc));
+            }
         }
         for (size_t k = 0; k < j->ngroups; k++)
             FLOE_CHECK(floe_accum_tree_end_step(&trees[k]));
@@ -116,19 +125,29 @@ static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s
     return NULL;
 }
 
-floe_err stats_results_of(stats_job *j, floe_accum_tree *tree, size_t cells, float fill, float **out)
+floe_err stats_results_of(stats_job *j, size_t v, floe_accum_tree *tree, size_t cells, void **out)
 {
     const floe_accum *acc;
     FLOE_CHECK(floe_accum_tree_result(tree, &acc));
-    size_t n = j->nstat * cells;
-    float *r = malloc((n ? n : 1) * sizeof *r);
+    size_t e = stats_esize(j, v), n = j->nstat * cells;
+    uint8_t *r = malloc((n ? n : 1) * e);
     if (!r)
         return FLOE_ERR(FLOE_ENOMEM, "statistics of a tile (%zu cells)", cells);
     for (size_t k = 0; k < j->nstat; k++) {
-        floe_err err = floe_accum_result(acc, j->stat_list[k], r + k * cells, fill);
+        uint8_t *block = r + k * cells * e;
+        floe_err err = j->out64[v] ? floe_accum_result_f64(acc, j->stat_list[k], (double *)block,
+                                                         stats_missing_f64(j, v))
+                                 : floe_accum_result(acc, j->stat_list[k], (float *)block,
+                                                     stats_missing(j, v));
         if (err) {
             free(r);
             return err;
+        }
+        /* an integer variable: int32, packed at the start of its block (in
+         * place: cell c's int32 never overtakes a value not yet read) */
+        for (size_t c = 0; j->stat_list[k] == FLOE_STAT_COUNT && c < cells; c++) {
+            int32_t cnt = j->out64[v] ? (int32_t)((double *)block)[c] : (int32_t)((float *)block)[c];
+            memcpy(block + c * sizeof cnt, &cnt, sizeof cnt);
         }
     }
     *out = r;
@@ -136,17 +155,17 @@ floe_err stats_results_of(stats_job *j, floe_accum_tree *tree, size_t cells, flo
 }
 
 /* The statistics of every group of tile i of variable v over all selected
- * steps (space-major): res[g] = nstat x cells floats (owned by the caller). */
-floe_err stats_compute_unit(stats_job *j, size_t v, size_t i, float *raw, float *vals, float **res)
+ * steps (space-major): res[g] as stats_results_of gives them. */
+floe_err stats_compute_unit(stats_job *j, size_t v, size_t i, void *vals, void **res)
 {
     const stats_tile *t = &j->plan.tiles[i];
     size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
     floe_accum_tree *trees = calloc(j->ngroups, sizeof *trees);
     if (!trees)
         return FLOE_ERR(FLOE_ENOMEM, "%zu accumulator trees", j->ngroups);
-    floe_err err = accumulate(j, v, t, 0, j->g.count[0], trees, raw, vals);
+    floe_err err = accumulate(j, v, t, 0, j->g.count[0], trees, vals);
     for (size_t g = 0; g < j->ngroups && !err; g++)
-        err = stats_results_of(j, &trees[g], cells, (float)j->g.vars[v]->fill_value, &res[g]);
+        err = stats_results_of(j, v, &trees[g], cells, &res[g]);
     for (size_t g = 0; g < j->ngroups; g++)
         floe_accum_tree_free(&trees[g]);
     free(trees);
@@ -183,10 +202,9 @@ floe_err stats_compute_shares(stats_job *j, int rank)
         return NULL;
     const floe_array *v0 = j->g.vars[0];
     size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
-    float *raw = malloc(tcells * sizeof *raw);
-    float *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
+    void *vals = malloc(BATCH_STEPS * tcells * stats_esize_max(j, 0));
     floe_err err = NULL;
-    if (!raw || !vals) {
+    if (!vals) {
         err = FLOE_ERR(FLOE_ENOMEM, "a chunk of %s", v0->name);
         goto done;
     }
@@ -201,7 +219,7 @@ floe_err stats_compute_shares(stats_job *j, int rank)
                 err = FLOE_ERR(FLOE_ENOMEM, "%zu accumulator trees", j->ngroups);
                 break;
             }
-            err = accumulate(j, v, t, s0, s1, trees, raw, vals);
+            err = accumulate(j, v, t, s0, s1, trees, vals);
             for (size_t g = 0; g < j->ngroups && !err; g++) {
                 size_t slot = stats_slot_of(j, v, i, g);
                 /* Time-split: every rank's share, rank 0's included, is kept
@@ -219,7 +237,6 @@ floe_err stats_compute_shares(stats_job *j, int rank)
         }
     }
 done:
-    free(raw);
     free(vals);
     return err;
 }
@@ -227,16 +244,24 @@ done:
 /* Raw-chunk output: encode unit (v, i)'s statistics, one chunk per written
  * group and statistic, into enc[g * nstat + k] (initialised buffers). The
  * rank that computed the unit does this, so compression runs in parallel. */
-floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, float **res, floe_buf *enc)
+floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, void **res, floe_buf *enc)
 {
     const stats_tile *t = &j->plan.tiles[i];
-    size_t h = t->y1 - t->y0, w = t->x1 - t->x0;
-    float fill = (float)j->g.vars[v]->fill_value;
+    size_t h = t->y1 - t->y0, w = t->x1 - t->x0, e = stats_esize(j, v);
+    float fill = stats_missing(j, v);
+    double fill64 = stats_missing_f64(j, v);
+    int32_t zero = 0;
     for (size_t g = 0; g < j->ngroups; g++)
-        for (size_t k = 0; stats_group_written(j, g) && k < j->nstat; k++)
-            FLOE_CHECK(nc_chunk_encode_f32(res[g] + k * h * w, h, w, j->cy, j->cx, fill,
-                                           CF_GRID_DEFLATE_LEVEL, &enc[g * j->nstat + k]),
+        for (size_t k = 0; stats_group_written(j, g) && k < j->nstat; k++) {
+            const uint8_t *block = (const uint8_t *)res[g] + k * h * w * e;
+            /* the count: int32 padded with 0; the others: the stats' type */
+            int count = j->stat_list[k] == FLOE_STAT_COUNT;
+            FLOE_CHECK(nc_chunk_encode(block, count ? sizeof zero : e, h, w, j->cy, j->cx,
+                                       count ? (const void *)&zero
+                                       : j->out64[v] ? (const void *)&fill64 : (const void *)&fill,
+                                       CF_GRID_DEFLATE_LEVEL, &enc[g * j->nstat + k]),
                        "tile %zu of %s", i, j->g.vars[v]->name);
+        }
     return NULL;
 }
 
@@ -247,7 +272,7 @@ floe_buf *stats_encode_bufs(const stats_job *j)
     floe_buf *b = calloc(n, sizeof *b);
     /* an incompressible chunk grows by a few bytes per 64 KiB block */
     for (size_t k = 0; b && k < n; k++)
-        floe_buf_init(&b[k], 2 * j->cy * j->cx * sizeof(float) + 4096);
+        floe_buf_init(&b[k], 2 * j->cy * j->cx * stats_esize_max(j, 1) + 4096);
     return b;
 }
 

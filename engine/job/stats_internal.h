@@ -20,6 +20,7 @@
 #include "engine/plan/stats_plan.h"
 #include "engine/reduce/accum.h"
 
+#include <math.h>
 #include <stdint.h>
 
 enum { MAX_VARS = 16, MAX_OUT = MAX_VARS * 6 };
@@ -40,6 +41,9 @@ typedef struct stats_job {
     floe_dataset *ds;
     floe_grid_select g;       /* variables, axes, the selected box */
     cf_decoder cf[MAX_VARS];
+    /* Variable v's values are double (in64: FLOE_ACCUM_F64) and its
+     * statistics written as float64 (out64): engine/job/stat_types.h. */
+    int in64[MAX_VARS], out64[MAX_VARS];
     unsigned stats;           /* FLOE_STAT_* mask */
     unsigned stat_list[6];    /* the bits in output order */
     size_t nstat;
@@ -70,6 +74,48 @@ typedef struct stats_job {
     floe_buf partial_in;      /* rank 0: another rank's partial tree (time-split) */
 } stats_job;
 
+/* The value a statistic has where a cell has no data: the source's fill
+ * for float32 and float16 sources (as written before other types were
+ * read), NaN for the others, whose fill is an integer or a float64. */
+static inline float stats_missing(const stats_job *j, size_t v)
+{
+    const floe_array *a = j->g.vars[v];
+    return a->dtype == FLOE_DT_FLOAT32 || a->dtype == FLOE_DT_FLOAT16 ? (float)a->fill_value
+                                                                       : (float)NAN;
+}
+
+/* The same as a double, for float64 statistics (grid_output's _FillValue
+ * for them). */
+static inline double stats_missing_f64(const stats_job *j, size_t v)
+{
+    const floe_array *a = j->g.vars[v];
+    return a->dtype == FLOE_DT_FLOAT32 || a->dtype == FLOE_DT_FLOAT16 ? a->fill_value : NAN;
+}
+
+/* Bytes of one statistic of variable v: float or double (a count's
+ * block starts with its int32 values: see stats_results_of). */
+static inline size_t stats_esize(const stats_job *j, size_t v)
+{
+    return j->out64[v] ? sizeof(double) : sizeof(float);
+}
+
+/* The largest over the variables of one statistic (out = 1) or of one
+ * decoded value (out = 0), for buffers shared by all variables. */
+static inline size_t stats_esize_max(const stats_job *j, int out)
+{
+    for (size_t v = 0; v < j->g.nvars; v++)
+        if (out ? j->out64[v] : j->in64[v])
+            return sizeof(double);
+    return sizeof(float);
+}
+
+/* The accumulators' mask for variable v: the statistics, and the kind of
+ * its values. */
+static inline unsigned stats_accum_mask(const stats_job *j, size_t v)
+{
+    return j->stats | (j->in64[v] ? (unsigned)FLOE_ACCUM_F64 : 0u);
+}
+
 /* Index of (variable, tile, group) in the result tables. */
 static inline size_t stats_slot_of(const stats_job *j, size_t v, size_t i, size_t g)
 {
@@ -85,14 +131,17 @@ static inline int stats_group_written(const stats_job *j, size_t g)
 
 /* stats_compute.c */
 
-/* The statistics of accumulator tree `tree` (nstat x cells floats, owned
- * by the caller). */
-floe_err stats_results_of(stats_job *j, floe_accum_tree *tree, size_t cells, float fill,
-                          float **out);
+/* The statistics of variable v's accumulator tree `tree`: nstat blocks of
+ * cells values of stats_esize(j, v) bytes (float or double), owned by the
+ * caller; the count's block starts with its cells' int32 values, the type
+ * of its output variable. */
+floe_err stats_results_of(stats_job *j, size_t v, floe_accum_tree *tree, size_t cells,
+                          void **out);
 /* The statistics of every group of tile i of variable v over all selected
- * steps (space-major): res[g] = nstat x cells floats (owned by the caller). */
-floe_err stats_compute_unit(stats_job *j, size_t v, size_t i, float *raw, float *vals,
-                            float **res);
+ * steps (space-major): res[g] as stats_results_of gives them (owned by the
+ * caller). vals: room for BATCH_STEPS x a tile's cells of decoded values
+ * (stats_esize_max(j, 0) bytes each). */
+floe_err stats_compute_unit(stats_job *j, size_t v, size_t i, void *vals, void **res);
 /* Space-major work units of `rank`: its tiles of every variable, variable
  * major. stats_unit_at gives the k-th as (v, i). */
 size_t stats_unit_count(const stats_job *j, int rank);
@@ -101,7 +150,7 @@ void stats_unit_at(const stats_job *j, int rank, size_t k, size_t *v, size_t *i)
  * communication. */
 floe_err stats_compute_shares(stats_job *j, int rank);
 /* Raw-chunk output: encode unit (v, i)'s statistics into enc. */
-floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, float **res, floe_buf *enc);
+floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, void **res, floe_buf *enc);
 /* Buffers for one unit's encoded chunks (NULL on no memory); freed and
  * NULLed by stats_encode_bufs_free. */
 floe_buf *stats_encode_bufs(const stats_job *j);

@@ -14,16 +14,16 @@
 #include <string.h>
 
 /* Phase 3 on rank 0: the statistics of group g of tile i of variable v
- * (owned by the caller). */
+ * (as stats_results_of gives them, owned by the caller). */
 static floe_err gather_tile(stats_job *j, const floe_mpi *mpi, size_t v, size_t i, size_t g,
-                           float **out)
+                           void **out)
 {
     const stats_tile *t = &j->plan.tiles[i];
     size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
     size_t slot = stats_slot_of(j, v, i, g);
     floe_accum_tree root;
     memset(&root, 0, sizeof root);
-    floe_err err = floe_accum_tree_init(&root, cells, j->stats, j->plan.block_steps, 0);
+    floe_err err = floe_accum_tree_init(&root, cells, stats_accum_mask(j, v), j->plan.block_steps, 0);
     if (!err)
         err = floe_accum_tree_absorb(&root, j->partials[slot], j->partial_size[slot]);
     for (int r = 1; r < mpi->size; r++) {
@@ -44,7 +44,7 @@ static floe_err gather_tile(stats_job *j, const floe_mpi *mpi, size_t v, size_t 
             err = floe_accum_tree_absorb(&root, j->partial_in.data, j->partial_in.len);
     }
     if (!err)
-        err = stats_results_of(j, &root, cells, (float)j->g.vars[v]->fill_value, out);
+        err = stats_results_of(j, v, &root, cells, out);
     floe_accum_tree_free(&root);
     return err;
 }
@@ -67,17 +67,17 @@ floe_err stats_send_share(stats_job *j, const floe_mpi *mpi)
     }
     const floe_array *v0 = j->g.vars[0];
     size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
-    float *raw = malloc(tcells * sizeof *raw), *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
-    float **res = calloc(j->ngroups, sizeof *res);
+    void *vals = malloc(BATCH_STEPS * tcells * stats_esize_max(j, 0));
+    void **res = calloc(j->ngroups, sizeof *res);
     floe_buf *enc = j->raw_chunks ? stats_encode_bufs(j) : NULL;
-    floe_err err = raw && vals && res && (enc || !j->raw_chunks)
+    floe_err err = vals && res && (enc || !j->raw_chunks)
                        ? NULL : FLOE_ERR(FLOE_ENOMEM, "a tile of %s", v0->name);
     size_t n = stats_unit_count(j, mpi->rank);
     for (size_t k = 0; k < n; k++) {
         size_t v = 0, i = 0;
         stats_unit_at(j, mpi->rank, k, &v, &i);
         if (!err)
-            err = stats_compute_unit(j, v, i, raw, vals, res);
+            err = stats_compute_unit(j, v, i, vals, res);
         if (!err && enc)
             err = stats_encode_unit(j, v, i, res, enc);
         floe_err e = floe_collect_send_status(mpi, err != NULL);
@@ -94,14 +94,13 @@ floe_err stats_send_share(stats_job *j, const floe_mpi *mpi)
                 err = floe_collect_send(mpi, b->data, b->len);
             }
             if (!err && !status && !enc)
-                err = floe_collect_send(mpi, res[g], j->nstat * cells * sizeof *res[g]);
+                err = floe_collect_send(mpi, res[g], j->nstat * cells * stats_esize(j, v));
             free(res[g]);
             res[g] = NULL;
         }
         if (status)
             break; /* rank 0 expects nothing more from this rank */
     }
-    free(raw);
     free(vals);
     free(res);
     stats_encode_bufs_free(j, &enc);
@@ -158,15 +157,15 @@ static void stats_title(const stats_job *j, const floe_stats_request *req, char 
                  p->collection_id ? p->collection_id : p->repository);
 }
 
-/* Write group g of tile i of variable v (nstat x cells floats). */
+/* Write group g of tile i of variable v (as stats_results_of gives them). */
 static floe_err put_unit(stats_job *j, cf_grid_output *out, const size_t *tindex, size_t v, size_t i,
-                         size_t g, const float *r)
+                         size_t g, const void *r)
 {
     const stats_tile *t = &j->plan.tiles[i];
     size_t h = t->y1 - t->y0, w = t->x1 - t->x0;
     for (size_t k = 0; tindex[g] != SIZE_MAX && k < j->nstat; k++)
         FLOE_CHECK(cf_grid_output_put_region(out, v * j->nstat + k, tindex[g], t->y0, h, t->x0,
-                                             w, r + k * h * w));
+                                             w, (const uint8_t *)r + k * h * w * stats_esize(j, v)));
     return NULL;
 }
 
@@ -208,16 +207,17 @@ static floe_err recv_unit_chunks(stats_job *j, int r, floe_buf *enc)
     return err;
 }
 
-/* ... or as statistics (nstat x cells floats per group) into res. */
-static floe_err recv_unit_floats(stats_job *j, int r, size_t cells, float **res)
+/* ... or as statistics of variable v (stats_results_of's form) into res. */
+static floe_err recv_unit_values(stats_job *j, int r, size_t v, size_t cells, void **res)
 {
     floe_err err = NULL;
+    size_t n = j->nstat * cells * stats_esize(j, v);
     for (size_t g = 0; g < j->ngroups; g++) {
-        float *p = malloc(j->nstat * cells * sizeof *p);
+        void *p = malloc(n);
         if (!p && !err)
             err = FLOE_ERR(FLOE_ENOMEM, "statistics of a tile from rank %d", r);
         /* without room for them: received and dropped */
-        floe_err e = floe_collect_recv_exact(&j->collector, r, p, j->nstat * cells * sizeof *p);
+        floe_err e = floe_collect_recv_exact(&j->collector, r, p, n);
         if (!err)
             err = e;
         else
@@ -244,10 +244,10 @@ static floe_err write_space_major(stats_job *j, const floe_mpi *mpi, cf_grid_out
 {
     const floe_array *v0 = j->g.vars[0];
     size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
-    float *raw = malloc(tcells * sizeof *raw), *vals = malloc(BATCH_STEPS * tcells * sizeof *vals);
-    float **res = calloc(j->ngroups, sizeof *res);
+    void *vals = malloc(BATCH_STEPS * tcells * stats_esize_max(j, 0));
+    void **res = calloc(j->ngroups, sizeof *res);
     floe_buf *enc = j->raw_chunks ? stats_encode_bufs(j) : NULL;
-    floe_err err = raw && vals && res && (enc || !j->raw_chunks)
+    floe_err err = vals && res && (enc || !j->raw_chunks)
                        ? NULL : FLOE_ERR(FLOE_ENOMEM, "a tile of %s", v0->name);
     if (!err && !failed && j->raw_chunks)
         err = cf_grid_output_begin_raw_chunks(out);
@@ -265,7 +265,7 @@ static floe_err write_space_major(stats_job *j, const floe_mpi *mpi, cf_grid_out
             size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
             if (r == 0) {
                 if (!err && !failed)
-                    err = stats_compute_unit(j, v, i, raw, vals, res);
+                    err = stats_compute_unit(j, v, i, vals, res);
                 if (!err && !failed && enc)
                     err = stats_encode_unit(j, v, i, res, enc);
             } else {
@@ -275,7 +275,7 @@ static floe_err write_space_major(stats_job *j, const floe_mpi *mpi, cf_grid_out
                     continue; /* it sends nothing more; its error comes in the agreement */
                 if (!e)
                     e = j->raw_chunks ? recv_unit_chunks(j, r, enc)
-                                      : recv_unit_floats(j, r, cells, res);
+                                      : recv_unit_values(j, r, v, cells, res);
                 if (!err)
                     err = e;
                 else
@@ -290,7 +290,6 @@ static floe_err write_space_major(stats_job *j, const floe_mpi *mpi, cf_grid_out
                 res[g] = NULL;
             }
         }
-    free(raw);
     free(vals);
     free(res);
     stats_encode_bufs_free(j, &enc);
@@ -305,6 +304,7 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
     const char *names[MAX_OUT], *methods[MAX_OUT], *long_names[MAX_OUT];
     char name_buf[MAX_OUT][128], method_buf[MAX_OUT][160], long_buf[MAX_OUT][160], title[1024];
     const floe_array *vars[MAX_OUT];
+    cf_var_type types[MAX_OUT];
     size_t nout = 0;
     for (size_t v = 0; v < j->g.nvars; v++)
         for (size_t k = 0; k < j->nstat; k++, nout++) {
@@ -320,6 +320,12 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
             }
             names[nout] = name_buf[nout];
             vars[nout] = j->g.vars[v];
+            /* statistics are float32 or float64 (stats_job.out64); a
+             * count is an integer variable */
+            cf_var_type t = {.dtype = j->out64[v] ? FLOE_DT_FLOAT64 : FLOE_DT_FLOAT32};
+            if (j->stat_list[k] == FLOE_STAT_COUNT)
+                t = (cf_var_type){.dtype = FLOE_DT_INT32, .no_fill = 1, .count = 1};
+            types[nout] = t;
         }
     stats_title(j, req, title, sizeof title);
     /* output time axis: one step per non-empty group */
@@ -359,7 +365,7 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
         .lat_step = j->g.count[1] > 1 ? 0 : (j->g.lat->shape[0] > 1 ? j->g.yv[1] - j->g.yv[0] : 0),
         .lon_step = j->g.count[2] > 1 ? 0 : (j->g.lon->shape[0] > 1 ? j->g.xv[1] - j->g.xv[0] : 0),
         .vars = vars, .nvars = nout, .out_names = names, .cell_methods = methods,
-        .time_bounds = tb, .climatology = req->climatology,
+        .types = types, .time_bounds = tb, .climatology = req->climatology,
         .long_names = long_names, .title = title,
     };
     cf_grid_output *out = NULL;
@@ -369,7 +375,7 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
         for (size_t v = 0; v < j->g.nvars; v++)
             for (size_t i = 0; i < j->plan.ntiles; i++)
                 for (size_t g = 0; g < j->ngroups; g++) {
-                    float *r = NULL;
+                    void *r = NULL;
                     /* gather even after an error: every sender must be received */
                     floe_err e = gather_tile(j, mpi, v, i, g, &r);
                     if (!err)

@@ -18,9 +18,6 @@ static floe_err check_variable(const floe_array *a, const floe_array *first)
         return FLOE_ERR(FLOE_EUNSUPPORTED,
                         "variable %s: only (time, lat, lon) arrays with named dimensions are "
                         "supported; it has %d dimensions", a->name, a->ndim);
-    if (a->dtype != FLOE_DT_FLOAT32)
-        return FLOE_ERR(FLOE_EUNSUPPORTED, "variable %s: only float32 variables are supported yet",
-                        a->name);
     if (first && (memcmp(a->shape, first->shape, sizeof a->shape) ||
                   strcmp(a->dim_names[0], first->dim_names[0]) ||
                   strcmp(a->dim_names[1], first->dim_names[1]) ||

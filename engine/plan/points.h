@@ -83,5 +83,7 @@ floe_err floe_point_locate(const floe_point *pt, floe_interp how, const double *
  * so a point next to the coast still gets a value from its land cells;
  * NaN when every cell with a non-zero weight is missing. */
 float floe_point_interpolate(const floe_point_weights *w, const float v[2][2]);
+/* The same for double values, as double (float's is this one rounded). */
+double floe_point_interpolate_f64(const floe_point_weights *w, const double v[2][2]);
 
 #endif

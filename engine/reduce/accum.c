@@ -24,7 +24,7 @@ static void *alloc_array(size_t n, size_t size)
 floe_err floe_accum_init(floe_accum *a, size_t ncells, unsigned stats)
 {
     memset(a, 0, sizeof *a);
-    if (stats == 0 || (stats & ~(unsigned)FLOE_STAT_ALL))
+    if ((stats & FLOE_STAT_ALL) == 0 || (stats & ~(unsigned)FLOE_ACCUM_MASK_ALL))
         return FLOE_ERR(FLOE_EINTERNAL, "accumulator: bad stats mask 0x%x", stats);
     a->ncells = ncells;
     a->stats = stats;
@@ -33,9 +33,14 @@ floe_err floe_accum_init(floe_accum *a, size_t ncells, unsigned stats)
         ok = ok && (a->mean = alloc_array(ncells, sizeof *a->mean)) != NULL;
     if (stats & FLOE_STAT_STD)
         ok = ok && (a->m2 = alloc_array(ncells, sizeof *a->m2)) != NULL;
-    if (stats & FLOE_STAT_MIN)
+    int f64 = (stats & FLOE_ACCUM_F64) != 0;
+    if ((stats & FLOE_STAT_MIN) && f64)
+        ok = ok && (a->dmin = alloc_array(ncells, sizeof *a->dmin)) != NULL;
+    else if (stats & FLOE_STAT_MIN)
         ok = ok && (a->min = alloc_array(ncells, sizeof *a->min)) != NULL;
-    if (stats & FLOE_STAT_MAX)
+    if ((stats & FLOE_STAT_MAX) && f64)
+        ok = ok && (a->dmax = alloc_array(ncells, sizeof *a->dmax)) != NULL;
+    else if (stats & FLOE_STAT_MAX)
         ok = ok && (a->max = alloc_array(ncells, sizeof *a->max)) != NULL;
     if (stats & FLOE_STAT_SUM)
         ok = ok && (a->sum = alloc_array(ncells, sizeof *a->sum)) != NULL;
@@ -50,14 +55,15 @@ floe_err floe_accum_init(floe_accum *a, size_t ncells, unsigned stats)
 size_t floe_accum_cell_bytes(unsigned stats)
 {
     size_t n = sizeof(uint32_t);
+    size_t minmax = stats & FLOE_ACCUM_F64 ? sizeof(double) : sizeof(float);
     if (stats & (FLOE_STAT_MEAN | FLOE_STAT_STD))
         n += sizeof(double);
     if (stats & FLOE_STAT_STD)
         n += sizeof(double);
     if (stats & FLOE_STAT_MIN)
-        n += sizeof(float);
+        n += minmax;
     if (stats & FLOE_STAT_MAX)
-        n += sizeof(float);
+        n += minmax;
     if (stats & FLOE_STAT_SUM)
         n += sizeof(double);
     return n;
@@ -70,6 +76,8 @@ void floe_accum_free(floe_accum *a)
     free(a->m2);
     free(a->min);
     free(a->max);
+    free(a->dmin);
+    free(a->dmax);
     free(a->sum);
     memset(a, 0, sizeof *a);
 }
@@ -89,6 +97,10 @@ void floe_accum_reset(floe_accum *a)
         a->min[i] = INFINITY;
     for (size_t i = 0; a->max && i < n; i++)
         a->max[i] = -INFINITY;
+    for (size_t i = 0; a->dmin && i < n; i++)
+        a->dmin[i] = INFINITY;
+    for (size_t i = 0; a->dmax && i < n; i++)
+        a->dmax[i] = -INFINITY;
 }
 
 /* The per-value update, written without branches so the compiler can
@@ -129,11 +141,78 @@ add_cells_kernel(uint32_t *restrict count, double *restrict mean, double *restri
     }
 }
 
-floe_err floe_accum_add_cells(floe_accum *a, size_t first, const float *values, size_t n)
+/* The same for double values (FLOE_ACCUM_F64), min/max in double: the
+ * same arithmetic, without the widening. */
+static inline __attribute__((always_inline)) void
+add_cells_kernel_f64(uint32_t *restrict count, double *restrict mean, double *restrict m2,
+                     double *restrict mn, double *restrict mx, double *restrict sum,
+                     const double *restrict values, size_t n, int has_mean, int has_m2,
+                     int has_min, int has_max, int has_sum, int mean_as_sum)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x = values[i];
+        int valid = x == x;
+        uint32_t c = count[i] + (uint32_t)valid;
+        count[i] = c;
+        if (mean_as_sum) {
+            mean[i] = valid ? mean[i] + x : mean[i];
+        } else if (has_mean) {
+            double xd = valid ? x : mean[i];
+            double d = xd - mean[i];
+            double cd = c ? (double)c : 1.0;
+            double nm = mean[i] + d / cd;
+            if (has_m2)
+                m2[i] = valid ? m2[i] + d * (xd - nm) : m2[i];
+            mean[i] = valid ? nm : mean[i];
+        }
+        if (has_min)
+            mn[i] = x < mn[i] ? x : mn[i];
+        if (has_max)
+            mx[i] = x > mx[i] ? x : mx[i];
+        if (has_sum)
+            sum[i] = valid ? sum[i] + x : sum[i];
+    }
+}
+
+static floe_err check_cells(const floe_accum *a, size_t first, size_t n, int f64)
 {
     if (first > a->ncells || n > a->ncells - first)
         return FLOE_ERR(FLOE_EINTERNAL, "accumulator: cells [%zu, %zu) outside its %zu cells", first,
                         first + n, a->ncells);
+    if (f64 != ((a->stats & FLOE_ACCUM_F64) != 0))
+        return FLOE_ERR(FLOE_EINTERNAL, "accumulator of %s values given %s values",
+                        f64 ? "float" : "double", f64 ? "double" : "float");
+    return NULL;
+}
+
+floe_err floe_accum_add_cells_f64(floe_accum *a, size_t first, const double *values, size_t n)
+{
+    FLOE_CHECK(check_cells(a, first, n, 1));
+    uint32_t *count = a->count + first;
+    double *mean = a->mean ? a->mean + first : NULL;
+    double *m2 = a->m2 ? a->m2 + first : NULL;
+    double *mn = a->dmin ? a->dmin + first : NULL;
+    double *mx = a->dmax ? a->dmax + first : NULL;
+    double *sum = a->sum ? a->sum + first : NULL;
+    /* the common masks of float64 sources get their own loop */
+    unsigned m = a->stats & (unsigned)FLOE_STAT_ALL & ~(unsigned)FLOE_STAT_COUNT;
+    int ms = a->mean_as_sum;
+    if (ms && m == FLOE_STAT_MEAN)
+        add_cells_kernel_f64(count, mean, m2, mn, mx, sum, values, n, 1, 0, 0, 0, 0, 1);
+    else if (ms)
+        add_cells_kernel_f64(count, mean, m2, mn, mx, sum, values, n, 1, 0, mn != NULL,
+                             mx != NULL, sum != NULL, 1);
+    else if (m == (FLOE_STAT_MEAN | FLOE_STAT_STD) || m == FLOE_STAT_STD)
+        add_cells_kernel_f64(count, mean, m2, mn, mx, sum, values, n, 1, 1, 0, 0, 0, 0);
+    else
+        add_cells_kernel_f64(count, mean, m2, mn, mx, sum, values, n, mean != NULL, m2 != NULL,
+                             mn != NULL, mx != NULL, sum != NULL, 0);
+    return NULL;
+}
+
+floe_err floe_accum_add_cells(floe_accum *a, size_t first, const float *values, size_t n)
+{
+    FLOE_CHECK(check_cells(a, first, n, 0));
     uint32_t *count = a->count + first;
     double *mean = a->mean ? a->mean + first : NULL;
     double *m2 = a->m2 ? a->m2 + first : NULL;
@@ -194,6 +273,10 @@ floe_err floe_accum_merge(floe_accum *into, const floe_accum *from)
                 into->min[i] = from->min[i];
             if (into->max)
                 into->max[i] = from->max[i];
+            if (into->dmin)
+                into->dmin[i] = from->dmin[i];
+            if (into->dmax)
+                into->dmax[i] = from->dmax[i];
             if (into->sum)
                 into->sum[i] = from->sum[i];
             continue;
@@ -210,13 +293,18 @@ floe_err floe_accum_merge(floe_accum *into, const floe_accum *from)
             into->min[i] = from->min[i];
         if (into->max && from->max[i] > into->max[i])
             into->max[i] = from->max[i];
+        if (into->dmin && from->dmin[i] < into->dmin[i])
+            into->dmin[i] = from->dmin[i];
+        if (into->dmax && from->dmax[i] > into->dmax[i])
+            into->dmax[i] = from->dmax[i];
         if (into->sum)
             into->sum[i] += from->sum[i];
     }
     return NULL;
 }
 
-floe_err floe_accum_result(const floe_accum *a, unsigned stat, float *out, float missing)
+/* Checks common to both result functions (either takes either kind). */
+static floe_err check_result(const floe_accum *a, unsigned stat)
 {
     const char *name = floe_stat_name(stat);
     if (a->mean_as_sum)
@@ -224,6 +312,12 @@ floe_err floe_accum_result(const floe_accum *a, unsigned stat, float *out, float
     if (!name || !(a->stats & stat))
         return FLOE_ERR(FLOE_EINTERNAL, "accumulator (stats 0x%x) asked for statistic 0x%x",
                         a->stats, stat);
+    return NULL;
+}
+
+floe_err floe_accum_result(const floe_accum *a, unsigned stat, float *out, float missing)
+{
+    FLOE_CHECK(check_result(a, stat));
     for (size_t i = 0; i < a->ncells; i++) {
         uint32_t n = a->count[i];
         if (stat == FLOE_STAT_COUNT) {
@@ -236,10 +330,34 @@ floe_err floe_accum_result(const floe_accum *a, unsigned stat, float *out, float
         }
         switch (stat) {
         case FLOE_STAT_MEAN: out[i] = (float)a->mean[i]; break;
-        case FLOE_STAT_MIN: out[i] = a->min[i]; break;
-        case FLOE_STAT_MAX: out[i] = a->max[i]; break;
+        case FLOE_STAT_MIN: out[i] = a->min ? a->min[i] : (float)a->dmin[i]; break;
+        case FLOE_STAT_MAX: out[i] = a->max ? a->max[i] : (float)a->dmax[i]; break;
         case FLOE_STAT_SUM: out[i] = (float)a->sum[i]; break;
         default: /* STD */ out[i] = (float)sqrt(fmax(a->m2[i], 0.0) / n); break;
+        }
+    }
+    return NULL;
+}
+
+floe_err floe_accum_result_f64(const floe_accum *a, unsigned stat, double *out, double missing)
+{
+    FLOE_CHECK(check_result(a, stat));
+    for (size_t i = 0; i < a->ncells; i++) {
+        uint32_t n = a->count[i];
+        if (stat == FLOE_STAT_COUNT) {
+            out[i] = (double)n;
+            continue;
+        }
+        if (n == 0) {
+            out[i] = missing;
+            continue;
+        }
+        switch (stat) {
+        case FLOE_STAT_MEAN: out[i] = a->mean[i]; break;
+        case FLOE_STAT_MIN: out[i] = a->dmin ? a->dmin[i] : (double)a->min[i]; break;
+        case FLOE_STAT_MAX: out[i] = a->dmax ? a->dmax[i] : (double)a->max[i]; break;
+        case FLOE_STAT_SUM: out[i] = a->sum[i]; break;
+        default: /* STD */ out[i] = sqrt(fmax(a->m2[i], 0.0) / n); break;
         }
     }
     return NULL;

@@ -6,9 +6,16 @@
  * floe_accum is the state of a set of cells over some time steps: Welford's
  * running mean and sum of squared deviations (m2), so the std of values
  * around 1e6 with a tiny spread survives (a naive sum of squares cancels),
- * float min/max (the data are float), a double sum and a uint32 count. Only
- * the arrays a stats mask needs are allocated: all six cost 36 bytes a cell,
- * mean alone 12, because a rank keeps one per tile it owns.
+ * min/max in the type of the values, a double sum and a uint32 count. Only
+ * the arrays a stats mask needs are allocated: all six cost 36 bytes a cell
+ * for float values (44 for double ones), mean alone 12, because a rank keeps
+ * one per tile it owns.
+ *
+ * Values are float (float32 sources and 8/16-bit packed ones, whose
+ * statistics are written as float32) or, with FLOE_ACCUM_F64 in the mask,
+ * double (every other type: integers of any width, float64, data unpacked
+ * to float64), whose statistics are written as float64. Either way the
+ * arithmetic is in double; only the input and min/max differ.
  *
  * Two accumulators of consecutive time ranges combine with Chan et al.'s
  * pairwise formula (floe_accum_merge). Floating-point merging is not
@@ -65,6 +72,12 @@ enum {
     FLOE_STAT_ALL = (1u << 6) - 1,
 };
 
+/* Not a statistic: an option bit of an accumulator's mask (floe_accum_init,
+ * floe_accum_tree_init) saying that its values are double, added with
+ * floe_accum_add_cells_f64. It travels
+ * with the mask, so trees and their wire form keep the two kinds apart. */
+enum { FLOE_ACCUM_F64 = 1u << 8, FLOE_ACCUM_MASK_ALL = FLOE_STAT_ALL | FLOE_ACCUM_F64 };
+
 /* "mean", "min", ...; NULL for a mask that is not exactly one stat. */
 const char *floe_stat_name(unsigned stat);
 /* One name ("mean") to its bit; FLOE_EINVAL naming it otherwise. */
@@ -76,11 +89,12 @@ floe_err floe_stat_parse_list(const char *text, unsigned allowed, unsigned *mask
 
 typedef struct floe_accum {
     size_t ncells;
-    unsigned stats;   /* the mask it was created for */
+    unsigned stats;   /* the mask it was created for (FLOE_ACCUM_F64 included) */
     uint32_t *count;  /* always: valid values per cell */
     double *mean;     /* MEAN or STD */
     double *m2;       /* STD: sum of squared deviations from the mean */
-    float *min, *max; /* MIN, MAX */
+    float *min, *max; /* MIN, MAX of float values */
+    double *dmin, *dmax; /* MIN, MAX of double values (FLOE_ACCUM_F64) */
     double *sum;      /* SUM */
     /* Set by the tree on its block accumulators when the mask has MEAN but
      * not STD: `mean` then holds each cell's sum of valid values while the
@@ -92,10 +106,10 @@ typedef struct floe_accum {
     int mean_as_sum;
 } floe_accum;
 
-/* An empty accumulator (every cell without data). stats must be non-zero
- * and within FLOE_STAT_ALL. ncells may be 0. */
+/* An empty accumulator (every cell without data). stats must hold at least
+ * one statistic and nothing outside FLOE_ACCUM_MASK_ALL. ncells may be 0. */
 floe_err floe_accum_init(floe_accum *a, size_t ncells, unsigned stats);
-/* Bytes per cell of one accumulator with this mask (4 to 36), for sizing
+/* Bytes per cell of one accumulator with this mask (4 to 44), for sizing
  * tiles: a tree holds its block plus about log2(blocks) nodes. */
 size_t floe_accum_cell_bytes(unsigned stats);
 /* Frees the arrays; a zeroed or freed accumulator may be freed again. */
@@ -104,8 +118,10 @@ void floe_accum_free(floe_accum *a);
 void floe_accum_reset(floe_accum *a);
 
 /* Welford: add one time step's values for cells [first, first + n); NaN is
- * missing and skipped. FLOE_EINTERNAL if the range is outside the cells. */
+ * missing and skipped. FLOE_EINTERNAL if the range is outside the cells,
+ * or if the values are not of the accumulator's kind (FLOE_ACCUM_F64). */
 floe_err floe_accum_add_cells(floe_accum *a, size_t first, const float *values, size_t n);
+floe_err floe_accum_add_cells_f64(floe_accum *a, size_t first, const double *values, size_t n);
 /* The same for all cells: values holds ncells values (must equal a->ncells). */
 floe_err floe_accum_add_step(floe_accum *a, const float *values, size_t ncells);
 
@@ -120,6 +136,11 @@ floe_err floe_accum_merge(floe_accum *into, const floe_accum *from);
  * which is 0 there (a count of zero is data). STD uses the divisor n, so a
  * cell with one value has std 0. */
 floe_err floe_accum_result(const floe_accum *a, unsigned stat, float *out, float missing);
+/* The same as double. Either function reads either kind of accumulator:
+ * float results of double values are rounded once, at the end (8/16-bit
+ * packed data are written as float32 but summed from their float64
+ * unpacked values). */
+floe_err floe_accum_result_f64(const floe_accum *a, unsigned stat, double *out, double missing);
 
 /* Flat, native-endian serialization for MPI (ranks of one job share the
  * architecture): a header (magic, ncells, stats) followed by the arrays. */

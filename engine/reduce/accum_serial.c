@@ -10,8 +10,9 @@
 
 static const char accum_magic[8] = {'F', 'L', 'O', 'E', 'A', 'C', 'C', '1'};
 enum { ACCUM_HEADER = 8 + 8 + 4 + 4 };
-/* count, mean, m2, min, max, sum: the per-cell arrays of floe_accum. */
-enum { ACCUM_NARRAYS = 6 };
+/* count, mean, m2, min, max, dmin, dmax, sum: the per-cell arrays of
+ * floe_accum (the mask, FLOE_ACCUM_F64 included, says which exist). */
+enum { ACCUM_NARRAYS = 8 };
 
 /* The arrays a has, in serialization order, with their element sizes. */
 static size_t accum_arrays(const floe_accum *a, void *ptrs[ACCUM_NARRAYS],
@@ -22,7 +23,8 @@ static size_t accum_arrays(const floe_accum *a, void *ptrs[ACCUM_NARRAYS],
         size_t size;
     } all[ACCUM_NARRAYS] = {
         {a->count, sizeof *a->count}, {a->mean, sizeof *a->mean}, {a->m2, sizeof *a->m2},
-        {a->min, sizeof *a->min},     {a->max, sizeof *a->max},   {a->sum, sizeof *a->sum},
+        {a->min, sizeof *a->min},     {a->max, sizeof *a->max},   {a->dmin, sizeof *a->dmin},
+        {a->dmax, sizeof *a->dmax},   {a->sum, sizeof *a->sum},
     };
     size_t k = 0;
     for (size_t i = 0; i < ACCUM_NARRAYS; i++)
@@ -80,7 +82,7 @@ floe_err floe_accum_deserialize(floe_accum *a, const void *buf, size_t size)
     uint32_t stats;
     memcpy(&ncells, p + 8, 8);
     memcpy(&stats, p + 16, 4);
-    if (stats == 0 || (stats & ~(unsigned)FLOE_STAT_ALL))
+    if ((stats & FLOE_STAT_ALL) == 0 || (stats & ~(unsigned)FLOE_ACCUM_MASK_ALL))
         return FLOE_ERR(FLOE_EFORMAT, "serialized accumulator: bad stats mask 0x%x", stats);
     /* Each cell takes at least 4 bytes, so a hostile count cannot make us
      * allocate more than the buffer justifies. */

@@ -88,23 +88,35 @@ void floe_wstat_init(floe_wstat *s)
     *s = (floe_wstat){0, 0, 0, INFINITY, -INFINITY, 0};
 }
 
+/* One kernel for float and double values: the arithmetic is in double
+ * either way (a float widens exactly), so float values give the bits they
+ * always gave. */
+#define WSTAT_ADD(s, values, weights, mask, n)                                                     \
+    for (size_t i = 0; i < (n); i++) {                                                             \
+        double x = (values)[i];                                                                    \
+        if (isnan(x) || ((mask) && !(mask)[i]))                                                    \
+            continue;                                                                              \
+        double w = (weights) ? (weights)[i] : 1.0;                                                 \
+        (s)->wsum += w;                                                                            \
+        (s)->wxsum += w * x;                                                                       \
+        (s)->sum += x;                                                                             \
+        if (x < (s)->min)                                                                          \
+            (s)->min = x;                                                                          \
+        if (x > (s)->max)                                                                          \
+            (s)->max = x;                                                                          \
+        (s)->count++;                                                                              \
+    }
+
 void floe_wstat_add(floe_wstat *s, const float *values, const double *weights,
                     const uint8_t *mask, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        float x = values[i];
-        if (isnan(x) || (mask && !mask[i]))
-            continue;
-        double w = weights ? weights[i] : 1.0;
-        s->wsum += w;
-        s->wxsum += w * x;
-        s->sum += x;
-        if (x < s->min)
-            s->min = x;
-        if (x > s->max)
-            s->max = x;
-        s->count++;
-    }
+    WSTAT_ADD(s, values, weights, mask, n)
+}
+
+void floe_wstat_add_f64(floe_wstat *s, const double *values, const double *weights,
+                        const uint8_t *mask, size_t n)
+{
+    WSTAT_ADD(s, values, weights, mask, n)
 }
 
 void floe_wstat_merge(floe_wstat *into, const floe_wstat *from)
@@ -121,10 +133,10 @@ void floe_wstat_merge(floe_wstat *into, const floe_wstat *from)
     into->count += from->count;
 }
 
-floe_err floe_wstat_result(const floe_wstat *s, unsigned stat, float missing, float *out)
+floe_err floe_wstat_result_f64(const floe_wstat *s, unsigned stat, double missing, double *out)
 {
     if (stat == FLOE_STAT_COUNT) {
-        *out = (float)s->count;
+        *out = (double)s->count;
         return NULL;
     }
     if (stat != FLOE_STAT_MEAN && stat != FLOE_STAT_SUM && stat != FLOE_STAT_MIN &&
@@ -140,11 +152,23 @@ floe_err floe_wstat_result(const floe_wstat *s, unsigned stat, float missing, fl
     switch (stat) {
     case FLOE_STAT_MEAN:
         /* all-zero weights (degenerate cells) fall back to the plain mean */
-        *out = (float)(s->wsum > 0 ? s->wxsum / s->wsum : s->sum / (double)s->count);
+        *out = s->wsum > 0 ? s->wxsum / s->wsum : s->sum / (double)s->count;
         break;
-    case FLOE_STAT_SUM: *out = (float)s->sum; break;
+    case FLOE_STAT_SUM: *out = s->sum; break;
     case FLOE_STAT_MIN: *out = s->min; break;
     default: *out = s->max; break;
     }
+    return NULL;
+}
+
+floe_err floe_wstat_result(const floe_wstat *s, unsigned stat, float missing, float *out)
+{
+    if (stat == FLOE_STAT_COUNT) {
+        *out = (float)s->count;
+        return NULL;
+    }
+    double d = 0;
+    FLOE_CHECK(floe_wstat_result_f64(s, stat, (double)missing, &d));
+    *out = (float)d;
     return NULL;
 }

@@ -56,7 +56,7 @@ typedef struct floe_wstat {
     double wsum;    /* sum of the weights of valid cells */
     double wxsum;   /* sum of weight * value over valid cells */
     double sum;     /* plain sum of valid values */
-    float min, max; /* of valid values */
+    double min, max; /* of valid values (float ones exactly) */
     uint64_t count; /* valid cells */
 } floe_wstat;
 
@@ -66,6 +66,9 @@ void floe_wstat_init(floe_wstat *s);
  * region's centres-inside mask). */
 void floe_wstat_add(floe_wstat *s, const float *values, const double *weights,
                     const uint8_t *mask, size_t n);
+/* The same for double values (sources whose statistics are float64). */
+void floe_wstat_add_f64(floe_wstat *s, const double *values, const double *weights,
+                        const uint8_t *mask, size_t n);
 /* into := into's cells and from's cells (into first). */
 void floe_wstat_merge(floe_wstat *into, const floe_wstat *from);
 /* FLOE_STAT_MEAN: sum(w x) / sum(w) over valid cells (area-weighted, like
@@ -74,5 +77,7 @@ void floe_wstat_merge(floe_wstat *into, const floe_wstat *from);
  * With no valid cell every other statistic is `missing`. Other stats are
  * FLOE_EINVAL naming them. */
 floe_err floe_wstat_result(const floe_wstat *s, unsigned stat, float missing, float *out);
+/* The same as double (float's is this one rounded once). */
+floe_err floe_wstat_result_f64(const floe_wstat *s, unsigned stat, double missing, double *out);
 
 #endif

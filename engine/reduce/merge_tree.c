@@ -78,7 +78,7 @@ floe_err floe_accum_tree_init(floe_accum_tree *t, size_t ncells, unsigned stats,
         return FLOE_ERR(FLOE_EINTERNAL,
                         "accumulator tree: first step %zu is not on a boundary of %zu-step blocks",
                         first_step, block_steps);
-    if (stats == 0 || (stats & ~(unsigned)FLOE_STAT_ALL))
+    if ((stats & FLOE_STAT_ALL) == 0 || (stats & ~(unsigned)FLOE_ACCUM_MASK_ALL))
         return FLOE_ERR(FLOE_EINTERNAL, "accumulator tree: bad stats mask 0x%x", stats);
     t->ncells = ncells;
     t->stats = stats;

@@ -3,6 +3,8 @@
  * The codec list is parsed in codec_parse.c. */
 #include "io/zarr/meta.h"
 
+#include "io/zarr/half.h"
+
 #include "common/floe_log.h"
 
 #include <ctype.h>
@@ -25,7 +27,7 @@ static const struct {
     {"bool", ZARR_BOOL, 1},       {"int8", ZARR_INT8, 1},       {"int16", ZARR_INT16, 2},
     {"int32", ZARR_INT32, 4},     {"int64", ZARR_INT64, 8},     {"uint8", ZARR_UINT8, 1},
     {"uint16", ZARR_UINT16, 2},   {"uint32", ZARR_UINT32, 4},   {"uint64", ZARR_UINT64, 8},
-    {"float32", ZARR_FLOAT32, 4}, {"float64", ZARR_FLOAT64, 8},
+    {"float32", ZARR_FLOAT32, 4}, {"float64", ZARR_FLOAT64, 8},   {"float16", ZARR_FLOAT16, 2},
 };
 
 const char *zarr_dtype_name(zarr_dtype t)
@@ -63,7 +65,7 @@ static floe_err parse_dtype(const cJSON *item, zarr_array_meta *m)
         }
     }
     return FLOE_ERR(FLOE_EUNSUPPORTED, "zarr.json: \"data_type\" '%s' is not supported "
-                    "(floe reads bool, int8-64, uint8-64, float32, float64)", item->valuestring);
+                    "(floe reads bool, int8-64, uint8-64, float16, float32, float64)", item->valuestring);
 }
 
 /* A non-negative integer that a double holds exactly. */
@@ -283,6 +285,8 @@ static floe_err fill_float(const cJSON *fv, zarr_array_meta *m)
         v = fv->valuedouble;
         if (m->dtype == ZARR_FLOAT32 && isfinite(v) && !isfinite((float)v))
             return FLOE_ERR(FLOE_EFORMAT, "zarr.json: \"fill_value\" %g is out of range for float32", v);
+        if (m->dtype == ZARR_FLOAT16 && isfinite(v) && !isfinite(zarr_half_to_float(zarr_float_to_half((float)v))))
+            return FLOE_ERR(FLOE_EFORMAT, "zarr.json: \"fill_value\" %g is out of range for float16", v);
     } else if (cJSON_IsString(fv)) {
         const char *s = fv->valuestring;
         if (strcmp(s, "NaN") == 0) {
@@ -298,7 +302,11 @@ static floe_err fill_float(const cJSON *fv, zarr_array_meta *m)
                 return FLOE_ERR(FLOE_EFORMAT, "zarr.json: \"fill_value\" '%s' must be 0x and %zu hex digits "
                                 "for %s", s, 2 * m->itemsize, zarr_dtype_name(m->dtype));
             uint64_t bits = strtoull(s + 2, NULL, 16);
-            if (m->dtype == ZARR_FLOAT32) {
+            if (m->dtype == ZARR_FLOAT16) {
+                uint16_t b16 = (uint16_t)bits;
+                memcpy(m->fill_raw, &b16, 2);
+                m->fill_value = zarr_half_to_float(b16);
+            } else if (m->dtype == ZARR_FLOAT32) {
                 uint32_t b32 = (uint32_t)bits;
                 float f;
                 memcpy(&f, &b32, 4);
@@ -319,7 +327,11 @@ static floe_err fill_float(const cJSON *fv, zarr_array_meta *m)
         return FLOE_ERR(FLOE_EFORMAT, "zarr.json: \"fill_value\" must be a number or string for %s",
                         zarr_dtype_name(m->dtype));
     }
-    if (m->dtype == ZARR_FLOAT32) {
+    if (m->dtype == ZARR_FLOAT16) {
+        uint16_t h = zarr_float_to_half((float)v);
+        memcpy(m->fill_raw, &h, 2);
+        m->fill_value = zarr_half_to_float(h);
+    } else if (m->dtype == ZARR_FLOAT32) {
         float f = (float)v;
         memcpy(m->fill_raw, &f, 4);
         m->fill_value = f;
@@ -342,6 +354,7 @@ static floe_err parse_fill(const cJSON *fv, const char *json, size_t len, zarr_a
         m->fill_raw[0] = cJSON_IsTrue(fv) ? 1 : 0;
         m->fill_value = m->fill_raw[0];
         return NULL;
+    case ZARR_FLOAT16:
     case ZARR_FLOAT32:
     case ZARR_FLOAT64:
         return fill_float(fv, m);

@@ -6,8 +6,8 @@
  * encoding, dimension names, attributes and the codec chain (decoded by
  * io/zarr/codec.h). Everything floe cannot honour exactly is refused at
  * parse time, so a chunk is never decoded with a half-understood chain:
- *   - data types other than bool, (u)int8..64, float32, float64
- *     (float16, complex, strings, extension types) -> FLOE_EUNSUPPORTED;
+ *   - data types other than bool, (u)int8..64, float16, float32, float64
+ *     (complex, strings, extension types) -> FLOE_EUNSUPPORTED;
  *   - chunk grids other than "regular", non-empty storage_transformers,
  *     unknown codecs (including sharding_indexed) -> FLOE_EUNSUPPORTED;
  *   - an unknown top-level key whose value says "must_understand": true ->
@@ -46,6 +46,7 @@ typedef enum zarr_dtype {
     ZARR_BOOL, ZARR_INT8, ZARR_INT16, ZARR_INT32, ZARR_INT64,
     ZARR_UINT8, ZARR_UINT16, ZARR_UINT32, ZARR_UINT64,
     ZARR_FLOAT32, ZARR_FLOAT64,
+    ZARR_FLOAT16, /* last: the others keep their numbers */
 } zarr_dtype;
 
 /* "float32" etc. (static string). */

@@ -99,6 +99,30 @@ floe_err stac_item_write_grid(const cf_grid_spec *g, const char *item_path, cons
     return stac_item_write_grid_to(g, &dest, operation, source_kind);
 }
 
+/* A typed output variable (out/grid_output.h cf_var_type): its type, and
+ * its nodata and unit as cf_grid_output writes them. */
+static void typed_var(const floe_array *a, const cf_var_type *t, int derived, stac_item_var *v)
+{
+    static const char *const names[] = {
+        [FLOE_DT_BOOL] = "uint8",     [FLOE_DT_INT8] = "int8",     [FLOE_DT_INT16] = "int16",
+        [FLOE_DT_INT32] = "int32",    [FLOE_DT_INT64] = "int64",   [FLOE_DT_UINT8] = "uint8",
+        [FLOE_DT_UINT16] = "uint16",  [FLOE_DT_UINT32] = "uint32", [FLOE_DT_UINT64] = "uint64",
+        [FLOE_DT_FLOAT32] = "float32", [FLOE_DT_FLOAT64] = "float64", [FLOE_DT_FLOAT16] = "float32",
+    };
+    v->data_type = names[t->dtype];
+    int float_source = a->dtype == FLOE_DT_FLOAT32 || a->dtype == FLOE_DT_FLOAT16;
+    if (t->count) {
+        v->unit = "1";
+        v->has_nodata = 0;
+    } else if (t->no_fill) {
+        v->has_nodata = 0;
+    } else if (t->unpacked || (derived && !float_source)) {
+        v->nodata = NAN;
+    } else {
+        v->nodata = a->fill_value;
+    }
+}
+
 floe_err stac_item_write_grid_to(const cf_grid_spec *g, const stac_item_dest *dest,
                                  const char *operation, stac_item_source_kind source_kind)
 {
@@ -144,9 +168,11 @@ floe_err stac_item_write_grid_to(const cf_grid_spec *g, const stac_item_dest *de
         vars[i] = (stac_item_var){
             .name = g->out_names ? g->out_names[i] : a->name, .dims = dim_names, .ndims = 3,
             .unit = attr_text(a, "units"), .description = attr_text(a, "long_name"),
-            .data_type = "float32", /* cf_grid_output writes float32 */
+            .data_type = "float32", /* cf_grid_output writes float32 without types */
             .has_nodata = 1, .nodata = (double)(float)a->fill_value,
         };
+        if (g->types)
+            typed_var(a, &g->types[i], g->cell_methods != NULL, &vars[i]);
     }
 
     char *default_path = NULL;

@@ -71,7 +71,10 @@ def main(tbdir):
                     v = ds[k]
                     check("units" in v.attrs and "long_name" in v.attrs,
                           f"{name}: {k} has units and long_name")
-                    check("_FillValue" in v.encoding, f"{name}: {k} has _FillValue")
+                    # a count has no missing value (0 is data): an integer
+                    # variable without _FillValue, which xarray keeps integer
+                    check(("_FillValue" in v.encoding) != k.endswith("_count"),
+                          f"{name}: {k} has _FillValue (counts: none)")
                     if k.endswith("_count"):
                         # a count is no CF method: its long_name says what it counts
                         check("cell_methods" not in v.attrs, f"{name}: {k} claims no method")

@@ -218,6 +218,8 @@ static int accum_equal(const floe_accum *x, const floe_accum *y)
            (!x->m2 || memcmp(x->m2, y->m2, n * sizeof *x->m2) == 0) &&
            (!x->min || memcmp(x->min, y->min, n * sizeof *x->min) == 0) &&
            (!x->max || memcmp(x->max, y->max, n * sizeof *x->max) == 0) &&
+           (!x->dmin || memcmp(x->dmin, y->dmin, n * sizeof *x->dmin) == 0) &&
+           (!x->dmax || memcmp(x->dmax, y->dmax, n * sizeof *x->dmax) == 0) &&
            (!x->sum || memcmp(x->sum, y->sum, n * sizeof *x->sum) == 0);
 }
 
@@ -256,6 +258,96 @@ static void test_merge(void **state)
     floe_accum_free(&b);
     floe_accum_free(&e);
     free(d);
+}
+
+/* Double values (FLOE_ACCUM_F64, float64 statistics): min and max keep
+ * values float cannot hold (large integers, float64 digits), the mean and
+ * sum are those of the double values, the wire form and the tree keep the
+ * kind, and the two kinds are never mixed. */
+static void test_f64_values(void **state)
+{
+    (void)state;
+    enum { NC = 3, NS = 70 };
+    unsigned mask = FLOE_STAT_ALL | FLOE_ACCUM_F64;
+    double d[NS][NC];
+    for (size_t s = 0; s < NS; s++) {
+        d[s][0] = 9007199254740000.0 + (double)s; /* beyond float's 24 bits */
+        d[s][1] = 0.1 * (double)(s % 7) + 1e-9 * (double)s;
+        d[s][2] = s % 3 == 0 ? NAN : -123456789.125 - (double)s;
+    }
+    floe_accum a;
+    expect_ok(floe_accum_init(&a, NC, mask));
+    for (size_t s = 0; s < NS; s++)
+        expect_ok(floe_accum_add_cells_f64(&a, 0, d[s], NC));
+    double mn[NC], mx[NC], mean[NC], sum[NC], cnt[NC];
+    expect_ok(floe_accum_result_f64(&a, FLOE_STAT_MIN, mn, NAN));
+    expect_ok(floe_accum_result_f64(&a, FLOE_STAT_MAX, mx, NAN));
+    expect_ok(floe_accum_result_f64(&a, FLOE_STAT_MEAN, mean, NAN));
+    expect_ok(floe_accum_result_f64(&a, FLOE_STAT_SUM, sum, NAN));
+    expect_ok(floe_accum_result_f64(&a, FLOE_STAT_COUNT, cnt, NAN));
+    assert_true(mn[0] == 9007199254740000.0 && mx[0] == 9007199254740000.0 + (NS - 1));
+    assert_true(mx[2] == -123456789.125 - 1.0 && cnt[2] == (double)(NS - (NS + 2) / 3));
+    long double want = 0;
+    for (size_t s = 0; s < NS; s++)
+        want += d[s][1];
+    assert_close(sum[1], want, 1e-15, 0, "f64 sum", 1);
+    assert_close(mean[1], want / NS, 1e-14, 0, "f64 mean", 1);
+    assert_true(mean[0] == 9007199254740000.0 + (NS - 1) / 2.0);
+
+    /* the wire form keeps the kind; the tree gives the same bits split anywhere */
+    size_t size = floe_accum_serial_size(&a);
+    void *buf = malloc(size);
+    floe_accum back;
+    expect_ok(floe_accum_serialize(&a, buf, size));
+    expect_ok(floe_accum_deserialize(&back, buf, size));
+    assert_true(back.stats == mask && accum_equal(&a, &back));
+    free(buf);
+    floe_accum_free(&back);
+    const floe_accum *whole_res = NULL, *split_res = NULL;
+    floe_accum_tree whole, split, part;
+    expect_ok(floe_accum_tree_init(&whole, NC, mask, 8, 0));
+    expect_ok(floe_accum_tree_init(&split, NC, mask, 8, 0));
+    expect_ok(floe_accum_tree_init(&part, NC, mask, 8, 24));
+    for (size_t s = 0; s < NS; s++) {
+        floe_accum *b;
+        floe_accum_tree *t = s < 24 ? &split : &part;
+        expect_ok(floe_accum_tree_block(&whole, &b));
+        expect_ok(floe_accum_add_cells_f64(b, 0, d[s], NC));
+        expect_ok(floe_accum_tree_end_step(&whole));
+        expect_ok(floe_accum_tree_block(t, &b));
+        expect_ok(floe_accum_add_cells_f64(b, 0, d[s], NC));
+        expect_ok(floe_accum_tree_end_step(t));
+    }
+    expect_ok(floe_accum_tree_serial_size(&part, &size));
+    buf = malloc(size);
+    expect_ok(floe_accum_tree_serialize(&part, buf, size));
+    expect_ok(floe_accum_tree_absorb(&split, buf, size));
+    free(buf);
+    expect_ok(floe_accum_tree_result(&whole, &whole_res));
+    expect_ok(floe_accum_tree_result(&split, &split_res));
+    assert_true(accum_equal(whole_res, split_res));
+    floe_accum_tree_free(&whole);
+    floe_accum_tree_free(&split);
+    floe_accum_tree_free(&part);
+
+    /* float and double kinds do not mix */
+    float f[NC] = {1, 2, 3};
+    floe_accum fa;
+    expect_ok(floe_accum_init(&fa, NC, FLOE_STAT_ALL));
+    expect_code(floe_accum_add_cells(&a, 0, f, NC), FLOE_EINTERNAL, "double values");
+    expect_code(floe_accum_add_cells_f64(&fa, 0, d[0], NC), FLOE_EINTERNAL, "float values");
+    /* results of either kind from either: rounded once, or widened exactly */
+    expect_ok(floe_accum_result(&a, FLOE_STAT_MIN, f, 0));
+    assert_true(f[0] == (float)9007199254740000.0 && f[2] == (float)(-123456789.125 - 68.0));
+    expect_ok(floe_accum_result(&a, FLOE_STAT_MEAN, f, 0));
+    assert_true(f[1] == (float)mean[1]);
+    expect_ok(floe_accum_add_cells(&fa, 0, f, NC));
+    expect_ok(floe_accum_result_f64(&fa, FLOE_STAT_MAX, mx, 0));
+    assert_true(mx[0] == (double)f[0] && mx[1] == (double)f[1]);
+    expect_code(floe_accum_merge(&a, &fa), FLOE_EINTERNAL, "merging accumulators");
+    assert_int_equal(floe_accum_cell_bytes(mask), floe_accum_cell_bytes(FLOE_STAT_ALL) + 8);
+    floe_accum_free(&fa);
+    floe_accum_free(&a);
 }
 
 /* A step added in pieces (rows of a tile) is the same as added at once. */
@@ -321,6 +413,7 @@ static void test_masks_and_missing(void **state)
     assert_int_equal(floe_accum_cell_bytes(FLOE_STAT_COUNT), 4);
     expect_code(floe_accum_init(&a, 2, 0), FLOE_EINTERNAL, "stats mask");
     expect_code(floe_accum_init(&a, 2, 1u << 9), FLOE_EINTERNAL, "stats mask");
+    expect_code(floe_accum_init(&a, 2, FLOE_ACCUM_F64), FLOE_EINTERNAL, "stats mask");
 }
 
 static void test_stat_names(void **state)
@@ -743,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_catastrophic_cancellation),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_add_cells_pieces),
+        cmocka_unit_test(test_f64_values),
         cmocka_unit_test(test_masks_and_missing),
         cmocka_unit_test(test_stat_names),
         cmocka_unit_test(test_serialize),

@@ -21,7 +21,7 @@ static cJSON *attrs_of(const char *json)
     return a;
 }
 
-static cf_decoder init_ok(const char *json, zarr_dtype dtype, unsigned flags, const double *fill)
+static cf_decoder init_ok(const char *json, zarr_dtype dtype, unsigned flags, const void *fill)
 {
     cJSON *a = json ? attrs_of(json) : NULL;
     cf_decoder cf;
@@ -166,7 +166,7 @@ static void valid_range_only_when_asked(void **state)
 static void zarr_fill_and_no_attributes(void **state)
 {
     (void)state;
-    double fill = -9999;
+    float fill = -9999; /* the fill's bytes in the stored type */
     float in[2] = {-9999.0f, 1.0f};
     double out[3];
     cf_decoder cf = init_ok(NULL, ZARR_FLOAT32, 0, &fill);
@@ -181,6 +181,52 @@ static void zarr_fill_and_no_attributes(void **state)
     assert_true(out[0] == 0 && out[1] == 1);
 }
 
+/* The unpacked type (decode.h): float32 for <= 16-bit data with float32
+ * attributes, float64 otherwise; float32 unpacking rounds like numpy's
+ * float32 arithmetic (xarray), float64 unpacking like numpy's float64. */
+static void unpacked_types(void **state)
+{
+    (void)state;
+    int16_t in[2] = {12345, -32767};
+    float f[2];
+    double d[2];
+    cf_decoder cf = init_ok("{\"scale_factor\":0.019999999552965164,\"add_offset\":250,"
+                            "\"_FillValue\":-32767}", ZARR_INT16, 0, NULL);
+    assert_int_equal(cf_unpacked_type(&cf), ZARR_FLOAT32);
+    cf_unpack(&cf, in, 2, f);
+    assert_true(f[0] == (float)12345 * 0.02f + 250.0f && isnan(f[1]));
+    cf = init_ok("{\"scale_factor\":0.01,\"add_offset\":273.15}", ZARR_INT16, 0, NULL);
+    assert_int_equal(cf_unpacked_type(&cf), ZARR_FLOAT64);
+    cf_unpack(&cf, in, 1, d);
+    assert_true(d[0] == 12345.0 * 0.01 + 273.15);
+    int32_t in32 = 7;
+    cf = init_ok("{\"scale_factor\":0.5}", ZARR_INT32, 0, NULL);
+    assert_int_equal(cf_unpacked_type(&cf), ZARR_FLOAT64); /* 32-bit data: float64 */
+    cf_unpack(&cf, &in32, 1, d);
+    assert_true(d[0] == 3.5);
+    cf = init_ok("{}", ZARR_UINT16, 0, NULL);
+    assert_int_equal(cf_unpacked_type(&cf), ZARR_UINT16); /* not packed: its own type */
+}
+
+/* float16 elements; 64-bit fills exact (beyond 2^53); a bool's fill is no mask. */
+static void float16_and_exact_fills(void **state)
+{
+    (void)state;
+    uint16_t h[3] = {0x3c00, 0x7e00, 0xc500}; /* 1, NaN, -5 */
+    double out[3];
+    cf_decoder cf = init_ok("{\"missing_value\":-5}", ZARR_FLOAT16, 0, NULL);
+    cf_decode_to_double(&cf, h, 3, out);
+    assert_true(out[0] == 1.0 && isnan(out[1]) && isnan(out[2]));
+    uint64_t u[2] = {UINT64_MAX, UINT64_MAX - 1}, fill = UINT64_MAX;
+    cf = init_ok("{}", ZARR_UINT64, CF_MASK_ZARR_FILL, &fill);
+    cf_decode_to_double(&cf, u, 2, out);
+    assert_true(isnan(out[0]) && out[1] == (double)(UINT64_MAX - 1));
+    uint8_t b[2] = {0, 1}, bfill = 0;
+    cf = init_ok("{}", ZARR_BOOL, CF_MASK_ZARR_FILL, &bfill);
+    cf_decode_to_double(&cf, b, 2, out);
+    assert_true(out[0] == 0 && out[1] == 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +236,8 @@ int main(void)
         cmocka_unit_test(nan_and_strings),
         cmocka_unit_test(valid_range_only_when_asked),
         cmocka_unit_test(zarr_fill_and_no_attributes),
+        cmocka_unit_test(unpacked_types),
+        cmocka_unit_test(float16_and_exact_fills),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,7 +111,8 @@ static void raw_chunks_read_back_exactly(void **state)
                 for (size_t y = 0; y < h; y++)
                     for (size_t x = 0; x < wd; x++)
                         tile[y * wd + x] = want[(t * NY + y0 + y) * NX + x0 + x];
-                expect_ok(nc_chunk_encode_f32(tile, h, wd, CY, CX, FILL, 1, &enc));
+                float fill = FILL;
+                expect_ok(nc_chunk_encode(tile, sizeof *tile, h, wd, CY, CX, &fill, 1, &enc));
                 size_t start[3] = {t, y0, x0};
                 expect_ok(nc_writer_put_raw_chunk(w, "v", 3, start, enc.data, enc.len));
             }
@@ -134,11 +135,14 @@ static void bad_chunks_are_refused(void **state)
     (void)state;
     floe_buf enc;
     floe_buf_init(&enc, 1 << 20);
-    float v[4] = {1, 2, 3, 4};
-    floe_err err = nc_chunk_encode_f32(v, 2, 2, 1, 4, FILL, 1, &enc); /* taller than the chunk */
+    float v[4] = {1, 2, 3, 4}, fill = FILL;
+    floe_err err = nc_chunk_encode(v, 4, 2, 2, 1, 4, &fill, 1, &enc); /* taller than the chunk */
     assert_non_null(err);
     floe_err_free(&err);
-    err = nc_chunk_encode_f32(v, 2, 2, 2, 2, FILL, 0, &enc); /* level 0: not deflate */
+    err = nc_chunk_encode(v, 4, 2, 2, 2, 2, &fill, 0, &enc); /* level 0: not deflate */
+    assert_non_null(err);
+    floe_err_free(&err);
+    err = nc_chunk_encode(v, 2, 2, 2, 2, 2, &fill, 1, &enc); /* 2-byte elements: not ours */
     assert_non_null(err);
     floe_err_free(&err);
     floe_buf_free(&enc);

@@ -198,6 +198,26 @@ static void float_fill_values(void **state)
     assert_true(m->fill_value == (double)0.1f);
     zarr_meta_free(&m);
     parse_fails(DOC("float32", "[4]", "[4]", KEYS_DEFAULT, "\"0x7fc0\"", LE, ""), FLOE_EFORMAT, "fill_value");
+    /* float16: 2-byte elements, numbers rounded to the nearest half, hex bits,
+     * the named values; out of range refused */
+    m = parse_ok(DOC("float16", "[4]", "[4]", KEYS_DEFAULT, "\"0x7e00\"", LE, ""));
+    assert_int_equal(m->itemsize, 2);
+    assert_true(isnan(m->fill_value));
+    zarr_meta_free(&m);
+    m = parse_ok(DOC("float16", "[4]", "[4]", KEYS_DEFAULT, "0.1", LE, ""));
+    uint16_t h;
+    memcpy(&h, m->fill_raw, 2);
+    assert_int_equal(h, 0x2e66); /* numpy: np.float16(0.1).view(np.uint16) */
+    assert_true(m->fill_value == 0.0999755859375);
+    zarr_meta_free(&m);
+    m = parse_ok(DOC("float16", "[4]", "[4]", KEYS_DEFAULT, "\"-Infinity\"", LE, ""));
+    memcpy(&h, m->fill_raw, 2);
+    assert_int_equal(h, 0xfc00);
+    zarr_meta_free(&m);
+    m = parse_ok(DOC("float16", "[4]", "[4]", KEYS_DEFAULT, "-9999", LE, ""));
+    assert_true(m->fill_value == -10000.0); /* numpy: float(np.float16(-9999)) */
+    zarr_meta_free(&m);
+    parse_fails(DOC("float16", "[4]", "[4]", KEYS_DEFAULT, "70000", LE, ""), FLOE_EFORMAT, "float16");
     parse_fails(DOC("float32", "[4]", "[4]", KEYS_DEFAULT, "\"nan\"", LE, ""), FLOE_EFORMAT, "fill_value");
     parse_fails(DOC("float32", "[4]", "[4]", KEYS_DEFAULT, "1e300", LE, ""), FLOE_EFORMAT, "out of range");
     parse_fails(DOC("float64", "[4]", "[4]", KEYS_DEFAULT, "null", LE, ""), FLOE_EFORMAT, "fill_value");
@@ -285,7 +305,7 @@ static void structural_errors(void **state)
                 FLOE_EUNSUPPORTED, "9 dimensions");
     parse_fails(DOC("float32", "[100000,100000]", "[100000,100000]", KEYS_DEFAULT, "0", LE, ""), FLOE_EUNSUPPORTED,
                 "limit");
-    parse_fails(DOC("float16", "[4]", "[4]", KEYS_DEFAULT, "0", LE, ""), FLOE_EUNSUPPORTED, "'float16'");
+    parse_fails(DOC("bfloat16", "[4]", "[4]", KEYS_DEFAULT, "0", LE, ""), FLOE_EUNSUPPORTED, "'bfloat16'");
     parse_fails(DOC("complex64", "[4]", "[4]", KEYS_DEFAULT, "0", LE, ""), FLOE_EUNSUPPORTED, "data_type");
     parse_fails(DOC("float32", "[4]", "[4]", "{\"name\":\"weird\"}", "0", LE, ""), FLOE_EUNSUPPORTED,
                 "chunk key encoding 'weird'");
