@@ -26,7 +26,7 @@ int cf_standard_name_valid(const char *name);
  * that a standard_name that is not a CF name is left out, its text going
  * to long_name when the source's long_name is missing or empty. skip
  * holds at most CF_ATTRS_MAX_SKIP names. */
-enum { CF_ATTRS_MAX_SKIP = 14 };
+enum { CF_ATTRS_MAX_SKIP = 24 };
 floe_err cf_put_var_atts(nc_writer *w, int varid, const cJSON *attrs, int numeric_type,
                          const char *const *skip);
 
