@@ -7,7 +7,8 @@ netCDF4-python (netCDF-C and HDF5 underneath) writes two NetCDF-4 files of
 three time steps each, holding (time, lat, lon) variables of several types:
 int16 packed with double scale_factor/add_offset and _FillValue (shuffle +
 zlib), int16 big-endian packed with float32 attributes, uint8, int32
-(zlib), float64 (shuffle + zlib) and a big-endian float32. One chunk of
+(zlib) with a missing_value list, int8 with a scalar missing_value
+(shuffle + zlib), float64 (shuffle + zlib) and a big-endian float32. One chunk of
 every variable is never written (HDF5 allocates none: it reads as the
 fill); lat and lon end in partial chunks. floe-hdf5-chunks (the test-bed
 generator's H5Dget_chunk_info query) says where HDF5 put every chunk;
@@ -18,6 +19,8 @@ order, numcodecs.shuffle, numcodecs.zlib). Checked, per variable:
   - extract: unpacked variables bit-identical in their own type to
     netCDF-C's raw read; packed ones equal, in the unpacked type, to
     netCDF4-python's masked and scaled read (fills NaN);
+  - extract of a box and an interval (unpacked variables): the same
+    slice of netCDF-C's read, bit-identical;
   - extract --keep-packing: the packed integers bit-identical to the raw
     read, scale_factor/add_offset/_FillValue kept;
   - stats --stat mean,count at np 1 and 2 (same bytes): mean against
@@ -46,7 +49,10 @@ FILES, NT_FILE, NY, NX = 2, 3, 5, 7
 CHUNK = (3, 2, 3)                      # a file's whole time axis; partial lat/lon edges
 UNWRITTEN = (1, 1, 1)                  # the chunk (file 1, row 1, column 1) never written
 DAYS = [0, 10, 20, 31, 41, 59]
-F32 = lambda x: float(np.float32(x))   # a number as a float32 attribute stores it
+# lat 40, 40.25, .. 41 and lon -80, -79.75, .. -78.5 (cell centres): the box
+# holds rows 1..3 and columns 2..4; the interval days 20..41 (steps 2..4).
+SUBSET_BBOX, SUBSET_TIME = "-79.6,40.1,-78.9,40.8", "2001-01-15/2001-02-15"
+SUBSET_CELLS = ((2, 5), (1, 4), (2, 5))
 
 # name: numpy type, endian, shuffle, zlib level (0: none), attributes.
 CASES = {
@@ -56,7 +62,9 @@ CASES = {
                                       "scale_factor": np.float32(0.02),
                                       "add_offset": np.float32(250.0)}),
     "u8": ("u1", "little", False, 0, {"_FillValue": np.uint8(255)}),
-    "i32": ("i4", "little", False, 6, {"_FillValue": np.int32(-2147483647)}),
+    "i32": ("i4", "little", False, 6, {"_FillValue": np.int32(-2147483647),
+                                       "missing_value": np.array([-1, 7], "i4")}),
+    "i8": ("i1", "little", True, 2, {"_FillValue": np.int8(-127), "missing_value": np.int8(100)}),
     "f64": ("f8", "little", True, 5, {"_FillValue": 1e20}),
     "f32_be": ("f4", "big", False, 0, {"_FillValue": np.float32(-9999.0), "units": "K"}),
 }
@@ -92,9 +100,11 @@ def source_values(name, dtype, rng):
     else:
         info = np.iinfo(dt)
         data = rng.integers(info.min + 2, info.max - 1, shape, endpoint=True).astype(dt)
-    fill = CASES[name][4]["_FillValue"]
-    data[0, 0, 0] = fill
-    data[NT_FILE + 2, NY - 1, NX - 1] = fill
+    attrs = CASES[name][4]
+    data[0, 0, 0] = attrs["_FillValue"]
+    data[NT_FILE + 2, NY - 1, NX - 1] = attrs["_FillValue"]
+    for k, mv in enumerate(np.atleast_1d(attrs.get("missing_value", []))):
+        data[1, 0, k] = data[NT_FILE, 2, k] = mv
     return data
 
 
@@ -246,6 +256,7 @@ def check_extract(repo, tmp, allow, name, raw, dec, dec_type):
     if not is_packed(attrs):
         check(same_bits(got, raw.astype(raw.dtype.newbyteorder("="))),
               f"extract {name}: {got.dtype} values bit-identical to netCDF-C's read ({raw.dtype})")
+        check_subset(repo, tmp, allow, name, raw)
         return
     ut = unpacked_type(dtype, attrs)
     check(dec_type == ut, f"extract {name}: netCDF4-python unpacks to {np.dtype(ut)} too "
@@ -269,6 +280,21 @@ def check_extract(repo, tmp, allow, name, raw, dec, dec_type):
         check(k in katt and katt[k] == attrs[k] and
               np.asarray(katt[k]).dtype == np.asarray(attrs[k]).dtype.newbyteorder("="),
               f"extract --keep-packing {name}: {k} kept ({katt.get(k)!r})")
+
+
+def check_subset(repo, tmp, allow, name, raw):
+    """A box and an interval that cut chunks and cross the two files."""
+    out = os.path.join(tmp, f"xs-{name}.nc")
+    r = floe_np(0, "extract", repo, "-v", name, "--bbox", SUBSET_BBOX, "--time", SUBSET_TIME,
+                *allow, "-o", out, "-q")
+    check(r.returncode == 0, f"extract {name} subset: {r.stderr.strip()}")
+    if r.returncode:
+        return
+    got, _ = read_out(out, name)
+    t, y, x = SUBSET_CELLS
+    want = raw[t[0]:t[1], y[0]:y[1], x[0]:x[1]]
+    check(same_bits(got, want.astype(want.dtype.newbyteorder("="))),
+          f"extract {name} subset: steps {t}, rows {y}, columns {x} as netCDF-C reads them")
 
 
 def check_stats(repo, tmp, allow, name, dec):
