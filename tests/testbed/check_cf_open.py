@@ -35,7 +35,7 @@ def main(tbdir):
             "stats": ["stats", "-v", "Tair", "--stat", "mean,std,count", "--bbox", box],
             "climatology": ["climatology", "-v", "Tair", "--by", "month", "--bbox", box],
             "points": ["series", "-v", "Tair", "--points", pts],
-            "region": ["series", "-v", "Rainf", "--bbox", box, "--stat", "mean,max"],
+            "region": ["series", "-v", "Rainf", "--bbox", box, "--stat", "mean,max,count"],
         }
         for name, args in jobs.items():
             out = os.path.join(tmp, f"{name}.nc")
@@ -78,6 +78,8 @@ def main(tbdir):
                     if k.endswith("_count"):
                         # a count is no CF method: its long_name says what it counts
                         check("cell_methods" not in v.attrs, f"{name}: {k} claims no method")
+                        check(np.issubdtype(v.dtype, np.integer) and v.attrs.get("units") == "1",
+                              f"{name}: {k} is an integer ({v.dtype}) with units '1'")
                     elif name != "extract":
                         check("cell_methods" in v.attrs, f"{name}: {k} has cell_methods")
                 if name in ("extract", "stats", "climatology"):
