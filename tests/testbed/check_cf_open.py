@@ -10,6 +10,7 @@ with featureType and a timeseries_id; climatologies with
 climatology_bounds. Prints "N passed, N failed" last.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -92,6 +93,13 @@ def main(tbdir):
                           "climatology_bounds" in ds, f"{name}: climatology_bounds")
                 if name in ("points", "region"):
                     check(ds.attrs.get("featureType") == "timeSeries", f"{name}: featureType")
+                if name == "region":
+                    # the derived Item describes the count as the file holds it
+                    with open(os.path.join(tmp, f"{name}.json")) as f:
+                        cv = json.load(f)["properties"]["cube:variables"].get("Rainf_count", {})
+                    check(cv.get("data_type") == "int32" and cv.get("unit") == "1" and
+                          "nodata" not in cv, f"{name}: Item's Rainf_count int32, unit 1, no "
+                          f"nodata ({cv})")
                 if name == "points":
                     check(ds["station_id"].attrs.get("cf_role") == "timeseries_id",
                           f"{name}: station_id is the timeseries_id")
