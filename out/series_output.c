@@ -8,6 +8,7 @@
 #include "out/netcdf_writer.h"
 
 #include <netcdf.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,15 @@ static const char *const unpacked_skip[] = {"_FillValue", "coordinates", "cell_m
                                             "add_offset", "missing_value", "valid_min",
                                             "valid_max", "valid_range", "_Unsigned", NULL};
 
+/* Counts (int32 outputs): their own units and long_name, no standard_name,
+ * no packing or anything in the source's units (counts are not the data),
+ * as out/grid_output.c writes them. */
+static const char *const count_skip[] = {"_FillValue", "coordinates", "cell_methods", "vmin",
+                                         "vmax", "units", "standard_name", "long_name",
+                                         "scale_factor", "add_offset", "missing_value",
+                                         "valid_min", "valid_max", "valid_range", "_Unsigned",
+                                         NULL};
+
 static const char *attr_text(const floe_array *a, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(a->attributes, name);
@@ -86,6 +96,14 @@ static floe_err check_spec(const cf_series_spec *s)
     for (size_t i = 0; i < s->nstations; i++)
         if (!s->station_ids[i] || !*s->station_ids[i])
             return FLOE_ERR(FLOE_EINVAL, "%s: station %zu has no id", path, i);
+    for (size_t v = 0; s->dtypes && v < s->nvars; v++) {
+        floe_dtype t = s->dtypes[v];
+        if (t != FLOE_DT_FLOAT32 && t != FLOE_DT_FLOAT64 && t != FLOE_DT_INT32)
+            return FLOE_ERR(FLOE_EINVAL, "%s: output %zu: type %d is not float32, float64 or "
+                            "int32 (a count)", path, v, (int)t);
+        if (t == FLOE_DT_INT32 && !(s->long_names && s->long_names[v] && *s->long_names[v]))
+            return FLOE_ERR(FLOE_EINVAL, "%s: output %zu: a count needs its long_name", path, v);
+    }
     return NULL;
 }
 
@@ -141,13 +159,26 @@ static const char *cell_methods_of(const cf_series_spec *s, size_t v)
     return long_name_of(s, v) ? NULL : attr_text(s->vars[v], "cell_methods");
 }
 
+/* A data variable's coordinates (and, at points, how its values were taken). */
+static floe_err put_coordinates(cf_series_output *o, const cf_series_spec *s, int varid)
+{
+    FLOE_CHECK(nc_writer_put_att_text(o->w, varid, "coordinates",
+                                      o->points ? "time lat lon station_id"
+                                                : "lat lon region_id"));
+    if (o->points)
+        FLOE_CHECK(nc_writer_put_att_text(o->w, varid, "floe_method",
+                                          s->method ? s->method : "nearest"));
+    return NULL;
+}
+
 static floe_err def_data(cf_series_output *o, const cf_series_spec *s, size_t v, const int *dims)
 {
     const floe_array *a = s->vars[v];
     const char *name = s->out_names && s->out_names[v] ? s->out_names[v] : a->name;
     int f64 = s->dtypes && s->dtypes[v] == FLOE_DT_FLOAT64;
-    int xtype = f64 ? NC_DOUBLE : NC_FLOAT;
-    size_t esize = f64 ? sizeof(double) : sizeof(float);
+    int count = s->dtypes && s->dtypes[v] == FLOE_DT_INT32;
+    int xtype = count ? NC_INT : f64 ? NC_DOUBLE : NC_FLOAT;
+    size_t esize = count ? sizeof(int32_t) : f64 ? sizeof(double) : sizeof(float);
     size_t sc = min_size(o->ns, CHUNK_STATIONS);
     size_t steps = CHUNK_VALUES / sc > CHUNK_MIN_STEPS ? CHUNK_VALUES / sc : CHUNK_MIN_STEPS;
     size_t row_steps = ROW_BYTES / (o->ns * esize);
@@ -164,12 +195,19 @@ static floe_err def_data(cf_series_output *o, const cf_series_spec *s, size_t v,
     int *varid = &o->varids[v];
     FLOE_CHECK(nc_writer_def_var_cached(o->w, name, xtype, o->points ? 2 : 1, dims, chunks, 1,
                                         row_bytes + row_bytes / 8, 2 * row_chunks + 1, varid));
+    const char *long_name = long_name_of(s, v);
+    if (count) {
+        /* no _FillValue: every step has a count, and 0 is one */
+        FLOE_CHECK(cf_put_var_atts(o->w, *varid, a->attributes, xtype, count_skip));
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "long_name", long_name));
+        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "units", "1"));
+        return put_coordinates(o, s, *varid);
+    }
     double fill64 = s->missing ? s->missing[v] : a->fill_value;
     float fill = (float)fill64;
     FLOE_CHECK(nc_writer_def_fill(o->w, *varid, f64 ? (const void *)&fill64 : (const void *)&fill));
     int packed = cJSON_GetObjectItemCaseSensitive(a->attributes, "scale_factor") ||
                  cJSON_GetObjectItemCaseSensitive(a->attributes, "add_offset");
-    const char *long_name = long_name_of(s, v);
     FLOE_CHECK(cf_put_var_atts(o->w, *varid, a->attributes, xtype,
                                long_name ? other_skip : packed ? unpacked_skip : data_skip));
     if (long_name)
@@ -177,13 +215,7 @@ static floe_err def_data(cf_series_output *o, const cf_series_spec *s, size_t v,
     const char *methods = cell_methods_of(s, v);
     if (methods)
         FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "cell_methods", methods));
-    FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "coordinates",
-                                      o->points ? "time lat lon station_id"
-                                                : "lat lon region_id"));
-    if (o->points)
-        FLOE_CHECK(nc_writer_put_att_text(o->w, *varid, "floe_method",
-                                          s->method ? s->method : "nearest"));
-    return NULL;
+    return put_coordinates(o, s, *varid);
 }
 
 static floe_err global_attrs(cf_series_output *o, const cf_series_spec *s)

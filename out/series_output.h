@@ -13,7 +13,9 @@
  *
  * Region: dimensions (time, bnds); per output VAR_STAT(time) float32/64
  * with coordinates "lat lon region_id" and cell_methods ("area: mean"
- * etc., given by the caller), region_id(region_strlen) with cf_role
+ * etc., given by the caller), or int32 for a count (VAR_count: units "1",
+ * its own long_name, no _FillValue since 0 is a count, no standard_name,
+ * no cell_methods, none of the source's packing), region_id(region_strlen) with cf_role
  * "timeseries_id" (CF 9, one feature: no instance dimension; characters,
  * as CF's example H.2.1) holding region_id of the spec, scalar coordinates lat and lon (the centre of the region's
  * bounding box) with lat_bnds(bnds) and lon_bnds(bnds) (the box of the
@@ -63,7 +65,8 @@ typedef struct cf_series_spec {
     const char *const *cell_methods;    /* per output (NULL or NULL entries: the source's) */
     const char *const *long_names;      /* per output (NULL or NULL entries: the source's) */
     /* Per output: FLOE_DT_FLOAT32 or FLOE_DT_FLOAT64, and the _FillValue
-     * in that type (NULL: every output float32 with the source's fill). */
+     * in that type (NULL: every output float32 with the source's fill);
+     * FLOE_DT_INT32: a count (its long_name required, missing unused). */
     const floe_dtype *dtypes;
     const double *missing;
 
@@ -87,7 +90,7 @@ typedef struct cf_series_output cf_series_output;
  * the variable or spec field). */
 floe_err cf_series_output_create(const cf_series_spec *spec, cf_series_output **out);
 /* Write steps [t0, t0 + nt) of output v: nt * max(nstations, 1) values
- * of its type (float32 or float64), time-major (values[t * nstations + s]). */
+ * of its type (float32, float64 or int32), time-major (values[t * nstations + s]). */
 floe_err cf_series_output_put(cf_series_output *o, size_t v, size_t t0, size_t nt,
                               const void *values);
 /* Close and flush the file into its temporary, not yet renamed: *tmp =

@@ -28,6 +28,7 @@
 #include "engine/reduce/area_weights.h"
 
 #include <errno.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,9 @@ static floe_err prepare_region(const floe_series_request *req, const floe_region
             return FLOE_ERR(FLOE_EINVAL, "%s: no grid cell centre lies inside the region",
                             req->region);
     }
+    if ((j->stats & FLOE_STAT_COUNT) && j->region_cells > SERIES_MAX_COUNT)
+        return FLOE_ERR(FLOE_EINVAL, "--stat count: the region holds %zu cells, more than an "
+                        "int32 count holds (%d)", j->region_cells, SERIES_MAX_COUNT);
     const floe_array *v0 = g->vars[0];
     FLOE_CHECK(series_plan_region(g->start[1], ny, g->start[2], nx, v0->chunk_shape[1],
                                   v0->chunk_shape[2], j->mask, &j->plan));
@@ -253,6 +257,9 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
     for (size_t v = 0; v < j->g.nvars; v++)
         if (j->out64[v])
             j->res_esize = sizeof(double);
+    /* a count of more cells than float holds whole numbers: kept exact in double */
+    if ((j->stats & FLOE_STAT_COUNT) && j->region_cells > (size_t)1 << FLT_MANT_DIG)
+        j->res_esize = sizeof(double);
     j->results = malloc((n ? n : 1) * j->res_esize);
     if (!j->results)
         return FLOE_ERR(FLOE_ENOMEM, "series results (%zu values)", n);

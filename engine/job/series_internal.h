@@ -15,8 +15,10 @@
 #include "engine/plan/grid_select.h"
 #include "engine/plan/points.h"
 #include "engine/plan/series_plan.h"
+#include "engine/reduce/accum.h"
 
 #include <math.h>
+#include <stdint.h>
 
 enum { MAX_VARS = 16, MAX_STATS = 5, MAX_OUT = MAX_VARS * MAX_STATS };
 
@@ -73,6 +75,15 @@ static inline double series_missing(const series_job *j, size_t v)
 static inline size_t series_var_of(const series_job *j, size_t o)
 {
     return j->pw ? o : o / j->nstat;
+}
+
+/* Output o is a region's count of valid cells, written as int32 (issue
+ * #12: counts are integers); at most SERIES_MAX_COUNT, the region's
+ * cells being refused beyond. */
+#define SERIES_MAX_COUNT INT32_MAX
+static inline int series_is_count(const series_job *j, size_t o)
+{
+    return !j->pw && j->stat_list[o % j->nstat] == FLOE_STAT_COUNT;
 }
 
 /* Phase 2: this rank's steps, no communication. */

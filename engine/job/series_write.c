@@ -42,7 +42,9 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
     const floe_array *vars[MAX_OUT];
     floe_dtype dtypes[MAX_OUT];
     for (size_t o = 0; o < j->nout; o++)
-        dtypes[o] = j->out64[series_var_of(j, o)] ? FLOE_DT_FLOAT64 : FLOE_DT_FLOAT32;
+        dtypes[o] = series_is_count(j, o)                 ? FLOE_DT_INT32
+                    : j->out64[series_var_of(j, o)] ? FLOE_DT_FLOAT64
+                                                    : FLOE_DT_FLOAT32;
     for (size_t v = 0; v < j->g.nvars; v++) {
         if (j->pw) {
             names[v] = j->g.vars[v]->name;
@@ -110,7 +112,7 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
      * no sender may be left waiting) */
     uint8_t *buf = NULL;
     size_t bufn = 0, e = j->res_esize;
-    float *f32 = NULL; /* a float32 output's values when results are double */
+    void *conv = NULL; /* a float32 output's values when results are double; a count's */
     for (int r = 0; r < mpi->size; r++) {
         size_t s0, s1;
         series_rank_steps(j->g.start[0], j->g.count[0], j->g.vars[0]->chunk_shape[0], mpi->size,
@@ -142,23 +144,30 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
         size_t per = (s1 - s0) * j->nst;
         for (size_t o = 0; o < j->nout && !err; o++) {
             const void *ov = vals + o * per * e;
-            if (e == sizeof(double) && dtypes[o] == FLOE_DT_FLOAT32) {
-                /* rounded once, here: the values were computed in double */
-                float *p = realloc(f32, per * sizeof *p);
+            int to_f32 = e == sizeof(double) && dtypes[o] == FLOE_DT_FLOAT32;
+            if (to_f32 || dtypes[o] == FLOE_DT_INT32) {
+                /* 4 bytes a value either way */
+                void *p = realloc(conv, per * sizeof(float));
                 if (!p) {
                     err = FLOE_ERR(FLOE_ENOMEM, "series values (%zu)", per);
                     break;
                 }
-                f32 = p;
-                for (size_t i = 0; i < per; i++)
-                    f32[i] = (float)((const double *)ov)[i];
-                ov = f32;
+                conv = p;
+                if (to_f32) /* rounded once, here: the values were computed in double */
+                    for (size_t i = 0; i < per; i++)
+                        ((float *)conv)[i] = (float)((const double *)ov)[i];
+                else /* counts are whole numbers below SERIES_MAX_COUNT: exact */
+                    for (size_t i = 0; i < per; i++)
+                        ((int32_t *)conv)[i] = (int32_t)(e == sizeof(double)
+                                                             ? ((const double *)ov)[i]
+                                                             : ((const float *)ov)[i]);
+                ov = conv;
             }
             err = cf_series_output_put(out, o, s0, s1 - s0, ov);
         }
     }
     free(buf);
-    free(f32);
+    free(conv);
     /* into temporaries: committed once every rank agreed (outputs.h) */
     if (!err)
         err = cf_series_output_finish(&out, &j->outputs.tmp[JOB_OUT_DATA]);

@@ -133,13 +133,17 @@ floe_err stac_item_write_series_to(const cf_series_spec *s, const stac_item_dest
         const floe_array *a = s->vars[v];
         /* as cf_series_output writes them */
         int f64 = s->dtypes && s->dtypes[v] == FLOE_DT_FLOAT64;
+        int count = s->dtypes && s->dtypes[v] == FLOE_DT_INT32; /* no nodata: 0 is a count */
         double fill = s->missing ? s->missing[v] : a->fill_value;
+        const char *own = s->long_names && s->long_names[v] && *s->long_names[v]
+                              ? s->long_names[v] : NULL;
         t.vars[v] = (stac_item_var){
             .name = s->out_names && s->out_names[v] ? s->out_names[v] : a->name,
             .dims = np ? dims_points : dims_region, .ndims = np ? 2 : 1,
-            .unit = attr_text(a, "units"), .description = attr_text(a, "long_name"),
-            .data_type = f64 ? "float64" : "float32",
-            .has_nodata = 1, .nodata = f64 ? fill : (double)(float)fill,
+            .unit = count ? "1" : attr_text(a, "units"),
+            .description = own ? own : attr_text(a, "long_name"),
+            .data_type = count ? "int32" : f64 ? "float64" : "float32",
+            .has_nodata = !count, .nodata = f64 ? fill : (double)(float)fill,
         };
     }
     stac_item_spec spec = {

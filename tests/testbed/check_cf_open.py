@@ -10,6 +10,7 @@ with featureType and a timeseries_id; climatologies with
 climatology_bounds. Prints "N passed, N failed" last.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -35,7 +36,7 @@ def main(tbdir):
             "stats": ["stats", "-v", "Tair", "--stat", "mean,std,count", "--bbox", box],
             "climatology": ["climatology", "-v", "Tair", "--by", "month", "--bbox", box],
             "points": ["series", "-v", "Tair", "--points", pts],
-            "region": ["series", "-v", "Rainf", "--bbox", box, "--stat", "mean,max"],
+            "region": ["series", "-v", "Rainf", "--bbox", box, "--stat", "mean,max,count"],
         }
         for name, args in jobs.items():
             out = os.path.join(tmp, f"{name}.nc")
@@ -78,6 +79,8 @@ def main(tbdir):
                     if k.endswith("_count"):
                         # a count is no CF method: its long_name says what it counts
                         check("cell_methods" not in v.attrs, f"{name}: {k} claims no method")
+                        check(np.issubdtype(v.dtype, np.integer) and v.attrs.get("units") == "1",
+                              f"{name}: {k} is an integer ({v.dtype}) with units '1'")
                     elif name != "extract":
                         check("cell_methods" in v.attrs, f"{name}: {k} has cell_methods")
                 if name in ("extract", "stats", "climatology"):
@@ -90,6 +93,13 @@ def main(tbdir):
                           "climatology_bounds" in ds, f"{name}: climatology_bounds")
                 if name in ("points", "region"):
                     check(ds.attrs.get("featureType") == "timeSeries", f"{name}: featureType")
+                if name == "region":
+                    # the derived Item describes the count as the file holds it
+                    with open(os.path.join(tmp, f"{name}.json")) as f:
+                        cv = json.load(f)["properties"]["cube:variables"].get("Rainf_count", {})
+                    check(cv.get("data_type") == "int32" and cv.get("unit") == "1" and
+                          "nodata" not in cv, f"{name}: Item's Rainf_count int32, unit 1, no "
+                          f"nodata ({cv})")
                 if name == "points":
                     check(ds["station_id"].attrs.get("cf_role") == "timeseries_id",
                           f"{name}: station_id is the timeseries_id")

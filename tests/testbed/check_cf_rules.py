@@ -150,6 +150,12 @@ def check_file(tag, path, kind, stats=()):
                 check(cm is None, f"{tag}: {n} (a count) claims no cell method ({cm!r})")
                 check(getattr(v, "long_name", "").startswith("number of"),
                       f"{tag}: {n} long_name says it counts ({getattr(v, 'long_name', '')!r})")
+                # an integer of another quantity than the source's (issue #12)
+                check(v.dtype.kind in "iu", f"{tag}: {n} (a count) is an integer ({v.dtype})")
+                check(getattr(v, "units", None) == "1" and "standard_name" not in v.ncattrs() and
+                      "_FillValue" not in v.ncattrs(),
+                      f"{tag}: {n} (a count) units '1', no standard_name, no _FillValue "
+                      f"({v.ncattrs()})")
                 continue
             if kind in ("extract", "points"):
                 if cm is not None:

@@ -413,7 +413,8 @@ def area_weights():
 
 def check_series(repo, tmp, name, stored):
     """Region (every cell) and point series: written as stats are, float32
-    or float64, against numpy; the same bytes at np 1, 2 and 3."""
+    or float64 (counts int32), against numpy; the same bytes at np 1, 2
+    and 3."""
     dtype, _, _, _, _, attrs, _ = CASES[name]
     otype = stats_type(dtype, attrs)
     vals = decoded(name, stored)
@@ -473,10 +474,24 @@ def check_series(repo, tmp, name, stored):
                 check(got.dtype == otype, f"series {name}_{stat}: written as {np.dtype(otype)}, "
                       f"got {got.dtype}")
                 compare_stat(f"series {name}_{stat}", got, want, otype, v.getncattr("_FillValue"))
+            # a count is an integer variable (issue #12): units "1", no
+            # _FillValue (0 is a count), no standard_name, no cell_methods
+            v = ds[f"{name}_count"]
+            v.set_auto_maskandscale(False)
+            got = np.asarray(v[:])
+            check(got.dtype == np.int32, f"series {name}_count: written as int32, got {got.dtype}")
+            check(np.array_equal(got, cnt), f"series {name}_count: equals numpy's valid cells")
+            check(v.ncattrs() and v.getncattr("units") == "1" and
+                  all(k not in v.ncattrs() for k in ("_FillValue", "standard_name", "cell_methods",
+                                                     "missing_value", "scale_factor", "add_offset")),
+                  f"series {name}_count: units '1', no _FillValue/standard_name/cell_methods "
+                  f"({v.ncattrs()})")
+            check(v.getncattr("long_name") == f"number of valid cells of {name} in the region",
+                  f"series {name}_count: its long_name ({v.ncattrs()})")
             # as a reader sees it (masked and scaled): an unpacked series has
             # no packing attributes to scale it again
             got = ds[f"{name}_count"][:]
-            check(np.array_equal(np.ma.filled(got, np.nan).astype(np.float64), cnt),
+            check(np.array_equal(np.ma.filled(got, -1), cnt),
                   f"series {name}_count: equals numpy, read with masking and scaling")
             check(all(k not in ds[f"{name}_mean"].ncattrs() for k in ("scale_factor", "add_offset")),
                   f"series {name}_mean: no packing attributes on unpacked values")
