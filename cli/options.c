@@ -298,12 +298,12 @@ void cmd_output_help(FILE *out)
             "  -O, --overwrite      replace outputs that exist (default: refuse); an\n"
             "                       input (the STAC document, points or region file, a\n"
             "                       local repository) is never replaced\n"
-            "Outputs appear together, and only when the whole run succeeded: a run\n"
-            "that fails, or is interrupted (SIGINT, SIGTERM, SIGHUP), leaves none of\n"
-            "them. Their folders must exist; every path is checked before anything\n"
-            "is fetched.\n"
             "  -q, --quiet          no progress line, errors only\n"
-            "  --verbose            say what the job does (twice: debugging detail)\n");
+            "  --verbose            say what the job does (twice: debugging detail)\n"
+            "The outputs (data, Item, report) appear together, and only when the whole\n"
+            "run succeeded on every rank: a run that fails, or is interrupted (SIGINT,\n"
+            "SIGTERM, SIGHUP: exit 128 + signal), leaves none of them. Their folders\n"
+            "must exist; every path is checked before anything is fetched.\n");
 }
 
 /* A variable named twice would be two output variables of one name (a
