@@ -29,6 +29,7 @@ import netCDF4
 import numpy as np
 
 import reference
+import testlib
 from archive import Archive, same_bits
 from check_item import check_item
 from testlib import check, run, summary
@@ -38,7 +39,10 @@ FLOE = os.environ.get("FLOE_BIN", os.path.join(ROOT, "build", "floe"))
 CONTAINER = "s3://nasa-waterinsight/NLDAS3/forcing/daily/"
 def floe(*args):
     env = dict(os.environ, AWS_ENDPOINT_URL=os.environ["FLOE_S3_ENDPOINT"])
-    return subprocess.run([FLOE, *args], capture_output=True, text=True, env=env, timeout=600)
+    r = subprocess.run([FLOE, *args], capture_output=True, text=True, env=env, timeout=600)
+    if r.returncode == 0:
+        testlib.check_cf_output(args)
+    return r
 
 
 def expect_refusal(what, args, out, needles):

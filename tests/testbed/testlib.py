@@ -10,6 +10,7 @@ import sys
 import netCDF4
 import numpy as np
 
+import cf_output_rules
 import reference
 
 FLOE = os.environ.get("FLOE_BIN", os.path.join(reference.ROOT, "build", "floe"))
@@ -51,11 +52,38 @@ def floe_cmd(np_, *args, endpoint=None, env=None):
     return cmd, e
 
 
+def output_of(args):
+    """The -o/--output path among floe's arguments, or None."""
+    for i, a in enumerate(args):
+        if a in ("-o", "--output") and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--output="):
+            return a[len("--output="):]
+    return None
+
+
+def check_cf_output(args, cwd=None):
+    """The CF rules of cf_output_rules.py on the NetCDF file a successful
+    run wrote (issue #12: every output the suite writes)."""
+    out = output_of(list(args))
+    if not out or not out.endswith((".nc", ".nc4")):
+        return
+    path = os.path.join(cwd, out) if cwd and not os.path.isabs(out) else out
+    if not os.path.exists(path):
+        return
+    bad = cf_output_rules.problems(path)
+    check(not bad, f"CF rules of {path}: {bad}")
+
+
 def floe_np(np_, *args, endpoint=None, env=None):
     """floe under mpirun -np np_, or alone (no MPI launcher) for np_ 0,
-    reading through endpoint (default: FLOE_S3_ENDPOINT)."""
+    reading through endpoint (default: FLOE_S3_ENDPOINT). A run that
+    succeeds has its output checked against the CF rules (check_cf_output)."""
     cmd, e = floe_cmd(np_, *args, endpoint=endpoint, env=env)
-    return subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=600)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=600)
+    if r.returncode == 0:
+        check_cf_output(args)
+    return r
 
 
 def load(path):
