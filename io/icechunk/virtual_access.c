@@ -40,6 +40,9 @@ struct virtual_policy {
     size_t nremaps;
     prefix_list trusted; /* endpoints the user named (canonical) */
     char *s3_endpoint;   /* where s3:// locations are fetched; NULL: AWS */
+    floe_host_kind s3_kind; /* its address kind (host_kind_of), kept up to date by the
+                               two setters: every s3:// chunk asks, and the answer
+                               only changes with them */
 };
 
 static floe_err list_add(prefix_list *l, const char *s, int flag, const char *real)
@@ -281,6 +284,22 @@ static const shown_location *show(shown_location *s, const char *loc, const char
     return s;
 }
 
+/* The kind of target's address: its host's, or public when the user named
+ * that endpoint (trusted). */
+static floe_host_kind host_kind_of(const virtual_policy *p, const char *target)
+{
+    floe_host_kind k = floe_url_host_kind(target);
+    for (size_t i = 0; k != FLOE_HOST_PUBLIC && i < p->trusted.n; i++)
+        if (floe_url_same_origin(p->trusted.items[i], target))
+            k = FLOE_HOST_PUBLIC;
+    return k;
+}
+
+static void update_s3_kind(virtual_policy *p)
+{
+    p->s3_kind = p->s3_endpoint ? host_kind_of(p, p->s3_endpoint) : FLOE_HOST_PUBLIC; /* AWS */
+}
+
 floe_err virtual_policy_trust_endpoint(virtual_policy *p, const char *endpoint)
 {
     char c[CANONICAL_MAX];
@@ -291,7 +310,9 @@ floe_err virtual_policy_trust_endpoint(virtual_policy *p, const char *endpoint)
         floe_err_free(&why);
         return NULL;
     }
-    return list_add(&p->trusted, c, 1, NULL);
+    FLOE_CHECK(list_add(&p->trusted, c, 1, NULL));
+    update_s3_kind(p);
+    return NULL;
 }
 
 floe_err virtual_policy_s3_endpoint(virtual_policy *p, const char *endpoint)
@@ -300,6 +321,7 @@ floe_err virtual_policy_s3_endpoint(virtual_policy *p, const char *endpoint)
     p->s3_endpoint = NULL;
     if (endpoint && !(p->s3_endpoint = strdup(endpoint)))
         return FLOE_ERR(FLOE_ENOMEM, "S3 endpoint");
+    update_s3_kind(p);
     return NULL;
 }
 
@@ -310,17 +332,11 @@ floe_err virtual_policy_s3_endpoint(virtual_policy *p, const char *endpoint)
 static floe_host_kind address_kind(const virtual_policy *p, const char *url, const char **via)
 {
     *via = NULL;
-    const char *target = url;
     if (strncmp(url, "s3://", 5) == 0) {
-        if (!p->s3_endpoint)
-            return FLOE_HOST_PUBLIC; /* AWS */
-        target = *via = p->s3_endpoint;
+        *via = p->s3_endpoint;
+        return p->s3_kind;
     }
-    floe_host_kind k = floe_url_host_kind(target);
-    for (size_t i = 0; k != FLOE_HOST_PUBLIC && i < p->trusted.n; i++)
-        if (floe_url_same_origin(p->trusted.items[i], target))
-            k = FLOE_HOST_PUBLIC;
-    return k;
+    return host_kind_of(p, url);
 }
 
 /* The prefixes that cover url (canonical, not file://): *cli one given
