@@ -315,50 +315,37 @@ static floe_err check_result(const floe_accum *a, unsigned stat)
     return NULL;
 }
 
+/* Cell i's statistic, in double (either kind of accumulator). Every
+ * float32 result is this value rounded once: the same as computing it in
+ * float, since min and max of a float accumulator are floats already. */
+static double cell_result(const floe_accum *a, unsigned stat, size_t i, double missing)
+{
+    uint32_t n = a->count[i];
+    if (stat == FLOE_STAT_COUNT)
+        return (double)n;
+    if (n == 0)
+        return missing;
+    switch (stat) {
+    case FLOE_STAT_MEAN: return a->mean[i];
+    case FLOE_STAT_MIN: return a->dmin ? a->dmin[i] : (double)a->min[i];
+    case FLOE_STAT_MAX: return a->dmax ? a->dmax[i] : (double)a->max[i];
+    case FLOE_STAT_SUM: return a->sum[i];
+    default: /* STD */ return sqrt(fmax(a->m2[i], 0.0) / n);
+    }
+}
+
 floe_err floe_accum_result(const floe_accum *a, unsigned stat, float *out, float missing)
 {
     FLOE_CHECK(check_result(a, stat));
-    for (size_t i = 0; i < a->ncells; i++) {
-        uint32_t n = a->count[i];
-        if (stat == FLOE_STAT_COUNT) {
-            out[i] = (float)n;
-            continue;
-        }
-        if (n == 0) {
-            out[i] = missing;
-            continue;
-        }
-        switch (stat) {
-        case FLOE_STAT_MEAN: out[i] = (float)a->mean[i]; break;
-        case FLOE_STAT_MIN: out[i] = a->min ? a->min[i] : (float)a->dmin[i]; break;
-        case FLOE_STAT_MAX: out[i] = a->max ? a->max[i] : (float)a->dmax[i]; break;
-        case FLOE_STAT_SUM: out[i] = (float)a->sum[i]; break;
-        default: /* STD */ out[i] = (float)sqrt(fmax(a->m2[i], 0.0) / n); break;
-        }
-    }
+    for (size_t i = 0; i < a->ncells; i++)
+        out[i] = (float)cell_result(a, stat, i, missing);
     return NULL;
 }
 
 floe_err floe_accum_result_f64(const floe_accum *a, unsigned stat, double *out, double missing)
 {
     FLOE_CHECK(check_result(a, stat));
-    for (size_t i = 0; i < a->ncells; i++) {
-        uint32_t n = a->count[i];
-        if (stat == FLOE_STAT_COUNT) {
-            out[i] = (double)n;
-            continue;
-        }
-        if (n == 0) {
-            out[i] = missing;
-            continue;
-        }
-        switch (stat) {
-        case FLOE_STAT_MEAN: out[i] = a->mean[i]; break;
-        case FLOE_STAT_MIN: out[i] = a->dmin ? a->dmin[i] : (double)a->min[i]; break;
-        case FLOE_STAT_MAX: out[i] = a->dmax ? a->dmax[i] : (double)a->max[i]; break;
-        case FLOE_STAT_SUM: out[i] = a->sum[i]; break;
-        default: /* STD */ out[i] = sqrt(fmax(a->m2[i], 0.0) / n); break;
-        }
-    }
+    for (size_t i = 0; i < a->ncells; i++)
+        out[i] = cell_result(a, stat, i, missing);
     return NULL;
 }
