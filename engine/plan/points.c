@@ -465,12 +465,6 @@ double floe_point_interpolate_f64(const floe_point_weights *w, const double v[2]
 
 float floe_point_interpolate(const floe_point_weights *w, const float v[2][2])
 {
-    double num = 0, den = 0;
-    for (int a = 0; a < 2; a++)
-        for (int b = 0; b < 2; b++)
-            if (w->w[a][b] > 0 && !isnan(v[a][b])) {
-                num += w->w[a][b] * v[a][b];
-                den += w->w[a][b];
-            }
-    return den > 0 ? (float)(num / den) : NAN;
+    const double d[2][2] = {{v[0][0], v[0][1]}, {v[1][0], v[1][1]}}; /* exact */
+    return (float)floe_point_interpolate_f64(w, d);
 }
