@@ -18,6 +18,23 @@ typedef struct resolved {
     int exists;
 } resolved;
 
+/* The folder path lies in ("." for a bare name, "/" at the root) into
+ * dir; 0 if it does not fit. */
+static int folder_of(const char *path, char dir[PATH_MAX])
+{
+    const char *slash = strrchr(path, '/');
+    size_t nd = slash ? (size_t)(slash - path) : 0;
+    if (nd >= PATH_MAX)
+        return 0;
+    if (!slash)
+        strcpy(dir, ".");
+    else if (nd == 0)
+        strcpy(dir, "/");
+    else
+        memcpy(dir, path, nd), dir[nd] = '\0';
+    return 1;
+}
+
 /* The canonical name of output o: the real path of its folder plus its
  * own name (which need not exist yet). */
 static floe_err resolve_output(const floe_output_path *o, resolved *r)
@@ -27,15 +44,8 @@ static floe_err resolve_output(const floe_output_path *o, resolved *r)
     if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
         return FLOE_ERR(FLOE_EINVAL, "%s %s names no file", o->what, o->path);
     char dir[PATH_MAX], real[PATH_MAX];
-    size_t nd = slash ? (size_t)(slash - o->path) : 0;
-    if (nd >= sizeof dir)
+    if (!folder_of(o->path, dir))
         return FLOE_ERR(FLOE_EINVAL, "%s %s: path too long", o->what, o->path);
-    if (!slash)
-        strcpy(dir, ".");
-    else if (nd == 0)
-        strcpy(dir, "/");
-    else
-        memcpy(dir, o->path, nd), dir[nd] = '\0';
     if (!realpath(dir, real)) {
         if (errno == ENOENT || errno == ENOTDIR)
             return FLOE_ERR(FLOE_EINVAL, "%s %s: the folder %s does not exist", o->what,
@@ -64,18 +74,8 @@ static int resolve_input(const floe_local_input *in, char real[PATH_MAX])
     size_t n = strlen(in->path);
     if (in->kind != FLOE_INPUT_SOURCES || !n || in->path[n - 1] == '/')
         return 0;
-    const char *slash = strrchr(in->path, '/');
     char dir[PATH_MAX];
-    size_t nd = slash ? (size_t)(slash - in->path) : 0;
-    if (nd >= sizeof dir)
-        return 0;
-    if (!slash)
-        strcpy(dir, ".");
-    else if (nd == 0)
-        strcpy(dir, "/");
-    else
-        memcpy(dir, in->path, nd), dir[nd] = '\0';
-    return realpath(dir, real) != NULL;
+    return folder_of(in->path, dir) && realpath(dir, real) != NULL;
 }
 
 /* Whether canonical path p lies inside folder dir (both canonical). */
