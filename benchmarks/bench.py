@@ -44,6 +44,8 @@ REGION_2X2 = (-72.5, 40.5, -70.5, 42.5)
 # A land point (Boston); 0.0003 deg off a cell centre so "the cell that
 # contains it" and "the nearest centre" are the same cell for every tool.
 POINT = (-71.0547, 42.3553, "boston")
+# W7's basin set: rows x columns of generated basins (peers/basins.py).
+BASINS = (25, 40)
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
            "OMPI_MCA_rmaps_base_oversubscribe": "1"}
 RTOL, ATOL_REL = 1e-5, 1e-5
@@ -134,9 +136,9 @@ def workloads(tb, quick, wide_days=None):
     day = [t for t in range(nt) if tb.instant(t).startswith("2001-06-01")]
     year = (0, nt)
     if quick:
-        w2, w3, w4, w5, w6 = (0, 31), (0, 31), (0, 8), (26, 36), (0, 8)
+        w2, w3, w4, w5, w6, w7 = (0, 31), (0, 31), (0, 8), (26, 36), (0, 8), (0, 8)
     else:
-        w2 = w3 = w4 = w5 = year
+        w2 = w3 = w4 = w5 = w7 = year
         if wide_days:  # the whole-domain workloads over the first days only
             w4 = w5 = (0, min(wide_days, nt))
         w6 = (0, 30)  # 360 chunks, like the issue's orientation figures
@@ -150,6 +152,8 @@ def workloads(tb, quick, wide_days=None):
                        ["Tair", "Rainf"], w5),
         "W6": Workload("W6", "decode throughput: per-cell mean of Tair (floe only) over the chunks the "
                        "libdeflate ceiling decodes", ["Tair"], w6),
+        "W7": Workload("W7", f"daily area-weighted mean of Tair in each of {BASINS[0] * BASINS[1]} generated basins "
+                       "(concave polygons tiling the domain; one series per basin)", ["Tair"], w7),
     }
 
 
@@ -236,6 +240,15 @@ class Tool:
     def env(self, ctx):
         return {}
 
+    def restrict(self, ref, w, ctx):
+        """The part of floe's answer this tool's answer covers (all of it)."""
+        return ref
+
+    def scale(self, w, ctx):
+        """What the measured time is multiplied by to stand for the whole
+        workload (1: the tool did all of it)."""
+        return 1.0
+
 
 class Floe(Tool):
     http = True
@@ -276,6 +289,8 @@ class Floe(Tool):
             args = ["stats", coll, "-v", w.vars[0], "--stat", "mean", "--time", t]
         elif w.key == "W5":
             args = ["climatology", coll, "-v", ",".join(w.vars), "--by", "month", "--stat", "mean", "--time", t]
+        elif w.key == "W7":
+            args = ["series", coll, "-v", w.vars[0], "--region", ctx["basins"], "--stat", "mean", "--time", t]
         argv = [ctx["floe"]] + args + common
         if self.ranks > 1:
             argv = ["mpirun", "-np", str(self.ranks)] + argv
@@ -288,7 +303,7 @@ class Floe(Tool):
             return {v: nc_var(nc, v)}
         if w.key == "W2":
             return {v: nc_var(nc, v), "time": nc_var(nc, "time")}
-        if w.key == "W3":
+        if w.key in ("W3", "W7"):
             return {v + "_mean": nc_var(nc, v + "_mean"), "time": nc_var(nc, "time")}
         if w.key == "W4":
             return {f"{v}_{s}": nc_var(nc, f"{v}_{s}").reshape(ctx["tb"].ny, ctx["tb"].nx)
@@ -305,6 +320,9 @@ class Floe(Tool):
 class Icechunk(Tool):
     name = "icechunk-zarrita"
     label = "Icechunk (Rust) + zarrita, Node"
+
+    def supports(self, w):
+        return w.key not in ("W6", "W7")
 
     def command(self, w, out, ctx):
         tb = ctx["tb"]
@@ -326,7 +344,10 @@ class Icechunk(Tool):
 
 class Xarray(Icechunk):
     name = "xarray-dask"
-    label = "xarray + dask + fsspec reference://"
+    label = "xarray + dask + fsspec reference:// (W7: regionmask-style label raster + bincount)"
+
+    def supports(self, w):
+        return w.key != "W6"
 
     def command(self, w, out, ctx):
         tb = ctx["tb"]
@@ -337,6 +358,8 @@ class Xarray(Icechunk):
             argv += ["--bbox=" + ",".join(map(str, w.bbox))]
         if w.points:
             argv += ["--points", os.path.join(ctx["work"], "points.csv")]
+        if w.key == "W7":
+            argv += ["--labels", ctx["basin_labels"]]
         return argv
 
 
@@ -366,6 +389,29 @@ class Cdo(Tool):
             return ["sh", "-c", " && ".join(" ".join(map(sh_quote, s)) for s in steps)]
         if w.key == "W5":
             return cdo + ["-ymonmean", sel] + files + [o]
+        if w.key == "W7":
+            # One CDO call per basin, as a user loops over a basin set: the
+            # basin's box, its polygon mask (maskregion: centres inside),
+            # the area-weighted field mean. Timed on the first
+            # ctx["cdo_regions"] basins only (a call reads every file).
+            steps = []
+            for k in range(ctx["cdo_regions"]):
+                reg = os.path.join(ctx["basin_dir"], "cdo", f"{k:04d}.txt")
+                pts = [tuple(map(float, ln.split())) for ln in open(reg)]
+                x0, x1 = min(p[0] for p in pts) - 0.02, max(p[0] for p in pts) + 0.02
+                y0, y1 = min(p[1] for p in pts) - 0.02, max(p[1] for p in pts) + 0.02
+                steps.append(cdo + ["-fldmean", f"-maskregion,{reg}", f"-sellonlatbox,{x0:.4f},{x1:.4f},{y0:.4f},{y1:.4f}",
+                                    sel] + files + [os.path.join(out, f"r{k:04d}.nc")])
+            return ["sh", "-c", " && ".join(" ".join(map(sh_quote, s)) for s in steps)]
+
+    def scale(self, w, ctx):
+        return BASINS[0] * BASINS[1] / ctx["cdo_regions"] if w.key == "W7" else 1.0
+
+    def restrict(self, ref, w, ctx):
+        if w.key != "W7":
+            return ref
+        k = ctx["cdo_regions"]
+        return {n: (a if n == "time" else a[:, :k]) for n, a in ref.items()}
 
     def answer(self, w, out, ctx):
         o = os.path.join(out, "out.nc")
@@ -384,6 +430,10 @@ class Cdo(Tool):
             ans = {x + "_mean": nc_var(o, x) for x in w.vars}
             ans["month"] = nc_months(o)
             return drop_empty_groups(ans, [x + "_mean" for x in w.vars])
+        if w.key == "W7":
+            cols = [nc_var(os.path.join(out, f"r{k:04d}.nc"), v).reshape(-1) for k in range(ctx["cdo_regions"])]
+            return {v + "_mean": np.stack(cols, axis=1),
+                    "time": nc_var(os.path.join(out, "r0000.nc"), "time")}
 
 
 class Nco(Cdo):
@@ -587,6 +637,8 @@ def main():
     ap.add_argument("--wide-days", type=int,
                     help="full mode: W4 and W5 (whole domain) over the first N days, not the year")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--cdo-regions", type=int, default=3,
+                    help="W7: basins CDO loops over (one call each; its time is scaled to all basins)")
     a = ap.parse_args()
     global MEASURE
     MEASURE = os.path.join(a.bin, "measure")
@@ -594,7 +646,7 @@ def main():
     runs = a.runs or 3
     lats = [int(x) for x in (a.latency_ms or ("20" if a.quick else "20,0")).split(",")]
     timeout = a.timeout or (300 if a.quick else 1200)
-    only = set((a.only or "W1,W2,W3,W4,W5,W6").upper().split(","))
+    only = set((a.only or "W1,W2,W3,W4,W5,W6,W7").upper().split(","))
     all_tools = [Floe(1), Floe(2), Icechunk(), Xarray(), Cdo(), Nco()]
     tool_names = set((a.tools or ",".join([t.name for t in all_tools] + ["ceilings"])).split(","))
     unknown = tool_names - {t.name for t in all_tools} - {"ceilings"}
@@ -614,7 +666,14 @@ def main():
     with open(os.path.join(work, "points.csv"), "w") as fh:
         fh.write(f"{POINT[0]},{POINT[1]},{POINT[2]}\n")
     ctx = {"tb": tb, "work": work, "floe": a.floe, "cores": cores, "floe_report": floe_report_ok,
-           "concurrency": a.concurrency * 2}  # peers: as many requests in flight as floe on 2 ranks
+           "concurrency": a.concurrency * 2,  # peers: as many requests in flight as floe on 2 ranks
+           "cdo_regions": a.cdo_regions}
+    if "W7" in only:
+        bdir = os.path.join(work, "basins")
+        subprocess.run([PY, os.path.join(PEERS, "basins.py"), "--testbed", tb.dir, "--rows", str(BASINS[0]),
+                        "--cols", str(BASINS[1]), "--out", bdir], check=True)
+        ctx.update(basins=os.path.join(bdir, "basins.geojson"), basin_labels=os.path.join(bdir, "labels.npy"),
+                   basin_dir=bdir)
     rows, checks, ceilings = [], {}, []
     mach, vers = machine(), versions(a.floe)
     started = time.time()
@@ -654,7 +713,7 @@ def main():
                         elif ref is None:
                             checks[key] = ("UNCHECKED", "floe-np1 gave no answer to check against")
                         else:
-                            why = compare(ref, ans)
+                            why = compare(t.restrict(ref, w, ctx), ans)
                             checks[key] = ("OK", "same answer as floe-np1") if why is None else ("FAILED", why)
                         del ans
                     log(f"{lat} ms {w.key} {t.name}: check {checks[key][0]} ({r['wall']:.2f} s)"
@@ -794,6 +853,19 @@ def summary(lats, sel, rows, ceilings, floe_med, quick):
         if f1:
             L.append(f"| W1 under 0.1 s incl. opening | floe 1 rank {f1:.3f} s (2 ranks under mpirun: "
                      f"{fmt(f2)} s) | {'yes' if f1 < 0.1 else 'no'} |")
+    if "W7" in keys and floe_med.get((lat, "W7", "floe-np2")):
+        f2 = floe_med[(lat, "W7", "floe-np2")]
+        nb = BASINS[0] * BASINS[1]
+        for tool in ("xarray-dask", "cdo"):
+            p = m(lat, "W7", tool)
+            if p is None:
+                continue
+            if tool == "cdo":
+                k = a_cdo_regions[0]
+                L.append(f"| W7: a loop of CDO calls / floe ({nb} basins) | {p * nb / k / f2:.0f}x "
+                         f"({fmt(p)} s for {k} basins, so {fmt(p * nb / k)} s for {nb}, vs {fmt(f2)} s) | - |")
+            else:
+                L.append(f"| W7: {tool} / floe ({nb} basins) | {p / f2:.1f}x ({fmt(p)} s vs {fmt(f2)} s) | - |")
     for wk in ("W3", "W4", "W5"):
         if wk not in keys:
             continue
@@ -819,7 +891,11 @@ def summary(lats, sel, rows, ceilings, floe_med, quick):
     return L + [""]
 
 
+a_cdo_regions = [3]  # --cdo-regions, for summary()
+
+
 def write_md(path, a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers, report_ok, elapsed, tb):
+    a_cdo_regions[0] = a.cdo_regions
     L = []
     argv = sys.argv[1:]
     if "--bin" in argv:  # added by benchmarks/run itself
@@ -893,6 +969,9 @@ def write_md(path, a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers
                 all_rs = [r for r in rows if r["workload"] == w.key and r["tool"] == t.name
                           and r["latency_ms"] == lat_key]
                 name = t.name + ("" if t.http else " (local files)")
+                sc = t.scale(w, {"cdo_regions": a.cdo_regions})
+                if sc != 1.0:
+                    name += f" ({a.cdo_regions} of {BASINS[0] * BASINS[1]} basins; ratios scaled x{sc:.0f})"
                 if chk[0] not in ("OK", "UNCHECKED") or not rs:
                     status = chk[0] if chk[0] not in ("OK", "UNCHECKED") else \
                         (all_rs[0]["status"] if all_rs else "no runs")
@@ -909,8 +988,8 @@ def write_md(path, a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers
                 else:
                     rss_s = f"{rss:.0f}"
                 f1, f2 = floe_med.get((lat, w.key, "floe-np1")), floe_med.get((lat, w.key, "floe-np2"))
-                r1 = f"{m / f1:.1f}" if f1 and not isinstance(t, Floe) else "-"
-                r2 = f"{m / f2:.1f}" if f2 and not isinstance(t, Floe) else "-"
+                r1 = f"{sc * m / f1:.1f}" if f1 and not isinstance(t, Floe) else "-"
+                r2 = f"{sc * m / f2:.1f}" if f2 and not isinstance(t, Floe) else "-"
                 bad = len(all_rs) - len(rs)
                 st = "ok" if chk[0] == "OK" else chk[0]
                 if bad:
@@ -1017,6 +1096,11 @@ def write_md(path, a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers
           "- CDO runs with `-P cores`; W4 is three passes (`timmean`, `timmin`, `timmax`), W2 uses `remapnn` to "
           "the point, W1/W3 `sellonlatbox`. NCO: `ncks` (W1), `ncrcat` with index hyperslabs (W2), three `ncra` "
           "passes (W4); no operator for W3/W5.",
+          "- W7: the basins are `benchmarks/peers/basins.py`'s (a fixed seed): floe reads them as one GeoJSON "
+          "FeatureCollection in one run; xarray rasterises them once into a label grid (regionmask's way) and "
+          "reduces every chunk with numpy's bincount in dask tasks; CDO runs one call per basin "
+          "(`-fldmean -maskregion -sellonlatbox`), timed on the first `--cdo-regions` basins and scaled to all "
+          "(every call reads every file, so the time is linear in the basins).",
           "- Time: the files are stamped at the end of their day (A20010101 holds 2001-01-02T00); every tool "
           "selects the same stamps (floe and the peers by instant, CDO/NCO by file list).", ""]
     with open(path, "w") as fh:

@@ -5,9 +5,14 @@
 HTTP from the S3 stand-in through a kerchunk-style reference set
 (make_refs.py). dask runs its threaded scheduler with one thread per core.
 
-    xarray_peer.py --refs REFS.json --workload W1..W5 --vars V[,V]
+    xarray_peer.py --refs REFS.json --workload W1..W5,W7 --vars V[,V]
                    [--bbox W,S,E,N] [--points FILE.csv] [--time T0/T1]
-                   [--threads N] --out DIR
+                   [--labels LABELS.npy] [--threads N] --out DIR
+
+W7 (many regions): LABELS.npy holds, for every cell, the region its centre
+lies in (-1: none), rasterised once from the polygons as regionmask does
+(benchmarks/peers/basins.py); each chunk is then reduced to per-region
+area-weighted sums with numpy's bincount, in dask tasks.
 
 --time bounds are ISO instants, both inclusive. The answer goes to DIR in
 the harness's exchange format (answer.json + little-endian float64 files),
@@ -46,6 +51,41 @@ def cell_weights(lat):
     return np.sin(np.deg2rad(lat + step / 2)) - np.sin(np.deg2rad(lat - step / 2))
 
 
+def region_means(da, labels):
+    """Per step and region, the area-weighted mean of the valid cells whose
+    centres lie in the region: (time, region), NaN where none is valid."""
+    nreg = int(labels.max()) + 1
+    wts = np.broadcast_to(cell_weights(da.lat.values)[:, None], labels.shape)
+    arr = da.data  # dask (time, lat, lon), one task per source chunk
+    ychunks, xchunks = arr.chunks[1], arr.chunks[2]
+    y_at = np.concatenate([[0], np.cumsum(ychunks)])
+    x_at = np.concatenate([[0], np.cumsum(xchunks)])
+
+    def part(block, lab, w):
+        x = block.reshape(lab.shape)
+        ok = (lab >= 0) & ~np.isnan(x)
+        return np.stack([np.bincount(lab[ok], weights=(w * x)[ok], minlength=nreg),
+                         np.bincount(lab[ok], weights=w[ok], minlength=nreg)])
+
+    blocks = arr.to_delayed()
+    tasks = []
+    for t in range(blocks.shape[0]):
+        row = []
+        for i in range(blocks.shape[1]):
+            for j in range(blocks.shape[2]):
+                ys, xs = slice(y_at[i], y_at[i + 1]), slice(x_at[j], x_at[j + 1])
+                lab = labels[ys, xs]
+                if (lab >= 0).any():
+                    row.append(dask.delayed(part)(blocks[t, i, j], lab, wts[ys, xs]))
+        tasks.append(row)
+    parts = dask.compute(*[dask.delayed(sum)(r) for r in tasks])
+    out = np.full((len(parts), nreg), np.nan)
+    for t, p in enumerate(parts):
+        has = p[1] > 0
+        out[t, has] = p[0][has] / p[1][has]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--refs", required=True)
@@ -54,6 +94,7 @@ def main():
     ap.add_argument("--bbox")
     ap.add_argument("--points")
     ap.add_argument("--time")
+    ap.add_argument("--labels")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
@@ -99,6 +140,9 @@ def main():
         clim = ds[names].groupby("time.month").mean("time").compute()
         arrays = {v + "_mean": clim[v].values for v in names}
         arrays["month"] = clim["month"].values.astype(np.float64)
+    elif w == "W7":
+        arrays = {names[0] + "_mean": region_means(ds[names[0]], np.load(a.labels)),
+                  "time": hours_since_2001(ds.time)}
     else:
         raise SystemExit(f"xarray_peer: unknown workload {w}")
     write_answer(a.out, arrays)
