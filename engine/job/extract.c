@@ -12,6 +12,7 @@
  * packed data unpacked (or kept packed with --keep-packing).
  */
 #include "engine/job/extract.h"
+#include "engine/job/output_format.h"
 
 #include "cf/decode.h"
 #include "common/floe_log.h"
@@ -358,6 +359,9 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     /* The outputs' paths are checked before anything is fetched (agreed,
      * so every rank skips the rest alike). */
     floe_err err = job_outputs_plan(mpi, q, NULL, 0, &outputs); /* collective */
+    job_output_format fmt;
+    if (!err) /* the same answer on every rank */
+        err = job_output_format_of("extract", q->output, &fmt);
     if (!err) {
         err = floe_dataset_open_collective(mpi, &open, &ds); /* collective */
         if (err)

@@ -15,6 +15,7 @@
  *      report together (engine/job/outputs.h).
  */
 #include "engine/job/series.h"
+#include "engine/job/output_format.h"
 #include "engine/job/series_internal.h"
 
 #include "common/floe_buf.h"
@@ -280,6 +281,9 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
     /* The outputs' paths are checked before anything is fetched (agreed,
      * so every rank skips the rest alike). */
     floe_err err = job_outputs_plan(mpi, &req->job, extra, nextra, &j.outputs); /* collective */
+    job_output_format fmt;
+    if (!err) /* the same answer on every rank; series_write.c asks again */
+        err = job_output_format_of("series", req->job.output, &fmt);
     if (!err) {
         err = prepare(req, mpi, &j); /* collective */
         floe_err perr = job_outputs_check_sources(mpi, &req->job, /* collective */
