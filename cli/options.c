@@ -291,7 +291,8 @@ floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
 void cmd_output_help(FILE *out)
 {
     fprintf(out,
-            "  -o, --output FILE    the NetCDF-4 file to write\n"
+            "  -o, --output FILE    the file to write: NetCDF-4 (.nc, .nc4), or for series\n"
+            "                       a tidy CSV (.csv: time, id, one column per output)\n"
             "  --item PATH          the derived STAC Item (default: FILE with .json)\n"
             "  --collection ID_OR_HREF\n"
             "                       file the Item under this STAC collection: an id\n"
@@ -304,8 +305,11 @@ void cmd_output_help(FILE *out)
             "  -O, --overwrite      replace outputs that exist (default: refuse); an\n"
             "                       input (the STAC document, points or region file, a\n"
             "                       local repository) is never replaced\n"
-            "  -q, --quiet          no progress line, errors only\n"
+            "  -q, --quiet          no selection or progress line, errors only\n"
             "  --verbose            say what the job does (twice: debugging detail)\n"
+            "-v is repeatable (-v Rainf -v Tair); spaces around names are dropped and a\n"
+            "name given twice is taken once. --bbox is W,S,E,N (not CDO's lon1,lon2,\n"
+            "lat1,lat2); on a terminal a run prints one line with what it selected.\n"
             "The outputs (data, Item, report) appear together, and only when the whole\n"
             "run succeeded on every rank: a run that fails, or is interrupted (SIGINT,\n"
             "SIGTERM, SIGHUP: exit 128 + signal), leaves none of them. Their folders\n"

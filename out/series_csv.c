@@ -14,8 +14,9 @@
 #include <string.h>
 
 /* Rows are gathered in memory and handed to the file in pieces of about
- * this size (one block of steps may be years of a thousand stations). */
-enum { CSV_FLUSH_BYTES = 1 << 20, CSV_FIELD_MAX = 64 };
+ * CSV_FLUSH_BYTES (one block of steps may be years of a thousand
+ * stations); one step's rows may take up to CSV_ROWS_MAX. */
+enum { CSV_FLUSH_BYTES = 1 << 20, CSV_ROWS_MAX = 1 << 30, CSV_FIELD_MAX = 64 };
 
 struct series_csv {
     const cf_series_spec *spec;
@@ -60,7 +61,7 @@ floe_err series_csv_create(const cf_series_spec *spec, series_csv **out)
     if (!c)
         return FLOE_ERR(FLOE_ENOMEM, "%s", spec->path);
     c->spec = spec;
-    floe_buf_init(&c->rows, SIZE_MAX);
+    floe_buf_init(&c->rows, CSV_ROWS_MAX);
     const cJSON *units = cJSON_GetObjectItemCaseSensitive(spec->time->attributes, "units");
     const cJSON *cal = cJSON_GetObjectItemCaseSensitive(spec->time->attributes, "calendar");
     floe_err err = NULL;

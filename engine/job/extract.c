@@ -13,6 +13,7 @@
  */
 #include "engine/job/extract.h"
 #include "engine/job/output_format.h"
+#include "engine/job/selection_note.h"
 
 #include "cf/decode.h"
 #include "common/floe_log.h"
@@ -371,6 +372,8 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
             err = floe_time_label_parse(q->time_label, "--time-label", &label);
         if (!err)
             err = floe_grid_select_make(ds, q->vars, q->bbox, q->time, label, &sel);
+        if (!err)
+            job_selection_note(mpi, q, &sel);
         /* every rank takes part, whatever happened above */
         floe_err perr = job_outputs_check_sources(mpi, q, err ? NULL : ds, NULL, 0, /* collective */
                                                   &outputs);

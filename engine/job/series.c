@@ -16,6 +16,7 @@
  */
 #include "engine/job/series.h"
 #include "engine/job/output_format.h"
+#include "engine/job/selection_note.h"
 #include "engine/job/series_internal.h"
 
 #include "common/floe_buf.h"
@@ -229,6 +230,8 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
     if (!err)
         err = floe_grid_select_make(j->ds, req->job.vars, req->points ? NULL : bbox,
                                     req->job.time, label, &j->g);
+    if (!err)
+        job_selection_note(mpi, &req->job, &j->g);
     if (err && req->region && floe_err_code(err) == FLOE_EINVAL)
         err = floe_err_push(err, __FILE__, __LINE__, " region %s", req->region);
     if (!err && j->g.nvars > MAX_VARS)

@@ -22,6 +22,7 @@
  */
 #include "engine/job/stats.h"
 #include "engine/job/output_format.h"
+#include "engine/job/selection_note.h"
 #include "engine/job/stats_internal.h"
 
 #include "common/floe_log.h"
@@ -74,6 +75,7 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
     FLOE_CHECK(floe_time_label_parse(req->job.time_label, "--time-label", &label));
     FLOE_CHECK(floe_grid_select_make(j->ds, req->job.vars, req->job.bbox, req->job.time, label,
                                      &j->g));
+    job_selection_note(mpi, &req->job, &j->g);
     if (j->g.nvars > MAX_VARS)
         return FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", MAX_VARS);
     for (size_t v = 0; v < j->g.nvars; v++) {
