@@ -14,7 +14,9 @@ series as CSV (issue #16), on the test bed:
   variable suggests the closest name and lists the variables;
 - a --bbox in CDO's order is one line naming W,S,E,N; on a terminal (a
   pty) a run prints one line saying what was selected (cells, the box of
-  the cells' edges, the steps), and none with -q or off a terminal.
+  the cells' edges, the steps), and none with -q or off a terminal;
+- `inspect --stac-only` shows the document's extents, cube:dimensions and
+  cube:variables without network.
 Prints "N passed, N failed" last.
 """
 
@@ -200,12 +202,30 @@ def bbox_and_selection(coll, d):
     check(r.returncode == 0 and "selected" not in r.stderr, f"off a terminal: {r.stderr!r}")
 
 
+def stac_only(coll):
+    """inspect --stac-only says what the document says, with no network (an
+    endpoint where nothing listens)."""
+    r = floe_np(0, "inspect", coll, "--stac-only", endpoint="http://127.0.0.1:9")
+    check(r.returncode == 0, f"inspect --stac-only: {r.stderr.strip()}")
+    with open(coll) as f:
+        doc = json.load(f)
+    for want in ["cube:dimensions:", "cube:variables:",
+                 "extent: temporal " + " .. ".join(doc["extent"]["temporal"]["interval"][0]),
+                 "step P1D", *doc["cube:variables"]]:
+        check(want in r.stdout, f"inspect --stac-only lacks {want!r}")
+    for name, v in doc["cube:variables"].items():
+        line = [ln for ln in r.stdout.splitlines() if ln.split()[:1] == [name]]
+        check(line and v["unit"] in line[0] and v["description"] in line[0],
+              f"inspect --stac-only: variable {name}: {line}")
+
+
 def main(tb):
     coll = os.path.join(tb, "collection.json")
     with tempfile.TemporaryDirectory() as d:
         series_csv(coll, d)
         variables(coll, d)
         bbox_and_selection(coll, d)
+    stac_only(coll)
     return summary()
 
 
