@@ -9,9 +9,11 @@
 #include "common/floe_interrupt.h"
 
 #include "cli/inspect_print.h"
+#include "cli/inspect_stac_cube.h"
 #include "cli/options.h"
 #include "common/floe_redact.h"
 #include "dataset/dataset.h"
+#include "stac/doc.h"
 #include "stac/open.h"
 
 #include <stdlib.h>
@@ -35,8 +37,10 @@ void cmd_inspect_help(FILE *out)
             "\n"
             "Options:\n"
             "  --json        machine-readable output\n"
-            "  --stac-only   only resolve the STAC document into open parameters\n"
-            "                (repository, version, containers); no network access\n"
+            "  --stac-only   only read the STAC document: the open parameters\n"
+            "                (repository, version, containers) and, without --json,\n"
+            "                what it says of the data (extents, cube:dimensions,\n"
+            "                cube:variables); no network access\n"
             "\n");
     cmd_source_help(out);
 }
@@ -105,10 +109,22 @@ static floe_err stac_only(const inspect_args *a)
     stac_open_params p;
     /* No transport: a local document only, and nothing else is touched. */
     FLOE_CHECK(stac_open_resolve(NULL, a->src.req.source, &req, &p));
+    /* the human form also says what the document says of its data (the
+     * JSON form stays the open parameters, as before) */
+    stac_doc *doc = NULL;
+    floe_err err = a->json ? NULL : stac_doc_load(NULL, a->src.req.source, &doc);
     capture c;
-    floe_err err = capture_begin(&c);
     if (!err)
-        err = capture_end(&c, inspect_print_stac(&p, a->json, c.mem));
+        err = capture_begin(&c);
+    if (!err) {
+        floe_err perr = inspect_print_stac(&p, a->json, c.mem);
+        if (!perr && doc) {
+            fputs("\n", c.mem);
+            inspect_print_stac_cube(doc->root, c.mem);
+        }
+        err = capture_end(&c, perr);
+    }
+    stac_doc_free(&doc);
     stac_open_params_clear(&p);
     return err;
 }

@@ -19,9 +19,9 @@ void cmd_series_help(FILE *out)
 {
     fprintf(out,
             "usage: floe series SOURCE -v VAR[,VAR...] --points FILE.csv [--method nearest|bilinear]\n"
-            "                   [--time T0[/T1]] -o OUT.nc [source options]\n"
+            "                   [--time T0[/T1]] -o OUT.nc|OUT.csv [source options]\n"
             "       floe series SOURCE -v VAR[,VAR...] (--bbox W,S,E,N | --region FILE.geojson)\n"
-            "                   [--stat LIST] [--time T0[/T1]] -o OUT.nc [source options]\n"
+            "                   [--stat LIST] [--time T0[/T1]] -o OUT.nc|OUT.csv [source options]\n"
             "       mpirun -np N floe series ...\n"
             "\n"
             "Time series of the selected steps, as a CF-1.8 NetCDF-4 file (featureType\n"
@@ -37,6 +37,11 @@ void cmd_series_help(FILE *out)
             "area-weighted by the cells' areas on the sphere (like CDO's fldmean), sum is\n"
             "the plain sum (fldsum); missing values are skipped; a step with no valid\n"
             "cell is missing (count 0). Output VAR_STAT(time).\n"
+            "\n"
+            "-o OUT.csv writes the same values as a tidy CSV: a header, then one row per\n"
+            "time and id (time as ISO 8601 in the source calendar, the station or region\n"
+            "id, one column per output), missing values empty, numbers that read back\n"
+            "exactly (float32: 9 significant digits, float64: 17).\n"
             "\n"
             "Options:\n"
             "  -v, --vars LIST      variables, comma-separated\n"

@@ -7,6 +7,7 @@
 #include "common/floe_interrupt.h"
 #include "common/floe_log.h"
 #include "common/floe_redact.h"
+#include "engine/plan/selection.h"
 #include "engine/plan/time_intervals.h"
 
 #include <errno.h>
@@ -249,8 +250,13 @@ void cmd_time_label_help(FILE *out)
 floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
 {
     *taken = 1;
-    if (cmd_is(s, "--vars", "-v"))
-        return cmd_value(s, &g->vars);
+    if (cmd_is(s, "--vars", "-v")) { /* every -v adds its names (cli/var_list.h) */
+        const char *v;
+        FLOE_CHECK(cmd_value(s, &v));
+        FLOE_CHECK(cmd_var_list_add(g->var_list, v));
+        g->vars = g->var_list;
+        return NULL;
+    }
     if (cmd_is(s, "--bbox", NULL))
         return cmd_value(s, &g->bbox);
     if (cmd_is(s, "--time", NULL))
@@ -285,7 +291,8 @@ floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
 void cmd_output_help(FILE *out)
 {
     fprintf(out,
-            "  -o, --output FILE    the NetCDF-4 file to write\n"
+            "  -o, --output FILE    the file to write: NetCDF-4 (.nc, .nc4), or for series\n"
+            "                       a tidy CSV (.csv: time, id, one column per output)\n"
             "  --item PATH          the derived STAC Item (default: FILE with .json)\n"
             "  --collection ID_OR_HREF\n"
             "                       file the Item under this STAC collection: an id\n"
@@ -298,38 +305,25 @@ void cmd_output_help(FILE *out)
             "  -O, --overwrite      replace outputs that exist (default: refuse); an\n"
             "                       input (the STAC document, points or region file, a\n"
             "                       local repository) is never replaced\n"
-            "  -q, --quiet          no progress line, errors only\n"
+            "  -q, --quiet          no selection or progress line, errors only\n"
             "  --verbose            say what the job does (twice: debugging detail)\n"
+            "-v is repeatable (-v Rainf -v Tair); spaces around names are dropped and a\n"
+            "name given twice is taken once. --bbox is W,S,E,N (not CDO's lon1,lon2,\n"
+            "lat1,lat2); on a terminal a run prints one line with what it selected.\n"
             "The outputs (data, Item, report) appear together, and only when the whole\n"
             "run succeeded on every rank: a run that fails, or is interrupted (SIGINT,\n"
             "SIGTERM, SIGHUP: exit 128 + signal), leaves none of them. Their folders\n"
             "must exist; every path is checked before anything is fetched.\n");
 }
 
-/* A variable named twice would be two output variables of one name (a
- * NetCDF "name in use" only after everything was read): refused here. */
-static floe_err vars_distinct(const char *command, const char *vars)
-{
-    for (const char *a = vars; *a;) {
-        size_t n = strcspn(a, ",");
-        const char *next = a[n] ? a + n + 1 : a + n;
-        for (const char *b = next; n && *b;) {
-            size_t m = strcspn(b, ",");
-            if (m == n && !strncmp(a, b, n))
-                return FLOE_ERR(FLOE_EINVAL, "%s: -v: variable '%.*s' given twice", command,
-                                (int)n, a);
-            b = b[m] ? b + m + 1 : b + m;
-        }
-        a = next;
-    }
-    return NULL;
-}
-
 floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g)
 {
     if (!g->vars || !*g->vars)
-        return FLOE_ERR(FLOE_EINVAL, "%s: give the variables with -v VAR[,VAR...]", command);
-    FLOE_CHECK(vars_distinct(command, g->vars));
+        return FLOE_ERR(FLOE_EINVAL, "%s: give the variables with -v VAR[,VAR...]%s", command,
+                        g->vars ? " (-v named none)" : "");
+    floe_bbox box; /* refused before anything is opened */
+    if (g->bbox)
+        FLOE_CHECK(floe_bbox_parse(g->bbox, &box), "%s", command);
     /* An empty name is refused before anything is fetched (it would fail
      * only at the final rename). */
     if (!g->out || !*g->out)

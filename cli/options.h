@@ -5,6 +5,7 @@
 #ifndef FLOE_CMD_OPTIONS_H
 #define FLOE_CMD_OPTIONS_H
 
+#include "cli/var_list.h"
 #include "common/floe_error.h"
 #include "dataset/dataset.h"
 #include "engine/job/request.h"
@@ -56,13 +57,16 @@ void cmd_source_help(FILE *out);
  * only), --verbose (what the job does; twice: debugging detail). --quiet
  * and --verbose set the log level as they are read. */
 typedef struct cmd_grid_args {
+    /* vars: every -v's names in var_list (cli/var_list.h), NULL when none */
     const char *vars, *bbox, *time, *time_label, *out, *item, *report, *collection;
+    char var_list[CMD_VAR_LIST_SIZE];
     int overwrite; /* -O: replace existing outputs */
     int quiet;
 } cmd_grid_args;
 /* If the current option is one of them, consume it and set *taken. */
 floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken);
-/* After scanning: -v and -o are required. */
+/* After scanning: -v and -o are required; a --bbox must read as W,S,E,N
+ * (engine/plan/selection.h). */
 floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g);
 
 /* A command's own options: when s's current option is one of them,

@@ -12,6 +12,8 @@
  * packed data unpacked (or kept packed with --keep-packing).
  */
 #include "engine/job/extract.h"
+#include "engine/job/output_format.h"
+#include "engine/job/selection_note.h"
 
 #include "cf/decode.h"
 #include "common/floe_log.h"
@@ -358,6 +360,9 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     /* The outputs' paths are checked before anything is fetched (agreed,
      * so every rank skips the rest alike). */
     floe_err err = job_outputs_plan(mpi, q, NULL, 0, &outputs); /* collective */
+    job_output_format fmt;
+    if (!err) /* the same answer on every rank */
+        err = job_output_format_of("extract", q->output, &fmt);
     if (!err) {
         err = floe_dataset_open_collective(mpi, &open, &ds); /* collective */
         if (err)
@@ -367,6 +372,8 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
             err = floe_time_label_parse(q->time_label, "--time-label", &label);
         if (!err)
             err = floe_grid_select_make(ds, q->vars, q->bbox, q->time, label, &sel);
+        if (!err)
+            job_selection_note(mpi, q, &sel);
         /* every rank takes part, whatever happened above */
         floe_err perr = job_outputs_check_sources(mpi, q, err ? NULL : ds, NULL, 0, /* collective */
                                                   &outputs);

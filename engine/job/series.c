@@ -15,6 +15,8 @@
  *      report together (engine/job/outputs.h).
  */
 #include "engine/job/series.h"
+#include "engine/job/output_format.h"
+#include "engine/job/selection_note.h"
 #include "engine/job/series_internal.h"
 
 #include "common/floe_buf.h"
@@ -228,6 +230,8 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
     if (!err)
         err = floe_grid_select_make(j->ds, req->job.vars, req->points ? NULL : bbox,
                                     req->job.time, label, &j->g);
+    if (!err)
+        job_selection_note(mpi, &req->job, &j->g);
     if (err && req->region && floe_err_code(err) == FLOE_EINVAL)
         err = floe_err_push(err, __FILE__, __LINE__, " region %s", req->region);
     if (!err && j->g.nvars > MAX_VARS)
@@ -280,6 +284,9 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
     /* The outputs' paths are checked before anything is fetched (agreed,
      * so every rank skips the rest alike). */
     floe_err err = job_outputs_plan(mpi, &req->job, extra, nextra, &j.outputs); /* collective */
+    job_output_format fmt;
+    if (!err) /* the same answer on every rank; series_write.c asks again */
+        err = job_output_format_of("series", req->job.output, &fmt);
     if (!err) {
         err = prepare(req, mpi, &j); /* collective */
         floe_err perr = job_outputs_check_sources(mpi, &req->job, /* collective */

@@ -6,8 +6,10 @@
  * every rank agreed (engine/job/outputs.h). */
 #include "engine/job/series_internal.h"
 
+#include "engine/job/output_format.h"
 #include "engine/reduce/accum.h"
 #include "out/item/item.h"
+#include "out/series_csv.h"
 #include "out/series_output.h"
 
 #include <stdint.h>
@@ -105,8 +107,13 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
         .region_cells = j->region_cells,
     };
     cf_series_output *out = NULL;
+    series_csv *csv = NULL; /* -o OUT.csv: the same values as a tidy CSV */
+    job_output_format fmt = JOB_OUTPUT_NETCDF;
     if (!err)
-        err = cf_series_output_create(&spec, &out);
+        err = job_output_format_of("series", req->job.output, &fmt);
+    if (!err)
+        err = fmt == JOB_OUTPUT_CSV ? series_csv_create(&spec, &csv)
+                                    : cf_series_output_create(&spec, &out);
     /* rank 0's steps, then every other rank's in rank order, each rank's
      * one unit of the collection protocol (received even after an error:
      * no sender may be left waiting) */
@@ -142,7 +149,9 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
             vals = buf;
         }
         size_t per = (s1 - s0) * j->nst;
-        for (size_t o = 0; o < j->nout && !err; o++) {
+        if (csv && !err)
+            err = series_csv_put_steps(csv, s0, s1 - s0, vals, e);
+        for (size_t o = 0; o < j->nout && !err && !csv; o++) {
             const void *ov = vals + o * per * e;
             int to_f32 = e == sizeof(double) && dtypes[o] == FLOE_DT_FLOAT32;
             if (to_f32 || dtypes[o] == FLOE_DT_INT32) {
@@ -170,10 +179,13 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
     free(conv);
     /* into temporaries: committed once every rank agreed (outputs.h) */
     if (!err)
-        err = cf_series_output_finish(&out, &j->outputs.tmp[JOB_OUT_DATA]);
+        err = csv ? series_csv_finish(&csv, &j->outputs.tmp[JOB_OUT_DATA])
+                  : cf_series_output_finish(&out, &j->outputs.tmp[JOB_OUT_DATA]);
     cf_series_output_abort(&out);
+    series_csv_abort(&csv);
     if (!err) {
         stac_item_dest dest = job_outputs_item_dest(&j->outputs);
+        dest.media_type = fmt == JOB_OUTPUT_CSV ? "text/csv" : NULL;
         err = stac_item_write_series_to(&spec, &dest, "series",
                                         stac_item_source_kind_of(spec.provenance->doc_kind));
     }

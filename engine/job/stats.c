@@ -21,6 +21,8 @@
  * valid value is missing in every statistic but count (0).
  */
 #include "engine/job/stats.h"
+#include "engine/job/output_format.h"
+#include "engine/job/selection_note.h"
 #include "engine/job/stats_internal.h"
 
 #include "common/floe_log.h"
@@ -73,6 +75,7 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
     FLOE_CHECK(floe_time_label_parse(req->job.time_label, "--time-label", &label));
     FLOE_CHECK(floe_grid_select_make(j->ds, req->job.vars, req->job.bbox, req->job.time, label,
                                      &j->g));
+    job_selection_note(mpi, &req->job, &j->g);
     if (j->g.nvars > MAX_VARS)
         return FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", MAX_VARS);
     for (size_t v = 0; v < j->g.nvars; v++) {
@@ -178,6 +181,10 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
      * so every rank skips the rest alike); every rank takes part in the
      * collective open, whatever happened above. */
     floe_err perr = job_outputs_plan(mpi, &req->job, NULL, 0, &j.outputs); /* collective */
+    job_output_format fmt;
+    if (!perr) /* the same answer on every rank */
+        perr = job_output_format_of(req->climatology ? "climatology" : "stats", req->job.output,
+                                    &fmt);
     if (!perr) {
         perr = prepare(req, mpi, &j); /* collective */
         floe_err cerr = job_outputs_check_sources(mpi, &req->job, /* collective */

@@ -5,8 +5,10 @@
 #include "common/floe_log.h"
 #include "engine/plan/selection.h"
 #include "engine/plan/time_select.h"
+#include "engine/plan/var_suggest.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +27,37 @@ static floe_err check_variable(const floe_array *a, const floe_array *first)
         return FLOE_ERR(FLOE_EINVAL, "variables %s and %s are on different grids", first->name,
                         a->name);
     return NULL;
+}
+
+/* Suggestions and listed names in the error of an unknown variable. */
+enum { MAX_SUGGESTED = 3, MAX_LISTED = 64 };
+
+/* The error for a variable the dataset lacks: the closest names
+ * (engine/plan/var_suggest.h) and the variables a job can take (the
+ * arrays of three dimensions), so the user needs no second command. */
+static floe_err unknown_variable(floe_dataset *ds, const char *name)
+{
+    const char *names[MAX_LISTED];
+    size_t n = 0, total = floe_dataset_array_count(ds);
+    for (size_t i = 0; i < total && n < MAX_LISTED; i++) {
+        const floe_array *a = floe_dataset_array(ds, i);
+        if (a->ndim == 3)
+            names[n++] = a->name;
+    }
+    const char *close[MAX_SUGGESTED];
+    size_t nclose = floe_closest_names(name, names, n, close, MAX_SUGGESTED);
+    char text[1024] = "", *p = text, *end = text + sizeof text;
+    for (size_t i = 0; i < nclose && p < end; i++)
+        p += snprintf(p, (size_t)(end - p), "%s%s", i ? " or " : "did you mean ", close[i]);
+    if (nclose && p < end)
+        p += snprintf(p, (size_t)(end - p), "? ");
+    for (size_t i = 0; i < n && p < end; i++)
+        p += snprintf(p, (size_t)(end - p), "%s%s", i ? ", " : "variables: ", names[i]);
+    if (n == MAX_LISTED && p < end)
+        snprintf(p, (size_t)(end - p), ", ... (see 'floe inspect')");
+    return FLOE_ERR(FLOE_ENOTFOUND, "no variable '%s' in %s: %s", name,
+                    floe_dataset_provenance(ds)->source, n ? text : "it has no (time, lat, lon) "
+                    "variables (see 'floe inspect')");
 }
 
 /* The 1-D coordinate array that names dimension `dim`, and its values. */
@@ -105,8 +138,7 @@ floe_err floe_grid_select_make(floe_dataset *ds, const char *vars, const char *b
          tok = strtok_r(NULL, ",", &save)) {
         const floe_array *v = floe_dataset_find(ds, tok);
         if (!v)
-            err = FLOE_ERR(FLOE_ENOTFOUND, "no variable '%s' in %s (see 'floe inspect')", tok,
-                           floe_dataset_provenance(ds)->source);
+            err = unknown_variable(ds, tok);
         else if (g->nvars == FLOE_GRID_MAX_VARS)
             err = FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", FLOE_GRID_MAX_VARS);
         else if (!(err = check_variable(v, g->nvars ? g->vars[0] : NULL)))

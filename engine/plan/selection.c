@@ -6,6 +6,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Would the four numbers make a box in CDO's order (sellonlatbox:
+ * lon1,lon2,lat1,lat2)? Then the error shows them in floe's order. */
+static int cdo_order_box(const double v[4])
+{
+    return v[0] <= v[1] && v[2] <= v[3] && v[2] >= -90 && v[3] <= 90;
+}
+
+/* The error for numbers that are no W,S,E,N box: why, the order floe
+ * expects, and the same numbers in that order when they read as CDO's. */
+static floe_err not_wsen(const char *text, const double v[4], const char *why)
+{
+    char hint[160] = "";
+    if (cdo_order_box(v))
+        snprintf(hint, sizeof hint, "; as CDO's lon1,lon2,lat1,lat2 that is --bbox=%g,%g,%g,%g",
+                 v[0], v[2], v[1], v[3]);
+    return FLOE_ERR(FLOE_EINVAL, "--bbox '%s': %s: give W,S,E,N (west, south, east, north in "
+                    "degrees, STAC's order)%s", text, why, hint);
+}
+
 floe_err floe_bbox_parse(const char *text, floe_bbox *out)
 {
     double v[4];
@@ -23,17 +42,26 @@ floe_err floe_bbox_parse(const char *text, floe_bbox *out)
         }
     }
     if (*p)
-        return FLOE_ERR(FLOE_EINVAL, "--bbox '%s': unexpected text after the fourth number", text);
+        return FLOE_ERR(FLOE_EINVAL, "--bbox '%s': unexpected text after the fourth number W,S,E,N",
+                        text);
     *out = (floe_bbox){v[0], v[1], v[2], v[3]};
-    if (out->south > out->north)
-        return FLOE_ERR(FLOE_EINVAL, "--bbox '%s': south %g is north of north %g", text,
-                        out->south, out->north);
-    if (out->west > out->east)
-        return FLOE_ERR(FLOE_EINVAL,
-                        "--bbox '%s': west %g is east of east %g (boxes across the "
-                        "antimeridian are not supported)", text, out->west, out->east);
-    if (out->south < -90 || out->north > 90)
-        return FLOE_ERR(FLOE_EINVAL, "--bbox '%s': latitudes must lie in [-90, 90]", text);
+    char why[128];
+    /* Latitudes first: a south or north beyond the poles is a longitude
+     * (CDO's second value) whatever the rest says. */
+    if (out->south < -90 || out->south > 90 || out->north < -90 || out->north > 90) {
+        snprintf(why, sizeof why, "latitudes (2nd and 4th values) must lie in [-90, 90], not %g "
+                 "and %g", out->south, out->north);
+        return not_wsen(text, v, why);
+    }
+    if (out->south > out->north) {
+        snprintf(why, sizeof why, "south %g is north of north %g", out->south, out->north);
+        return not_wsen(text, v, why);
+    }
+    if (out->west > out->east) {
+        snprintf(why, sizeof why, "west %g is east of east %g (boxes across the antimeridian "
+                 "are not supported)", out->west, out->east);
+        return not_wsen(text, v, why);
+    }
     return NULL;
 }
 

@@ -12,7 +12,11 @@ typedef struct floe_bbox {
     double west, south, east, north;
 } floe_bbox;
 
-/* Parse "W,S,E,N" (STAC order, degrees). Errors name the text and why. */
+/* Parse "W,S,E,N" (STAC order, degrees). Errors name the text, why, and
+ * the order W,S,E,N; numbers that read as CDO's lon1,lon2,lat1,lat2
+ * (sellonlatbox) are shown in floe's order. Numbers that are a valid box
+ * in both orders cannot be told apart: the selection line of a run on a
+ * terminal (engine/job/selection_note.h) shows what was taken. */
 floe_err floe_bbox_parse(const char *text, floe_bbox *out);
 
 /* The half-open index range [*i0, *i1) of a monotonic coordinate (ascending

@@ -426,7 +426,7 @@ static floe_err build(const stac_item_spec *s, uint64_t size, const char *multih
     cJSON *assets = item_put_obj(&b, item, "assets");
     cJSON *data = item_put_obj(&b, assets, "data");
     item_put_str(&b, data, "href", data_href);
-    item_put_str(&b, data, "type", NETCDF_TYPE);
+    item_put_str(&b, data, "type", s->media_type ? s->media_type : NETCDF_TYPE);
     item_put_str(&b, data, "title", (const char *)title.data);
     cJSON *roles = item_put_arr(&b, data, "roles");
     item_put_str(&b, roles, NULL, "data");

@@ -12,7 +12,8 @@
  *   projection 2.0.0   proj:code "EPSG:4326", proj:shape, proj:transform
  *                      (the last two for grids only)
  *   version 1.2.0      version: the source snapshot id
- * and one asset "data" (application/netcdf, role data).
+ * and one asset "data" (application/netcdf, or the media type the
+ * caller names: text/csv for a series CSV; role data).
  *
  * Links:
  *   self          the Item's own location (an absolute file:// URI)
@@ -165,6 +166,7 @@ typedef struct stac_item_spec {
      * layout (COLLECTION/collection.json, COLLECTION/ITEM/ITEM.json) keeps
      * it, the schema requiring a link for a "collection". */
     const char *collection;
+    const char *media_type;     /* the data asset's type; NULL: application/netcdf */
 } stac_item_spec;
 
 /* Write the Item for s (see the top of this file). Errors name the item
@@ -197,6 +199,7 @@ typedef struct stac_item_dest {
     const char *data_file;      /* NULL: the output path */
     char **item_tmp;            /* NULL: commit the Item at once */
     const char *collection;     /* stac_item_spec.collection */
+    const char *media_type;     /* stac_item_spec.media_type */
 } stac_item_dest;
 
 /* stac_item_write_grid with the Item's destination spelled out. */

@@ -163,6 +163,7 @@ floe_err stac_item_write_series_to(const cf_series_spec *s, const stac_item_dest
         .point_lon = t.lon, .point_lat = t.lat, .npoints = np,
         .series_ids = np ? s->station_ids : &s->region_id, .nseries = np ? np : 1,
         .collection = dest->collection,
+        .media_type = dest->media_type,
     };
     err = stac_item_write(&spec);
     series_item_free(&t);

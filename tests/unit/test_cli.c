@@ -4,6 +4,7 @@
  * never work (-o "", -v V,V) are refused before anything is opened. */
 #include "common/floe_version.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -129,19 +130,122 @@ static void refused_before_opening(void **state)
     assert_null(strstr(r.err, "src.json"));
     run_free(&r);
 
-    const char *twice[] = {"floe", "extract", "/nonexistent/src.json", "-v", "Tair,PSurf,Tair",
-                           "-o", "x.nc"};
-    r = run(7, twice);
+    const char *blank[] = {"floe", "extract", "/nonexistent/src.json", "-v", " , ", "-o", "x.nc"};
+    r = run(7, blank);
     assert_int_equal(r.status, 2);
     assert_int_equal(count_lines(r.err), 1);
-    assert_non_null(strstr(r.err, "'Tair' given twice"));
+    assert_non_null(strstr(r.err, "-v"));
+    run_free(&r);
+}
+
+/* The variables of every -v, in the order given: spaces around names
+ * trimmed, a name given twice kept once (its first place). */
+static void assert_vars(int argc, const char **argv, const char *want)
+{
+    cmd_source src;
+    cmd_grid_args g;
+    memset(&src, 0, sizeof src);
+    memset(&g, 0, sizeof g);
+    floe_err err = cmd_parse(argc, (char **)argv, &src, &g, NULL, NULL);
+    assert_null(err);
+    assert_non_null(g.vars);
+    assert_string_equal(g.vars, want);
+}
+
+static void vars_accumulate_trim_dedupe(void **state)
+{
+    (void)state;
+    const char *two[] = {"extract", "src.json", "-v", "Rainf", "-v", "Tair", "-o", "x.nc"};
+    assert_vars(8, two, "Rainf,Tair");
+    const char *spaced[] = {"extract", "src.json", "-v", "Tair, Rainf", "-o", "x.nc"};
+    assert_vars(6, spaced, "Tair,Rainf");
+    const char *dup[] = {"extract", "src.json", "--vars=Tair,PSurf,Tair", "-v", " PSurf ,Rainf",
+                         "-o", "x.nc"};
+    assert_vars(7, dup, "Tair,PSurf,Rainf");
+    const char *one[] = {"extract", "src.json", "-v", "Tair", "-o", "x.nc"};
+    assert_vars(6, one, "Tair");
+}
+
+/* Only .nc/.nc4 (every command) and .csv (series) are written: anything
+ * else is one line before anything is opened. */
+static void output_extension(void **state)
+{
+    (void)state;
+    const char *txt[] = {"floe", "extract", "/nonexistent/src.json", "-v", "Tair", "-o", "x.txt"};
+    run_result r = run(7, txt);
+    assert_int_equal(r.status, 2);
+    assert_int_equal(count_lines(r.err), 1);
+    assert_non_null(strstr(r.err, ".nc"));
+    assert_non_null(strstr(r.err, "x.txt"));
     run_free(&r);
 
-    const char *series_twice[] = {"floe", "series", "/nonexistent/src.json", "--vars", "Tair,Tair",
-                                  "--points", "/nonexistent/p.csv", "-o", "x.nc"};
-    r = run(9, series_twice);
+    const char *none[] = {"floe", "series", "/nonexistent/src.json", "-v", "Tair", "--points",
+                          "/nonexistent/p.csv", "-o", "out"};
+    r = run(9, none);
     assert_int_equal(r.status, 2);
-    assert_non_null(strstr(r.err, "'Tair' given twice"));
+    assert_int_equal(count_lines(r.err), 1);
+    assert_non_null(strstr(r.err, ".csv"));
+    run_free(&r);
+
+    const char *cmds[] = {"extract", "stats", "climatology"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        const char *csv[] = {"floe", cmds[i], "/nonexistent/src.json", "-v", "Tair", "--by",
+                             "month", "-o", "x.CSV"};
+        int n = !strcmp(cmds[i], "climatology") ? 9 : 5;
+        if (n == 5) { /* no --by */
+            csv[5] = "-o";
+            csv[6] = "x.csv";
+            n = 7;
+        }
+        r = run(n, csv);
+        assert_int_equal(r.status, 2);
+        assert_int_equal(count_lines(r.err), 1);
+        assert_non_null(strstr(r.err, "series only"));
+        run_free(&r);
+    }
+
+    /* accepted by the parser: the missing source is what fails (exit 1) */
+    const char *ok[] = {"floe", "series", "/nonexistent/src.json", "-v", "Tair", "--bbox",
+                        "-70,40,-69,41", "-o", "x.csv", "-q"};
+    r = run(10, ok);
+    assert_int_equal(r.status, 1);
+    assert_null(strstr(r.err, "x.csv"));
+    run_free(&r);
+}
+
+/* A --bbox that cannot be W,S,E,N (CDO's lon1,lon2,lat1,lat2 order,
+ * latitudes beyond the poles) is one line naming the expected order. */
+static void bbox_order(void **state)
+{
+    (void)state;
+    struct {
+        const char *bbox, *also;
+    } cases[] = {
+        /* CDO's order: the 2nd value is a longitude no latitude can be */
+        {"-125,-100,25,53", "--bbox=-125,25,-100,53"},
+        /* CDO's order: S > N */
+        {"10,60,20,40", "--bbox=10,20,60,40"},
+        {"0,-95,10,10", "[-90, 90]"},
+        {"0,10,10,95", "[-90, 90]"},
+        {"-70,45,-60,40", NULL},
+        {"-60,40,-70,45", NULL},
+        {"-70,40", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *argv[] = {"floe", "extract", "/nonexistent/src.json", "-v", "Tair",
+                              "--bbox", cases[i].bbox, "-o", "x.nc"};
+        run_result r = run(9, argv);
+        assert_int_equal(r.status, 2);
+        assert_int_equal(count_lines(r.err), 1);
+        assert_non_null(strstr(r.err, "W,S,E,N"));
+        if (cases[i].also)
+            assert_non_null(strstr(r.err, cases[i].also));
+        run_free(&r);
+    }
+    const char *cdo[] = {"floe", "extract", "/nonexistent/src.json", "-v", "Tair",
+                         "--bbox=-125,-100,25,53", "-o", "x.nc"};
+    run_result r = run(8, cdo);
+    assert_non_null(strstr(r.err, "lon1,lon2,lat1,lat2"));
     run_free(&r);
 }
 
@@ -152,6 +256,9 @@ int main(void)
         cmocka_unit_test(help_lists_only_existing_commands),
         cmocka_unit_test(bad_usage_is_one_line_exit_2),
         cmocka_unit_test(refused_before_opening),
+        cmocka_unit_test(vars_accumulate_trim_dedupe),
+        cmocka_unit_test(output_extension),
+        cmocka_unit_test(bbox_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
