@@ -22,7 +22,7 @@ static const floe_command commands[] = {
      cmd_extract_help},
     {"series", "time series at points or of a region's area-weighted statistics, MPI-parallel",
      cmd_series_run, cmd_series_help},
-    {"stats", "per-cell temporal statistics (mean, min, max, sum, std, count), MPI-parallel",
+    {"stats", "per-cell temporal statistics (mean, min, max, sum, std, count, pNN), MPI-parallel",
      cmd_stats_run, cmd_stats_help},
     {"climatology", "per-cell statistics by month, season or day of year, MPI-parallel",
      cmd_climatology_run, cmd_climatology_help},

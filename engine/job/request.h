@@ -53,7 +53,8 @@ typedef struct floe_series_request {
  * selected steps, or per group of them. */
 typedef struct floe_stats_request {
     floe_job_request job;
-    const char *stat;       /* any of mean,min,max,sum,std,count; NULL: mean
+    const char *stat;       /* any of mean,min,max,sum,std,count and pNN
+                             * percentiles (percentile.h); NULL: mean
                              * (climatology: mean,std,count) */
     int climatology;        /* group the steps by `by` */
     const char *by;         /* climatology: month, season or dayofyear (required) */

@@ -47,6 +47,8 @@ static void job_free(stats_job *j)
         free(j->partials[i]);
     free(j->partials);
     free(j->partial_size);
+    free(j->pctl_first);
+    free(j->pctl_rank);
     floe_buf_free(&j->partial_in);
     floe_collector_free(&j->collector);
     job_outputs_free(&j->outputs);
@@ -60,13 +62,15 @@ static void job_free(stats_job *j)
  * shared): open, check, select, plan. */
 static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stats_job *j)
 {
-    FLOE_CHECK(floe_stat_parse_list(req->stat ? req->stat
-                                    : req->climatology ? "mean,std,count" : "mean",
-                                    FLOE_STAT_ALL, &j->stats),
+    FLOE_CHECK(floe_stat_parse_list_pctl(req->stat ? req->stat
+                                         : req->climatology ? "mean,std,count" : "mean",
+                                         FLOE_STAT_ALL, &j->stats, &j->pctl),
                "--stat");
     for (unsigned b = 0; b < 6; b++)
         if (j->stats & (1u << b))
             j->stat_list[j->nstat++] = 1u << b;
+    for (size_t k = 0; k < j->pctl.n; k++) /* after them, ascending */
+        j->stat_list[j->nstat++] = STATS_PCTL_BIT + (unsigned)k;
     floe_open_request open = req->job.open;
     open.arrays = req->job.vars; /* only their manifests (and their coordinates') */
     FLOE_CHECK(floe_dataset_open_collective(mpi, &open, &j->ds), "%s", /* collective */
@@ -108,6 +112,7 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
     } else {
         FLOE_CHECK(floe_time_units(j->g.time, &j->tunits));
     }
+    FLOE_CHECK(stats_pctl_prepare(j));
     /* A tile's accumulators (every group's tree: its block and about
      * log2(blocks) nodes) and results must fit TILE_MEMORY, for the
      * variable that needs most (float64 statistics: double min/max and
@@ -118,13 +123,23 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
     size_t per_cell = 0;
     for (size_t v = 0; v < j->g.nvars; v++) {
         size_t need = j->ngroups * (floe_accum_cell_bytes(stats_accum_mask(j, v)) * (2 + lg) +
-                                    j->nstat * stats_esize(j, v));
+                                    j->nstat * stats_esize(j, v)) +
+                      stats_pctl_cell_bytes(j, v); /* every value, once */
         per_cell = need > per_cell ? need : per_cell;
     }
     const floe_array *v0 = j->g.vars[0];
+    /* Percentiles keep every value: a tile cannot be narrower than a row. */
+    size_t row = (size_t)(v0->chunk_shape[2] < j->g.count[2] ? v0->chunk_shape[2] : j->g.count[2]);
+    if (j->pctl.n && per_cell * row > j->tile_memory)
+        return FLOE_ERR(FLOE_ENOMEM, "percentiles keep every value of a tile: one row of %zu "
+                        "cells x %zu steps needs %zu bytes, more than the tile memory of %zu "
+                        "bytes (FLOE_TILE_MEMORY)", row, j->g.count[0], per_cell * row,
+                        j->tile_memory);
     FLOE_CHECK(stats_plan_make(j->g.start[1], j->g.count[1], j->g.start[2], j->g.count[2],
                                v0->chunk_shape[1], v0->chunk_shape[2], j->g.count[0], mpi->size,
                                j->tile_memory / per_cell, &j->plan));
+    if (j->pctl.n) /* whole tiles on one rank (stats_percentile.c) */
+        stats_plan_space_major(&j->plan);
     cf_grid_chunk_shape(v0, j->g.count[1], j->g.count[2], &j->cy, &j->cx);
     j->raw_chunks = !j->plan.time_split && j->raw_allowed;
     for (size_t i = 0; i < j->plan.ntiles && j->raw_chunks; i++) {

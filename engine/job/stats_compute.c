@@ -83,8 +83,9 @@ static size_t batch_coords(const stats_job *j, const stats_tile *t, size_t b0, s
 }
 _Static_assert((int)FLOE_ACCUM_BLOCK_STEPS % (int)BATCH_STEPS == 0,
                "a batch must lie in one accumulator block");
+/* keep: NULL, or room for every value of the tile (percentiles). */
 static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s0, size_t s1,
-                           floe_accum_tree *trees, void *vals)
+                           floe_accum_tree *trees, void *vals, void *keep)
 {
     const floe_array *a = j->g.vars[v];
     size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
@@ -102,6 +103,8 @@ static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s
         FLOE_CHECK(floe_dataset_read_chunks_ahead(j->ds, a, coords, n, next, nnext, place_tile, &b),
                    "variable %s steps %zu..%zu", a->name, j->g.start[0] + b0, j->g.start[0] + b1 - 1);
         job_progress_add(&j->progress, n);
+        if (keep)
+            stats_pctl_keep(j, v, cells, b0, b1, vals, keep);
         floe_accum *block[BATCH_STEPS];
         for (size_t s = b0; s < b1; s++) {
             size_t g = j->group_of_step ? j->group_of_step[s] : 0;
@@ -134,6 +137,8 @@ floe_err stats_results_of(stats_job *j, size_t v, floe_accum_tree *tree, size_t 
     if (!r)
         return FLOE_ERR(FLOE_ENOMEM, "statistics of a tile (%zu cells)", cells);
     for (size_t k = 0; k < j->nstat; k++) {
+        if (stats_pctl_index(j->stat_list[k]) >= 0)
+            continue; /* from the kept values: stats_pctl_results */
         uint8_t *block = r + k * cells * e;
         floe_err err = j->out64[v] ? floe_accum_result_f64(acc, j->stat_list[k], (double *)block,
                                                          stats_missing_f64(j, v))
@@ -163,9 +168,18 @@ floe_err stats_compute_unit(stats_job *j, size_t v, size_t i, void *vals, void *
     floe_accum_tree *trees = calloc(j->ngroups, sizeof *trees);
     if (!trees)
         return FLOE_ERR(FLOE_ENOMEM, "%zu accumulator trees", j->ngroups);
-    floe_err err = accumulate(j, v, t, 0, j->g.count[0], trees, vals);
-    for (size_t g = 0; g < j->ngroups && !err; g++)
+    void *keep = NULL;
+    size_t kb = stats_pctl_cell_bytes(j, v) * cells;
+    floe_err err = kb && !(keep = malloc(kb))
+                       ? FLOE_ERR(FLOE_ENOMEM, "the values of a tile (%zu bytes)", kb) : NULL;
+    if (!err)
+        err = accumulate(j, v, t, 0, j->g.count[0], trees, vals, keep);
+    for (size_t g = 0; g < j->ngroups && !err; g++) {
         err = stats_results_of(j, v, &trees[g], cells, &res[g]);
+        if (!err && keep)
+            err = stats_pctl_results(j, v, keep, g, cells, res[g]);
+    }
+    free(keep);
     for (size_t g = 0; g < j->ngroups; g++)
         floe_accum_tree_free(&trees[g]);
     free(trees);
@@ -219,7 +233,7 @@ floe_err stats_compute_shares(stats_job *j, int rank)
                 err = FLOE_ERR(FLOE_ENOMEM, "%zu accumulator trees", j->ngroups);
                 break;
             }
-            err = accumulate(j, v, t, s0, s1, trees, vals);
+            err = accumulate(j, v, t, s0, s1, trees, vals, NULL);
             for (size_t g = 0; g < j->ngroups && !err; g++) {
                 size_t slot = stats_slot_of(j, v, i, g);
                 /* Time-split: every rank's share, rank 0's included, is kept

@@ -19,11 +19,17 @@
 #include "engine/plan/grid_select.h"
 #include "engine/plan/stats_plan.h"
 #include "engine/reduce/accum.h"
+#include "engine/reduce/percentile.h"
 
 #include <math.h>
 #include <stdint.h>
 
-enum { MAX_VARS = 16, MAX_OUT = MAX_VARS * 6 };
+/* MAX_STATS: the six statistics of accum.h and the percentiles. */
+enum { MAX_VARS = 16, MAX_STATS = 6 + FLOE_PCTL_MAX, MAX_OUT = MAX_VARS * MAX_STATS };
+
+/* In stat_list, percentile k of stats_job.pctl is STATS_PCTL_BIT + k: a
+ * value no accumulator statistic has (stats_pctl_index). */
+enum { STATS_PCTL_BIT = 1u << 16 };
 
 /* A batch of steps [b0, b1) of one tile: its chunks are requested at once
  * (fetched concurrently, decoded as they arrive, the next batch's read
@@ -45,8 +51,14 @@ typedef struct stats_job {
      * statistics written as float64 (out64): engine/job/stat_types.h. */
     int in64[MAX_VARS], out64[MAX_VARS];
     unsigned stats;           /* FLOE_STAT_* mask */
-    unsigned stat_list[6];    /* the bits in output order */
+    unsigned stat_list[MAX_STATS]; /* the bits in output order, then the percentiles */
     size_t nstat;
+    /* Percentiles (stats_percentile.c): every value of a unit's cells is
+     * kept, group by group; pctl_first[g] steps come before group g's,
+     * and step s is number pctl_rank[s] of its group. */
+    floe_pctl_list pctl;
+    size_t *pctl_first;       /* [ngroups + 1] */
+    size_t *pctl_rank;        /* [count[0]] */
     stats_plan plan;
     /* Groups of the selected steps: one (every step) for stats. */
     size_t ngroups;
@@ -113,7 +125,9 @@ static inline size_t stats_esize_max(const stats_job *j, int out)
  * its values. */
 static inline unsigned stats_accum_mask(const stats_job *j, size_t v)
 {
-    return j->stats | (j->in64[v] ? (unsigned)FLOE_ACCUM_F64 : 0u);
+    /* percentiles alone: the cheapest accumulator (its results unused) */
+    return (j->stats ? j->stats : (unsigned)FLOE_STAT_COUNT) |
+           (j->in64[v] ? (unsigned)FLOE_ACCUM_F64 : 0u);
 }
 
 /* Index of (variable, tile, group) in the result tables. */
@@ -127,6 +141,12 @@ static inline size_t stats_slot_of(const stats_job *j, size_t v, size_t i, size_
 static inline int stats_group_written(const stats_job *j, size_t g)
 {
     return j->group_of_step == NULL || j->groups.nsteps_in[g] > 0;
+}
+
+/* Percentile k for an entry of stat_list, or -1 for a statistic. */
+static inline int stats_pctl_index(unsigned stat)
+{
+    return stat >= STATS_PCTL_BIT ? (int)(stat - STATS_PCTL_BIT) : -1;
 }
 
 /* stats_compute.c */
@@ -155,6 +175,23 @@ floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, void **res, f
  * NULLed by stats_encode_bufs_free. */
 floe_buf *stats_encode_bufs(const stats_job *j);
 void stats_encode_bufs_free(const stats_job *j, floe_buf **b);
+
+/* stats_percentile.c */
+
+/* Phase 1, after the groups: the step tables (nothing without
+ * percentiles). */
+floe_err stats_pctl_prepare(stats_job *j);
+/* Bytes per cell of variable v's kept values (0 without percentiles). */
+size_t stats_pctl_cell_bytes(const stats_job *j, size_t v);
+/* Keep steps [b0, b1) of a tile's batch (vals as place_tile wrote them:
+ * (b1 - b0) x cells) in keep, a unit's values (stats_pctl_cell_bytes x
+ * cells bytes). */
+void stats_pctl_keep(const stats_job *j, size_t v, size_t cells, size_t b0, size_t b1,
+                     const void *vals, void *keep);
+/* Fill the percentile blocks of res (stats_results_of's form) of group g
+ * from the kept values. */
+floe_err stats_pctl_results(const stats_job *j, size_t v, const void *keep, size_t g,
+                            size_t cells, void *res);
 
 /* stats_write.c */
 

@@ -133,6 +133,25 @@ static const char *cell_method(const char *stat, int climatology, char *buf, siz
     return buf;
 }
 
+/* A percentile's long_name (CF has no cell method for percentiles, and
+ * CDO's timpctl writes none: the name says it, and the source's
+ * standard_name is not carried over, so that no reader takes the values
+ * for instantaneous ones). */
+static void pctl_long_name(const stats_job *j, size_t q, size_t v, const floe_stats_request *req,
+                           char *buf, size_t size)
+{
+    char ord[FLOE_PCTL_NAME_SIZE + 4];
+    floe_pctl_ordinal(&j->pctl, q, ord, sizeof ord);
+    const char *by = req->by ? req->by : "";
+    snprintf(buf, size, "%s percentile of %s over %s (linear interpolation, as numpy.percentile)",
+             ord, j->g.vars[v]->name,
+             !req->climatology          ? "time"
+             : !strcmp(by, "month")     ? "the steps of each month of the year"
+             : !strcmp(by, "season")    ? "the steps of each season of the year"
+             : !strcmp(by, "dayofyear") ? "the steps of each day of the year"
+                                        : "the steps of each group");
+}
+
 /* The file's title: what was computed, from what. */
 static void stats_title(const stats_job *j, const floe_stats_request *req, char *buf,
                         size_t size)
@@ -145,9 +164,11 @@ static void stats_title(const stats_job *j, const floe_stats_request *req, char 
                                                    : !strcmp(by, "dayofyear")
                                                        ? "Day-of-year climatology"
                                                        : "Climatology");
-    for (size_t k = 0; k < j->nstat && n < size; k++)
+    for (size_t k = 0; k < j->nstat && n < size; k++) {
+        int q = stats_pctl_index(j->stat_list[k]);
         n += (size_t)snprintf(buf + n, size - n, "%s%s", k ? ", " : "",
-                              floe_stat_name(j->stat_list[k]));
+                              q >= 0 ? j->pctl.name[q] : floe_stat_name(j->stat_list[k]));
+    }
     if (n < size)
         n += (size_t)snprintf(buf + n, size - n, ")%s of ", req->climatology ? "" : " over time");
     for (size_t v = 0; v < j->g.nvars && n < size; v++)
@@ -308,11 +329,20 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
     size_t nout = 0;
     for (size_t v = 0; v < j->g.nvars; v++)
         for (size_t k = 0; k < j->nstat; k++, nout++) {
-            const char *st = floe_stat_name(j->stat_list[k]);
+            int q = stats_pctl_index(j->stat_list[k]);
+            char sfx[FLOE_PCTL_NAME_SIZE];
+            if (q >= 0)
+                floe_pctl_var_suffix(&j->pctl, (size_t)q, sfx, sizeof sfx);
+            const char *st = q >= 0 ? sfx : floe_stat_name(j->stat_list[k]);
             snprintf(name_buf[nout], sizeof name_buf[nout], "%s_%s", j->g.vars[v]->name, st);
-            methods[nout] = cell_method(st, req->climatology, method_buf[nout],
-                                        sizeof method_buf[nout]);
+            methods[nout] = q >= 0 ? NULL
+                                   : cell_method(st, req->climatology, method_buf[nout],
+                                                 sizeof method_buf[nout]);
             long_names[nout] = NULL;
+            if (q >= 0) {
+                pctl_long_name(j, (size_t)q, v, req, long_buf[nout], sizeof long_buf[nout]);
+                long_names[nout] = long_buf[nout];
+            }
             if (j->stat_list[k] == FLOE_STAT_COUNT) {
                 snprintf(long_buf[nout], sizeof long_buf[nout], "number of valid values of %s",
                          j->g.vars[v]->name);

@@ -7,6 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Space-major: contiguous runs of tiles, cut where the running cell count
+ * passes each rank's share; time-split: rank 0 holds them all. */
+static void assign_owners(stats_plan *plan)
+{
+    size_t acc = 0, nranks = (size_t)plan->nranks;
+    for (size_t i = 0; i < plan->ntiles; i++) {
+        stats_tile *t = &plan->tiles[i];
+        size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+        t->owner = plan->time_split ? 0 : (int)((acc + cells / 2) * nranks / plan->total_cells);
+        if (t->owner >= plan->nranks)
+            t->owner = plan->nranks - 1;
+        acc += cells;
+    }
+}
+
 floe_err stats_plan_make(size_t sy, size_t ny, size_t sx, size_t nx, uint64_t chy, uint64_t chx,
                          size_t nsteps, int nranks, size_t max_tile_cells, stats_plan *plan)
 {
@@ -49,19 +64,16 @@ floe_err stats_plan_make(size_t sy, size_t ny, size_t sx, size_t nx, uint64_t ch
                 total += (t->y1 - t->y0) * (t->x1 - t->x0);
             }
         }
+    plan->total_cells = total;
     plan->time_split = plan->ntiles < (size_t)nranks;
-    /* Space-major: contiguous runs of tiles, cut where the running cell
-     * count passes each rank's share. */
-    size_t acc = 0;
-    for (size_t i = 0; i < plan->ntiles; i++) {
-        stats_tile *t = &plan->tiles[i];
-        size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
-        t->owner = plan->time_split ? 0 : (int)((acc + cells / 2) * (size_t)nranks / total);
-        if (t->owner >= nranks)
-            t->owner = nranks - 1;
-        acc += cells;
-    }
+    assign_owners(plan);
     return NULL;
+}
+
+void stats_plan_space_major(stats_plan *plan)
+{
+    plan->time_split = 0;
+    assign_owners(plan);
 }
 
 void stats_plan_free(stats_plan *plan)

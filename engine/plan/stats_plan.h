@@ -41,6 +41,7 @@ typedef struct stats_plan {
     size_t nblocks;    /* ceil(nsteps / block) */
     size_t block_steps;
     int nranks;
+    size_t total_cells; /* of all tiles */
 } stats_plan;
 
 /* Tiles of the selection rows [sy, sy+ny) x cols [sx, sx+nx) of a grid
@@ -52,6 +53,10 @@ typedef struct stats_plan {
 floe_err stats_plan_make(size_t sy, size_t ny, size_t sx, size_t nx, uint64_t chy, uint64_t chx,
                          size_t nsteps, int nranks, size_t max_tile_cells, stats_plan *plan);
 void stats_plan_free(stats_plan *plan);
+/* Make a plan space-major whatever its number of tiles (ranks beyond the
+ * tiles then have none): for statistics that need every value of a cell
+ * at once (percentiles). */
+void stats_plan_space_major(stats_plan *plan);
 
 /* Time-split: the steps [*s0, *s1) (relative to the selection) that rank
  * computes; whole blocks, contiguous, in rank order. */

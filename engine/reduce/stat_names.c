@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* engine/reduce/stat_names.c - the statistics' names: "mean" to
- * FLOE_STAT_MEAN and back, and the --stat lists ("mean,std") parsed into a
- * mask, with messages that name the list and the bad item (accum.h). */
+ * FLOE_STAT_MEAN and back, and the --stat lists ("mean,std", "mean,p95")
+ * parsed into a mask and percentiles, with messages that name the list and
+ * the bad item (accum.h, percentile.h). */
 #include "engine/reduce/accum.h"
+#include "engine/reduce/percentile.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -47,10 +49,21 @@ static void allowed_list(unsigned allowed, char *buf, size_t size)
 
 floe_err floe_stat_parse_list(const char *text, unsigned allowed, unsigned *mask)
 {
-    char item[32], ok[96];
+    return floe_stat_parse_list_pctl(text, allowed, mask, NULL);
+}
+
+floe_err floe_stat_parse_list_pctl(const char *text, unsigned allowed, unsigned *mask,
+                                   floe_pctl_list *pctl)
+{
+    char item[32], ok[112];
     unsigned m = 0;
     const char *p = text;
     allowed_list(allowed, ok, sizeof ok);
+    if (pctl) {
+        memset(pctl, 0, sizeof *pctl);
+        size_t used = strlen(ok);
+        snprintf(ok + used, sizeof ok - used, "%spNN (a percentile, 0 to 100)", used ? ", " : "");
+    }
     for (;;) {
         while (*p == ' ')
             p++;
@@ -66,6 +79,14 @@ floe_err floe_stat_parse_list(const char *text, unsigned allowed, unsigned *mask
                             text, (int)len, p, ok);
         memcpy(item, p, len);
         item[len] = '\0';
+        if (pctl && floe_pctl_is_item(item)) {
+            FLOE_CHECK(floe_pctl_list_add(pctl, item), "--stat '%s'", text);
+            p += n;
+            if (*p == '\0')
+                break;
+            p++;
+            continue;
+        }
         unsigned bit = 0;
         floe_err err = floe_stat_parse(item, &bit);
         if (err || !(bit & allowed)) {
