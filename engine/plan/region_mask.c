@@ -191,6 +191,24 @@ size_t floe_region_polygon_count(const floe_region *r)
     return r->npolys;
 }
 
+size_t floe_region_ring_count(const floe_region *r, size_t k)
+{
+    return r->polys[k].nrings;
+}
+
+void floe_region_ring(const floe_region *r, size_t k, size_t g, const double **x,
+                      const double **y, size_t *n)
+{
+    const ring *rg = &r->polys[k].rings[g];
+    *x = rg->x, *y = rg->y, *n = rg->n;
+}
+
+floe_bbox floe_region_polygon_bbox(const floe_region *r, size_t k)
+{
+    const polygon *p = &r->polys[k];
+    return (floe_bbox){p->west, p->south, p->east, p->north};
+}
+
 floe_bbox floe_region_bbox(const floe_region *r)
 {
     floe_bbox b = {INFINITY, INFINITY, -INFINITY, -INFINITY};

@@ -54,6 +54,16 @@ const char *floe_region_name(const floe_region *r);
  * the part of the grid to read. */
 floe_bbox floe_region_bbox(const floe_region *r);
 
+/* The rings of polygon k < floe_region_polygon_count(r): ring 0 is the
+ * exterior, the others holes; each closed (the last position repeats the
+ * first), positions in degrees, borrowed from r. For exact cell fractions
+ * (engine/plan/region_fraction.h). */
+size_t floe_region_ring_count(const floe_region *r, size_t k);
+void floe_region_ring(const floe_region *r, size_t k, size_t g, const double **x,
+                      const double **y, size_t *n);
+/* Polygon k's bounding box (its exterior's). */
+floe_bbox floe_region_polygon_bbox(const floe_region *r, size_t k);
+
 /* Is the point inside (by the rule above)? */
 int floe_region_contains(const floe_region *r, double lon, double lat);
 
