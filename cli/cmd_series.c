@@ -12,7 +12,7 @@
 typedef struct series_args {
     cmd_source src;
     cmd_grid_args grid; /* -v, --bbox (the region), --time, -o, --item, --report, -q */
-    const char *points, *region, *method, *stat;
+    const char *points, *region, *method, *stat, *region_id, *weights;
 } series_args;
 
 void cmd_series_help(FILE *out)
@@ -52,7 +52,7 @@ void cmd_series_help(FILE *out)
     cmd_source_help(out);
 }
 
-/* --points, --region, --method, --stat */
+/* --points, --region, --method, --stat, --region-id, --weights */
 static floe_err own_option(cmd_scan *s, void *args, int *taken)
 {
     series_args *a = args;
@@ -65,6 +65,10 @@ static floe_err own_option(cmd_scan *s, void *args, int *taken)
         return cmd_value(s, &a->method);
     if (cmd_is(s, "--stat", "--stats"))
         return cmd_value(s, &a->stat);
+    if (cmd_is(s, "--region-id", NULL))
+        return cmd_value(s, &a->region_id);
+    if (cmd_is(s, "--weights", NULL))
+        return cmd_value(s, &a->weights);
     *taken = 0;
     return NULL;
 }
@@ -82,6 +86,9 @@ static floe_err parse_args(int argc, char **argv, series_args *a)
                         "not to --points");
     if (!a->points && a->method)
         return FLOE_ERR(FLOE_EINVAL, "series: --method applies to --points only");
+    if (!a->region && (a->region_id || a->weights))
+        return FLOE_ERR(FLOE_EINVAL, "series: %s applies to --region FILE.geojson only",
+                        a->region_id ? "--region-id" : "--weights");
     return NULL;
 }
 
@@ -91,6 +98,7 @@ floe_err cmd_series_run(int argc, char **argv)
     FLOE_CHECK(parse_args(argc, argv, &a));
     floe_series_request req = {
         .points = a.points, .region = a.region, .method = a.method, .stat = a.stat,
+        .region_id = a.region_id, .weights = a.weights,
     };
     cmd_job job;
     floe_err err = cmd_job_begin(argc, argv, &a.src, &a.grid, &req.job, &job);

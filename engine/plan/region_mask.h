@@ -42,6 +42,11 @@ typedef struct floe_region floe_region;
  * "features[1].geometry.coordinates[0][2]: expected a position [lon, lat]". */
 floe_err floe_region_parse(const char *json, size_t len, const char *source,
                            floe_region **out);
+/* The same from a parsed GeoJSON object (a cJSON *, borrowed) at `path`
+ * ("features[2]") of document `source`: a FeatureCollection's features
+ * one at a time (engine/plan/region_set.h). */
+floe_err floe_region_parse_object(const void *cjson, const char *path, const char *source,
+                                  floe_region **out);
 void floe_region_free(floe_region **r);
 
 size_t floe_region_polygon_count(const floe_region *r);
