@@ -20,6 +20,8 @@
  * A row of chunks (one time chunk, every station) is held whole in the
  * chunk cache (see def_data), so it is at most ROW_BYTES: with more
  * stations a chunk has fewer steps. */
+/* A title names up to this many regions, else counts them. */
+enum { TITLE_REGIONS = 3 };
 enum { CHUNK_STATIONS = 256, CHUNK_VALUES = 65536, CHUNK_MIN_STEPS = 512 };
 #define ROW_BYTES ((size_t)64 << 20)
 
@@ -237,9 +239,20 @@ static floe_err global_attrs(cf_series_output *o, const cf_series_spec *s)
     if (o->points)
         snprintf(text, sizeof text, "Time series at %zu point%s from %s, extracted by floe",
                  s->nstations, s->nstations == 1 ? "" : "s", from);
-    else if (o->regions)
-        snprintf(text, sizeof text, "Time series over %zu region%s of %s from %s, extracted "
-                 "by floe", s->nregions, s->nregions == 1 ? "" : "s", s->region, from);
+    else if (o->regions) {
+        /* a few regions by name, more by number */
+        char names[512] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < s->nregions && i < TITLE_REGIONS && used < sizeof names; i++)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                     s->region_ids[i]);
+        if (s->nregions <= TITLE_REGIONS)
+            snprintf(text, sizeof text, "Time series over %s (%s) from %s, extracted by floe",
+                     names, s->region, from);
+        else
+            snprintf(text, sizeof text, "Time series over %zu regions of %s from %s, extracted "
+                     "by floe", s->nregions, s->region, from);
+    }
     else if (s->region && strcmp(s->region, s->region_id))
         snprintf(text, sizeof text, "Time series over %s (%s) from %s, extracted by floe",
                  s->region_id, s->region, from);
