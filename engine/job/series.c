@@ -7,7 +7,7 @@
  *
  * Phases, each closed by a collective error agreement:
  *   1. every rank opens the dataset and makes the same plan (points located
- *      or region masked, tiles, cell weights): here;
+ *      here, or the regions' weighted cells and tiles: series_regions.c);
  *   2. every rank computes its steps (series_compute.c);
  *   3. rank 0 writes its steps and then each other rank's, in rank order,
  *      into a temporary, and the derived STAC Item of it (series_write.c);
@@ -22,7 +22,6 @@
 #include "engine/job/report.h"
 #include "engine/job/stat_types.h"
 #include "engine/mpi/dataset_collective.h"
-#include "engine/plan/region_mask.h"
 #include "engine/plan/selection.h"
 #include "engine/reduce/accum.h"
 #include "engine/reduce/area_weights.h"

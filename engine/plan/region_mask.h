@@ -4,7 +4,8 @@
  *
  * Accepted: a Polygon, a MultiPolygon, a GeometryCollection of them, a
  * Feature holding one, or a FeatureCollection of such Features; the region
- * is the union of every polygon. Positions are [lon, lat] in degrees
+ * is the union of every polygon (engine/plan/region_set.h makes one region
+ * per feature of a FeatureCollection instead, for `floe series`). Positions are [lon, lat] in degrees
  * (WGS 84, longitudes in [-180, 180]; extra coordinates such as altitude
  * are ignored); rings need four or more positions and must be closed. The
  * first ring of a polygon is its exterior, the others are holes. Ring
