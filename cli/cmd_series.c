@@ -12,7 +12,7 @@
 typedef struct series_args {
     cmd_source src;
     cmd_grid_args grid; /* -v, --bbox (the region), --time, -o, --item, --report, -q */
-    const char *points, *region, *method, *stat;
+    const char *points, *region, *method, *stat, *region_id, *weights;
 } series_args;
 
 void cmd_series_help(FILE *out)
@@ -21,7 +21,8 @@ void cmd_series_help(FILE *out)
             "usage: floe series SOURCE -v VAR[,VAR...] --points FILE.csv [--method nearest|bilinear]\n"
             "                   [--time T0[/T1]] -o OUT.nc|OUT.csv [source options]\n"
             "       floe series SOURCE -v VAR[,VAR...] (--bbox W,S,E,N | --region FILE.geojson)\n"
-            "                   [--stat LIST] [--time T0[/T1]] -o OUT.nc|OUT.csv [source options]\n"
+            "                   [--stat LIST] [--weights centre|fraction] [--region-id PROP]\n"
+            "                   [--time T0[/T1]] -o OUT.nc|OUT.csv [source options]\n"
             "       mpirun -np N floe series ...\n"
             "\n"
             "Time series of the selected steps, as a CF-1.8 NetCDF-4 file (featureType\n"
@@ -30,13 +31,25 @@ void cmd_series_help(FILE *out)
             "At points: the CSV has one point a line, lon,lat[,id] (an optional header\n"
             "names the columns). Each point takes the cell that contains it (nearest), or\n"
             "the bilinear interpolation of the four centres around it, missing cells\n"
-            "skipped and the weights renormalised. Output VAR(time, station).\n"
+            "skipped and the weights renormalised. Output VAR(time, station). A point\n"
+            "outside the grid gets a missing series and a warning; all outside: an error.\n"
             "\n"
-            "Over a region: the cells whose centres lie in the box (edges inclusive) or\n"
-            "in the GeoJSON Polygon/MultiPolygon (Feature, FeatureCollection). mean is\n"
-            "area-weighted by the cells' areas on the sphere (like CDO's fldmean), sum is\n"
-            "the plain sum (fldsum); missing values are skipped; a step with no valid\n"
-            "cell is missing (count 0). Output VAR_STAT(time).\n"
+            "Over a region: the box, or the GeoJSON Polygon/MultiPolygon (Feature,\n"
+            "FeatureCollection). A FeatureCollection gives one series per feature\n"
+            "(output VAR_STAT(time, region), region_id(region) from --region-id PROP,\n"
+            "default property id, then name, then the feature's id, else its 1-based\n"
+            "number; ids must be unique), every chunk read once for all of them; a\n"
+            "feature with no cell has a missing series and a warning. Anything else is\n"
+            "one region, output VAR_STAT(time).\n"
+            "Weights (--weights): centre (default) takes the cells whose centres lie\n"
+            "inside (like CDO); fraction weights each cell by the exact fraction of its\n"
+            "area inside the polygon: exact in lon/lat, with the cell-area factor (as\n"
+            "exactextract does), so a region smaller than a cell still has a value.\n"
+            "A cell of fraction f (1 for centre) and area a: mean = sum(f a x) /\n"
+            "sum(f a) (area-weighted on the sphere, like CDO's fldmean), sum = sum(f x)\n"
+            "(with centre the plain sum, fldsum), min, max and count over the cells with\n"
+            "f > 0; missing values are skipped; a step with no valid cell is missing\n"
+            "(count 0).\n"
             "\n"
             "-o OUT.csv writes the same values as a tidy CSV: a header, then one row per\n"
             "time and id (time as ISO 8601 in the source calendar, the station or region\n"
@@ -48,7 +61,9 @@ void cmd_series_help(FILE *out)
             "  --points FILE        points CSV\n"
             "  --method M           nearest (default) or bilinear (points only)\n"
             "  --bbox W,S,E,N       a longitude/latitude box region\n"
-            "  --region FILE        a GeoJSON region\n"
+            "  --region FILE        a GeoJSON region, or regions (a FeatureCollection)\n"
+            "  --region-id PROP     the features' property naming their series\n"
+            "  --weights W          centre (default) or fraction (--region only)\n"
             "  --stat LIST          region: any of mean,min,max,sum,count (default mean)\n"
             "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n");
     cmd_time_label_help(out);
@@ -57,7 +72,7 @@ void cmd_series_help(FILE *out)
     cmd_source_help(out);
 }
 
-/* --points, --region, --method, --stat */
+/* --points, --region, --method, --stat, --region-id, --weights */
 static floe_err own_option(cmd_scan *s, void *args, int *taken)
 {
     series_args *a = args;
@@ -70,6 +85,10 @@ static floe_err own_option(cmd_scan *s, void *args, int *taken)
         return cmd_value(s, &a->method);
     if (cmd_is(s, "--stat", "--stats"))
         return cmd_value(s, &a->stat);
+    if (cmd_is(s, "--region-id", NULL))
+        return cmd_value(s, &a->region_id);
+    if (cmd_is(s, "--weights", NULL))
+        return cmd_value(s, &a->weights);
     *taken = 0;
     return NULL;
 }
@@ -87,6 +106,9 @@ static floe_err parse_args(int argc, char **argv, series_args *a)
                         "not to --points");
     if (!a->points && a->method)
         return FLOE_ERR(FLOE_EINVAL, "series: --method applies to --points only");
+    if (!a->region && (a->region_id || a->weights))
+        return FLOE_ERR(FLOE_EINVAL, "series: %s applies to --region FILE.geojson only",
+                        a->region_id ? "--region-id" : "--weights");
     return NULL;
 }
 
@@ -96,6 +118,7 @@ floe_err cmd_series_run(int argc, char **argv)
     FLOE_CHECK(parse_args(argc, argv, &a));
     floe_series_request req = {
         .points = a.points, .region = a.region, .method = a.method, .stat = a.stat,
+        .region_id = a.region_id, .weights = a.weights,
     };
     cmd_job job;
     floe_err err = cmd_job_begin(argc, argv, &a.src, &a.grid, &req.job, &job);

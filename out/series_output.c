@@ -20,13 +20,16 @@
  * A row of chunks (one time chunk, every station) is held whole in the
  * chunk cache (see def_data), so it is at most ROW_BYTES: with more
  * stations a chunk has fewer steps. */
+/* A title names up to this many regions, else counts them. */
+enum { TITLE_REGIONS = 3 };
 enum { CHUNK_STATIONS = 256, CHUNK_VALUES = 65536, CHUNK_MIN_STEPS = 512 };
 #define ROW_BYTES ((size_t)64 << 20)
 
 struct cf_series_output {
     nc_writer *w;
-    size_t nt, ns; /* ns: stations, 1 for a region */
+    size_t nt, ns; /* ns: stations or regions, 1 for one region */
     int points;
+    int regions;   /* many regions: an instance dimension */
     size_t nvars;
     int *varids;
 };
@@ -86,8 +89,12 @@ static floe_err check_spec(const cf_series_spec *s)
                           : s->nstations && (!s->station_lon || !s->station_lat)
                               ? "station_lon/station_lat"
                           : s->nstations && !s->cell_lon != !s->cell_lat ? "cell_lon/cell_lat"
-                          : !s->nstations && (!s->region_id || !*s->region_id) ? "region_id"
-                                                                        : NULL;
+                          : s->nregions && (!s->region_ids || !s->region_edges_each ||
+                                            !s->region_cells_each)
+                              ? "region_ids/region_edges_each/region_cells_each"
+                          : !s->nstations && !s->nregions && (!s->region_id || !*s->region_id)
+                              ? "region_id"
+                              : NULL;
     if (missing)
         return FLOE_ERR(FLOE_EINVAL, "%s: time series spec: %s is not given", path, missing);
     if (!s->nt || !s->nvars)
@@ -96,6 +103,9 @@ static floe_err check_spec(const cf_series_spec *s)
     for (size_t i = 0; i < s->nstations; i++)
         if (!s->station_ids[i] || !*s->station_ids[i])
             return FLOE_ERR(FLOE_EINVAL, "%s: station %zu has no id", path, i);
+    for (size_t i = 0; !s->nstations && i < s->nregions; i++)
+        if (!s->region_ids[i] || !*s->region_ids[i])
+            return FLOE_ERR(FLOE_EINVAL, "%s: region %zu has no id", path, i);
     for (size_t v = 0; s->dtypes && v < s->nvars; v++) {
         floe_dtype t = s->dtypes[v];
         if (t != FLOE_DT_FLOAT32 && t != FLOE_DT_FLOAT64 && t != FLOE_DT_INT32)
@@ -164,7 +174,8 @@ static floe_err put_coordinates(cf_series_output *o, const cf_series_spec *s, in
 {
     FLOE_CHECK(nc_writer_put_att_text(o->w, varid, "coordinates",
                                       o->points ? "time lat lon station_id"
-                                                : "lat lon region_id"));
+                                      : o->regions ? "time lat lon region_id"
+                                                   : "lat lon region_id"));
     if (o->points)
         FLOE_CHECK(nc_writer_put_att_text(o->w, varid, "floe_method",
                                           s->method ? s->method : "nearest"));
@@ -193,7 +204,8 @@ static floe_err def_data(cf_series_output *o, const cf_series_spec *s, size_t v,
     size_t row_chunks = (o->ns + sc - 1) / sc;
     size_t row_bytes = row_chunks * chunks[0] * sc * esize;
     int *varid = &o->varids[v];
-    FLOE_CHECK(nc_writer_def_var_cached(o->w, name, xtype, o->points ? 2 : 1, dims, chunks, 1,
+    FLOE_CHECK(nc_writer_def_var_cached(o->w, name, xtype, o->points || o->regions ? 2 : 1, dims,
+                                        chunks, 1,
                                         row_bytes + row_bytes / 8, 2 * row_chunks + 1, varid));
     const char *long_name = long_name_of(s, v);
     if (count) {
@@ -227,6 +239,20 @@ static floe_err global_attrs(cf_series_output *o, const cf_series_spec *s)
     if (o->points)
         snprintf(text, sizeof text, "Time series at %zu point%s from %s, extracted by floe",
                  s->nstations, s->nstations == 1 ? "" : "s", from);
+    else if (o->regions) {
+        /* a few regions by name, more by number */
+        char names[512] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < s->nregions && i < TITLE_REGIONS && used < sizeof names; i++)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                     s->region_ids[i]);
+        if (s->nregions <= TITLE_REGIONS)
+            snprintf(text, sizeof text, "Time series over %s (%s) from %s, extracted by floe",
+                     names, s->region, from);
+        else
+            snprintf(text, sizeof text, "Time series over %zu regions of %s from %s, extracted "
+                     "by floe", s->nregions, s->region, from);
+    }
     else if (s->region && strcmp(s->region, s->region_id))
         snprintf(text, sizeof text, "Time series over %s (%s) from %s, extracted by floe",
                  s->region_id, s->region, from);
@@ -238,8 +264,11 @@ static floe_err global_attrs(cf_series_output *o, const cf_series_spec *s)
         if (s->region)
             FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_region", s->region));
         double cells = (double)s->region_cells;
-        FLOE_CHECK(nc_writer_put_att_double(o->w, NC_GLOBAL, "floe_region_cells", NC_INT64, 1,
-                                            &cells));
+        if (!o->regions)
+            FLOE_CHECK(nc_writer_put_att_double(o->w, NC_GLOBAL, "floe_region_cells", NC_INT64,
+                                                1, &cells));
+        if (s->weights)
+            FLOE_CHECK(nc_writer_put_att_text(o->w, NC_GLOBAL, "floe_weights", s->weights));
     }
     return NULL;
 }
@@ -285,7 +314,70 @@ static double centre_lon(double w, double e)
 
 typedef struct coord_ids {
     int time, time_bnds, station_id, lat, lon, cell_lat, cell_lon, lat_bnds, lon_bnds, region_id;
+    int region_cells;
 } coord_ids;
+
+/* Many regions: the instance dimension (*dr) and its coordinates. */
+static floe_err define_regions(cf_series_output *o, const cf_series_spec *s, int db, int *dr,
+                               coord_ids *c)
+{
+    FLOE_CHECK(nc_writer_def_dim(o->w, "region", s->nregions, dr));
+    FLOE_CHECK(nc_writer_def_var(o->w, "region_id", NC_STRING, 1, dr, NULL, 0, &c->region_id));
+    FLOE_CHECK(nc_writer_put_att_text(o->w, c->region_id, "cf_role", "timeseries_id"));
+    FLOE_CHECK(nc_writer_put_att_text(o->w, c->region_id, "long_name", "region identifier"));
+    FLOE_CHECK(def_position(o, "lat", 1, 1, dr,
+                            "latitude of the centre of the region's cells' box", 1, "lat_bnds",
+                            &c->lat));
+    FLOE_CHECK(def_position(o, "lon", 0, 1, dr,
+                            "longitude of the centre of the region's cells' box", 1, "lon_bnds",
+                            &c->lon));
+    int dims[2] = {*dr, db};
+    FLOE_CHECK(nc_writer_def_var(o->w, "lat_bnds", NC_DOUBLE, 2, dims, NULL, 0, &c->lat_bnds));
+    FLOE_CHECK(nc_writer_def_var(o->w, "lon_bnds", NC_DOUBLE, 2, dims, NULL, 0, &c->lon_bnds));
+    FLOE_CHECK(nc_writer_def_var(o->w, "region_cells", NC_INT64, 1, dr, NULL, 0,
+                                 &c->region_cells));
+    FLOE_CHECK(nc_writer_put_att_text(o->w, c->region_cells, "long_name",
+                                      "number of grid cells weighed in the region"));
+    return nc_writer_put_att_text(o->w, c->region_cells, "units", "1");
+}
+
+/* Many regions: their ids, centres, boxes and cell counts. */
+static floe_err write_regions(cf_series_output *o, const cf_series_spec *s, const coord_ids *c)
+{
+    size_t n = s->nregions;
+    double *lat = malloc(n * sizeof *lat), *lon = malloc(n * sizeof *lon);
+    double *lat_b = malloc(2 * n * sizeof *lat_b), *lon_b = malloc(2 * n * sizeof *lon_b);
+    long long *cells = malloc(n * sizeof *cells);
+    floe_err err = NULL;
+    if (!lat || !lon || !lat_b || !lon_b || !cells)
+        err = FLOE_ERR(FLOE_ENOMEM, "%s: %zu regions", s->path, n);
+    for (size_t i = 0; !err && i < n; i++) {
+        const double *e = s->region_edges_each[i]; /* W, S, E, N */
+        lat[i] = (e[1] + e[3]) / 2, lon[i] = centre_lon(e[0], e[2]);
+        lat_b[2 * i] = e[1], lat_b[2 * i + 1] = e[3];
+        lon_b[2 * i] = e[0], lon_b[2 * i + 1] = e[2];
+        cells[i] = (long long)s->region_cells_each[i];
+    }
+    size_t start[2] = {0, 0}, count[2] = {n, 2};
+    if (!err)
+        err = put_1d(o, c->region_id, n, s->region_ids);
+    if (!err)
+        err = put_1d(o, c->lat, n, lat);
+    if (!err)
+        err = put_1d(o, c->lon, n, lon);
+    if (!err)
+        err = nc_writer_put(o->w, c->lat_bnds, start, count, lat_b);
+    if (!err)
+        err = nc_writer_put(o->w, c->lon_bnds, start, count, lon_b);
+    if (!err)
+        err = put_1d(o, c->region_cells, n, cells);
+    free(lat);
+    free(lon);
+    free(lat_b);
+    free(lon_b);
+    free(cells);
+    return err;
+}
 
 static floe_err define(cf_series_output *o, const cf_series_spec *s, coord_ids *c)
 {
@@ -320,6 +412,9 @@ static floe_err define(cf_series_output *o, const cf_series_spec *s, coord_ids *
                                     "longitude of the centre of the grid cell read", 0, NULL,
                                     &c->cell_lon));
         }
+    } else if (o->regions) {
+        FLOE_CHECK(define_regions(o, s, db, &dn, c));
+        data_dims[1] = dn;
     } else {
         dn = db;
         FLOE_CHECK(def_position(o, "lat", 1, 0, NULL,
@@ -360,6 +455,8 @@ static floe_err write_coords(cf_series_output *o, const cf_series_spec *s, const
         }
         return NULL;
     }
+    if (o->regions)
+        return write_regions(o, s, c);
     const double *e = s->region_edges; /* W, S, E, N */
     double lat = (e[1] + e[3]) / 2, lon = centre_lon(e[0], e[2]);
     double lat_b[2] = {e[1], e[3]}, lon_b[2] = {e[0], e[2]};
@@ -385,7 +482,8 @@ floe_err cf_series_output_create(const cf_series_spec *s, cf_series_output **out
     o->varids = varids;
     o->nt = s->nt, o->nvars = s->nvars;
     o->points = s->nstations > 0;
-    o->ns = o->points ? s->nstations : 1;
+    o->regions = !o->points && s->nregions > 0;
+    o->ns = o->points ? s->nstations : o->regions ? s->nregions : 1;
     coord_ids c;
     floe_err err = NULL;
     FLOE_CHECK_GOTO(err, fail, nc_writer_create(s->path, &o->w));

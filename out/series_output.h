@@ -21,7 +21,9 @@
  * bounding box) with lat_bnds(bnds) and lon_bnds(bnds) (the box of the
  * selected cells' edges), so "area: ..." refers to a described area.
  * Global attributes floe_region (what the user gave: "bbox W,S,E,N" or the
- * GeoJSON file name) and floe_region_cells (int64).
+ * GeoJSON file name) and floe_region_cells (int64), floe_weights for a
+ * GeoJSON region ("centre" or "fraction"). Many regions: see nregions in
+ * cf_series_spec (an instance dimension, CF 9.3.1's orthogonal layout).
  *
  * Both: time(time), the unlimited dimension (so that series of
  * successive ranges concatenate: ncrcat, cdo mergetime), with the source
@@ -82,6 +84,19 @@ typedef struct cf_series_spec {
                                                 for a region) */
     double region_edges[4];                  /* W, S, E, N of the selected cells' edges */
     size_t region_cells;                     /* cells inside the region */
+    /* Many regions (nregions > 0, a FeatureCollection): the instance
+     * dimension region, VAR_STAT(time, region), region_id(region) a
+     * string with cf_role "timeseries_id"; lat(region), lon(region) the
+     * centres of each region's cells' box with lat_bnds(region, bnds),
+     * lon_bnds(region, bnds) that box (NaN for a region with no cell);
+     * region_cells(region) int64, the cells each weighs. floe_region is
+     * written, floe_region_cells not (region_edges and region_id unused). */
+    size_t nregions;
+    const char *const *region_ids;           /* [nregions] */
+    const double (*region_edges_each)[4];    /* [nregions] W, S, E, N */
+    const size_t *region_cells_each;         /* [nregions] */
+    const char *weights;                     /* region: "centre" or "fraction", written as
+                                                floe_weights; NULL: not written (a box) */
 } cf_series_spec;
 
 typedef struct cf_series_output cf_series_output;

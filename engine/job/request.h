@@ -47,6 +47,10 @@ typedef struct floe_series_request {
     const char *region;     /* GeoJSON file: Polygon/MultiPolygon (Feature, FeatureCollection) */
     const char *method;     /* points: "nearest" (NULL) or "bilinear" */
     const char *stat;       /* region: any of mean,min,max,sum,count; NULL: mean */
+    const char *region_id;  /* region: the features' property naming their series; NULL:
+                               id, then name (engine/plan/region_set.h) */
+    const char *weights;    /* region: "centre" (NULL) or "fraction"
+                               (engine/plan/region_cells.h) */
 } floe_series_request;
 
 /* `floe stats` and `floe climatology`: per-cell statistics over the

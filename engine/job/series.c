@@ -7,7 +7,7 @@
  *
  * Phases, each closed by a collective error agreement:
  *   1. every rank opens the dataset and makes the same plan (points located
- *      or region masked, tiles, cell weights): here;
+ *      here, or the regions' weighted cells and tiles: series_regions.c);
  *   2. every rank computes its steps (series_compute.c);
  *   3. rank 0 writes its steps and then each other rank's, in rank order,
  *      into a temporary, and the derived STAC Item of it (series_write.c);
@@ -24,7 +24,6 @@
 #include "engine/job/report.h"
 #include "engine/job/stat_types.h"
 #include "engine/mpi/dataset_collective.h"
-#include "engine/plan/region_mask.h"
 #include "engine/plan/selection.h"
 #include "engine/reduce/accum.h"
 #include "engine/reduce/area_weights.h"
@@ -39,7 +38,7 @@
 #define MAX_INPUT_FILE ((size_t)64 << 20)
 
 /* A whole local file, NUL-terminated (caller frees). */
-static floe_err read_text_file(const char *path, char **text, size_t *len)
+floe_err series_read_file(const char *path, char **text, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -67,14 +66,9 @@ static floe_err read_text_file(const char *path, char **text, size_t *len)
 
 static void job_free(series_job *j)
 {
-    if (j->tile_w)
-        for (size_t i = 0; i < j->plan.ntiles; i++) {
-            free(j->tile_w[i]);
-            free(j->tile_m[i]);
-        }
-    free(j->tile_w);
-    free(j->tile_m);
-    free(j->mask);
+    free(j->outside);
+    region_cells_free(&j->rc);
+    floe_region_set_free(&j->regions);
     free(j->pw);
     free(j->results);
     floe_collector_free(&j->collector);
@@ -85,120 +79,70 @@ static void job_free(series_job *j)
     floe_dataset_free(&j->ds);
 }
 
-static floe_err prepare_points(const floe_series_request *req, series_job *j)
+/* The points and where they fall. A point outside the grid gets a missing
+ * series and one warning line (on rank 0) naming it; every point outside
+ * is an error (nothing to compute: likely the wrong file or dataset). */
+static floe_err prepare_points(const floe_series_request *req, int rank, series_job *j)
 {
     char *text = NULL;
     size_t len = 0;
-    FLOE_CHECK(read_text_file(req->points, &text, &len), "--points");
+    FLOE_CHECK(series_read_file(req->points, &text, &len), "--points");
     floe_err err = floe_points_parse_csv(text, len, req->points, &j->pts);
     free(text);
     FLOE_CHECK(err);
     if (req->method)
         FLOE_CHECK(floe_interp_parse(req->method, &j->interp), "--method");
     j->pw = calloc(j->pts.n, sizeof *j->pw);
-    if (!j->pw)
+    j->outside = calloc(j->pts.n, 1);
+    if (!j->pw || !j->outside)
         return FLOE_ERR(FLOE_ENOMEM, "%zu points", j->pts.n);
     const floe_grid_select *g = &j->g;
+    size_t first_in = j->pts.n, nout = 0;
+    floe_err first_out = NULL;
+    for (size_t p = 0; p < j->pts.n; p++) {
+        err = floe_point_locate(&j->pts.p[p], j->interp, g->yv, g->lat->shape[0], g->xv,
+                                g->lon->shape[0], &j->pw[p]);
+        if (err && floe_err_code(err) == FLOE_EINVAL) { /* outside the grid */
+            j->outside[p] = 1;
+            nout++;
+            if (!first_out)
+                first_out = err;
+            else
+                floe_err_free(&err);
+            continue;
+        }
+        if (err) {
+            floe_err_free(&first_out);
+            return floe_err_push(err, __FILE__, __LINE__, " %s", req->points);
+        }
+        if (first_in == j->pts.n)
+            first_in = p;
+    }
+    if (nout == j->pts.n)
+        return floe_err_push(first_out, __FILE__, __LINE__,
+                             " %s: every point is outside the grid", req->points);
+    floe_err_free(&first_out);
+    for (size_t p = 0; p < j->pts.n && rank == 0; p++)
+        if (j->outside[p]) { /* the same message again, as a warning */
+            floe_point_weights unused;
+            err = floe_point_locate(&j->pts.p[p], j->interp, g->yv, g->lat->shape[0], g->xv,
+                                    g->lon->shape[0], &unused);
+            FLOE_WARN("%s: %s: its series is missing", req->points,
+                      err ? floe_err_message(err) : "?");
+            floe_err_free(&err);
+        }
+    /* an outside point reads an inside point's cells with no weight: NaN,
+     * written as missing (floe_point_interpolate_f64) */
     for (size_t p = 0; p < j->pts.n; p++)
-        FLOE_CHECK(floe_point_locate(&j->pts.p[p], j->interp, g->yv, g->lat->shape[0], g->xv,
-                                     g->lon->shape[0], &j->pw[p]),
-                   "%s", req->points);
+        if (j->outside[p]) {
+            j->pw[p] = j->pw[first_in];
+            memset(j->pw[p].w, 0, sizeof j->pw[p].w);
+        }
     const floe_array *v0 = g->vars[0];
     FLOE_CHECK(series_plan_points(j->pw, j->pts.n, v0->chunk_shape[1], v0->chunk_shape[2],
                                   &j->plan));
     j->nst = j->pts.n;
     return NULL;
-}
-
-/* The region's cells within the selected box, their tiles, and per tile
- * the cells' area weights (from the FULL axes: edges depend on the
- * neighbours) and mask. */
-static floe_err prepare_region(const floe_series_request *req, const floe_region *region, series_job *j)
-{
-    FLOE_CHECK(floe_stat_parse_list(req->stat ? req->stat : "mean",
-                                    FLOE_STAT_MEAN | FLOE_STAT_MIN | FLOE_STAT_MAX |
-                                        FLOE_STAT_SUM | FLOE_STAT_COUNT,
-                                    &j->stats),
-               "--stat");
-    for (unsigned b = 0; b < 6; b++)
-        if (j->stats & (1u << b))
-            j->stat_list[j->nstat++] = 1u << b;
-    const floe_grid_select *g = &j->g;
-    size_t ny = g->count[1], nx = g->count[2];
-    j->region_cells = ny * nx;
-    if (region) {
-        j->mask = malloc(ny * nx);
-        if (!j->mask)
-            return FLOE_ERR(FLOE_ENOMEM, "region mask (%zu cells)", ny * nx);
-        FLOE_CHECK(floe_region_mask(region, g->yv + g->start[1], ny, g->xv + g->start[2], nx,
-                                    j->mask, &j->region_cells),
-                   "%s", req->region);
-        if (!j->region_cells)
-            return FLOE_ERR(FLOE_EINVAL, "%s: no grid cell centre lies inside the region",
-                            req->region);
-    }
-    if ((j->stats & FLOE_STAT_COUNT) && j->region_cells > SERIES_MAX_COUNT)
-        return FLOE_ERR(FLOE_EINVAL, "--stat count: the region holds %zu cells, more than an "
-                        "int32 count holds (%d)", j->region_cells, SERIES_MAX_COUNT);
-    const floe_array *v0 = g->vars[0];
-    FLOE_CHECK(series_plan_region(g->start[1], ny, g->start[2], nx, v0->chunk_shape[1],
-                                  v0->chunk_shape[2], j->mask, &j->plan));
-    size_t nlat = g->lat->shape[0], nlon = g->lon->shape[0];
-    double *latf = malloc(nlat * sizeof *latf), *lonw = malloc(nlon * sizeof *lonw);
-    j->tile_w = calloc(j->plan.ntiles, sizeof *j->tile_w);
-    j->tile_m = calloc(j->plan.ntiles, sizeof *j->tile_m);
-    floe_err err = NULL;
-    if (!latf || !lonw || !j->tile_w || !j->tile_m)
-        err = FLOE_ERR(FLOE_ENOMEM, "area weights");
-    if (!err)
-        err = floe_lat_factors(g->yv, nlat, latf);
-    if (!err)
-        err = floe_lon_widths(g->xv, nlon, lonw);
-    for (size_t i = 0; i < j->plan.ntiles && !err; i++) {
-        const series_tile *t = &j->plan.tiles[i];
-        size_t h = t->r1 - t->r0, w = t->c1 - t->c0;
-        j->tile_w[i] = malloc(h * w * sizeof **j->tile_w);
-        if (j->mask)
-            j->tile_m[i] = malloc(h * w);
-        if (!j->tile_w[i] || (j->mask && !j->tile_m[i])) {
-            err = FLOE_ERR(FLOE_ENOMEM, "area weights of a tile");
-            break;
-        }
-        for (size_t r = 0; r < h; r++)
-            for (size_t c = 0; c < w; c++) {
-                j->tile_w[i][r * w + c] = latf[t->r0 + r] * lonw[t->c0 + c];
-                if (j->mask)
-                    j->tile_m[i][r * w + c] =
-                        j->mask[(t->r0 + r - g->start[1]) * nx + (t->c0 + c - g->start[2])];
-            }
-    }
-    /* The edges of the selected cells (for the output's bounds): the box's
-     * outer cells' edges, computed like the weights from the full axes. */
-    double *ye = malloc((nlat + 1) * sizeof *ye), *xe = malloc((nlon + 1) * sizeof *xe);
-    if (!err && (!ye || !xe))
-        err = FLOE_ERR(FLOE_ENOMEM, "cell edges");
-    if (!err)
-        err = floe_cell_edges("lat", g->yv, nlat, ye);
-    if (!err)
-        err = floe_cell_edges("lon", g->xv, nlon, xe);
-    if (!err) {
-        double y0 = ye[g->start[1]], y1 = ye[g->start[1] + ny];
-        double x0 = xe[g->start[2]], x1 = xe[g->start[2] + nx];
-        j->region_edges[0] = x0 < x1 ? x0 : x1, j->region_edges[2] = x0 < x1 ? x1 : x0;
-        j->region_edges[1] = y0 < y1 ? y0 : y1, j->region_edges[3] = y0 < y1 ? y1 : y0;
-    }
-    free(ye);
-    free(xe);
-    free(latf);
-    free(lonw);
-    if (region)
-        snprintf(j->region_desc, sizeof j->region_desc, "%s", req->region);
-    else
-        snprintf(j->region_desc, sizeof j->region_desc, "bbox %s", req->job.bbox);
-    snprintf(j->region_id, sizeof j->region_id, "%s",
-             region ? floe_region_name(region) : j->region_desc);
-    j->nst = 1;
-    return err;
 }
 
 /* Phase 1, on every rank (COLLECTIVE: the dataset is opened once for the
@@ -209,31 +153,19 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
     open.arrays = req->job.vars; /* only their manifests (and their coordinates') */
     floe_err err = floe_dataset_open_collective(mpi, &open, &j->ds);
     FLOE_CHECK(err, "%s", req->job.open.source);
-    floe_region *region = NULL;
-    char bbox_text[256];
-    const char *bbox = req->job.bbox;
-    if (req->region) {
-        char *text = NULL;
-        size_t len = 0;
-        FLOE_CHECK(read_text_file(req->region, &text, &len), "--region");
-        err = floe_region_parse(text, len, req->region, &region);
-        free(text);
-        FLOE_CHECK(err);
-        floe_bbox b = floe_region_bbox(region);
-        snprintf(bbox_text, sizeof bbox_text, "%.17g,%.17g,%.17g,%.17g", b.west, b.south,
-                 b.east, b.north);
-        bbox = bbox_text;
-    }
-    /* Points read anywhere on the grid: select every cell, the time box. */
+    if (req->region)
+        FLOE_CHECK(series_read_regions(req, j));
+    /* Points and regions read anywhere on the grid: select every cell, the
+     * time box (a region's cells are found on the whole grid,
+     * engine/plan/region_cells.h). */
     floe_time_label label = FLOE_TIME_LABEL_AUTO;
     err = floe_time_label_parse(req->job.time_label, "--time-label", &label);
     if (!err)
-        err = floe_grid_select_make(j->ds, req->job.vars, req->points ? NULL : bbox,
+        err = floe_grid_select_make(j->ds, req->job.vars,
+                                    req->points || req->region ? NULL : req->job.bbox,
                                     req->job.time, label, &j->g);
     if (!err)
         job_selection_note(mpi, &req->job, &j->g);
-    if (err && req->region && floe_err_code(err) == FLOE_EINVAL)
-        err = floe_err_push(err, __FILE__, __LINE__, " region %s", req->region);
     if (!err && j->g.nvars > MAX_VARS)
         err = FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", MAX_VARS);
     for (size_t v = 0; !err && v < j->g.nvars; v++) {
@@ -250,8 +182,8 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
             err = floe_err_push(err, __FILE__, __LINE__, " variable %s", x->name);
     }
     if (!err)
-        err = req->points ? prepare_points(req, j) : prepare_region(req, region, j);
-    floe_region_free(&region);
+        err = req->points ? prepare_points(req, mpi->rank, j)
+                          : series_prepare_regions(req, mpi->rank, j);
     FLOE_CHECK(err);
     j->nout = req->points ? j->g.nvars : j->g.nvars * j->nstat;
     series_rank_steps(j->g.start[0], j->g.count[0], j->g.vars[0]->chunk_shape[0], mpi->size,

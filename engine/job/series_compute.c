@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/series_compute.c - phase 2 of the series job: this rank's
  * steps, batch by batch: the batch's chunks are fetched concurrently and
- * decoded as they arrive; a point takes its cells' values, a region adds
- * each tile's cells to that tile's partial statistics, merged in tile
- * order per step (so the bits do not depend on the rank count). */
+ * decoded as they arrive (each once for every point or region); a point
+ * takes its cells' values, each region adds its cells in the tile to its
+ * partial statistics of that tile, merged per region in tile order per
+ * step (so the bits do not depend on the rank count). */
 #include "engine/job/series_internal.h"
 
 #include "engine/reduce/accum.h"
 #include "engine/reduce/area_weights.h"
+#include "engine/reduce/weighted_cells.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@ typedef struct batch {
     uint64_t tc0;
     double *pv;            /* points: [(s - b0) * npts * 4 + p * 4 + k] cell values
                               (float ones widened: exact) */
-    floe_wstat *part;      /* region: [(s - b0) * ntiles + tile] */
+    floe_wstat *part;      /* regions: [(s - b0) * npairs + pair] (region_cells.h) */
     void *vals;            /* region: one tile of one step, decoded (float or double) */
 } batch;
 
@@ -66,11 +68,16 @@ static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
             else
                 cf_decode_to_float(&j->cf[b->v], src, w, (float *)b->vals + r * w);
         }
-        floe_wstat *part = &b->part[s * ntiles + tile];
-        if (j->in64[b->v])
-            floe_wstat_add_f64(part, b->vals, j->tile_w[tile], j->tile_m[tile], h * w);
-        else
-            floe_wstat_add(part, b->vals, j->tile_w[tile], j->tile_m[tile], h * w);
+        const region_cells *rc = &j->rc;
+        for (size_t p = rc->pair_first[tile]; p < rc->pair_first[tile + 1]; p++) {
+            floe_wstat *part = &b->part[s * rc->npairs + p];
+            const floe_wcell *cells = rc->cells + rc->cell_first[p];
+            size_t n = rc->cell_first[p + 1] - rc->cell_first[p];
+            if (j->in64[b->v])
+                floe_wstat_add_cells_f64(part, b->vals, cells, n);
+            else
+                floe_wstat_add_cells(part, b->vals, cells, n);
+        }
     }
     job_progress_add(&j->progress, 1);
     return NULL;
@@ -101,12 +108,18 @@ static size_t batch_coords(const series_job *j, size_t b0, size_t b1, uint64_t *
     return n;
 }
 
+/* A batch's partial statistics of many regions stay below this. */
+#define BATCH_PARTS_BYTES ((size_t)64 << 20)
+
 /* Steps per batch: enough chunks in flight to keep the fetcher busy, few
- * enough that the batch's values stay small. */
+ * enough that the batch's values (and the regions' partials) stay small. */
 static size_t batch_steps(const series_job *j, uint64_t ct)
 {
     size_t per = 4096 / (j->plan.ntiles ? j->plan.ntiles : 1);
     per = per < 1 ? 1 : per > 64 ? 64 : per;
+    size_t chunk_parts = (size_t)ct * j->rc.npairs * sizeof(floe_wstat);
+    if (!j->pw && chunk_parts && per > BATCH_PARTS_BYTES / chunk_parts)
+        per = BATCH_PARTS_BYTES / chunk_parts ? BATCH_PARTS_BYTES / chunk_parts : 1;
     return per * (size_t)ct;
 }
 
@@ -123,14 +136,16 @@ floe_err series_compute(series_job *j)
     uint64_t *coords = malloc(3 * maxchunks * sizeof *coords);
     uint64_t *next = malloc(3 * maxchunks * sizeof *next);
     batch b = {.j = j};
+    floe_wstat *all = NULL; /* regions: one step's statistics of each */
     if (j->pw)
         b.pv = malloc(per * 4 * j->pts.n * sizeof *b.pv);
     else {
-        b.part = malloc(per * ntiles * sizeof *b.part);
+        b.part = malloc((per * j->rc.npairs > 0 ? per * j->rc.npairs : 1) * sizeof *b.part);
         b.vals = malloc(tile_cells * sizeof(double));
+        all = malloc(j->nst * sizeof *all);
     }
     floe_err err = NULL;
-    if (!coords || !next || (j->pw ? !b.pv : (!b.part || !b.vals)))
+    if (!coords || !next || (j->pw ? !b.pv : (!b.part || !b.vals || !all)))
         err = FLOE_ERR(FLOE_ENOMEM, "series batch (%zu steps x %zu tiles)", per, ntiles);
     size_t nsteps = j->s1 - j->s0;
     for (size_t v = 0; v < j->g.nvars && !err; v++) {
@@ -144,7 +159,7 @@ floe_err series_compute(series_job *j)
                 nnext = batch_coords(j, b1, b2, next);
             b.v = v, b.b0 = b0, b.b1 = b1, b.tc0 = tc0;
             if (b.part)
-                for (size_t k = 0; k < (b1 - b0) * ntiles; k++)
+                for (size_t k = 0; k < (b1 - b0) * j->rc.npairs; k++)
                     floe_wstat_init(&b.part[k]);
             err = floe_dataset_read_chunks_ahead(j->ds, j->g.vars[v], coords, n, next, nnext,
                                                  take_chunk, &b);
@@ -167,16 +182,20 @@ floe_err series_compute(series_job *j)
                     }
                     continue;
                 }
-                /* the step's tiles merged in tile order: rank-independent */
-                floe_wstat all;
-                floe_wstat_init(&all);
-                for (size_t i = 0; i < ntiles; i++)
-                    floe_wstat_merge(&all, &b.part[(s - b0) * ntiles + i]);
-                for (size_t k = 0; k < j->nstat && !err; k++) {
-                    double x = 0;
-                    err = floe_wstat_result_f64(&all, j->stat_list[k], series_missing(j, v), &x);
-                    put_result(j, (v * j->nstat + k) * nsteps + row, x);
-                }
+                /* each region's tiles merged in tile order: rank-independent */
+                const region_cells *rc = &j->rc;
+                for (size_t r = 0; r < j->nst; r++)
+                    floe_wstat_init(&all[r]);
+                for (size_t p = 0; p < rc->npairs; p++)
+                    floe_wstat_merge(&all[rc->pair_region[p]],
+                                     &b.part[(s - b0) * rc->npairs + p]);
+                for (size_t k = 0; k < j->nstat && !err; k++)
+                    for (size_t r = 0; r < j->nst && !err; r++) {
+                        double x = 0;
+                        err = floe_wstat_result_f64(&all[r], j->stat_list[k],
+                                                    series_missing(j, v), &x);
+                        put_result(j, ((v * j->nstat + k) * nsteps + row) * j->nst + r, x);
+                    }
             }
         }
     }
@@ -185,6 +204,7 @@ floe_err series_compute(series_job *j)
     free(b.pv);
     free(b.part);
     free(b.vals);
+    free(all);
     return err;
 }
 

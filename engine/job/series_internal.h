@@ -14,6 +14,8 @@
 #include "engine/mpi/comm.h"
 #include "engine/plan/grid_select.h"
 #include "engine/plan/points.h"
+#include "engine/plan/region_cells.h"
+#include "engine/plan/region_set.h"
 #include "engine/plan/series_plan.h"
 #include "engine/reduce/accum.h"
 
@@ -35,18 +37,20 @@ typedef struct series_job {
     floe_points pts;
     floe_point_weights *pw;
     floe_interp interp;
-    size_t nst;                /* output columns: points, or 1 for a region */
-    /* region */
+    size_t nst;                /* output columns: points, or regions */
+    uint8_t *outside;          /* points: [npts], 1 for a point outside the grid
+                                  (its series is missing) */
+    /* regions (a box is one) */
     unsigned stats;
     unsigned stat_list[MAX_STATS];
     size_t nstat;
-    uint8_t *mask;             /* count[1] x count[2], NULL: every cell */
-    size_t region_cells;
-    double **tile_w;           /* per tile: area weights of its cells */
-    uint8_t **tile_m;          /* per tile: mask of its cells (NULL: all) */
+    floe_region_set regions;   /* --region: the features (or one region) */
+    region_cells rc;           /* per tile, per region, the weighted cells;
+                                  its tiles moved into plan */
+    size_t region_cells;       /* the cells the regions weigh, all together */
     double region_edges[4];
     char region_desc[512];
-    char region_id[512];    /* the region's timeseries_id (floe_region_name, or region_desc) */
+    char region_id[512];    /* one region's timeseries_id (floe_region_name, or region_desc) */
     /* phase 2: this rank's steps and results */
     size_t s0, s1;
     /* [nout][s1 - s0][nst] values of res_esize bytes: float when every
@@ -84,6 +88,18 @@ static inline size_t series_var_of(const series_job *j, size_t o)
 static inline int series_is_count(const series_job *j, size_t o)
 {
     return !j->pw && j->stat_list[o % j->nstat] == FLOE_STAT_COUNT;
+}
+
+/* A whole local file, NUL-terminated (caller frees), at most 64 MiB. */
+floe_err series_read_file(const char *path, char **text, size_t *len);
+/* Phase 1 for regions (series_regions.c): --region's file into j->regions
+ * (before the grid is selected), then the cells, tiles and statistics. */
+floe_err series_read_regions(const floe_series_request *req, series_job *j);
+floe_err series_prepare_regions(const floe_series_request *req, int rank, series_job *j);
+/* Does the output have an instance dimension (a FeatureCollection)? */
+static inline int series_per_region(const series_job *j)
+{
+    return !j->pw && j->regions.per_feature;
 }
 
 /* Phase 2: this rank's steps, no communication. */

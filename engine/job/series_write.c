@@ -12,6 +12,7 @@
 #include "out/series_csv.h"
 #include "out/series_output.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,8 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
         ids[p] = j->pts.p[p].id;
         slon[p] = j->pts.p[p].lon, slat[p] = j->pts.p[p].lat;
         clat[p] = j->g.yv[j->pw[p].ilat[0]], clon[p] = j->g.xv[j->pw[p].ilon[0]];
+        if (j->outside[p]) /* no cell read */
+            clat[p] = clon[p] = NAN;
     }
     int nearest = j->interp == FLOE_INTERP_NEAREST;
     double *tb = NULL; /* the steps' intervals, when known */
@@ -105,6 +108,11 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
         .region_edges = {j->region_edges[0], j->region_edges[1], j->region_edges[2],
                          j->region_edges[3]},
         .region_cells = j->region_cells,
+        .nregions = series_per_region(j) ? j->regions.n : 0,
+        .region_ids = (const char *const *)j->regions.ids,
+        .region_edges_each = (const double(*)[4])j->rc.edges,
+        .region_cells_each = j->rc.ncells,
+        .weights = np || !req->region ? NULL : req->weights ? req->weights : "centre",
     };
     cf_series_output *out = NULL;
     series_csv *csv = NULL; /* -o OUT.csv: the same values as a tidy CSV */

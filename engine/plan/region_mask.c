@@ -191,6 +191,24 @@ size_t floe_region_polygon_count(const floe_region *r)
     return r->npolys;
 }
 
+size_t floe_region_ring_count(const floe_region *r, size_t k)
+{
+    return r->polys[k].nrings;
+}
+
+void floe_region_ring(const floe_region *r, size_t k, size_t g, const double **x,
+                      const double **y, size_t *n)
+{
+    const ring *rg = &r->polys[k].rings[g];
+    *x = rg->x, *y = rg->y, *n = rg->n;
+}
+
+floe_bbox floe_region_polygon_bbox(const floe_region *r, size_t k)
+{
+    const polygon *p = &r->polys[k];
+    return (floe_bbox){p->west, p->south, p->east, p->north};
+}
+
 floe_bbox floe_region_bbox(const floe_region *r)
 {
     floe_bbox b = {INFINITY, INFINITY, -INFINITY, -INFINITY};
@@ -398,6 +416,42 @@ static floe_err add_object(floe_region *r, const cJSON *j, const char *path, int
     return FLOE_ERR(FLOE_EFORMAT, "%s: '%s' is not a GeoJSON type", sub, t);
 }
 
+/* r from the object j at path (the caller names the document). */
+static floe_err region_from(const cJSON *j, const char *path, const char *source,
+                            floe_region **out)
+{
+    floe_region *r = calloc(1, sizeof *r);
+    floe_err err = NULL;
+    if (!r)
+        err = FLOE_ERR(FLOE_ENOMEM, "region %s: out of memory", source);
+    else
+        err = add_object(r, j, path, 0);
+    if (!err && r->npolys == 0)
+        err = FLOE_ERR(FLOE_EINVAL, "%s%sno polygon in the document", path, *path ? ": " : "");
+    if (!err && !r->name[0]) { /* no named feature: the file's name less its extension */
+        const char *base = strrchr(source, '/') ? strrchr(source, '/') + 1 : source;
+        const char *dot = strrchr(base, '.');
+        int n = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+        snprintf(r->name, sizeof r->name, "%.*s", n, base);
+    }
+    if (err) {
+        floe_region_free(&r);
+        return err;
+    }
+    *out = r;
+    return NULL;
+}
+
+floe_err floe_region_parse_object(const void *cjson, const char *path, const char *source,
+                                  floe_region **out)
+{
+    *out = NULL;
+    floe_err err = region_from(cjson, path, source, out);
+    if (err)
+        return floe_err_push(err, __FILE__, __LINE__, " region %s", source);
+    return NULL;
+}
+
 floe_err floe_region_parse(const char *json, size_t len, const char *source,
                            floe_region **out)
 {
@@ -408,25 +462,9 @@ floe_err floe_region_parse(const char *json, size_t len, const char *source,
         size_t off = at && at >= json && at <= json + len ? (size_t)(at - json) : 0;
         return FLOE_ERR(FLOE_EFORMAT, "region %s: not valid JSON (near byte %zu)", source, off);
     }
-    floe_region *r = calloc(1, sizeof *r);
-    floe_err err = NULL;
-    if (!r)
-        err = FLOE_ERR(FLOE_ENOMEM, "region %s: out of memory", source);
-    else
-        err = add_object(r, doc, "", 0);
-    if (!err && r->npolys == 0)
-        err = FLOE_ERR(FLOE_EINVAL, "no polygon in the document");
-    if (!err && !r->name[0]) { /* no named feature: the file's name less its extension */
-        const char *base = strrchr(source, '/') ? strrchr(source, '/') + 1 : source;
-        const char *dot = strrchr(base, '.');
-        int n = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
-        snprintf(r->name, sizeof r->name, "%.*s", n, base);
-    }
+    floe_err err = region_from(doc, "", source, out);
     cJSON_Delete(doc);
-    if (err) {
-        floe_region_free(&r);
+    if (err)
         return floe_err_push(err, __FILE__, __LINE__, " region %s", source);
-    }
-    *out = r;
     return NULL;
 }

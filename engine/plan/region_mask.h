@@ -4,7 +4,8 @@
  *
  * Accepted: a Polygon, a MultiPolygon, a GeometryCollection of them, a
  * Feature holding one, or a FeatureCollection of such Features; the region
- * is the union of every polygon. Positions are [lon, lat] in degrees
+ * is the union of every polygon (engine/plan/region_set.h makes one region
+ * per feature of a FeatureCollection instead, for `floe series`). Positions are [lon, lat] in degrees
  * (WGS 84, longitudes in [-180, 180]; extra coordinates such as altitude
  * are ignored); rings need four or more positions and must be closed. The
  * first ring of a polygon is its exterior, the others are holes. Ring
@@ -42,6 +43,11 @@ typedef struct floe_region floe_region;
  * "features[1].geometry.coordinates[0][2]: expected a position [lon, lat]". */
 floe_err floe_region_parse(const char *json, size_t len, const char *source,
                            floe_region **out);
+/* The same from a parsed GeoJSON object (a cJSON *, borrowed) at `path`
+ * ("features[2]") of document `source`: a FeatureCollection's features
+ * one at a time (engine/plan/region_set.h). */
+floe_err floe_region_parse_object(const void *cjson, const char *path, const char *source,
+                                  floe_region **out);
 void floe_region_free(floe_region **r);
 
 size_t floe_region_polygon_count(const floe_region *r);
@@ -53,6 +59,16 @@ const char *floe_region_name(const floe_region *r);
 /* The bounding box of every polygon (W, S, E, N, degrees), for choosing
  * the part of the grid to read. */
 floe_bbox floe_region_bbox(const floe_region *r);
+
+/* The rings of polygon k < floe_region_polygon_count(r): ring 0 is the
+ * exterior, the others holes; each closed (the last position repeats the
+ * first), positions in degrees, borrowed from r. For exact cell fractions
+ * (engine/plan/region_fraction.h). */
+size_t floe_region_ring_count(const floe_region *r, size_t k);
+void floe_region_ring(const floe_region *r, size_t k, size_t g, const double **x,
+                      const double **y, size_t *n);
+/* Polygon k's bounding box (its exterior's). */
+floe_bbox floe_region_polygon_bbox(const floe_region *r, size_t k);
 
 /* Is the point inside (by the rule above)? */
 int floe_region_contains(const floe_region *r, double lon, double lat);

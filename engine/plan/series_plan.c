@@ -14,34 +14,6 @@ void series_plan_free(series_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
-floe_err series_plan_region(size_t y0, size_t ny, size_t x0, size_t nx, uint64_t chy,
-                            uint64_t chx, const uint8_t *mask, series_plan *plan)
-{
-    memset(plan, 0, sizeof *plan);
-    if (!ny || !nx || !chy || !chx)
-        return FLOE_ERR(FLOE_EINVAL, "series: empty region or chunk shape");
-    uint64_t cy0 = y0 / chy, cy1 = (y0 + ny - 1) / chy, cx0 = x0 / chx, cx1 = (x0 + nx - 1) / chx;
-    size_t max = (size_t)((cy1 - cy0 + 1) * (cx1 - cx0 + 1));
-    plan->tiles = calloc(max, sizeof *plan->tiles);
-    if (!plan->tiles)
-        return FLOE_ERR(FLOE_ENOMEM, "series: %zu tiles", max);
-    for (uint64_t cy = cy0; cy <= cy1; cy++)
-        for (uint64_t cx = cx0; cx <= cx1; cx++) {
-            series_tile t = {cy, cx, 0, 0, 0, 0};
-            t.r0 = (size_t)(cy * chy) > y0 ? (size_t)(cy * chy) : y0;
-            t.r1 = (size_t)((cy + 1) * chy) < y0 + ny ? (size_t)((cy + 1) * chy) : y0 + ny;
-            t.c0 = (size_t)(cx * chx) > x0 ? (size_t)(cx * chx) : x0;
-            t.c1 = (size_t)((cx + 1) * chx) < x0 + nx ? (size_t)((cx + 1) * chx) : x0 + nx;
-            int any = !mask;
-            for (size_t r = t.r0; r < t.r1 && !any; r++)
-                for (size_t c = t.c0; c < t.c1 && !any; c++)
-                    any = mask[(r - y0) * nx + (c - x0)] != 0;
-            if (any)
-                plan->tiles[plan->ntiles++] = t;
-        }
-    return NULL;
-}
-
 static int cmp_chunk(const void *pa, const void *pb)
 {
     const uint64_t *a = pa, *b = pb;

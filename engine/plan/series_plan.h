@@ -44,11 +44,8 @@ typedef struct series_plan {
     size_t *by_tile, *tile_first;
 } series_plan;
 
-/* Region: the tiles of rows [y0, y0+ny) x columns [x0, x0+nx) of a grid
- * chunked (chy, chx) that hold at least one cell with mask[i * nx + j] set
- * (mask NULL: every cell). */
-floe_err series_plan_region(size_t y0, size_t ny, size_t x0, size_t nx, uint64_t chy,
-                            uint64_t chx, const uint8_t *mask, series_plan *plan);
+/* Regions: the tiles come from engine/plan/region_cells.h, moved into
+ * plan->tiles. */
 /* Points: the tiles of the cells every point reads (floe_point_locate's
  * weights; each tile once, in chunk order) and plan->cells. */
 floe_err series_plan_points(const floe_point_weights *w, size_t npoints, uint64_t chy,

@@ -97,7 +97,8 @@ void item_datacube(item_jb *b, cJSON *props, const stac_item_spec *s)
             cJSON *values = item_put_arr(b, o, "values");
             for (size_t k = 0; k < d->nvalues; k++)
                 item_put_str(b, values, NULL, d->values[k]);
-            item_put_str(b, item_put_arr(b, o, "geometry_types"), NULL, "Point");
+            item_put_str(b, item_put_arr(b, o, "geometry_types"), NULL,
+                         d->geometry_type ? d->geometry_type : "Point");
             item_put_num(b, o, "reference_system", 4326);
             continue;
         }

@@ -93,10 +93,12 @@ typedef struct stac_item_dim {
     const char *time_extent[2];
     const char *time_step;
     /* POINTS: the features' identifiers, in the file's order, and the
-     * W, S, E, N box of their positions (degrees). */
+     * W, S, E, N box of their positions (degrees); geometry_type: NULL
+     * "Point", else e.g. "Polygon" (a region per feature). */
     const char *const *values;
     size_t nvalues;
     double bbox[4];
+    const char *geometry_type;
 } stac_item_dim;
 
 /* One cube:variables entry (a data variable of the output). */

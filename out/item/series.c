@@ -93,7 +93,8 @@ floe_err stac_item_write_series_to(const cf_series_spec *s, const stac_item_dest
     series_item t = {0};
     static const char *const dims_points[2] = {"time", "station"}; /* as cf_series_output */
     static const char *const dims_region[1] = {"time"};
-    size_t np = s->nstations;
+    static const char *const dims_regions[2] = {"time", "region"}; /* many regions */
+    size_t np = s->nstations, nr = np ? 0 : s->nregions;
     t.vars = calloc(s->nvars, sizeof *t.vars);
     if (np) {
         t.lon = malloc(np * sizeof *t.lon);
@@ -115,14 +116,27 @@ floe_err stac_item_write_series_to(const cf_series_spec *s, const stac_item_dest
         bb[0] = fmin(bb[0], t.lon[i]), bb[2] = fmax(bb[2], t.lon[i]);
         bb[1] = fmin(bb[1], t.lat[i]), bb[3] = fmax(bb[3], t.lat[i]);
     }
-    if (!np)
+    if (!np && !nr)
         region_bbox(s->region_edges, bb);
+    for (size_t i = 0; i < nr; i++) { /* the union of the regions' boxes (none: NaN) */
+        double rb[4];
+        if (isnan(s->region_edges_each[i][0]))
+            continue;
+        region_bbox(s->region_edges_each[i], rb);
+        bb[0] = fmin(bb[0], rb[0]), bb[1] = fmin(bb[1], rb[1]);
+        bb[2] = fmax(bb[2], rb[2]), bb[3] = fmax(bb[3], rb[3]);
+    }
 
     char station_desc[160];
     snprintf(station_desc, sizeof station_desc,
              "stations: the requested points (values %s), named by station_id",
              s->method && !strcmp(s->method, "bilinear") ? "interpolated bilinearly"
                                                            : "of the nearest grid cell");
+    stac_item_dim regions_dim = {
+        .name = "region", .kind = STAC_ITEM_DIM_POINTS,
+        .description = "regions: the features of the GeoJSON, named by region_id",
+        .values = s->region_ids, .nvalues = nr, .bbox = {bb[0], bb[1], bb[2], bb[3]},
+        .geometry_type = "Polygon"};
     stac_item_dim dims[2] = {
         {.name = "time", .kind = STAC_ITEM_DIM_TIME, .description = attr_text(s->time, "long_name"),
          .time_extent = {t0, t1}, .time_step = step},
@@ -139,7 +153,8 @@ floe_err stac_item_write_series_to(const cf_series_spec *s, const stac_item_dest
                               ? s->long_names[v] : NULL;
         t.vars[v] = (stac_item_var){
             .name = s->out_names && s->out_names[v] ? s->out_names[v] : a->name,
-            .dims = np ? dims_points : dims_region, .ndims = np ? 2 : 1,
+            .dims = np ? dims_points : nr ? dims_regions : dims_region,
+            .ndims = np || nr ? 2 : 1,
             .unit = count ? "1" : attr_text(a, "units"),
             .description = own ? own : attr_text(a, "long_name"),
             .data_type = count ? "int32" : f64 ? "float64" : "float32",
@@ -158,13 +173,16 @@ floe_err stac_item_write_series_to(const cf_series_spec *s, const stac_item_dest
         .bbox = {bb[0], bb[1], bb[2], bb[3]},
         .start_datetime = t0,
         .end_datetime = t1,
-        .dims = dims, .ndims = np ? 2 : 1,
+        .dims = dims, .ndims = np || nr ? 2 : 1,
         .vars = t.vars, .nvars = s->nvars,
         .point_lon = t.lon, .point_lat = t.lat, .npoints = np,
-        .series_ids = np ? s->station_ids : &s->region_id, .nseries = np ? np : 1,
+        .series_ids = np ? s->station_ids : nr ? s->region_ids : &s->region_id,
+        .nseries = np ? np : nr ? nr : 1,
         .collection = dest->collection,
         .media_type = dest->media_type,
     };
+    if (nr)
+        dims[1] = regions_dim;
     err = stac_item_write(&spec);
     series_item_free(&t);
     return err;

@@ -225,6 +225,12 @@ def main(tbdir):
                 check(r.returncode == 0, f"{label} np {np_}: {r.stderr.strip()}")
                 if r.returncode == 0:
                     outs[np_] = load(out)
+                    if label == "polygon":  # a FeatureCollection: VAR_STAT(time, region)
+                        o = outs[np_]
+                        check(o[f"{var}_mean"].shape == (nt, 1),
+                              f"polygon np {np_}: (time, region) {o[f'{var}_mean'].shape}")
+                        outs[np_] = {k: v[:, 0] if k.startswith(var) and v.ndim == 2 else v
+                                     for k, v in o.items()}
             if 1 not in outs:
                 continue
             for st, wv in want.items():
