@@ -29,7 +29,7 @@ struct series_csv {
 
 static size_t ncolumns_ids(const cf_series_spec *s)
 {
-    return s->nstations ? s->nstations : 1;
+    return s->nstations ? s->nstations : s->nregions ? s->nregions : 1;
 }
 
 /* A field as RFC 4180 writes it: quoted when it holds a comma, a quote or
@@ -132,7 +132,9 @@ floe_err series_csv_put_steps(series_csv *c, size_t t0, size_t nt, const void *v
         for (size_t st = 0; st < nid; st++) {
             FLOE_CHECK(floe_buf_append(&c->rows, tbuf, strlen(tbuf)), "%s", s->path);
             FLOE_CHECK(floe_buf_append(&c->rows, ",", 1), "%s", s->path);
-            FLOE_CHECK(put_field(&c->rows, s->nstations ? s->station_ids[st] : s->region_id),
+            FLOE_CHECK(put_field(&c->rows, s->nstations  ? s->station_ids[st]
+                                         : s->nregions ? s->region_ids[st]
+                                                       : s->region_id),
                        "%s", s->path);
             for (size_t o = 0; o < s->nvars; o++) {
                 char vbuf[CSV_FIELD_MAX];

@@ -114,6 +114,40 @@ def series_csv(coll, d):
               f"region CSV ids {rows[1][1]}")
         check(all(r_[4].isdigit() for r_ in rows[1:]), "counts are whole numbers")
 
+    # Many regions (a FeatureCollection): one row per (time, region), the
+    # values of the NetCDF output of the same request, in its region order.
+    gj = os.path.join(d, "two.geojson")
+    with open(gj, "w") as f:
+        json.dump({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": "west"}, "geometry": {"type": "Polygon", "coordinates":
+             [[[-100, 30], [-95, 30], [-95, 35], [-100, 35], [-100, 30]]]}},
+            {"type": "Feature", "properties": {"id": "east"}, "geometry": {"type": "Polygon", "coordinates":
+             [[[-90, 35], [-85, 35], [-87, 40], [-90, 35]]]}}]}, f)
+    base = ["series", coll, "-v", "Tair,Rainf", "--region", gj, "--stat", "mean,count", "--time", TIME, "-q"]
+    rnc, rcsv = os.path.join(d, "regions.nc"), os.path.join(d, "regions-rows.csv")
+    r1 = floe_np(0, *base, "-o", rnc)
+    r2 = floe_np(0, *base, "-o", rcsv)
+    check(r1.returncode == 0 and r2.returncode == 0, f"regions: {r1.stderr.strip()} {r2.stderr.strip()}")
+    if r1.returncode == 0 and r2.returncode == 0:
+        rows = csv_rows(rcsv)
+        names = ["Tair_mean", "Tair_count", "Rainf_mean", "Rainf_count"]
+        check(rows[0] == ["time", "id"] + names, f"regions CSV header {rows[0]}")
+        with netCDF4.Dataset(rnc) as ds:
+            rids = [str(s) for s in netCDF4.chartostring(ds["region_id"][:])] \
+                if ds["region_id"].dtype != str else [str(s) for s in ds["region_id"][:]]
+            want = {n: np.asarray(ds[n][:]) for n in names}
+        check(rids == ["west", "east"], f"region ids {rids}")
+        body = rows[1:]
+        check(len(body) == len(times) * 2, f"regions CSV rows {len(body)}, want {len(times)} x 2")
+        for k, row in enumerate(body):
+            ti, ri = divmod(k, 2)
+            check(row[1] == rids[ri], f"regions row {k}: id {row[1]}, want {rids[ri]}")
+            for c, n in enumerate(names):
+                w_ = want[n][ti, ri]
+                got = float(row[2 + c]) if row[2 + c] else float("nan")
+                check(got == float(w_) if n.endswith("count") else np.float32(got) == np.float32(w_),
+                      f"regions row {k} {n}: {row[2 + c]!r}, want {w_!r}")
+
     for args, needle in (
         (["series", coll, "-v", "Tair", "--points", pts, "-o", os.path.join(d, "x.txt")], ".csv"),
         (["extract", coll, "-v", "Tair", "-o", os.path.join(d, "x.csv")], "series only"),
