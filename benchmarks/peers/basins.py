@@ -25,6 +25,13 @@ import os
 import numpy as np
 
 
+# How far corners move (JITTER) and edge midpoints bulge (BULGE), as
+# fractions of the grid spacing. A basin's two opposite midpoints can come
+# at most 2 * (JITTER + BULGE) closer, so keeping that under 1 keeps every
+# basin simple (not self-intersecting) and the set a true tiling.
+JITTER, BULGE = 0.2, 0.25
+
+
 def ring_of(V, M_h, M_v, i, j):
     """The closed ring of basin (i, j), counter-clockwise: corners and edge
     midpoints."""
@@ -70,22 +77,22 @@ def main():
         for j in range(C + 1):
             y, x = s + i * dy, w + j * dx
             if 0 < i < R:
-                y += rng.uniform(-0.3, 0.3) * dy
+                y += rng.uniform(-JITTER, JITTER) * dy
             if 0 < j < C:
-                x += rng.uniform(-0.3, 0.3) * dx
+                x += rng.uniform(-JITTER, JITTER) * dx
             V[i][j] = (x, y)
     # Edge midpoints, moved across the edge (concave basins); border edges stay straight.
     M_h = [[None] * C for _ in range(R + 1)]  # edge V[i][j] - V[i][j+1]
     for i in range(R + 1):
         for j in range(C):
             (x0, y0), (x1, y1) = V[i][j], V[i][j + 1]
-            off = rng.uniform(-0.35, 0.35) * dy if 0 < i < R else 0.0
+            off = rng.uniform(-BULGE, BULGE) * dy if 0 < i < R else 0.0
             M_h[i][j] = ((x0 + x1) / 2, (y0 + y1) / 2 + off)
     M_v = [[None] * (C + 1) for _ in range(R)]  # edge V[i][j] - V[i+1][j]
     for i in range(R):
         for j in range(C + 1):
             (x0, y0), (x1, y1) = V[i][j], V[i + 1][j]
-            off = rng.uniform(-0.35, 0.35) * dx if 0 < j < C else 0.0
+            off = rng.uniform(-BULGE, BULGE) * dx if 0 < j < C else 0.0
             M_v[i][j] = ((x0 + x1) / 2 + off, (y0 + y1) / 2)
     os.makedirs(os.path.join(a.out, "cdo"), exist_ok=True)
     feats = []
