@@ -2,14 +2,16 @@
 /* cli/cmd_inspect.c - `floe inspect`: what a user needs to know before a big
  * run. Like xarray's repr, plus what xarray does not show: the snapshot,
  * where the version choice came from, manifests and chunk references, the
- * codecs and the virtual chunk containers. This file parses the command
- * and gathers the data; cli/inspect_print.c formats it. */
+ * codecs and the virtual chunk containers; with --versions the branches,
+ * tags and history. This file parses the command and gathers the data;
+ * cli/inspect_print.c and cli/inspect_versions.c format it. */
 #include "cli/cmd_inspect.h"
 
 #include "common/floe_interrupt.h"
 
 #include "cli/inspect_print.h"
 #include "cli/inspect_stac_cube.h"
+#include "cli/inspect_versions.h"
 #include "cli/options.h"
 #include "common/floe_redact.h"
 #include "dataset/dataset.h"
@@ -23,12 +25,13 @@ typedef struct inspect_args {
     cmd_source src;
     int json;
     int stac_only;
+    int versions;
 } inspect_args;
 
 void cmd_inspect_help(FILE *out)
 {
     fprintf(out,
-            "usage: floe inspect SOURCE [--json] [--stac-only] [source options]\n"
+            "usage: floe inspect SOURCE [--json] [--stac-only | --versions] [source options]\n"
             "\n"
             "Prints the dataset a STAC document or repository leads to: the snapshot\n"
             "and why it was chosen, dimensions, coordinates with ranges and steps,\n"
@@ -41,11 +44,15 @@ void cmd_inspect_help(FILE *out)
             "                (repository, version, containers) and, without --json,\n"
             "                what it says of the data (extents, cube:dimensions,\n"
             "                cube:variables); no network access\n"
+            "  --versions    the repository's branches and tags (and the snapshot\n"
+            "                each names), and the history of the version opened:\n"
+            "                snapshot ids, times (UTC) and messages, newest first\n"
+            "                (a spec-1 repository's refs cannot be listed)\n"
             "\n");
     cmd_source_help(out);
 }
 
-/* --json, --stac-only */
+/* --json, --stac-only, --versions */
 static floe_err own_option(cmd_scan *s, void *args, int *taken)
 {
     inspect_args *a = args;
@@ -54,6 +61,8 @@ static floe_err own_option(cmd_scan *s, void *args, int *taken)
         a->json = 1;
     else if (cmd_is(s, "--stac-only", NULL))
         a->stac_only = 1;
+    else if (cmd_is(s, "--versions", NULL))
+        a->versions = 1;
     else
         *taken = 0;
     return NULL;
@@ -62,7 +71,11 @@ static floe_err own_option(cmd_scan *s, void *args, int *taken)
 static floe_err parse_args(int argc, char **argv, inspect_args *a)
 {
     memset(a, 0, sizeof *a);
-    return cmd_parse(argc, argv, &a->src, NULL, own_option, a);
+    FLOE_CHECK(cmd_parse(argc, argv, &a->src, NULL, own_option, a));
+    if (a->versions && a->stac_only)
+        return FLOE_ERR(FLOE_EINVAL, "--versions reads the repository; --stac-only reads only "
+                        "the STAC document: give one of them");
+    return NULL;
 }
 
 /* What inspect prints passes through the one redaction
@@ -129,6 +142,27 @@ static floe_err stac_only(const inspect_args *a)
     return err;
 }
 
+/* --versions: only the repository's refs and history, so no array's
+ * manifests are read (arrays ""). */
+static floe_err versions(const inspect_args *a)
+{
+    floe_open_request req = a->src.req;
+    req.arrays = "";
+    floe_dataset *ds = NULL;
+    FLOE_CHECK(floe_dataset_open(&req, &ds), "%s", req.source);
+    floe_versions v;
+    floe_err err = floe_dataset_versions(ds, &v);
+    capture c;
+    if (!err)
+        err = capture_begin(&c);
+    if (!err)
+        err = capture_end(&c, inspect_print_versions(floe_dataset_provenance(ds), &v, a->json,
+                                                     c.mem));
+    floe_versions_clear(&v);
+    floe_dataset_free(&ds);
+    return err;
+}
+
 floe_err cmd_inspect_run(int argc, char **argv)
 {
     /* It writes nothing: an interrupt just ends it, silently (main blocked
@@ -140,6 +174,8 @@ floe_err cmd_inspect_run(int argc, char **argv)
     a.src.req.remap = a.src.remap;
     if (a.stac_only)
         return stac_only(&a);
+    if (a.versions)
+        return versions(&a);
 
     floe_dataset *ds = NULL;
     FLOE_CHECK(floe_dataset_open(&a.src.req, &ds), "%s", a.src.req.source);

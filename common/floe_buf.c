@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* common/floe_buf.c - see floe_buf.h. Doubling growth, capped at max + 1 bytes
- * (the +1 is the NUL terminator kept after the data). */
+ * (the +1 is the NUL terminator kept after the data; max SIZE_MAX
+ * holds SIZE_MAX - 1 bytes). */
 #include "common/floe_buf.h"
 
 #include <stdlib.h>
@@ -14,16 +15,20 @@ void floe_buf_init(floe_buf *b, size_t max)
 
 floe_err floe_buf_reserve(floe_buf *b, size_t n, uint8_t **space)
 {
-    if (n > b->max || b->len > b->max - n)
-        return FLOE_ERR(FLOE_ENOMEM, "buffer limit of %zu bytes exceeded (%zu + %zu)", b->max,
+    /* The NUL after the data needs a byte too: a buffer initialised with
+     * max SIZE_MAX ("no cap of its own") holds at most SIZE_MAX - 1, so
+     * that need and the allocation (limit + 1) never wrap to 0. */
+    size_t limit = b->max < SIZE_MAX ? b->max : SIZE_MAX - 1;
+    if (n > limit || b->len > limit - n)
+        return FLOE_ERR(FLOE_ENOMEM, "buffer limit of %zu bytes exceeded (%zu + %zu)", limit,
                         b->len, n);
     size_t need = b->len + n + 1;
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < need)
             cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-        if (cap > b->max + 1)
-            cap = b->max + 1;
+        if (cap > limit + 1)
+            cap = limit + 1;
         uint8_t *p = realloc(b->data, cap);
         if (!p)
             return FLOE_ERR(FLOE_ENOMEM, "cannot grow a buffer to %zu bytes", cap);

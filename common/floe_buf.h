@@ -25,6 +25,8 @@ typedef struct floe_buf {
     size_t max;    /* hard limit on len */
 } floe_buf;
 
+/* max SIZE_MAX: no cap of its own (it then holds at most SIZE_MAX - 1
+ * bytes, one being kept for the NUL). */
 void floe_buf_init(floe_buf *b, size_t max);
 /* Append n bytes (n may be 0). Keeps one spare byte after the data set to
  * NUL, so text read into a buffer is a C string. */

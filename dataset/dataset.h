@@ -12,7 +12,8 @@
  * reach storage (engine/ sees io/ and stac/ only through it). It joins stac/,
  * io/icechunk/, io/zarr/, io/fetch/ and io/transport/. Files: open.c
  * (open, free, what the open knows), read.c (one chunk, 1-D coordinates,
- * counters), readahead.c (batched reads on the fetcher, read-ahead), and
+ * counters), readahead.c (batched reads on the fetcher, read-ahead),
+ * versions.c (the repository's refs and history, versions.h), and
  * internal.h, which they share.
  */
 #ifndef FLOE_DATASET_H

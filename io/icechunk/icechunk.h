@@ -24,9 +24,10 @@
  * nothing of Zarr decoding, STAC or the engine. Its format/ subfolder is
  * the pure on-disk format (no I/O, format/file_header.h). Files: repo.c
  * (open, refs, metadata file fetch), config.c (virtual chunk containers),
- * snapshot.c (nodes, history), manifest.c (manifests read and cached),
- * chunk_ref.c (refs looked up, walked, read), virtual_access.c (which
- * virtual locations may be fetched, virtual_access.h).
+ * snapshot.c (nodes, parent), history.c (a snapshot's ancestry),
+ * manifest.c (manifests read and cached), chunk_ref.c (refs looked up,
+ * walked, read), virtual_access.c (which virtual locations may be
+ * fetched, virtual_access.h).
  *
  * Every object is read through the transport (floe_transport_get): keys
  * are the root URL + "repo", "refs/branch.NAME/ref.json", "snapshots/ID"...
@@ -93,7 +94,8 @@ typedef enum ic_ref_kind { IC_REF_BRANCH, IC_REF_TAG, IC_REF_SNAPSHOT } ic_ref_k
 
 /* The snapshot id a branch, tag or explicit snapshot id names. A missing
  * branch, a missing or deleted tag, or a snapshot id without a snapshot
- * file is FLOE_ENOTFOUND naming it; a malformed id is FLOE_EINVAL. */
+ * file is FLOE_ENOTFOUND naming it (and, spec 2, the branches or tags
+ * there are: the first 20, then "..."); a malformed id is FLOE_EINVAL. */
 floe_err ic_repo_resolve(ic_repo *r, ic_ref_kind kind, const char *name_or_id,
                          char snapshot_id[IC_SNAPSHOT_ID_SIZE]);
 
@@ -119,6 +121,22 @@ typedef struct ic_ref_info {
  * ic_ref_list_free. */
 floe_err ic_repo_list_refs(ic_repo *r, ic_ref_info **refs, size_t *n);
 void ic_ref_list_free(ic_ref_info **refs, size_t n);
+
+/* ---- history (history.c) ------------------------------------------------- */
+
+typedef struct ic_snapshot_info {
+    char id[IC_SNAPSHOT_ID_SIZE];
+    int64_t flushed_at; /* µs since 1970-01-01 UTC */
+    char *message;      /* owned by the list */
+} ic_snapshot_info;
+
+/* The snapshot and its ancestors, newest first, down to the repository's
+ * first snapshot (Icechunk's `ancestry`). Spec 2: from the repo file, no
+ * read (a snapshot it does not list is read from its file); spec 1: one
+ * snapshot file read per step. A parent chain that loops is FLOE_EFORMAT.
+ * Free the list with ic_snapshot_info_list_free. */
+floe_err ic_repo_ancestry(ic_repo *r, const char *snapshot_id, ic_snapshot_info **list, size_t *n);
+void ic_snapshot_info_list_free(ic_snapshot_info **list, size_t n);
 
 /* ---- snapshots ---------------------------------------------------------- */
 

@@ -28,6 +28,13 @@
 
 /* ---- the repository (repo.c) --------------------------------------------- */
 
+/* Slots of the v2 repo file's tables (shared/docs/icechunk-format.md §7.3):
+ * Repo, Ref, SnapshotInfo. */
+enum { REPO_SPEC = 0, REPO_TAGS = 1, REPO_BRANCHES = 2, REPO_DELETED_TAGS = 3,
+       REPO_SNAPSHOTS = 4, REPO_CONFIG = 9 };
+enum { REF_NAME = 0, REF_SNAPSHOT_INDEX = 1 };
+enum { SNAPINFO_ID = 0, SNAPINFO_PARENT = 1, SNAPINFO_FLUSHED_AT = 2, SNAPINFO_MESSAGE = 3 };
+
 typedef struct ic_manifest ic_manifest; /* manifest.c */
 
 struct ic_repo {

@@ -12,12 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Repo table slots (shared/docs/icechunk-format.md §7.3). */
-enum { REPO_SPEC = 0, REPO_TAGS = 1, REPO_BRANCHES = 2, REPO_DELETED_TAGS = 3,
-       REPO_SNAPSHOTS = 4, REPO_CONFIG = 9 };
-enum { REF_NAME = 0, REF_SNAPSHOT_INDEX = 1 };
-enum { SNAPINFO_ID = 0, SNAPINFO_PARENT = 1 };
-
 floe_err ic_repo_url(const ic_repo *r, const char *key, char **url)
 {
     size_t a = strlen(r->root), b = strlen(key);
@@ -411,6 +405,51 @@ static floe_err check_ref_name(const char *what, const char *name)
     return NULL;
 }
 
+/* The error for a branch or tag that does not exist names those that do
+ * (spec 2: the repo file lists them), the first REFS_NAMED of them, so
+ * that a typo is seen at once. */
+enum { REFS_NAMED = 20, REFS_TEXT = 1024 };
+
+static floe_err ref_not_found(ic_repo *r, ic_ref_kind kind, const char *what, const char *name)
+{
+    char names[REFS_TEXT] = "";
+    size_t len = 0, shown = 0, total = 0;
+    int full = 0;
+    ic_ref_info *refs = NULL;
+    size_t n = 0;
+    const char *whats = kind == IC_REF_BRANCH ? "branches" : "tags";
+    if (r->spec != 2)
+        return FLOE_ERR(FLOE_ENOTFOUND, "%s \"%s\" not found in %s (the %s of a spec-1 "
+                        "repository cannot be listed: that needs an object listing)",
+                        what, name, r->root, whats);
+    floe_err err = ic_repo_list_refs(r, &refs, &n);
+    if (err) { /* the repo file is checked at open: not expected */
+        floe_err_free(&err);
+        return FLOE_ERR(FLOE_ENOTFOUND, "%s \"%s\" not found in %s", what, name, r->root);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (refs[i].kind != kind)
+            continue;
+        total++;
+        int w = !full && shown < REFS_NAMED ? snprintf(names + len, sizeof names - len, "%s\"%s\"",
+                                              shown ? ", " : "", refs[i].name)
+                                   : -1;
+        if (w >= 0 && (size_t)w < sizeof names - len) {
+            len += (size_t)w;
+            shown++;
+        } else {
+            names[len] = '\0'; /* the rest is "..." */
+            full = 1;
+        }
+    }
+    ic_ref_list_free(&refs, n);
+    if (!total)
+        return FLOE_ERR(FLOE_ENOTFOUND, "%s \"%s\" not found in %s: it has no %s", what, name,
+                        r->root, whats);
+    return FLOE_ERR(FLOE_ENOTFOUND, "%s \"%s\" not found in %s: its %s are %s%s", what, name,
+                    r->root, whats, names, shown < total ? ", ..." : "");
+}
+
 floe_err ic_repo_resolve(ic_repo *r, ic_ref_kind kind, const char *name,
                          char snapshot_id[IC_SNAPSHOT_ID_SIZE])
 {
@@ -458,7 +497,7 @@ floe_err ic_repo_resolve(ic_repo *r, ic_ref_kind kind, const char *name,
         return FLOE_ERR(FLOE_ENOTFOUND, "tag \"%s\" not found in %s: it was deleted", name, r->root);
     }
     if (!found)
-        return FLOE_ERR(FLOE_ENOTFOUND, "%s \"%s\" not found in %s", what, name, r->root);
+        return ref_not_found(r, kind, what, name);
     return NULL;
 }
 

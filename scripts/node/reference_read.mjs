@@ -189,9 +189,14 @@ async function info(o, repo, session) {
   const ancestry = (await repo.ancestry(refOptions(o))).map((s) => ({
     id: s.id, message: s.message, written_at: s.writtenAt,
   }));
+  // every branch and (live) tag with the snapshot it names
+  const branches = {};
+  for (const b of (await repo.listBranches()).sort()) branches[b] = await repo.lookupBranch(b);
+  const tags = {};
+  for (const t of (await repo.listTags()).sort()) tags[t] = await repo.lookupTag(t);
   return {
     ref: refName(o), snapshot: session.snapshotId, spec_version: repo.specVersion,
-    groups: ['/', ...groups], arrays, ancestry,
+    groups: ['/', ...groups], arrays, ancestry, branches, tags,
   };
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for floe_buf: growth, the hard cap, NUL termination, take/free. */
+/* tests/unit/test_buf.c - unit tests for floe_buf: growth, the hard cap, NUL termination, take/free,
+ * a buffer without a cap (max SIZE_MAX). */
 #include "common/floe_buf.h"
 
 #include <setjmp.h>
@@ -64,12 +65,37 @@ static void reserve_commit_take(void **state)
     floe_buf_free(&b);
 }
 
+/* A buffer without a cap of its own (max SIZE_MAX) grows like any other:
+ * max + 1 must not wrap to 0 (realloc(p, 0) freed the data, and the free
+ * that followed freed it again). */
+static void unlimited_buffer_grows(void **state)
+{
+    (void)state;
+    floe_buf b;
+    floe_buf_init(&b, SIZE_MAX);
+    for (int i = 0; i < 1000; i++)
+        assert_null(floe_buf_append(&b, "abc", 3));
+    assert_int_equal(b.len, 3000);
+    assert_true(b.cap > b.len);
+    assert_int_equal(b.data[3000], 0);
+    assert_memory_equal(b.data + 2997, "abc", 3);
+    /* one byte stays for the NUL: SIZE_MAX more bytes can never fit */
+    floe_err err = floe_buf_reserve(&b, SIZE_MAX - b.len, NULL);
+    assert_non_null(err);
+    assert_int_equal(floe_err_code(err), FLOE_ENOMEM);
+    floe_err_free(&err);
+    assert_int_equal(b.len, 3000);
+    floe_buf_free(&b);
+    assert_null(b.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(grows_and_terminates),
         cmocka_unit_test(cap_is_enforced),
         cmocka_unit_test(reserve_commit_take),
+        cmocka_unit_test(unlimited_buffer_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -161,6 +161,11 @@ static void test_repo_refs(void **state)
         expect_not_found(r, IC_REF_BRANCH, "no-such-branch", "no-such-branch");
         expect_not_found(r, IC_REF_TAG, "main", "tag \"main\"");
         expect_not_found(r, IC_REF_BRANCH, "it works!", "branch");
+        /* spec 2 names the refs there are; spec 1 says why it cannot */
+        expect_not_found(r, IC_REF_BRANCH, "no-such-branch",
+                         x->spec == 2 ? "its branches are \"main\", \"my-branch\"" : "cannot be listed");
+        expect_not_found(r, IC_REF_TAG, "no-such-tag",
+                         x->spec == 2 ? "its tags are \"it also works!\", \"it works!\"" : "cannot be listed");
         /* Explicit snapshot ids: listed ones resolve, lower case too. */
         expect_resolve(r, IC_REF_SNAPSHOT, x->fill_data, x->fill_data);
         char lower[IC_SNAPSHOT_ID_SIZE];
@@ -294,6 +299,25 @@ static void test_repo_history(void **state)
             ic_snapshot_free(&s);
             assert_null(s);
         }
+        /* the same chain as one history, newest first (v2: from the repo
+         * file; v1: the snapshot files) */
+        ic_snapshot_info *h;
+        size_t n;
+        TU_OK(ic_repo_ancestry(r, x->my_branch, &h, &n));
+        assert_int_equal(n, 6);
+        for (size_t i = 0; i < n; i++) {
+            ic_snapshot *s;
+            assert_string_equal(h[i].id, chain[i]);
+            assert_string_equal(h[i].message, messages[i]);
+            TU_OK(ic_snapshot_load(r, chain[i], &s));
+            assert_int_equal(h[i].flushed_at, ic_snapshot_flushed_at(s));
+            ic_snapshot_free(&s);
+        }
+        ic_snapshot_info_list_free(&h, n);
+        assert_null(h);
+        TU_OK(ic_repo_ancestry(r, x->initialized, &h, &n));
+        assert_int_equal(n, 1);
+        ic_snapshot_info_list_free(&h, n);
         ic_repo_free(&r);
     }
 }
