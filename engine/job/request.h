@@ -57,6 +57,10 @@ typedef struct floe_stats_request {
                              * (climatology: mean,std,count) */
     int climatology;        /* group the steps by `by` */
     const char *by;         /* climatology: month, season or dayofyear (required) */
+    /* Not a climatology: one output step per calendar month, season or
+     * year (engine/plan/resample_periods.h), `floe extract --resample`;
+     * NULL: one over every selected step. */
+    const char *resample;
     /* Tuning (the CLI takes them from FLOE_TILE_MEMORY and
      * FLOE_NO_RAW_CHUNKS); rank 0's values hold for every rank, since all
      * must make the same plan. */

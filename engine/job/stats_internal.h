@@ -17,6 +17,7 @@
 #include "engine/mpi/comm.h"
 #include "engine/plan/climatology_groups.h"
 #include "engine/plan/grid_select.h"
+#include "engine/plan/resample_periods.h"
 #include "engine/plan/stats_plan.h"
 #include "engine/reduce/accum.h"
 
@@ -52,6 +53,7 @@ typedef struct stats_job {
     size_t ngroups;
     uint32_t *group_of_step;  /* [count[0]], NULL: all in group 0 */
     floe_clim_groups groups;  /* climatology only */
+    floe_resample_periods periods; /* resample only: a group per period */
     cf_time_units tunits;
     /* time-split phase 2 results, per var x tile x group: serialized
      * partial trees */
@@ -123,10 +125,11 @@ static inline size_t stats_slot_of(const stats_job *j, size_t v, size_t i, size_
 }
 
 /* Whether group g becomes an output time step (groups without steps do
- * not: a climatology over a few months writes only those). */
+ * not: a climatology over a few months writes only those; a resampling
+ * period always holds a step). */
 static inline int stats_group_written(const stats_job *j, size_t g)
 {
-    return j->group_of_step == NULL || j->groups.nsteps_in[g] > 0;
+    return j->group_of_step == NULL || j->periods.nperiods > 0 || j->groups.nsteps_in[g] > 0;
 }
 
 /* stats_compute.c */

@@ -133,13 +133,22 @@ static const char *cell_method(const char *stat, int climatology, char *buf, siz
     return buf;
 }
 
+/* The title's words for --resample month|season|year. */
+static const char *resample_title(const char *by)
+{
+    return !strcmp(by, "month") ? "Monthly statistics" : !strcmp(by, "season")
+                                                             ? "Seasonal statistics"
+                                                             : "Yearly statistics";
+}
+
 /* The file's title: what was computed, from what. */
 static void stats_title(const stats_job *j, const floe_stats_request *req, char *buf,
                         size_t size)
 {
     const floe_provenance *p = floe_dataset_provenance(j->ds);
     const char *by = req->by ? req->by : "";
-    size_t n = (size_t)snprintf(buf, size, "%s (", !req->climatology ? "Statistics"
+    size_t n = (size_t)snprintf(buf, size, "%s (", req->resample ? resample_title(req->resample)
+                                                   : !req->climatology ? "Statistics"
                                                    : !strcmp(by, "month")  ? "Monthly climatology"
                                                    : !strcmp(by, "season") ? "Seasonal climatology"
                                                    : !strcmp(by, "dayofyear")
@@ -149,7 +158,8 @@ static void stats_title(const stats_job *j, const floe_stats_request *req, char 
         n += (size_t)snprintf(buf + n, size - n, "%s%s", k ? ", " : "",
                               floe_stat_name(j->stat_list[k]));
     if (n < size)
-        n += (size_t)snprintf(buf + n, size - n, ")%s of ", req->climatology ? "" : " over time");
+        n += (size_t)snprintf(buf + n, size - n, ")%s of ",
+                              req->climatology || req->resample ? "" : " over time");
     for (size_t v = 0; v < j->g.nvars && n < size; v++)
         n += (size_t)snprintf(buf + n, size - n, "%s%s", v ? ", " : "", j->g.vars[v]->name);
     if (n < size)
@@ -335,7 +345,12 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
     floe_err err = (!tindex || !tval || !tb) ? FLOE_ERR(FLOE_ENOMEM, "time axis") : NULL;
     for (size_t g = 0; g < j->ngroups && !err; g++) {
         tindex[g] = SIZE_MAX;
-        if (!req->climatology) {
+        if (j->periods.nperiods) { /* --resample: the period's time and bounds */
+            tval[nt] = cf_time_instant_to_value(&j->tunits, j->periods.time[g]);
+            tb[2 * nt] = cf_time_instant_to_value(&j->tunits, j->periods.bounds[g].lo);
+            tb[2 * nt + 1] = cf_time_instant_to_value(&j->tunits, j->periods.bounds[g].hi);
+            tindex[g] = nt++;
+        } else if (!req->climatology) {
             /* the span of the steps: from the first stamp to the last, or
              * with intervals from the first one's start to the last one's end */
             size_t s0 = j->g.start[0], s1 = j->g.start[0] + j->g.count[0] - 1;
