@@ -12,7 +12,7 @@
 typedef struct series_args {
     cmd_source src;
     cmd_grid_args grid; /* -v, --bbox (the region), --time, -o, --item, --report, -q */
-    const char *points, *region, *method, *stat;
+    const char *points, *region, *method, *stat, *resample, *resample_stat;
 } series_args;
 
 void cmd_series_help(FILE *out)
@@ -45,14 +45,27 @@ void cmd_series_help(FILE *out)
             "  --bbox W,S,E,N       a longitude/latitude box region\n"
             "  --region FILE        a GeoJSON region\n"
             "  --stat LIST          region: any of mean,min,max,sum,count (default mean)\n"
-            "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n");
+            "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n"
+            "  --resample P         per-period statistics of the series: calendar month,\n"
+            "                       season (DJF, MAM, JJA, SON; December with the following\n"
+            "                       January and February) or year, as CDO's monmean,\n"
+            "                       seasmean, yearsum. Outputs NAME_STAT (Tair_mean at\n"
+            "                       points; Rainf_mean_max: a region's mean, then its\n"
+            "                       maximum over each period), cell_methods ending in\n"
+            "                       \"time: STAT\". A step belongs to the period of its\n"
+            "                       midpoint; partial periods at the ends of the selection\n"
+            "                       are included. Time: the middle of the period; time_bnds:\n"
+            "                       the period (or, for steps with intervals, the span of\n"
+            "                       the steps that went in).\n"
+            "  --resample-stat LIST any of mean,min,max,sum,std,count (default mean;\n"
+            "                       missing values skipped, std with divisor n)\n");
     cmd_time_label_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
 }
 
-/* --points, --region, --method, --stat */
+/* --points, --region, --method, --stat, --resample, --resample-stat */
 static floe_err own_option(cmd_scan *s, void *args, int *taken)
 {
     series_args *a = args;
@@ -65,6 +78,10 @@ static floe_err own_option(cmd_scan *s, void *args, int *taken)
         return cmd_value(s, &a->method);
     if (cmd_is(s, "--stat", "--stats"))
         return cmd_value(s, &a->stat);
+    if (cmd_is(s, "--resample", NULL))
+        return cmd_value(s, &a->resample);
+    if (cmd_is(s, "--resample-stat", "--resample-stats"))
+        return cmd_value(s, &a->resample_stat);
     *taken = 0;
     return NULL;
 }
@@ -91,6 +108,7 @@ floe_err cmd_series_run(int argc, char **argv)
     FLOE_CHECK(parse_args(argc, argv, &a));
     floe_series_request req = {
         .points = a.points, .region = a.region, .method = a.method, .stat = a.stat,
+        .resample = a.resample, .resample_stat = a.resample_stat,
     };
     cmd_job job;
     floe_err err = cmd_job_begin(argc, argv, &a.src, &a.grid, &req.job, &job);

@@ -47,6 +47,10 @@ typedef struct floe_series_request {
     const char *region;     /* GeoJSON file: Polygon/MultiPolygon (Feature, FeatureCollection) */
     const char *method;     /* points: "nearest" (NULL) or "bilinear" */
     const char *stat;       /* region: any of mean,min,max,sum,count; NULL: mean */
+    /* Per-period statistics of the series (engine/job/series_resample.c):
+     * month, season or year; NULL: every step. */
+    const char *resample;
+    const char *resample_stat; /* any of mean,min,max,sum,std,count; NULL: mean */
 } floe_series_request;
 
 /* `floe stats` and `floe climatology`: per-cell statistics over the

@@ -78,6 +78,7 @@ static void job_free(series_job *j)
     floe_collector_free(&j->collector);
     job_outputs_free(&j->outputs);
     floe_points_free(&j->pts);
+    floe_resample_periods_free(&j->periods);
     series_plan_free(&j->plan);
     floe_grid_select_free(&j->g);
     floe_dataset_free(&j->ds);
@@ -250,6 +251,7 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
     floe_region_free(&region);
     FLOE_CHECK(err);
     j->nout = req->points ? j->g.nvars : j->g.nvars * j->nstat;
+    FLOE_CHECK(series_resample_plan(j, req->resample, req->resample_stat));
     series_rank_steps(j->g.start[0], j->g.count[0], j->g.vars[0]->chunk_shape[0], mpi->size,
                       mpi->rank, &j->s0, &j->s1);
     size_t n = j->nout * (j->s1 - j->s0) * j->nst;

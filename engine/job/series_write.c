@@ -104,6 +104,10 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
                          j->region_edges[3]},
         .region_cells = j->region_cells,
     };
+    series_resampled rs; /* --resample: other outputs and time axis (series_resample.c) */
+    memset(&rs, 0, sizeof rs);
+    if (!err && j->periods.nperiods)
+        err = series_resampled_init(&rs, j, &spec);
     cf_series_output *out = NULL;
     if (!err)
         err = cf_series_output_create(&spec, &out);
@@ -144,6 +148,10 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
         size_t per = (s1 - s0) * j->nst;
         for (size_t o = 0; o < j->nout && !err; o++) {
             const void *ov = vals + o * per * e;
+            if (rs.nout) { /* kept until every rank's steps are in */
+                series_resampled_store(&rs, j, o, s0, s1 - s0, ov, e);
+                continue;
+            }
             int to_f32 = e == sizeof(double) && dtypes[o] == FLOE_DT_FLOAT32;
             if (to_f32 || dtypes[o] == FLOE_DT_INT32) {
                 /* 4 bytes a value either way */
@@ -168,6 +176,8 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
     }
     free(buf);
     free(conv);
+    if (!err && rs.nout)
+        err = series_resampled_put(&rs, j, out);
     /* into temporaries: committed once every rank agreed (outputs.h) */
     if (!err)
         err = cf_series_output_finish(&out, &j->outputs.tmp[JOB_OUT_DATA]);
@@ -177,6 +187,7 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
         err = stac_item_write_series_to(&spec, &dest, "series",
                                         stac_item_source_kind_of(spec.provenance->doc_kind));
     }
+    series_resampled_free(&rs);
     free(tb);
     free(ids);
     free(slon);
