@@ -263,6 +263,8 @@ floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
         return cmd_value(s, &g->item);
     if (cmd_is(s, "--collection", NULL))
         return cmd_value(s, &g->collection);
+    if (cmd_is(s, "--anomaly-from", NULL))
+        return cmd_value(s, &g->anomaly_from);
     if (cmd_is(s, "--report", NULL))
         return cmd_value(s, &g->report);
     if (cmd_is(s, "--overwrite", "-O")) {
@@ -438,6 +440,7 @@ floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_g
     req->output = g->out;
     req->item = g->item;
     req->collection = g->collection;
+    req->anomaly_from = g->anomaly_from;
     req->report = g->report;
     req->overwrite = g->overwrite;
     req->quiet = g->quiet;

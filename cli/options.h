@@ -57,6 +57,7 @@ void cmd_source_help(FILE *out);
  * and --verbose set the log level as they are read. */
 typedef struct cmd_grid_args {
     const char *vars, *bbox, *time, *time_label, *out, *item, *report, *collection;
+    const char *anomaly_from; /* --anomaly-from CLIM.nc */
     int overwrite; /* -O: replace existing outputs */
     int quiet;
 } cmd_grid_args;

@@ -27,6 +27,8 @@ typedef struct floe_job_request {
     const char *command;    /* the command line, recorded in the output's provenance */
     const char *collection; /* --collection ID_OR_HREF: the Item's target collection
                                (out/item/item.h); NULL: none */
+    const char *anomaly_from; /* --anomaly-from CLIM.nc: values minus this climatology
+                                 (engine/job/anomaly.h), an input; NULL: the values */
     int overwrite;          /* replace existing outputs (-O); inputs never */
     int quiet;              /* no progress line on rank 0 */
 } floe_job_request;

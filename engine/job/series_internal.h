@@ -7,6 +7,7 @@
 
 #include "cf/decode.h"
 #include "dataset/dataset.h"
+#include "engine/job/anomaly.h"
 #include "engine/job/outputs.h"
 #include "engine/job/progress.h"
 #include "engine/job/request.h"
@@ -65,6 +66,7 @@ typedef struct series_job {
     floe_resample_periods periods;
     unsigned rstat_list[6];
     size_t nrstat;
+    job_anomaly anom;          /* --anomaly-from: subtracted as values are read */
 } series_job;
 
 /* The value written where variable v has none: its fill (float32

@@ -51,6 +51,13 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
             methods[v] = NULL;
             long_names[v] = NULL;
             vars[v] = j->g.vars[v];
+            if (j->anom.path) { /* another quantity: its own long name; the source's methods */
+                job_anomaly_long_name(j->g.vars[v], long_buf[v], sizeof long_buf[v]);
+                long_names[v] = long_buf[v];
+                const cJSON *cm = cJSON_GetObjectItemCaseSensitive(j->g.vars[v]->attributes,
+                                                                   "cell_methods");
+                methods[v] = cJSON_IsString(cm) ? cm->valuestring : NULL;
+            }
             continue;
         }
         for (size_t k = 0; k < j->nstat; k++) {
@@ -60,6 +67,10 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
             methods[o] = region_cell_method(j->g.vars[v], j->stat_list[k], method_buf[o],
                                             sizeof method_buf[o]);
             long_names[o] = NULL;
+            if (j->anom.path) {
+                job_anomaly_long_name(j->g.vars[v], long_buf[o], sizeof long_buf[o]);
+                long_names[o] = long_buf[o];
+            }
             if (j->stat_list[k] == FLOE_STAT_COUNT) {
                 snprintf(long_buf[o], sizeof long_buf[o],
                          "number of valid cells of %s in the region", j->g.vars[v]->name);
@@ -88,8 +99,10 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
     double missing[MAX_OUT];
     for (size_t o = 0; o < j->nout; o++)
         missing[o] = series_missing(j, series_var_of(j, o));
+    floe_provenance prov = *floe_dataset_provenance(j->ds);
+    prov.anomaly_from = req->job.anomaly_from;
     cf_series_spec spec = {
-        .path = req->job.output, .command = req->job.command, .provenance = floe_dataset_provenance(j->ds),
+        .path = req->job.output, .command = req->job.command, .provenance = &prov,
         .time = j->g.time, .time_values = j->g.tv + j->g.start[0], .nt = j->g.count[0],
         .time_bounds = tb,
         .vars = vars, .nvars = j->nout, .out_names = names, .cell_methods = methods,

@@ -50,6 +50,7 @@ static void job_free(stats_job *j)
     job_outputs_free(&j->outputs);
     floe_clim_groups_free(&j->groups);
     floe_resample_periods_free(&j->periods);
+    job_anomaly_free(&j->anom);
     stats_plan_free(&j->plan);
     floe_grid_select_free(&j->g);
     floe_dataset_free(&j->ds);
@@ -108,6 +109,7 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
                    "variable %s", x->name);
         job_stat_types(&j->cf[v], x, &j->in64[v], &j->out64[v]);
     }
+    FLOE_CHECK(job_anomaly_prepare(&j->anom, req->job.anomaly_from, &j->g, 1));
     j->ngroups = 1;
     if (req->climatology) {
         floe_clim_by by;

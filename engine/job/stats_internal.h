@@ -10,6 +10,7 @@
 #include "cf/time.h"
 #include "common/floe_buf.h"
 #include "dataset/dataset.h"
+#include "engine/job/anomaly.h"
 #include "engine/job/outputs.h"
 #include "engine/job/progress.h"
 #include "engine/job/request.h"
@@ -54,6 +55,7 @@ typedef struct stats_job {
     uint32_t *group_of_step;  /* [count[0]], NULL: all in group 0 */
     floe_clim_groups groups;  /* climatology only */
     floe_resample_periods periods; /* resample only: a group per period */
+    job_anomaly anom;         /* --anomaly-from: subtracted as values are read */
     cf_time_units tunits;
     /* time-split phase 2 results, per var x tile x group: serialized
      * partial trees */

@@ -323,6 +323,10 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
             methods[nout] = cell_method(st, req->climatology, method_buf[nout],
                                         sizeof method_buf[nout]);
             long_names[nout] = NULL;
+            if (j->anom.path) { /* statistics of the anomalies */
+                job_anomaly_long_name(j->g.vars[v], long_buf[nout], sizeof long_buf[nout]);
+                long_names[nout] = long_buf[nout];
+            }
             if (j->stat_list[k] == FLOE_STAT_COUNT) {
                 snprintf(long_buf[nout], sizeof long_buf[nout], "number of valid values of %s",
                          j->g.vars[v]->name);
@@ -372,8 +376,10 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
             tindex[g] = nt++;
         }
     }
+    floe_provenance prov = *floe_dataset_provenance(j->ds);
+    prov.anomaly_from = req->job.anomaly_from;
     cf_grid_spec spec = {
-        .path = req->job.output, .command = req->job.command, .provenance = floe_dataset_provenance(j->ds),
+        .path = req->job.output, .command = req->job.command, .provenance = &prov,
         .time = j->g.time, .lat = j->g.lat, .lon = j->g.lon,
         .time_values = tval, .lat_values = j->g.yv + j->g.start[1], .lon_values = j->g.xv + j->g.start[2],
         .nt = nt, .ny = j->g.count[1], .nx = j->g.count[2],
