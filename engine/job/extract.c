@@ -152,6 +152,7 @@ typedef struct batch_ctx {
     uint64_t tc0;
     size_t slice_n;
     uint8_t *slices;        /* selected steps of the batch, in order (written values) */
+    uint64_t step0;         /* the whole selection's first step (sel is the batch's) */
 } batch_ctx;
 
 /* First selected step of the batch, as an index into slices. */
@@ -172,7 +173,7 @@ static floe_err place_chunk(void *ctx, size_t index, const void *decoded)
         if (step < b->sel->start[0] || step >= t_end)
             continue;
         copy_chunk_part(b->a, b->o, decoded, k, c[1], c[2], b->sel,
-                        (size_t)(step - b->sel->start[0]), b->slices + (size_t)(step - first) * b->slice_n * b->o->osize);
+                        (size_t)(step - b->step0), b->slices + (size_t)(step - first) * b->slice_n * b->o->osize);
     }
     return NULL;
 }
@@ -259,7 +260,8 @@ static floe_err read_batch(floe_dataset *ds, const var_batches *vb, const select
     selection part = *sel;
     part.start[0] = (size_t)t0;
     part.count[0] = (size_t)(t1 - t0);
-    batch_ctx b = {vb->a, vb->o, &part, coords, tc0, sel->count[1] * sel->count[2], slices};
+    batch_ctx b = {vb->a, vb->o, &part, coords, tc0, sel->count[1] * sel->count[2], slices,
+                   sel->start[0]};
     *nchunks = n;
     return floe_dataset_read_chunks_ahead(ds, vb->a, coords, n, next, nnext, place_chunk, &b);
 }
