@@ -56,6 +56,7 @@ void cmd_extract_help(FILE *out)
             "                       Same bytes for any number of MPI ranks.\n"
             "  --resample-stat LIST any of mean,min,max,sum,std,count (default mean)\n");
     cmd_time_label_help(out);
+    cmd_anomaly_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);

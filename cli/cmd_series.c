@@ -60,6 +60,7 @@ void cmd_series_help(FILE *out)
             "  --resample-stat LIST any of mean,min,max,sum,std,count (default mean;\n"
             "                       missing values skipped, std with divisor n)\n");
     cmd_time_label_help(out);
+    cmd_anomaly_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);

@@ -232,6 +232,22 @@ void cmd_source_help(FILE *out)
             "  --stall-timeout S    retry a request silent for S seconds (default 30)\n");
 }
 
+void cmd_anomaly_help(FILE *out)
+{
+    fprintf(out,
+            "  --anomaly-from CLIM.nc\n"
+            "                       values minus a climatology, per cell, before any\n"
+            "                       other reduction (CDO's ymonsub): floe climatology's\n"
+            "                       output or CDO's ymonmean/yseasmean/ydaymean, grouped\n"
+            "                       by month, season or day of year as the file says (its\n"
+            "                       title or CDO history; else more than 12 steps, or two\n"
+            "                       in a month: day of year; else month). Variable VAR_mean,\n"
+            "                       else VAR. Each step by its midpoint's group; its grid\n"
+            "                       must hold the selected cells (same lat/lon values).\n"
+            "                       Outputs: long_name \"... anomaly\", global attribute\n"
+            "                       floe_anomaly_from. CLIM.nc is never overwritten\n");
+}
+
 void cmd_time_label_help(FILE *out)
 {
     fprintf(out,

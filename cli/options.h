@@ -79,6 +79,8 @@ floe_err cmd_parse(int argc, char **argv, cmd_source *src, cmd_grid_args *g, cmd
 
 /* Help lines for --time-label. */
 void cmd_time_label_help(FILE *out);
+/* --anomaly-from (every gridded command). */
+void cmd_anomaly_help(FILE *out);
 /* Help lines for -o, --item, --collection, --report, -q and --verbose. */
 void cmd_output_help(FILE *out);
 
