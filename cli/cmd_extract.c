@@ -6,12 +6,15 @@
 
 #include "cli/options.h"
 #include "engine/job/extract.h"
+#include "engine/job/stats.h"
 
+#include <stdlib.h>
 #include <string.h>
 typedef struct extract_args {
     cmd_source src;
     cmd_grid_args grid; /* -v, --bbox, --time, -o, --item, --report, -q */
     int keep_packing;
+    const char *resample, *resample_stat;
 } extract_args;
 
 void cmd_extract_help(FILE *out)
@@ -40,8 +43,20 @@ void cmd_extract_help(FILE *out)
             "  --bbox W,S,E,N       longitude/latitude box\n"
             "  --time T0[/T1]       e.g. 2001-01-16 or 2001-01-01/2001-01-31T12:00\n"
             "  --keep-packing       write packed variables as stored (integers with\n"
-            "                       scale_factor/add_offset), not unpacked\n");
+            "                       scale_factor/add_offset), not unpacked\n"
+            "  --resample P         per-cell statistics of the steps of each calendar\n"
+            "                       month, season (DJF, MAM, JJA, SON; December with the\n"
+            "                       following January and February) or year, as CDO's\n"
+            "                       monmean, seasmean, yearmean: variables VAR_STAT (as\n"
+            "                       floe stats), one step per period, time in the middle\n"
+            "                       of the period, time_bnds the period (or, for steps\n"
+            "                       with intervals, the span of the steps that went in).\n"
+            "                       A step belongs to the period of its midpoint; partial\n"
+            "                       periods at the ends of the selection are included.\n"
+            "                       Same bytes for any number of MPI ranks.\n"
+            "  --resample-stat LIST any of mean,min,max,sum,std,count (default mean)\n");
     cmd_time_label_help(out);
+    cmd_anomaly_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
@@ -50,6 +65,11 @@ void cmd_extract_help(FILE *out)
 static floe_err own_option(cmd_scan *s, void *args, int *taken)
 {
     extract_args *a = args;
+    *taken = 1;
+    if (cmd_is(s, "--resample", NULL))
+        return cmd_value(s, &a->resample);
+    if (cmd_is(s, "--resample-stat", "--resample-stats"))
+        return cmd_value(s, &a->resample_stat);
     *taken = cmd_is(s, "--keep-packing", NULL);
     if (*taken)
         a->keep_packing = 1;
@@ -59,13 +79,37 @@ static floe_err own_option(cmd_scan *s, void *args, int *taken)
 static floe_err parse_args(int argc, char **argv, extract_args *a)
 {
     memset(a, 0, sizeof *a);
-    return cmd_parse(argc, argv, &a->src, &a->grid, own_option, a);
+    FLOE_CHECK(cmd_parse(argc, argv, &a->src, &a->grid, own_option, a));
+    if (a->resample_stat && !a->resample)
+        return FLOE_ERR(FLOE_EINVAL, "extract: --resample-stat needs --resample month|season|year");
+    if (a->resample && a->keep_packing)
+        return FLOE_ERR(FLOE_EINVAL, "extract: --keep-packing writes values as stored; "
+                        "--resample writes statistics of the unpacked values");
+    return NULL;
+}
+
+/* extract --resample: the stats job grouped by calendar periods
+ * (engine/job/stats.h), so the bytes do not depend on the rank count. */
+static floe_err run_resampled(int argc, char **argv, extract_args *a)
+{
+    floe_stats_request req;
+    memset(&req, 0, sizeof req);
+    req.stat = a->resample_stat;
+    req.resample = a->resample;
+    req.no_raw_chunks = getenv("FLOE_NO_RAW_CHUNKS") != NULL;
+    cmd_job job;
+    floe_err err = cmd_job_begin(argc, argv, &a->src, &a->grid, &req.job, &job);
+    if (!err)
+        err = floe_stats_run(&job.mpi, &req); /* collective */
+    return cmd_job_end(&job, err);
 }
 
 floe_err cmd_extract_run(int argc, char **argv)
 {
     extract_args a;
     FLOE_CHECK(parse_args(argc, argv, &a));
+    if (a.resample)
+        return run_resampled(argc, argv, &a);
     floe_extract_request req;
     memset(&req, 0, sizeof req);
     req.keep_packing = a.keep_packing;

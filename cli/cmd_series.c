@@ -12,7 +12,8 @@
 typedef struct series_args {
     cmd_source src;
     cmd_grid_args grid; /* -v, --bbox (the region), --time, -o, --item, --report, -q */
-    const char *points, *region, *method, *stat, *region_id, *weights;
+    const char *points, *region, *method, *stat, *region_id, *weights, *resample,
+        *resample_stat;
 } series_args;
 
 void cmd_series_help(FILE *out)
@@ -65,14 +66,29 @@ void cmd_series_help(FILE *out)
             "  --region-id PROP     the features' property naming their series\n"
             "  --weights W          centre (default) or fraction (--region only)\n"
             "  --stat LIST          region: any of mean,min,max,sum,count (default mean)\n"
-            "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n");
+            "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n"
+            "  --resample P         per-period statistics of the series: calendar month,\n"
+            "                       season (DJF, MAM, JJA, SON; December with the following\n"
+            "                       January and February) or year, as CDO's monmean,\n"
+            "                       seasmean, yearsum. Outputs NAME_STAT (Tair_mean at\n"
+            "                       points; Rainf_mean_max: a region's mean, then its\n"
+            "                       maximum over each period), cell_methods ending in\n"
+            "                       \"time: STAT\". A step belongs to the period of its\n"
+            "                       midpoint; partial periods at the ends of the selection\n"
+            "                       are included. Time: the middle of the period; time_bnds:\n"
+            "                       the period (or, for steps with intervals, the span of\n"
+            "                       the steps that went in).\n"
+            "  --resample-stat LIST any of mean,min,max,sum,std,count (default mean;\n"
+            "                       missing values skipped, std with divisor n)\n");
     cmd_time_label_help(out);
+    cmd_anomaly_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
 }
 
-/* --points, --region, --method, --stat, --region-id, --weights */
+/* --points, --region, --method, --stat, --region-id, --weights, --resample,
+ * --resample-stat */
 static floe_err own_option(cmd_scan *s, void *args, int *taken)
 {
     series_args *a = args;
@@ -89,6 +105,10 @@ static floe_err own_option(cmd_scan *s, void *args, int *taken)
         return cmd_value(s, &a->region_id);
     if (cmd_is(s, "--weights", NULL))
         return cmd_value(s, &a->weights);
+    if (cmd_is(s, "--resample", NULL))
+        return cmd_value(s, &a->resample);
+    if (cmd_is(s, "--resample-stat", "--resample-stats"))
+        return cmd_value(s, &a->resample_stat);
     *taken = 0;
     return NULL;
 }
@@ -119,6 +139,7 @@ floe_err cmd_series_run(int argc, char **argv)
     floe_series_request req = {
         .points = a.points, .region = a.region, .method = a.method, .stat = a.stat,
         .region_id = a.region_id, .weights = a.weights,
+        .resample = a.resample, .resample_stat = a.resample_stat,
     };
     cmd_job job;
     floe_err err = cmd_job_begin(argc, argv, &a.src, &a.grid, &req.job, &job);

@@ -70,6 +70,7 @@ void cmd_climatology_help(FILE *out)
             "  --bbox W,S,E,N       longitude/latitude box (cell centres, edges inclusive)\n"
             "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n");
     cmd_time_label_help(out);
+    cmd_anomaly_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
@@ -106,6 +107,7 @@ void cmd_stats_help(FILE *out)
             "  --bbox W,S,E,N       longitude/latitude box (cell centres, edges inclusive)\n"
             "  --time T0[/T1]       ISO 8601 instant or interval, both ends inclusive\n");
     cmd_time_label_help(out);
+    cmd_anomaly_help(out);
     cmd_output_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);

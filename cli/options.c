@@ -233,6 +233,22 @@ void cmd_source_help(FILE *out)
             "  --stall-timeout S    retry a request silent for S seconds (default 30)\n");
 }
 
+void cmd_anomaly_help(FILE *out)
+{
+    fprintf(out,
+            "  --anomaly-from CLIM.nc\n"
+            "                       values minus a climatology, per cell, before any\n"
+            "                       other reduction (CDO's ymonsub): floe climatology's\n"
+            "                       output or CDO's ymonmean/yseasmean/ydaymean, grouped\n"
+            "                       by month, season or day of year as the file says (its\n"
+            "                       title or CDO history; else more than 12 steps, or two\n"
+            "                       in a month: day of year; else month). Variable VAR_mean,\n"
+            "                       else VAR. Each step by its midpoint's group; its grid\n"
+            "                       must hold the selected cells (same lat/lon values).\n"
+            "                       Outputs: long_name \"... anomaly\", global attribute\n"
+            "                       floe_anomaly_from. CLIM.nc is never overwritten\n");
+}
+
 void cmd_time_label_help(FILE *out)
 {
     fprintf(out,
@@ -269,6 +285,8 @@ floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
         return cmd_value(s, &g->item);
     if (cmd_is(s, "--collection", NULL))
         return cmd_value(s, &g->collection);
+    if (cmd_is(s, "--anomaly-from", NULL))
+        return cmd_value(s, &g->anomaly_from);
     if (cmd_is(s, "--report", NULL))
         return cmd_value(s, &g->report);
     if (cmd_is(s, "--overwrite", "-O")) {
@@ -432,6 +450,7 @@ floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_g
     req->output = g->out;
     req->item = g->item;
     req->collection = g->collection;
+    req->anomaly_from = g->anomaly_from;
     req->report = g->report;
     req->overwrite = g->overwrite;
     req->quiet = g->quiet;

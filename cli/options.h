@@ -60,6 +60,7 @@ typedef struct cmd_grid_args {
     /* vars: every -v's names in var_list (cli/var_list.h), NULL when none */
     const char *vars, *bbox, *time, *time_label, *out, *item, *report, *collection;
     char var_list[CMD_VAR_LIST_SIZE];
+    const char *anomaly_from; /* --anomaly-from CLIM.nc */
     int overwrite; /* -O: replace existing outputs */
     int quiet;
 } cmd_grid_args;
@@ -82,6 +83,8 @@ floe_err cmd_parse(int argc, char **argv, cmd_source *src, cmd_grid_args *g, cmd
 
 /* Help lines for --time-label. */
 void cmd_time_label_help(FILE *out);
+/* --anomaly-from (every gridded command). */
+void cmd_anomaly_help(FILE *out);
 /* Help lines for -o, --item, --collection, --report, -q and --verbose. */
 void cmd_output_help(FILE *out);
 

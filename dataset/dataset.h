@@ -120,6 +120,10 @@ typedef struct floe_provenance {
     /* The root group's attributes (the source's global attributes:
      * institution, history, ...), borrowed; NULL when it has none. */
     const cJSON *global_attributes;
+    /* Not the dataset's: set by a job whose values are anomalies from a
+     * climatology file (`--anomaly-from`), written as the global attribute
+     * floe_anomaly_from; NULL: none. */
+    const char *anomaly_from;
 } floe_provenance;
 
 typedef struct floe_dataset floe_dataset;

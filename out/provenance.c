@@ -81,6 +81,7 @@ floe_err cf_provenance_put(nc_writer *w, const floe_provenance *p, const char *c
     FLOE_CHECK(put_opt(w, "floe_repository", p->repository));
     FLOE_CHECK(put_opt(w, "floe_snapshot_id", p->snapshot_id));
     FLOE_CHECK(put_opt(w, "floe_ref", p->ref_description));
+    FLOE_CHECK(put_opt(w, "floe_anomaly_from", p->anomaly_from));
     double spec = p->spec_version;
     FLOE_CHECK(nc_writer_put_att_double(w, NC_GLOBAL, "floe_icechunk_spec_version", NC_INT, 1,
                                         &spec));

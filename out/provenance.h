@@ -6,7 +6,8 @@
  * the exact command) before the source's history, the floe version, and
  * where the data came from (floe_source: the STAC document or repository
  * given; collection, asset, Icechunk repository, snapshot, ref, spec
- * version). `source` is the source's own attribute (CF: how the original
+ * version; floe_anomaly_from: the climatology subtracted, when one was).
+ * `source` is the source's own attribute (CF: how the original
  * data were produced) when it has one, else floe_source. */
 #ifndef FLOE_CF_PROVENANCE_H
 #define FLOE_CF_PROVENANCE_H

@@ -9,7 +9,9 @@
  * window, whatever the length of the time range.
  *
  * Values keep their type (var_out): copied as stored, float16 widened,
- * packed data unpacked (or kept packed with --keep-packing).
+ * packed data unpacked (or kept packed with --keep-packing); with
+ * --anomaly-from, decoded and minus the climatology (engine/job/anomaly.h)
+ * as float32 (float64 for sources whose values are double).
  */
 #include "engine/job/extract.h"
 #include "engine/job/output_format.h"
@@ -17,9 +19,11 @@
 
 #include "cf/decode.h"
 #include "common/floe_log.h"
+#include "engine/job/anomaly.h"
 #include "engine/job/outputs.h"
 #include "engine/job/progress.h"
 #include "engine/job/report.h"
+#include "engine/job/stat_types.h"
 #include "engine/mpi/collect.h"
 #include "engine/mpi/dataset_collective.h"
 #include "engine/plan/grid_select.h"
@@ -37,20 +41,44 @@ typedef floe_grid_select selection;
  * every type NetCDF-4 has, bool as ubyte, and packed data under
  * --keep-packing), float16 widened to float32 (exact), or packed data
  * unpacked into the unpacked type (cf/decode.h). */
-typedef enum out_how { OUT_COPY, OUT_HALF, OUT_UNPACK } out_how;
+typedef enum out_how { OUT_COPY, OUT_HALF, OUT_UNPACK, OUT_ANOMALY } out_how;
 
 typedef struct var_out {
     out_how how;
     size_t osize;     /* bytes of one written value */
-    cf_decoder cf;    /* OUT_UNPACK */
+    cf_decoder cf;    /* OUT_UNPACK, OUT_ANOMALY */
     cf_var_type type; /* what the writer declares */
+    /* OUT_ANOMALY: the climatology (borrowed), the variable's index in
+     * it, and the value written where either side is missing: the
+     * _FillValue the writer declares (the source's, in the written type) */
+    const job_anomaly *anom;
+    size_t v;
+    double missing;
 } var_out;
 
-static floe_err var_out_of(const floe_array *a, int keep_packing, var_out *o)
+static floe_err var_out_of(const floe_array *a, int keep_packing, const job_anomaly *anom,
+                           size_t v, var_out *o)
 {
     memset(o, 0, sizeof *o);
     FLOE_CHECK(cf_decoder_init(&o->cf, a->attributes, (zarr_dtype)a->dtype, CF_MASK_ZARR_FILL,
                                a->fill_raw), "variable %s", a->name);
+    if (anom->path) {
+        /* packed data's scale_factor/add_offset and packed fill would
+         * not describe the anomalies */
+        if (o->cf.scaled || keep_packing)
+            return FLOE_ERR(FLOE_EUNSUPPORTED, "--anomaly-from: variable %s is packed "
+                            "(scale_factor/add_offset); anomalies of packed data are not "
+                            "written", a->name);
+        int in64, out64;
+        job_stat_types(&o->cf, a, &in64, &out64);
+        o->how = OUT_ANOMALY;
+        o->type.dtype = in64 ? FLOE_DT_FLOAT64 : FLOE_DT_FLOAT32;
+        o->osize = in64 ? sizeof(double) : sizeof(float);
+        o->anom = anom;
+        o->v = v;
+        o->missing = in64 ? a->fill_value : (double)(float)a->fill_value;
+        return NULL;
+    }
     o->type.dtype = a->dtype == FLOE_DT_BOOL ? FLOE_DT_UINT8 : a->dtype;
     o->type.no_fill = a->dtype == FLOE_DT_BOOL;
     o->osize = a->itemsize;
@@ -69,11 +97,24 @@ static floe_err var_out_of(const floe_array *a, int keep_packing, var_out *o)
     return NULL;
 }
 
-/* n stored values at src to n written values at dst. */
+/* n stored values at src (selected step s, absolute row `row`, columns
+ * from col0) to n written values at dst. */
 static void convert_row(const var_out *o, const uint8_t *src, size_t n, size_t itemsize,
-                        uint8_t *dst)
+                        uint8_t *dst, size_t s, size_t row, size_t col0)
 {
-    if (o->how == OUT_COPY) {
+    if (o->how == OUT_ANOMALY && o->osize == sizeof(double)) {
+        double *x = (double *)dst;
+        cf_decode_to_double(&o->cf, src, n, x);
+        job_anomaly_sub_f64(o->anom, o->v, s, row, col0, x, n);
+        for (size_t i = 0; i < n; i++)
+            x[i] = isnan(x[i]) ? o->missing : x[i];
+    } else if (o->how == OUT_ANOMALY) {
+        float *x = (float *)dst;
+        cf_decode_to_float(&o->cf, src, n, x);
+        job_anomaly_sub_f32(o->anom, o->v, s, row, col0, x, n);
+        for (size_t i = 0; i < n; i++)
+            x[i] = isnan(x[i]) ? (float)o->missing : x[i];
+    } else if (o->how == OUT_COPY) {
         memcpy(dst, src, n * itemsize);
     } else if (o->how == OUT_HALF) {
         cf_widen_float16(src, n, dst);
@@ -87,7 +128,7 @@ static void convert_row(const var_out *o, const uint8_t *src, size_t n, size_t i
  * time slice `slice` (count[1] x count[2] written values) of the selection. */
 static void copy_chunk_part(const floe_array *a, const var_out *o, const uint8_t *chunk,
                             uint64_t k, uint64_t cy, uint64_t cx, const selection *sel,
-                            uint8_t *slice)
+                            size_t s, uint8_t *slice)
 {
     uint64_t ch = a->chunk_shape[1], cw = a->chunk_shape[2];
     uint64_t r0 = cy * ch, c0 = cx * cw;
@@ -100,7 +141,8 @@ static void copy_chunk_part(const floe_array *a, const var_out *o, const uint8_t
         convert_row(o,
                     slab + ((y - r0) * cw + (x0 - c0)) * a->itemsize, (size_t)(x1 - x0),
                     a->itemsize,
-                    slice + ((y - sel->start[1]) * sel->count[2] + (x0 - sel->start[2])) * o->osize);
+                    slice + ((y - sel->start[1]) * sel->count[2] + (x0 - sel->start[2])) * o->osize,
+                    s, (size_t)y, (size_t)x0);
 }
 
 /* Where the chunks of one batch go: rows of time chunks [tc0, tc1). */
@@ -112,6 +154,7 @@ typedef struct batch_ctx {
     uint64_t tc0;
     size_t slice_n;
     uint8_t *slices;        /* selected steps of the batch, in order (written values) */
+    uint64_t step0;         /* the whole selection's first step (sel is the batch's) */
 } batch_ctx;
 
 /* First selected step of the batch, as an index into slices. */
@@ -132,7 +175,7 @@ static floe_err place_chunk(void *ctx, size_t index, const void *decoded)
         if (step < b->sel->start[0] || step >= t_end)
             continue;
         copy_chunk_part(b->a, b->o, decoded, k, c[1], c[2], b->sel,
-                        b->slices + (size_t)(step - first) * b->slice_n * b->o->osize);
+                        (size_t)(step - b->step0), b->slices + (size_t)(step - first) * b->slice_n * b->o->osize);
     }
     return NULL;
 }
@@ -219,7 +262,8 @@ static floe_err read_batch(floe_dataset *ds, const var_batches *vb, const select
     selection part = *sel;
     part.start[0] = (size_t)t0;
     part.count[0] = (size_t)(t1 - t0);
-    batch_ctx b = {vb->a, vb->o, &part, coords, tc0, sel->count[1] * sel->count[2], slices};
+    batch_ctx b = {vb->a, vb->o, &part, coords, tc0, sel->count[1] * sel->count[2], slices,
+                   sel->start[0]};
     *nchunks = n;
     return floe_dataset_read_chunks_ahead(ds, vb->a, coords, n, next, nnext, place_chunk, &b);
 }
@@ -389,16 +433,32 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
         err = floe_grid_time_bounds(&sel, &tb);
     var_out outs[FLOE_GRID_MAX_VARS];
     cf_var_type types[FLOE_GRID_MAX_VARS];
+    job_anomaly anom; /* --anomaly-from: the climatology, every rank */
+    memset(&anom, 0, sizeof anom);
+    char long_buf[FLOE_GRID_MAX_VARS][160];
+    const char *long_names[FLOE_GRID_MAX_VARS];
+    if (!err)
+        err = job_anomaly_prepare(&anom, q->anomaly_from, &sel, 1);
     for (size_t v = 0; v < sel.nvars && !err; v++) {
-        err = var_out_of(sel.vars[v], req->keep_packing, &outs[v]);
+        err = var_out_of(sel.vars[v], req->keep_packing, &anom, v, &outs[v]);
         types[v] = outs[v].type;
+        long_names[v] = NULL;
+        if (anom.path) {
+            job_anomaly_long_name(sel.vars[v], long_buf[v], sizeof long_buf[v]);
+            long_names[v] = long_buf[v];
+        }
+    }
+    floe_provenance prov;
+    if (!err) {
+        prov = *floe_dataset_provenance(ds);
+        prov.anomaly_from = q->anomaly_from;
     }
     if (!err) {
         size_t ny = (size_t)sel.lat->shape[0], nx = (size_t)sel.lon->shape[0];
         cf_grid_spec s = {
             .path = q->output,
             .command = q->command,
-            .provenance = floe_dataset_provenance(ds),
+            .provenance = &prov,
             .time = sel.time, .lat = sel.lat, .lon = sel.lon,
             .time_values = sel.tv + sel.start[0], .lat_values = sel.yv + sel.start[1],
             .lon_values = sel.xv + sel.start[2],
@@ -406,6 +466,7 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
             .lat_step = ny > 1 ? sel.yv[1] - sel.yv[0] : 0,
             .lon_step = nx > 1 ? sel.xv[1] - sel.xv[0] : 0,
             .vars = sel.vars, .nvars = sel.nvars, .types = types,
+            .long_names = anom.path ? long_names : NULL,
             .time_bounds = tb, /* the steps' intervals, when known */
             .unlimited_time = 1, /* extracts of successive ranges concatenate */
         };
@@ -454,6 +515,7 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     cf_grid_output_abort(&out);
     job_outputs_free(&outputs);
     free(tb);
+    job_anomaly_free(&anom);
     floe_grid_select_free(&sel);
     floe_dataset_free(&ds);
     return err;

@@ -31,7 +31,7 @@ static floe_err check_paths(const floe_job_request *q, const floe_dataset *ds,
     floe_local_input *ins = NULL;
     size_t nins = 0;
     FLOE_CHECK(floe_dataset_local_inputs(ds, &q->open, &ins, &nins));
-    floe_local_input *all = realloc(ins, (nins + nextra + 1) * sizeof *all);
+    floe_local_input *all = realloc(ins, (nins + nextra + 2) * sizeof *all);
     if (!all) {
         floe_local_inputs_free(&ins, nins);
         return FLOE_ERR(FLOE_ENOMEM, "checking the output paths");
@@ -44,6 +44,14 @@ static floe_err check_paths(const floe_job_request *q, const floe_dataset *ds,
             err = FLOE_ERR(FLOE_ENOMEM, "checking the output paths");
         else
             ins[nins++] = (floe_local_input){copy, FLOE_INPUT_FILE, "the input"};
+    }
+    if (!err && q->anomaly_from) { /* read, never written: an input of every job */
+        char *copy = strdup(q->anomaly_from);
+        if (!copy)
+            err = FLOE_ERR(FLOE_ENOMEM, "checking the output paths");
+        else
+            ins[nins++] = (floe_local_input){copy, FLOE_INPUT_FILE,
+                                             "the climatology (--anomaly-from)"};
     }
     if (!err)
         err = floe_output_paths_check(outs, nouts, ins, nins, q->overwrite);

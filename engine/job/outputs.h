@@ -41,8 +41,8 @@ typedef struct job_outputs {
 /* COLLECTIVE over mpi->comm, before anything is fetched. Fill o from q
  * (every rank), and on rank 0 check the paths (out/output_paths.h)
  * against each other and the inputs the request names itself: a local
- * SOURCE, the --allow and --remap folders, and `extra` (the points or
- * regions file: nextra local paths). The result is agreed. */
+ * SOURCE, the --allow and --remap folders, the --anomaly-from climatology,
+ * and `extra` (the points or regions file: nextra local paths). The result is agreed. */
 floe_err job_outputs_plan(const floe_mpi *mpi, const floe_job_request *q,
                           const char *const *extra, size_t nextra, job_outputs *o);
 

@@ -27,6 +27,8 @@ typedef struct floe_job_request {
     const char *command;    /* the command line, recorded in the output's provenance */
     const char *collection; /* --collection ID_OR_HREF: the Item's target collection
                                (out/item/item.h); NULL: none */
+    const char *anomaly_from; /* --anomaly-from CLIM.nc: values minus this climatology
+                                 (engine/job/anomaly.h), an input; NULL: the values */
     int overwrite;          /* replace existing outputs (-O); inputs never */
     int quiet;              /* no progress line on rank 0 */
 } floe_job_request;
@@ -51,6 +53,10 @@ typedef struct floe_series_request {
                                id, then name (engine/plan/region_set.h) */
     const char *weights;    /* region: "centre" (NULL) or "fraction"
                                (engine/plan/region_cells.h) */
+    /* Per-period statistics of the series (engine/job/series_resample.c):
+     * month, season or year; NULL: every step. */
+    const char *resample;
+    const char *resample_stat; /* any of mean,min,max,sum,std,count; NULL: mean */
 } floe_series_request;
 
 /* `floe stats` and `floe climatology`: per-cell statistics over the
@@ -62,6 +68,10 @@ typedef struct floe_stats_request {
                              * (climatology: mean,std,count) */
     int climatology;        /* group the steps by `by` */
     const char *by;         /* climatology: month, season or dayofyear (required) */
+    /* Not a climatology: one output step per calendar month, season or
+     * year (engine/plan/resample_periods.h), `floe extract --resample`;
+     * NULL: one over every selected step. */
+    const char *resample;
     /* Tuning (the CLI takes them from FLOE_TILE_MEMORY and
      * FLOE_NO_RAW_CHUNKS); rank 0's values hold for every rank, since all
      * must make the same plan. */

@@ -74,6 +74,8 @@ static void job_free(series_job *j)
     floe_collector_free(&j->collector);
     job_outputs_free(&j->outputs);
     floe_points_free(&j->pts);
+    floe_resample_periods_free(&j->periods);
+    job_anomaly_free(&j->anom);
     series_plan_free(&j->plan);
     floe_grid_select_free(&j->g);
     floe_dataset_free(&j->ds);
@@ -185,7 +187,17 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
         err = req->points ? prepare_points(req, mpi->rank, j)
                           : series_prepare_regions(req, mpi->rank, j);
     FLOE_CHECK(err);
+    /* --anomaly-from: a region's box, or the cells the points weigh */
+    FLOE_CHECK(job_anomaly_prepare(&j->anom, req->job.anomaly_from, &j->g, !req->points));
+    for (size_t p = 0; j->anom.path && req->points && p < j->pts.n; p++)
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 2; b++)
+                if (j->pw[p].w[a][b] != 0)
+                    FLOE_CHECK(job_anomaly_map_cell(&j->anom, &j->g, j->pw[p].ilat[a],
+                                                    j->pw[p].ilon[b]),
+                               "point %s", j->pts.p[p].id);
     j->nout = req->points ? j->g.nvars : j->g.nvars * j->nstat;
+    FLOE_CHECK(series_resample_plan(j, req->resample, req->resample_stat));
     series_rank_steps(j->g.start[0], j->g.count[0], j->g.vars[0]->chunk_shape[0], mpi->size,
                       mpi->rank, &j->s0, &j->s1);
     size_t n = j->nout * (j->s1 - j->s0) * j->nst;

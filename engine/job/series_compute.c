@@ -56,6 +56,11 @@ static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
                     cf_decode_to_float(&j->cf[b->v], src, 1, &f);
                     b->pv[s * n4 + c] = f;
                 }
+                if (j->anom.path) { /* the anomaly, before the interpolation */
+                    const floe_point_weights *pw = &j->pw[c / 4];
+                    size_t row = pw->ilat[(c % 4) / 2], col = pw->ilon[c % 2];
+                    b->pv[s * n4 + c] -= job_anomaly_clim(&j->anom, b->v, s + b->b0, row, col);
+                }
             }
             continue;
         }
@@ -67,6 +72,12 @@ static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
                 cf_decode_to_double(&j->cf[b->v], src, w, (double *)b->vals + r * w);
             else
                 cf_decode_to_float(&j->cf[b->v], src, w, (float *)b->vals + r * w);
+            if (j->anom.path && j->in64[b->v]) /* the anomalies, before the area statistics */
+                job_anomaly_sub_f64(&j->anom, b->v, s + b->b0, t->r0 + r, t->c0,
+                                    (double *)b->vals + r * w, w);
+            else if (j->anom.path)
+                job_anomaly_sub_f32(&j->anom, b->v, s + b->b0, t->r0 + r, t->c0,
+                                    (float *)b->vals + r * w, w);
         }
         const region_cells *rc = &j->rc;
         for (size_t p = rc->pair_first[tile]; p < rc->pair_first[tile + 1]; p++) {

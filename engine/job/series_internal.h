@@ -7,6 +7,7 @@
 
 #include "cf/decode.h"
 #include "dataset/dataset.h"
+#include "engine/job/anomaly.h"
 #include "engine/job/outputs.h"
 #include "engine/job/progress.h"
 #include "engine/job/request.h"
@@ -16,8 +17,10 @@
 #include "engine/plan/points.h"
 #include "engine/plan/region_cells.h"
 #include "engine/plan/region_set.h"
+#include "engine/plan/resample_periods.h"
 #include "engine/plan/series_plan.h"
 #include "engine/reduce/accum.h"
+#include "out/series_output.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -62,6 +65,12 @@ typedef struct series_job {
     floe_collector collector;  /* rank 0: phase 3's receiving side */
     job_outputs outputs;       /* the files it writes, committed together */
     job_progress progress;
+    /* --resample (series_resample.c): the selected steps' periods (none:
+     * no resampling) and the statistics over each period's steps */
+    floe_resample_periods periods;
+    unsigned rstat_list[6];
+    size_t nrstat;
+    job_anomaly anom;          /* --anomaly-from: subtracted as values are read */
 } series_job;
 
 /* The value written where variable v has none: its fill (float32
@@ -108,5 +117,36 @@ floe_err series_compute(series_job *j);
 floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_series_request *req);
 /* Phase 3 on the other ranks. */
 floe_err series_send_share(series_job *j, const floe_mpi *mpi);
+
+/* series_resample.c: --resample on rank 0, after the collection.
+ * Every rank plans (so a bad --resample is one agreed error). */
+floe_err series_resample_plan(series_job *j, const char *by, const char *stats);
+
+/* Rank 0's state while writing a resampled file: every output's every
+ * step (double) until all ranks' steps are in, and the outputs it
+ * writes instead (one per output and statistic). */
+typedef struct series_resampled {
+    size_t nin, nout;     /* outputs before and after resampling */
+    double *in;           /* [nin][nsteps][nst] */
+    const char **names, **methods, **long_names;
+    const floe_array **vars;
+    floe_dtype *dtypes;
+    double *missing, *in_missing;
+    floe_dtype *in_dtypes;
+    char *text;           /* the names', methods' and long names' characters */
+    double *time_values, *time_bounds;
+} series_resampled;
+
+/* Replace spec's outputs and time axis by the resampled ones (spec as
+ * series_write_output fills it for every step); r owns what spec then
+ * points to. */
+floe_err series_resampled_init(series_resampled *r, const series_job *j, cf_series_spec *spec);
+/* Keep output o's values of steps [s0, s0 + n) (n x nst values of esize
+ * bytes, float or double). */
+void series_resampled_store(series_resampled *r, const series_job *j, size_t o, size_t s0,
+                            size_t n, const void *vals, size_t esize);
+/* Compute and write every resampled output. */
+floe_err series_resampled_put(series_resampled *r, const series_job *j, cf_series_output *out);
+void series_resampled_free(series_resampled *r);
 
 #endif

@@ -54,6 +54,13 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
             methods[v] = NULL;
             long_names[v] = NULL;
             vars[v] = j->g.vars[v];
+            if (j->anom.path) { /* another quantity: its own long name; the source's methods */
+                job_anomaly_long_name(j->g.vars[v], long_buf[v], sizeof long_buf[v]);
+                long_names[v] = long_buf[v];
+                const cJSON *cm = cJSON_GetObjectItemCaseSensitive(j->g.vars[v]->attributes,
+                                                                   "cell_methods");
+                methods[v] = cJSON_IsString(cm) ? cm->valuestring : NULL;
+            }
             continue;
         }
         for (size_t k = 0; k < j->nstat; k++) {
@@ -63,6 +70,10 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
             methods[o] = region_cell_method(j->g.vars[v], j->stat_list[k], method_buf[o],
                                             sizeof method_buf[o]);
             long_names[o] = NULL;
+            if (j->anom.path) {
+                job_anomaly_long_name(j->g.vars[v], long_buf[o], sizeof long_buf[o]);
+                long_names[o] = long_buf[o];
+            }
             if (j->stat_list[k] == FLOE_STAT_COUNT) {
                 snprintf(long_buf[o], sizeof long_buf[o],
                          "number of valid cells of %s in the region", j->g.vars[v]->name);
@@ -93,8 +104,10 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
     double missing[MAX_OUT];
     for (size_t o = 0; o < j->nout; o++)
         missing[o] = series_missing(j, series_var_of(j, o));
+    floe_provenance prov = *floe_dataset_provenance(j->ds);
+    prov.anomaly_from = req->job.anomaly_from;
     cf_series_spec spec = {
-        .path = req->job.output, .command = req->job.command, .provenance = floe_dataset_provenance(j->ds),
+        .path = req->job.output, .command = req->job.command, .provenance = &prov,
         .time = j->g.time, .time_values = j->g.tv + j->g.start[0], .nt = j->g.count[0],
         .time_bounds = tb,
         .vars = vars, .nvars = j->nout, .out_names = names, .cell_methods = methods,
@@ -114,6 +127,10 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
         .region_cells_each = j->rc.ncells,
         .weights = np || !req->region ? NULL : req->weights ? req->weights : "centre",
     };
+    series_resampled rs; /* --resample: other outputs and time axis (series_resample.c) */
+    memset(&rs, 0, sizeof rs);
+    if (!err && j->periods.nperiods)
+        err = series_resampled_init(&rs, j, &spec);
     cf_series_output *out = NULL;
     series_csv *csv = NULL; /* -o OUT.csv: the same values as a tidy CSV */
     job_output_format fmt = JOB_OUTPUT_NETCDF;
@@ -161,6 +178,10 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
             err = series_csv_put_steps(csv, s0, s1 - s0, vals, e);
         for (size_t o = 0; o < j->nout && !err && !csv; o++) {
             const void *ov = vals + o * per * e;
+            if (rs.nout) { /* kept until every rank's steps are in */
+                series_resampled_store(&rs, j, o, s0, s1 - s0, ov, e);
+                continue;
+            }
             int to_f32 = e == sizeof(double) && dtypes[o] == FLOE_DT_FLOAT32;
             if (to_f32 || dtypes[o] == FLOE_DT_INT32) {
                 /* 4 bytes a value either way */
@@ -185,6 +206,8 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
     }
     free(buf);
     free(conv);
+    if (!err && rs.nout)
+        err = series_resampled_put(&rs, j, out);
     /* into temporaries: committed once every rank agreed (outputs.h) */
     if (!err)
         err = csv ? series_csv_finish(&csv, &j->outputs.tmp[JOB_OUT_DATA])
@@ -197,6 +220,7 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
         err = stac_item_write_series_to(&spec, &dest, "series",
                                         stac_item_source_kind_of(spec.provenance->doc_kind));
     }
+    series_resampled_free(&rs);
     free(tb);
     free(ids);
     free(slon);

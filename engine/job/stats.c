@@ -53,9 +53,32 @@ static void job_free(stats_job *j)
     floe_collector_free(&j->collector);
     job_outputs_free(&j->outputs);
     floe_clim_groups_free(&j->groups);
+    floe_resample_periods_free(&j->periods);
+    job_anomaly_free(&j->anom);
     stats_plan_free(&j->plan);
     floe_grid_select_free(&j->g);
     floe_dataset_free(&j->ds);
+}
+
+/* --resample: a group per calendar period of the selected steps, each step
+ * by its interval's middle (resample_periods.h); the same trees and merge
+ * as a climatology's groups, so the bytes do not depend on the rank count. */
+static floe_err stats_resample_groups(stats_job *j, const char *by_text)
+{
+    floe_resample_by by;
+    FLOE_CHECK(floe_resample_by_parse(by_text, &by));
+    if (!j->g.ti) { /* the axis could not be decoded: say why */
+        FLOE_CHECK(floe_time_units(j->g.time, &j->tunits), "resampling by %s", by_text);
+        return FLOE_ERR(FLOE_EFORMAT, "resampling by %s: time coordinate %s has values that "
+                        "are not CF times", by_text, j->g.time->name);
+    }
+    j->tunits = j->g.tunits;
+    FLOE_CHECK(floe_resample_periods_build(&j->periods, by, j->tunits.calendar,
+                                           j->g.ti + j->g.start[0], j->g.count[0]),
+               "resampling by %s", by_text);
+    j->ngroups = j->periods.nperiods;
+    j->group_of_step = j->periods.period_of_step;
+    return NULL;
 }
 
 /* Phase 1, COLLECTIVE (the dataset is opened once for the job and
@@ -93,6 +116,7 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
                    "variable %s", x->name);
         job_stat_types(&j->cf[v], x, &j->in64[v], &j->out64[v]);
     }
+    FLOE_CHECK(job_anomaly_prepare(&j->anom, req->job.anomaly_from, &j->g, 1));
     j->ngroups = 1;
     if (req->climatology) {
         floe_clim_by by;
@@ -109,6 +133,8 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
                    "grouping by %s", req->by);
         j->ngroups = j->groups.ngroups;
         j->group_of_step = j->groups.group_of_step;
+    } else if (req->resample) {
+        FLOE_CHECK(stats_resample_groups(j, req->resample));
     } else {
         FLOE_CHECK(floe_time_units(j->g.time, &j->tunits));
     }

@@ -103,6 +103,16 @@ static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s
         FLOE_CHECK(floe_dataset_read_chunks_ahead(j->ds, a, coords, n, next, nnext, place_tile, &b),
                    "variable %s steps %zu..%zu", a->name, j->g.start[0] + b0, j->g.start[0] + b1 - 1);
         job_progress_add(&j->progress, n);
+        if (j->anom.path) /* the anomalies, before any statistic (anomaly.h) */
+            for (size_t s = b0; s < b1; s++)
+                for (size_t y = t->y0; y < t->y1; y++) {
+                    size_t w = t->x1 - t->x0, at = (s - b0) * cells + (y - t->y0) * w;
+                    size_t row = j->g.start[1] + y, col = j->g.start[2] + t->x0;
+                    if (j->in64[v])
+                        job_anomaly_sub_f64(&j->anom, v, s, row, col, (double *)vals + at, w);
+                    else
+                        job_anomaly_sub_f32(&j->anom, v, s, row, col, (float *)vals + at, w);
+                }
         if (keep)
             stats_pctl_keep(j, v, cells, b0, b1, vals, keep);
         floe_accum *block[BATCH_STEPS];

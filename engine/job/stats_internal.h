@@ -10,6 +10,7 @@
 #include "cf/time.h"
 #include "common/floe_buf.h"
 #include "dataset/dataset.h"
+#include "engine/job/anomaly.h"
 #include "engine/job/outputs.h"
 #include "engine/job/progress.h"
 #include "engine/job/request.h"
@@ -17,6 +18,7 @@
 #include "engine/mpi/comm.h"
 #include "engine/plan/climatology_groups.h"
 #include "engine/plan/grid_select.h"
+#include "engine/plan/resample_periods.h"
 #include "engine/plan/stats_plan.h"
 #include "engine/reduce/accum.h"
 #include "engine/reduce/percentile.h"
@@ -64,6 +66,8 @@ typedef struct stats_job {
     size_t ngroups;
     uint32_t *group_of_step;  /* [count[0]], NULL: all in group 0 */
     floe_clim_groups groups;  /* climatology only */
+    floe_resample_periods periods; /* resample only: a group per period */
+    job_anomaly anom;         /* --anomaly-from: subtracted as values are read */
     cf_time_units tunits;
     /* time-split phase 2 results, per var x tile x group: serialized
      * partial trees */
@@ -137,10 +141,11 @@ static inline size_t stats_slot_of(const stats_job *j, size_t v, size_t i, size_
 }
 
 /* Whether group g becomes an output time step (groups without steps do
- * not: a climatology over a few months writes only those). */
+ * not: a climatology over a few months writes only those; a resampling
+ * period always holds a step). */
 static inline int stats_group_written(const stats_job *j, size_t g)
 {
-    return j->group_of_step == NULL || j->groups.nsteps_in[g] > 0;
+    return j->group_of_step == NULL || j->periods.nperiods > 0 || j->groups.nsteps_in[g] > 0;
 }
 
 /* Percentile k for an entry of stat_list, or -1 for a statistic. */

@@ -143,13 +143,24 @@ static void pctl_long_name(const stats_job *j, size_t q, size_t v, const floe_st
     char ord[FLOE_PCTL_NAME_SIZE + 4];
     floe_pctl_ordinal(&j->pctl, q, ord, sizeof ord);
     const char *by = req->by ? req->by : "";
-    snprintf(buf, size, "%s percentile of %s over %s (linear interpolation, as numpy.percentile)",
-             ord, j->g.vars[v]->name,
-             !req->climatology          ? "time"
+    snprintf(buf, size, "%s percentile of %s%s over %s (linear interpolation, as numpy.percentile)",
+             ord, j->g.vars[v]->name, j->anom.path ? " anomaly" : "",
+             req->resample ? (!strcmp(req->resample, "month")    ? "the steps of each month"
+                              : !strcmp(req->resample, "season") ? "the steps of each season"
+                                                                 : "the steps of each year")
+             : !req->climatology        ? "time"
              : !strcmp(by, "month")     ? "the steps of each month of the year"
              : !strcmp(by, "season")    ? "the steps of each season of the year"
              : !strcmp(by, "dayofyear") ? "the steps of each day of the year"
                                         : "the steps of each group");
+}
+
+/* The title's words for --resample month|season|year. */
+static const char *resample_title(const char *by)
+{
+    return !strcmp(by, "month") ? "Monthly statistics" : !strcmp(by, "season")
+                                                             ? "Seasonal statistics"
+                                                             : "Yearly statistics";
 }
 
 /* The file's title: what was computed, from what. */
@@ -158,7 +169,8 @@ static void stats_title(const stats_job *j, const floe_stats_request *req, char 
 {
     const floe_provenance *p = floe_dataset_provenance(j->ds);
     const char *by = req->by ? req->by : "";
-    size_t n = (size_t)snprintf(buf, size, "%s (", !req->climatology ? "Statistics"
+    size_t n = (size_t)snprintf(buf, size, "%s (", req->resample ? resample_title(req->resample)
+                                                   : !req->climatology ? "Statistics"
                                                    : !strcmp(by, "month")  ? "Monthly climatology"
                                                    : !strcmp(by, "season") ? "Seasonal climatology"
                                                    : !strcmp(by, "dayofyear")
@@ -170,7 +182,8 @@ static void stats_title(const stats_job *j, const floe_stats_request *req, char 
                               q >= 0 ? j->pctl.name[q] : floe_stat_name(j->stat_list[k]));
     }
     if (n < size)
-        n += (size_t)snprintf(buf + n, size - n, ")%s of ", req->climatology ? "" : " over time");
+        n += (size_t)snprintf(buf + n, size - n, ")%s of ",
+                              req->climatology || req->resample ? "" : " over time");
     for (size_t v = 0; v < j->g.nvars && n < size; v++)
         n += (size_t)snprintf(buf + n, size - n, "%s%s", v ? ", " : "", j->g.vars[v]->name);
     if (n < size)
@@ -342,6 +355,9 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
             if (q >= 0) {
                 pctl_long_name(j, (size_t)q, v, req, long_buf[nout], sizeof long_buf[nout]);
                 long_names[nout] = long_buf[nout];
+            } else if (j->anom.path) { /* statistics of the anomalies */
+                job_anomaly_long_name(j->g.vars[v], long_buf[nout], sizeof long_buf[nout]);
+                long_names[nout] = long_buf[nout];
             }
             if (j->stat_list[k] == FLOE_STAT_COUNT) {
                 snprintf(long_buf[nout], sizeof long_buf[nout], "number of valid values of %s",
@@ -365,7 +381,12 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
     floe_err err = (!tindex || !tval || !tb) ? FLOE_ERR(FLOE_ENOMEM, "time axis") : NULL;
     for (size_t g = 0; g < j->ngroups && !err; g++) {
         tindex[g] = SIZE_MAX;
-        if (!req->climatology) {
+        if (j->periods.nperiods) { /* --resample: the period's time and bounds */
+            tval[nt] = cf_time_instant_to_value(&j->tunits, j->periods.time[g]);
+            tb[2 * nt] = cf_time_instant_to_value(&j->tunits, j->periods.bounds[g].lo);
+            tb[2 * nt + 1] = cf_time_instant_to_value(&j->tunits, j->periods.bounds[g].hi);
+            tindex[g] = nt++;
+        } else if (!req->climatology) {
             /* the span of the steps: from the first stamp to the last, or
              * with intervals from the first one's start to the last one's end */
             size_t s0 = j->g.start[0], s1 = j->g.start[0] + j->g.count[0] - 1;
@@ -387,8 +408,10 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
             tindex[g] = nt++;
         }
     }
+    floe_provenance prov = *floe_dataset_provenance(j->ds);
+    prov.anomaly_from = req->job.anomaly_from;
     cf_grid_spec spec = {
-        .path = req->job.output, .command = req->job.command, .provenance = floe_dataset_provenance(j->ds),
+        .path = req->job.output, .command = req->job.command, .provenance = &prov,
         .time = j->g.time, .lat = j->g.lat, .lon = j->g.lon,
         .time_values = tval, .lat_values = j->g.yv + j->g.start[1], .lon_values = j->g.xv + j->g.start[2],
         .nt = nt, .ny = j->g.count[1], .nx = j->g.count[2],
