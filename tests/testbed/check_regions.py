@@ -22,7 +22,9 @@ computations on the test bed's source files (read directly with netCDF4):
   duplicate ids refused naming both features;
 - byte-identical data at np 1, 2 and 3;
 - a station outside the grid: exit 0, one warning naming it, a missing
-  series for it and the other stations' values unchanged.
+  series for it and the other stations' values unchanged;
+- every chunk fetched and decoded once for all regions: overlapping
+  regions decode steps x (the chunks of their union), counted by --report.
 Prints "N passed, N failed" last.
 """
 
@@ -300,9 +302,44 @@ def main(tbdir):
             ga, gb = load(a)[var], load(b)[var]
             check(np.all(gb[:, 1] == FILL), "station outside: a missing series")
             check(np.array_equal(gb[:, [0, 2]], ga), "station outside: the others unchanged")
+        once(coll, tb, lat, lon, var, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return summary()
+
+
+def once(coll, tb, lat, lon, var, tmp):
+    """Every chunk is fetched and decoded once for all regions: three
+    overlapping boxes as one FeatureCollection read exactly the chunks
+    that hold a centre of any of them (their union, worked out here from
+    the test bed's chunk shape), once per step, at 1 and 2 ranks."""
+    boxes = [(-99.2, 30.3, -95.1, 33.8), (-97.0, 31.1, -92.4, 35.2), (-98.3, 32.0, -94.0, 36.6)]
+    fc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": f"box{k}"}, "geometry": {"type": "Polygon", "coordinates": [[
+            [w, s], [e, s], [e, n], [w, n], [w, s]]]}} for k, (w, s, e, n) in enumerate(boxes)]}
+    gj = os.path.join(tmp, "overlap.geojson")
+    with open(gj, "w") as f:
+        json.dump(fc, f)
+    _, cy, cx = tb["chunks"]
+    union = set()
+    for w, s, e, n in boxes:  # centres strictly inside: none lies on these edges
+        ys = np.nonzero((lat > s) & (lat < n))[0]
+        xs = np.nonzero((lon > w) & (lon < e))[0]
+        union |= {(int(i) // cy, int(j) // cx) for i in ys for j in xs}
+    steps = 4
+    for np_ in (0, 2):
+        out, rep = os.path.join(tmp, f"once{np_}.nc"), os.path.join(tmp, f"once{np_}-report.json")
+        r = floe_np(np_, "series", coll, "-v", var, "--region", gj, "--time", "2001-01-03/2001-01-06",
+                    "-o", out, "--report", rep)
+        check(r.returncode == 0, f"overlapping regions at np {np_}: {r.stderr.strip()}")
+        if r.returncode != 0:
+            continue
+        with open(rep) as f:
+            total = json.load(f)["total"]
+        want = steps * len(union)
+        check(total["chunks"] == want and total["decoded_bytes"] == want * cy * cx * 4,
+              f"np {np_}: {total['chunks']} chunks decoded ({total['decoded_bytes']} bytes), want "
+              f"{want}: {steps} steps x the {len(union)} chunks of the regions' union")
 
 
 if __name__ == "__main__":
