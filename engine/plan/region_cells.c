@@ -86,7 +86,7 @@ static floe_err grid_init(grid *g, const double *lat, size_t nlat, const double 
     FLOE_CHECK(floe_lat_factors(lat, nlat, g->latf));
     FLOE_CHECK(floe_lon_widths(lon, nlon, g->lonw));
     FLOE_CHECK(floe_cell_edges("lat", lat, nlat, g->ylo)); /* nlat + 1 edges, then split */
-    for (size_t i = nlat; i-- > 0;) {
+    for (size_t i = 0; i < nlat; i++) { /* upwards: ylo[i + 1] is still the edge */
         double a = g->ylo[i], b = g->ylo[i + 1];
         g->yhi[i] = fmin(fmax(a, b), 90);
         g->ylo[i] = fmax(fmin(a, b), -90);

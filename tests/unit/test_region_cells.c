@@ -79,6 +79,7 @@ typedef struct ref_list {
     size_t n, cap;
     size_t nruns;   /* maximal stretches of whole cells (region, row, chunk column) */
     size_t npart;   /* cells with 0 < f < 1 */
+    double edges[8][4]; /* per region: W, S, E, N of its cells' edges */
 } ref_list;
 
 static void ref_push(ref_list *l, ref_cell c)
@@ -132,6 +133,17 @@ static void reference(const grid *g, const floe_region_set *set, floe_region_wei
                     set ? cell_fraction(g, set->r[k], how, i, j)
                         : (i >= y0 && i < y0 + ny && j >= x0 && j < x0 + nx);
     memset(out, 0, sizeof *out);
+    for (size_t k = 0; k < nreg && k < 8; k++) {
+        double *e = out->edges[k];
+        e[0] = e[1] = INFINITY, e[2] = e[3] = -INFINITY;
+        for (size_t i = 0; i < g->nlat; i++)
+            for (size_t j = 0; j < g->nlon; j++)
+                if (f[(k * g->nlat + i) * g->nlon + j] > 0) {
+                    double x = wrap(g->lon[j]);
+                    e[0] = fmin(e[0], x - 0.5), e[2] = fmax(e[2], x + 0.5);
+                    e[1] = fmin(e[1], g->lat[i] - 0.5), e[3] = fmax(e[3], g->lat[i] + 0.5);
+                }
+    }
     size_t tile = 0;
     for (size_t cy = 0; cy < ncy; cy++)
         for (size_t cx = 0; cx < ncx; cx++) {
@@ -275,12 +287,17 @@ static void check(const grid *g, const char *json, floe_region_weights how)
     assert_true(ref.n > 0);
     expect_same(&rc, &ref);
     expect_same_stats(&rc, &ref);
-    /* ncells: each region's cells */
+    /* ncells: each region's cells; edges: the box of their edges */
+    assert_true(set.n <= 8);
     for (size_t k = 0; k < set.n; k++) {
         size_t n = 0;
         for (size_t q = 0; q < ref.n; q++)
             n += ref.c[q].region == k;
         assert_int_equal(rc.ncells[k], n);
+        for (int e = 0; e < 4 && n; e++)
+            if (rc.edges[k][e] != ref.edges[k][e])
+                fail_msg("region %zu edge %d: %.17g, want %.17g", k, e, rc.edges[k][e],
+                         ref.edges[k][e]);
     }
     free(ref.c);
     region_cells_free(&rc);
@@ -302,6 +319,8 @@ static void test_fraction(void **state)
     (void)state;
     grid g;
     grid_make(&g, 10, 13, 0.5, 0.5, 0, 3, 4);
+    check(&g, FEATURES, FLOE_WEIGHTS_FRACTION);
+    grid_make(&g, 10, 13, 0.5, 0.5, 1, 4, 5); /* latitudes descending */
     check(&g, FEATURES, FLOE_WEIGHTS_FRACTION);
     grid_make(&g, 10, 13, 0.5, 0.5, 0, 10, 13); /* one chunk */
     check(&g, FEATURES, FLOE_WEIGHTS_FRACTION);
