@@ -82,12 +82,13 @@ static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
         const region_cells *rc = &j->rc;
         for (size_t p = rc->pair_first[tile]; p < rc->pair_first[tile + 1]; p++) {
             floe_wstat *part = &b->part[s * rc->npairs + p];
+            const floe_wseg *segs = rc->segs + rc->seg_first[p];
+            size_t n = rc->seg_first[p + 1] - rc->seg_first[p];
             const floe_wcell *cells = rc->cells + rc->cell_first[p];
-            size_t n = rc->cell_first[p + 1] - rc->cell_first[p];
             if (j->in64[b->v])
-                floe_wstat_add_cells_f64(part, b->vals, cells, n);
+                floe_wstat_add_segs_f64(part, b->vals, segs, n, cells, rc->latf, rc->lonw);
             else
-                floe_wstat_add_cells(part, b->vals, cells, n);
+                floe_wstat_add_segs(part, b->vals, segs, n, cells, rc->latf, rc->lonw);
         }
     }
     job_progress_add(&j->progress, 1);
