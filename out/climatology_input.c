@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* out/climatology_input.c - see climatology_input.h. Serial NetCDF reads
- * (nc_open without MPI): every rank reads the same small file. */
+ * (nc_open without MPI): every rank opens the file and reads the parts
+ * its work touches. */
 #include "out/climatology_input.h"
 
 #include <math.h>
@@ -9,7 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { NAME_LEN = NC_MAX_NAME + 1, TEXT_MAX = 1 << 16 };
+enum { TEXT_MAX = 1 << 16 };
+
+/* NetCDF-4's chunk cache of a climatology variable, kept small: a rank
+ * reads each box once (the job keeps what it loaded), so caching the
+ * file's decompressed chunks would mostly hold memory (the default,
+ * 64 MB, a variable, would be most of a small job's footprint). */
+#define CLIM_CHUNK_CACHE_BYTES ((size_t)4 << 20)
+#define CLIM_CHUNK_CACHE_SLOTS 1009     /* a prime, as HDF5 advises */
+#define CLIM_CHUNK_CACHE_PREEMPTION 0.75f
+_Static_assert(FLOE_CLIM_NAME_LEN == NC_MAX_NAME + 1, "a variable's name fits");
 
 const char *floe_clim_input_kind_name(floe_clim_input_kind kind)
 {
@@ -20,6 +30,8 @@ const char *floe_clim_input_kind_name(floe_clim_input_kind kind)
 
 void floe_clim_input_free(floe_clim_input *c)
 {
+    if (c->nc >= 0 && c->path)
+        nc_close(c->nc);
     free(c->path);
     free(c->when);
     free(c->lat);
@@ -134,6 +146,7 @@ static floe_err read_time(int nc, floe_clim_input *c)
 floe_err floe_clim_input_open(const char *path, floe_clim_input *c)
 {
     memset(c, 0, sizeof *c);
+    c->nc = -1;
     c->path = strdup(path);
     if (!c->path)
         return FLOE_ERR(FLOE_ENOMEM, "climatology %s", path);
@@ -144,6 +157,7 @@ floe_err floe_clim_input_open(const char *path, floe_clim_input *c)
         floe_clim_input_free(c);
         return err;
     }
+    c->nc = nc;
     static const char *const lat_names[] = {"lat", "latitude", NULL};
     static const char *const lon_names[] = {"lon", "longitude", NULL};
     floe_err err = read_time(nc, c);
@@ -160,7 +174,6 @@ floe_err floe_clim_input_open(const char *path, floe_clim_input *c)
                     kind = FLOE_CLIM_INPUT_DAYOFYEAR;
     }
     c->kind = (floe_clim_input_kind)kind;
-    nc_close(nc);
     if (err)
         floe_clim_input_free(c);
     return err;
@@ -175,68 +188,75 @@ static int num_att(int nc, int varid, const char *name, double *out)
            t != NC_STRING && nc_get_att_double(nc, varid, name, out) == NC_NOERR;
 }
 
-floe_err floe_clim_input_read(const floe_clim_input *c, const char *var, double **values)
+floe_err floe_clim_input_var(const floe_clim_input *c, const char *var, floe_clim_var *cv)
 {
-    *values = NULL;
-    int nc;
-    int st = nc_open(c->path, NC_NOWRITE, &nc);
-    if (st != NC_NOERR)
-        return FLOE_ERR(FLOE_EIO, "climatology %s: %s", c->path, nc_strerror(st));
-    char name[NAME_LEN];
-    int varid = -1;
-    snprintf(name, sizeof name, "%s_mean", var);
-    if (nc_inq_varid(nc, name, &varid) != NC_NOERR) {
-        snprintf(name, sizeof name, "%s", var);
+    memset(cv, 0, sizeof *cv);
+    int nc = c->nc, varid = -1;
+    snprintf(cv->name, sizeof cv->name, "%s_mean", var);
+    if (nc_inq_varid(nc, cv->name, &varid) != NC_NOERR) {
+        snprintf(cv->name, sizeof cv->name, "%s", var);
         if (nc_inq_varid(nc, var, &varid) != NC_NOERR)
-            varid = -1;
+            return FLOE_ERR(FLOE_EINVAL, "climatology %s: no variable %s_mean or %s", c->path,
+                            var, var);
     }
-    floe_err err = NULL;
     int ndims = 0, dims[NC_MAX_VAR_DIMS];
     size_t len[3] = {0, 0, 0};
-    if (varid < 0)
-        err = FLOE_ERR(FLOE_EINVAL, "climatology %s: no variable %s_mean or %s", c->path, var,
-                       var);
-    if (!err && (nc_inq_varndims(nc, varid, &ndims) != NC_NOERR || ndims != 3 ||
-                 nc_inq_vardimid(nc, varid, dims) != NC_NOERR))
-        err = FLOE_ERR(FLOE_EFORMAT, "climatology %s: %s is not (time, lat, lon)", c->path,
-                       name);
-    for (int d = 0; !err && d < 3; d++)
+    if (nc_inq_varndims(nc, varid, &ndims) != NC_NOERR || ndims != 3 ||
+        nc_inq_vardimid(nc, varid, dims) != NC_NOERR)
+        return FLOE_ERR(FLOE_EFORMAT, "climatology %s: %s is not (time, lat, lon)", c->path,
+                        cv->name);
+    for (int d = 0; d < 3; d++)
         if (nc_inq_dimlen(nc, dims[d], &len[d]) != NC_NOERR)
-            err = FLOE_ERR(FLOE_EFORMAT, "climatology %s: %s's dimensions", c->path, name);
-    if (!err && (len[0] != c->nt || len[1] != c->ny || len[2] != c->nx))
-        err = FLOE_ERR(FLOE_EFORMAT, "climatology %s: variable %s is %zu x %zu x %zu, not time x "
-                       "lat x lon (%zu x %zu x %zu)", c->path, name, len[0], len[1], len[2],
-                       c->nt, c->ny, c->nx);
-    size_t n = c->nt * c->ny * c->nx;
-    double *v = err ? NULL : malloc((n ? n : 1) * sizeof *v);
-    if (!err && !v)
-        err = FLOE_ERR(FLOE_ENOMEM, "climatology %s: %s (%zu values)", c->path, name, n);
-    if (!err && nc_get_var_double(nc, varid, v) != NC_NOERR) /* as stored, then decoded */
-        err = FLOE_ERR(FLOE_EFORMAT, "climatology %s: reading %s", c->path, name);
-    if (!err) {
-        double fill, miss, scale = 1, offset = 0;
-        int has_fill = num_att(nc, varid, "_FillValue", &fill);
-        int has_miss = num_att(nc, varid, "missing_value", &miss);
-        num_att(nc, varid, "scale_factor", &scale);
-        num_att(nc, varid, "add_offset", &offset);
-        nc_type xt;
-        nc_inq_vartype(nc, varid, &xt);
-        if (!has_fill && xt == NC_FLOAT) { /* NetCDF's default fill */
-            fill = NC_FILL_FLOAT;
-            has_fill = 1;
-        }
-        for (size_t i = 0; i < n; i++) {
-            double x = v[i];
-            /* compare in the stored type: a float fill read as double is exact */
-            if ((has_fill && x == fill) || (has_miss && x == miss) || isnan(x))
-                v[i] = NAN;
-            else
-                v[i] = x * scale + offset;
-        }
-        *values = v;
-        v = NULL;
+            return FLOE_ERR(FLOE_EFORMAT, "climatology %s: %s's dimensions", c->path, cv->name);
+    if (len[0] != c->nt || len[1] != c->ny || len[2] != c->nx)
+        return FLOE_ERR(FLOE_EFORMAT, "climatology %s: variable %s is %zu x %zu x %zu, not time "
+                        "x lat x lon (%zu x %zu x %zu)", c->path, cv->name, len[0], len[1],
+                        len[2], c->nt, c->ny, c->nx);
+    cv->varid = varid;
+    /* NetCDF-3 files have no chunk cache: nothing to set */
+    (void)nc_set_var_chunk_cache(nc, varid, CLIM_CHUNK_CACHE_BYTES, CLIM_CHUNK_CACHE_SLOTS,
+                                 CLIM_CHUNK_CACHE_PREEMPTION);
+    cv->scale = 1;
+    cv->offset = 0;
+    cv->has_fill = num_att(nc, varid, "_FillValue", &cv->fill);
+    cv->has_miss = num_att(nc, varid, "missing_value", &cv->miss);
+    int scaled = num_att(nc, varid, "scale_factor", &cv->scale);
+    scaled |= num_att(nc, varid, "add_offset", &cv->offset);
+    nc_type xt;
+    if (nc_inq_vartype(nc, varid, &xt) != NC_NOERR)
+        return FLOE_ERR(FLOE_EFORMAT, "climatology %s: %s's type", c->path, cv->name);
+    if (!cv->has_fill && xt == NC_FLOAT) { /* NetCDF's default fill */
+        cv->fill = NC_FILL_FLOAT;
+        cv->has_fill = 1;
     }
-    free(v);
-    nc_close(nc);
-    return err;
+    cv->f32 = xt == NC_FLOAT && !scaled; /* its decoded values are floats */
+    return NULL;
+}
+
+/* The decoded value of stored x (as double), NaN where missing. Compared
+ * in the stored type: a float fill read as double is exact. */
+static double decode(const floe_clim_var *cv, double x)
+{
+    if ((cv->has_fill && x == cv->fill) || (cv->has_miss && x == cv->miss) || isnan(x))
+        return NAN;
+    return x * cv->scale + cv->offset; /* float: exact (and -0 becomes +0, as it always did) */
+}
+
+floe_err floe_clim_input_read_box(const floe_clim_input *c, const floe_clim_var *cv,
+                                  const size_t start[3], const size_t count[3], void *out)
+{
+    size_t n = count[0] * count[1] * count[2];
+    int st = cv->f32 ? nc_get_vara_float(c->nc, cv->varid, start, count, out)
+                     : nc_get_vara_double(c->nc, cv->varid, start, count, out);
+    if (st != NC_NOERR)
+        return FLOE_ERR(FLOE_EFORMAT, "climatology %s: reading %s [%zu+%zu, %zu+%zu, %zu+%zu]: "
+                        "%s", c->path, cv->name, start[0], count[0], start[1], count[1],
+                        start[2], count[2], nc_strerror(st));
+    if (cv->f32)
+        for (size_t i = 0; i < n; i++)
+            ((float *)out)[i] = (float)decode(cv, ((float *)out)[i]);
+    else
+        for (size_t i = 0; i < n; i++)
+            ((double *)out)[i] = decode(cv, ((double *)out)[i]);
+    return NULL;
 }

@@ -51,12 +51,12 @@ typedef struct var_out {
     /* OUT_ANOMALY: the climatology (borrowed), the variable's index in
      * it, and the value written where either side is missing: the
      * _FillValue the writer declares (the source's, in the written type) */
-    const job_anomaly *anom;
+    job_anomaly *anom;
     size_t v;
     double missing;
 } var_out;
 
-static floe_err var_out_of(const floe_array *a, int keep_packing, const job_anomaly *anom,
+static floe_err var_out_of(const floe_array *a, int keep_packing, job_anomaly *anom,
                            size_t v, var_out *o)
 {
     memset(o, 0, sizeof *o);
@@ -105,13 +105,13 @@ static void convert_row(const var_out *o, const uint8_t *src, size_t n, size_t i
     if (o->how == OUT_ANOMALY && o->osize == sizeof(double)) {
         double *x = (double *)dst;
         cf_decode_to_double(&o->cf, src, n, x);
-        job_anomaly_sub_f64(o->anom, o->v, s, row, col0, x, n);
+        job_anomaly_sub_f64(o->anom, s, row, col0, x, n);
         for (size_t i = 0; i < n; i++)
             x[i] = isnan(x[i]) ? o->missing : x[i];
     } else if (o->how == OUT_ANOMALY) {
         float *x = (float *)dst;
         cf_decode_to_float(&o->cf, src, n, x);
-        job_anomaly_sub_f32(o->anom, o->v, s, row, col0, x, n);
+        job_anomaly_sub_f32(o->anom, s, row, col0, x, n);
         for (size_t i = 0; i < n; i++)
             x[i] = isnan(x[i]) ? (float)o->missing : x[i];
     } else if (o->how == OUT_COPY) {
@@ -170,6 +170,19 @@ static floe_err place_chunk(void *ctx, size_t index, const void *decoded)
     const uint64_t *c = b->coords + 3 * index;
     uint64_t ct = b->a->chunk_shape[0], first = batch_first_step(b);
     uint64_t t_end = b->sel->start[0] + b->sel->count[0];
+    if (b->o->how == OUT_ANOMALY) { /* the climatology of this chunk's part, the batch's steps */
+        uint64_t ch = b->a->chunk_shape[1], cw = b->a->chunk_shape[2];
+        const selection *s = b->sel;
+        uint64_t y0 = c[1] * ch, x0 = c[2] * cw;
+        y0 = y0 > s->start[1] ? y0 : s->start[1];
+        x0 = x0 > s->start[2] ? x0 : s->start[2];
+        uint64_t y1 = (c[1] + 1) * ch, x1 = (c[2] + 1) * cw;
+        y1 = y1 < s->start[1] + s->count[1] ? y1 : s->start[1] + s->count[1];
+        x1 = x1 < s->start[2] + s->count[2] ? x1 : s->start[2] + s->count[2];
+        FLOE_CHECK(job_anomaly_load(b->o->anom, b->o->v, (size_t)(s->start[0] - b->step0),
+                                    (size_t)(t_end - b->step0), (size_t)y0, (size_t)y1,
+                                    (size_t)x0, (size_t)x1));
+    }
     for (uint64_t k = 0; k < ct; k++) {
         uint64_t step = c[0] * ct + k;
         if (step < b->sel->start[0] || step >= t_end)
@@ -439,6 +452,7 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     const char *long_names[FLOE_GRID_MAX_VARS];
     if (!err)
         err = job_anomaly_prepare(&anom, q->anomaly_from, &sel, 1);
+    anom.cache_bytes = JOB_ANOMALY_CACHE_BYTES; /* a batch's chunks come in any order */
     for (size_t v = 0; v < sel.nvars && !err; v++) {
         err = var_out_of(sel.vars[v], req->keep_packing, &anom, v, &outs[v]);
         types[v] = outs[v].type;

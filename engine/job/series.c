@@ -196,6 +196,9 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
                     FLOE_CHECK(job_anomaly_map_cell(&j->anom, &j->g, j->pw[p].ilat[a],
                                                     j->pw[p].ilon[b]),
                                "point %s", j->pts.p[p].id);
+    if (j->anom.path && req->points) /* the climatology of the points' cells only */
+        FLOE_CHECK(job_anomaly_load_points(&j->anom, j->pw, j->pts.n));
+    j->anom.cache_bytes = JOB_ANOMALY_CACHE_BYTES; /* tiles come in any order, batch by batch */
     j->nout = req->points ? j->g.nvars : j->g.nvars * j->nstat;
     FLOE_CHECK(series_resample_plan(j, req->resample, req->resample_stat));
     series_rank_steps(j->g.start[0], j->g.count[0], j->g.vars[0]->chunk_shape[0], mpi->size,

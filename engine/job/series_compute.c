@@ -57,15 +57,16 @@ static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
                     b->pv[s * n4 + c] = f;
                 }
                 if (j->anom.path) { /* the anomaly, before the interpolation */
-                    const floe_point_weights *pw = &j->pw[c / 4];
-                    size_t row = pw->ilat[(c % 4) / 2], col = pw->ilon[c % 2];
-                    b->pv[s * n4 + c] -= job_anomaly_clim(&j->anom, b->v, s + b->b0, row, col);
+                    b->pv[s * n4 + c] -= job_anomaly_point_clim(&j->anom, b->v, s + b->b0, c);
                 }
             }
             continue;
         }
         size_t w = t->c1 - t->c0, h = t->r1 - t->r0;
         size_t r0 = (size_t)(t->cy * ch), c0 = (size_t)(t->cx * cw);
+        if (j->anom.path) /* the tile's climatology for the batch's steps (anomaly.h) */
+            FLOE_CHECK(job_anomaly_load(&j->anom, b->v, b->b0, b->b1, t->r0, t->r1, t->c0,
+                                        t->c1));
         for (size_t r = 0; r < h; r++) { /* row by row: the same values as the whole tile */
             const uint8_t *src = slab + ((t->r0 + r - r0) * cw + (t->c0 - c0)) * a->itemsize;
             if (j->in64[b->v])
@@ -73,10 +74,10 @@ static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
             else
                 cf_decode_to_float(&j->cf[b->v], src, w, (float *)b->vals + r * w);
             if (j->anom.path && j->in64[b->v]) /* the anomalies, before the area statistics */
-                job_anomaly_sub_f64(&j->anom, b->v, s + b->b0, t->r0 + r, t->c0,
+                job_anomaly_sub_f64(&j->anom, s + b->b0, t->r0 + r, t->c0,
                                     (double *)b->vals + r * w, w);
             else if (j->anom.path)
-                job_anomaly_sub_f32(&j->anom, b->v, s + b->b0, t->r0 + r, t->c0,
+                job_anomaly_sub_f32(&j->anom, s + b->b0, t->r0 + r, t->c0,
                                     (float *)b->vals + r * w, w);
         }
         const region_cells *rc = &j->rc;

@@ -93,6 +93,10 @@ static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s
     for (size_t g = 0; g < j->ngroups; g++)
         FLOE_CHECK(floe_accum_tree_init(&trees[g], cells, stats_accum_mask(j, v),
                                         j->plan.block_steps, s0));
+    if (j->anom.path) /* the climatology of the tile's box, for its steps */
+        FLOE_CHECK(job_anomaly_load(&j->anom, v, s0, s1, j->g.start[1] + t->y0,
+                                    j->g.start[1] + t->y1, j->g.start[2] + t->x0,
+                                    j->g.start[2] + t->x1));
     for (size_t b0 = s0; b0 < s1; b0 += BATCH_STEPS) {
         size_t b1 = b0 + BATCH_STEPS < s1 ? b0 + BATCH_STEPS : s1;
         size_t n = batch_coords(j, t, b0, b1, coords);
@@ -109,9 +113,9 @@ static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s
                     size_t w = t->x1 - t->x0, at = (s - b0) * cells + (y - t->y0) * w;
                     size_t row = j->g.start[1] + y, col = j->g.start[2] + t->x0;
                     if (j->in64[v])
-                        job_anomaly_sub_f64(&j->anom, v, s, row, col, (double *)vals + at, w);
+                        job_anomaly_sub_f64(&j->anom, s, row, col, (double *)vals + at, w);
                     else
-                        job_anomaly_sub_f32(&j->anom, v, s, row, col, (float *)vals + at, w);
+                        job_anomaly_sub_f32(&j->anom, s, row, col, (float *)vals + at, w);
                 }
         if (keep)
             stats_pctl_keep(j, v, cells, b0, b1, vals, keep);
