@@ -187,8 +187,18 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
         err = req->points ? prepare_points(req, mpi->rank, j)
                           : series_prepare_regions(req, mpi->rank, j);
     FLOE_CHECK(err);
-    /* --anomaly-from: a region's box, or the cells the points weigh */
-    FLOE_CHECK(job_anomaly_prepare(&j->anom, req->job.anomaly_from, &j->g, !req->points));
+    /* --anomaly-from: the --bbox box, or the cells the points or the
+     * GeoJSON regions weigh (their grid selection is the whole grid: the
+     * climatology need not cover more than those cells) */
+    FLOE_CHECK(job_anomaly_prepare(&j->anom, req->job.anomaly_from, &j->g,
+                                   !req->points && !req->region));
+    for (size_t i = 0; j->anom.path && req->region && i < j->plan.ntiles; i++) {
+        const series_tile *t = &j->plan.tiles[i];
+        for (size_t r = t->r0; r < t->r1; r++)
+            FLOE_CHECK(job_anomaly_map_cell(&j->anom, &j->g, r, t->c0));
+        for (size_t c = t->c0; c < t->c1; c++)
+            FLOE_CHECK(job_anomaly_map_cell(&j->anom, &j->g, t->r0, c));
+    }
     for (size_t p = 0; j->anom.path && req->points && p < j->pts.n; p++)
         for (int a = 0; a < 2; a++)
             for (int b = 0; b < 2; b++)

@@ -12,6 +12,8 @@ recognised from CDO's history), and floe's own climatology --by month
   floe's climatology: numpy (plain - Tair_mean of the step's month);
 - series at points  vs  the ymonsub values at each point's cell, exactly;
 - series over a box (area mean)  vs  CDO fldmean of the ymonsub output;
+- series of a GeoJSON region whose climatology covers only the box around
+  it (not the whole grid)  vs  the box series of the same cells;
 - stats --stat mean,max,count  vs  numpy on the ymonsub output;
 - every output byte-identical at 1, 2 and 3 ranks, long_name "... anomaly",
   the global attribute floe_anomaly_from naming the climatology;
@@ -205,6 +207,20 @@ def main(tbdir):
             close("series box mean --anomaly-from vs CDO fldmean of ymonsub",
                   masked(outs[0], "Tair_mean"), masked(fm, "Tair").reshape(-1), exact=False)
         anomaly_attrs(outs[0], "Tair_mean", clim["ymon"], "series over a box")
+
+    # ---- series of a GeoJSON region: the climatology need only cover the
+    # region's cells (here the extract's box), not the whole grid; the
+    # region (a rectangle whose edges lie between centres) weighs the
+    # cells of the same box as a --bbox series, so the values are its
+    gj = os.path.join(tmp, "rect.geojson")
+    with open(gj, "w") as f:
+        f.write('{"type": "Polygon", "coordinates": [[[-73.9951, 39.0049], [-69.0049, 39.0049], '
+                '[-69.0049, 42.9951], [-73.9951, 42.9951], [-73.9951, 39.0049]]]}')
+    region = runs(tmp, "series-region", "series", coll, "-v", "Tair", "--region", gj,
+                  "--time-label", "point", "--stat", "mean", "--anomaly-from", clim["ymon"])
+    if region and outs:
+        close("series of a region --anomaly-from vs the same cells as a --bbox series",
+              masked(region[0], "Tair_mean"), masked(outs[0], "Tair_mean"), exact=True)
 
     # ---- stats
     outs = runs(tmp, "stats", "stats", coll, *sel, "--stat", "mean,max,count",
