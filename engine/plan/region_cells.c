@@ -10,6 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Exact fractions clip every cell of a row against the polygon edges that
+ * cross the row's band: about columns x (edge, row) crossings of work. A
+ * region needing more than this (tens of seconds) is refused with advice,
+ * so that a hostile or needlessly detailed polygon (millions of vertices
+ * zig-zagging through every row) cannot hold a job for hours. */
+#define FRACTION_WORK_MAX 4e9
+
+
 floe_err floe_region_weights_parse(const char *text, floe_region_weights *out)
 {
     if (!text || !strcmp(text, "centre") || !strcmp(text, "center")) {
@@ -108,6 +116,61 @@ static double row_fraction(const double *frow, const uint8_t *mrow, size_t q)
     return frow ? frow[q] : mrow[q] ? 1.0 : 0.0;
 }
 
+static int cmp_double(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* How many of the n sorted values are < x (strict: below) or <= x. */
+static size_t count_below(const double *v, size_t n, double x, int or_equal)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] < x || (or_equal && v[mid] == x))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The clipping work of region r over rows[0..nr) of g and nc columns:
+ * nc x the (edge, row band) pairs that meet. The bands are disjoint, so
+ * the rows an edge [y0, y1] meets are those with ylo < y1, less those
+ * with yhi <= y0 (two binary searches per edge). */
+static floe_err fraction_work(const grid *g, const size_t *rows, size_t nr, size_t nc,
+                              const floe_region *r, double *work)
+{
+    double *lo = malloc((nr ? nr : 1) * sizeof *lo), *hi = malloc((nr ? nr : 1) * sizeof *hi);
+    if (!lo || !hi) {
+        free(lo);
+        free(hi);
+        return FLOE_ERR(FLOE_ENOMEM, "region cells: %zu rows", nr);
+    }
+    for (size_t p = 0; p < nr; p++)
+        lo[p] = g->ylo[rows[p]], hi[p] = g->yhi[rows[p]];
+    qsort(lo, nr, sizeof *lo, cmp_double);
+    qsort(hi, nr, sizeof *hi, cmp_double);
+    double pairs = 0;
+    for (size_t k = 0; k < floe_region_polygon_count(r); k++)
+        for (size_t q = 0; q < floe_region_ring_count(r, k); q++) {
+            const double *x, *y;
+            size_t n;
+            floe_region_ring(r, k, q, &x, &y, &n);
+            for (size_t e = 0; e + 1 < n; e++) {
+                double y0 = fmin(y[e], y[e + 1]), y1 = fmax(y[e], y[e + 1]);
+                size_t a = count_below(lo, nr, y1, 1), b = count_below(hi, nr, y0, 1);
+                pairs += a > b ? (double)(a - b) : 0;
+            }
+        }
+    free(lo);
+    free(hi);
+    *work = pairs * (double)nc;
+    return NULL;
+}
+
 /* Region k's cells (region_cells.h), row-major; *ncells of them and
  * their edges' box. */
 static floe_err add_region(grid *g, const floe_region *r, size_t k, floe_region_weights how,
@@ -128,6 +191,13 @@ static floe_err add_region(grid *g, const floe_region *r, size_t k, floe_region_
         if (frac ? g->xlo[j] < b.east && g->xhi[j] > b.west
                  : g->xc[j] >= b.west && g->xc[j] <= b.east)
             cols[nc++] = j;
+    double work = 0;
+    if (!err && frac && nr && nc && !(err = fraction_work(g, rows, nr, nc, r, &work)) &&
+        work > FRACTION_WORK_MAX)
+        err = FLOE_ERR(FLOE_EUNSUPPORTED, "exact fractions of %zu x %zu cells against this "
+                       "polygon's edges are %.3g clippings, more than %.3g: simplify the "
+                       "polygon (fewer vertices) or use --weights centre", nr, nc, work,
+                       FRACTION_WORK_MAX);
     /* per row: the columns' centres or edges, and a row of answers */
     double *sx = malloc((nc ? nc : 1) * sizeof *sx), *sw = malloc((nc ? nc : 1) * sizeof *sw);
     double *sf = malloc((nc ? nc : 1) * sizeof *sf), *sy = malloc((nr ? nr : 1) * sizeof *sy);

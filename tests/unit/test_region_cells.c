@@ -388,6 +388,41 @@ static void test_walk(void **state)
     assert_memory_equal(&got, &want, sizeof got);
 }
 
+/* A polygon whose edges cross every row of a large grid many times makes
+ * exact fractions too much work: refused with advice before any clipping;
+ * --weights centre takes the same polygon. */
+static void test_fraction_work_capped(void **state)
+{
+    (void)state;
+    enum { NLAT = 2000, NLON = 2000, NV = 2400 };
+    double *lat = malloc(NLAT * sizeof *lat), *lon = malloc(NLON * sizeof *lon);
+    char *json = malloc((size_t)NV * 48 + 256);
+    assert_non_null(lat), assert_non_null(lon), assert_non_null(json);
+    for (size_t i = 0; i < NLAT; i++)
+        lat[i] = 0.005 + 0.01 * (double)i;
+    for (size_t j = 0; j < NLON; j++)
+        lon[j] = 0.005 + 0.01 * (double)j;
+    /* a zig-zag between the grid's bottom and top: every edge crosses every row */
+    size_t n = (size_t)sprintf(json, "{\"type\": \"Polygon\", \"coordinates\": [[");
+    for (size_t k = 0; k < NV; k++)
+        n += (size_t)sprintf(json + n, "[%.6f, %.6f], ", 0.001 + 19.99 * (double)k / NV,
+                             k % 2 ? 19.999 : 0.001);
+    sprintf(json + n, "[0.001, 0.001]]]}");
+    floe_region_set set;
+    expect_ok(floe_region_set_parse(json, strlen(json), "zigzag.geojson", NULL, &set));
+    region_cells rc;
+    expect_code(region_cells_make(&set, FLOE_WEIGHTS_FRACTION, lat, NLAT, lon, NLON, 0, 0, 0, 0,
+                                  500, 900, &rc),
+                FLOE_EUNSUPPORTED, "--weights centre");
+    expect_ok(region_cells_make(&set, FLOE_WEIGHTS_CENTRE, lat, NLAT, lon, NLON, 0, 0, 0, 0, 500,
+                                900, &rc));
+    region_cells_free(&rc);
+    floe_region_set_free(&set);
+    free(json);
+    free(lat);
+    free(lon);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_wrapped),
         cmocka_unit_test(test_box),
         cmocka_unit_test(test_walk),
+        cmocka_unit_test(test_fraction_work_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
