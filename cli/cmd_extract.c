@@ -21,6 +21,7 @@ void cmd_extract_help(FILE *out)
 {
     fprintf(out,
             "usage: floe extract SOURCE -v VAR[,VAR...] [--bbox W,S,E,N] [--time T0[/T1]]\n"
+            "                    [--resample P [--resample-stat LIST]] [--anomaly-from CLIM.nc]\n"
             "                    -o OUT.nc [source options]\n"
             "       mpirun -np N floe extract ...\n"
             "\n"
@@ -54,7 +55,8 @@ void cmd_extract_help(FILE *out)
             "                       A step belongs to the period of its midpoint; partial\n"
             "                       periods at the ends of the selection are included.\n"
             "                       Same bytes for any number of MPI ranks.\n"
-            "  --resample-stat LIST any of mean,min,max,sum,std,count (default mean)\n");
+            "  --resample-stat LIST any of mean,min,max,sum,std,count and percentiles pNN\n"
+            "                       (exact, as `floe stats --help` says; default mean)\n");
     cmd_time_label_help(out);
     cmd_anomaly_help(out);
     cmd_output_help(out);
@@ -96,6 +98,7 @@ static floe_err run_resampled(int argc, char **argv, extract_args *a)
     memset(&req, 0, sizeof req);
     req.stat = a->resample_stat;
     req.resample = a->resample;
+    req.tile_memory = cmd_tile_memory();
     req.no_raw_chunks = getenv("FLOE_NO_RAW_CHUNKS") != NULL;
     cmd_job job;
     floe_err err = cmd_job_begin(argc, argv, &a->src, &a->grid, &req.job, &job);

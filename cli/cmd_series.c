@@ -20,10 +20,12 @@ void cmd_series_help(FILE *out)
 {
     fprintf(out,
             "usage: floe series SOURCE -v VAR[,VAR...] --points FILE.csv [--method nearest|bilinear]\n"
-            "                   [--time T0[/T1]] -o OUT.nc|OUT.csv [source options]\n"
+            "                   [--time T0[/T1]] [--resample P [--resample-stat LIST]]\n"
+            "                   [--anomaly-from CLIM.nc] -o OUT.nc|OUT.csv [source options]\n"
             "       floe series SOURCE -v VAR[,VAR...] (--bbox W,S,E,N | --region FILE.geojson)\n"
             "                   [--stat LIST] [--weights centre|fraction] [--region-id PROP]\n"
-            "                   [--time T0[/T1]] -o OUT.nc|OUT.csv [source options]\n"
+            "                   [--time T0[/T1]] [--resample P [--resample-stat LIST]]\n"
+            "                   [--anomaly-from CLIM.nc] -o OUT.nc|OUT.csv [source options]\n"
             "       mpirun -np N floe series ...\n"
             "\n"
             "Time series of the selected steps, as a CF-1.8 NetCDF-4 file (featureType\n"

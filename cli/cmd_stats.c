@@ -41,7 +41,7 @@ void cmd_climatology_help(FILE *out)
     fprintf(out,
             "usage: floe climatology SOURCE -v VAR[,VAR...] --by month|season|dayofyear\n"
             "                        [--stat LIST] [--bbox W,S,E,N] [--time T0[/T1]]\n"
-            "                        -o OUT.nc [source options]\n"
+            "                        [--anomaly-from CLIM.nc] -o OUT.nc [source options]\n"
             "       mpirun -np N floe climatology ...\n"
             "\n"
             "Per-cell statistics of the steps of each calendar month, season (DJF, MAM,\n"
@@ -81,7 +81,7 @@ void cmd_stats_help(FILE *out)
 {
     fprintf(out,
             "usage: floe stats SOURCE -v VAR[,VAR...] [--stat LIST] [--bbox W,S,E,N]\n"
-            "                  [--time T0[/T1]] -o OUT.nc [source options]\n"
+            "                  [--time T0[/T1]] [--anomaly-from CLIM.nc] -o OUT.nc [source options]\n"
             "       mpirun -np N floe stats ...\n"
             "\n"
             "Per-cell statistics over the selected time steps, written as CF NetCDF-4\n"
@@ -138,17 +138,6 @@ static floe_err parse_args(int argc, char **argv, stats_args *a)
     return NULL;
 }
 
-/* FLOE_TILE_MEMORY (bytes) from the environment: a tuning knob, and how
- * the tests make small tiles take the banded path; 0 (unset or not a
- * positive number): the job's default. */
-static size_t tile_memory(void)
-{
-    const char *e = getenv("FLOE_TILE_MEMORY");
-    char *end;
-    unsigned long long v = e ? strtoull(e, &end, 10) : 0;
-    return e && *e && !*end && v > 0 ? (size_t)v : 0;
-}
-
 floe_err cmd_climatology_run(int argc, char **argv)
 {
     return cmd_stats_run(argc, argv); /* argv[0] tells them apart */
@@ -160,7 +149,7 @@ floe_err cmd_stats_run(int argc, char **argv)
     FLOE_CHECK(parse_args(argc, argv, &a));
     floe_stats_request req = {
         .stat = a.stat, .climatology = a.climatology, .by = a.by,
-        .tile_memory = tile_memory(), .no_raw_chunks = getenv("FLOE_NO_RAW_CHUNKS") != NULL,
+        .tile_memory = cmd_tile_memory(), .no_raw_chunks = getenv("FLOE_NO_RAW_CHUNKS") != NULL,
     };
     cmd_job job;
     floe_err err = cmd_job_begin(argc, argv, &a.src, &a.grid, &req.job, &job);

@@ -477,3 +477,11 @@ floe_err cmd_job_end(cmd_job *job, floe_err err)
     floe_mpi_finalize(&job->mpi);
     return err;
 }
+
+size_t cmd_tile_memory(void)
+{
+    const char *e = getenv("FLOE_TILE_MEMORY");
+    char *end;
+    unsigned long long v = e ? strtoull(e, &end, 10) : 0;
+    return e && *e && !*end && v > 0 ? (size_t)v : 0;
+}

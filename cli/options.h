@@ -81,6 +81,12 @@ typedef floe_err (*cmd_own_option)(cmd_scan *s, void *own_args, int *taken);
 floe_err cmd_parse(int argc, char **argv, cmd_source *src, cmd_grid_args *g, cmd_own_option own,
                    void *own_args);
 
+/* FLOE_TILE_MEMORY (bytes) from the environment, for the jobs that cut
+ * tiles by memory (stats, climatology, extract --resample): a tuning knob,
+ * and how the tests make small tiles take the banded path; 0 (unset or not
+ * a positive number): the job's default. */
+size_t cmd_tile_memory(void);
+
 /* Help lines for --time-label. */
 void cmd_time_label_help(FILE *out);
 /* --anomaly-from (every gridded command). */

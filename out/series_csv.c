@@ -66,9 +66,13 @@ floe_err series_csv_create(const cf_series_spec *spec, series_csv **out)
     const cJSON *cal = cJSON_GetObjectItemCaseSensitive(spec->time->attributes, "calendar");
     floe_err err = NULL;
     if (cJSON_IsString(units)) {
-        err = cf_time_units_parse(units->valuestring, cJSON_IsString(cal) ? cal->valuestring
-                                                                           : NULL, &c->units);
-        c->has_units = !err;
+        /* units that are not CF's: the raw numbers, as the NetCDF output
+         * writes them */
+        floe_err uerr = cf_time_units_parse(units->valuestring,
+                                            cJSON_IsString(cal) ? cal->valuestring : NULL,
+                                            &c->units);
+        c->has_units = !uerr;
+        floe_err_free(&uerr);
     }
     if (!err)
         err = floe_file_open(spec->path, &c->file);

@@ -96,6 +96,15 @@ static floe_err map_steps(job_anomaly *a, const floe_grid_select *g)
     if (!g->ti)
         err = FLOE_ERR(FLOE_EFORMAT, "--anomaly-from: time coordinate %s has values that are "
                        "not CF times", g->time->name);
+    /* Days of the year are numbered by month and day in 360_day calendars
+     * and by the day's place in a leap year in the others
+     * (climatology_groups.h): across the two, group k is another day. */
+    else if (by == FLOE_CLIM_DAYOFYEAR &&
+             (c->calendar == CF_CAL_360_DAY) != (g->tunits.calendar == CF_CAL_360_DAY))
+        err = FLOE_ERR(FLOE_EUNSUPPORTED, "climatology %s is by day of year in the %s calendar "
+                       "and the data's is %s: their days of the year do not match",
+                       a->path, cf_calendar_name(c->calendar),
+                       cf_calendar_name(g->tunits.calendar));
     for (size_t s = 0; !err && s < g->count[0]; s++) {
         cf_datetime dt;
         cf_instant_to_datetime(g->tunits.calendar, floe_time_step_mid(&g->ti[g->start[0] + s]),

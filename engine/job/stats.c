@@ -153,6 +153,10 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
                       stats_pctl_cell_bytes(j, v); /* every value, once */
         per_cell = need > per_cell ? need : per_cell;
     }
+    /* --anomaly-from: a tile's box of the climatology, for the groups its
+     * steps use (engine/job/anomaly.h; double at most) */
+    if (j->anom.path)
+        per_cell += j->anom.png * sizeof(double);
     const floe_array *v0 = j->g.vars[0];
     /* Percentiles keep every value: a tile cannot be narrower than a row. */
     size_t row = (size_t)(v0->chunk_shape[2] < j->g.count[2] ? v0->chunk_shape[2] : j->g.count[2]);

@@ -336,7 +336,7 @@ static floe_err write_space_major(stats_job *j, const floe_mpi *mpi, cf_grid_out
 floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req)
 {
     const char *names[MAX_OUT], *methods[MAX_OUT], *long_names[MAX_OUT];
-    char name_buf[MAX_OUT][128], method_buf[MAX_OUT][160], long_buf[MAX_OUT][160], title[1024];
+    char name_buf[MAX_OUT][128], method_buf[MAX_OUT][160], long_buf[MAX_OUT][256], title[1024];
     const floe_array *vars[MAX_OUT];
     cf_var_type types[MAX_OUT];
     size_t nout = 0;

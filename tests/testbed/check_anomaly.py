@@ -18,7 +18,8 @@ recognised from CDO's history), and floe's own climatology --by month
 - every output byte-identical at 1, 2 and 3 ranks, long_name "... anomaly",
   the global attribute floe_anomaly_from naming the climatology;
 - one-line errors: a climatology whose grid lacks the selected cells, one
-  that lacks a step's month, and -o naming the climatology (an input: never
+  that lacks a step's month, a day-of-year climatology in another calendar
+  family (360_day vs the data's standard), and -o naming the climatology (an input: never
   replaced, not even with -O).
 Prints "N passed, N failed" last."""
 
@@ -240,12 +241,20 @@ def main(tbdir):
     janfeb = os.path.join(tmp, "janfeb.nc")
     check(cdo("sellonlatbox,-72,-68,38,44", clim["ymon"], small) is None, "cdo sellonlatbox")
     check(cdo("selmon,1,2", clim["ymon"], janfeb) is None, "cdo selmon")
+    # a day-of-year climatology in the 360_day calendar for standard-calendar
+    # data: its day 32 is 2 February, the data's 1 February: refused
+    d360 = os.path.join(tmp, "yday360.nc")
+    shutil.copyfile(clim["yday"], d360)
+    with netCDF4.Dataset(d360, "r+") as ds:
+        ds["time"].setncattr("calendar", "360_day")
     digest = hashlib.sha256(open(clim["ymon"], "rb").read()).hexdigest()
     out = os.path.join(tmp, "err.nc")
     for args, want in [(["extract", coll, *sel, "--anomaly-from", small, "-o", out],
                         [small, "must hold the selected cells"]),
                        (["stats", coll, *sel, "--anomaly-from", janfeb, "-o", out],
                         [janfeb, "holds no March", "2001-03"]),
+                       (["extract", coll, *sel, "--anomaly-from", d360, "-o", out],
+                        [d360, "360_day", "do not match"]),
                        (["series", coll, "-v", "Tair", "--points", pts, "--anomaly-from", small,
                          "-o", out], [small, "must hold the selected cells"]),
                        (["extract", coll, *sel, "--anomaly-from", clim["ymon"], "-O", "-o",
