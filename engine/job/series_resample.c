@@ -172,9 +172,17 @@ void series_resampled_store(series_resampled *r, const series_job *j, size_t o, 
      * never missing */
     double miss = r->in_missing[o];
     int count = r->in_dtypes[o] == FLOE_DT_INT32;
+    /* a float32 output's steps are rounded to float first: its statistics
+     * are of the values the series holds, whether they came as float or,
+     * beside a float64 output, as double (series.c res_esize) */
+    int f32 = r->in_dtypes[o] == FLOE_DT_FLOAT32;
+    if (f32)
+        miss = (double)(float)miss;
     for (size_t i = 0; i < n * j->nst; i++) {
         double x = esize == sizeof(double) ? ((const double *)vals)[i]
                                            : (double)((const float *)vals)[i];
+        if (f32)
+            x = (double)(float)x;
         dst[i] = !count && x == miss ? NAN : x;
     }
 }
