@@ -20,6 +20,7 @@
 #include "engine/plan/resample_periods.h"
 #include "engine/plan/series_plan.h"
 #include "engine/reduce/accum.h"
+#include "out/series_csv.h"
 #include "out/series_output.h"
 
 #include <math.h>
@@ -145,8 +146,10 @@ floe_err series_resampled_init(series_resampled *r, const series_job *j, cf_seri
  * bytes, float or double). */
 void series_resampled_store(series_resampled *r, const series_job *j, size_t o, size_t s0,
                             size_t n, const void *vals, size_t esize);
-/* Compute and write every resampled output. */
-floe_err series_resampled_put(series_resampled *r, const series_job *j, cf_series_output *out);
+/* Compute every resampled output and write them to the file being
+ * written: the NetCDF one (out) or the CSV one (csv); the other is NULL. */
+floe_err series_resampled_put(series_resampled *r, const series_job *j, cf_series_output *out,
+                              series_csv *csv);
 void series_resampled_free(series_resampled *r);
 
 #endif

@@ -2,7 +2,8 @@
 /* engine/job/series_resample.c - `floe series --resample month|season|year`:
  * per-period statistics of the series, computed on rank 0 once every
  * rank's steps are in (the series are small: steps x points or regions),
- * so the bytes do not depend on the rank count.
+ * so the bytes do not depend on the rank count; written to whichever file
+ * the run writes, NetCDF or CSV (-o OUT.csv: the same values, as rows).
  *
  * Each output of the series (a point's VAR, or a region's VAR_STAT)
  * becomes one output per temporal statistic, named NAME_RSTAT (Tair_mean,
@@ -171,22 +172,50 @@ void series_resampled_store(series_resampled *r, const series_job *j, size_t o, 
      * never missing */
     double miss = r->in_missing[o];
     int count = r->in_dtypes[o] == FLOE_DT_INT32;
+    /* a float32 output's steps are rounded to float first: its statistics
+     * are of the values the series holds, whether they came as float or,
+     * beside a float64 output, as double (series.c res_esize) */
+    int f32 = r->in_dtypes[o] == FLOE_DT_FLOAT32;
+    if (f32)
+        miss = (double)(float)miss;
     for (size_t i = 0; i < n * j->nst; i++) {
         double x = esize == sizeof(double) ? ((const double *)vals)[i]
                                            : (double)((const float *)vals)[i];
+        if (f32)
+            x = (double)(float)x;
         dst[i] = !count && x == miss ? NAN : x;
     }
 }
 
-floe_err series_resampled_put(series_resampled *r, const series_job *j, cf_series_output *out)
+/* Output q's values as the NetCDF variable holds them: float32 rounded
+ * once, here; a count (whole numbers, at most a period's steps) as int32. */
+static const void *as_stored(floe_dtype t, const double *v, size_t n, void *conv)
+{
+    if (t == FLOE_DT_FLOAT32) {
+        for (size_t i = 0; i < n; i++)
+            ((float *)conv)[i] = (float)v[i];
+        return conv;
+    }
+    if (t == FLOE_DT_INT32) {
+        for (size_t i = 0; i < n; i++)
+            ((int32_t *)conv)[i] = (int32_t)v[i];
+        return conv;
+    }
+    return v;
+}
+
+floe_err series_resampled_put(series_resampled *r, const series_job *j, cf_series_output *out,
+                              series_csv *csv)
 {
     const floe_resample_periods *p = &j->periods;
     size_t nst = j->nst, np = p->nperiods;
     unsigned mask = FLOE_ACCUM_F64;
     for (size_t k = 0; k < j->nrstat; k++)
         mask |= j->rstat_list[k];
+    /* every output's periods, [nout][np][nst]: the CSV takes a block of
+     * steps of every output at once (out/series_csv.h) */
     size_t cells = np * nst > 0 ? np * nst : 1;
-    double *res = malloc(cells * sizeof *res);
+    double *res = malloc(r->nout * cells * sizeof *res);
     void *conv = malloc(cells * sizeof(double));
     floe_accum acc;
     memset(&acc, 0, sizeof acc);
@@ -196,6 +225,7 @@ floe_err series_resampled_put(series_resampled *r, const series_job *j, cf_serie
     for (size_t o = 0; o < r->nin && !err; o++) {
         for (size_t k = 0; k < j->nrstat && !err; k++) {
             size_t q = o * j->nrstat + k, s = 0;
+            double *rq = res + q * cells;
             for (size_t per = 0; per < np && !err; per++) {
                 /* a period's steps are consecutive (resample_periods.h) */
                 floe_accum_reset(&acc);
@@ -203,24 +233,18 @@ floe_err series_resampled_put(series_resampled *r, const series_job *j, cf_serie
                     err = floe_accum_add_cells_f64(&acc, 0,
                                                    r->in + (o * j->g.count[0] + s) * nst, nst);
                 if (!err)
-                    err = floe_accum_result_f64(&acc, j->rstat_list[k], res + per * nst,
+                    err = floe_accum_result_f64(&acc, j->rstat_list[k], rq + per * nst,
                                                 r->missing[q]);
             }
-            if (err)
-                break;
-            const void *v = res;
-            if (r->dtypes[q] == FLOE_DT_FLOAT32) { /* rounded once, here */
-                for (size_t i = 0; i < np * nst; i++)
-                    ((float *)conv)[i] = (float)res[i];
-                v = conv;
-            } else if (r->dtypes[q] == FLOE_DT_INT32) { /* whole numbers, at most nsteps */
-                for (size_t i = 0; i < np * nst; i++)
-                    ((int32_t *)conv)[i] = (int32_t)res[i];
-                v = conv;
-            }
-            err = cf_series_output_put(out, q, 0, np, v);
+            if (!err && out)
+                err = cf_series_output_put(out, q, 0, np,
+                                           as_stored(r->dtypes[q], rq, np * nst, conv));
         }
     }
+    /* the CSV rounds a float32 output's values and writes counts whole,
+     * as the NetCDF holds them (series_csv.h) */
+    if (!err && csv)
+        err = series_csv_put_steps(csv, 0, np, res, sizeof *res);
     floe_accum_free(&acc);
     free(res);
     free(conv);

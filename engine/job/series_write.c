@@ -174,14 +174,18 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
             vals = buf;
         }
         size_t per = (s1 - s0) * j->nst;
-        if (csv && !err)
-            err = series_csv_put_steps(csv, s0, s1 - s0, vals, e);
-        for (size_t o = 0; o < j->nout && !err && !csv; o++) {
+        if (rs.nout) { /* kept until every rank's steps are in, whatever the format */
+            for (size_t o = 0; o < j->nout && !err; o++)
+                series_resampled_store(&rs, j, o, s0, s1 - s0, vals + o * per * e, e);
+            continue;
+        }
+        if (csv) {
+            if (!err)
+                err = series_csv_put_steps(csv, s0, s1 - s0, vals, e);
+            continue;
+        }
+        for (size_t o = 0; o < j->nout && !err; o++) {
             const void *ov = vals + o * per * e;
-            if (rs.nout) { /* kept until every rank's steps are in */
-                series_resampled_store(&rs, j, o, s0, s1 - s0, ov, e);
-                continue;
-            }
             int to_f32 = e == sizeof(double) && dtypes[o] == FLOE_DT_FLOAT32;
             if (to_f32 || dtypes[o] == FLOE_DT_INT32) {
                 /* 4 bytes a value either way */
@@ -207,7 +211,7 @@ floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_seri
     free(buf);
     free(conv);
     if (!err && rs.nout)
-        err = series_resampled_put(&rs, j, out);
+        err = series_resampled_put(&rs, j, out, csv);
     /* into temporaries: committed once every rank agreed (outputs.h) */
     if (!err)
         err = csv ? series_csv_finish(&csv, &j->outputs.tmp[JOB_OUT_DATA])

@@ -17,11 +17,16 @@ extract and floe series, under mpirun at 1, 2 and 3 ranks.
 - time = the middle of the period (point steps: time_bnds the period);
 - series --resample at points and over a box region against numpy on the
   plain series (count exactly);
+- series --resample -o OUT.csv (points, and a FeatureCollection of
+  regions): the rows of the NetCDF output of the same request (times as
+  netCDF4.num2date reads its time, ids in its order, values equal as
+  float32, empty where missing), the same bytes at 1, 2 and 3 ranks;
 - every output byte-identical at 1, 2 and 3 ranks;
 - one-line errors: an unknown period, --resample-stat alone, a region's
   count resampled.
 Prints "N passed, N failed" last."""
 
+import csv
 import datetime
 import json
 import os
@@ -265,6 +270,70 @@ def check_series(coll, tmp):
               f"series {label}: cell_methods end with the time method: {cm!r}")
 
 
+def check_series_csv(coll, tmp):
+    """--resample with -o OUT.csv: the resampled values, as the NetCDF holds them."""
+    pts = os.path.join(tmp, "pts-csv.csv")
+    with open(pts, "w") as f:
+        f.write("lon,lat,id\n-70.3,41.7,a\n-100.2,40.1,b\n-120.5,45.5,c\n")
+    gj = os.path.join(tmp, "two.geojson")
+    with open(gj, "w") as f:
+        json.dump({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": "west"}, "geometry": {"type": "Polygon",
+             "coordinates": [[[-100, 30], [-95, 30], [-95, 35], [-100, 35], [-100, 30]]]}},
+            {"type": "Feature", "properties": {"id": "east"}, "geometry": {"type": "Polygon",
+             "coordinates": [[[-90, 35], [-85, 35], [-87, 40], [-90, 35]]]}}]}, f)
+    cases = [("points", ["-v", "Tair,Rainf", "--points", pts], "station_id",
+              ["Tair_mean", "Tair_max", "Rainf_mean", "Rainf_max"]),
+             ("regions", ["-v", "Tair", "--region", gj, "--stat", "mean,max"], "region_id",
+              ["Tair_mean_mean", "Tair_mean_max", "Tair_max_mean", "Tair_max_max"])]
+    for label, where, idvar, names in cases:
+        req = ["series", coll, *where, "--time", TRANGE, "--resample", "month",
+               "--resample-stat", "mean,max", "-q"]
+        nc = os.path.join(tmp, f"csv-{label}.nc")
+        r = floe_np(0, *req, "-o", nc)
+        check(r.returncode == 0, f"series {label} --resample month -o .nc: {r.stderr.strip()}")
+        outs = []
+        for np_ in (1, 2, 3):
+            out = os.path.join(tmp, f"csv-{label}-{np_}.csv")
+            r = floe_np(np_, *req, "-o", out)
+            check(r.returncode == 0, f"series {label} --resample month -o .csv np {np_}: "
+                                     f"{r.stderr.strip()}")
+            if r.returncode == 0:
+                outs.append(out)
+        if len(outs) != 3 or not os.path.exists(nc):
+            continue
+        blobs = [open(p, "rb").read() for p in outs]
+        check(blobs[1] == blobs[0] and blobs[2] == blobs[0],
+              f"series {label} --resample -o .csv: the same bytes at np 1, 2 and 3")
+        with open(outs[0], newline="") as f:
+            rows = list(csv.reader(f))
+        check(rows[0] == ["time", "id"] + names, f"series {label} resampled CSV header {rows[0]}")
+        with netCDF4.Dataset(nc) as ds:
+            tv = ds["time"]
+            times = netCDF4.num2date(tv[:], tv.units, getattr(tv, "calendar", "standard"),
+                                     only_use_cftime_datetimes=False,
+                                     only_use_python_datetimes=True)
+            ids = [str(s) for s in ds[idvar][:]] if ds[idvar].dtype == str else \
+                [str(s) for s in netCDF4.chartostring(ds[idvar][:])]
+            want = {n: masked(nc, n) for n in names}
+        body = rows[1:]
+        check(len(body) == len(times) * len(ids),
+              f"series {label} resampled CSV: {len(body)} rows, want {len(times)} x {len(ids)}")
+        if len(body) != len(times) * len(ids):
+            continue
+        check([r_[0] for r_ in body] == [t.isoformat() for t in times for _ in ids],
+              f"series {label} resampled CSV times {sorted(set(r_[0] for r_ in body))} vs "
+              f"{[t.isoformat() for t in times]}")
+        check([r_[1] for r_ in body] == ids * len(times),
+              f"series {label} resampled CSV ids {[r_[1] for r_ in body[:len(ids)]]} vs {ids}")
+        for c, n in enumerate(names):
+            got = np.array([np.float32(r_[2 + c]) if r_[2 + c] else np.nan for r_ in body],
+                           dtype=np.float32)
+            w = want[n].astype(np.float32).reshape(-1)
+            check(np.array_equal(got, w, equal_nan=True) and not np.isnan(w).all(),
+                  f"series {label} resampled CSV {n} equals the NetCDF's: {got} vs {w}")
+
+
 def check_errors(coll, tmp):
     out = os.path.join(tmp, "err.nc")
     for args, want in [(["extract", coll, "-v", "Tair", "--resample", "week"], "--resample 'week'"),
@@ -294,6 +363,7 @@ def main(tbdir):
     check_extract_vs_cdo(coll, tmp)
     check_end_labels(tb, root, coll, tmp)
     check_series(coll, tmp)
+    check_series_csv(coll, tmp)
     check_errors(coll, tmp)
     shutil.rmtree(tmp, ignore_errors=True)
     return summary()

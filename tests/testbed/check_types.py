@@ -22,7 +22,10 @@ made:
     and no standard_name; the same bytes at np 1, 2 and 3;
   - series over a region (area-weighted mean, min, max, sum, count) and at
     two points (nearest cell), written in the same types, against numpy;
-    the same bytes at np 1, 2 and 3.
+    the same bytes at np 1, 2 and 3;
+  - a resampled float32 series (--resample month) does not depend on the
+    other variables requested: -v f32_be and -v f32_be,f64 (a float64
+    variable: results computed in double) give the same f32_be bytes.
 The test bed is not read (only its presence is required by the harness).
 Prints "N passed, N failed" last.
 """
@@ -497,6 +500,26 @@ def check_series(repo, tmp, name, stored):
                   f"series {name}_mean: no packing attributes on unpacked values")
 
 
+def check_resample_alone(repo, tmp):
+    """A float32 variable's period statistics are of its daily values as
+    written (float32), with or without a float64 variable beside it."""
+    names = [f"f32_be_mean_{st}" for st in ("mean", "sum", "std")]
+    got = {}
+    for label, vs in (("alone", "f32_be"), ("with_f64", "f32_be,f64")):
+        out = os.path.join(tmp, f"rs-{label}.nc")
+        r = floe_np(0, "series", repo, "-v", vs, "--bbox", "-81,39,-78,42", "--stat", "mean",
+                    "--resample", "month", "--resample-stat", "mean,sum,std", "-o", out, "-q")
+        check(r.returncode == 0, f"series -v {vs} --resample month: {r.stderr.strip()}")
+        if r.returncode == 0:
+            got[label] = load(out)
+    if len(got) != 2:
+        return
+    for n in names:
+        a, b = got["alone"][n], got["with_f64"][n]
+        check(a.dtype == np.float32 and same_bits(a, b),
+              f"series --resample {n}: the same bytes with f64 requested too ({a} vs {b})")
+
+
 def main(_tbdir):
     tmp = tempfile.mkdtemp(prefix="floe-types-")
     try:
@@ -507,6 +530,7 @@ def main(_tbdir):
             check_series(repo, tmp, name, stored[name])
         for name in ("i16_be", "u64_be", "f16", "f64_be", "p16_f64", "p16_f32"):
             check_climatology(repo, tmp, name, stored[name])
+        check_resample_alone(repo, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return summary()
