@@ -31,21 +31,51 @@ static void step_text(const floe_grid_select *g, size_t k, char *buf, size_t siz
     floe_err_free(&err);
 }
 
-void job_selection_note(const floe_mpi *mpi, const floe_job_request *q, const floe_grid_select *g)
+/* The line, with `what` (the cells part) given or made from g's box. */
+static void note(const floe_mpi *mpi, const floe_job_request *q, const floe_grid_select *g,
+                 const char *what)
 {
     if (q->quiet || mpi->rank != 0 || !isatty(STDERR_FILENO))
         return;
     size_t ny = g->count[1], nx = g->count[2], nt = g->count[0];
     if (!ny || !nx || !nt)
         return;
-    double w, e, s, n;
-    edges(g->xv, (size_t)g->lon->shape[0], g->start[2], nx, &w, &e);
-    edges(g->yv, (size_t)g->lat->shape[0], g->start[1], ny, &s, &n);
+    char box[256];
+    if (!what) {
+        double w, e, s, n;
+        edges(g->xv, (size_t)g->lon->shape[0], g->start[2], nx, &w, &e);
+        edges(g->yv, (size_t)g->lat->shape[0], g->start[1], ny, &s, &n);
+        snprintf(box, sizeof box, "%zu x %zu cells (%s x %s), lon %g..%g, lat %g..%g (cell edges)",
+                 ny, nx, g->lat->name, g->lon->name, w, e, s, n);
+        what = box;
+    }
     char t0[40], t1[40];
     step_text(g, g->start[0], t0, sizeof t0);
     step_text(g, g->start[0] + nt - 1, t1, sizeof t1);
-    fprintf(stderr, "floe: selected %zu x %zu cells (%s x %s), lon %g..%g, lat %g..%g (cell "
-            "edges), %zu steps %s..%s\n", ny, nx, g->lat->name, g->lon->name, w, e, s, n, nt, t0,
-            t1);
+    fprintf(stderr, "floe: selected %s, %zu steps %s..%s\n", what, nt, t0, t1);
     fflush(stderr);
+}
+
+void job_selection_note(const floe_mpi *mpi, const floe_job_request *q, const floe_grid_select *g)
+{
+    note(mpi, q, g, NULL);
+}
+
+void job_selection_note_points(const floe_mpi *mpi, const floe_job_request *q,
+                               const floe_grid_select *g, size_t npoints)
+{
+    char what[64];
+    snprintf(what, sizeof what, "%zu point%s", npoints, npoints == 1 ? "" : "s");
+    note(mpi, q, g, what);
+}
+
+void job_selection_note_regions(const floe_mpi *mpi, const floe_job_request *q,
+                                const floe_grid_select *g, size_t nregions, size_t ncells,
+                                const double edges_wsen[4])
+{
+    char what[256];
+    snprintf(what, sizeof what, "%zu region%s, %zu cells, lon %g..%g, lat %g..%g (cell edges)",
+             nregions, nregions == 1 ? "" : "s", ncells, edges_wsen[0], edges_wsen[2],
+             edges_wsen[1], edges_wsen[3]);
+    note(mpi, q, g, what);
 }

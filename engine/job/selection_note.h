@@ -21,5 +21,14 @@
  * and stderr is a terminal. Never fails: a line that cannot be made is
  * left out. */
 void job_selection_note(const floe_mpi *mpi, const floe_job_request *q, const floe_grid_select *g);
+/* The same for series at points ("3 points") and of GeoJSON regions
+ * ("2 regions, 3751 cells, lon W..E, lat S..N (cell edges)": the cells
+ * they weigh and the box of those cells' edges), whose grid selection is
+ * the whole grid they are found on. */
+void job_selection_note_points(const floe_mpi *mpi, const floe_job_request *q,
+                               const floe_grid_select *g, size_t npoints);
+void job_selection_note_regions(const floe_mpi *mpi, const floe_job_request *q,
+                                const floe_grid_select *g, size_t nregions, size_t ncells,
+                                const double edges_wsen[4]);
 
 #endif

@@ -166,7 +166,7 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
         err = floe_grid_select_make(j->ds, req->job.vars,
                                     req->points || req->region ? NULL : req->job.bbox,
                                     req->job.time, label, &j->g);
-    if (!err)
+    if (!err && !req->points && !req->region) /* a --bbox box */
         job_selection_note(mpi, &req->job, &j->g);
     if (!err && j->g.nvars > MAX_VARS)
         err = FLOE_ERR(FLOE_EINVAL, "too many variables (at most %d)", MAX_VARS);
@@ -187,6 +187,20 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
         err = req->points ? prepare_points(req, mpi->rank, j)
                           : series_prepare_regions(req, mpi->rank, j);
     FLOE_CHECK(err);
+    if (req->points)
+        job_selection_note_points(mpi, &req->job, &j->g, j->pts.n);
+    else if (req->region) { /* the cells the regions weigh, and their box */
+        double box[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+        size_t cells = 0;
+        for (size_t k = 0; k < j->rc.nregions; k++) {
+            cells += j->rc.ncells[k];
+            if (!j->rc.ncells[k])
+                continue;
+            box[0] = fmin(box[0], j->rc.edges[k][0]), box[1] = fmin(box[1], j->rc.edges[k][1]);
+            box[2] = fmax(box[2], j->rc.edges[k][2]), box[3] = fmax(box[3], j->rc.edges[k][3]);
+        }
+        job_selection_note_regions(mpi, &req->job, &j->g, j->rc.nregions, cells, box);
+    }
     /* --anomaly-from: the --bbox box, or the cells the points or the
      * GeoJSON regions weigh (their grid selection is the whole grid: the
      * climatology need not cover more than those cells) */

@@ -226,6 +226,36 @@ def bbox_and_selection(coll, d):
                 f"{lon_b.min():g}", f"{lat_b.min():g}", f"{lon_b.max():g}", f"{lat_b.max():g}")
         for w in want:
             check(w in sel[0], f"selection line lacks {w!r}: {sel[0]!r}")
+    # points and regions: what they select, not the whole grid they read from
+    gj = os.path.join(d, "sel.geojson")
+    with open(gj, "w") as f:
+        json.dump({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": "a"}, "geometry": {"type": "Polygon", "coordinates":
+             [[[-100, 30], [-95, 30], [-95, 35], [-100, 35], [-100, 30]]]}},
+            {"type": "Feature", "properties": {"id": "b"}, "geometry": {"type": "Polygon", "coordinates":
+             [[[-90, 35], [-85, 35], [-87, 40], [-90, 35]]]}}]}, f)
+    cmd, env = floe_cmd(0, "series", coll, "-v", "Tair", "--region", gj, "--stat", "count", "--time", TIME,
+                        "-o", os.path.join(d, "tty-reg.nc"))
+    text, status = on_terminal(cmd, env)
+    sel = [ln for ln in text.splitlines() if ln.startswith("floe: selected")]
+    check(status == 0 and len(sel) == 1, f"regions on a terminal: exit {status}: {text!r}")
+    if status == 0 and sel:
+        with netCDF4.Dataset(os.path.join(d, "tty-reg.nc")) as ds:
+            cells = int(np.sum(ds["region_cells"][:]))
+            lo_w, lo_e = float(ds["lon_bnds"][:].min()), float(ds["lon_bnds"][:].max())
+            la_s, la_n = float(ds["lat_bnds"][:].min()), float(ds["lat_bnds"][:].max())
+        for w in ("2 regions", f"{cells} cells", f"lon {lo_w:g}..{lo_e:g}", f"lat {la_s:g}..{la_n:g}"):
+            check(w in sel[0], f"region selection line lacks {w!r}: {sel[0]!r}")
+    pts = os.path.join(d, "sel-pts.csv")
+    with open(pts, "w") as f:
+        f.write(STATIONS)
+    cmd, env = floe_cmd(0, "series", coll, "-v", "Tair", "--points", pts, "--time", TIME,
+                        "-o", os.path.join(d, "tty-pts.nc"))
+    text, status = on_terminal(cmd, env)
+    sel = [ln for ln in text.splitlines() if ln.startswith("floe: selected")]
+    npts = len([ln for ln in STATIONS.splitlines()[1:] if ln.strip()])
+    check(status == 0 and len(sel) == 1 and f"{npts} points" in sel[0] and "x" not in sel[0].split("points")[0],
+          f"points on a terminal: one line naming {npts} points: {text!r}")
     for extra in (["-q"],):
         cmd, env = floe_cmd(0, "series", coll, "-v", "Tair", "--bbox=-71,41,-70,42", "--time",
                             TIME, *extra, "-o", os.path.join(d, "tty-q.nc"))
