@@ -36,6 +36,22 @@ static void stats_env_help(FILE *out)
             "                       compare the two paths; the same bytes)\n");
 }
 
+/* The percentiles paragraph of both commands' help. */
+static void pctl_help(FILE *out)
+{
+    fprintf(out,
+            "Percentiles: pNN or pNN.N (p0 to p100, e.g. p5,p50,p95,p99.9; at most 32)\n"
+            "mix freely with the other statistics and are exact: numpy.nanpercentile's\n"
+            "default (method \"linear\": with the n valid values sorted x[0..n-1],\n"
+            "i = (n-1)*P/100, interpolated between x[floor(i)] and the next), computed\n"
+            "in double with numpy's arithmetic and rounded once to the output type.\n"
+            "Written as VAR_pNN (a decimal point becomes '_': Tair_p99_9) with a\n"
+            "long_name such as \"5th percentile of Tair ...\" and no cell_methods (CF\n"
+            "has no percentile method). Every value of a tile is kept: tiles are cut\n"
+            "into bands of rows by FLOE_TILE_MEMORY, and each rank computes whole tiles.\n"
+            "\n");
+}
+
 void cmd_climatology_help(FILE *out)
 {
     fprintf(out,
@@ -53,15 +69,9 @@ void cmd_climatology_help(FILE *out)
             "climatology_bounds and cell_methods \"time: mean within years time: mean\n"
             "over years\". Same bytes for any number of MPI ranks.\n"
             "\n"
-            "Percentiles: pNN or pNN.N (p0 to p100, e.g. p5,p50,p95,p99.9; at most 32)\n"
-            "mix freely with the other statistics and are exact: numpy.nanpercentile's\n"
-            "default (method \"linear\": with the n valid values sorted x[0..n-1],\n"
-            "i = (n-1)*P/100, interpolated between x[floor(i)] and the next), computed\n"
-            "in double with numpy's arithmetic and rounded once to the output type.\n"
-            "Written as VAR_pNN (a decimal point becomes '_': Tair_p99_9) with a\n"
-            "long_name such as \"5th percentile of Tair ...\" and no cell_methods (CF\n"
-            "has no percentile method). Every value of a tile is kept: tiles are cut\n"
-            "into bands of rows by FLOE_TILE_MEMORY, and each rank computes whole tiles.\n"            "\n"
+            "\n");
+    pctl_help(out);
+    fprintf(out,
             "Options:\n"
             "  --by GROUPING        month, season or dayofyear (required)\n"
             "  -v, --vars LIST      variables, comma-separated\n"
@@ -91,15 +101,9 @@ void cmd_stats_help(FILE *out)
             "deviation (divisor n, like CDO's timstd). The result is the same, bit for\n"
             "bit, for any number of MPI ranks.\n"
             "\n"
-            "Percentiles: pNN or pNN.N (p0 to p100, e.g. p5,p50,p95,p99.9; at most 32)\n"
-            "mix freely with the other statistics and are exact: numpy.nanpercentile's\n"
-            "default (method \"linear\": with the n valid values sorted x[0..n-1],\n"
-            "i = (n-1)*P/100, interpolated between x[floor(i)] and the next), computed\n"
-            "in double with numpy's arithmetic and rounded once to the output type.\n"
-            "Written as VAR_pNN (a decimal point becomes '_': Tair_p99_9) with a\n"
-            "long_name such as \"5th percentile of Tair ...\" and no cell_methods (CF\n"
-            "has no percentile method). Every value of a tile is kept: tiles are cut\n"
-            "into bands of rows by FLOE_TILE_MEMORY, and each rank computes whole tiles.\n"            "\n"
+            "\n");
+    pctl_help(out);
+    fprintf(out,
             "Options:\n"
             "  -v, --vars LIST      variables, comma-separated\n"
             "  --stat LIST          any of mean,min,max,sum,std,count and percentiles pNN\n"

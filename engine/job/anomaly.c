@@ -44,30 +44,29 @@ static long find_coord(const double *ax, size_t n, double x)
     return -1;
 }
 
+/* Map grid index i of one axis (its centres v) to the climatology's axis
+ * ax[n] (of name "latitude" or "longitude") into idx[i], once. */
+static floe_err map_axis(const job_anomaly *a, const char *name, const double *v, size_t i,
+                         const double *ax, size_t n, long *idx)
+{
+    if (idx[i] >= 0)
+        return NULL;
+    idx[i] = find_coord(ax, n, v[i]);
+    if (idx[i] < 0)
+        return FLOE_ERR(FLOE_EINVAL, "climatology %s: its grid holds no %s %.6g (it has %zu "
+                        "from %.6g to %.6g): it must hold the selected cells", a->path, name,
+                        v[i], n, n ? ax[0] : NAN, n ? ax[n - 1] : NAN);
+    return NULL;
+}
+
 static floe_err map_row(job_anomaly *a, const floe_grid_select *g, size_t row)
 {
-    if (a->row_of[row] >= 0)
-        return NULL;
-    a->row_of[row] = find_coord(a->clim.lat, a->clim.ny, g->yv[row]);
-    if (a->row_of[row] < 0)
-        return FLOE_ERR(FLOE_EINVAL, "climatology %s: its grid holds no latitude %.6g (it has "
-                        "%zu from %.6g to %.6g): it must hold the selected cells", a->path,
-                        g->yv[row], a->clim.ny, a->clim.ny ? a->clim.lat[0] : NAN,
-                        a->clim.ny ? a->clim.lat[a->clim.ny - 1] : NAN);
-    return NULL;
+    return map_axis(a, "latitude", g->yv, row, a->clim.lat, a->clim.ny, a->row_of);
 }
 
 static floe_err map_col(job_anomaly *a, const floe_grid_select *g, size_t col)
 {
-    if (a->col_of[col] >= 0)
-        return NULL;
-    a->col_of[col] = find_coord(a->clim.lon, a->clim.nx, g->xv[col]);
-    if (a->col_of[col] < 0)
-        return FLOE_ERR(FLOE_EINVAL, "climatology %s: its grid holds no longitude %.6g (it has "
-                        "%zu from %.6g to %.6g): it must hold the selected cells", a->path,
-                        g->xv[col], a->clim.nx, a->clim.nx ? a->clim.lon[0] : NAN,
-                        a->clim.nx ? a->clim.lon[a->clim.nx - 1] : NAN);
-    return NULL;
+    return map_axis(a, "longitude", g->xv, col, a->clim.lon, a->clim.nx, a->col_of);
 }
 
 floe_err job_anomaly_map_cell(job_anomaly *a, const floe_grid_select *g, size_t row, size_t col)
