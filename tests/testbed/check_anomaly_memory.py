@@ -27,7 +27,9 @@ import numpy as np
 from testlib import check, floe_np, run, summary
 
 BOX = "-75,38,-68,44"
-SLACK_MB = 24  # the box's climatology is ~1 MB; the rest is allocator noise
+# The box's climatology is ~1 MB; the rest is allocator and HDF5 noise
+# (up to +20 MB seen); reading the whole climatology would add 382 MB.
+SLACK_MB = 64
 FIRST_DAY = datetime.datetime(2000, 12, 31)  # the data's days, with a margin each side
 NDAYS = 66
 
@@ -126,6 +128,9 @@ def main(tbdir):
             outs[(tag, anom)] = out
         if len(mb) == 2:
             print(f"{tag}: peak RSS {mb[0]:.0f} MB without, {mb[1]:.0f} MB with --anomaly-from")
+            if "ASAN_OPTIONS" in os.environ:  # its quarantine and shadow memory swamp the figures
+                print(f"skipped: {tag}: peak RSS comparison under AddressSanitizer")
+                continue
             check(mb[1] - mb[0] <= SLACK_MB,
                   f"{tag}: peak RSS with --anomaly-from {mb[1]:.0f} MB, without {mb[0]:.0f} MB "
                   f"(the whole climatology would add {NDAYS * lat.size * lon.size * 8 >> 20} MB)")
