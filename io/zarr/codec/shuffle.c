@@ -33,6 +33,8 @@ static void unshuffle8(const uint8_t *in, uint8_t *out, size_t count)
 
 void zarr_unshuffle(const uint8_t *in, uint8_t *out, size_t n, size_t elementsize)
 {
+    if (n == 0) /* an empty chunk: its buffers may be NULL, which memcpy may not take */
+        return;
     if (elementsize <= 1 || n < elementsize) {
         memcpy(out, in, n);
         return;
