@@ -82,6 +82,7 @@ void cmd_climatology_help(FILE *out)
     cmd_time_label_help(out);
     cmd_anomaly_help(out);
     cmd_output_help(out);
+    cmd_dry_run_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
     stats_env_help(out);
@@ -113,6 +114,7 @@ void cmd_stats_help(FILE *out)
     cmd_time_label_help(out);
     cmd_anomaly_help(out);
     cmd_output_help(out);
+    cmd_dry_run_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
     stats_env_help(out);

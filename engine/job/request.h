@@ -31,6 +31,10 @@ typedef struct floe_job_request {
                                  (engine/job/anomaly.h), an input; NULL: the values */
     int overwrite;          /* replace existing outputs (-O); inputs never */
     int quiet;              /* no progress line on rank 0 */
+    /* --dry-run: open and plan, print the plan (engine/job/dry_run.h),
+     * fetch no chunk, write nothing; dry_run_json: as JSON; dry_run_ranks:
+     * plan for this many ranks (0: the ranks it runs on). */
+    int dry_run, dry_run_json, dry_run_ranks;
 } floe_job_request;
 
 /* `floe extract`: the selected box and steps of the variables. */
