@@ -17,7 +17,9 @@ sleep), to every rank, as Slurm's srun does:
 - kill -9 of one rank mid-run, then --resume: the same bytes;
 - a checkpoint of another request (--by season) is refused, naming it;
 - pieces 1..3 of 3 (one at np 2), then floe merge: the unsplit run's
-  bytes, the parts removed; a missing piece is refused by merge.
+  bytes, the parts removed; a missing piece is refused by merge;
+- saves at every block boundary (FLOE_CHECKPOINT_SECONDS=0): a tile's
+  steps in several units, chained back into the same bytes.
 Prints "N passed, N failed" last.
 """
 
@@ -49,24 +51,24 @@ class Env:
         self.coll = os.path.join(tbdir, "collection.json")
         self.tmp, self.shim, self.slow = tmp, shim, slow
 
-    def cmd(self, np_, args, slow):
+    def cmd(self, np_, args, slow, env=None):
         """The command (the shim in floe only, not in mpirun) and its environment."""
-        cmd, env = floe_cmd(np_, *args, endpoint=self.slow if slow else None)
+        cmd, env = floe_cmd(np_, *args, endpoint=self.slow if slow else None, env=env)
         at = cmd.index(FLOE)
         cmd[at:at] = ["env", f"LD_PRELOAD={self.shim}",
                       "ASAN_OPTIONS=" + ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"),
                                                                "verify_asan_link_order=0"]))]
         return cmd, env
 
-    def floe(self, np_, args, cwd, slow=False):
-        cmd, env = self.cmd(np_, args, slow)
+    def floe(self, np_, args, cwd, slow=False, env=None):
+        cmd, env = self.cmd(np_, args, slow, env)
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
         if r.returncode == 0:
             testlib.check_cf_output(args, cwd=cwd)
         return r
 
-    def start(self, np_, args, cwd):
-        cmd, env = self.cmd(np_, args, True)
+    def start(self, np_, args, cwd, env=None):
+        cmd, env = self.cmd(np_, args, True, env)
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=env, cwd=cwd)
 
@@ -187,6 +189,34 @@ def check_pieces(e, kind, extra, ref1):
     check(not os.path.exists(parts), f"{kind}: merge removes the parts")
 
 
+def check_part_way_saves(e, extra):
+    """A save at every block boundary (FLOE_CHECKPOINT_SECONDS=0): each tile's
+    steps in several units, chained back: the same bytes (a box of a few
+    tiles, to be quick)."""
+    cwd = tempfile.mkdtemp(dir=e.tmp, prefix="part-way-")
+    args = ["climatology", e.coll, "-v", "Tair,Rainf", *extra, "--bbox=-100,30,-90,40",
+            "-o", "out.nc", "-q"]
+    plain = tempfile.mkdtemp(dir=e.tmp, prefix="part-way-plain-")
+    r = e.floe(0, args, plain)
+    check(r.returncode == 0, f"the box's plain climatology: exit {r.returncode}: {r.stderr}")
+    ref1 = digest(os.path.join(plain, "out.nc")) if r.returncode == 0 else None
+    p = e.start(0, args + ["--checkpoint"], cwd, env={"FLOE_CHECKPOINT_SECONDS": "0"})  # slow: watch the units as they come
+    seen = set()
+    while p.poll() is None:
+        try:
+            seen.update(n for n in os.listdir(os.path.join(cwd, "out.nc.floe-ckpt"))
+                        if n.startswith("u-"))
+        except OSError:
+            pass
+        time.sleep(0.05)
+    p.communicate()
+    check(p.returncode == 0 and digest(os.path.join(cwd, "out.nc")) == ref1,
+          f"units saved part-way give the same bytes (exit {p.returncode})")
+    # part-way: some tile saved as more than one unit (u-V-Y0-X0-Y1-X1-A-B)
+    tiles = [n.rsplit("-", 2)[0] for n in seen]
+    check(len(tiles) > len(set(tiles)), f"some tile was saved in parts: {sorted(seen)[:4]}")
+
+
 def main(tbdir):
     shim = os.environ.get("FLOE_FIXED_TIME")
     if not shim or not os.path.exists(shim):
@@ -222,6 +252,7 @@ def main(tbdir):
         check_kill9(e, refs["climatology", 2])
         for kind, extra in jobs.items():
             check_pieces(e, kind, extra, refs[kind, 0])
+        check_part_way_saves(e, jobs["climatology"])
     finally:
         subprocess.run([STANDIN, "stop", "--state", state], capture_output=True, timeout=60)
         shutil.rmtree(tmp, ignore_errors=True)
