@@ -6,6 +6,7 @@
 #define FLOE_CMD_OPTIONS_H
 
 #include "cli/var_list.h"
+#include "cli/run_controls.h"
 #include "common/floe_error.h"
 #include "dataset/dataset.h"
 #include "engine/job/request.h"
@@ -66,6 +67,7 @@ typedef struct cmd_grid_args {
     int quiet;
     /* --dry-run [--json] [--ranks N]: print the plan (engine/job/dry_run.h) */
     int dry_run, dry_run_json, dry_run_ranks;
+    cmd_run_controls ctl; /* --checkpoint, --resume, --piece (cli/run_controls.h) */
 } cmd_grid_args;
 /* If the current option is one of them, consume it and set *taken. */
 floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken);

@@ -35,6 +35,15 @@ typedef struct floe_job_request {
      * fetch no chunk, write nothing; dry_run_json: as JSON; dry_run_ranks:
      * plan for this many ranks (0: the ranks it runs on). */
     int dry_run, dry_run_json, dry_run_ranks;
+    /* Execution controls (engine/job/checkpoint.h), not part of the
+     * request: left out of its fingerprint and of the recorded command. */
+    int checkpoint;         /* --checkpoint: keep progress in OUT.floe-ckpt/ */
+    int resume;             /* --resume: continue from OUT.floe-ckpt/ if there, else
+                               start fresh as with --checkpoint */
+    int piece, pieces;      /* --piece I/N (1-based): piece I of N into OUT.floe-parts/;
+                               0 and 0: the whole request */
+    int merge;              /* `floe merge OUT`: write the output from the N pieces
+                               in OUT.floe-parts/ (cli/cmd_merge.c), fetching nothing */
 } floe_job_request;
 
 /* `floe extract`: the selected box and steps of the variables. */
