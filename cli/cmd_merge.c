@@ -8,6 +8,8 @@
  * command kind picks the runner. */
 #include "cli/cmd_merge.h"
 
+#include "cli/cmd_extract.h"
+#include "cli/cmd_series.h"
 #include "cli/cmd_stats.h"
 #include "cli/options.h"
 #include "engine/job/checkpoint.h"
@@ -22,6 +24,8 @@ static const struct {
 } runners[] = {
     {"stats", cmd_stats_run},
     {"climatology", cmd_climatology_run},
+    {"extract", cmd_extract_run},
+    {"series", cmd_series_run},
 };
 
 /* The most words a recorded command may have. */

@@ -22,7 +22,7 @@ import tempfile
 
 import step_runs
 from step_runs import (BOX, VARS, digest, inputs, rank_pids, run_in, same, start_in,
-                       wait_for_units)
+                       wait_for_units, wait_ranks_gone)
 from testlib import check, run, summary
 
 CASES = [
@@ -86,10 +86,12 @@ def killed_piece(work, tb, name, args, slow, fast, ref):
     p = start_in(d, 2, [*args, "--piece", "1/2", *OUT], slow)
     got = wait_for_units(p, os.path.join(d, "out.nc.floe-parts"), "x", lambda u: len(u) >= 1)
     check(p.poll() is None and got, f"{name}: piece 1 saved no unit before it ended")
-    for pid in rank_pids(d).values():
+    pids = rank_pids(d)
+    for pid in pids.values():
         os.kill(pid, signal.SIGKILL)
     p.communicate(timeout=300)
     check(p.returncode != 0, f"{name}: piece 1 killed: mpirun exit {p.returncode}")
+    check(wait_ranks_gone(pids.values()), f"{name}: piece 1 killed: ranks still running")
     for i in (1, 2):
         r = run_in(d, 2, [*args, "--piece", f"{i}/2", "--resume", *OUT], fast)
         check(r.returncode == 0, f"{name}: piece {i}/2 --resume: exit {r.returncode} "

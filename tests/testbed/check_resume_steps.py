@@ -22,7 +22,7 @@ import tempfile
 
 import step_runs
 from step_runs import (BOX, VARS, digest, inputs, rank_pids, run_in, same, start_in, units,
-                       wait_for_units)
+                       wait_for_units, wait_ranks_gone)
 from testlib import check, run, summary
 
 # (name, arguments, unit letter, resume at this rank count after SIGTERM)
@@ -91,6 +91,7 @@ def kill9_then_resume(work, tb, name, args, letter, slow, fast, ref):
         os.kill(pids[1], signal.SIGKILL)
     p.communicate(timeout=300)
     check(p.returncode != 0, f"{name}: kill -9 of rank 1: mpirun exit {p.returncode}")
+    check(wait_ranks_gone(pids.values()), f"{name}: kill -9 of rank 1: ranks still running")
     check(not os.path.exists(os.path.join(d, "out.nc")), f"{name}: kill -9: an output")
     r = run_in(d, 2, [*args, "--resume", *OUT], fast)
     check(r.returncode == 0, f"{name}: --resume after kill -9: exit {r.returncode} "

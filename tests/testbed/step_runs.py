@@ -127,3 +127,13 @@ def wait_for_units(p, store, letter, want):
             return got
         time.sleep(0.02)
     return units(store, letter)
+
+
+def wait_ranks_gone(pids):
+    """Wait (up to 60 s) until the processes pids are gone, zombies too
+    (mpirun may end before the ranks it killed are reaped, and a temporary
+    of a process still there is not a dead run's). Whether they are."""
+    deadline = time.time() + 60
+    while any(os.path.exists(f"/proc/{p}") for p in pids) and time.time() < deadline:
+        time.sleep(0.05)
+    return not any(os.path.exists(f"/proc/{p}") for p in pids)
