@@ -168,6 +168,19 @@ floe_err floe_ckpt_get(const char *dir, const char *name, void **data, size_t *n
     return err;
 }
 
+floe_err floe_ckpt_drop(const char *dir, const char *name)
+{
+    FLOE_CHECK(check_name(name));
+    char *path = join(dir, name, BLOB_SUFFIX);
+    floe_err err = !path ? FLOE_ERR(FLOE_ENOMEM, "checkpoint %s/%s", dir, name)
+                   : unlink(path) != 0 && errno != ENOENT
+                       ? FLOE_ERR(FLOE_EIO, "checkpoint blob %s: cannot remove it: %s", path,
+                                  strerror(errno))
+                       : NULL;
+    free(path);
+    return err;
+}
+
 int floe_ckpt_has(const char *dir, const char *name)
 {
     if (check_name(name) != NULL) /* cannot be: not a name the store writes */
@@ -355,7 +368,7 @@ static void first_difference(const char *a, const char *b, char *buf, size_t siz
 floe_err floe_ckpt_header_check(const char *dir, const floe_ckpt_header *have,
                                 const floe_ckpt_header *want)
 {
-    const char *what = "it belongs to";
+    const char *what = "belongs to";
     if (!same(have->kind, want->kind))
         return FLOE_ERR(FLOE_EINVAL, "checkpoint %s %s another command (floe %s, not floe %s): "
                         "remove it or run that command", dir, what, have->kind, want->kind);

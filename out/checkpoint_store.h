@@ -77,6 +77,9 @@ floe_err floe_ckpt_put(const char *dir, const char *name, const void *data, size
  * FLOE_ENOTFOUND when absent; FLOE_ECHECKSUM naming DIR/NAME.blob when
  * short, of another format or not matching its checksum. */
 floe_err floe_ckpt_get(const char *dir, const char *name, void **data, size_t *n);
+/* Remove blob `name` (one that did not read: it is computed again). An
+ * absent one is not an error. */
+floe_err floe_ckpt_drop(const char *dir, const char *name);
 /* Whether blob `name` is there (not whether it reads). */
 int floe_ckpt_has(const char *dir, const char *name);
 /* The names of the blobs starting with prefix, sorted (strcmp): *names
