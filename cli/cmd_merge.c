@@ -123,7 +123,7 @@ floe_err cmd_merge_run(int argc, char **argv)
     if (!err && r == sizeof runners / sizeof *runners)
         err = FLOE_ERR(FLOE_EUNSUPPORTED, "merge: pieces of floe %s do not merge (yet)", kind);
     if (!err) {
-        char merge_opt[] = "--merge-parts", quiet_opt[] = "-q";
+        char merge_opt[] = "--merge-parts", quiet_opt[] = "--merge-quiet";
         words[n++] = merge_opt;
         if (quiet)
             words[n++] = quiet_opt;

@@ -36,6 +36,10 @@ floe_err cmd_run_control_option(struct cmd_scan *s, cmd_run_controls *c, int *ta
         c->merge = 1;
         return NULL;
     }
+    if (cmd_is(s, "--merge-quiet", NULL)) { /* `floe merge -q`: not recorded, unlike -q */
+        c->quiet = 1;
+        return NULL;
+    }
     if (cmd_is(s, "--piece", NULL)) {
         const char *v;
         FLOE_CHECK(cmd_value(s, &v));
@@ -52,11 +56,13 @@ void cmd_run_controls_apply(const cmd_run_controls *c, floe_job_request *req)
     req->piece = c->piece;
     req->pieces = c->pieces;
     req->merge = c->merge;
+    req->quiet |= c->quiet;
 }
 
 int cmd_run_control_dropped(int argc, char **argv, int i)
 {
-    static const char *const flags[] = {"--checkpoint", "--resume", "--merge-parts"};
+    static const char *const flags[] = {"--checkpoint", "--resume", "--merge-parts",
+                                         "--merge-quiet"};
     static const char *const valued[] = {"--piece", "--progress-interval"};
     const char *a = argv[i];
     for (size_t k = 0; k < sizeof flags / sizeof *flags; k++)

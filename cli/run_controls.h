@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/run_controls.h - the options that say how a data command runs, not
  * what it computes: --checkpoint, --resume, --piece I/N (and the internal
- * --merge-parts that `floe merge` adds). They are not part of the request
+ * --merge-parts and --merge-quiet that `floe merge` adds). They are not part of the request
  * (engine/job/checkpoint.h leaves them out of its fingerprint) and the
  * command recorded in an output leaves them out, with --progress-interval,
  * so that a resumed or merged output is the bytes of the uninterrupted,
@@ -21,6 +21,7 @@ typedef struct cmd_run_controls {
     int checkpoint, resume;
     int piece, pieces; /* 0, 0: no --piece */
     int merge;         /* --merge-parts: set by `floe merge` only */
+    int quiet;         /* --merge-quiet: `floe merge -q` (-q itself would be recorded) */
 } cmd_run_controls;
 
 struct cmd_scan;

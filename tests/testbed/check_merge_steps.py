@@ -4,9 +4,10 @@
 `floe extract` (also --resample, which runs the stats job) and `floe series`
 (points with --resample, a FeatureCollection region, a --bbox box):
 
-- pieces 1..3 of 3 (at 2, 1 and 2 ranks), then `floe merge out.nc`: the
+- pieces 1..3 of 3 (at 2, 1 and 2 ranks), then `floe merge out.nc -q`: the
   whole file byte for byte as the unsplit run (FLOE_FIXED_TIME), the parts
-  removed; no piece writes an output;
+  removed; no piece writes an output; merge's -q is not recorded (it was,
+  as a second -q);
 - more pieces than time steps (70 of 62 steps: empty pieces) merge too;
 - a piece killed (-9, both ranks) against a slow stand-in of its own (30 ms
   a request) once it saved a unit, restarted with --resume: the same merge;
@@ -46,23 +47,22 @@ def files(folder):
 
 def pieces(d, name, args, endpoint, which, n):
     for i in which:
-        # extract --resample is the stats job's: its pieces at other rank counts are
-        # check_checkpoint_stats.py's; here only the merge of extract's command line
-        np_ = 0 if name == "extract-resample" else PIECE_RANKS.get(i, 1)
+        np_ = PIECE_RANKS.get(i, 1)
         r = run_in(d, np_, [*args, "--piece", f"{i}/{n}", *OUT], endpoint)
         check(r.returncode == 0, f"{name}: piece {i}/{n}: exit {r.returncode} "
               f"({r.stderr.strip()})")
     check(files(d) == ["out.nc.floe-parts"], f"{name}: the pieces left {files(d)}")
 
 
-def merge(d, endpoint):
-    return run_in(d, 0, ["merge", "out.nc"], endpoint)
+def merge(d, endpoint, *extra):
+    return run_in(d, 0, ["merge", "out.nc", *extra], endpoint)
 
 
 def split_and_merge(work, tb, name, args, endpoint, ref):
     d = inputs(os.path.join(work, f"{name}-3"), tb)
     pieces(d, name, args, endpoint, (1, 2, 3), 3)
-    r = merge(d, endpoint)
+    # merge's own -q is not the request's: the output records the pieces' command
+    r = merge(d, endpoint, "-q")
     check(r.returncode == 0, f"{name}: merge: exit {r.returncode} ({r.stderr.strip()})")
     same(d, ref, f"{name}: 3 pieces merged")
     check(files(d) == ["out.json", "out.nc"], f"{name}: after the merge: {files(d)}")
