@@ -8,6 +8,7 @@
 #include "common/floe_version.h"
 #include "cli/cmd_extract.h"
 #include "cli/cmd_inspect.h"
+#include "cli/cmd_merge.h"
 #include "cli/cmd_series.h"
 #include "cli/cmd_stats.h"
 
@@ -26,6 +27,8 @@ static const floe_command commands[] = {
      cmd_stats_run, cmd_stats_help},
     {"climatology", "per-cell statistics by month, season or day of year, MPI-parallel",
      cmd_climatology_run, cmd_climatology_help},
+    {"merge", "write the output of a request run in pieces (--piece I/N) from its parts",
+     cmd_merge_run, cmd_merge_help},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -90,10 +93,12 @@ void floe_cli_report(FILE *errout, floe_err err)
     int rank = floe_log_rank();
     if (rank > 0 && floe_log_get_level() < FLOE_LOG_INFO)
         return;
+    /* a checkpointed stop is no error: the line says what to do next */
+    const char *kind = floe_err_code(err) == FLOE_EINTERRUPTED ? "" : "error: ";
     if (rank > 0)
-        fprintf(errout, "floe[%d]: error: %s\n", rank, line);
+        fprintf(errout, "floe[%d]: %s%s\n", rank, kind, line);
     else
-        fprintf(errout, "floe: error: %s\n", line);
+        fprintf(errout, "floe: %s%s\n", kind, line);
     if (floe_log_get_level() >= FLOE_LOG_DEBUG) {
         char raw_trace[4096], trace[4096];
         floe_redact(floe_err_trace(err, raw_trace, sizeof raw_trace), trace, sizeof trace);
@@ -152,7 +157,9 @@ int floe_cli_main(int argc, char **argv, FILE *out, FILE *errout)
     floe_err err = cmd->run(argc - i, argv + i);
     if (!err)
         return FLOE_EXIT_OK;
-    int status = floe_err_code(err) == FLOE_EINVAL ? FLOE_EXIT_USAGE : FLOE_EXIT_FAILURE;
+    int status = floe_err_code(err) == FLOE_EINVAL         ? FLOE_EXIT_USAGE
+                 : floe_err_code(err) == FLOE_EINTERRUPTED ? FLOE_EXIT_CHECKPOINTED
+                                                           : FLOE_EXIT_FAILURE;
     if (!floe_err_reported(err))
         floe_cli_report(errout, err);
     floe_err_free(&err);

@@ -13,6 +13,7 @@ enum {
     FLOE_EXIT_OK = 0,
     FLOE_EXIT_FAILURE = 1, /* the job failed: the error line says why */
     FLOE_EXIT_USAGE = 2,   /* the command line was wrong */
+    FLOE_EXIT_CHECKPOINTED = 3, /* interrupted, checkpoint kept: rerun with --resume */
 };
 
 typedef struct floe_command {

@@ -265,6 +265,9 @@ void cmd_time_label_help(FILE *out)
 
 floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
 {
+    FLOE_CHECK(cmd_run_control_option(s, &g->ctl, taken));
+    if (*taken)
+        return NULL;
     *taken = 1;
     if (cmd_is(s, "--vars", "-v")) { /* every -v adds its names (cli/var_list.h) */
         const char *v;
@@ -324,7 +327,9 @@ void cmd_output_help(FILE *out)
             "                       input (the STAC document, points or region file, a\n"
             "                       local repository) is never replaced\n"
             "  -q, --quiet          no selection or progress line, errors only\n"
-            "  --verbose            say what the job does (twice: debugging detail)\n"
+            "  --verbose            say what the job does (twice: debugging detail)\n");
+    cmd_run_controls_help(out);
+    fprintf(out,
             "-v is repeatable (-v Rainf -v Tair); spaces around names are dropped and a\n"
             "name given twice is taken once. --bbox is W,S,E,N (not CDO's lon1,lon2,\n"
             "lat1,lat2); on a terminal a run prints one line with what it selected.\n"
@@ -404,6 +409,11 @@ char *cmd_line(int argc, char **argv)
     char *p = line;
     p += sprintf(p, "floe");
     for (int i = 0; i < argc; i++) {
+        int dropped = i ? cmd_run_control_dropped(argc, argv, i) : 0;
+        if (dropped) { /* not part of the request (cli/run_controls.h) */
+            i += dropped - 1;
+            continue;
+        }
         /* Quote arguments that a shell would split or expand. */
         int plain = argv[i][0] != '\0' && strspn(argv[i], "abcdefghijklmnopqrstuvwxyz"
                                                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -455,6 +465,7 @@ floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_g
     req->overwrite = g->overwrite;
     req->quiet = g->quiet;
     req->command = job->line;
+    cmd_run_controls_apply(&g->ctl, req);
     return floe_mpi_agree(job->mpi.comm, &err); /* collective */
 }
 

@@ -6,6 +6,7 @@
 #define FLOE_CMD_OPTIONS_H
 
 #include "cli/var_list.h"
+#include "cli/run_controls.h"
 #include "common/floe_error.h"
 #include "dataset/dataset.h"
 #include "engine/job/request.h"
@@ -63,6 +64,7 @@ typedef struct cmd_grid_args {
     const char *anomaly_from; /* --anomaly-from CLIM.nc */
     int overwrite; /* -O: replace existing outputs */
     int quiet;
+    cmd_run_controls ctl; /* --checkpoint, --resume, --piece (cli/run_controls.h) */
 } cmd_grid_args;
 /* If the current option is one of them, consume it and set *taken. */
 floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken);

@@ -120,6 +120,7 @@ const char *floe_code_name(floe_code code)
         [FLOE_ECHECKSUM] = "checksum",
         [FLOE_EMPI] = "mpi",
         [FLOE_EINTERNAL] = "internal",
+        [FLOE_EINTERRUPTED] = "interrupted",
     };
     if ((int)code < 0 || code >= FLOE_CODE_COUNT)
         return "unknown";

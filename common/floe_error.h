@@ -37,6 +37,7 @@ typedef enum floe_code {
     FLOE_ECHECKSUM,    /* source changed since the snapshot, checksum mismatch */
     FLOE_EMPI,         /* an MPI call failed, or another rank failed */
     FLOE_EINTERNAL,    /* a floe bug: an invariant did not hold */
+    FLOE_EINTERRUPTED, /* stopped at a signal with its progress checkpointed */
     FLOE_CODE_COUNT
 } floe_code;
 

@@ -22,9 +22,11 @@ static atomic_int announce;  /* this process prints the line */
 static atomic_int holding;   /* outputs are being committed */
 static atomic_int pending;   /* a signal that came while holding */
 static atomic_int committed; /* the outputs are in place */
+static atomic_int deferring; /* a checkpointing job: SIGTERM/SIGUSR1 only ask it to stop */
+static atomic_int requested; /* the deferred signal that came, 0 none */
 static int installed;
 
-static const int handled[] = {SIGINT, SIGTERM, SIGHUP};
+static const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
 
 /* The set of handled signals. */
 static sigset_t handled_set(void)
@@ -38,7 +40,10 @@ static sigset_t handled_set(void)
 
 static const char *signal_name(int sig)
 {
-    return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+    return sig == SIGINT    ? "SIGINT"
+           : sig == SIGTERM ? "SIGTERM"
+           : sig == SIGUSR1 ? "SIGUSR1"
+                            : "SIGHUP";
 }
 
 /* write(2) all of s to stderr (async-signal-safe). */
@@ -81,6 +86,13 @@ static void take(int sig)
 
 static void on_signal(int sig)
 {
+    /* Deferred: the job saves its progress at its next unit boundary and
+     * stops; a second signal while it does so is taken as usual. */
+    if (atomic_load(&deferring) && (sig == SIGTERM || sig == SIGUSR1) &&
+        atomic_load(&requested) == 0) {
+        atomic_store(&requested, sig);
+        return;
+    }
     if (atomic_load(&holding)) {
         atomic_store(&pending, sig);
         return;
@@ -181,4 +193,19 @@ void floe_interrupt_release(int outputs_committed)
     if (sig)
         take(sig);
     pthread_sigmask(SIG_SETMASK, &held_mask, NULL); /* a signal held back arrives now */
+}
+
+void floe_interrupt_defer(int on)
+{
+    atomic_store(&deferring, on != 0);
+}
+
+int floe_interrupt_requested(void)
+{
+    return atomic_load(&requested);
+}
+
+const char *floe_interrupt_signal_name(int sig)
+{
+    return signal_name(sig);
 }

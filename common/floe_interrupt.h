@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* common/floe_interrupt.h - what an interrupt (SIGINT, SIGTERM, SIGHUP)
- * leaves behind: nothing.
+/* common/floe_interrupt.h - what an interrupt (SIGINT, SIGTERM, SIGHUP,
+ * SIGUSR1) leaves behind: nothing, or with a checkpoint its progress.
  *
  * Slurm ends a job at its time limit with SIGTERM (then SIGKILL), a user
  * with Ctrl-C, a closed terminal with SIGHUP. Without a handler each one
@@ -34,11 +34,18 @@
 
 #include "common/floe_error.h"
 
-/* Block SIGINT, SIGTERM and SIGHUP in the calling thread (main, before any
+/* A checkpointing job (--checkpoint, --resume, --piece: engine/job/checkpoint.h)
+ * turns deferring on: then SIGTERM and SIGUSR1 (Slurm's --signal, and
+ * its time limit) only set a flag that the job reads at its next unit
+ * boundary (floe_interrupt_requested), saves what it has and ends with
+ * exit status 3. A second such signal, and SIGINT and SIGHUP, act as
+ * above. */
+
+/* Block SIGINT, SIGTERM, SIGHUP and SIGUSR1 in the calling thread (main, before any
  * other thread exists; threads started later inherit the block). */
 void floe_interrupt_block(void);
 
-/* Install the handler for SIGINT, SIGTERM and SIGHUP and unblock them in
+/* Install the handler for SIGINT, SIGTERM, SIGHUP and SIGUSR1 and unblock them in
  * the calling thread. `announce`: this process prints the line (one rank
  * of a job does). Idempotent; a second call only changes `announce`. */
 floe_err floe_interrupt_install(int announce);
@@ -64,5 +71,12 @@ void floe_interrupt_remove_path(const char *path);
  * are in place (the line then says so instead of "no output written"). */
 void floe_interrupt_hold(void);
 void floe_interrupt_release(int committed);
+
+/* Defer SIGTERM and SIGUSR1 (on) or act on them at once (off, the default). */
+void floe_interrupt_defer(int on);
+/* The deferred signal that came (SIGTERM, SIGUSR1), or 0. */
+int floe_interrupt_requested(void);
+/* "SIGTERM" and the like, for the handled signals. */
+const char *floe_interrupt_signal_name(int sig);
 
 #endif

@@ -31,6 +31,15 @@ typedef struct floe_job_request {
                                  (engine/job/anomaly.h), an input; NULL: the values */
     int overwrite;          /* replace existing outputs (-O); inputs never */
     int quiet;              /* no progress line on rank 0 */
+    /* Execution controls (engine/job/checkpoint.h), not part of the
+     * request: left out of its fingerprint and of the recorded command. */
+    int checkpoint;         /* --checkpoint: keep progress in OUT.floe-ckpt/ */
+    int resume;             /* --resume: continue from OUT.floe-ckpt/ if there, else
+                               start fresh as with --checkpoint */
+    int piece, pieces;      /* --piece I/N (1-based): piece I of N into OUT.floe-parts/;
+                               0 and 0: the whole request */
+    int merge;              /* `floe merge OUT`: write the output from the N pieces
+                               in OUT.floe-parts/ (cli/cmd_merge.c), fetching nothing */
 } floe_job_request;
 
 /* `floe extract`: the selected box and steps of the variables. */

@@ -58,6 +58,7 @@ static void job_free(stats_job *j)
     stats_plan_free(&j->plan);
     floe_grid_select_free(&j->g);
     floe_dataset_free(&j->ds);
+    job_ckpt_free(&j->ckpt);
 }
 
 /* --resample: a group per calendar period of the selected steps, each step
@@ -243,7 +244,9 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
         err = perr;
     else
         floe_err_free(&perr);
-    if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
+    if (!floe_mpi_agree(mpi->comm, &err)) /* collective */
+        err = stats_ckpt_open(&j, mpi, req); /* collective: --checkpoint, --resume, --piece */
+    if (!err) {
         FLOE_INFO0("stats: %zu variable(s) x %zu stat(s), %zu steps x %zu x %zu cells, %zu "
                    "tiles, %s on %d rank(s), %s", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],
                    j.g.count[2], j.plan.ntiles, j.plan.time_split ? "time-split" : "space-major",
@@ -252,11 +255,13 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
         job_progress_start(&j.progress, req->climatology ? "floe climatology" : "floe stats",
                            j.ds, chunks_of_rank(&j, mpi->rank),
                            mpi->rank == 0 && !req->job.quiet);
-        err = stats_compute_shares(&j, mpi->rank);
-        if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
+        int piece = j.ckpt.mode == JOB_CKPT_PIECE; /* no output: its units are its result */
+        err = j.ckpt.mode != JOB_CKPT_NONE ? stats_ckpt_compute(&j, mpi)
+                                           : stats_compute_shares(&j, mpi->rank);
+        if (!floe_mpi_agree(mpi->comm, &err) && !piece) { /* collective */
             if (mpi->rank == 0)
                 err = stats_write_output(&j, mpi, req);
-            else
+            else if (j.ckpt.mode == JOB_CKPT_NONE) /* else rank 0 reads the store */
                 err = stats_send_share(&j, mpi);
             job_progress_end(&j.progress);
             if (!floe_mpi_agree(mpi->comm, &err) && req->job.report) /* collective */
@@ -265,7 +270,11 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
                                        req->job.command, t_start,
                                        &j.outputs.tmp[JOB_OUT_REPORT]);
         }
-        err = job_outputs_commit(mpi, &j.outputs, err); /* collective */
+        if (piece)
+            floe_mpi_agree(mpi->comm, &err); /* collective */
+        else
+            err = job_outputs_commit(mpi, &j.outputs, err); /* collective */
+        err = job_ckpt_finish(mpi, &j.ckpt, err); /* collective */
     }
     job_progress_end(&j.progress); /* a no-op when ended above or never started */
     job_free(&j);

@@ -83,9 +83,11 @@ static size_t batch_coords(const stats_job *j, const stats_tile *t, size_t b0, s
 }
 _Static_assert((int)FLOE_ACCUM_BLOCK_STEPS % (int)BATCH_STEPS == 0,
                "a batch must lie in one accumulator block");
-/* keep: NULL, or room for every value of the tile (percentiles). */
+/* keep: NULL, or room for every value of the tile (percentiles). end:
+ * NULL, or where a checkpointing job stopped (stats_checkpoint.c): at a
+ * block boundary when stats_ckpt_due says a save is due, else s1. */
 static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s0, size_t s1,
-                           floe_accum_tree *trees, void *vals, void *keep)
+                           floe_accum_tree *trees, void *vals, void *keep, size_t *end)
 {
     const floe_array *a = j->g.vars[v];
     size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
@@ -138,8 +140,20 @@ static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s
         }
         for (size_t k = 0; k < j->ngroups; k++)
             FLOE_CHECK(floe_accum_tree_end_step(&trees[k]));
+        if (end && b1 < s1 && (b1 - s0) % j->plan.block_steps == 0 && stats_ckpt_due(j)) {
+            *end = b1; /* a whole block: the trees serialize part-way */
+            return NULL;
+        }
     }
+    if (end)
+        *end = s1;
     return NULL;
+}
+
+floe_err stats_accumulate_part(stats_job *j, size_t v, size_t i, size_t s0, size_t s1,
+                               floe_accum_tree *trees, void *vals, size_t *end)
+{
+    return accumulate(j, v, &j->plan.tiles[i], s0, s1, trees, vals, NULL, end);
 }
 
 floe_err stats_results_of(stats_job *j, size_t v, floe_accum_tree *tree, size_t cells, void **out)
@@ -187,7 +201,7 @@ floe_err stats_compute_unit(stats_job *j, size_t v, size_t i, void *vals, void *
     floe_err err = kb && !(keep = malloc(kb))
                        ? FLOE_ERR(FLOE_ENOMEM, "the values of a tile (%zu bytes)", kb) : NULL;
     if (!err)
-        err = accumulate(j, v, t, 0, j->g.count[0], trees, vals, keep);
+        err = accumulate(j, v, t, 0, j->g.count[0], trees, vals, keep, NULL);
     for (size_t g = 0; g < j->ngroups && !err; g++) {
         err = stats_results_of(j, v, &trees[g], cells, &res[g]);
         if (!err && keep)
@@ -247,7 +261,7 @@ floe_err stats_compute_shares(stats_job *j, int rank)
                 err = FLOE_ERR(FLOE_ENOMEM, "%zu accumulator trees", j->ngroups);
                 break;
             }
-            err = accumulate(j, v, t, s0, s1, trees, vals, NULL);
+            err = accumulate(j, v, t, s0, s1, trees, vals, NULL, NULL);
             for (size_t g = 0; g < j->ngroups && !err; g++) {
                 size_t slot = stats_slot_of(j, v, i, g);
                 /* Time-split: every rank's share, rank 0's included, is kept

@@ -11,6 +11,7 @@
 #include "common/floe_buf.h"
 #include "dataset/dataset.h"
 #include "engine/job/anomaly.h"
+#include "engine/job/checkpoint.h"
 #include "engine/job/outputs.h"
 #include "engine/job/progress.h"
 #include "engine/job/request.h"
@@ -88,6 +89,10 @@ typedef struct stats_job {
     floe_collector collector; /* rank 0: phase 3's receiving side */
     job_outputs outputs;      /* the files it writes, committed together */
     floe_buf partial_in;      /* rank 0: another rank's partial tree (time-split) */
+    /* --checkpoint, --resume, --piece, merge (stats_checkpoint.c) */
+    job_ckpt ckpt;
+    double ckpt_saved_at;     /* job_now() of this rank's last save */
+    double ckpt_interval;     /* seconds between part-way saves */
 } stats_job;
 
 /* The value a statistic has where a cell has no data: the source's fill
@@ -180,6 +185,31 @@ floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, void **res, f
  * NULLed by stats_encode_bufs_free. */
 floe_buf *stats_encode_bufs(const stats_job *j);
 void stats_encode_bufs_free(const stats_job *j, floe_buf **b);
+
+/* Steps [s0, s1) of tile i of variable v into trees (one per group,
+ * initialised here at s0, as phase 2 does), stopping early at a block
+ * boundary where stats_ckpt_due says so: *end = where it stopped. */
+floe_err stats_accumulate_part(stats_job *j, size_t v, size_t i, size_t s0, size_t s1,
+                               floe_accum_tree *trees, void *vals, size_t *end);
+
+/* stats_checkpoint.c */
+
+/* COLLECTIVE: after phase 1, the store for the request (nothing without
+ * --checkpoint, --resume, --piece or merge; percentiles are refused with
+ * them). */
+floe_err stats_ckpt_open(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req);
+/* Whether a checkpointing rank should save its trees now: a stop was
+ * asked for, or ckpt_interval passed since its last save. */
+int stats_ckpt_due(const stats_job *j);
+/* Phase 2 with a store, no communication: this rank's units (its tiles,
+ * or its time share of every tile; a piece's share), continuing from the
+ * ones saved, saving each as it completes and part-way when due;
+ * FLOE_EINTERRUPTED when a stop was asked for (what is done is saved). */
+floe_err stats_ckpt_compute(stats_job *j, const floe_mpi *mpi);
+/* Phase 3 with a store, rank 0: the statistics of every group of tile i
+ * of variable v from the saved units, absorbed in time order
+ * (res[g] as stats_results_of gives them, owned by the caller). */
+floe_err stats_ckpt_results(stats_job *j, size_t v, size_t i, void **res);
 
 /* stats_percentile.c */
 

@@ -330,6 +330,52 @@ static floe_err write_space_major(stats_job *j, const floe_mpi *mpi, cf_grid_out
     return err;
 }
 
+/* Phase 3 with a store (stats_checkpoint.c), rank 0 alone: every unit's
+ * statistics from the saved partial trees, written in the order and the
+ * way (raw chunks or regions) the run without a store writes them at this
+ * rank count, so that the file is the same byte for byte (HDF5 places
+ * chunks in the order they are written). */
+static floe_err write_from_store(stats_job *j, cf_grid_output *out, const size_t *tindex,
+                                 int failed)
+{
+    if (failed)
+        return NULL;
+    void **res = calloc(j->ngroups, sizeof *res);
+    floe_buf *enc = j->raw_chunks ? stats_encode_bufs(j) : NULL;
+    floe_err err = res && (enc || !j->raw_chunks) ? NULL
+                                                  : FLOE_ERR(FLOE_ENOMEM, "a tile's statistics");
+    if (!err && j->raw_chunks)
+        err = cf_grid_output_begin_raw_chunks(out);
+    /* space-major: round k holds every rank's k-th unit; time-split: v, i */
+    int ranks = j->plan.time_split ? 1 : j->plan.nranks;
+    size_t rounds = j->plan.time_split ? j->g.nvars * j->plan.ntiles : 0;
+    for (int r = 0; r < ranks && !j->plan.time_split; r++)
+        rounds = stats_unit_count(j, r) > rounds ? stats_unit_count(j, r) : rounds;
+    for (size_t k = 0; k < rounds && !err; k++)
+        for (int r = 0; r < ranks && !err; r++) {
+            size_t v = k / j->plan.ntiles, i = k % j->plan.ntiles;
+            if (!j->plan.time_split) {
+                if (k >= stats_unit_count(j, r))
+                    continue;
+                stats_unit_at(j, r, k, &v, &i);
+            }
+            err = job_ckpt_stop(&j->ckpt) ? job_ckpt_interrupted(&j->ckpt)
+                                          : stats_ckpt_results(j, v, i, res);
+            if (!err && enc)
+                err = stats_encode_unit(j, v, i, res, enc);
+            for (size_t g = 0; g < j->ngroups; g++) {
+                if (!err)
+                    err = enc ? put_unit_chunks(j, out, tindex, v, i, g, enc)
+                              : put_unit(j, out, tindex, v, i, g, res[g]);
+                free(res[g]);
+                res[g] = NULL;
+            }
+        }
+    free(res);
+    stats_encode_bufs_free(j, &enc);
+    return err;
+}
+
 /* Phase 3 on rank 0: write the file (and then the Item). Output steps are
  * the groups with at least one step; tiles are written as they arrive, so
  * rank 0 never holds more than one tile's statistics. */
@@ -424,7 +470,13 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
     cf_grid_output *out = NULL;
     if (!err)
         err = cf_grid_output_create(&spec, &out);
-    if (j->plan.time_split) {
+    if (j->ckpt.mode != JOB_CKPT_NONE) { /* every unit is in the store: no rank sends */
+        floe_err e = write_from_store(j, out, tindex, err != NULL);
+        if (!err)
+            err = e;
+        else
+            floe_err_free(&e);
+    } else if (j->plan.time_split) {
         for (size_t v = 0; v < j->g.nvars; v++)
             for (size_t i = 0; i < j->plan.ntiles; i++)
                 for (size_t g = 0; g < j->ngroups; g++) {

@@ -249,6 +249,32 @@ static void bbox_order(void **state)
     run_free(&r);
 }
 
+/* The recorded command leaves out the execution controls (a resumed or
+ * merged output must be the bytes of the plain run), keeps the rest; a
+ * --piece that is not I/N is refused before anything is opened. */
+static void recorded_command_drops_run_controls(void **state)
+{
+    (void)state;
+    const char *argv[] = {"stats", "s.json", "--checkpoint", "-v", "Tair", "--resume",
+                          "--piece", "2/3", "--progress-interval", "5",
+                          "--progress-interval=7", "--piece=1/2", "-o", "o n.nc"};
+    char *line = cmd_line(14, (char **)argv);
+    assert_non_null(line);
+    assert_string_equal(line, "floe stats s.json -v Tair -o 'o n.nc'");
+    free(line);
+    const char *bad[][8] = {
+        {"floe", "stats", "s.json", "-v", "T", "-o", "o.nc", "--piece=0/3"},
+        {"floe", "stats", "s.json", "-v", "T", "-o", "o.nc", "--piece=4/3"},
+        {"floe", "stats", "s.json", "-v", "T", "-o", "o.nc", "--piece=2"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        run_result r = run(8, bad[i]);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, "--piece"));
+        run_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +285,7 @@ int main(void)
         cmocka_unit_test(vars_accumulate_trim_dedupe),
         cmocka_unit_test(output_extension),
         cmocka_unit_test(bbox_order),
+        cmocka_unit_test(recorded_command_drops_run_controls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

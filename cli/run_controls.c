@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli/run_controls.c - see run_controls.h. */
+#include "cli/run_controls.h"
+
+#include "cli/options.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* --piece I/N: 1 <= I <= N <= CMD_MAX_PIECES. */
+static floe_err parse_piece(const char *v, int *piece, int *pieces)
+{
+    char *end;
+    long i = strtol(v, &end, 10);
+    long n = *end == '/' ? strtol(end + 1, &end, 10) : 0;
+    if (*end || i < 1 || n < 1 || i > n || n > CMD_MAX_PIECES)
+        return FLOE_ERR(FLOE_EINVAL, "--piece %s: give I/N, piece I of N (1 <= I <= N <= %d)", v,
+                        CMD_MAX_PIECES);
+    *piece = (int)i;
+    *pieces = (int)n;
+    return NULL;
+}
+
+floe_err cmd_run_control_option(struct cmd_scan *s, cmd_run_controls *c, int *taken)
+{
+    *taken = 1;
+    if (cmd_is(s, "--checkpoint", NULL)) {
+        c->checkpoint = 1;
+        return NULL;
+    }
+    if (cmd_is(s, "--resume", NULL)) {
+        c->resume = 1;
+        return NULL;
+    }
+    if (cmd_is(s, "--merge-parts", NULL)) {
+        c->merge = 1;
+        return NULL;
+    }
+    if (cmd_is(s, "--piece", NULL)) {
+        const char *v;
+        FLOE_CHECK(cmd_value(s, &v));
+        return parse_piece(v, &c->piece, &c->pieces);
+    }
+    *taken = 0;
+    return NULL;
+}
+
+void cmd_run_controls_apply(const cmd_run_controls *c, floe_job_request *req)
+{
+    req->checkpoint = c->checkpoint;
+    req->resume = c->resume;
+    req->piece = c->piece;
+    req->pieces = c->pieces;
+    req->merge = c->merge;
+}
+
+int cmd_run_control_dropped(int argc, char **argv, int i)
+{
+    static const char *const flags[] = {"--checkpoint", "--resume", "--merge-parts"};
+    static const char *const valued[] = {"--piece", "--progress-interval"};
+    const char *a = argv[i];
+    for (size_t k = 0; k < sizeof flags / sizeof *flags; k++)
+        if (!strcmp(a, flags[k]))
+            return 1;
+    for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) {
+        size_t n = strlen(valued[k]);
+        if (!strncmp(a, valued[k], n) && a[n] == '=')
+            return 1;
+        if (!strcmp(a, valued[k]))
+            return i + 1 < argc ? 2 : 1;
+    }
+    return 0;
+}
+
+void cmd_run_controls_help(FILE *out)
+{
+    fprintf(out,
+            "  --checkpoint         keep the progress in OUT.floe-ckpt/ beside the output,\n"
+            "                       saved as units complete; on SIGTERM or SIGUSR1 (Slurm's\n"
+            "                       time limit, --signal) save what is done and exit 3\n"
+            "  --resume             continue from OUT.floe-ckpt/ if it is there (it must be\n"
+            "                       the same request, snapshot and floe version), else start\n"
+            "                       as --checkpoint; the output is the bytes of an\n"
+            "                       uninterrupted run, and the checkpoint goes with its commit\n"
+            "  --piece I/N          compute piece I of N (a time share of the request) into\n"
+            "                       OUT.floe-parts/ and write no output; `floe merge OUT`\n"
+            "                       writes the output once all N are done\n");
+}

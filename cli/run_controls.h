@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli/run_controls.h - the options that say how a data command runs, not
+ * what it computes: --checkpoint, --resume, --piece I/N (and the internal
+ * --merge-parts that `floe merge` adds). They are not part of the request
+ * (engine/job/checkpoint.h leaves them out of its fingerprint) and the
+ * command recorded in an output leaves them out, with --progress-interval,
+ * so that a resumed or merged output is the bytes of the uninterrupted,
+ * unsplit one. */
+#ifndef FLOE_CLI_RUN_CONTROLS_H
+#define FLOE_CLI_RUN_CONTROLS_H
+
+#include "common/floe_error.h"
+#include "engine/job/request.h"
+
+#include <stdio.h>
+
+/* The most pieces a request may be split into. */
+enum { CMD_MAX_PIECES = 100000 };
+
+typedef struct cmd_run_controls {
+    int checkpoint, resume;
+    int piece, pieces; /* 0, 0: no --piece */
+    int merge;         /* --merge-parts: set by `floe merge` only */
+} cmd_run_controls;
+
+struct cmd_scan;
+/* If the current option is one of them, consume it and set *taken. */
+floe_err cmd_run_control_option(struct cmd_scan *s, cmd_run_controls *c, int *taken);
+/* Copy them into the job request. */
+void cmd_run_controls_apply(const cmd_run_controls *c, floe_job_request *req);
+/* How many arguments from argv[i] on the recorded command leaves out
+ * (0: argv[i] is kept): these options and --progress-interval, with
+ * their values. */
+int cmd_run_control_dropped(int argc, char **argv, int i);
+/* Their lines of a data command's --help. */
+void cmd_run_controls_help(FILE *out);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* engine/job/checkpoint.h - the job's side of checkpoints and pieces:
+ * which store a run uses, whether it belongs to the request, and what
+ * happens to it at the end. The store's format is out/checkpoint_store.h.
+ *
+ *   --checkpoint   progress goes to OUT.floe-ckpt/ (an existing one is
+ *                  refused: continue it with --resume, or remove it);
+ *   --resume       continue from OUT.floe-ckpt/ if it is there and belongs
+ *                  to this request (same fingerprint, snapshot and floe
+ *                  version, else one line saying what differs), else start
+ *                  fresh as --checkpoint: a requeued batch job can always
+ *                  run the same command line;
+ *   --piece I/N    piece I of N into OUT.floe-parts/ (every piece of one
+ *                  request shares the store; each is restartable with
+ *                  --resume); no output is written;
+ *   merge          (`floe merge OUT`) the output from every piece in
+ *                  OUT.floe-parts/; a missing piece is refused.
+ *
+ * The fingerprint is a hash of the request's canonical form (command,
+ * source, version asked for, variables, box, time, the command's own
+ * options, outputs): execution controls (these options, -q, the fetch
+ * settings, --report) are not part of it.
+ *
+ * Stopping: with a store open, SIGTERM and SIGUSR1 are deferred
+ * (common/floe_interrupt.h); a job asks job_ckpt_stop at its unit
+ * boundaries, saves what it has and returns job_ckpt_interrupted's error
+ * (FLOE_EINTERRUPTED), which the command line turns into exit status 3.
+ */
+#ifndef FLOE_JOB_CHECKPOINT_H
+#define FLOE_JOB_CHECKPOINT_H
+
+#include "common/floe_error.h"
+#include "engine/job/request.h"
+#include "engine/mpi/comm.h"
+
+#define JOB_CKPT_SUFFIX ".floe-ckpt"
+#define JOB_PARTS_SUFFIX ".floe-parts"
+
+typedef enum job_ckpt_mode {
+    JOB_CKPT_NONE = 0, /* no store: the run as before */
+    JOB_CKPT_RUN,      /* --checkpoint or --resume */
+    JOB_CKPT_PIECE,    /* --piece I/N */
+    JOB_CKPT_MERGE,    /* floe merge */
+} job_ckpt_mode;
+
+typedef struct job_ckpt {
+    job_ckpt_mode mode;
+    char *dir;          /* the store, OUT.floe-ckpt or OUT.floe-parts (owned); NULL: none */
+    int resumed;        /* the store was there (and belongs to the request) */
+    int piece, pieces;  /* JOB_CKPT_PIECE: I/N; JOB_CKPT_MERGE: 0/N */
+} job_ckpt;
+
+/* The mode a request asks for. */
+job_ckpt_mode job_ckpt_mode_of(const floe_job_request *q);
+
+/* The request's canonical form (owned, free()): "key=value" lines in a
+ * fixed order, the common fields then `extra` (key, value, key, value, ...,
+ * NULL; a NULL value is written empty). Every rank computes the same. */
+char *job_ckpt_request_text(const char *kind, const floe_job_request *q,
+                            const char *const *extra);
+
+/* COLLECTIVE over mpi->comm, after the dataset is open (its snapshot is
+ * known) and before the first chunk is fetched. Nothing without a mode.
+ * Rank 0 creates the store or checks the one there (refusing another
+ * request's with one line naming it and what differs; merge: refusing a
+ * store that lacks a piece); every rank learns c->dir and c->resumed and
+ * defers SIGTERM/SIGUSR1. The result is agreed. */
+floe_err job_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, const char *kind,
+                       const char *request_text, const char *snapshot, job_ckpt *c);
+
+/* The signal asking the job to stop (SIGTERM, SIGUSR1), or 0. Cheap. */
+int job_ckpt_stop(const job_ckpt *c);
+/* The error a job stopped by job_ckpt_stop returns (FLOE_EINTERRUPTED):
+ * "interrupted by SIGTERM: checkpoint kept in DIR: rerun with --resume". */
+floe_err job_ckpt_interrupted(const job_ckpt *c);
+
+/* COLLECTIVE over mpi->comm, after job_outputs_commit with its result err
+ * (returned, owned). On success rank 0 removes the store (run, merge) or
+ * marks the piece done (piece); a failure to remove is a warning, the
+ * output being in place. On failure the store is kept. */
+floe_err job_ckpt_finish(const floe_mpi *mpi, job_ckpt *c, floe_err err);
+void job_ckpt_free(job_ckpt *c);
+
+/* For `floe merge OUTPUT`: the command kind and the command line that
+ * OUTPUT.floe-parts/ records (both owned, free()). Not collective: every
+ * rank reads them. FLOE_ENOTFOUND when there is no such store. */
+floe_err job_ckpt_parts_command(const char *output, char **kind, char **command);
+
+/* The name of piece I of N's "done" blob: "piece-I-of-N" into buf. */
+void job_ckpt_piece_name(int piece, int pieces, char *buf, size_t size);
+
+#endif
