@@ -361,10 +361,10 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                                           vb.a->name, (unsigned long long)t0,
                                           (unsigned long long)t1 - 1);
                     keep_first(&err, e);
+                    job_progress_add(progress, nchunks);
                     if (r == 0) {
                         if (!err)
                             err = put_steps(out, v, sel, t0, t1, slices, osize);
-                        job_progress_add(progress, nchunks);
                     } else if (!told_failure) {
                         e = floe_collect_send_status(mpi, err != NULL);
                         if (!e && !err)
@@ -388,8 +388,6 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                         continue; /* it sends nothing more; its error comes in the agreement */
                     if (!err)
                         err = put_steps(out, v, sel, t0, t1, recv, osize);
-                    job_progress_add(progress, (size_t)((t1 - 1) / vb.ct - t0 / vb.ct + 1) *
-                                                   vb.per_row);
                 }
             }
             if (!any)
@@ -497,17 +495,19 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     if (!err && mpi->rank == 0)
         err = floe_collector_init(&collector, mpi);
     if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
-        uint64_t total = 0;
+        uint64_t mine = 0; /* the chunks of this rank's batches */
         for (size_t v = 0; v < sel.nvars; v++) {
             var_batches vb;
             var_batches_of(sel.vars[v], &outs[v], &sel, &vb);
-            uint64_t tcs = (sel.start[0] + sel.count[0] - 1) / vb.ct - sel.start[0] / vb.ct + 1;
-            total += tcs * vb.per_row;
+            uint64_t t0, t1;
+            for (size_t b = 0; batch_steps(&vb, &sel, mpi->size, mpi->rank, b, &t0, &t1); b++)
+                mine += ((t1 - 1) / vb.ct - t0 / vb.ct + 1) * vb.per_row;
         }
         job_progress progress;
-        job_progress_start(&progress, "floe extract", ds, total, mpi->rank == 0 && !q->quiet);
+        job_progress_start(&progress, "floe extract", ds, mpi, mine, !q->quiet, /* collective */
+                           q->progress_interval);
         err = write_values(ds, mpi, &sel, outs, out, &collector, &progress); /* collective */
-        job_progress_end(&progress);
+        job_progress_end(&progress, err != NULL); /* collective */
         /* The data and its Item go to temporaries; nothing is committed
          * before every rank agrees (job_outputs_commit). */
         if (mpi->rank == 0 && !err)

@@ -31,6 +31,8 @@ typedef struct floe_job_request {
                                  (engine/job/anomaly.h), an input; NULL: the values */
     int overwrite;          /* replace existing outputs (-O); inputs never */
     int quiet;              /* no progress line on rank 0 */
+    double progress_interval; /* seconds between progress lines in a log (stderr not a
+                                 terminal: engine/job/progress.h); 0: none */
     /* Execution controls (engine/job/checkpoint.h), not part of the
      * request: left out of its fingerprint and of the recorded command. */
     int checkpoint;         /* --checkpoint: keep progress in OUT.floe-ckpt/ */

@@ -253,8 +253,8 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
                    mpi->size, j.raw_chunks ? "every rank compresses its tiles' output chunks"
                                            : "rank 0 compresses the output");
         job_progress_start(&j.progress, req->climatology ? "floe climatology" : "floe stats",
-                           j.ds, chunks_of_rank(&j, mpi->rank),
-                           mpi->rank == 0 && !req->job.quiet);
+                           j.ds, mpi, chunks_of_rank(&j, mpi->rank), /* collective */
+                           !req->job.quiet, req->job.progress_interval);
         int piece = j.ckpt.mode == JOB_CKPT_PIECE; /* no output: its units are its result */
         err = j.ckpt.mode != JOB_CKPT_NONE ? stats_ckpt_compute(&j, mpi)
                                            : stats_compute_shares(&j, mpi->rank);
@@ -263,7 +263,7 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
                 err = stats_write_output(&j, mpi, req);
             else if (j.ckpt.mode == JOB_CKPT_NONE) /* else rank 0 reads the store */
                 err = stats_send_share(&j, mpi);
-            job_progress_end(&j.progress);
+            job_progress_end(&j.progress, err != NULL); /* collective */
             if (!floe_mpi_agree(mpi->comm, &err) && req->job.report) /* collective */
                 err = job_report_write(mpi, j.ds, req->job.report, /* collective */
                                        req->climatology ? "climatology" : "stats",
@@ -276,7 +276,8 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
             err = job_outputs_commit(mpi, &j.outputs, err); /* collective */
         err = job_ckpt_finish(mpi, &j.ckpt, err); /* collective */
     }
-    job_progress_end(&j.progress); /* a no-op when ended above or never started */
+    /* collective; a no-op when ended above or never started */
+    job_progress_end(&j.progress, err != NULL);
     job_free(&j);
     return err;
 }
