@@ -8,6 +8,7 @@
 #include "common/floe_version.h"
 #include "cli/cmd_extract.h"
 #include "cli/cmd_inspect.h"
+#include "cli/cmd_sbatch.h"
 #include "cli/cmd_merge.h"
 #include "cli/cmd_series.h"
 #include "cli/cmd_stats.h"
@@ -27,6 +28,8 @@ static const floe_command commands[] = {
      cmd_stats_run, cmd_stats_help},
     {"climatology", "per-cell statistics by month, season or day of year, MPI-parallel",
      cmd_climatology_run, cmd_climatology_help},
+    {"sbatch", "write a Slurm batch script (one MPI job, or an array and a merge) for a request",
+     cmd_sbatch_run, cmd_sbatch_help},
     {"merge", "write the output of a request run in pieces (--piece I/N) from its parts",
      cmd_merge_run, cmd_merge_help},
     {NULL, NULL, NULL, NULL},

@@ -86,6 +86,7 @@ void cmd_series_help(FILE *out)
     cmd_time_label_help(out);
     cmd_anomaly_help(out);
     cmd_output_help(out);
+    cmd_dry_run_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
 }

@@ -31,6 +31,10 @@ static void stats_env_help(FILE *out)
             "                       (cells x steps x 4 or 8 bytes); tiles that need more are\n"
             "                       cut into bands of rows: the same result, other memory\n"
             "                       and speed (an error if one row does not fit)\n"
+            "  FLOE_CHECKPOINT_SECONDS\n"
+            "                       with --checkpoint, --resume, --piece: seconds between a\n"
+            "                       rank's part-way saves of a long unit (default 60; 0: at\n"
+            "                       every block of 32 steps)\n"
             "  FLOE_NO_RAW_CHUNKS   when set (any value), rank 0 compresses every output\n"
             "                       chunk itself instead of each rank its own tiles' (to\n"
             "                       compare the two paths; the same bytes)\n");
@@ -82,6 +86,7 @@ void cmd_climatology_help(FILE *out)
     cmd_time_label_help(out);
     cmd_anomaly_help(out);
     cmd_output_help(out);
+    cmd_dry_run_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
     stats_env_help(out);
@@ -113,6 +118,7 @@ void cmd_stats_help(FILE *out)
     cmd_time_label_help(out);
     cmd_anomaly_help(out);
     cmd_output_help(out);
+    cmd_dry_run_help(out);
     fprintf(out, "\n");
     cmd_source_help(out);
     stats_env_help(out);

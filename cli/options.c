@@ -7,6 +7,7 @@
 #include "common/floe_interrupt.h"
 #include "common/floe_log.h"
 #include "common/floe_redact.h"
+#include "engine/job/dry_run.h"
 #include "engine/plan/selection.h"
 #include "engine/plan/time_intervals.h"
 
@@ -301,6 +302,25 @@ floe_err cmd_grid_option(cmd_scan *s, cmd_grid_args *g, int *taken)
         floe_log_set_level(FLOE_LOG_ERROR);
         return NULL;
     }
+    if (cmd_is(s, "--dry-run", NULL)) {
+        g->dry_run = 1;
+        return NULL;
+    }
+    if (cmd_is(s, "--json", NULL)) {
+        g->dry_run_json = 1;
+        return NULL;
+    }
+    if (cmd_is(s, "--ranks", NULL)) {
+        const char *v;
+        FLOE_CHECK(cmd_value(s, &v));
+        char *end = NULL;
+        long n = strtol(v, &end, 10);
+        if (!*v || *end || n < 1 || n > FLOE_DRY_RUN_MAX_RANKS)
+            return FLOE_ERR(FLOE_EINVAL, "--ranks %s: not a number of ranks in 1..%d", v,
+                            FLOE_DRY_RUN_MAX_RANKS);
+        g->dry_run_ranks = (int)n;
+        return NULL;
+    }
     if (cmd_is(s, "--verbose", NULL)) {
         floe_log_set_level(floe_log_get_level() >= FLOE_LOG_INFO ? FLOE_LOG_DEBUG : FLOE_LOG_INFO);
         return NULL;
@@ -339,8 +359,25 @@ void cmd_output_help(FILE *out)
             "must exist; every path is checked before anything is fetched.\n");
 }
 
+void cmd_dry_run_help(FILE *out)
+{
+    fprintf(out,
+            "  --dry-run            open and plan, then print what the run would do (the\n"
+            "                       variables, cells and box, steps, chunks, manifests,\n"
+            "                       bytes and requests after coalescing, the split over\n"
+            "                       ranks, peak memory per rank, output size) on stdout;\n"
+            "                       fetches no chunk, writes nothing\n"
+            "  --json               with --dry-run: the plan as one JSON object (keys in\n"
+            "                       floe(1), DRY RUN)\n"
+            "  --ranks N            with --dry-run: plan for N ranks (default: the ranks\n"
+            "                       it runs on), e.g. for a batch job's size\n");
+}
+
 floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g)
 {
+    if ((g->dry_run_json || g->dry_run_ranks) && !g->dry_run)
+        return FLOE_ERR(FLOE_EINVAL, "%s: %s goes with --dry-run", command,
+                        g->dry_run_json ? "--json" : "--ranks");
     if (!g->vars || !*g->vars)
         return FLOE_ERR(FLOE_EINVAL, "%s: give the variables with -v VAR[,VAR...]%s", command,
                         g->vars ? " (-v named none)" : "");
@@ -464,6 +501,9 @@ floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_g
     req->report = g->report;
     req->overwrite = g->overwrite;
     req->quiet = g->quiet;
+    req->dry_run = g->dry_run;
+    req->dry_run_json = g->dry_run_json;
+    req->dry_run_ranks = g->dry_run_ranks;
     req->command = job->line;
     cmd_run_controls_apply(&g->ctl, req);
     return floe_mpi_agree(job->mpi.comm, &err); /* collective */

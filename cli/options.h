@@ -55,7 +55,8 @@ void cmd_source_help(FILE *out);
  * takes: -v/--vars LIST, --bbox W,S,E,N, --time T0[/T1], --time-label
  * point|start|end, -o/--output FILE, --item PATH, --collection
  * ID_OR_HREF, --report FILE.json, -q/--quiet (no progress line, errors
- * only), --verbose (what the job does; twice: debugging detail). --quiet
+ * only), --verbose (what the job does; twice: debugging detail),
+ * --dry-run [--json] [--ranks N]. --quiet
  * and --verbose set the log level as they are read. */
 typedef struct cmd_grid_args {
     /* vars: every -v's names in var_list (cli/var_list.h), NULL when none */
@@ -64,6 +65,8 @@ typedef struct cmd_grid_args {
     const char *anomaly_from; /* --anomaly-from CLIM.nc */
     int overwrite; /* -O: replace existing outputs */
     int quiet;
+    /* --dry-run [--json] [--ranks N]: print the plan (engine/job/dry_run.h) */
+    int dry_run, dry_run_json, dry_run_ranks;
     cmd_run_controls ctl; /* --checkpoint, --resume, --piece (cli/run_controls.h) */
 } cmd_grid_args;
 /* If the current option is one of them, consume it and set *taken. */
@@ -95,6 +98,8 @@ void cmd_time_label_help(FILE *out);
 void cmd_anomaly_help(FILE *out);
 /* Help lines for -o, --item, --collection, --report, -q and --verbose. */
 void cmd_output_help(FILE *out);
+/* Help lines for --dry-run, --json and --ranks. */
+void cmd_dry_run_help(FILE *out);
 
 /* The exact command line, for provenance, with secrets in URLs redacted
  * (common/floe_redact.h; caller frees). */

@@ -222,6 +222,44 @@ typedef struct floe_dataset_io {
 } floe_dataset_io;
 void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
 
+/* ---- dry runs: batched reads planned, never fetched (read_plan.c) ----
+ * A job's dry run calls floe_dataset_plan_chunks where its run calls
+ * floe_dataset_read_chunks_ahead, with the same batches, one plan per
+ * rank it simulates: the plan queues what that call would queue on the
+ * rank's fetcher (the batch's chunks not read ahead before, then the
+ * chunks announced for later) and counts what the fetcher's planning
+ * sends for them (floe_fetch_plan_count: the same coalescing). It
+ * assumes, as happens unless the network outruns the decoding, that a
+ * call whose batch has a virtual chunk waits on the fetcher, which plans
+ * everything queued then; a batch of fill chunks only leaves its queue to
+ * the next call, as the reads do. Chunks are looked up in the manifests
+ * (loaded if need be); no chunk is fetched. */
+typedef struct floe_read_plan {
+    floe_fetch_plan_totals fetch; /* requests and bytes, as floe_dataset_io.fetch counts them */
+    uint64_t chunks;         /* chunks delivered, fill chunks too (floe_dataset_io.chunks) */
+    uint64_t virtual_chunks; /* of them, fetched */
+    uint64_t encoded_bytes;  /* their ranges' bytes (bytes_delivered) */
+    uint64_t decoded_bytes;  /* decoded, every chunk */
+    uint64_t largest_wave;   /* the most bytes one planning requests: the fetcher's window */
+    size_t largest_chunk;    /* the largest decoded chunk */
+    /* owned bookkeeping: the ranges queued and not yet planned, and the
+     * chunks announced (read ahead) and not yet asked for */
+    floe_fetch_range *queued;
+    size_t nqueued, cap_queued;
+    struct read_plan_ahead *ahead;
+    size_t nahead, cap_ahead;
+} floe_read_plan;
+
+/* Plan one floe_dataset_read_chunks_ahead(ds, array, coords, n, ahead,
+ * nahead, ...) into *p (zeroed before its first call). The fetch options
+ * are the dataset's. */
+floe_err floe_dataset_plan_chunks(floe_dataset *ds, floe_read_plan *p, const floe_array *array,
+                                  const uint64_t *coords, size_t n, const uint64_t *ahead,
+                                  size_t nahead);
+/* Plan what is still queued (as a last read would) and free the
+ * bookkeeping; the counts stay. Safe on a zeroed plan. */
+floe_err floe_read_plan_finish(floe_dataset *ds, floe_read_plan *p);
+
 /* A whole 1-D array as doubles (coordinates), caller frees *values. */
 floe_err floe_dataset_read_1d(floe_dataset *ds, const floe_array *array, double **values);
 /* A whole small array of any rank as doubles in C order (e.g. time bounds,

@@ -368,7 +368,7 @@ static void first_difference(const char *a, const char *b, char *buf, size_t siz
 floe_err floe_ckpt_header_check(const char *dir, const floe_ckpt_header *have,
                                 const floe_ckpt_header *want)
 {
-    const char *what = "it belongs to";
+    const char *what = "belongs to";
     if (!same(have->kind, want->kind))
         return FLOE_ERR(FLOE_EINVAL, "checkpoint %s %s another command (floe %s, not floe %s): "
                         "remove it or run that command", dir, what, have->kind, want->kind);

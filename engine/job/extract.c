@@ -14,6 +14,7 @@
  * as float32 (float64 for sources whose values are double).
  */
 #include "engine/job/extract.h"
+#include "engine/job/extract_batches.h"
 #include "engine/job/output_format.h"
 #include "engine/job/selection_note.h"
 
@@ -34,8 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The selection is the grid box every gridded operation shares. */
-typedef floe_grid_select selection;
 
 /* How one variable's values are written: as stored (a copy, bit for bit:
  * every type NetCDF-4 has, bool as ubyte, and packed data under
@@ -202,22 +201,13 @@ static floe_err place_chunk(void *ctx, size_t index, const void *decoded)
 #define BATCH_BYTES ((size_t)128 << 20)
 #define BATCH_CHUNKS 512
 
-/* The chunk layout of variable a within the selection, and the batching
- * every rank computes identically. */
-typedef struct var_batches {
-    const floe_array *a;
-    const var_out *o;
-    uint64_t ct, cy0, cy1, cx0, cx1;
-    size_t per_row;   /* chunks per time-chunk row */
-    size_t rows;      /* time-chunk rows per batch */
-} var_batches;
-
-static void var_batches_of(const floe_array *a, const var_out *o, const selection *sel,
-                           var_batches *vb)
+void extract_batches_of(const floe_array *a, const var_out *o, const selection *sel,
+                        var_batches *vb)
 {
     size_t slice_n = sel->count[1] * sel->count[2];
     vb->a = a;
     vb->o = o;
+    vb->osize = o->osize;
     vb->ct = a->chunk_shape[0];
     vb->cy0 = sel->start[1] / a->chunk_shape[1];
     vb->cy1 = (sel->start[1] + sel->count[1] - 1) / a->chunk_shape[1] + 1;
@@ -231,8 +221,8 @@ static void var_batches_of(const floe_array *a, const var_out *o, const selectio
 }
 
 /* Batch b of `rank`: its steps [*t0, *t1) (absolute); 0 if it has none. */
-static int batch_steps(const var_batches *vb, const selection *sel, int nranks, int rank,
-                       size_t b, uint64_t *t0, uint64_t *t1)
+int extract_batch_steps(const var_batches *vb, const selection *sel, int nranks, int rank,
+                        size_t b, uint64_t *t0, uint64_t *t1)
 {
     size_t s0, s1;
     series_rank_steps(sel->start[0], sel->count[0], vb->ct, nranks, rank, &s0, &s1);
@@ -249,7 +239,7 @@ static int batch_steps(const var_batches *vb, const selection *sel, int nranks, 
 }
 
 /* The chunks of steps [t0, t1) of vb->a. */
-static size_t batch_coords(const var_batches *vb, uint64_t t0, uint64_t t1, uint64_t *coords)
+size_t extract_batch_coords(const var_batches *vb, uint64_t t0, uint64_t t1, uint64_t *coords)
 {
     uint64_t tc0 = t0 / vb->ct, tc1 = (t1 - 1) / vb->ct + 1;
     size_t n = 0;
@@ -270,7 +260,7 @@ static floe_err read_batch(floe_dataset *ds, const var_batches *vb, const select
                            size_t nnext, uint8_t *slices, size_t *nchunks)
 {
     uint64_t tc0 = t0 / vb->ct;
-    size_t n = batch_coords(vb, t0, t1, coords);
+    size_t n = extract_batch_coords(vb, t0, t1, coords);
     /* place_chunk indexes slices from the batch's first selected step */
     selection part = *sel;
     part.start[0] = (size_t)t0;
@@ -322,7 +312,7 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
     int told_failure = 0; /* a sender: it said so, and sends nothing more */
     for (size_t v = 0; v < sel->nvars; v++) {
         var_batches vb;
-        var_batches_of(sel->vars[v], &outs[v], sel, &vb);
+        extract_batches_of(sel->vars[v], &outs[v], sel, &vb);
         size_t steps_cap = vb.rows * (size_t)vb.ct, osize = outs[v].osize;
         if (!err) {
             uint8_t *s2 = realloc(slices, steps_cap * slice_n * osize);
@@ -344,15 +334,15 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
             int any = 0;
             for (int r = 0; r < mpi->size; r++) {
                 uint64_t t0, t1;
-                if (!batch_steps(&vb, sel, mpi->size, r, b, &t0, &t1))
+                if (!extract_batch_steps(&vb, sel, mpi->size, r, b, &t0, &t1))
                     continue;
                 any = 1;
                 size_t count = (size_t)(t1 - t0) * slice_n * osize, nchunks = 0; /* bytes */
                 if (r == mpi->rank) {
                     /* this rank's next batch is read ahead */
                     uint64_t u0, u1;
-                    size_t nnext = batch_steps(&vb, sel, mpi->size, r, b + 1, &u0, &u1)
-                                       ? batch_coords(&vb, u0, u1, next) : 0;
+                    size_t nnext = extract_batch_steps(&vb, sel, mpi->size, r, b + 1, &u0, &u1)
+                                       ? extract_batch_coords(&vb, u0, u1, next) : 0;
                     floe_err e = err ? NULL
                                  : read_batch(ds, &vb, sel, t0, t1, coords, next, nnext, slices,
                                               &nchunks);
@@ -486,7 +476,7 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
         FLOE_INFO0("extract: %zu variable(s), %zu steps x %zu x %zu cells from %s on %d "
                    "rank(s)", sel.nvars, sel.count[0], sel.count[1], sel.count[2],
                    spec.provenance->snapshot_id, mpi->size);
-        if (mpi->rank == 0)
+        if (mpi->rank == 0 && !q->dry_run)
             err = cf_grid_output_create(&spec, &out);
     }
     /* Rank 0's list of failed ranks, before the agreement: once the others
@@ -494,13 +484,21 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     floe_collector collector = {0};
     if (!err && mpi->rank == 0)
         err = floe_collector_init(&collector, mpi);
-    if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
+    int failed = floe_mpi_agree(mpi->comm, &err) != NULL; /* collective */
+    if (!failed) { /* --dry-run: the plan, collective; else the short summary, rank 0 */
+        var_batches vbs[FLOE_GRID_MAX_VARS];
+        for (size_t v = 0; v < sel.nvars; v++)
+            extract_batches_of(sel.vars[v], &outs[v], &sel, &vbs[v]);
+        err = extract_dry_run(mpi, q, ds, &sel, vbs);
+    }
+    if (!failed && !q->dry_run) {
         uint64_t mine = 0; /* the chunks of this rank's batches */
         for (size_t v = 0; v < sel.nvars; v++) {
             var_batches vb;
-            var_batches_of(sel.vars[v], &outs[v], &sel, &vb);
+            extract_batches_of(sel.vars[v], &outs[v], &sel, &vb);
             uint64_t t0, t1;
-            for (size_t b = 0; batch_steps(&vb, &sel, mpi->size, mpi->rank, b, &t0, &t1); b++)
+            for (size_t b = 0; extract_batch_steps(&vb, &sel, mpi->size, mpi->rank, b, &t0, &t1);
+                 b++)
                 mine += ((t1 - 1) / vb.ct - t0 / vb.ct + 1) * vb.per_row;
         }
         job_progress progress;

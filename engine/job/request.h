@@ -33,6 +33,10 @@ typedef struct floe_job_request {
     int quiet;              /* no progress line on rank 0 */
     double progress_interval; /* seconds between progress lines in a log (stderr not a
                                  terminal: engine/job/progress.h); 0: none */
+    /* --dry-run: open and plan, print the plan (engine/job/dry_run.h),
+     * fetch no chunk, write nothing; dry_run_json: as JSON; dry_run_ranks:
+     * plan for this many ranks (0: the ranks it runs on). */
+    int dry_run, dry_run_json, dry_run_ranks;
     /* Execution controls (engine/job/checkpoint.h), not part of the
      * request: left out of its fingerprint and of the recorded command. */
     int checkpoint;         /* --checkpoint: keep progress in OUT.floe-ckpt/ */

@@ -267,7 +267,10 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
         else
             floe_err_free(&perr);
     }
-    if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
+    int failed = floe_mpi_agree(mpi->comm, &err) != NULL; /* collective */
+    if (!failed) /* --dry-run: the plan, collective; else the short summary, rank 0 */
+        err = series_dry_run(&j, mpi, req);
+    if (!failed && !req->job.dry_run) {
         FLOE_INFO0("series: %zu variable(s), %zu %s, %zu steps, %zu tile(s) a step, on %d "
                    "rank(s)", j.g.nvars, j.pw ? j.pts.n : j.region_cells,
                    j.pw ? "point(s)" : "cell(s)", j.g.count[0], j.plan.ntiles, mpi->size);

@@ -107,7 +107,7 @@ static void put_result(series_job *j, size_t i, double x)
 
 /* The chunks of steps [b0, b1): every tile of every time chunk, in the
  * order take_chunk expects (time chunk major, then tile). */
-static size_t batch_coords(const series_job *j, size_t b0, size_t b1, uint64_t *coords)
+size_t series_batch_coords(const series_job *j, size_t b0, size_t b1, uint64_t *coords)
 {
     uint64_t ct = j->g.vars[0]->chunk_shape[0];
     uint64_t tc0 = (j->g.start[0] + b0) / ct, tc1 = (j->g.start[0] + b1 - 1) / ct + 1;
@@ -126,7 +126,7 @@ static size_t batch_coords(const series_job *j, size_t b0, size_t b1, uint64_t *
 
 /* Steps per batch: enough chunks in flight to keep the fetcher busy, few
  * enough that the batch's values (and the regions' partials) stay small. */
-static size_t batch_steps(const series_job *j, uint64_t ct)
+size_t series_batch_steps(const series_job *j, uint64_t ct)
 {
     size_t per = 4096 / (j->plan.ntiles ? j->plan.ntiles : 1);
     per = per < 1 ? 1 : per > 64 ? 64 : per;
@@ -143,7 +143,7 @@ floe_err series_compute(series_job *j)
         return NULL;
     const floe_array *v0 = j->g.vars[0];
     uint64_t ct = v0->chunk_shape[0];
-    size_t ntiles = j->plan.ntiles, per = batch_steps(j, ct);
+    size_t ntiles = j->plan.ntiles, per = series_batch_steps(j, ct);
     size_t tile_cells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
     size_t maxchunks = (per / ct + 2) * ntiles;
     uint64_t *coords = malloc(3 * maxchunks * sizeof *coords);
@@ -165,11 +165,11 @@ floe_err series_compute(series_job *j)
         for (size_t b0 = j->s0; b0 < j->s1 && !err; b0 += per) {
             size_t b1 = b0 + per < j->s1 ? b0 + per : j->s1;
             uint64_t tc0 = (j->g.start[0] + b0) / ct;
-            size_t n = batch_coords(j, b0, b1, coords);
+            size_t n = series_batch_coords(j, b0, b1, coords);
             /* the next batch is read ahead, while this one is reduced */
             size_t b2 = b1 + per < j->s1 ? b1 + per : j->s1, nnext = 0;
             if (b1 < j->s1)
-                nnext = batch_coords(j, b1, b2, next);
+                nnext = series_batch_coords(j, b1, b2, next);
             b.v = v, b.b0 = b0, b.b1 = b1, b.tc0 = tc0;
             if (b.part)
                 for (size_t k = 0; k < (b1 - b0) * j->rc.npairs; k++)

@@ -114,6 +114,15 @@ static inline int series_per_region(const series_job *j)
 
 /* Phase 2: this rank's steps, no communication. */
 floe_err series_compute(series_job *j);
+/* Its batches: steps per batch, and the chunks of steps [b0, b1) (every
+ * tile of every time chunk, in the order take_chunk expects). */
+size_t series_batch_steps(const series_job *j, uint64_t ct);
+size_t series_batch_coords(const series_job *j, size_t b0, size_t b1, uint64_t *coords);
+/* After phase 1 (dry_run_series.c): with req->job.dry_run, COLLECTIVE:
+ * print the plan (engine/job/dry_run.h) and return the agreed result;
+ * otherwise, on rank 0 on a terminal, print its short summary (not
+ * collective, never fails). */
+floe_err series_dry_run(series_job *j, const floe_mpi *mpi, const floe_series_request *req);
 /* Phase 3 on rank 0: the file, then the Item. */
 floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_series_request *req);
 /* Phase 3 on the other ranks. */

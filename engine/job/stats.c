@@ -167,7 +167,9 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
                         "bytes (FLOE_TILE_MEMORY)", row, j->g.count[0], per_cell * row,
                         j->tile_memory);
     FLOE_CHECK(stats_plan_make(j->g.start[1], j->g.count[1], j->g.start[2], j->g.count[2],
-                               v0->chunk_shape[1], v0->chunk_shape[2], j->g.count[0], mpi->size,
+                               v0->chunk_shape[1], v0->chunk_shape[2], j->g.count[0],
+                               req->job.dry_run && req->job.dry_run_ranks ? req->job.dry_run_ranks
+                                                                          : mpi->size,
                                j->tile_memory / per_cell, &j->plan));
     if (j->pctl.n) /* whole tiles on one rank (stats_percentile.c) */
         stats_plan_space_major(&j->plan);
@@ -244,9 +246,12 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
         err = perr;
     else
         floe_err_free(&perr);
-    if (!floe_mpi_agree(mpi->comm, &err)) /* collective */
+    int failed = floe_mpi_agree(mpi->comm, &err) != NULL; /* collective */
+    if (!failed) /* --dry-run: the plan, collective; else the short summary, rank 0 */
+        err = stats_dry_run(&j, mpi, req);
+    if (!failed && !err && !req->job.dry_run) /* the result above is agreed */
         err = stats_ckpt_open(&j, mpi, req); /* collective: --checkpoint, --resume, --piece */
-    if (!err) {
+    if (!failed && !err && !req->job.dry_run) {
         FLOE_INFO0("stats: %zu variable(s) x %zu stat(s), %zu steps x %zu x %zu cells, %zu "
                    "tiles, %s on %d rank(s), %s", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],
                    j.g.count[2], j.plan.ntiles, j.plan.time_split ? "time-split" : "space-major",

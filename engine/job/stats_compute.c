@@ -67,8 +67,8 @@ enum { CELL_BLOCK = 4096 };
 
 /* The chunks of steps [b0, b1) of tile t (a chunk spanning several steps
  * once). */
-static size_t batch_coords(const stats_job *j, const stats_tile *t, size_t b0, size_t b1,
-                           uint64_t *coords)
+size_t stats_batch_coords(const stats_job *j, const stats_tile *t, size_t b0, size_t b1,
+                          uint64_t *coords)
 {
     uint64_t ct = j->g.vars[0]->chunk_shape[0];
     size_t n = 0;
@@ -101,10 +101,10 @@ static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s
                                     j->g.start[2] + t->x1));
     for (size_t b0 = s0; b0 < s1; b0 += BATCH_STEPS) {
         size_t b1 = b0 + BATCH_STEPS < s1 ? b0 + BATCH_STEPS : s1;
-        size_t n = batch_coords(j, t, b0, b1, coords);
+        size_t n = stats_batch_coords(j, t, b0, b1, coords);
         /* the next batch of this tile is read ahead, while this one is reduced */
         size_t b2 = b1 + BATCH_STEPS < s1 ? b1 + BATCH_STEPS : s1;
-        size_t nnext = b1 < s1 ? batch_coords(j, t, b1, b2, next) : 0;
+        size_t nnext = b1 < s1 ? stats_batch_coords(j, t, b1, b2, next) : 0;
         tile_batch b = {j, v, t, b0, b1, coords, vals};
         FLOE_CHECK(floe_dataset_read_chunks_ahead(j->ds, a, coords, n, next, nnext, place_tile, &b),
                    "variable %s steps %zu..%zu", a->name, j->g.start[0] + b0, j->g.start[0] + b1 - 1);

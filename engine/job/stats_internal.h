@@ -186,6 +186,18 @@ floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, void **res, f
 floe_buf *stats_encode_bufs(const stats_job *j);
 void stats_encode_bufs_free(const stats_job *j, floe_buf **b);
 
+/* The chunks of steps [b0, b1) of tile t (a chunk spanning several steps
+ * once): one batch of accumulate's reads. */
+size_t stats_batch_coords(const stats_job *j, const stats_tile *t, size_t b0, size_t b1,
+                          uint64_t *coords);
+
+/* dry_run_stats.c */
+
+/* After phase 1: with req->job.dry_run, COLLECTIVE: print the plan
+ * (engine/job/dry_run.h) and return the agreed result; otherwise, on
+ * rank 0 on a terminal, print its short summary (not collective, never
+ * fails). */
+floe_err stats_dry_run(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req);
 /* Steps [s0, s1) of tile i of variable v into trees (one per group,
  * initialised here at s0, as phase 2 does), stopping early at a block
  * boundary where stats_ckpt_due says so: *end = where it stopped. */

@@ -129,6 +129,16 @@ static floe_err check_opts(const floe_fetch_opts *o)
     return floe_retry_policy_resolve(&o->retry, &checked);
 }
 
+void fetch_opts_resolve(const floe_fetch_opts *o, int *concurrency, uint64_t *max_gap,
+                        uint64_t *max_bytes)
+{
+    *concurrency = o->concurrency ? o->concurrency : DEFAULT_CONCURRENCY;
+    *max_gap = !o->coalesce_max_gap                    ? DEFAULT_MAX_GAP
+               : o->coalesce_max_gap == FLOE_FETCH_NO_GAP ? 0
+                                                          : o->coalesce_max_gap;
+    *max_bytes = o->coalesce_max_bytes ? o->coalesce_max_bytes : DEFAULT_MAX_BYTES;
+}
+
 floe_err floe_fetcher_new(floe_transport *t, const floe_fetch_opts *o, floe_fetcher **out)
 {
     *out = NULL;
@@ -142,11 +152,7 @@ floe_err floe_fetcher_new(floe_transport *t, const floe_fetch_opts *o, floe_fetc
     if (!f)
         return FLOE_ERR(FLOE_ENOMEM, "cannot allocate a fetcher");
     f->t = t;
-    f->concurrency = o->concurrency ? o->concurrency : DEFAULT_CONCURRENCY;
-    f->max_gap = !o->coalesce_max_gap                    ? DEFAULT_MAX_GAP
-                 : o->coalesce_max_gap == FLOE_FETCH_NO_GAP ? 0
-                                                            : o->coalesce_max_gap;
-    f->max_bytes = o->coalesce_max_bytes ? o->coalesce_max_bytes : DEFAULT_MAX_BYTES;
+    fetch_opts_resolve(o, &f->concurrency, &f->max_gap, &f->max_bytes);
     f->no_coalesce = o->no_coalesce;
     /* The transport's policy, field by field where o says nothing: one
      * set of settings for every request of the transport. */

@@ -165,4 +165,32 @@ void floe_fetcher_cancel(floe_fetcher *f);
 
 void floe_fetcher_stats(const floe_fetcher *f, floe_fetch_stats *s);
 
+/* --- planning without fetching (a dry run) --------------------------------- */
+
+/* A range as floe_fetch_add takes it (strings borrowed). */
+typedef struct floe_fetch_range {
+    const char *url;
+    uint64_t offset, length;
+    floe_condition cond;
+} floe_fetch_range;
+
+/* What requests a plan sends; floe_fetch_plan_count adds to them. */
+typedef struct floe_fetch_plan_totals {
+    uint64_t ranges;   /* ranges planned */
+    uint64_t requests; /* requests (coalesced ranges count once), as floe_fetch_stats counts
+                          them when no attempt is retried or split */
+    uint64_t bytes;    /* their payload bytes, gaps of coalesced requests included (a range
+                          to the end of its object counts 0: its length is unknown) */
+    uint64_t largest;  /* the longest request */
+} floe_fetch_plan_totals;
+
+/* Pure, no I/O: the requests that floe_fetch_next of a fetcher made with
+ * options o (NULL: the defaults) would send for ranges[0..n) queued
+ * together since its last call, by the same planning (local reads alone,
+ * HTTP ranges of one object under the same conditions coalesced with the
+ * same gap and cap rules), added to *t. Errors: a URL that
+ * floe_fetch_add would refuse, out of memory. */
+floe_err floe_fetch_plan_count(const floe_fetch_opts *o, const floe_fetch_range *ranges,
+                               size_t n, floe_fetch_plan_totals *t);
+
 #endif

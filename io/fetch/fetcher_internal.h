@@ -112,6 +112,10 @@ void fetch_xfer_free(xfer **xp);
 
 /* Everything queued since the last call becomes transfers. */
 floe_err fetch_plan(floe_fetcher *f);
+/* The fetcher's settings from o, zeros meaning the defaults (fetch.c):
+ * floe_fetcher_new and floe_fetch_plan_count resolve them alike. */
+void fetch_opts_resolve(const floe_fetch_opts *o, int *concurrency, uint64_t *max_gap,
+                        uint64_t *max_bytes);
 /* Forget the queued ranges no transfer took over. */
 void fetch_pending_clear(floe_fetcher *f);
 

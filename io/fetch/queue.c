@@ -100,17 +100,14 @@ static floe_err single(floe_fetcher *f, pending *p, xqueue *q)
     return NULL;
 }
 
-/* Turn the HTTP ranges among ps into coalesced transfers. */
-static floe_err coalesce(floe_fetcher *f, pending **ps, size_t n)
+/* Sort the HTTP ranges ps by object (URL, then conditions) and coalesce
+ * them as one planning does: r and spans have room for n entries; returns
+ * the number of spans. The one rule of floe_fetch_next and
+ * floe_fetch_plan_count. */
+static size_t plan_spans(int concurrency, uint64_t max_gap, uint64_t max_bytes, pending **ps,
+                         size_t n, floe_coalesce_range *r, floe_coalesce_span *spans)
 {
     qsort(ps, n, sizeof *ps, cmp_pending_ptr);
-    floe_coalesce_range *r = malloc(n * sizeof *r);
-    floe_coalesce_span *spans = malloc(n * sizeof *spans);
-    floe_err err = NULL;
-    if (!r || !spans) {
-        err = FLOE_ERR(FLOE_ENOMEM, "cannot coalesce %zu ranges", n);
-        goto out;
-    }
     uint64_t total = 0;
     size_t object = 0;
     for (size_t i = 0; i < n; i++) {
@@ -120,8 +117,21 @@ static floe_err coalesce(floe_fetcher *f, pending **ps, size_t n)
                                      .length = ps[i]->length, .id = i};
         total += ps[i]->length;
     }
-    uint64_t cap = floe_coalesce_cap(f->max_bytes, total, f->concurrency);
-    size_t nspans = floe_coalesce(r, n, f->max_gap, cap, spans);
+    uint64_t cap = floe_coalesce_cap(max_bytes, total, concurrency);
+    return floe_coalesce(r, n, max_gap, cap, spans);
+}
+
+/* Turn the HTTP ranges among ps into coalesced transfers. */
+static floe_err coalesce(floe_fetcher *f, pending **ps, size_t n)
+{
+    floe_coalesce_range *r = malloc(n * sizeof *r);
+    floe_coalesce_span *spans = malloc(n * sizeof *spans);
+    floe_err err = NULL;
+    if (!r || !spans) {
+        err = FLOE_ERR(FLOE_ENOMEM, "cannot coalesce %zu ranges", n);
+        goto out;
+    }
+    size_t nspans = plan_spans(f->concurrency, f->max_gap, f->max_bytes, ps, n, r, spans);
     for (size_t s = 0; s < nspans && !err; s++) {
         const floe_coalesce_span *sp = &spans[s];
         pending *first = ps[r[sp->first].id];
@@ -146,6 +156,13 @@ out:
     return err;
 }
 
+/* Whether p is read alone: a local file, a range to the end of its
+ * object, or coalescing off. */
+static int plan_alone(const pending *p, int no_coalesce)
+{
+    return p->is_file || no_coalesce || !p->length;
+}
+
 /* Everything queued since the last call becomes transfers. */
 floe_err fetch_plan(floe_fetcher *f)
 {
@@ -158,10 +175,8 @@ floe_err fetch_plan(floe_fetcher *f)
     }
     for (size_t i = 0; i < f->npend && !err; i++) {
         pending *p = &f->pend[i];
-        if (p->is_file)
-            err = single(f, p, &f->files);
-        else if (f->no_coalesce || !p->length)
-            err = single(f, p, &f->start);
+        if (plan_alone(p, f->no_coalesce))
+            err = single(f, p, p->is_file ? &f->files : &f->start);
         else
             ps[nhttp++] = p;
     }
@@ -170,5 +185,61 @@ floe_err fetch_plan(floe_fetcher *f)
 out:
     free(ps);
     fetch_pending_clear(f); /* frees what no transfer took over */
+    return err;
+}
+
+/* --- the same plan, counted (floe_fetch_plan_count) ------------------------ */
+
+floe_err floe_fetch_plan_count(const floe_fetch_opts *o, const floe_fetch_range *ranges,
+                               size_t n, floe_fetch_plan_totals *t)
+{
+    floe_fetch_opts defaults = {0};
+    int concurrency;
+    uint64_t max_gap, max_bytes;
+    fetch_opts_resolve(o ? o : &defaults, &concurrency, &max_gap, &max_bytes);
+    int no_coalesce = o && o->no_coalesce;
+    if (!n)
+        return NULL;
+    /* borrowed strings: these pendings are never freed field by field */
+    pending *pend = calloc(n, sizeof *pend);
+    pending **ps = malloc(n * sizeof *ps);
+    floe_coalesce_range *r = malloc(n * sizeof *r);
+    floe_coalesce_span *spans = malloc(n * sizeof *spans);
+    floe_err err = NULL;
+    if (!pend || !ps || !r || !spans) {
+        err = FLOE_ERR(FLOE_ENOMEM, "cannot plan %zu range fetches", n);
+        goto out;
+    }
+    size_t nhttp = 0;
+    for (size_t i = 0; i < n && !err; i++) {
+        floe_url_kind kind;
+        err = floe_url_kind_of(ranges[i].url, &kind);
+        pending *p = &pend[i];
+        *p = (pending){.url = (char *)ranges[i].url, .etag = (char *)ranges[i].cond.etag,
+                       .since = ranges[i].cond.unmodified_since, .offset = ranges[i].offset,
+                       .length = ranges[i].length, .is_file = kind == FLOE_URL_FILE};
+        t->ranges++;
+        if (err)
+            break;
+        if (plan_alone(p, no_coalesce)) {
+            t->requests++;
+            t->bytes += p->length;
+            t->largest = p->length > t->largest ? p->length : t->largest;
+        } else {
+            ps[nhttp++] = p;
+        }
+    }
+    size_t nspans = err || !nhttp ? 0
+                                  : plan_spans(concurrency, max_gap, max_bytes, ps, nhttp, r, spans);
+    for (size_t s = 0; s < nspans; s++) {
+        t->requests++;
+        t->bytes += spans[s].length;
+        t->largest = spans[s].length > t->largest ? spans[s].length : t->largest;
+    }
+out:
+    free(pend);
+    free(ps);
+    free(r);
+    free(spans);
     return err;
 }

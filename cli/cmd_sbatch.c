@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli/cmd_sbatch.c - `floe sbatch [OPTIONS] -- floe COMMAND ARGS...`:
+ * runs the request's dry run (this floe, `--dry-run --json --ranks N`, in
+ * a child process: no MPI, nothing fetched) and writes the batch script
+ * sized from it (cli/sbatch_script.h). */
+#include "cli/cmd_sbatch.h"
+
+#include "cli/sbatch_script.h"
+#include "common/floe_buf.h"
+#include "common/floe_file.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void cmd_sbatch_help(FILE *out)
+{
+    fprintf(out,
+            "usage: floe sbatch [OPTIONS] -- floe COMMAND ARGS...\n"
+            "\n"
+            "Write a Slurm batch script for the request `floe COMMAND ARGS...` (extract,\n"
+            "series, stats or climatology), sized from its dry run (nothing is fetched).\n"
+            "\n"
+            "  --ranks N            MPI ranks of the job (of each array task); default 1\n"
+            "  --nodes N            #SBATCH --nodes (default: Slurm's choice)\n"
+            "  --array-by month|year|N\n"
+            "                       a job array instead of one job: one task per calendar\n"
+            "                       month or year the request's steps span, or N tasks;\n"
+            "                       task I runs `--piece I/N --resume`, and a merge job\n"
+            "                       (`floe merge OUT`) runs after all succeeded\n"
+            "  --partition P, --account A\n"
+            "                       #SBATCH --partition, --account\n"
+            "  --time-factor F      multiply the estimated time by F (default 2)\n"
+            "  --job-name NAME      default floe-COMMAND\n"
+            "  -o, --output SCRIPT  write the script there (default: standard output)\n"
+            "\n"
+            "One job: `sbatch SCRIPT` runs `srun --mpi=pmix -n N floe ... --checkpoint\n"
+            "--resume`. An array: `bash SCRIPT` submits the array and the merge job.\n"
+            "--mem: the dry run's peak memory per rank x 1.5 x the ranks on a node (at\n"
+            "least 1024M); --time: (120 s + bytes / (ranks x 50 MB/s)) x F, at least 10\n"
+            "minutes. --signal=USR1@60 (Slurm signals floe under srun 60 s before the\n"
+            "limit: it keeps its checkpoint and exits 3), then the script requeues the\n"
+            "job (--requeue), whose --resume continues; logs append across requeues.\n");
+}
+
+/* Run `self cmd[1..] --dry-run --json --ranks N -q` and read its JSON. */
+static floe_err dry_run_of(char *const *cmd, int ncmd, int ranks, cJSON **plan)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return FLOE_ERR(FLOE_EIO, "sbatch: cannot find this floe (/proc/self/exe)");
+    self[n] = 0;
+    char nr[16];
+    snprintf(nr, sizeof nr, "%d", ranks);
+    char **argv = calloc((size_t)ncmd + 8, sizeof *argv);
+    if (!argv)
+        return FLOE_ERR(FLOE_ENOMEM, "sbatch");
+    int k = 0;
+    argv[k++] = self;
+    for (int i = 1; i < ncmd; i++)
+        argv[k++] = cmd[i];
+    const char *extra[] = {"--dry-run", "--json", "--ranks", nr, "-q"};
+    for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
+        argv[k++] = (char *)extra[i];
+    int fd[2];
+    if (pipe(fd)) {
+        free(argv);
+        return FLOE_ERR(FLOE_EIO, "sbatch: pipe");
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd[1], STDOUT_FILENO);
+        close(fd[0]);
+        close(fd[1]);
+        execv(self, argv);
+        _exit(127);
+    }
+    free(argv);
+    close(fd[1]);
+    floe_buf text;
+    floe_buf_init(&text, (size_t)1 << 24);
+    floe_err err = pid < 0 ? FLOE_ERR(FLOE_EIO, "sbatch: fork") : NULL;
+    char buf[4096];
+    ssize_t got;
+    while (!err && (got = read(fd[0], buf, sizeof buf)) > 0)
+        err = floe_buf_append(&text, buf, (size_t)got);
+    close(fd[0]);
+    int status = 0;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    if (!err && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        err = FLOE_ERR(FLOE_EINVAL, "sbatch: the request's dry run failed (its error is above)");
+    if (!err && !(err = floe_buf_append(&text, "", 1)) &&
+        !(*plan = cJSON_Parse((const char *)text.data)))
+        err = FLOE_ERR(FLOE_EFORMAT, "sbatch: the dry run's JSON does not parse");
+    floe_buf_free(&text);
+    return err;
+}
+
+static double number(const cJSON *o, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(x) ? x->valuedouble : 0;
+}
+
+/* Calendar months (by = 'm') or years spanned by the plan's first and last
+ * steps ("YYYY-MM-..."); 0 if they do not read so. */
+static int periods(const cJSON *plan, char by)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(plan, "time");
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(t, "first");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(t, "last");
+    int y0, m0, y1, m1;
+    if (!cJSON_IsString(a) || !cJSON_IsString(b) ||
+        sscanf(a->valuestring, "%d-%d", &y0, &m0) != 2 ||
+        sscanf(b->valuestring, "%d-%d", &y1, &m1) != 2)
+        return 0;
+    return by == 'm' ? (y1 - y0) * 12 + m1 - m0 + 1 : y1 - y0 + 1;
+}
+
+static floe_err positive(const char *opt, const char *v, int *out)
+{
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < 1 || n > 1000000)
+        return FLOE_ERR(FLOE_EINVAL, "sbatch: %s %s: not a positive number", opt, v);
+    *out = (int)n;
+    return NULL;
+}
+
+floe_err cmd_sbatch_run(int argc, char **argv)
+{
+    sbatch_request r = {.ranks = 1};
+    const char *array_by = NULL, *script = NULL;
+    int i = 1;
+    for (; i < argc && strcmp(argv[i], "--"); i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = !strcmp(a, "--ranks") || !strcmp(a, "--nodes") || !strcmp(a, "--array-by") ||
+                    !strcmp(a, "--partition") || !strcmp(a, "--account") ||
+                    !strcmp(a, "--time-factor") || !strcmp(a, "--job-name") ||
+                    !strcmp(a, "-o") || !strcmp(a, "--output");
+        if (!takes)
+            return FLOE_ERR(FLOE_EINVAL, "sbatch: unknown option '%s' (see 'floe sbatch "
+                            "--help'; the request goes after --)", a);
+        if (!v || !strcmp(v, "--"))
+            return FLOE_ERR(FLOE_EINVAL, "sbatch: %s needs a value", a);
+        i++;
+        if (!strcmp(a, "--ranks"))
+            FLOE_CHECK(positive(a, v, &r.ranks));
+        else if (!strcmp(a, "--nodes"))
+            FLOE_CHECK(positive(a, v, &r.nodes));
+        else if (!strcmp(a, "--array-by"))
+            array_by = v;
+        else if (!strcmp(a, "--partition"))
+            r.partition = v;
+        else if (!strcmp(a, "--account"))
+            r.account = v;
+        else if (!strcmp(a, "--job-name"))
+            r.job_name = v;
+        else if (!strcmp(a, "--time-factor")) {
+            char *end = NULL;
+            r.time_factor = strtod(v, &end);
+            if (!*v || *end || !(r.time_factor > 0))
+                return FLOE_ERR(FLOE_EINVAL, "sbatch: --time-factor %s: not a positive number", v);
+        } else
+            script = v;
+    }
+    if (i + 2 >= argc)
+        return FLOE_ERR(FLOE_EINVAL, "sbatch: give the request after --: floe sbatch [OPTIONS] "
+                        "-- floe COMMAND ARGS...");
+    r.cmd = argv + i + 1;
+    r.ncmd = argc - i - 1;
+    const char *command = r.cmd[1];
+    if (strcmp(command, "extract") && strcmp(command, "series") && strcmp(command, "stats") &&
+        strcmp(command, "climatology"))
+        return FLOE_ERR(FLOE_EINVAL, "sbatch: '%s' is not a data command (extract, series, "
+                        "stats, climatology)", command);
+    for (int k = 2; k < r.ncmd; k++) {
+        const char *a = r.cmd[k];
+        if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && k + 1 < r.ncmd)
+            r.output = r.cmd[k + 1];
+        else if (!strncmp(a, "--output=", 9))
+            r.output = a + 9;
+    }
+    char name[64];
+    snprintf(name, sizeof name, "floe-%s", command);
+    if (!r.job_name)
+        r.job_name = name;
+    cJSON *plan = NULL;
+    FLOE_CHECK(dry_run_of(r.cmd, r.ncmd, r.ranks, &plan));
+    if (array_by) {
+        if (!strcmp(array_by, "month") || !strcmp(array_by, "year"))
+            r.pieces = periods(plan, array_by[0]);
+        else {
+            floe_err e = positive("--array-by", array_by, &r.pieces);
+            if (e) {
+                floe_err_free(&e);
+                r.pieces = 0;
+            }
+        }
+        if (r.pieces < 1) {
+            cJSON_Delete(plan);
+            return FLOE_ERR(FLOE_EINVAL, "sbatch: --array-by %s: give month, year or a number "
+                            "of tasks", array_by);
+        }
+    }
+    sbatch_estimate e = {.bytes = (uint64_t)number(plan, "bytes"),
+                         .peak_memory_per_rank = (uint64_t)number(plan, "peak_memory_per_rank")};
+    cJSON_Delete(plan);
+    floe_buf text;
+    floe_buf_init(&text, (size_t)1 << 20);
+    floe_err err = sbatch_script_make(&r, &e, &text);
+    if (!err)
+        err = floe_buf_append(&text, "", 1);
+    if (!err && script)
+        err = floe_file_write_text(script, (const char *)text.data);
+    else if (!err && (fputs((const char *)text.data, stdout) < 0 || fflush(stdout)))
+        err = FLOE_ERR(FLOE_EIO, "sbatch: standard output");
+    floe_buf_free(&text);
+    return err;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* engine/job/dry_run.h - `--dry-run`: what a data command would do, from
+ * its own plan, without fetching a chunk or writing a file; and the short
+ * form of it that every run prints first on a terminal.
+ *
+ * A job opens the dataset and plans as it always does, then, instead of
+ * running, hands its selection and a per-rank estimate to job_dry_run_end.
+ * The estimates come from the job's own batching, replayed on
+ * floe_dataset_plan_chunks (dataset.h: the fetcher's own coalescing,
+ * counted), one simulated fetcher per rank; the per-command files
+ * (dry_run_extract.c, dry_run_series.c, dry_run_stats.c) replay each job.
+ *
+ * The JSON form (`--dry-run --json`, one object on stdout):
+ *   {"command", "variables": [..], "box": {"west","south","east","north"}
+ *    (the selected cells' centres), "cells": {"lat","lon"},
+ *    "time": {"first","last","steps"}, "chunks", "manifests", "bytes",
+ *    "requests", "ranks", "per_rank": [{"rank","chunks","bytes"}, ..],
+ *    "peak_memory_per_rank", "output_bytes"}
+ * (documented in doc/floe.1 and README.md; Slurm glue reads it). */
+#ifndef FLOE_JOB_DRY_RUN_H
+#define FLOE_JOB_DRY_RUN_H
+
+#include "common/floe_error.h"
+#include "dataset/dataset.h"
+#include "engine/job/request.h"
+#include "engine/mpi/comm.h"
+#include "engine/plan/grid_select.h"
+
+#include <stdint.h>
+
+/* The most ranks a dry run plans for (--ranks). */
+enum { FLOE_DRY_RUN_MAX_RANKS = 1 << 16 };
+
+/* One simulated rank: its reads (a zeroed floe_read_plan before the
+ * first floe_dataset_plan_chunks) and the memory its work needs beyond
+ * what the process holds once the dataset is open. */
+typedef struct job_dry_rank {
+    floe_read_plan reads;
+    uint64_t work_memory;
+} job_dry_rank;
+
+typedef struct job_dry_run {
+    const char *command;         /* "extract", "series", "stats", "climatology" */
+    const floe_grid_select *g;   /* borrowed: variables, box, steps */
+    job_dry_rank *ranks;         /* [nranks] (owned) */
+    int nranks;
+    uint64_t output_bytes;       /* the output's values, uncompressed */
+} job_dry_run;
+
+/* ranks zeroed, nranks of them; FLOE_ENOMEM. */
+floe_err job_dry_run_init(job_dry_run *d, const char *command, const floe_grid_select *g,
+                          int nranks);
+void job_dry_run_free(job_dry_run *d);
+
+/* The fetcher's window of a simulated rank: its largest wave of encoded
+ * chunks in flight at once, and one decoded chunk (dataset.h). */
+uint64_t job_dry_fetch_memory(const job_dry_rank *r);
+
+/* Whether a run prints the short summary first: rank 0 on a terminal,
+ * not --quiet, not a dry run (which prints the whole plan). */
+int job_dry_summary_wanted(const floe_mpi *mpi, const floe_job_request *q);
+/* Rank 0, not collective: print the short summary (two lines on stderr)
+ * of d, with this process's resident memory as every rank's, and free
+ * d. Called by a job that is about to run, when job_dry_summary_wanted. */
+void job_dry_summary_print(floe_dataset *ds, job_dry_run *d);
+
+/* COLLECTIVE over mpi->comm. err: this rank's result so far (owned; the
+ * estimate is made on rank 0, the others pass NULL). Agrees on it, adds
+ * every rank's resident memory now (the open dataset, the libraries) to
+ * its estimate, and on rank 0 prints the plan: q->dry_run, the whole plan
+ * on stdout (text, or JSON with q->dry_run_json); otherwise the short
+ * summary on stderr. Returns the agreed result. */
+floe_err job_dry_run_end(const floe_mpi *mpi, const floe_job_request *q, floe_dataset *ds,
+                         job_dry_run *d, floe_err err);
+
+#endif

@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""check_sbatch.py TESTBED_DIR: `floe sbatch` scripts (their content; a
+real Slurm runs them elsewhere):
+
+- one MPI job: #SBATCH --ntasks, --nodes, --partition, --account,
+  --signal=USR1@60, --requeue, --open-mode=append; --mem and --time as
+  documented from the request's own dry run (--dry-run --json --ranks N:
+  peak memory per rank x 1.5 x ranks per node, at least 1024M; (120 s +
+  bytes / (ranks x 50 MB/s)) x time factor, at least 10 minutes); the
+  srun line `srun --mpi=pmix -n N floe ... --checkpoint --resume`, whose
+  words, read back by bash, are exactly the request's, for an output
+  path with spaces, single and double quotes and a dollar sign;
+- a job array by month: --array=1-MONTHS, each task `--piece
+  $SLURM_ARRAY_TASK_ID/MONTHS --resume`, a merge job submitted with
+  --dependency=afterok on the array running `floe merge OUT`; the script
+  is valid bash (bash -n); by N tasks;
+- errors: no request, a command that is not a data command, a bad
+  --array-by, a failing dry run: one line, exit 2 or 1; no script written.
+Prints "N passed, N failed" last."""
+
+import json
+import math
+import os
+import re
+import subprocess
+import tempfile
+
+from testlib import check, floe_np, run, summary
+
+
+def directive(text, name):
+    m = re.findall(rf"^#SBATCH --{name}=(.*)$", text, re.M)
+    return m[0] if m else None
+
+
+def words(line):
+    """The words bash reads from a command line (printed NUL-separated)."""
+    r = subprocess.run(["bash", "-c", "set -f; w() { printf '%s\\0' \"$@\"; }; " + line],
+                       capture_output=True, text=True)
+    return r.stdout.split("\0")[:-1]
+
+
+def main(tb):
+    coll = os.path.join(tb, "collection.json")
+    with tempfile.TemporaryDirectory() as work:
+        odd = os.path.join(work, "a folder with space")
+        os.mkdir(odd)
+        out = os.path.join(odd, "it's \"x\" $HOME.nc")
+        req = ["floe", "climatology", coll, "-v", "Tair", "--by", "month", "-o", out]
+        script = os.path.join(work, "job.sh")
+        r = floe_np(0, "sbatch", "--ranks", "4", "--nodes", "2", "--partition", "p1",
+                    "--account", "a1", "--time-factor", "3", "-o", script, "--", *req)
+        check(r.returncode == 0, f"sbatch: {r.stderr.strip()}")
+        d = floe_np(0, *req[1:], "--dry-run", "--json", "--ranks", "4", "-q")
+        plan = json.loads(d.stdout) if d.returncode == 0 else {}
+        text = open(script).read() if os.path.exists(script) else ""
+        check(text.startswith("#!/bin/bash\n"), "shebang")
+        for name, want in (("ntasks", "4"), ("nodes", "2"), ("partition", "p1"),
+                           ("account", "a1"), ("signal", "USR1@60"), ("open-mode", "append")):
+            check(directive(text, name) == want, f"--{name}: {directive(text, name)}")
+        check(re.search(r"^#SBATCH --requeue$", text, re.M), "--requeue")
+        mem = max(1024, math.ceil(plan.get("peak_memory_per_rank", 0) * 1.5 * 2 / 2**20))
+        check(directive(text, "mem") == f"{mem}M", f"--mem {directive(text, 'mem')}, want {mem}M")
+        minutes = max(10, math.ceil((120 + plan.get("bytes", 0) / (4 * 50e6)) * 3 / 60))
+        check(directive(text, "time") == f"{minutes // 60}:{minutes % 60:02d}:00",
+              f"--time {directive(text, 'time')}, want {minutes} minutes")
+        srun = [l for l in text.splitlines() if l.startswith("srun ")]
+        check(len(srun) == 1, f"one srun line: {srun}")
+        if srun:
+            line = srun[0].split(" && ")[0]
+            check(line.startswith("srun --mpi=pmix -n 4 "), line)
+            got = words("w " + line[len("srun --mpi=pmix -n 4 "):])
+            check(got == req + ["--checkpoint", "--resume"], f"words: {got}")
+        check(subprocess.run(["bash", "-n", script]).returncode == 0, "bash -n job.sh")
+
+        # an array by month (mini: January to March) and by 5 tasks
+        areq = ["floe", "stats", coll, "-v", "Tair", "-o", out]
+        for by, n in (("month", 3), ("5", 5)):
+            r = floe_np(0, "sbatch", "--array-by", by, "--", *areq)
+            text = r.stdout
+            check(r.returncode == 0, f"array by {by}: {r.stderr.strip()}")
+            check(directive(text, "array") == f"1-{n}", f"--array {directive(text, 'array')}")
+            check(f'--piece "$SLURM_ARRAY_TASK_ID/{n}" --resume' in text, f"piece by {by}")
+            check("sbatch --parsable <<'FLOE_ARRAY_TASK'" in text, "array submitted")
+            check('sbatch --dependency=afterok:"$array_id"' in text, "merge depends on the array")
+            merge = [l for l in text.splitlines() if " merge " in l and not l.startswith("#")]
+            check(len(merge) == 1 and words("w " + merge[0]) == ["floe", "merge", out],
+                  f"merge line: {merge}")
+            p = os.path.join(work, f"array-{by}.sh")
+            with open(p, "w") as f:
+                f.write(text)
+            check(subprocess.run(["bash", "-n", p]).returncode == 0, f"bash -n array by {by}")
+
+        # errors: one line, nothing written
+        bad = os.path.join(work, "bad.sh")
+        for args, rc in (([], 2), (["--", "floe", "inspect", coll], 2),
+                         (["--array-by", "week", "--"] + areq, 2),
+                         (["--bogus", "--"] + areq, 2),
+                         (["--"] + areq[:-1] + [os.path.join(work, "nofolder", "x.nc")], 2)):
+            r = floe_np(0, "sbatch", "-o", bad, *args)
+            check(r.returncode == rc and r.stderr.strip(), f"{args}: rc {r.returncode} "
+                  f"{r.stderr.strip()}")
+            check(not os.path.exists(bad), f"{args}: a script was written")
+    return summary()
+
+
+if __name__ == "__main__":
+    run(main, __doc__)
