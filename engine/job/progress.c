@@ -225,6 +225,11 @@ void job_progress_add(job_progress *p, uint64_t chunks)
     print_line(p, now);
 }
 
+void job_progress_skip(job_progress *p, uint64_t chunks)
+{
+    p->total -= chunks < p->total ? chunks : p->total;
+}
+
 /* Rank 0: the last line, the job's totals. */
 static void print_totals(job_progress *p, double now)
 {

@@ -65,6 +65,9 @@ void job_progress_start(job_progress *p, const char *label, const floe_dataset *
 /* This rank read `chunks` more of its share. Local: never waits for
  * another rank. */
 void job_progress_add(job_progress *p, uint64_t chunks);
+/* `chunks` of this rank's share it need not read (a checkpoint holds
+ * their result): they come off its total. Local. */
+void job_progress_skip(job_progress *p, uint64_t chunks);
 /* Collective over the ranks that started it: each rank's last counters
  * reach rank 0 (every message sent is received before the communicator
  * is freed), with whether this rank `failed`; in a log rank 0 writes the

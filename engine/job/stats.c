@@ -194,16 +194,29 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
     return NULL;
 }
 
-/* The chunks `rank` reads in phase 2 (for the progress line). */
-static uint64_t chunks_of_rank(const stats_job *j, int rank)
+/* The chunks `rank` of `nranks` reads in phase 2 (for the progress line);
+ * a piece's share as stats_ckpt_compute takes it (steps of its time share,
+ * every nranks-th tile of every variable). */
+static uint64_t chunks_of_rank(const stats_job *j, int rank, int nranks)
 {
     size_t s0 = 0, s1 = j->g.count[0];
-    if (j->plan.time_split)
+    int piece = j->ckpt.mode == JOB_CKPT_PIECE;
+    if (piece) {
+        size_t nb = j->plan.nblocks, p = (size_t)j->ckpt.piece - 1, np = (size_t)j->ckpt.pieces;
+        s0 = nb * p / np * j->plan.block_steps;
+        s1 = nb * (p + 1) / np * j->plan.block_steps;
+        s1 = s1 < j->g.count[0] ? s1 : j->g.count[0];
+    } else if (j->plan.time_split) {
         stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
+    }
     if (s1 <= s0)
         return 0;
     uint64_t ct = j->g.vars[0]->chunk_shape[0];
     uint64_t rows = (j->g.start[0] + s1 - 1) / ct - (j->g.start[0] + s0) / ct + 1, tiles = 0;
+    if (piece) {
+        size_t units = j->plan.ntiles * j->g.nvars;
+        return rows * (units / (size_t)nranks + ((size_t)rank < units % (size_t)nranks));
+    }
     for (size_t i = 0; i < j->plan.ntiles; i++)
         tiles += j->plan.time_split || j->plan.tiles[i].owner == rank;
     return rows * tiles * j->g.nvars;
@@ -258,8 +271,9 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
                    mpi->size, j.raw_chunks ? "every rank compresses its tiles' output chunks"
                                            : "rank 0 compresses the output");
         job_progress_start(&j.progress, req->climatology ? "floe climatology" : "floe stats",
-                           j.ds, mpi, chunks_of_rank(&j, mpi->rank), /* collective */
-                           !req->job.quiet, req->job.progress_interval);
+                           j.ds, mpi, chunks_of_rank(&j, mpi->rank, mpi->size), /* collective */
+                           !req->job.quiet && j.ckpt.mode != JOB_CKPT_MERGE, /* merge reads none */
+                           req->job.progress_interval);
         int piece = j.ckpt.mode == JOB_CKPT_PIECE; /* no output: its units are its result */
         err = j.ckpt.mode != JOB_CKPT_NONE ? stats_ckpt_compute(&j, mpi)
                                            : stats_compute_shares(&j, mpi->rank);
