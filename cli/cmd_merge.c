@@ -8,6 +8,8 @@
  * command kind picks the runner. */
 #include "cli/cmd_merge.h"
 
+#include "cli/cmd_extract.h"
+#include "cli/cmd_series.h"
 #include "cli/cmd_stats.h"
 #include "cli/options.h"
 #include "engine/job/checkpoint.h"
@@ -22,6 +24,8 @@ static const struct {
 } runners[] = {
     {"stats", cmd_stats_run},
     {"climatology", cmd_climatology_run},
+    {"extract", cmd_extract_run},
+    {"series", cmd_series_run},
 };
 
 /* The most words a recorded command may have. */
@@ -106,12 +110,15 @@ floe_err cmd_merge_run(int argc, char **argv)
         err = FLOE_ERR(FLOE_ENOMEM, "merge");
     if (!err)
         err = split_words(line, words, MERGE_MAX_WORDS, &n);
-    /* "floe KIND ARGS...": run KIND with ARGS and --merge-parts */
-    if (!err && (n < 2 || strcmp(words[0], "floe") || strcmp(words[1], kind)))
+    /* "floe COMMAND ARGS...": run COMMAND with ARGS and --merge-parts; the
+     * job kind is the command's, but `extract --resample` runs the stats job */
+    int stats_of_extract = n >= 2 && !strcmp(kind, "stats") && !strcmp(words[1], "extract");
+    if (!err && (n < 2 || strcmp(words[0], "floe") ||
+                 (strcmp(words[1], kind) && !stats_of_extract)))
         err = FLOE_ERR(FLOE_EFORMAT, "merge: %s" JOB_PARTS_SUFFIX " records no floe %s "
                        "command", out, kind);
     size_t r = 0;
-    while (!err && r < sizeof runners / sizeof *runners && strcmp(runners[r].kind, kind))
+    while (!err && r < sizeof runners / sizeof *runners && strcmp(runners[r].kind, words[1]))
         r++;
     if (!err && r == sizeof runners / sizeof *runners)
         err = FLOE_ERR(FLOE_EUNSUPPORTED, "merge: pieces of floe %s do not merge (yet)", kind);

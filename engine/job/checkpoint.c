@@ -15,7 +15,9 @@
 
 job_ckpt_mode job_ckpt_mode_of(const floe_job_request *q)
 {
-    return q->merge ? JOB_CKPT_MERGE
+    /* a dry run writes nothing, a checkpoint neither */
+    return q->dry_run ? JOB_CKPT_NONE
+           : q->merge ? JOB_CKPT_MERGE
            : q->pieces ? JOB_CKPT_PIECE
            : q->checkpoint || q->resume ? JOB_CKPT_RUN
                                         : JOB_CKPT_NONE;

@@ -20,9 +20,9 @@ static floe_err plan_rank(floe_dataset *ds, const selection *sel, const var_batc
         if (!coords || !next)
             err = FLOE_ERR(FLOE_ENOMEM, "planning a batch of %s", vb->a->name);
         uint64_t t0, t1, u0, u1;
-        for (size_t b = 0; !err && extract_batch_steps(vb, sel, nranks, rank, b, &t0, &t1); b++) {
+        for (size_t b = 0; !err && extract_batch_steps(vb, nranks, rank, b, &t0, &t1); b++) {
             size_t n = extract_batch_coords(vb, t0, t1, coords);
-            size_t nnext = extract_batch_steps(vb, sel, nranks, rank, b + 1, &u0, &u1)
+            size_t nnext = extract_batch_steps(vb, nranks, rank, b + 1, &u0, &u1)
                                ? extract_batch_coords(vb, u0, u1, next) : 0;
             err = floe_dataset_plan_chunks(ds, &r->reads, vb->a, coords, n, next, nnext);
         }

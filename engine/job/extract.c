@@ -17,6 +17,7 @@
 #include "engine/job/extract_batches.h"
 #include "engine/job/output_format.h"
 #include "engine/job/selection_note.h"
+#include "engine/job/step_checkpoint.h"
 
 #include "cf/decode.h"
 #include "common/floe_log.h"
@@ -202,9 +203,11 @@ static floe_err place_chunk(void *ctx, size_t index, const void *decoded)
 #define BATCH_CHUNKS 512
 
 void extract_batches_of(const floe_array *a, const var_out *o, const selection *sel,
-                        var_batches *vb)
+                        const job_step_ckpt *ck, var_batches *vb)
 {
     size_t slice_n = sel->count[1] * sel->count[2];
+    vb->first = sel->start[0] + ck->p0;
+    vb->n = ck->p1 - ck->p0;
     vb->a = a;
     vb->o = o;
     vb->osize = o->osize;
@@ -221,14 +224,14 @@ void extract_batches_of(const floe_array *a, const var_out *o, const selection *
 }
 
 /* Batch b of `rank`: its steps [*t0, *t1) (absolute); 0 if it has none. */
-int extract_batch_steps(const var_batches *vb, const selection *sel, int nranks, int rank,
-                        size_t b, uint64_t *t0, uint64_t *t1)
+int extract_batch_steps(const var_batches *vb, int nranks, int rank, size_t b, uint64_t *t0,
+                        uint64_t *t1)
 {
     size_t s0, s1;
-    series_rank_steps(sel->start[0], sel->count[0], vb->ct, nranks, rank, &s0, &s1);
+    series_rank_steps(vb->first, vb->n, vb->ct, nranks, rank, &s0, &s1);
     if (s1 <= s0)
         return 0;
-    uint64_t a0 = sel->start[0] + s0, a1 = sel->start[0] + s1;
+    uint64_t a0 = vb->first + s0, a1 = vb->first + s1;
     uint64_t tc = a0 / vb->ct + b * vb->rows;
     if (tc * vb->ct >= a1)
         return 0;
@@ -271,6 +274,24 @@ static floe_err read_batch(floe_dataset *ds, const var_batches *vb, const select
     return floe_dataset_read_chunks_ahead(ds, vb->a, coords, n, next, nnext, place_chunk, &b);
 }
 
+/* Steps [t0, t1) of variable v into slices: from the saved units that
+ * hold them (--resume, floe merge), else read and, with --checkpoint or
+ * --piece, saved as a unit (engine/job/step_units.h). *nchunks: the
+ * chunks read. */
+static floe_err unit_values(floe_dataset *ds, const var_batches *vb, const selection *sel,
+                            job_step_ckpt *ck, size_t v, uint64_t t0, uint64_t t1,
+                            uint64_t *coords, const uint64_t *next, size_t nnext, uint8_t *slices,
+                            size_t *nchunks)
+{
+    size_t step_bytes = sel->count[1] * sel->count[2] * vb->o->osize;
+    *nchunks = 0;
+    if (job_units_covered(&ck->units, v, t0, t1))
+        return job_units_load(&ck->units, v, t0, t1, 1, step_bytes, 0, slices);
+    FLOE_CHECK(job_step_ckpt_may_fetch(ck, v, t0, t1));
+    FLOE_CHECK(read_batch(ds, vb, sel, t0, t1, coords, next, nnext, slices, nchunks));
+    return job_step_ckpt_save(ck, v, t0, t1, 1, step_bytes, 0, slices);
+}
+
 static floe_err put_steps(cf_grid_output *out, size_t v, const selection *sel, uint64_t t0,
                           uint64_t t1, const uint8_t *slices, size_t osize)
 {
@@ -302,7 +323,7 @@ static void keep_first(floe_err *err, floe_err e)
  * written do not depend on the rank count: every value is a copy. */
 static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const selection *sel,
                              const var_out *outs, cf_grid_output *out, floe_collector *c,
-                             job_progress *progress)
+                             job_step_ckpt *ck, job_progress *progress)
 {
     floe_err err = NULL;
     uint8_t *slices = NULL, *recv = NULL;
@@ -310,9 +331,10 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
     uint64_t *coords = NULL, *next = NULL;
     size_t slice_n = sel->count[1] * sel->count[2];
     int told_failure = 0; /* a sender: it said so, and sends nothing more */
+    int stopped = 0;      /* asked to stop (--checkpoint): every rank agreed */
     for (size_t v = 0; v < sel->nvars; v++) {
         var_batches vb;
-        extract_batches_of(sel->vars[v], &outs[v], sel, &vb);
+        extract_batches_of(sel->vars[v], &outs[v], sel, ck, &vb);
         size_t steps_cap = vb.rows * (size_t)vb.ct, osize = outs[v].osize;
         if (!err) {
             uint8_t *s2 = realloc(slices, steps_cap * slice_n * osize);
@@ -330,29 +352,32 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                 err = FLOE_ERR(FLOE_ENOMEM, "a batch of %zu steps of %s", steps_cap,
                                vb.a->name);
         }
-        for (size_t b = 0;; b++) {
+        for (size_t b = 0; !stopped; b++) {
             int any = 0;
             for (int r = 0; r < mpi->size; r++) {
                 uint64_t t0, t1;
-                if (!extract_batch_steps(&vb, sel, mpi->size, r, b, &t0, &t1))
+                if (!extract_batch_steps(&vb, mpi->size, r, b, &t0, &t1))
                     continue;
                 any = 1;
                 size_t count = (size_t)(t1 - t0) * slice_n * osize, nchunks = 0; /* bytes */
                 if (r == mpi->rank) {
                     /* this rank's next batch is read ahead */
                     uint64_t u0, u1;
-                    size_t nnext = extract_batch_steps(&vb, sel, mpi->size, r, b + 1, &u0, &u1)
+                    size_t nnext = extract_batch_steps(&vb, mpi->size, r, b + 1, &u0, &u1) &&
+                                           !job_units_covered(&ck->units, v, u0, u1)
                                        ? extract_batch_coords(&vb, u0, u1, next) : 0;
                     floe_err e = err ? NULL
-                                 : read_batch(ds, &vb, sel, t0, t1, coords, next, nnext, slices,
-                                              &nchunks);
+                                 : unit_values(ds, &vb, sel, ck, v, t0, t1, coords, next, nnext,
+                                               slices, &nchunks);
                     if (e)
                         e = floe_err_push(e, __FILE__, __LINE__, " variable %s steps %llu..%llu",
                                           vb.a->name, (unsigned long long)t0,
                                           (unsigned long long)t1 - 1);
                     keep_first(&err, e);
                     job_progress_add(progress, nchunks);
-                    if (r == 0) {
+                    if (ck->piece) {
+                        /* its units are its result: nothing is sent */
+                    } else if (r == 0) {
                         if (!err)
                             err = put_steps(out, v, sel, t0, t1, slices, osize);
                     } else if (!told_failure) {
@@ -362,7 +387,7 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                         keep_first(&err, e);
                         told_failure = err != NULL;
                     }
-                } else if (mpi->rank == 0 && !floe_collector_failed(c, r)) {
+                } else if (mpi->rank == 0 && !ck->piece && !floe_collector_failed(c, r)) {
                     int ok = 0;
                     floe_err e = floe_collect_recv_status(c, r, &ok);
                     if (!e && ok) { /* without room for it: received, dropped, an error */
@@ -382,7 +407,12 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
             }
             if (!any)
                 break;
+            /* a unit boundary: every rank's batch of this round is in */
+            if (job_step_ckpt_stop(mpi, ck, &err)) /* collective */
+                stopped = 1;
         }
+        if (stopped)
+            break;
     }
     free(coords);
     free(next);
@@ -455,6 +485,15 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
         prov = *floe_dataset_provenance(ds);
         prov.anomaly_from = q->anomaly_from;
     }
+    /* --checkpoint, --resume, --piece, merge: the saved units, this run's
+     * steps (engine/job/step_checkpoint.h) */
+    job_step_ckpt ck;
+    memset(&ck, 0, sizeof ck);
+    if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
+        const char *extra[] = {"keep_packing", req->keep_packing ? "1" : "0", NULL};
+        err = job_step_ckpt_open(mpi, q, "extract", "x", extra, prov.snapshot_id, /* collective */
+                                 sel.start[0], sel.count[0], sel.vars[0]->chunk_shape[0], &ck);
+    }
     if (!err) {
         size_t ny = (size_t)sel.lat->shape[0], nx = (size_t)sel.lon->shape[0];
         cf_grid_spec s = {
@@ -476,7 +515,7 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
         FLOE_INFO0("extract: %zu variable(s), %zu steps x %zu x %zu cells from %s on %d "
                    "rank(s)", sel.nvars, sel.count[0], sel.count[1], sel.count[2],
                    spec.provenance->snapshot_id, mpi->size);
-        if (mpi->rank == 0 && !q->dry_run)
+        if (mpi->rank == 0 && !q->dry_run && !ck.piece) /* a piece's result is its units */
             err = cf_grid_output_create(&spec, &out);
     }
     /* Rank 0's list of failed ranks, before the agreement: once the others
@@ -488,29 +527,30 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     if (!failed) { /* --dry-run: the plan, collective; else the short summary, rank 0 */
         var_batches vbs[FLOE_GRID_MAX_VARS];
         for (size_t v = 0; v < sel.nvars; v++)
-            extract_batches_of(sel.vars[v], &outs[v], &sel, &vbs[v]);
+            extract_batches_of(sel.vars[v], &outs[v], &sel, &ck, &vbs[v]);
         err = extract_dry_run(mpi, q, ds, &sel, vbs);
     }
     if (!failed && !q->dry_run) {
         uint64_t mine = 0; /* the chunks of this rank's batches */
         for (size_t v = 0; v < sel.nvars; v++) {
             var_batches vb;
-            extract_batches_of(sel.vars[v], &outs[v], &sel, &vb);
-            uint64_t t0, t1;
-            for (size_t b = 0; extract_batch_steps(&vb, &sel, mpi->size, mpi->rank, b, &t0, &t1);
-                 b++)
-                mine += ((t1 - 1) / vb.ct - t0 / vb.ct + 1) * vb.per_row;
+            extract_batches_of(sel.vars[v], &outs[v], &sel, &ck, &vb);
+            uint64_t t0, t1; /* a resumed run reads no batch its checkpoint holds */
+            for (size_t b = 0; extract_batch_steps(&vb, mpi->size, mpi->rank, b, &t0, &t1); b++)
+                if (!job_units_covered(&ck.units, v, t0, t1))
+                    mine += ((t1 - 1) / vb.ct - t0 / vb.ct + 1) * vb.per_row;
         }
         job_progress progress;
-        job_progress_start(&progress, "floe extract", ds, mpi, mine, !q->quiet, /* collective */
-                           q->progress_interval);
-        err = write_values(ds, mpi, &sel, outs, out, &collector, &progress); /* collective */
+        job_progress_start(&progress, "floe extract", ds, mpi, mine, /* collective */
+                           !q->quiet && !ck.merge, q->progress_interval); /* merge reads none */
+        err = write_values(ds, mpi, &sel, outs, out, &collector, &ck, /* collective */
+                           &progress);
         job_progress_end(&progress, err != NULL); /* collective */
         /* The data and its Item go to temporaries; nothing is committed
          * before every rank agrees (job_outputs_commit). */
-        if (mpi->rank == 0 && !err)
+        if (mpi->rank == 0 && !err && !ck.piece)
             err = cf_grid_output_finish(&out, &outputs.tmp[JOB_OUT_DATA]);
-        if (mpi->rank == 0 && !err) {
+        if (mpi->rank == 0 && !err && !ck.piece) {
             stac_item_dest dest = job_outputs_item_dest(&outputs);
             err = stac_item_write_grid_to(&spec, &dest, "extract",
                                           stac_item_source_kind_of(spec.provenance->doc_kind));
@@ -518,11 +558,14 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
                 err = floe_err_push(err, __FILE__, __LINE__, " derived STAC Item for %s",
                                     q->output);
         }
-        if (!floe_mpi_agree(mpi->comm, &err) && q->report) /* collective */
+        if (!floe_mpi_agree(mpi->comm, &err) && q->report && !ck.piece) /* collective */
             err = job_report_write(mpi, ds, q->report, "extract", q->command, t_start,
                                    &outputs.tmp[JOB_OUT_REPORT]); /* collective */
-        err = job_outputs_commit(mpi, &outputs, err); /* collective */
+        if (!ck.piece) /* a piece commits its units only (job_step_ckpt_finish) */
+            err = job_outputs_commit(mpi, &outputs, err); /* collective */
+        err = job_step_ckpt_finish(mpi, &ck, err); /* collective */
     }
+    job_step_ckpt_free(&ck);
     floe_collector_free(&collector);
     cf_grid_output_abort(&out);
     job_outputs_free(&outputs);

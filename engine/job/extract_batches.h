@@ -9,6 +9,7 @@
 #include "common/floe_error.h"
 #include "dataset/dataset.h"
 #include "engine/job/request.h"
+#include "engine/job/step_checkpoint.h"
 #include "engine/mpi/comm.h"
 #include "engine/plan/grid_select.h"
 
@@ -30,13 +31,15 @@ typedef struct var_batches {
     uint64_t ct, cy0, cy1, cx0, cx1;
     size_t per_row;   /* chunks per time-chunk row */
     size_t rows;      /* time-chunk rows per batch */
+    size_t first, n;  /* the steps this run computes: all selected, or a piece's */
 } var_batches;
 
+/* ck: this run's steps (all selected, or a piece's: step_checkpoint.h). */
 void extract_batches_of(const floe_array *a, const var_out *o, const selection *sel,
-                        var_batches *vb);
+                        const job_step_ckpt *ck, var_batches *vb);
 /* Batch b of `rank`: its steps [*t0, *t1) (absolute); 0 if it has none. */
-int extract_batch_steps(const var_batches *vb, const selection *sel, int nranks, int rank,
-                        size_t b, uint64_t *t0, uint64_t *t1);
+int extract_batch_steps(const var_batches *vb, int nranks, int rank, size_t b, uint64_t *t0,
+                        uint64_t *t1);
 /* The chunks of steps [t0, t1) of vb->a. */
 size_t extract_batch_coords(const var_batches *vb, uint64_t t0, uint64_t t1, uint64_t *coords);
 

@@ -78,6 +78,7 @@ static void job_free(series_job *j)
     job_anomaly_free(&j->anom);
     series_plan_free(&j->plan);
     floe_grid_select_free(&j->g);
+    job_step_ckpt_free(&j->ck);
     floe_dataset_free(&j->ds);
 }
 
@@ -225,9 +226,6 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
     j->anom.cache_bytes = JOB_ANOMALY_CACHE_BYTES; /* tiles come in any order, batch by batch */
     j->nout = req->points ? j->g.nvars : j->g.nvars * j->nstat;
     FLOE_CHECK(series_resample_plan(j, req->resample, req->resample_stat));
-    series_rank_steps(j->g.start[0], j->g.count[0], j->g.vars[0]->chunk_shape[0], mpi->size,
-                      mpi->rank, &j->s0, &j->s1);
-    size_t n = j->nout * (j->s1 - j->s0) * j->nst;
     j->res_esize = sizeof(float);
     for (size_t v = 0; v < j->g.nvars; v++)
         if (j->out64[v])
@@ -235,12 +233,23 @@ static floe_err prepare(const floe_series_request *req, const floe_mpi *mpi, ser
     /* a count of more cells than float holds whole numbers: kept exact in double */
     if ((j->stats & FLOE_STAT_COUNT) && j->region_cells > (size_t)1 << FLT_MANT_DIG)
         j->res_esize = sizeof(double);
-    j->results = malloc((n ? n : 1) * j->res_esize);
-    if (!j->results)
-        return FLOE_ERR(FLOE_ENOMEM, "series results (%zu values)", n);
     /* before the agreement: once the others send, rank 0 must receive */
     if (mpi->rank == 0)
         FLOE_CHECK(floe_collector_init(&j->collector, mpi));
+    return NULL;
+}
+
+/* This rank's steps: of the selection, or of the piece (--piece I/N), and
+ * room for their results. */
+static floe_err share_steps(series_job *j, const floe_mpi *mpi)
+{
+    series_rank_steps(j->g.start[0] + j->ck.p0, j->ck.p1 - j->ck.p0,
+                      j->g.vars[0]->chunk_shape[0], mpi->size, mpi->rank, &j->s0, &j->s1);
+    j->s0 += j->ck.p0, j->s1 += j->ck.p0;
+    size_t n = j->nout * (j->s1 - j->s0) * j->nst;
+    j->results = malloc((n ? n : 1) * j->res_esize);
+    if (!j->results)
+        return FLOE_ERR(FLOE_ENOMEM, "series results (%zu values)", n);
     return NULL;
 }
 
@@ -270,7 +279,14 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
     int failed = floe_mpi_agree(mpi->comm, &err) != NULL; /* collective */
     if (!failed) /* --dry-run: the plan, collective; else the short summary, rank 0 */
         err = series_dry_run(&j, mpi, req);
-    if (!failed && !req->job.dry_run) {
+    if (!failed && !err && !req->job.dry_run) { /* the result above is agreed */
+        err = series_ckpt_open(&j, mpi, req); /* collective, agreed */
+        if (!err) {
+            err = share_steps(&j, mpi);
+            floe_mpi_agree(mpi->comm, &err); /* collective */
+        }
+    }
+    if (!failed && !err && !req->job.dry_run) {
         FLOE_INFO0("series: %zu variable(s), %zu %s, %zu steps, %zu tile(s) a step, on %d "
                    "rank(s)", j.g.nvars, j.pw ? j.pts.n : j.region_cells,
                    j.pw ? "point(s)" : "cell(s)", j.g.count[0], j.plan.ntiles, mpi->size);
@@ -279,10 +295,11 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
                                        (j.g.start[0] + j.s0) / ct + 1) * j.plan.ntiles * j.g.nvars
                                     : 0;
         job_progress_start(&j.progress, "floe series", j.ds, mpi, mine, /* collective */
-                           !req->job.quiet, req->job.progress_interval);
+                           !req->job.quiet && !j.ck.merge, /* merge reads none */
+                           req->job.progress_interval);
         err = series_compute(&j);
         job_progress_end(&j.progress, err != NULL); /* collective */
-        if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
+        if (!floe_mpi_agree(mpi->comm, &err) && !j.ck.piece) { /* collective */
             if (mpi->rank == 0)
                 err = series_write_output(&j, mpi, req);
             else
@@ -292,7 +309,9 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
                                        req->job.command, t_start,
                                        &j.outputs.tmp[JOB_OUT_REPORT]);
         }
-        err = job_outputs_commit(mpi, &j.outputs, err); /* collective */
+        if (!j.ck.piece) /* a piece commits its units only (job_step_ckpt_finish) */
+            err = job_outputs_commit(mpi, &j.outputs, err); /* collective */
+        err = job_step_ckpt_finish(mpi, &j.ck, err); /* collective */
     }
     job_free(&j);
     return err;

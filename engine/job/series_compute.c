@@ -170,6 +170,24 @@ floe_err series_compute(series_job *j)
             size_t b2 = b1 + per < j->s1 ? b1 + per : j->s1, nnext = 0;
             if (b1 < j->s1)
                 nnext = series_batch_coords(j, b1, b2, next);
+            /* a saved unit (--resume, floe merge): its results, nothing fetched */
+            size_t planes = j->pw ? 1 : j->nstat, step_bytes = j->nst * j->res_esize;
+            size_t stride = nsteps * step_bytes;
+            uint8_t *rows = (uint8_t *)j->results + v * planes * stride +
+                            (b0 - j->s0) * step_bytes;
+            uint64_t t0 = j->g.start[0] + b0, t1 = j->g.start[0] + b1;
+            if (job_units_covered(&j->ck.units, v, t0, t1)) {
+                err = job_units_load(&j->ck.units, v, t0, t1, planes, step_bytes, stride, rows);
+                if (!err)
+                    err = job_step_ckpt_poll(&j->ck);
+                continue;
+            }
+            err = job_step_ckpt_may_fetch(&j->ck, v, t0, t1);
+            if (err)
+                break;
+            if (b1 < j->s1 && job_units_covered(&j->ck.units, v, j->g.start[0] + b1,
+                                                j->g.start[0] + b2))
+                nnext = 0; /* the next batch is saved: nothing to read ahead */
             b.v = v, b.b0 = b0, b.b1 = b1, b.tc0 = tc0;
             if (b.part)
                 for (size_t k = 0; k < (b1 - b0) * j->rc.npairs; k++)
@@ -210,6 +228,11 @@ floe_err series_compute(series_job *j)
                         put_result(j, ((v * j->nstat + k) * nsteps + row) * j->nst + r, x);
                     }
             }
+            /* a unit boundary: the batch is saved, then a stop asked for is taken */
+            if (!err)
+                err = job_step_ckpt_save(&j->ck, v, t0, t1, planes, step_bytes, stride, rows);
+            if (!err)
+                err = job_step_ckpt_poll(&j->ck);
         }
     }
     free(coords);

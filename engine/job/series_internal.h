@@ -11,6 +11,7 @@
 #include "engine/job/outputs.h"
 #include "engine/job/progress.h"
 #include "engine/job/request.h"
+#include "engine/job/step_checkpoint.h"
 #include "engine/mpi/collect.h"
 #include "engine/mpi/comm.h"
 #include "engine/plan/grid_select.h"
@@ -72,6 +73,7 @@ typedef struct series_job {
     unsigned rstat_list[6];
     size_t nrstat;
     job_anomaly anom;          /* --anomaly-from: subtracted as values are read */
+    job_step_ckpt ck;          /* --checkpoint, --resume, --piece, floe merge: saved units */
 } series_job;
 
 /* The value written where variable v has none: its fill (float32
@@ -111,6 +113,12 @@ static inline int series_per_region(const series_job *j)
 {
     return !j->pw && j->regions.per_feature;
 }
+
+/* COLLECTIVE over mpi->comm, after phase 1 is agreed: the checkpoint,
+ * resume, piece or merge state of the job, its fingerprint covering the
+ * series' own fields and the points or regions file's contents
+ * (series_checkpoint.c). Agreed. */
+floe_err series_ckpt_open(series_job *j, const floe_mpi *mpi, const floe_series_request *req);
 
 /* Phase 2: this rank's steps, no communication. */
 floe_err series_compute(series_job *j);

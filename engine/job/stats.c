@@ -10,10 +10,12 @@
  *   1. every rank opens the dataset and makes the same plan;
  *   2. time-split: every rank computes its share of every tile's time
  *      range, without communication (stats_compute.c);
- *   3. rank 0 writes the file: space-major, in rounds, every rank computing
- *      its next tile and rank 0 writing its own and receiving the others'
+ *   3. rank 0 writes the file, the tiles in index order whatever the plan
+ *      and the rank count (so the file's bytes do not depend on them):
+ *      space-major, every rank computing its tiles (dealt in turn) in
+ *      that order and rank 0 writing its own and receiving the others'
  *      (write_space_major); time-split, absorbing the partial accumulators
- *      in rank = time order (stats_write.c), into a temporary, and the
+ *      in rank = time order (stats_write.c); into a temporary, and the
  *      derived STAC Item of it;
  *   4. once every rank agreed, rank 0 commits the data, the Item and the
  *      report together (engine/job/outputs.h).
@@ -174,7 +176,8 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
     if (j->pctl.n) /* whole tiles on one rank (stats_percentile.c) */
         stats_plan_space_major(&j->plan);
     cf_grid_chunk_shape(v0, j->g.count[1], j->g.count[2], &j->cy, &j->cx);
-    j->raw_chunks = !j->plan.time_split && j->raw_allowed;
+    /* time-split too: rank 0 then encodes them itself, the same bytes */
+    j->raw_chunks = j->raw_allowed;
     for (size_t i = 0; i < j->plan.ntiles && j->raw_chunks; i++) {
         const stats_tile *t = &j->plan.tiles[i];
         j->raw_chunks = t->y0 % j->cy == 0 && t->x0 % j->cx == 0 &&
@@ -268,8 +271,10 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
         FLOE_INFO0("stats: %zu variable(s) x %zu stat(s), %zu steps x %zu x %zu cells, %zu "
                    "tiles, %s on %d rank(s), %s", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],
                    j.g.count[2], j.plan.ntiles, j.plan.time_split ? "time-split" : "space-major",
-                   mpi->size, j.raw_chunks ? "every rank compresses its tiles' output chunks"
-                                           : "rank 0 compresses the output");
+                   mpi->size,
+                   !j.raw_chunks       ? "rank 0 compresses the output"
+                   : j.plan.time_split ? "rank 0 encodes the output chunks"
+                                       : "every rank compresses its tiles' output chunks");
         job_progress_start(&j.progress, req->climatology ? "floe climatology" : "floe stats",
                            j.ds, mpi, chunks_of_rank(&j, mpi->rank, mpi->size), /* collective */
                            !req->job.quiet && j.ckpt.mode != JOB_CKPT_MERGE, /* merge reads none */

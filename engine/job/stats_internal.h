@@ -145,6 +145,15 @@ static inline size_t stats_slot_of(const stats_job *j, size_t v, size_t i, size_
     return (v * j->plan.ntiles + i) * j->ngroups + g;
 }
 
+/* The k-th unit rank 0 writes: (variable, tile) in index order, for every
+ * plan and rank count alike, since HDF5 places chunks in the order they
+ * are written and the file must not depend on the ranks. */
+static inline void stats_write_order(const stats_job *j, size_t k, size_t *v, size_t *i)
+{
+    *v = k / j->plan.ntiles;
+    *i = k % j->plan.ntiles;
+}
+
 /* Whether group g becomes an output time step (groups without steps do
  * not: a climatology over a few months writes only those; a resampling
  * period always holds a step). */

@@ -266,15 +266,16 @@ static floe_err recv_unit_values(stats_job *j, int r, size_t v, size_t cells, vo
     return err;
 }
 
-/* Space-major phase 3 on rank 0, in rounds: in round k every rank computes
- * its k-th unit (a tile of a variable, all groups); rank 0 writes its own,
- * then receives and writes the others' in rank order. Memory per rank: one
+/* Space-major phase 3 on rank 0: the units (a tile of a variable, all
+ * groups) in the fixed order (stats_write_order), rank 0 computing its
+ * own and receiving the others' from their owners, who compute theirs in
+ * the same order meanwhile (tiles are dealt in turn: stats_plan.h). Memory per rank: one
  * unit's accumulators and results, whatever the number of tiles it owns.
  * A rank that failed is not waited for again; after its own failure (or
  * with `failed`: before it started) rank 0 still receives, and drops, what
  * the others send. */
-static floe_err write_space_major(stats_job *j, const floe_mpi *mpi, cf_grid_output *out,
-                                  const size_t *tindex, int failed)
+static floe_err write_space_major(stats_job *j, cf_grid_output *out, const size_t *tindex,
+                                  int failed)
 {
     const floe_array *v0 = j->g.vars[0];
     size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
@@ -285,45 +286,41 @@ static floe_err write_space_major(stats_job *j, const floe_mpi *mpi, cf_grid_out
                        ? NULL : FLOE_ERR(FLOE_ENOMEM, "a tile of %s", v0->name);
     if (!err && !failed && j->raw_chunks)
         err = cf_grid_output_begin_raw_chunks(out);
-    size_t rounds = 0;
-    for (int r = 0; r < mpi->size; r++)
-        if (stats_unit_count(j, r) > rounds)
-            rounds = stats_unit_count(j, r);
-    for (size_t k = 0; k < rounds; k++)
-        for (int r = 0; r < mpi->size; r++) {
-            if (k >= stats_unit_count(j, r) || floe_collector_failed(&j->collector, r))
-                continue;
-            size_t v = 0, i = 0;
-            stats_unit_at(j, r, k, &v, &i);
-            const stats_tile *t = &j->plan.tiles[i];
-            size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
-            if (r == 0) {
-                if (!err && !failed)
-                    err = stats_compute_unit(j, v, i, vals, res);
-                if (!err && !failed && enc)
-                    err = stats_encode_unit(j, v, i, res, enc);
-            } else {
-                int ok = 0;
-                floe_err e = floe_collect_recv_status(&j->collector, r, &ok);
-                if (!e && !ok)
-                    continue; /* it sends nothing more; its error comes in the agreement */
-                if (!e)
-                    e = j->raw_chunks ? recv_unit_chunks(j, r, enc)
-                                      : recv_unit_values(j, r, v, cells, res);
-                if (!err)
-                    err = e;
-                else
-                    floe_err_free(&e);
-            }
-            for (size_t g = 0; g < j->ngroups && res; g++) {
-                if (!err && !failed && enc)
-                    err = put_unit_chunks(j, out, tindex, v, i, g, enc);
-                else if (!err && !failed && res[g])
-                    err = put_unit(j, out, tindex, v, i, g, res[g]);
-                free(res[g]);
-                res[g] = NULL;
-            }
+    for (size_t k = 0; k < j->g.nvars * j->plan.ntiles; k++) {
+        size_t v = 0, i = 0;
+        stats_write_order(j, k, &v, &i);
+        const stats_tile *t = &j->plan.tiles[i];
+        int r = t->owner;
+        if (floe_collector_failed(&j->collector, r))
+            continue;
+        size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+        if (r == 0) {
+            if (!err && !failed)
+                err = stats_compute_unit(j, v, i, vals, res);
+            if (!err && !failed && enc)
+                err = stats_encode_unit(j, v, i, res, enc);
+        } else {
+            int ok = 0;
+            floe_err e = floe_collect_recv_status(&j->collector, r, &ok);
+            if (!e && !ok)
+                continue; /* it sends nothing more; its error comes in the agreement */
+            if (!e)
+                e = j->raw_chunks ? recv_unit_chunks(j, r, enc)
+                                  : recv_unit_values(j, r, v, cells, res);
+            if (!err)
+                err = e;
+            else
+                floe_err_free(&e);
         }
+        for (size_t g = 0; g < j->ngroups && res; g++) {
+            if (!err && !failed && enc)
+                err = put_unit_chunks(j, out, tindex, v, i, g, enc);
+            else if (!err && !failed && res[g])
+                err = put_unit(j, out, tindex, v, i, g, res[g]);
+            free(res[g]);
+            res[g] = NULL;
+        }
+    }
     free(vals);
     free(res);
     stats_encode_bufs_free(j, &enc);
@@ -332,9 +329,9 @@ static floe_err write_space_major(stats_job *j, const floe_mpi *mpi, cf_grid_out
 
 /* Phase 3 with a store (stats_checkpoint.c), rank 0 alone: every unit's
  * statistics from the saved partial trees, written in the order and the
- * way (raw chunks or regions) the run without a store writes them at this
- * rank count, so that the file is the same byte for byte (HDF5 places
- * chunks in the order they are written). */
+ * way (raw chunks or regions) the run without a store writes them, so
+ * that the file is the same byte for byte (HDF5 places chunks in the order
+ * they are written). */
 static floe_err write_from_store(stats_job *j, cf_grid_output *out, const size_t *tindex,
                                  int failed)
 {
@@ -346,31 +343,66 @@ static floe_err write_from_store(stats_job *j, cf_grid_output *out, const size_t
                                                   : FLOE_ERR(FLOE_ENOMEM, "a tile's statistics");
     if (!err && j->raw_chunks)
         err = cf_grid_output_begin_raw_chunks(out);
-    /* space-major: round k holds every rank's k-th unit; time-split: v, i */
-    int ranks = j->plan.time_split ? 1 : j->plan.nranks;
-    size_t rounds = j->plan.time_split ? j->g.nvars * j->plan.ntiles : 0;
-    for (int r = 0; r < ranks && !j->plan.time_split; r++)
-        rounds = stats_unit_count(j, r) > rounds ? stats_unit_count(j, r) : rounds;
-    for (size_t k = 0; k < rounds && !err; k++)
-        for (int r = 0; r < ranks && !err; r++) {
-            size_t v = k / j->plan.ntiles, i = k % j->plan.ntiles;
-            if (!j->plan.time_split) {
-                if (k >= stats_unit_count(j, r))
-                    continue;
-                stats_unit_at(j, r, k, &v, &i);
-            }
-            err = job_ckpt_stop(&j->ckpt) ? job_ckpt_interrupted(&j->ckpt)
-                                          : stats_ckpt_results(j, v, i, res);
-            if (!err && enc)
-                err = stats_encode_unit(j, v, i, res, enc);
-            for (size_t g = 0; g < j->ngroups; g++) {
-                if (!err)
-                    err = enc ? put_unit_chunks(j, out, tindex, v, i, g, enc)
-                              : put_unit(j, out, tindex, v, i, g, res[g]);
-                free(res[g]);
-                res[g] = NULL;
-            }
+    for (size_t k = 0; k < j->g.nvars * j->plan.ntiles && !err; k++) {
+        size_t v = 0, i = 0;
+        stats_write_order(j, k, &v, &i);
+        err = job_ckpt_stop(&j->ckpt) ? job_ckpt_interrupted(&j->ckpt)
+                                      : stats_ckpt_results(j, v, i, res);
+        if (!err && enc)
+            err = stats_encode_unit(j, v, i, res, enc);
+        for (size_t g = 0; g < j->ngroups; g++) {
+            if (!err)
+                err = enc ? put_unit_chunks(j, out, tindex, v, i, g, enc)
+                          : put_unit(j, out, tindex, v, i, g, res[g]);
+            free(res[g]);
+            res[g] = NULL;
         }
+    }
+    free(res);
+    stats_encode_bufs_free(j, &enc);
+    return err;
+}
+
+/* Time-split phase 3 on rank 0: every unit's groups gathered from the
+ * ranks' partial trees, then written in the fixed order and the same way
+ * (raw chunks it encodes itself, or regions) as space-major writes them,
+ * so the file does not depend on which plan the rank count chose. After a
+ * failure it still gathers, so no sender is left waiting. */
+static floe_err write_time_split(stats_job *j, const floe_mpi *mpi, cf_grid_output *out,
+                                 const size_t *tindex)
+{
+    void **res = calloc(j->ngroups, sizeof *res);
+    floe_buf *enc = j->raw_chunks ? stats_encode_bufs(j) : NULL;
+    floe_err err = res && (enc || !j->raw_chunks) ? NULL
+                                                  : FLOE_ERR(FLOE_ENOMEM, "a tile's statistics");
+    if (!err && j->raw_chunks)
+        err = cf_grid_output_begin_raw_chunks(out);
+    for (size_t k = 0; k < j->g.nvars * j->plan.ntiles; k++) {
+        size_t v = 0, i = 0;
+        stats_write_order(j, k, &v, &i);
+        for (size_t g = 0; g < j->ngroups; g++) {
+            void *r = NULL;
+            /* gather even after an error: every sender must be received */
+            floe_err e = gather_tile(j, mpi, v, i, g, &r);
+            if (!err)
+                err = e;
+            else
+                floe_err_free(&e);
+            if (res && !err)
+                res[g] = r;
+            else
+                free(r);
+        }
+        if (!err && enc)
+            err = stats_encode_unit(j, v, i, res, enc);
+        for (size_t g = 0; g < j->ngroups && res; g++) {
+            if (!err)
+                err = enc ? put_unit_chunks(j, out, tindex, v, i, g, enc)
+                          : put_unit(j, out, tindex, v, i, g, res[g]);
+            free(res[g]);
+            res[g] = NULL;
+        }
+    }
     free(res);
     stats_encode_bufs_free(j, &enc);
     return err;
@@ -477,23 +509,14 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
         else
             floe_err_free(&e);
     } else if (j->plan.time_split) {
-        for (size_t v = 0; v < j->g.nvars; v++)
-            for (size_t i = 0; i < j->plan.ntiles; i++)
-                for (size_t g = 0; g < j->ngroups; g++) {
-                    void *r = NULL;
-                    /* gather even after an error: every sender must be received */
-                    floe_err e = gather_tile(j, mpi, v, i, g, &r);
-                    if (!err)
-                        err = e;
-                    else
-                        floe_err_free(&e);
-                    if (!err && r)
-                        err = put_unit(j, out, tindex, v, i, g, r);
-                    free(r);
-                }
+        floe_err e = write_time_split(j, mpi, out, tindex);
+        if (!err)
+            err = e;
+        else
+            floe_err_free(&e);
     } else {
         /* after a failure here it only receives, so no sender is left waiting */
-        floe_err e = write_space_major(j, mpi, out, tindex, err != NULL);
+        floe_err e = write_space_major(j, out, tindex, err != NULL);
         if (!err)
             err = e;
         else

@@ -7,19 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Space-major: contiguous runs of tiles, cut where the running cell count
- * passes each rank's share; time-split: rank 0 holds them all. */
+/* Space-major: tile i to rank i mod nranks; time-split: rank 0 holds them
+ * all. Why round-robin: rank 0 writes the tiles in index order whatever
+ * the rank count (HDF5 places chunks in the order they are written, so
+ * any other order would make the file's bytes depend on the ranks), and
+ * with tiles dealt in turn every rank's next tile is among the next ones
+ * written, so the ranks compute side by side instead of waiting on each
+ * other's runs. */
 static void assign_owners(stats_plan *plan)
 {
-    size_t acc = 0, nranks = (size_t)plan->nranks;
-    for (size_t i = 0; i < plan->ntiles; i++) {
-        stats_tile *t = &plan->tiles[i];
-        size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
-        t->owner = plan->time_split ? 0 : (int)((acc + cells / 2) * nranks / plan->total_cells);
-        if (t->owner >= plan->nranks)
-            t->owner = plan->nranks - 1;
-        acc += cells;
-    }
+    for (size_t i = 0; i < plan->ntiles; i++)
+        plan->tiles[i].owner = plan->time_split ? 0 : (int)(i % (size_t)plan->nranks);
 }
 
 floe_err stats_plan_make(size_t sy, size_t ny, size_t sx, size_t nx, uint64_t chy, uint64_t chx,

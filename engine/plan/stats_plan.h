@@ -6,9 +6,10 @@
  * selected time steps. Cost model: a tile-step costs its cells (every
  * chunk is fetched and decoded whole, so cells stand for bytes).
  *
- *  - Space-major when there are at least as many tiles as ranks: each rank
- *    owns a contiguous run of tiles (balanced by cells) and streams through
- *    all time steps. No reduction between ranks; memory per rank is the
+ *  - Space-major when there are at least as many tiles as ranks: tiles are
+ *    dealt to the ranks in turn (tile i to rank i mod nranks, so that the
+ *    tiles written in index order come from every rank alike) and each
+ *    streams through all time steps. No reduction between ranks; memory per rank is the
  *    accumulators of its tiles.
  *  - Time-split otherwise (few tiles, e.g. a small box): every tile's time
  *    range is cut into contiguous runs of whole blocks of

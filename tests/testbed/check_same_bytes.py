@@ -3,6 +3,13 @@
 """check_same_bytes.py TESTBED_DIR: the same request gives the same output
 file, byte for byte, for any rank count.
 
+Every command (extract, series over a box, stats, climatology; stats over
+a box inside one tile, which more ranks than tiles split by time) at 1, 2
+and 3 ranks: the whole files must be equal. A stats file used to depend on
+the rank count (same values, different bytes): rank 0 wrote the tiles in
+rounds of every rank's k-th tile, and HDF5 places chunks in the order they
+are written.
+
 `floe series` at points, under mpirun at 1, 2 and 3 ranks, with the same
 command line (run from one folder per rank count, relative paths) and the
 same time of day (FLOE_FIXED_TIME: an LD_PRELOAD shim whose time() is
@@ -53,8 +60,15 @@ def series_digest(coll, var, csv, folder, np_, shim):
     """sha256 of the output of `floe series` run in folder at np_ ranks."""
     os.makedirs(folder)
     shutil.copy(csv, os.path.join(folder, "points.csv"))
-    cmd, env = floe_cmd(np_, "series", coll, "-v", var, "--points", "points.csv",
-                        "-o", "out.nc", "-q")
+    return command_digest(["series", coll, "-v", var, "--points", "points.csv"], folder, np_,
+                          shim)
+
+
+def command_digest(args, folder, np_, shim):
+    """sha256 and size of the output of `floe ARGS -o out.nc` run in folder
+    (made if absent) at np_ ranks."""
+    os.makedirs(folder, exist_ok=True)
+    cmd, env = floe_cmd(np_, *args, "-o", "out.nc", "-q")
     # the shim in floe only (not in mpirun): env between the launcher and floe
     at = cmd.index(FLOE)
     cmd[at:at] = ["env", f"LD_PRELOAD={shim}",
@@ -81,7 +95,24 @@ def main(tbdir):
     var = ",".join(names[:2])
     coll = os.path.join(tbdir, "collection.json")
     tmp = tempfile.mkdtemp(prefix="floe-same-bytes-")
+    lat, lon = tb["lat_values"], tb["lon_values"]
+    # a box of a few cells in the first tile: one tile, so 2 and 3 ranks split its steps
+    small = f"{lon[1]:.4f},{lat[1]:.4f},{lon[3]:.4f},{lat[3]:.4f}"
+    box = f"{lon[len(lon) // 4]:.4f},{lat[len(lat) // 4]:.4f},{lon[len(lon) // 2]:.4f},{lat[len(lat) // 2]:.4f}"
+    jobs = {
+        "extract": ["extract", coll, "-v", var, f"--bbox={box}"],
+        "series-box": ["series", coll, "-v", var, f"--bbox={box}", "--stat", "mean,max"],
+        "stats": ["stats", coll, "-v", var, "--stat", "mean,max,count"],
+        "climatology": ["climatology", coll, "-v", names[0], "--by", "month"],
+        "stats-one-tile": ["stats", coll, "-v", var, f"--bbox={small}", "--stat", "mean,std"],
+    }
     try:
+        for name, args in jobs.items():
+            got = {np_: command_digest(args, os.path.join(tmp, f"{name}-np{np_}"), np_, shim)
+                   for np_ in RANKS}
+            for np_ in RANKS[1:]:
+                check(got[np_] is not None and got[np_] == got[RANKS[0]],
+                      f"{name}: np {np_} file {got[np_]} == np {RANKS[0]} {got[RANKS[0]]}")
         for n in (3, MANY_POINTS, MORE_POINTS):
             csv = os.path.join(tmp, f"points-{n}.csv")
             points_csv(csv, n, tb)

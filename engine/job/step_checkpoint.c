@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* engine/job/step_checkpoint.c - checkpoints, pieces and merge of extract
+ * and series (see step_checkpoint.h) on top of the store's job side
+ * (engine/job/checkpoint.h): which steps a run computes, which units it
+ * finds, saves and may not fetch, and where it stops. */
+#include "engine/job/step_checkpoint.h"
+
+#include "common/floe_interrupt.h"
+#include "engine/plan/series_plan.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+floe_err job_step_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, const char *kind,
+                            const char *letter, const char *const *extra, const char *snapshot,
+                            size_t t0, size_t nt, uint64_t ct, job_step_ckpt *ck)
+{
+    memset(ck, 0, sizeof *ck);
+    ck->p1 = nt;
+    ck->letter = letter;
+    if (job_ckpt_mode_of(q) == JOB_CKPT_NONE)
+        return NULL;
+    char *text = job_ckpt_request_text(kind, q, extra);
+    floe_err err = text ? NULL : FLOE_ERR(FLOE_ENOMEM, "the request's canonical form");
+    /* every rank takes part, with or without the text (agreed inside) */
+    floe_err oerr = job_ckpt_open(mpi, q, kind, text ? text : "", snapshot, &ck->c);
+    free(text);
+    if (!err)
+        err = oerr;
+    else
+        floe_err_free(&oerr);
+    ck->piece = ck->c.mode == JOB_CKPT_PIECE;
+    ck->merge = ck->c.mode == JOB_CKPT_MERGE;
+    ck->saving = !err && (ck->c.mode == JOB_CKPT_RUN || ck->piece);
+    if (!err && ck->piece) { /* the piece's steps: split as ranks split them */
+        series_rank_steps(t0, nt, ct, ck->c.pieces, ck->c.piece - 1, &ck->p0, &ck->p1);
+        if (ck->p1 <= ck->p0)
+            ck->p0 = ck->p1 = 0; /* more pieces than time chunks: an empty piece */
+    }
+    /* what an earlier run, or the pieces, saved */
+    if (!err && (ck->c.resumed || ck->merge || ck->piece)) {
+        const char *dirs[1] = {ck->c.dir};
+        err = job_units_index(&ck->units, letter, dirs, 1);
+    }
+    floe_mpi_agree(mpi->comm, &err); /* collective */
+    return err;
+}
+
+floe_err job_step_ckpt_may_fetch(const job_step_ckpt *ck, uint64_t v, uint64_t t0, uint64_t t1)
+{
+    if (!ck->merge)
+        return NULL;
+    uint64_t t = job_units_first_missing(&ck->units, v, t0, t1);
+    return FLOE_ERR(FLOE_ENOTFOUND, "%s: no piece holds step %" PRIu64 " of variable %" PRIu64
+                    " (a piece that did not finish: rerun it with --resume)", ck->c.dir, t, v);
+}
+
+floe_err job_step_ckpt_save(const job_step_ckpt *ck, uint64_t v, uint64_t t0, uint64_t t1,
+                            size_t planes, size_t step_bytes, size_t plane_stride,
+                            const void *src)
+{
+    if (!ck->saving)
+        return NULL;
+    return job_units_save(ck->c.dir, ck->letter, v, t0, t1,
+                          planes, step_bytes, plane_stride, src);
+}
+
+floe_err job_step_ckpt_poll(const job_step_ckpt *ck)
+{
+    if (!ck->saving || !job_ckpt_stop(&ck->c))
+        return NULL;
+    return job_ckpt_interrupted(&ck->c);
+}
+
+int job_step_ckpt_stop(const floe_mpi *mpi, const job_step_ckpt *ck, floe_err *err)
+{
+    if (!ck->saving)
+        return 0;
+    int mine = job_ckpt_stop(&ck->c) != 0, any = mine;
+    if (mpi->size > 1) {
+        floe_err e = FLOE_CHECK_MPI(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, mpi->comm),
+                                    "agreeing on a stop");
+        if (e) { /* the next agreement fails the job on every rank */
+            if (!*err)
+                *err = e;
+            else
+                floe_err_free(&e);
+            return 0;
+        }
+    }
+    if (any && !*err)
+        *err = job_ckpt_interrupted(&ck->c);
+    return any;
+}
+
+floe_err job_step_ckpt_finish(const floe_mpi *mpi, job_step_ckpt *ck, floe_err err)
+{
+    if (ck->c.mode == JOB_CKPT_NONE)
+        return err;
+    return job_ckpt_finish(mpi, &ck->c, err); /* collective */
+}
+
+void job_step_ckpt_free(job_step_ckpt *ck)
+{
+    job_units_free(&ck->units);
+    job_ckpt_free(&ck->c);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* engine/job/step_checkpoint.h - --checkpoint, --resume, --piece I/N and
+ * `floe merge` for the jobs that go step by step (extract, series).
+ *
+ * The unit of work is a batch: the selected steps [t0, t1) of one variable
+ * that one rank computes at a time (extract: a batch of slices; series:
+ * the batch's values of every point or region). Each finished batch is
+ * saved by its rank as a unit (engine/job/step_units.h) into the store
+ * (out/checkpoint_store.h):
+ *
+ *   --checkpoint/--resume: OUT.floe-ckpt/. A rerun with --resume takes every
+ *     batch it finds saved (of any rank count: units are keyed by their
+ *     steps) instead of fetching it, and writes the output from the start
+ *     in the same order as an uninterrupted run: the same bytes. A signal
+ *     (SIGTERM, SIGUSR1) stops the job at the next unit boundary with
+ *     FLOE_EINTERRUPTED (exit status 3); the store is removed once the
+ *     output is committed.
+ *   --piece I/N: the piece's steps only, the steps split like ranks split
+ *     them (engine/plan/series_plan.h: contiguous runs of whole time
+ *     chunks, as even as possible, piece 1 first); its units are its
+ *     result, in the store OUT.floe-parts/ the pieces share; no output is
+ *     written.
+ *   merge: every batch comes from the pieces' units, nothing is fetched;
+ *     a step no piece holds is an error naming the missing piece; the parts
+ *     are removed once the output is committed.
+ *
+ * The job calls, every rank alike:
+ *     job_step_ckpt_open (collective) ... per batch: job_units_covered /
+ *     job_units_load, else job_step_ckpt_may_fetch, compute,
+ *     job_step_ckpt_save; at unit boundaries job_step_ckpt_stop (collective,
+ *     extract's rounds) or job_step_ckpt_poll (series: ranks apart) ...
+ *     job_step_ckpt_finish (collective, after the outputs' commit).
+ */
+#ifndef FLOE_JOB_STEP_CHECKPOINT_H
+#define FLOE_JOB_STEP_CHECKPOINT_H
+
+#include "common/floe_error.h"
+#include "engine/job/checkpoint.h"
+#include "engine/job/request.h"
+#include "engine/job/step_units.h"
+#include "engine/mpi/comm.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct job_step_ckpt {
+    job_ckpt c;       /* the store and the mode (engine/job/checkpoint.h) */
+    int piece;        /* --piece I/N: the units are the result; no output */
+    int merge;        /* floe merge: every unit from the pieces, nothing fetched */
+    size_t p0, p1;    /* the selected steps this run computes (relative): all, or the piece's */
+    int saving;       /* finished batches are saved into c.dir */
+    const char *letter; /* the job's units' letter (static) */
+    job_units units;  /* the units the store held when the job started */
+} job_step_ckpt;
+
+/* COLLECTIVE over mpi->comm, after the selection is made and agreed.
+ * kind "extract" or "series"; letter its units' prefix; extra the job's
+ * own fields (key, value, ..., NULL: job_ckpt_request_text), with the
+ * contents' hashes of the files it reads, for the fingerprint; steps
+ * t0 + [0, nt) the selection, ct its time chunk. Without checkpoint,
+ * resume, piece or merge: p0 = 0, p1 = nt, no store. The result is agreed. */
+floe_err job_step_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, const char *kind,
+                            const char *letter, const char *const *extra, const char *snapshot,
+                            size_t t0, size_t nt, uint64_t ct, job_step_ckpt *ck);
+
+/* Whether steps [t0, t1) of variable v may be fetched: not in a merge
+ * (one line naming the steps and the folder of the parts). */
+floe_err job_step_ckpt_may_fetch(const job_step_ckpt *ck, uint64_t v, uint64_t t0, uint64_t t1);
+
+/* Save a finished batch as a unit (job_units_save's layout), when the run
+ * keeps units; else nothing. */
+floe_err job_step_ckpt_save(const job_step_ckpt *ck, uint64_t v, uint64_t t0, uint64_t t1,
+                            size_t planes, size_t step_bytes, size_t plane_stride,
+                            const void *src);
+
+/* This rank alone, at a unit boundary: FLOE_EINTERRUPTED if a signal asked
+ * the job to stop (its units so far are saved), else NULL. */
+floe_err job_step_ckpt_poll(const job_step_ckpt *ck);
+
+/* COLLECTIVE over mpi->comm when the run keeps units (a no-op otherwise):
+ * whether any rank was asked to stop. If so, every rank returns 1 and
+ * *err, when NULL, becomes FLOE_EINTERRUPTED. */
+int job_step_ckpt_stop(const floe_mpi *mpi, const job_step_ckpt *ck, floe_err *err);
+
+/* COLLECTIVE over mpi->comm, once the outputs are committed or not. err:
+ * the job's agreed result (owned, returned). On success: a piece marks
+ * itself done; a checkpointed run removes its store; a merge removes the
+ * parts. On FLOE_EINTERRUPTED the line says the checkpoint is kept. */
+floe_err job_step_ckpt_finish(const floe_mpi *mpi, job_step_ckpt *ck, floe_err err);
+
+void job_step_ckpt_free(job_step_ckpt *ck);
+
+#endif
