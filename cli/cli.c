@@ -73,7 +73,14 @@ static void print_usage(FILE *out)
             "  FLOE_MPI_INIT    when set (any value), start MPI even though no MPI launcher\n"
             "                   (mpirun, mpiexec, srun) started floe; otherwise such a\n"
             "                   floe runs as one rank without starting MPI (MPI's\n"
-            "                   start-up alone takes about 0.35 s)\n");
+            "                   start-up alone takes about 0.35 s)\n"
+            "\n"
+            "Exit status:\n"
+            "  0        success\n"
+            "  1        runtime failure (the error line says why)\n"
+            "  2        usage error (the command line was wrong)\n"
+            "  3        interrupted with a checkpoint kept: rerun with --resume\n"
+            "  128+N    killed by signal N without a checkpoint (temporaries removed)\n");
 }
 
 static void print_version(FILE *out)

@@ -3,7 +3,9 @@
 #include "cli/run_controls.h"
 
 #include "cli/options.h"
+#include "engine/job/progress.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +42,18 @@ floe_err cmd_run_control_option(struct cmd_scan *s, cmd_run_controls *c, int *ta
         c->quiet = 1;
         return NULL;
     }
+    if (cmd_is(s, "--progress-interval", NULL)) {
+        const char *v;
+        FLOE_CHECK(cmd_value(s, &v));
+        char *end;
+        double sec = strtod(v, &end);
+        if (end == v || *end || !isfinite(sec) || sec < 0)
+            return FLOE_ERR(FLOE_EINVAL, "--progress-interval %s: give seconds, 0 or more "
+                            "(0: no progress lines in a log)", v);
+        c->progress_interval = sec;
+        c->progress_interval_given = 1;
+        return NULL;
+    }
     if (cmd_is(s, "--piece", NULL)) {
         const char *v;
         FLOE_CHECK(cmd_value(s, &v));
@@ -51,6 +65,8 @@ floe_err cmd_run_control_option(struct cmd_scan *s, cmd_run_controls *c, int *ta
 
 void cmd_run_controls_apply(const cmd_run_controls *c, floe_job_request *req)
 {
+    req->progress_interval = c->progress_interval_given ? c->progress_interval
+                                                        : JOB_PROGRESS_INTERVAL_DEFAULT;
     req->checkpoint = c->checkpoint;
     req->resume = c->resume;
     req->piece = c->piece;
@@ -88,6 +104,12 @@ void cmd_run_controls_help(FILE *out)
             "                       the same request, snapshot and floe version), else start\n"
             "                       as --checkpoint; the output is the bytes of an\n"
             "                       uninterrupted run, and the checkpoint goes with its commit\n"
+            "  --progress-interval SEC\n"
+            "                       when stderr is not a terminal (mpirun, srun, sbatch\n"
+            "                       logs), rank 0 writes a progress line every SEC seconds\n"
+            "                       (all ranks' chunks done/total, MB/s, ETA, the least\n"
+            "                       and most advanced rank) and a last line with the\n"
+            "                       totals; default 30, 0: none\n"
             "  --piece I/N          compute piece I of N (a time share of the request) into\n"
             "                       OUT.floe-parts/ and write no output; `floe merge OUT`\n"
             "                       writes the output once all N are done\n");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/run_controls.h - the options that say how a data command runs, not
- * what it computes: --checkpoint, --resume, --piece I/N (and the internal
+ * what it computes: --checkpoint, --resume, --piece I/N,
+ * --progress-interval SEC (engine/job/progress.h) (and the internal
  * --merge-parts and --merge-quiet that `floe merge` adds). They are not part of the request
  * (engine/job/checkpoint.h leaves them out of its fingerprint) and the
  * command recorded in an output leaves them out, with --progress-interval,
@@ -22,6 +23,8 @@ typedef struct cmd_run_controls {
     int piece, pieces; /* 0, 0: no --piece */
     int merge;         /* --merge-parts: set by `floe merge` only */
     int quiet;         /* --merge-quiet: `floe merge -q` (-q itself would be recorded) */
+    int progress_interval_given;
+    double progress_interval; /* --progress-interval SEC */
 } cmd_run_controls;
 
 struct cmd_scan;

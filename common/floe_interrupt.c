@@ -87,10 +87,13 @@ static void take(int sig)
 static void on_signal(int sig)
 {
     /* Deferred: the job saves its progress at its next unit boundary and
-     * stops; a second signal while it does so is taken as usual. */
-    if (atomic_load(&deferring) && (sig == SIGTERM || sig == SIGUSR1) &&
-        atomic_load(&requested) == 0) {
-        atomic_store(&requested, sig);
+     * stops. Another SIGTERM or SIGUSR1 meanwhile changes nothing: at a
+     * time limit Slurm delivers SIGTERM twice (slurmstepd, and srun
+     * forwarding its own), and its SIGKILL after KillWait is the hard
+     * stop; any other signal is taken as usual. */
+    if (atomic_load(&deferring) && (sig == SIGTERM || sig == SIGUSR1)) {
+        int none = 0;
+        atomic_compare_exchange_strong(&requested, &none, sig);
         return;
     }
     if (atomic_load(&holding)) {

@@ -38,8 +38,9 @@
  * turns deferring on: then SIGTERM and SIGUSR1 (Slurm's --signal, and
  * its time limit) only set a flag that the job reads at its next unit
  * boundary (floe_interrupt_requested), saves what it has and ends with
- * exit status 3. A second such signal, and SIGINT and SIGHUP, act as
- * above. */
+ * exit status 3. A second such signal changes nothing (Slurm sends its
+ * time-limit SIGTERM twice: from slurmstepd and through srun; its SIGKILL
+ * after KillWait is the hard stop); SIGINT and SIGHUP act as above. */
 
 /* Block SIGINT, SIGTERM, SIGHUP and SIGUSR1 in the calling thread (main, before any
  * other thread exists; threads started later inherit the block). */

@@ -374,12 +374,12 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                                           vb.a->name, (unsigned long long)t0,
                                           (unsigned long long)t1 - 1);
                     keep_first(&err, e);
-                    if (ck->piece) { /* its units are its result: nothing is sent */
-                        job_progress_add(progress, nchunks);
+                    job_progress_add(progress, nchunks);
+                    if (ck->piece) {
+                        /* its units are its result: nothing is sent */
                     } else if (r == 0) {
                         if (!err)
                             err = put_steps(out, v, sel, t0, t1, slices, osize);
-                        job_progress_add(progress, nchunks);
                     } else if (!told_failure) {
                         e = floe_collect_send_status(mpi, err != NULL);
                         if (!e && !err)
@@ -403,8 +403,6 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
                         continue; /* it sends nothing more; its error comes in the agreement */
                     if (!err)
                         err = put_steps(out, v, sel, t0, t1, recv, osize);
-                    job_progress_add(progress, (size_t)((t1 - 1) / vb.ct - t0 / vb.ct + 1) *
-                                                   vb.per_row);
                 }
             }
             if (!any)
@@ -533,18 +531,21 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
         err = extract_dry_run(mpi, q, ds, &sel, vbs);
     }
     if (!failed && !q->dry_run) {
-        uint64_t total = 0;
+        uint64_t mine = 0; /* the chunks of this rank's batches */
         for (size_t v = 0; v < sel.nvars; v++) {
             var_batches vb;
             extract_batches_of(sel.vars[v], &outs[v], &sel, &ck, &vb);
-            uint64_t tcs = vb.n ? (vb.first + vb.n - 1) / vb.ct - vb.first / vb.ct + 1 : 0;
-            total += tcs * vb.per_row;
+            uint64_t t0, t1; /* a resumed run reads no batch its checkpoint holds */
+            for (size_t b = 0; extract_batch_steps(&vb, mpi->size, mpi->rank, b, &t0, &t1); b++)
+                if (!job_units_covered(&ck.units, v, t0, t1))
+                    mine += ((t1 - 1) / vb.ct - t0 / vb.ct + 1) * vb.per_row;
         }
         job_progress progress;
-        job_progress_start(&progress, "floe extract", ds, total, mpi->rank == 0 && !q->quiet);
+        job_progress_start(&progress, "floe extract", ds, mpi, mine, /* collective */
+                           !q->quiet && !ck.merge, q->progress_interval); /* merge reads none */
         err = write_values(ds, mpi, &sel, outs, out, &collector, &ck, /* collective */
                            &progress);
-        job_progress_end(&progress);
+        job_progress_end(&progress, err != NULL); /* collective */
         /* The data and its Item go to temporaries; nothing is committed
          * before every rank agrees (job_outputs_commit). */
         if (mpi->rank == 0 && !err && !ck.piece)

@@ -31,6 +31,8 @@ typedef struct floe_job_request {
                                  (engine/job/anomaly.h), an input; NULL: the values */
     int overwrite;          /* replace existing outputs (-O); inputs never */
     int quiet;              /* no progress line on rank 0 */
+    double progress_interval; /* seconds between progress lines in a log (stderr not a
+                                 terminal: engine/job/progress.h); 0: none */
     /* --dry-run: open and plan, print the plan (engine/job/dry_run.h),
      * fetch no chunk, write nothing; dry_run_json: as JSON; dry_run_ranks:
      * plan for this many ranks (0: the ranks it runs on). */

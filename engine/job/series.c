@@ -294,10 +294,11 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
         uint64_t mine = j.s1 > j.s0 ? ((j.g.start[0] + j.s1 - 1) / ct -
                                        (j.g.start[0] + j.s0) / ct + 1) * j.plan.ntiles * j.g.nvars
                                     : 0;
-        job_progress_start(&j.progress, "floe series", j.ds, mine,
-                           mpi->rank == 0 && !req->job.quiet);
+        job_progress_start(&j.progress, "floe series", j.ds, mpi, mine, /* collective */
+                           !req->job.quiet && !j.ck.merge, /* merge reads none */
+                           req->job.progress_interval);
         err = series_compute(&j);
-        job_progress_end(&j.progress);
+        job_progress_end(&j.progress, err != NULL); /* collective */
         if (!floe_mpi_agree(mpi->comm, &err) && !j.ck.piece) { /* collective */
             if (mpi->rank == 0)
                 err = series_write_output(&j, mpi, req);

@@ -197,16 +197,29 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
     return NULL;
 }
 
-/* The chunks `rank` reads in phase 2 (for the progress line). */
-static uint64_t chunks_of_rank(const stats_job *j, int rank)
+/* The chunks `rank` of `nranks` reads in phase 2 (for the progress line);
+ * a piece's share as stats_ckpt_compute takes it (steps of its time share,
+ * every nranks-th tile of every variable). */
+static uint64_t chunks_of_rank(const stats_job *j, int rank, int nranks)
 {
     size_t s0 = 0, s1 = j->g.count[0];
-    if (j->plan.time_split)
+    int piece = j->ckpt.mode == JOB_CKPT_PIECE;
+    if (piece) {
+        size_t nb = j->plan.nblocks, p = (size_t)j->ckpt.piece - 1, np = (size_t)j->ckpt.pieces;
+        s0 = nb * p / np * j->plan.block_steps;
+        s1 = nb * (p + 1) / np * j->plan.block_steps;
+        s1 = s1 < j->g.count[0] ? s1 : j->g.count[0];
+    } else if (j->plan.time_split) {
         stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
+    }
     if (s1 <= s0)
         return 0;
     uint64_t ct = j->g.vars[0]->chunk_shape[0];
     uint64_t rows = (j->g.start[0] + s1 - 1) / ct - (j->g.start[0] + s0) / ct + 1, tiles = 0;
+    if (piece) {
+        size_t units = j->plan.ntiles * j->g.nvars;
+        return rows * (units / (size_t)nranks + ((size_t)rank < units % (size_t)nranks));
+    }
     for (size_t i = 0; i < j->plan.ntiles; i++)
         tiles += j->plan.time_split || j->plan.tiles[i].owner == rank;
     return rows * tiles * j->g.nvars;
@@ -263,8 +276,9 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
                    : j.plan.time_split ? "rank 0 encodes the output chunks"
                                        : "every rank compresses its tiles' output chunks");
         job_progress_start(&j.progress, req->climatology ? "floe climatology" : "floe stats",
-                           j.ds, chunks_of_rank(&j, mpi->rank),
-                           mpi->rank == 0 && !req->job.quiet);
+                           j.ds, mpi, chunks_of_rank(&j, mpi->rank, mpi->size), /* collective */
+                           !req->job.quiet && j.ckpt.mode != JOB_CKPT_MERGE, /* merge reads none */
+                           req->job.progress_interval);
         int piece = j.ckpt.mode == JOB_CKPT_PIECE; /* no output: its units are its result */
         err = j.ckpt.mode != JOB_CKPT_NONE ? stats_ckpt_compute(&j, mpi)
                                            : stats_compute_shares(&j, mpi->rank);
@@ -273,7 +287,7 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
                 err = stats_write_output(&j, mpi, req);
             else if (j.ckpt.mode == JOB_CKPT_NONE) /* else rank 0 reads the store */
                 err = stats_send_share(&j, mpi);
-            job_progress_end(&j.progress);
+            job_progress_end(&j.progress, err != NULL); /* collective */
             if (!floe_mpi_agree(mpi->comm, &err) && req->job.report) /* collective */
                 err = job_report_write(mpi, j.ds, req->job.report, /* collective */
                                        req->climatology ? "climatology" : "stats",
@@ -286,7 +300,8 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
             err = job_outputs_commit(mpi, &j.outputs, err); /* collective */
         err = job_ckpt_finish(mpi, &j.ckpt, err); /* collective */
     }
-    job_progress_end(&j.progress); /* a no-op when ended above or never started */
+    /* collective; a no-op when ended above or never started */
+    job_progress_end(&j.progress, err != NULL);
     job_free(&j);
     return err;
 }

@@ -275,6 +275,10 @@ static floe_err compute_range(stats_job *j, size_t v, size_t i, size_t s0, size_
         cur = k ? spans[pick[k - 1]].b : s0;
         break;
     }
+    if (!err && cur > s0) { /* not read again: off the progress' total */
+        uint64_t ct = j->g.vars[v]->chunk_shape[0], t0 = j->g.start[0];
+        job_progress_skip(&j->progress, (t0 + cur - 1) / ct - (t0 + s0) / ct + 1);
+    }
     if (!err && cur > s0)
         FLOE_DEBUG("tile %zu of %s: steps %zu..%zu from the checkpoint", i, j->g.vars[v]->name,
                    s0, cur);

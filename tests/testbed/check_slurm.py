@@ -1,0 +1,343 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""check_slurm.py TESTBED_DIR: floe's batch jobs on a real Slurm (issue #14).
+
+Starts a private single-node cluster (scripts/slurm-local: its own munge
+key and socket, config, state, ports; stopped at the end, whatever
+happened) and runs the README's Slurm examples as written, in a folder
+holding the test bed folder's entries (symlinks), `floe` on PATH:
+a. "Slurm batch scripts": `floe sbatch --ranks 8 -o clim.sh -- floe
+   climatology ...` and `sbatch clim.sh` (srun --mpi=pmix -n 8): the output
+   equals the same climatology under mpirun -np 2;
+c. the same block's `floe sbatch --array-by month -o tair.sh -- floe stats
+   ...` and `bash tair.sh` (an array, one task per month, then the
+   dependent `floe merge` job): the output equals the single run's;
+b. "Running on Slurm": clim-ckpt.sbatch, submitted with --time=1 (the
+   command line overrides the script's #SBATCH --time) while reading
+   through a stand-in of the test's own with latency (the run needs
+   minutes): Slurm's time limit SIGTERMs the ranks, the job ends TIMEOUT
+   with floe's "checkpoint kept" line in its log; the same submit line
+   again (now through the test bed's stand-in) completes, the checkpoint
+   is gone and the output equals an uninterrupted run's. The whole log
+   is printed (the issue asks to see it);
+d. the same script again on a fresh output, one floe rank killed with
+   SIGKILL once its first units are saved: the job fails, the script
+   submitted again completes with the same output.
+"Equals": every variable's bytes and every attribute but the global
+history and date_created (the runs are at other times).
+Jobs are polled with `squeue -h -j ID` (sbatch --wait checks only every
+few seconds). Where Slurm cannot start here (not root, not installed):
+"skipped: <why>", exit 77. Prints "N passed, N failed" last.
+"""
+
+import glob
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import netCDF4
+import numpy as np
+
+import reference
+from standin import own_standin
+from testlib import FLOE, MPIRUN, check, run, summary
+
+README = os.path.join(reference.ROOT, "README.md")
+SLURM_LOCAL = os.path.join(reference.ROOT, "scripts", "slurm-local")
+CPUS = 8                 # the node's CPUs (config_overrides: more than the machine's)
+JOB_WAIT_S = 400         # the longest a job may take here
+LATENCY_MS = "500"       # the time-limit job's stand-in: the run takes minutes
+KILL_AFTER_UNITS = 1     # d: SIGKILL a rank once this many units are saved
+
+
+def section_blocks(title):
+    """The ```sh blocks of the README section `title` (### or ##)."""
+    with open(README, encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"\n#{2,3} " + re.escape(title) + r"\n(.*?)(?=\n#{2,3} )", text, re.S)
+    return re.findall(r"```sh\n(.*?)```", m.group(1), re.S) if m else []
+
+
+def command_lines(block):
+    """A block's command lines, continuations joined, comments dropped."""
+    out, cur = [], ""
+    for line in block.splitlines():
+        if line.rstrip().endswith("\\"):
+            cur += line.rstrip()[:-1] + " "
+            continue
+        cur += line
+        words = shlex.split(cur, comments=True)
+        if words:
+            out.append(shlex.join(words))
+        cur = ""
+    return out
+
+
+def digest(path):
+    """Every variable's bytes and attributes; the global attributes but the
+    ones that record when it ran."""
+    out = {}
+    with netCDF4.Dataset(path) as ds:
+        for k in sorted(ds.variables):
+            v = ds[k]
+            v.set_auto_maskandscale(False)
+            out[k] = (np.asarray(v[:]).tobytes(), sorted((a, str(v.getncattr(a)))
+                                                         for a in v.ncattrs()))
+        out[""] = sorted((a, str(ds.getncattr(a))) for a in ds.ncattrs()
+                         if a not in ("history", "date_created"))
+    return out
+
+
+class Cluster:
+    def __init__(self, state, env):
+        self.state, self.env = state, env
+
+    def sh(self, cmd, cwd, env=None, timeout=120):
+        return subprocess.run(["bash", "-c", cmd], cwd=cwd, env=env or self.env,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def queued(self):
+        r = subprocess.run(["squeue", "-h", "-o", "%i"], env=self.env, capture_output=True,
+                           text=True, timeout=30)
+        return r.stdout.split()
+
+    def wait(self, jobid, timeout=JOB_WAIT_S):
+        """Poll until job `jobid` (or every job, None) has left the queue."""
+        end = time.time() + timeout
+        while time.time() < end:
+            if jobid is None:
+                if not self.queued():
+                    return True
+            else:
+                r = subprocess.run(["squeue", "-h", "-j", str(jobid)], env=self.env,
+                                   capture_output=True, text=True, timeout=30)
+                if r.returncode == 0 and not r.stdout.strip():
+                    return True
+                if r.returncode != 0 and "Invalid job id" in r.stderr:
+                    return True
+            time.sleep(0.5)
+        return False
+
+    def states(self):
+        """{job id: final state} from the job completion file (sacct -c)."""
+        out = {}
+        path = os.path.join(self.state, "jobcomp.txt")
+        if os.path.exists(path):
+            for line in open(path):
+                m = re.search(r"JobId=(\S+) .*JobState=(\S+)", line)
+                if m:
+                    out[m.group(1)] = m.group(2)
+        return out
+
+
+def submitted(stdout):
+    return re.findall(r"Submitted batch job (\d+)", stdout)
+
+
+def main(tbdir):
+    tmp = tempfile.mkdtemp(prefix="floe-slurm-")
+    os.chmod(tmp, 0o755)  # munged runs as munge: its socket's folder must be reachable
+    state = os.path.join(tmp, "slurm")
+    r = subprocess.run([SLURM_LOCAL, "start", state, str(CPUS)], capture_output=True, text=True,
+                       timeout=120)
+    if r.returncode == 77:
+        print(r.stdout.strip() or "skipped: Slurm cannot start here")
+        shutil.rmtree(tmp, ignore_errors=True)
+        return 77
+    try:
+        check(r.returncode == 0, f"slurm-local start: {r.returncode} {r.stderr.strip()}")
+        if r.returncode == 0:
+            scenarios(tbdir, tmp, state)
+    finally:
+        subprocess.run([SLURM_LOCAL, "stop", state], capture_output=True, timeout=120)
+    left = subprocess.run(["pgrep", "-f", state], capture_output=True, text=True).stdout.split()
+    check(not left, f"no daemon of the test's cluster left: {left}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return summary()
+
+
+def scenarios(tbdir, tmp, state):
+    work = os.path.join(tmp, "testbed")
+    os.mkdir(work)
+    for name in os.listdir(tbdir):
+        os.symlink(os.path.join(tbdir, name), os.path.join(work, name))
+    bindir = os.path.join(tmp, "bin")
+    os.mkdir(bindir)
+    os.symlink(os.path.abspath(FLOE), os.path.join(bindir, "floe"))
+    fast = os.environ["FLOE_S3_ENDPOINT"]
+    env = dict(os.environ, SLURM_CONF=os.path.join(state, "slurm.conf"),
+               PATH=bindir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
+               AWS_ENDPOINT_URL=fast, OMPI_ALLOW_RUN_AS_ROOT="1",
+               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
+    cl = Cluster(state, env)
+    scripts_and_arrays(cl, work, tmp, env)
+    checkpointed(cl, tbdir, work, tmp, env)
+
+
+def reference_run(work, tmp, name, args, env, np_=2):
+    """The same command (the same relative output name, no other option:
+    the command is recorded) under mpirun in a folder of its own: the path
+    of its output."""
+    ref = os.path.join(tmp, "ref-" + name)
+    os.makedirs(ref)
+    for e in os.listdir(work):
+        if os.path.islink(os.path.join(work, e)):
+            os.symlink(os.readlink(os.path.join(work, e)), os.path.join(ref, e))
+    r = subprocess.run([MPIRUN, "-np", str(np_), FLOE, *args], cwd=ref, env=env,
+                       capture_output=True, text=True, timeout=600)
+    check(r.returncode == 0, f"reference {name}: exit {r.returncode}: {r.stderr[-500:]}")
+    return os.path.join(ref, args[args.index("-o") + 1])
+
+
+def scripts_and_arrays(cl, work, tmp, env):
+    """a and c: the "Slurm batch scripts" block, as written."""
+    blocks = section_blocks("Slurm batch scripts")
+    lines = command_lines(blocks[0]) if blocks else []
+    check(len(lines) == 4, f"README's Slurm batch scripts block: 4 lines: {lines}")
+    if len(lines) != 4:
+        return
+    jobs = []
+    for cmd in lines:
+        r = cl.sh(cmd, work)
+        check(r.returncode == 0, f"{cmd}: exit {r.returncode}: {r.stderr.strip()[-500:]}")
+        jobs += submitted(r.stdout)
+    check(len(jobs) >= 2, f"the block submitted its jobs: {jobs}")
+    check(cl.wait(None), f"every job left the queue within {JOB_WAIT_S} s: {cl.queued()}")
+    st = cl.states()
+    for j in set(jobs) | {k for k in st if "_" in k}:
+        check(st.get(j) == "COMPLETED", f"job {j}: {st.get(j)}")
+    logs = sorted(glob.glob(os.path.join(work, "floe-*.log")))
+    for log in logs:
+        print(f"--- {os.path.basename(log)}\n{open(log).read().rstrip()}")
+    for cmd, out in ((lines[0], "clim.nc"), (lines[2], "tair.nc")):
+        words = shlex.split(cmd)
+        args = words[words.index("--") + 2:]  # after `-- floe`
+        path = os.path.join(work, out)
+        check(os.path.exists(path), f"{out} written by the Slurm job(s)")
+        if not os.path.exists(path):
+            continue
+        want = reference_run(work, tmp, out, args, env)
+        check(os.path.exists(want) and digest(path) == digest(want),
+              f"{out} from Slurm equals the same request under mpirun -np 2")
+    check(not glob.glob(os.path.join(work, "*.floe-parts")) and
+          not glob.glob(os.path.join(work, "*.floe-ckpt")),
+          "no pieces or checkpoint left after the merge and the commit")
+
+
+def checkpoint_script(work):
+    """b, d: "Running on Slurm": the script block (written to its file) and
+    the submit line."""
+    blocks = section_blocks("Running on Slurm")
+    script = next((b for b in blocks if b.startswith("#!/bin/bash")), None)
+    submit = [c for b in blocks if not b.startswith("#!") for c in command_lines(b)]
+    check(script is not None and submit and all(c == submit[0] for c in submit),
+          f"README's Running on Slurm: a script and one submit line: {submit}")
+    if script is None or not submit:
+        return None, None
+    name = re.search(r"^# (\S+\.sbatch)", script, re.M).group(1)
+    with open(os.path.join(work, name), "w") as f:
+        f.write(script)
+    return name, submit[0]
+
+
+def checkpointed(cl, tbdir, work, tmp, env):
+    name, submit = checkpoint_script(work)
+    if not name:
+        return
+    text = open(os.path.join(work, name)).read()
+    out = re.search(r"-o (\S+\.nc)", text).group(1)
+    log = re.search(r"--output=(\S+)", text).group(1)
+    args = shlex.split(re.search(r"floe (climatology .*?)--resume", text.replace("\\\n", " "),
+                                 re.S).group(1))
+    want = reference_run(work, tmp, "ckpt", args, env)
+    words = shlex.split(submit)
+    check(words[0] == "sbatch" and words[-1] == name, f"the submit line runs {name}: {submit}")
+    # b: the time limit (1 minute: Slurm's least), a slow stand-in
+    with own_standin(tbdir, os.path.join(tmp, "standin"), "--latency-ms", LATENCY_MS) as slow:
+        r = cl.sh(shlex.join([*words[:-1], "--time=1", name]), work,
+                  env=dict(env, AWS_ENDPOINT_URL=slow))
+        first = submitted(r.stdout)
+        check(r.returncode == 0 and first, f"{submit} --time=1: {r.stderr.strip()}")
+        if not first:
+            return
+        check(cl.wait(first[0], timeout=240), f"job {first[0]} ended within 240 s")
+    st = cl.states()
+    check(st.get(first[0]) == "TIMEOUT", f"job {first[0]} hit its time limit: {st.get(first[0])}")
+    ckpt = os.path.join(work, out + ".floe-ckpt")
+    check(os.path.isdir(ckpt) and not os.path.exists(os.path.join(work, out)),
+          "a checkpoint is kept, no output yet")
+    r = cl.sh(submit, work)
+    again = submitted(r.stdout)
+    check(r.returncode == 0 and again, f"{submit} again: {r.stderr.strip()}")
+    if again:
+        check(cl.wait(again[0]), f"job {again[0]} ended")
+        check(cl.states().get(again[0]) == "COMPLETED", f"job {again[0]}: "
+                                                       f"{cl.states().get(again[0])}")
+    text = open(os.path.join(work, log)).read() if os.path.exists(os.path.join(work, log)) else ""
+    print(f"--- {log}: job {first[0]} (time limit), then job {again[0] if again else '?'}\n"
+          f"{text.rstrip()}")
+    check("checkpoint kept" in text and re.search(r": done \d+/\d+ chunks", text),
+          f"the log shows the checkpoint kept and the resumed run's last line")
+    check(os.path.exists(os.path.join(work, out)) and not os.path.exists(ckpt),
+          "the resumed job wrote the output and removed the checkpoint")
+    if os.path.exists(os.path.join(work, out)):
+        check(digest(os.path.join(work, out)) == digest(want),
+              "the checkpointed and resumed output equals an uninterrupted run's")
+    killed_rank(cl, tbdir, work, tmp, name, submit, out, want, env)
+
+
+def killed_rank(cl, tbdir, work, tmp, name, submit, out, want, env):
+    """d: SIGKILL one rank once units are saved; the same script again."""
+    d = os.path.join(tmp, "kill9")
+    os.makedirs(d)
+    for e in os.listdir(work):
+        if os.path.islink(os.path.join(work, e)) or e == name:
+            shutil.copy(os.path.join(work, e), d, follow_symlinks=False)
+    ckpt = os.path.join(d, out + ".floe-ckpt")
+    with own_standin(tbdir, os.path.join(tmp, "standin-kill"), "--latency-ms",
+                     LATENCY_MS) as slow:
+        r = cl.sh(submit, d, env=dict(env, AWS_ENDPOINT_URL=slow))
+        first = submitted(r.stdout)
+        check(r.returncode == 0 and first, f"d: {submit}: {r.stderr.strip()}")
+        if not first:
+            return
+        end, victim = time.time() + 200, None
+        while time.time() < end and victim is None:
+            units = glob.glob(os.path.join(ckpt, "*.blob"))
+            if len(units) >= KILL_AFTER_UNITS:
+                # floe's ranks of this job: their cwd is d
+                for pid in subprocess.run(["pgrep", "-x", "floe"], capture_output=True,
+                                          text=True).stdout.split():
+                    try:
+                        if os.readlink(f"/proc/{pid}/cwd") == d:
+                            victim = int(pid)
+                            break
+                    except OSError:
+                        pass
+            time.sleep(0.2)
+        check(victim is not None, "d: a rank to kill once units were saved")
+        if victim:
+            os.kill(victim, signal.SIGKILL)
+        check(cl.wait(first[0], timeout=240), f"d: job {first[0]} ended")
+    check(cl.states().get(first[0]) not in (None, "COMPLETED"),
+          f"d: the job with a killed rank did not complete: {cl.states().get(first[0])}")
+    check(not os.path.exists(os.path.join(d, out)), "d: no output from the killed job")
+    r = cl.sh(submit, d)
+    again = submitted(r.stdout)
+    check(r.returncode == 0 and again, f"d: {submit} again: {r.stderr.strip()}")
+    if again:
+        check(cl.wait(again[0]), f"d: job {again[0]} ended")
+        check(cl.states().get(again[0]) == "COMPLETED",
+              f"d: job {again[0]}: {cl.states().get(again[0])}")
+    path = os.path.join(d, out)
+    check(os.path.exists(path) and digest(path) == digest(want) and not os.path.exists(ckpt),
+          "d: resumed after kill -9: the uninterrupted run's output, no checkpoint left")
+
+
+if __name__ == "__main__":
+    run(main, __doc__)
