@@ -7,6 +7,7 @@
 #include "common/floe_interrupt.h"
 #include "common/floe_log.h"
 #include "common/floe_redact.h"
+#include "engine/job/checkpoint.h"
 #include "engine/job/dry_run.h"
 #include "engine/plan/selection.h"
 #include "engine/plan/time_intervals.h"
@@ -506,6 +507,13 @@ floe_err cmd_job_begin(int argc, char **argv, const cmd_source *src, const cmd_g
     req->dry_run_ranks = g->dry_run_ranks;
     req->command = job->line;
     cmd_run_controls_apply(&g->ctl, req);
+    /* A run that will checkpoint defers SIGTERM/SIGUSR1 from now on, not
+     * only once its store is open: Slurm's --signal may come while the
+     * dataset is being opened, and must then end the run with status 3
+     * (requeued) rather than kill it (engine/job/checkpoint.h). */
+    job_ckpt_mode mode = job_ckpt_mode_of(req);
+    if (!err && (mode == JOB_CKPT_RUN || mode == JOB_CKPT_PIECE))
+        floe_interrupt_defer(1);
     return floe_mpi_agree(job->mpi.comm, &err); /* collective */
 }
 

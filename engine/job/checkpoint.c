@@ -143,6 +143,11 @@ floe_err job_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, const cha
     if (!err && mpi->rank == 0)
         err = open_store(q, kind, request_text, snapshot ? snapshot : "", mpi->size, c,
                          &state[0]);
+    /* a stop asked for before the store opened (the CLI defers signals
+     * from the start: cli/options.c): nothing is saved yet, and the store
+     * (header only) is kept for --resume */
+    if (!err && c->mode != JOB_CKPT_MERGE && floe_interrupt_requested())
+        err = job_ckpt_interrupted(c);
     state[1] = c->pieces;
     if (!floe_mpi_agree(mpi->comm, &err) && mpi->comm != MPI_COMM_NULL) /* collective */
         err = FLOE_CHECK_MPI(MPI_Bcast(state, 2, MPI_INT, 0, mpi->comm), "the checkpoint's state");

@@ -19,7 +19,11 @@ sleep), to every rank, as Slurm's srun does:
 - pieces 1..3 of 3 (one at np 2), then floe merge: the unsplit run's
   bytes, the parts removed; a missing piece is refused by merge;
 - saves at every block boundary (FLOE_CHECKPOINT_SECONDS=0): a tile's
-  steps in several units, chained back into the same bytes.
+  steps in several units, chained back into the same bytes;
+- SIGUSR1 (Slurm's --signal) while the dataset is still being opened
+  (through a stand-in of 1.5 s a request): exit 3 with the checkpoint
+  kept, not killed by the signal (status 138 before), for a run and a
+  piece; --resume then writes the uninterrupted run's bytes.
 Prints "N passed, N failed" last.
 """
 
@@ -33,6 +37,7 @@ import time
 
 import reference
 import testlib
+from standin import own_standin
 from testlib import FLOE, check, floe_cmd, run, summary
 
 STANDIN = os.path.join(reference.ROOT, "scripts", "s3-standin")
@@ -217,6 +222,31 @@ def check_part_way_saves(e, extra):
     check(len(tiles) > len(set(tiles)), f"some tile was saved in parts: {sorted(seen)[:4]}")
 
 
+def check_signal_during_open(e, tbdir, ref):
+    """SIGUSR1 1 s into a run whose open takes several 1.5 s round trips."""
+    with own_standin(tbdir, os.path.join(e.tmp, "very-slow"), "--latency-ms", "1500") as very:
+        for what, ctl in (("run", ["--checkpoint"]), ("piece", ["--piece", "1/2"])):
+            cwd = tempfile.mkdtemp(dir=e.tmp, prefix=f"open-{what}-")
+            args = ["stats", e.coll, "-v", "Tair,Rainf", "--stat", "mean,min,max,std,count",
+                    "-o", "out.nc", "-q", *ctl]
+            cmd, env = floe_cmd(0, *args, endpoint=very)
+            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=env, cwd=cwd)
+            time.sleep(1.0)  # floe is in its open: the first answer takes 1.5 s
+            check(p.poll() is None, f"signal during the open ({what}): still opening")
+            p.send_signal(signal.SIGUSR1)
+            _, err = p.communicate(timeout=WAIT_S)
+            check(p.returncode == 3 and "--resume" in err,
+                  f"signal during the open ({what}): exit {p.returncode} (3), {err.strip()!r}")
+            check(not os.path.exists(os.path.join(cwd, "out.nc")),
+                  f"signal during the open ({what}): no output")
+            if what == "run":
+                r = e.floe(0, [*args[:-1], "--resume"], cwd)
+                check(r.returncode == 0 and digest(os.path.join(cwd, "out.nc")) == ref,
+                      f"signal during the open: --resume: exit {r.returncode}, the "
+                      f"uninterrupted run's bytes ({r.stderr.strip()})")
+
+
 def main(tbdir):
     shim = os.environ.get("FLOE_FIXED_TIME")
     if not shim or not os.path.exists(shim):
@@ -253,6 +283,7 @@ def main(tbdir):
         for kind, extra in jobs.items():
             check_pieces(e, kind, extra, refs[kind, 0])
         check_part_way_saves(e, jobs["climatology"])
+        check_signal_during_open(e, tbdir, refs["stats", 0])
     finally:
         subprocess.run([STANDIN, "stop", "--state", state], capture_output=True, timeout=60)
         shutil.rmtree(tmp, ignore_errors=True)
