@@ -138,5 +138,5 @@ void cmd_run_controls_help(FILE *out)
             "                       of the steps of every variable) or variable (every step\n"
             "                       of the I-th share of the variables, in the order given;\n"
             "                       with N above their number the last pieces are empty).\n"
-            "                       Every piece of one output must use the same split\n");
+            "                       Every piece of one output must use the same split.\n");
 }
