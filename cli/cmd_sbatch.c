@@ -42,7 +42,9 @@ void cmd_sbatch_help(FILE *out)
             "least 1024M); --time: (120 s + bytes / (ranks x 50 MB/s)) x F, at least 10\n"
             "minutes. --signal=USR1@60 (Slurm signals floe under srun 60 s before the\n"
             "limit: it keeps its checkpoint and exits 3), then the script requeues the\n"
-            "job (--requeue), whose --resume continues; logs append across requeues.\n");
+            "job (--requeue), whose --resume continues; logs append across requeues.\n"
+            "--array-by variable: one task per variable of the request, task I running\n"
+            "`--piece I/N --piece-by variable --resume` (every step of the I-th variable).\n");
 }
 
 /* Run `self cmd[1..] --dry-run --json --ranks N -q` and read its JSON. */
@@ -194,7 +196,10 @@ floe_err cmd_sbatch_run(int argc, char **argv)
     if (array_by) {
         if (!strcmp(array_by, "month") || !strcmp(array_by, "year"))
             r.pieces = periods(plan, array_by[0]);
-        else {
+        else if (!strcmp(array_by, "variable")) { /* one task a variable: --piece-by variable */
+            r.pieces = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(plan, "variables"));
+            r.by_variable = 1;
+        } else {
             floe_err e = positive("--array-by", array_by, &r.pieces);
             if (e) {
                 floe_err_free(&e);
@@ -203,8 +208,8 @@ floe_err cmd_sbatch_run(int argc, char **argv)
         }
         if (r.pieces < 1) {
             cJSON_Delete(plan);
-            return FLOE_ERR(FLOE_EINVAL, "sbatch: --array-by %s: give month, year or a number "
-                            "of tasks", array_by);
+            return FLOE_ERR(FLOE_EINVAL, "sbatch: --array-by %s: give month, year, variable or "
+                            "a number of tasks", array_by);
         }
     }
     sbatch_estimate e = {.bytes = (uint64_t)number(plan, "bytes"),

@@ -376,6 +376,7 @@ void cmd_dry_run_help(FILE *out)
 
 floe_err cmd_grid_finish(const char *command, const cmd_grid_args *g)
 {
+    FLOE_CHECK(cmd_run_controls_finish(command, &g->ctl));
     if ((g->dry_run_json || g->dry_run_ranks) && !g->dry_run)
         return FLOE_ERR(FLOE_EINVAL, "%s: %s goes with --dry-run", command,
                         g->dry_run_json ? "--json" : "--ranks");

@@ -3,6 +3,7 @@
 #include "cli/run_controls.h"
 
 #include "cli/options.h"
+#include "engine/job/checkpoint.h"
 #include "engine/job/progress.h"
 
 #include <math.h>
@@ -59,7 +60,25 @@ floe_err cmd_run_control_option(struct cmd_scan *s, cmd_run_controls *c, int *ta
         FLOE_CHECK(cmd_value(s, &v));
         return parse_piece(v, &c->piece, &c->pieces);
     }
+    if (cmd_is(s, "--piece-by", NULL)) {
+        const char *v;
+        FLOE_CHECK(cmd_value(s, &v));
+        if (strcmp(v, job_piece_by_name(JOB_PIECE_BY_TIME)) &&
+            strcmp(v, job_piece_by_name(JOB_PIECE_BY_VARIABLE)))
+            return FLOE_ERR(FLOE_EINVAL, "--piece-by %s: give time or variable", v);
+        c->piece_by = strcmp(v, job_piece_by_name(JOB_PIECE_BY_TIME)) ? JOB_PIECE_BY_VARIABLE
+                                                                       : JOB_PIECE_BY_TIME;
+        c->piece_by_given = 1;
+        return NULL;
+    }
     *taken = 0;
+    return NULL;
+}
+
+floe_err cmd_run_controls_finish(const char *command, const cmd_run_controls *c)
+{
+    if (c->piece_by_given && !c->pieces)
+        return FLOE_ERR(FLOE_EINVAL, "%s: --piece-by goes with --piece I/N", command);
     return NULL;
 }
 
@@ -71,6 +90,7 @@ void cmd_run_controls_apply(const cmd_run_controls *c, floe_job_request *req)
     req->resume = c->resume;
     req->piece = c->piece;
     req->pieces = c->pieces;
+    req->piece_by = c->piece_by;
     req->merge = c->merge;
     req->quiet |= c->quiet;
 }
@@ -79,7 +99,7 @@ int cmd_run_control_dropped(int argc, char **argv, int i)
 {
     static const char *const flags[] = {"--checkpoint", "--resume", "--merge-parts",
                                          "--merge-quiet"};
-    static const char *const valued[] = {"--piece", "--progress-interval"};
+    static const char *const valued[] = {"--piece", "--piece-by", "--progress-interval"};
     const char *a = argv[i];
     for (size_t k = 0; k < sizeof flags / sizeof *flags; k++)
         if (!strcmp(a, flags[k]))
@@ -110,7 +130,13 @@ void cmd_run_controls_help(FILE *out)
             "                       (all ranks' chunks done/total, MB/s, ETA, the least\n"
             "                       and most advanced rank) and a last line with the\n"
             "                       totals; default 30, 0: none\n"
-            "  --piece I/N          compute piece I of N (a time share of the request) into\n"
+            "  --piece I/N          compute piece I of N (a share of the request) into\n"
             "                       OUT.floe-parts/ and write no output; `floe merge OUT`\n"
-            "                       writes the output once all N are done\n");
+            "                       writes the output once all N are done\n"
+            "  --piece-by time|variable\n"
+            "                       what --piece shares out: time (default: the I-th share\n"
+            "                       of the steps of every variable) or variable (every step\n"
+            "                       of the I-th share of the variables, in the order given;\n"
+            "                       with N above their number the last pieces are empty).\n"
+            "                       Every piece of one output must use the same split.\n");
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/run_controls.h - the options that say how a data command runs, not
- * what it computes: --checkpoint, --resume, --piece I/N,
+ * what it computes: --checkpoint, --resume, --piece I/N, --piece-by,
  * --progress-interval SEC (engine/job/progress.h) (and the internal
  * --merge-parts and --merge-quiet that `floe merge` adds). They are not part of the request
  * (engine/job/checkpoint.h leaves them out of its fingerprint) and the
@@ -21,6 +21,7 @@ enum { CMD_MAX_PIECES = 100000 };
 typedef struct cmd_run_controls {
     int checkpoint, resume;
     int piece, pieces; /* 0, 0: no --piece */
+    int piece_by, piece_by_given; /* --piece-by (job_piece_by) */
     int merge;         /* --merge-parts: set by `floe merge` only */
     int quiet;         /* --merge-quiet: `floe merge -q` (-q itself would be recorded) */
     int progress_interval_given;
@@ -30,11 +31,13 @@ typedef struct cmd_run_controls {
 struct cmd_scan;
 /* If the current option is one of them, consume it and set *taken. */
 floe_err cmd_run_control_option(struct cmd_scan *s, cmd_run_controls *c, int *taken);
+/* Once every option is read: --piece-by without --piece is refused. */
+floe_err cmd_run_controls_finish(const char *command, const cmd_run_controls *c);
 /* Copy them into the job request. */
 void cmd_run_controls_apply(const cmd_run_controls *c, floe_job_request *req);
 /* How many arguments from argv[i] on the recorded command leaves out
- * (0: argv[i] is kept): these options and --progress-interval, with
- * their values. */
+ * (0: argv[i] is kept): these options (--piece-by too) and
+ * --progress-interval, with their values. */
 int cmd_run_control_dropped(int argc, char **argv, int i);
 /* Their lines of a data command's --help. */
 void cmd_run_controls_help(FILE *out);

@@ -116,8 +116,9 @@ floe_err sbatch_script_make(const sbatch_request *r, const sbatch_estimate *e, f
     FLOE_CHECK(directives(r, e, name, r->ranks, minutes, out));
     FLOE_CHECK(put(out, "#SBATCH --array=1-%d\n%s#SBATCH --output=%s-%%A_%%a.log\n", r->pieces,
                    common, name));
-    char piece[64];
-    snprintf(piece, sizeof piece, "--piece \"$SLURM_ARRAY_TASK_ID/%d\" --resume", r->pieces);
+    char piece[96];
+    snprintf(piece, sizeof piece, "--piece \"$SLURM_ARRAY_TASK_ID/%d\"%s --resume", r->pieces,
+             r->by_variable ? " --piece-by variable" : "");
     FLOE_CHECK(run_lines(r, piece, "\"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"", out));
     FLOE_CHECK(put(out, "FLOE_ARRAY_TASK\n)\necho \"submitted array job $array_id\"\n"
                    "sbatch --dependency=afterok:\"$array_id\" <<'FLOE_MERGE_JOB'\n#!/bin/bash\n"

@@ -6,8 +6,9 @@
  * One job (pieces 0): an sbatch script running
  *     srun --mpi=pmix -n RANKS floe COMMAND ARGS --checkpoint --resume
  * submitted with `sbatch SCRIPT`. A job array (pieces N): a bash script
- * that submits the array (task I runs `... --piece I/N --resume`) and a
- * merge job depending on it (`floe merge OUT`), run with `bash SCRIPT`.
+ * that submits the array (task I runs `... --piece I/N --resume`, with
+ * `--piece-by variable` when by_variable) and a merge job depending on it
+ * (`floe merge OUT`), run with `bash SCRIPT`.
  *
  * Sizes: --mem (per node) = the dry run's peak memory per rank x
  * SBATCH_MEM_MARGIN x the ranks on a node, at least SBATCH_MEM_FLOOR_MIB;
@@ -43,6 +44,7 @@ typedef struct sbatch_request {
     int ranks;            /* MPI ranks (per array task) */
     int nodes;            /* 0: let Slurm choose */
     int pieces;           /* 0: one MPI job; N: an array of N tasks and a merge job */
+    int by_variable;      /* the array's pieces are split by variable (--piece-by) */
     const char *partition, *account, *job_name; /* NULL: none */
     double time_factor;   /* 0: 2 */
     char *const *cmd;     /* floe COMMAND ARGS (cmd[0] is the floe to run) */

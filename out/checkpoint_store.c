@@ -265,6 +265,7 @@ floe_err floe_ckpt_store_create(const char *dir, const floe_ckpt_header *h)
         cJSON_AddNumberToObject(o, "ranks", h->ranks);
         cJSON_AddNumberToObject(o, "piece", h->piece);
         cJSON_AddNumberToObject(o, "pieces", h->pieces);
+        cJSON_AddStringToObject(o, "split", h->split ? h->split : "");
     }
     char *text = o ? cJSON_Print(o) : NULL;
     cJSON_Delete(o);
@@ -298,6 +299,7 @@ void floe_ckpt_header_free(floe_ckpt_header *h)
     free(h->snapshot);
     free(h->version);
     free(h->command);
+    free(h->split);
     memset(h, 0, sizeof *h);
 }
 
@@ -330,8 +332,9 @@ floe_err floe_ckpt_header_read(const char *dir, floe_ckpt_header *h)
         h->ranks = int_field(o, "ranks");
         h->piece = int_field(o, "piece");
         h->pieces = int_field(o, "pieces");
+        h->split = dup_field(o, "split");
         if (!h->kind || !h->fingerprint || !h->request || !h->snapshot || !h->version ||
-            !h->command) {
+            !h->command || !h->split) {
             floe_ckpt_header_free(h);
             err = FLOE_ERR(FLOE_ENOMEM, "checkpoint header %s", path);
         }

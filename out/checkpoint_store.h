@@ -8,7 +8,7 @@
  *
  *   DIR/header.json   {"format", "kind", "fingerprint", "request",
  *                      "snapshot", "version", "command", "ranks",
- *                      "piece", "pieces"}: written once when the store is
+ *                      "piece", "pieces", "split"}: written once when the store is
  *                      created (atomically), read back to check a resume
  *                      belongs to the same request;
  *   DIR/NAME.blob     one blob per name: "FLOECKP1", the payload's length
@@ -49,6 +49,8 @@ typedef struct floe_ckpt_header {
     char *command;     /* the command recorded in the output (for `floe merge`) */
     int ranks;         /* the writer's rank count (informational) */
     int piece, pieces; /* --piece I/N; 0 and 0: not a piece */
+    char *split;       /* what the pieces split: "time" or "variable" (--piece-by);
+                          "": not pieces, or a store of an older floe */
 } floe_ckpt_header;
 
 /* The longest blob name (letters, digits, '.', '_', '-'). */

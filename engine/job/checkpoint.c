@@ -70,6 +70,27 @@ char *job_ckpt_request_text(const char *kind, const floe_job_request *q,
     return t;
 }
 
+const char *job_piece_by_name(int piece_by)
+{
+    return piece_by == JOB_PIECE_BY_VARIABLE ? "variable" : "time";
+}
+
+int job_ckpt_piece_by_time(const job_ckpt *c)
+{
+    return c->mode == JOB_CKPT_PIECE && c->piece_by == JOB_PIECE_BY_TIME;
+}
+
+void job_ckpt_piece_vars(const job_ckpt *c, size_t nvars, size_t *v0, size_t *v1)
+{
+    *v0 = 0;
+    *v1 = nvars;
+    if (c->mode != JOB_CKPT_PIECE || c->piece_by != JOB_PIECE_BY_VARIABLE || c->pieces < 1)
+        return;
+    size_t n = (size_t)c->pieces, p = (size_t)c->piece - 1, base = nvars / n, extra = nvars % n;
+    *v0 = p * base + (p < extra ? p : extra);
+    *v1 = *v0 + base + (p < extra);
+}
+
 void job_ckpt_piece_name(int piece, int pieces, char *buf, size_t size)
 {
     snprintf(buf, size, "piece-%d-of-%d", piece, pieces);
@@ -86,6 +107,7 @@ static floe_err open_store(const floe_job_request *q, const char *kind, const ch
         .snapshot = (char *)snapshot, .version = (char *)floe_version(),
         .command = (char *)q->command, .ranks = ranks, .piece = 0,
         .pieces = c->mode == JOB_CKPT_RUN ? 0 : c->pieces,
+        .split = (char *)(c->mode == JOB_CKPT_RUN ? "" : job_piece_by_name(c->piece_by)),
     };
     floe_ckpt_header have;
     floe_err err = floe_ckpt_header_read(c->dir, &have);
@@ -106,6 +128,11 @@ static floe_err open_store(const floe_job_request *q, const char *kind, const ch
         err = floe_ckpt_header_check(c->dir, &have, &want);
     if (!err && c->mode == JOB_CKPT_MERGE)
         c->pieces = have.pieces;
+    /* a store of an older floe records no split: pieces by time */
+    const char *split = have.split && *have.split ? have.split : job_piece_by_name(0);
+    if (!err && c->mode == JOB_CKPT_PIECE && strcmp(split, want.split))
+        err = FLOE_ERR(FLOE_EINVAL, "%s holds pieces of a split by %s, not by %s: use "
+                       "--piece-by %s, or remove it", c->dir, split, want.split, split);
     if (!err && c->mode == JOB_CKPT_PIECE && have.pieces != c->pieces)
         err = FLOE_ERR(FLOE_EINVAL, "%s holds pieces of a split into %d, not %d: use --piece "
                        "I/%d, or remove it", c->dir, have.pieces, c->pieces, have.pieces);
@@ -130,6 +157,7 @@ floe_err job_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, const cha
         return NULL;
     c->piece = q->piece;
     c->pieces = q->pieces;
+    c->piece_by = q->piece_by;
     const char *suffix = c->mode == JOB_CKPT_RUN ? JOB_CKPT_SUFFIX : JOB_PARTS_SUFFIX;
     size_t n = strlen(q->output) + strlen(suffix) + 1;
     floe_err err = NULL;

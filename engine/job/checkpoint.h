@@ -12,7 +12,12 @@
  *                  run the same command line;
  *   --piece I/N    piece I of N into OUT.floe-parts/ (every piece of one
  *                  request shares the store; each is restartable with
- *                  --resume); no output is written;
+ *                  --resume); no output is written. --piece-by says what
+ *                  it is a share of: time (the default: every variable's
+ *                  I-th share of the steps, as the job splits them over
+ *                  ranks) or variable (every step of the I-th share of the
+ *                  variables, job_ckpt_piece_vars); the store records the
+ *                  split, and a piece of another split is refused;
  *   merge          (`floe merge OUT`) the output from every piece in
  *                  OUT.floe-parts/; a missing piece is refused.
  *
@@ -48,7 +53,21 @@ typedef struct job_ckpt {
     char *dir;          /* the store, OUT.floe-ckpt or OUT.floe-parts (owned); NULL: none */
     int resumed;        /* the store was there (and belongs to the request) */
     int piece, pieces;  /* JOB_CKPT_PIECE: I/N; JOB_CKPT_MERGE: 0/N */
+    int piece_by;       /* JOB_CKPT_PIECE: job_piece_by */
 } job_ckpt;
+
+/* --piece-by's word for a job_piece_by: "time" or "variable". */
+const char *job_piece_by_name(int piece_by);
+
+/* Whether the run is a piece of a split by time (its steps are a share). */
+int job_ckpt_piece_by_time(const job_ckpt *c);
+
+/* The variables [*v0, *v1) of nvars that the run computes: all of them,
+ * or a piece's share of a split by variable (contiguous, in the request's
+ * order, as even as possible, the first pieces the larger: with more
+ * pieces than variables the last pieces have none, and are done once
+ * run). */
+void job_ckpt_piece_vars(const job_ckpt *c, size_t nvars, size_t *v0, size_t *v1);
 
 /* The mode a request asks for. */
 job_ckpt_mode job_ckpt_mode_of(const floe_job_request *q);

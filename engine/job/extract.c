@@ -202,12 +202,13 @@ static floe_err place_chunk(void *ctx, size_t index, const void *decoded)
 #define BATCH_BYTES ((size_t)128 << 20)
 #define BATCH_CHUNKS 512
 
-void extract_batches_of(const floe_array *a, const var_out *o, const selection *sel,
+void extract_batches_of(size_t v, const var_out *o, const selection *sel,
                         const job_step_ckpt *ck, var_batches *vb)
 {
+    const floe_array *a = sel->vars[v];
     size_t slice_n = sel->count[1] * sel->count[2];
     vb->first = sel->start[0] + ck->p0;
-    vb->n = ck->p1 - ck->p0;
+    vb->n = job_step_ckpt_has_var(ck, v) ? ck->p1 - ck->p0 : 0;
     vb->a = a;
     vb->o = o;
     vb->osize = o->osize;
@@ -334,7 +335,7 @@ static floe_err write_values(floe_dataset *ds, const floe_mpi *mpi, const select
     int stopped = 0;      /* asked to stop (--checkpoint): every rank agreed */
     for (size_t v = 0; v < sel->nvars; v++) {
         var_batches vb;
-        extract_batches_of(sel->vars[v], &outs[v], sel, ck, &vb);
+        extract_batches_of(v, &outs[v], sel, ck, &vb);
         size_t steps_cap = vb.rows * (size_t)vb.ct, osize = outs[v].osize;
         if (!err) {
             uint8_t *s2 = realloc(slices, steps_cap * slice_n * osize);
@@ -492,7 +493,8 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     if (!floe_mpi_agree(mpi->comm, &err)) { /* collective */
         const char *extra[] = {"keep_packing", req->keep_packing ? "1" : "0", NULL};
         err = job_step_ckpt_open(mpi, q, "extract", "x", extra, prov.snapshot_id, /* collective */
-                                 sel.start[0], sel.count[0], sel.vars[0]->chunk_shape[0], &ck);
+                                 sel.start[0], sel.count[0], sel.vars[0]->chunk_shape[0],
+                                 sel.nvars, &ck);
     }
     if (!err) {
         size_t ny = (size_t)sel.lat->shape[0], nx = (size_t)sel.lon->shape[0];
@@ -527,14 +529,14 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
     if (!failed) { /* --dry-run: the plan, collective; else the short summary, rank 0 */
         var_batches vbs[FLOE_GRID_MAX_VARS];
         for (size_t v = 0; v < sel.nvars; v++)
-            extract_batches_of(sel.vars[v], &outs[v], &sel, &ck, &vbs[v]);
+            extract_batches_of(v, &outs[v], &sel, &ck, &vbs[v]);
         err = extract_dry_run(mpi, q, ds, &sel, vbs);
     }
     if (!failed && !q->dry_run) {
         uint64_t mine = 0; /* the chunks of this rank's batches */
         for (size_t v = 0; v < sel.nvars; v++) {
             var_batches vb;
-            extract_batches_of(sel.vars[v], &outs[v], &sel, &ck, &vb);
+            extract_batches_of(v, &outs[v], &sel, &ck, &vb);
             uint64_t t0, t1; /* a resumed run reads no batch its checkpoint holds */
             for (size_t b = 0; extract_batch_steps(&vb, mpi->size, mpi->rank, b, &t0, &t1); b++)
                 if (!job_units_covered(&ck.units, v, t0, t1))

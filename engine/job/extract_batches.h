@@ -31,11 +31,12 @@ typedef struct var_batches {
     uint64_t ct, cy0, cy1, cx0, cx1;
     size_t per_row;   /* chunks per time-chunk row */
     size_t rows;      /* time-chunk rows per batch */
-    size_t first, n;  /* the steps this run computes: all selected, or a piece's */
+    size_t first, n;  /* the steps this run computes: all selected, a piece's, or none */
 } var_batches;
 
-/* ck: this run's steps (all selected, or a piece's: step_checkpoint.h). */
-void extract_batches_of(const floe_array *a, const var_out *o, const selection *sel,
+/* Variable v of sel; ck: this run's steps and variables (all selected, or
+ * a piece's: step_checkpoint.h; a variable not in a piece has no steps). */
+void extract_batches_of(size_t v, const var_out *o, const selection *sel,
                         const job_step_ckpt *ck, var_batches *vb);
 /* Batch b of `rank`: its steps [*t0, *t1) (absolute); 0 if it has none. */
 int extract_batch_steps(const var_batches *vb, int nranks, int rank, size_t b, uint64_t *t0,

@@ -44,9 +44,18 @@ typedef struct floe_job_request {
                                start fresh as with --checkpoint */
     int piece, pieces;      /* --piece I/N (1-based): piece I of N into OUT.floe-parts/;
                                0 and 0: the whole request */
+    int piece_by;           /* --piece-by: what a piece is a share of (job_piece_by) */
     int merge;              /* `floe merge OUT`: write the output from the N pieces
                                in OUT.floe-parts/ (cli/cmd_merge.c), fetching nothing */
 } floe_job_request;
+
+/* How --piece I/N splits a request (--piece-by; engine/job/checkpoint.h):
+ * every variable's I-th share of the steps, or every step of the I-th
+ * share of the variables. */
+typedef enum job_piece_by {
+    JOB_PIECE_BY_TIME = 0,
+    JOB_PIECE_BY_VARIABLE,
+} job_piece_by;
 
 /* `floe extract`: the selected box and steps of the variables. */
 typedef struct floe_extract_request {

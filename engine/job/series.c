@@ -292,7 +292,8 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
                    j.pw ? "point(s)" : "cell(s)", j.g.count[0], j.plan.ntiles, mpi->size);
         uint64_t ct = j.g.vars[0]->chunk_shape[0];
         uint64_t mine = j.s1 > j.s0 ? ((j.g.start[0] + j.s1 - 1) / ct -
-                                       (j.g.start[0] + j.s0) / ct + 1) * j.plan.ntiles * j.g.nvars
+                                       (j.g.start[0] + j.s0) / ct + 1) * j.plan.ntiles *
+                                          (j.ck.v1 - j.ck.v0)
                                     : 0;
         job_progress_start(&j.progress, "floe series", j.ds, mpi, mine, /* collective */
                            !req->job.quiet && !j.ck.merge, /* merge reads none */

@@ -38,5 +38,6 @@ floe_err series_ckpt_open(series_job *j, const floe_mpi *mpi, const floe_series_
         return err;
     return job_step_ckpt_open(mpi, &req->job, "series", "s", extra, /* collective */
                               floe_dataset_provenance(j->ds)->snapshot_id, j->g.start[0],
-                              j->g.count[0], j->g.vars[0]->chunk_shape[0], &j->ck);
+                              j->g.count[0], j->g.vars[0]->chunk_shape[0], j->g.nvars,
+                              &j->ck);
 }

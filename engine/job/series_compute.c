@@ -162,6 +162,8 @@ floe_err series_compute(series_job *j)
         err = FLOE_ERR(FLOE_ENOMEM, "series batch (%zu steps x %zu tiles)", per, ntiles);
     size_t nsteps = j->s1 - j->s0;
     for (size_t v = 0; v < j->g.nvars && !err; v++) {
+        if (!job_step_ckpt_has_var(&j->ck, v))
+            continue; /* a piece of a split by variable: not its variable */
         for (size_t b0 = j->s0; b0 < j->s1 && !err; b0 += per) {
             size_t b1 = b0 + per < j->s1 ? b0 + per : j->s1;
             uint64_t tc0 = (j->g.start[0] + b0) / ct;

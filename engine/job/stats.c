@@ -198,17 +198,14 @@ static floe_err prepare(const floe_stats_request *req, const floe_mpi *mpi, stat
 }
 
 /* The chunks `rank` of `nranks` reads in phase 2 (for the progress line);
- * a piece's share as stats_ckpt_compute takes it (steps of its time share,
- * every nranks-th tile of every variable). */
+ * a piece's share as stats_ckpt_compute takes it (its steps of its
+ * variables, every nranks-th tile). */
 static uint64_t chunks_of_rank(const stats_job *j, int rank, int nranks)
 {
-    size_t s0 = 0, s1 = j->g.count[0];
+    size_t s0 = 0, s1 = j->g.count[0], v0 = 0, v1 = j->g.nvars;
     int piece = j->ckpt.mode == JOB_CKPT_PIECE;
     if (piece) {
-        size_t nb = j->plan.nblocks, p = (size_t)j->ckpt.piece - 1, np = (size_t)j->ckpt.pieces;
-        s0 = nb * p / np * j->plan.block_steps;
-        s1 = nb * (p + 1) / np * j->plan.block_steps;
-        s1 = s1 < j->g.count[0] ? s1 : j->g.count[0];
+        stats_ckpt_piece_share(j, &s0, &s1, &v0, &v1);
     } else if (j->plan.time_split) {
         stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
     }
@@ -217,7 +214,7 @@ static uint64_t chunks_of_rank(const stats_job *j, int rank, int nranks)
     uint64_t ct = j->g.vars[0]->chunk_shape[0];
     uint64_t rows = (j->g.start[0] + s1 - 1) / ct - (j->g.start[0] + s0) / ct + 1, tiles = 0;
     if (piece) {
-        size_t units = j->plan.ntiles * j->g.nvars;
+        size_t units = j->plan.ntiles * (v1 - v0);
         return rows * (units / (size_t)nranks + ((size_t)rank < units % (size_t)nranks));
     }
     for (size_t i = 0; i < j->plan.ntiles; i++)

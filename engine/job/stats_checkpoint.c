@@ -12,7 +12,8 @@
  * uninterrupted run gets:
  *
  *   - phase 2: every rank computes its units (its tiles, or its time
- *     share of every tile; a piece: its share of every tile) without
+ *     share of every tile; a piece: its share, by time or by variable,
+ *     of every tile) without
  *     communication, first chaining the units already saved from the
  *     start of its range, and saving each range as it completes, and
  *     part-way (at a block boundary) every ckpt_interval seconds or when
@@ -301,27 +302,35 @@ static floe_err compute_range(stats_job *j, size_t v, size_t i, size_t s0, size_
     return err;
 }
 
+void stats_ckpt_piece_share(const stats_job *j, size_t *s0, size_t *s1, size_t *v0, size_t *v1)
+{
+    *s0 = 0;
+    *s1 = j->g.count[0];
+    job_ckpt_piece_vars(&j->ckpt, j->g.nvars, v0, v1);
+    if (!job_ckpt_piece_by_time(&j->ckpt))
+        return;
+    size_t nb = j->plan.nblocks, p = (size_t)j->ckpt.piece - 1, np = (size_t)j->ckpt.pieces;
+    size_t a = nb * p / np * j->plan.block_steps, b = nb * (p + 1) / np * j->plan.block_steps;
+    *s1 = b < *s1 ? b : *s1;
+    *s0 = a < *s1 ? a : *s1;
+}
+
 floe_err stats_ckpt_compute(stats_job *j, const floe_mpi *mpi)
 {
     if (j->ckpt.mode == JOB_CKPT_MERGE)
         return NULL; /* every unit is in the pieces */
-    const floe_array *v0 = j->g.vars[0];
-    size_t tcells = (size_t)(v0->chunk_shape[1] * v0->chunk_shape[2]);
+    const floe_array *a0 = j->g.vars[0];
+    size_t tcells = (size_t)(a0->chunk_shape[1] * a0->chunk_shape[2]);
     void *vals = malloc(BATCH_STEPS * tcells * stats_esize_max(j, 0));
     if (!vals)
-        return FLOE_ERR(FLOE_ENOMEM, "a chunk of %s", v0->name);
+        return FLOE_ERR(FLOE_ENOMEM, "a chunk of %s", a0->name);
     floe_err err = NULL;
-    size_t s0 = 0, s1 = j->g.count[0], k = 0;
-    if (j->ckpt.mode == JOB_CKPT_PIECE) { /* piece I of N: as rank I-1 of an N-way time split */
-        size_t nb = j->plan.nblocks, p = (size_t)j->ckpt.piece - 1, np = (size_t)j->ckpt.pieces;
-        s0 = nb * p / np * j->plan.block_steps;
-        s1 = nb * (p + 1) / np * j->plan.block_steps;
-        s1 = s1 < j->g.count[0] ? s1 : j->g.count[0];
-        s0 = s0 < s1 ? s0 : s1;
-    } else if (j->plan.time_split) {
+    size_t s0 = 0, s1 = j->g.count[0], v0 = 0, v1 = j->g.nvars, k = 0;
+    if (j->ckpt.mode == JOB_CKPT_PIECE) /* its ranks take its units in turn */
+        stats_ckpt_piece_share(j, &s0, &s1, &v0, &v1);
+    else if (j->plan.time_split)
         stats_plan_rank_steps(&j->plan, mpi->rank, &s0, &s1);
-    }
-    for (size_t v = 0; v < j->g.nvars && !err; v++)
+    for (size_t v = v0; v < v1 && !err; v++)
         for (size_t i = 0; i < j->plan.ntiles && !err; i++, k++) {
             int mine = j->ckpt.mode == JOB_CKPT_PIECE ? (int)(k % (size_t)mpi->size) == mpi->rank
                        : j->plan.time_split           ? 1

@@ -227,6 +227,10 @@ int stats_ckpt_due(const stats_job *j);
  * ones saved, saving each as it completes and part-way when due;
  * FLOE_EINTERRUPTED when a stop was asked for (what is done is saved). */
 floe_err stats_ckpt_compute(stats_job *j, const floe_mpi *mpi);
+/* A piece's share (--piece I/N): steps [*s0, *s1) of variables [*v0, *v1)
+ * of every tile. By time: as rank I-1 of an N-way time split, every
+ * variable; by variable: every step of its variables. */
+void stats_ckpt_piece_share(const stats_job *j, size_t *s0, size_t *s1, size_t *v0, size_t *v1);
 /* Phase 3 with a store, rank 0: the statistics of every group of tile i
  * of variable v from the saved units, absorbed in time order
  * (res[g] as stats_results_of gives them, owned by the caller). */

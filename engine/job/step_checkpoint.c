@@ -14,10 +14,11 @@
 
 floe_err job_step_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, const char *kind,
                             const char *letter, const char *const *extra, const char *snapshot,
-                            size_t t0, size_t nt, uint64_t ct, job_step_ckpt *ck)
+                            size_t t0, size_t nt, uint64_t ct, size_t nvars, job_step_ckpt *ck)
 {
     memset(ck, 0, sizeof *ck);
     ck->p1 = nt;
+    ck->v1 = nvars;
     ck->letter = letter;
     if (job_ckpt_mode_of(q) == JOB_CKPT_NONE)
         return NULL;
@@ -33,7 +34,9 @@ floe_err job_step_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, cons
     ck->piece = ck->c.mode == JOB_CKPT_PIECE;
     ck->merge = ck->c.mode == JOB_CKPT_MERGE;
     ck->saving = !err && (ck->c.mode == JOB_CKPT_RUN || ck->piece);
-    if (!err && ck->piece) { /* the piece's steps: split as ranks split them */
+    if (!err && ck->piece) /* by variable: every step of its variables */
+        job_ckpt_piece_vars(&ck->c, nvars, &ck->v0, &ck->v1);
+    if (!err && job_ckpt_piece_by_time(&ck->c)) { /* its steps: split as ranks split them */
         series_rank_steps(t0, nt, ct, ck->c.pieces, ck->c.piece - 1, &ck->p0, &ck->p1);
         if (ck->p1 <= ck->p0)
             ck->p0 = ck->p1 = 0; /* more pieces than time chunks: an empty piece */
@@ -45,6 +48,11 @@ floe_err job_step_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, cons
     }
     floe_mpi_agree(mpi->comm, &err); /* collective */
     return err;
+}
+
+int job_step_ckpt_has_var(const job_step_ckpt *ck, size_t v)
+{
+    return v >= ck->v0 && v < ck->v1;
 }
 
 floe_err job_step_ckpt_may_fetch(const job_step_ckpt *ck, uint64_t v, uint64_t t0, uint64_t t1)

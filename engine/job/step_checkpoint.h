@@ -17,9 +17,10 @@
  *     output is committed.
  *   --piece I/N: the piece's steps only, the steps split like ranks split
  *     them (engine/plan/series_plan.h: contiguous runs of whole time
- *     chunks, as even as possible, piece 1 first); its units are its
- *     result, in the store OUT.floe-parts/ the pieces share; no output is
- *     written.
+ *     chunks, as even as possible, piece 1 first), or with --piece-by
+ *     variable every step of the piece's variables (job_ckpt_piece_vars);
+ *     its units are its result, in the store OUT.floe-parts/ the pieces
+ *     share; no output is written.
  *   merge: every batch comes from the pieces' units, nothing is fetched;
  *     a step no piece holds is an error naming the missing piece; the parts
  *     are removed once the output is committed.
@@ -48,6 +49,7 @@ typedef struct job_step_ckpt {
     int piece;        /* --piece I/N: the units are the result; no output */
     int merge;        /* floe merge: every unit from the pieces, nothing fetched */
     size_t p0, p1;    /* the selected steps this run computes (relative): all, or the piece's */
+    size_t v0, v1;    /* the variables this run computes: all, or the piece's */
     int saving;       /* finished batches are saved into c.dir */
     const char *letter; /* the job's units' letter (static) */
     job_units units;  /* the units the store held when the job started */
@@ -57,11 +59,16 @@ typedef struct job_step_ckpt {
  * kind "extract" or "series"; letter its units' prefix; extra the job's
  * own fields (key, value, ..., NULL: job_ckpt_request_text), with the
  * contents' hashes of the files it reads, for the fingerprint; steps
- * t0 + [0, nt) the selection, ct its time chunk. Without checkpoint,
- * resume, piece or merge: p0 = 0, p1 = nt, no store. The result is agreed. */
+ * t0 + [0, nt) the selection, ct its time chunk, nvars its variables.
+ * Without checkpoint, resume, piece or merge: p0 = 0, p1 = nt, v0 = 0,
+ * v1 = nvars, no store. The result is agreed. */
 floe_err job_step_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, const char *kind,
                             const char *letter, const char *const *extra, const char *snapshot,
-                            size_t t0, size_t nt, uint64_t ct, job_step_ckpt *ck);
+                            size_t t0, size_t nt, uint64_t ct, size_t nvars, job_step_ckpt *ck);
+
+/* Whether this run computes variable v (not: a piece of a split by
+ * variable that v is not in). */
+int job_step_ckpt_has_var(const job_step_ckpt *ck, size_t v);
 
 /* Whether steps [t0, t1) of variable v may be fetched: not in a merge
  * (one line naming the steps and the folder of the parts). */

@@ -14,7 +14,9 @@ real Slurm runs them elsewhere):
 - a job array by month: --array=1-MONTHS, each task `--piece
   $SLURM_ARRAY_TASK_ID/MONTHS --resume`, a merge job submitted with
   --dependency=afterok on the array running `floe merge OUT`; the script
-  is valid bash (bash -n); by N tasks;
+  is valid bash (bash -n); by N tasks; by variable: one task per
+  variable, each `--piece $SLURM_ARRAY_TASK_ID/VARS --piece-by variable
+  --resume`;
 - errors: no request, a command that is not a data command, a bad
   --array-by, a failing dry run: one line, exit 2 or 1; no script written.
 Prints "N passed, N failed" last."""
@@ -91,6 +93,22 @@ def main(tb):
             with open(p, "w") as f:
                 f.write(text)
             check(subprocess.run(["bash", "-n", p]).returncode == 0, f"bash -n array by {by}")
+            check("--piece-by" not in text, f"array by {by}: pieces by time, the default")
+
+        # an array by variable: one task per variable, each every step of its own
+        vreq = ["floe", "stats", coll, "-v", "Tair,Rainf,Qair", "-o", out]
+        r = floe_np(0, "sbatch", "--array-by", "variable", "--", *vreq)
+        text = r.stdout
+        check(r.returncode == 0, f"array by variable: {r.stderr.strip()}")
+        check(directive(text, "array") == "1-3", f"by variable: --array {directive(text, 'array')}")
+        task = [l for l in text.splitlines() if l.startswith("srun ")]
+        check(len(task) == 1 and words("SLURM_ARRAY_TASK_ID=2; w " + task[0].split(" && ")[0][
+            len("srun --mpi=pmix -n 1 "):]) == vreq + ["--piece", "2/3", "--piece-by",
+                                                       "variable", "--resume"],
+              f"by variable: task 2's words: {task}")
+        merge = [l for l in text.splitlines() if " merge " in l and not l.startswith("#")]
+        check(len(merge) == 1 and words("w " + merge[0]) == ["floe", "merge", out],
+              f"by variable: merge line: {merge}")
 
         # errors: one line, nothing written
         bad = os.path.join(work, "bad.sh")

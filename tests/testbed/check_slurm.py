@@ -11,7 +11,9 @@ a. "Slurm batch scripts": `floe sbatch --ranks 8 -o clim.sh -- floe
    equals the same climatology under mpirun -np 2;
 c. the same block's `floe sbatch --array-by month -o tair.sh -- floe stats
    ...` and `bash tair.sh` (an array, one task per month, then the
-   dependent `floe merge` job): the output equals the single run's;
+   dependent `floe merge` job), and its `--array-by variable` array (one
+   task per variable, `--piece-by variable`): each output equals the
+   single run's;
 b. "Running on Slurm": clim-ckpt.sbatch, submitted with --time=1 (the
    command line overrides the script's #SBATCH --time) while reading
    through a stand-in of the test's own with latency (the run needs
@@ -198,8 +200,8 @@ def scripts_and_arrays(cl, work, tmp, env):
     """a and c: the "Slurm batch scripts" block, as written."""
     blocks = section_blocks("Slurm batch scripts")
     lines = command_lines(blocks[0]) if blocks else []
-    check(len(lines) == 4, f"README's Slurm batch scripts block: 4 lines: {lines}")
-    if len(lines) != 4:
+    check(len(lines) == 6, f"README's Slurm batch scripts block: 6 lines: {lines}")
+    if len(lines) != 6:
         return
     jobs = []
     for cmd in lines:
@@ -214,7 +216,7 @@ def scripts_and_arrays(cl, work, tmp, env):
     logs = sorted(glob.glob(os.path.join(work, "floe-*.log")))
     for log in logs:
         print(f"--- {os.path.basename(log)}\n{open(log).read().rstrip()}")
-    for cmd, out in ((lines[0], "clim.nc"), (lines[2], "tair.nc")):
+    for cmd, out in ((lines[0], "clim.nc"), (lines[2], "tair.nc"), (lines[4], "vars.nc")):
         words = shlex.split(cmd)
         args = words[words.index("--") + 2:]  # after `-- floe`
         path = os.path.join(work, out)

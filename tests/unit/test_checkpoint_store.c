@@ -60,7 +60,7 @@ static floe_ckpt_header header(void)
     floe_ckpt_header h = {
         .kind = "stats", .fingerprint = fp, .request = (char *)request,
         .snapshot = "ABCDEFGH", .version = "1.2.3", .command = "floe stats s -o 'o n.nc'",
-        .ranks = 2, .piece = 0, .pieces = 3,
+        .ranks = 2, .piece = 0, .pieces = 3, .split = "variable",
     };
     return h;
 }
@@ -82,6 +82,7 @@ static void round_trip(void **state)
     assert_string_equal(back.command, h.command);
     assert_int_equal(back.ranks, 2);
     assert_int_equal(back.pieces, 3);
+    assert_string_equal(back.split, "variable");
     expect_ok(floe_ckpt_header_check(f.dir, &back, &h));
     floe_ckpt_header_free(&back);
 
