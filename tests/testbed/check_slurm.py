@@ -10,7 +10,7 @@ a. "Slurm batch scripts": `floe sbatch --ranks 8 -o clim.sh -- floe
    climatology ...` and `sbatch clim.sh` (srun --mpi=pmix -n 8): the output
    equals the same climatology under mpirun -np 2;
 c. the same block's `floe sbatch --array-by month -o tair.sh -- floe stats
-   ...` and `bash tair.sh` (an array, one task per month, then the
+   ...` and `bash tair.sh` (an array, a task per month up to max_pieces, then the
    dependent `floe merge` job): the output equals the single run's;
 b. "Running on Slurm": clim-ckpt.sbatch, submitted with --time=1 (the
    command line overrides the script's #SBATCH --time) while reading
