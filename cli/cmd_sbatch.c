@@ -25,10 +25,15 @@ void cmd_sbatch_help(FILE *out)
             "\n"
             "  --ranks N            MPI ranks of the job (of each array task); default 1\n"
             "  --nodes N            #SBATCH --nodes (default: Slurm's choice)\n"
-            "  --array-by month|year|N\n"
-            "                       a job array instead of one job: one task per calendar\n"
-            "                       month or year the request's steps span, or N tasks;\n"
-            "                       task I runs `--piece I/N --resume`, and a merge job\n"
+            "  --array-by month|year|N|variable\n"
+            "                       a job array instead of one job: as many tasks as the\n"
+            "                       calendar months or years the request's steps span, or\n"
+            "                       N; task I runs `--piece I/N --resume`, a contiguous\n"
+            "                       share of the steps cut where the merge stays exact\n"
+            "                       (stats, climatology: on 32-step blocks; extract,\n"
+            "                       series: on whole time chunks), so task I is not month\n"
+            "                       I; never more tasks than the dry run's max_pieces (a\n"
+            "                       comment in the script says so); a merge job\n"
             "                       (`floe merge OUT`) runs after all succeeded\n"
             "  --partition P, --account A\n"
             "                       #SBATCH --partition, --account\n"
@@ -210,6 +215,14 @@ floe_err cmd_sbatch_run(int argc, char **argv)
             cJSON_Delete(plan);
             return FLOE_ERR(FLOE_EINVAL, "sbatch: --array-by %s: give month, year, variable or "
                             "a number of tasks", array_by);
+        }
+        /* a task past the pieces with work would run an empty piece (a
+         * split by time: max_pieces counts blocks or time-chunk rows) */
+        double most = number(plan, "max_pieces");
+        if (!r.by_variable && most >= 1 && r.pieces > most) {
+            r.pieces_asked = r.pieces;
+            r.array_by = array_by;
+            r.pieces = (int)most;
         }
     }
     sbatch_estimate e = {.bytes = (uint64_t)number(plan, "bytes"),

@@ -113,6 +113,10 @@ floe_err sbatch_script_make(const sbatch_request *r, const sbatch_estimate *e, f
                    "array_id=$(sbatch --parsable <<'FLOE_ARRAY_TASK'\n#!/bin/bash\n",
                    r->pieces, (unsigned long long)e->bytes,
                    (unsigned long long)e->peak_memory_per_rank));
+    if (r->pieces_asked > r->pieces)
+        FLOE_CHECK(put(out, "# --array-by %s asks for %d tasks, but the request splits into at "
+                       "most %d pieces with work (the dry run's max_pieces): %d tasks.\n",
+                       r->array_by ? r->array_by : "?", r->pieces_asked, r->pieces, r->pieces));
     FLOE_CHECK(directives(r, e, name, r->ranks, minutes, out));
     FLOE_CHECK(put(out, "#SBATCH --array=1-%d\n%s#SBATCH --output=%s-%%A_%%a.log\n", r->pieces,
                    common, name));

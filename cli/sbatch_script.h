@@ -45,6 +45,9 @@ typedef struct sbatch_request {
     int nodes;            /* 0: let Slurm choose */
     int pieces;           /* 0: one MPI job; N: an array of N tasks and a merge job */
     int by_variable;      /* the array's pieces are split by variable (--piece-by) */
+    int pieces_asked;     /* > pieces: --array-by asked for more tasks than the request
+                             has pieces with work (the dry run's max_pieces): a comment says so */
+    const char *array_by; /* --array-by's value, for that comment */
     const char *partition, *account, *job_name; /* NULL: none */
     double time_factor;   /* 0: 2 */
     char *const *cmd;     /* floe COMMAND ARGS (cmd[0] is the floe to run) */

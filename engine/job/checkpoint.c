@@ -126,10 +126,13 @@ static floe_err open_store(const floe_job_request *q, const char *kind, const ch
                        "remove it to start again", c->dir);
     if (!err)
         err = floe_ckpt_header_check(c->dir, &have, &want);
-    if (!err && c->mode == JOB_CKPT_MERGE)
-        c->pieces = have.pieces;
     /* a store of an older floe records no split: pieces by time */
     const char *split = have.split && *have.split ? have.split : job_piece_by_name(0);
+    if (!err && c->mode == JOB_CKPT_MERGE) { /* what the pieces were */
+        c->pieces = have.pieces;
+        c->piece_by = strcmp(split, job_piece_by_name(JOB_PIECE_BY_VARIABLE))
+                          ? JOB_PIECE_BY_TIME : JOB_PIECE_BY_VARIABLE;
+    }
     if (!err && c->mode == JOB_CKPT_PIECE && strcmp(split, want.split))
         err = FLOE_ERR(FLOE_EINVAL, "%s holds pieces of a split by %s, not by %s: use "
                        "--piece-by %s, or remove it", c->dir, split, want.split, split);
@@ -165,7 +168,8 @@ floe_err job_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, const cha
         err = FLOE_ERR(FLOE_ENOMEM, "the checkpoint's name");
     else
         snprintf(c->dir, n, "%s%s", q->output, suffix);
-    int state[2] = {0, c->pieces}; /* resumed, pieces (merge: from the store) */
+    /* resumed, pieces, split (merge: from the store) */
+    int state[3] = {0, c->pieces, c->piece_by};
     if (!err && !request_text)
         err = FLOE_ERR(FLOE_ENOMEM, "the request's canonical form");
     if (!err && mpi->rank == 0)
@@ -177,12 +181,14 @@ floe_err job_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, const cha
     if (!err && c->mode != JOB_CKPT_MERGE && floe_interrupt_requested())
         err = job_ckpt_interrupted(c);
     state[1] = c->pieces;
+    state[2] = c->piece_by;
     if (!floe_mpi_agree(mpi->comm, &err) && mpi->comm != MPI_COMM_NULL) /* collective */
-        err = FLOE_CHECK_MPI(MPI_Bcast(state, 2, MPI_INT, 0, mpi->comm), "the checkpoint's state");
+        err = FLOE_CHECK_MPI(MPI_Bcast(state, 3, MPI_INT, 0, mpi->comm), "the checkpoint's state");
     if (err)
         return err;
     c->resumed = state[0];
     c->pieces = state[1];
+    c->piece_by = state[2];
     if (c->mode != JOB_CKPT_MERGE)
         floe_interrupt_defer(1);
     if (c->resumed && c->mode != JOB_CKPT_MERGE)

@@ -33,6 +33,14 @@ void job_dry_run_free(job_dry_run *d)
     d->ranks = NULL;
 }
 
+uint64_t job_dry_time_chunk_rows(const floe_grid_select *g)
+{
+    uint64_t ct = g->nvars ? g->vars[0]->chunk_shape[0] : 0;
+    if (!ct || !g->count[0])
+        return 0;
+    return (g->start[0] + g->count[0] - 1) / ct - g->start[0] / ct + 1;
+}
+
 uint64_t job_dry_fetch_memory(const job_dry_rank *r)
 {
     return r->reads.largest_wave + r->reads.largest_chunk;
@@ -144,6 +152,7 @@ static floe_err print_json(const job_dry_run *d, const totals *t)
     }
     cJSON_AddNumberToObject(o, "peak_memory_per_rank", (double)t->peak);
     cJSON_AddNumberToObject(o, "output_bytes", (double)d->output_bytes);
+    cJSON_AddNumberToObject(o, "max_pieces", (double)d->max_pieces);
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
     if (!text)
@@ -180,6 +189,8 @@ static floe_err print_text(const job_dry_run *d, const totals *t)
                mib(d->ranks[r].reads.fetch.bytes));
     printf("  peak memory  %.0f MiB per rank (the largest, estimated)\n", mib(t->peak));
     printf("  output       about %.1f MiB (the values, uncompressed)\n", mib(d->output_bytes));
+    printf("  pieces       at most %llu pieces with work each (--piece I/N)\n",
+           (unsigned long long)d->max_pieces);
     return fflush(stdout) ? FLOE_ERR(FLOE_EIO, "standard output") : NULL;
 }
 

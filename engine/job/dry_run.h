@@ -15,8 +15,12 @@
  *    (the selected cells' centres), "cells": {"lat","lon"},
  *    "time": {"first","last","steps"}, "chunks", "manifests", "bytes",
  *    "requests", "ranks", "per_rank": [{"rank","chunks","bytes"}, ..],
- *    "peak_memory_per_rank", "output_bytes"}
- * (documented in doc/floe.1 and README.md; Slurm glue reads it). */
+ *    "peak_memory_per_rank", "output_bytes", "max_pieces"}
+ * (documented in doc/floe.1 and README.md; Slurm glue reads it).
+ * max_pieces: the most pieces `--piece I/N` cuts with work in every one:
+ * the job's pieces are contiguous shares of the steps cut where a merge
+ * stays exact (the stats job: on blocks of its trees; extract, series:
+ * on whole time chunks), so a split into more leaves some empty. */
 #ifndef FLOE_JOB_DRY_RUN_H
 #define FLOE_JOB_DRY_RUN_H
 
@@ -45,12 +49,17 @@ typedef struct job_dry_run {
     job_dry_rank *ranks;         /* [nranks] (owned) */
     int nranks;
     uint64_t output_bytes;       /* the output's values, uncompressed */
+    uint64_t max_pieces;         /* the most pieces that each hold work (see above) */
 } job_dry_run;
 
 /* ranks zeroed, nranks of them; FLOE_ENOMEM. */
 floe_err job_dry_run_init(job_dry_run *d, const char *command, const floe_grid_select *g,
                           int nranks);
 void job_dry_run_free(job_dry_run *d);
+
+/* The time-chunk rows the selected steps of g touch: the pieces of
+ * extract and series (whole time chunks) that can each hold work. */
+uint64_t job_dry_time_chunk_rows(const floe_grid_select *g);
 
 /* The fetcher's window of a simulated rank: its largest wave of encoded
  * chunks in flight at once, and one decoded chunk (dataset.h). */
@@ -59,7 +68,7 @@ uint64_t job_dry_fetch_memory(const job_dry_rank *r);
 /* Whether a run prints the short summary first: rank 0 on a terminal,
  * not --quiet, not a dry run (which prints the whole plan). */
 int job_dry_summary_wanted(const floe_mpi *mpi, const floe_job_request *q);
-/* Rank 0, not collective: print the short summary (two lines on stderr)
+/* Rank 0, not collective: print the short summary (one line on stderr)
  * of d, with this process's resident memory as every rank's, and free
  * d. Called by a job that is about to run, when job_dry_summary_wanted. */
 void job_dry_summary_print(floe_dataset *ds, job_dry_run *d);

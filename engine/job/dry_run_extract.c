@@ -44,6 +44,7 @@ floe_err extract_dry_run(const floe_mpi *mpi, const floe_job_request *q, floe_da
     if (!err && (q->dry_run ? mpi->rank == 0 : job_dry_summary_wanted(mpi, q))) {
         for (int r = 0; r < nranks && !err; r++)
             err = plan_rank(ds, sel, vbs, nranks, r, &d.ranks[r]);
+        d.max_pieces = job_dry_time_chunk_rows(sel);
         for (size_t v = 0; v < sel->nvars; v++)
             d.output_bytes += (uint64_t)sel->count[0] * sel->count[1] * sel->count[2] *
                               vbs[v].osize;

@@ -47,6 +47,7 @@ floe_err series_dry_run(series_job *j, const floe_mpi *mpi, const floe_series_re
     if (!err && (q->dry_run ? mpi->rank == 0 : job_dry_summary_wanted(mpi, q))) {
         for (int r = 0; r < nranks && !err; r++)
             err = plan_rank(j, nranks, r, &d.ranks[r]);
+        d.max_pieces = job_dry_time_chunk_rows(&j->g);
         d.output_bytes = (uint64_t)j->nout * j->g.count[0] * j->nst * j->res_esize;
     }
     if (!q->dry_run) {

@@ -118,6 +118,7 @@ floe_err stats_dry_run(stats_job *j, const floe_mpi *mpi, const floe_stats_reque
                                     &j->g, j->plan.nranks);
     if (!err && (req->job.dry_run ? mpi->rank == 0 : job_dry_summary_wanted(mpi, &req->job))) {
         err = plan_ranks(j, &d);
+        d.max_pieces = j->plan.nblocks; /* pieces cut on blocks (stats_checkpoint.c) */
         size_t written = 0;
         for (size_t g = 0; g < j->ngroups; g++)
             written += (size_t)stats_group_written(j, g);

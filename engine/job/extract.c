@@ -286,8 +286,10 @@ static floe_err unit_values(floe_dataset *ds, const var_batches *vb, const selec
 {
     size_t step_bytes = sel->count[1] * sel->count[2] * vb->o->osize;
     *nchunks = 0;
-    if (job_units_covered(&ck->units, v, t0, t1))
-        return job_units_load(&ck->units, v, t0, t1, 1, step_bytes, 0, slices);
+    int loaded = 0; /* a unit that does not read is computed again */
+    FLOE_CHECK(job_step_ckpt_load(ck, v, t0, t1, 1, step_bytes, 0, slices, &loaded));
+    if (loaded)
+        return NULL;
     FLOE_CHECK(job_step_ckpt_may_fetch(ck, v, t0, t1));
     FLOE_CHECK(read_batch(ds, vb, sel, t0, t1, coords, next, nnext, slices, nchunks));
     return job_step_ckpt_save(ck, v, t0, t1, 1, step_bytes, 0, slices);

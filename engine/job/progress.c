@@ -210,6 +210,10 @@ static void post(job_progress *p, double now)
 void job_progress_add(job_progress *p, uint64_t chunks)
 {
     p->done += chunks;
+    /* a saved unit that did not read is read after all: its chunks were
+     * skipped off the total, and come back onto it */
+    if (p->done > p->total)
+        p->total = p->done;
     if (p->mode == JOB_PROGRESS_OFF)
         return;
     double now = job_now();

@@ -178,12 +178,15 @@ floe_err series_compute(series_job *j)
             uint8_t *rows = (uint8_t *)j->results + v * planes * stride +
                             (b0 - j->s0) * step_bytes;
             uint64_t t0 = j->g.start[0] + b0, t1 = j->g.start[0] + b1;
-            if (job_units_covered(&j->ck.units, v, t0, t1)) {
-                err = job_units_load(&j->ck.units, v, t0, t1, planes, step_bytes, stride, rows);
-                if (!err)
-                    err = job_step_ckpt_poll(&j->ck);
-                continue;
+            int loaded = 0; /* a unit that does not read is computed again */
+            err = job_step_ckpt_load(&j->ck, v, t0, t1, planes, step_bytes, stride, rows,
+                                     &loaded);
+            if (!err && loaded) { /* not read: off the progress' total */
+                job_progress_skip(&j->progress, n);
+                err = job_step_ckpt_poll(&j->ck);
             }
+            if (err || loaded)
+                continue;
             err = job_step_ckpt_may_fetch(&j->ck, v, t0, t1);
             if (err)
                 break;

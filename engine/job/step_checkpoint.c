@@ -6,7 +6,9 @@
 #include "engine/job/step_checkpoint.h"
 
 #include "common/floe_interrupt.h"
+#include "common/floe_log.h"
 #include "engine/plan/series_plan.h"
+#include "out/checkpoint_store.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@ floe_err job_step_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, cons
     memset(ck, 0, sizeof *ck);
     ck->p1 = nt;
     ck->v1 = nvars;
+    ck->t0 = t0, ck->nt = nt, ck->ct = ct;
     ck->letter = letter;
     if (job_ckpt_mode_of(q) == JOB_CKPT_NONE)
         return NULL;
@@ -53,6 +56,67 @@ floe_err job_step_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, cons
 int job_step_ckpt_has_var(const job_step_ckpt *ck, size_t v)
 {
     return v >= ck->v0 && v < ck->v1;
+}
+
+/* The piece (1-based) that computes variable v's absolute step t: by
+ * variable, the share holding v; by time, the steps split as ranks split
+ * them (job_step_ckpt_open). */
+static int piece_of(const job_step_ckpt *ck, uint64_t v, uint64_t t)
+{
+    if (ck->c.piece_by == JOB_PIECE_BY_VARIABLE)
+        for (int p = 1; p <= ck->c.pieces; p++) {
+            job_ckpt one = ck->c; /* as piece p of the split would be */
+            one.mode = JOB_CKPT_PIECE;
+            one.piece = p;
+            size_t v0, v1;
+            job_ckpt_piece_vars(&one, ck->v1, &v0, &v1);
+            if (v >= v0 && v < v1)
+                return p;
+        }
+    for (int p = 0; p < ck->c.pieces && ck->c.piece_by != JOB_PIECE_BY_VARIABLE; p++) {
+        size_t s0, s1;
+        series_rank_steps(ck->t0, ck->nt, ck->ct, ck->c.pieces, p, &s0, &s1);
+        if (t >= ck->t0 + s0 && t < ck->t0 + s1)
+            return p + 1;
+    }
+    return 0;
+}
+
+floe_err job_step_ckpt_load(job_step_ckpt *ck, uint64_t v, uint64_t t0, uint64_t t1,
+                            size_t planes, size_t step_bytes, size_t plane_stride, void *dst,
+                            int *loaded)
+{
+    *loaded = 0;
+    /* each failed try drops a unit from the index: this ends */
+    while (job_units_covered(&ck->units, v, t0, t1)) {
+        job_unit_ref bad = {.dir = (size_t)-1};
+        floe_err err = job_units_load(&ck->units, v, t0, t1, planes, step_bytes, plane_stride,
+                                      dst, &bad);
+        if (!err) {
+            *loaded = 1;
+            return NULL;
+        }
+        floe_code code = floe_err_code(err);
+        if (bad.dir == (size_t)-1 || (code != FLOE_ECHECKSUM && code != FLOE_ENOTFOUND))
+            return err;
+        char name[FLOE_CKPT_NAME_MAX], line[512];
+        job_units_name(&ck->units, &bad, name, sizeof name);
+        floe_err_line(err, line, sizeof line);
+        floe_err_free(&err);
+        if (ck->merge) {
+            int p = piece_of(ck, v, bad.t0);
+            return FLOE_ERR(FLOE_ECHECKSUM, "merge: unit %s of piece %d of %d does not read "
+                            "(%s): rerun that piece with --piece %d/%d%s --resume (it "
+                            "computes the unit again), then merge", name, p, ck->c.pieces, line,
+                            p, ck->c.pieces,
+                            ck->c.piece_by == JOB_PIECE_BY_VARIABLE ? " --piece-by variable"
+                                                                    : "");
+        }
+        if (code == FLOE_ECHECKSUM) /* gone: another rank found it so and warned */
+            FLOE_WARN("%s: unit %s is computed again", line, name);
+        FLOE_CHECK(job_units_drop(&ck->units, &bad));
+    }
+    return NULL;
 }
 
 floe_err job_step_ckpt_may_fetch(const job_step_ckpt *ck, uint64_t v, uint64_t t0, uint64_t t1)

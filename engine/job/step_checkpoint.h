@@ -26,8 +26,8 @@
  *     are removed once the output is committed.
  *
  * The job calls, every rank alike:
- *     job_step_ckpt_open (collective) ... per batch: job_units_covered /
- *     job_units_load, else job_step_ckpt_may_fetch, compute,
+ *     job_step_ckpt_open (collective) ... per batch: job_step_ckpt_load,
+ *     else job_step_ckpt_may_fetch, compute,
  *     job_step_ckpt_save; at unit boundaries job_step_ckpt_stop (collective,
  *     extract's rounds) or job_step_ckpt_poll (series: ranks apart) ...
  *     job_step_ckpt_finish (collective, after the outputs' commit).
@@ -50,6 +50,8 @@ typedef struct job_step_ckpt {
     int merge;        /* floe merge: every unit from the pieces, nothing fetched */
     size_t p0, p1;    /* the selected steps this run computes (relative): all, or the piece's */
     size_t v0, v1;    /* the variables this run computes: all, or the piece's */
+    size_t t0, nt;    /* the selection's steps t0 + [0, nt) and its time chunk ct: */
+    uint64_t ct;      /* which piece computes a step (a merge names it) */
     int saving;       /* finished batches are saved into c.dir */
     const char *letter; /* the job's units' letter (static) */
     job_units units;  /* the units the store held when the job started */
@@ -69,6 +71,17 @@ floe_err job_step_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, cons
 /* Whether this run computes variable v (not: a piece of a split by
  * variable that v is not in). */
 int job_step_ckpt_has_var(const job_step_ckpt *ck, size_t v);
+
+/* Steps [t0, t1) of variable v from the saved units into dst
+ * (job_units_load's layout) when every step is saved: *loaded = 1; else
+ * *loaded = 0 and the caller computes them. A unit that does not read (torn
+ * or corrupt, or removed by another rank that found it so) is treated as
+ * stats treats one: as never saved, a warning naming it, its blob removed,
+ * its steps computed again. In a merge, which may fetch nothing, it is one
+ * line naming the unit and the piece to rerun with --resume. */
+floe_err job_step_ckpt_load(job_step_ckpt *ck, uint64_t v, uint64_t t0, uint64_t t1,
+                            size_t planes, size_t step_bytes, size_t plane_stride, void *dst,
+                            int *loaded);
 
 /* Whether steps [t0, t1) of variable v may be fetched: not in a merge
  * (one line naming the steps and the folder of the parts). */

@@ -125,7 +125,7 @@ int job_units_covered(const job_units *u, uint64_t v, uint64_t t0, uint64_t t1)
 }
 
 floe_err job_units_load(const job_units *u, uint64_t v, uint64_t t0, uint64_t t1, size_t planes,
-                        size_t step_bytes, size_t plane_stride, void *dst)
+                        size_t step_bytes, size_t plane_stride, void *dst, job_unit_ref *bad)
 {
     uint64_t t = t0;
     while (t < t1) {
@@ -137,7 +137,12 @@ floe_err job_units_load(const job_units *u, uint64_t v, uint64_t t0, uint64_t t1
         unit_name(name, sizeof name, u->prefix, r->v, r->t0, r->t1);
         void *data = NULL;
         size_t n = 0;
-        FLOE_CHECK(floe_ckpt_get(u->dirs[r->dir], name, &data, &n));
+        floe_err err = floe_ckpt_get(u->dirs[r->dir], name, &data, &n);
+        if (err) {
+            if (bad)
+                *bad = *r;
+            return err;
+        }
         uint64_t head[UNIT_HEAD_WORDS];
         size_t steps = (size_t)(r->t1 - r->t0);
         int ok = n >= sizeof head;
@@ -162,6 +167,26 @@ floe_err job_units_load(const job_units *u, uint64_t v, uint64_t t0, uint64_t t1
         t = end;
     }
     return NULL;
+}
+
+void job_units_name(const job_units *u, const job_unit_ref *r, char *buf, size_t size)
+{
+    unit_name(buf, size, u->prefix, r->v, r->t0, r->t1);
+}
+
+floe_err job_units_drop(job_units *u, const job_unit_ref *r)
+{
+    job_unit_ref x = *r; /* r may point into the index, which moves */
+    char name[FLOE_CKPT_NAME_MAX];
+    job_units_name(u, &x, name, sizeof name);
+    floe_err err = x.dir < u->ndirs ? floe_ckpt_drop(u->dirs[x.dir], name) : NULL;
+    size_t k = 0; /* the index keeps its order */
+    for (size_t i = 0; i < u->n; i++)
+        if (u->refs[i].v != x.v || u->refs[i].t0 != x.t0 || u->refs[i].t1 != x.t1 ||
+            u->refs[i].dir != x.dir)
+            u->refs[k++] = u->refs[i];
+    u->n = k;
+    return err;
 }
 
 floe_err job_units_save(const char *dir, const char *letter, uint64_t v, uint64_t t0,

@@ -59,9 +59,18 @@ uint64_t job_units_first_missing(const job_units *u, uint64_t v, uint64_t t0, ui
 
 /* Steps [t0, t1) of variable v, all covered, into dst: plane p's step t at
  * dst + p * plane_stride + (t - t0) * step_bytes. A unit of another shape
- * (planes, step_bytes) is an error naming it. */
+ * (planes, step_bytes) is an error naming it. A unit whose blob does not
+ * read (FLOE_ECHECKSUM: torn or corrupt; FLOE_ENOTFOUND: gone) is that
+ * error, with the unit in *bad when bad is not NULL (job_units_drop). */
 floe_err job_units_load(const job_units *u, uint64_t v, uint64_t t0, uint64_t t1, size_t planes,
-                        size_t step_bytes, size_t plane_stride, void *dst);
+                        size_t step_bytes, size_t plane_stride, void *dst, job_unit_ref *bad);
+
+/* Unit r's blob name ("x-V-T0-T1") into buf. */
+void job_units_name(const job_units *u, const job_unit_ref *r, char *buf, size_t size);
+
+/* Forget unit r (one that did not read) and remove its blob from its
+ * store: its steps are missing again, to be computed. */
+floe_err job_units_drop(job_units *u, const job_unit_ref *r);
 
 /* Save steps [t0, t1) of variable v (laid out as job_units_load's dst)
  * into the store dir, atomically. */

@@ -15,20 +15,43 @@ ranks:
   real run fails on its first chunk;
 - `--dry-run --json` parses and has every documented key (doc/floe.1,
   DRY RUN), of the documented types; the text form names the same
-  numbers;
+  numbers; max_pieces is the stats job's 32-step blocks (stats,
+  climatology, extract --resample) or the time-chunk rows (extract,
+  series);
 - --json or --ranks without --dry-run is a one-line usage error;
   --ranks N plans N ranks.
 Prints "N passed, N failed" last."""
 
 import json
 import os
+import re
 import tempfile
 
 from testlib import check, floe_np, run, summary
 
 KEYS = {"command": str, "variables": list, "box": dict, "cells": dict, "time": dict,
         "chunks": int, "manifests": int, "bytes": int, "requests": int, "ranks": int,
-        "per_rank": list, "peak_memory_per_rank": int, "output_bytes": int}
+        "per_rank": list, "peak_memory_per_rank": int, "output_bytes": int, "max_pieces": int}
+# steps of a block of the stats job's trees (engine/reduce/accum.h): its pieces cut there
+BLOCK_STEPS = 32
+
+
+def time_chunk(tb):
+    """The test bed's time chunk length (floe inspect: "chunks TxYxX")."""
+    r = floe_np(0, "inspect", os.path.join(tb, "collection.json"))
+    m = re.search(r"^\s+Tair\s.*chunks (\d+)x", r.stdout, re.M)
+    return int(m.group(1)) if m else None
+
+
+def max_pieces(what, plan, ct):
+    """The pieces --piece I/N can cut with work in each: 32-step blocks of
+    the stats job (stats, climatology, extract --resample), whole time
+    chunks of extract and series (the mini test bed's are one step: as
+    many as the steps)."""
+    steps = plan["time"]["steps"]
+    if what.startswith(("stats", "climatology", "extract --resample")):
+        return -(-steps // BLOCK_STEPS)
+    return steps if ct == 1 else None
 
 
 def requests(tb, name):
@@ -52,6 +75,8 @@ def requests(tb, name):
 
 
 def main(tb):
+    ct = time_chunk(tb)
+    check(ct == 1, f"the mini test bed's time chunk is one step: {ct}")
     with tempfile.TemporaryDirectory() as work:
         for np_ in (1, 2):
             for k, (args, what) in enumerate(requests(tb, "x")):
@@ -87,6 +112,9 @@ def main(tb):
                       f"{label}: per_rank keys")
                 check(plan["peak_memory_per_rank"] > 0 and plan["output_bytes"] > 0,
                       f"{label}: estimates")
+                want = max_pieces(what, plan, ct)
+                check(plan.get("max_pieces") == want,
+                      f"{label}: max_pieces {plan.get('max_pieces')}, want {want}")
                 if r2.returncode == 0:
                     moved_plan = json.loads(r2.stdout)
                     check(moved_plan["chunks"] == plan["chunks"], f"{label}: remapped plan")
@@ -120,6 +148,8 @@ def main(tb):
         r = floe_np(0, *base, "--dry-run", "-q")
         check(r.returncode == 0 and "dry run" in r.stdout and
               f"{plan.get('chunks')} chunks" in r.stdout, f"text form: {r.stdout[:300]}")
+        check(f"at most {plan.get('max_pieces')} pieces" in r.stdout,
+              f"text form: max_pieces {plan.get('max_pieces')}: {r.stdout[:600]}")
         for bad in (["--json"], ["--ranks", "2"], ["--dry-run", "--ranks", "0"]):
             r = floe_np(0, *base, *bad)
             check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1,

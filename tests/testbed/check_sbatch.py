@@ -14,9 +14,11 @@ real Slurm runs them elsewhere):
 - a job array by month: --array=1-MONTHS, each task `--piece
   $SLURM_ARRAY_TASK_ID/MONTHS --resume`, a merge job submitted with
   --dependency=afterok on the array running `floe merge OUT`; the script
-  is valid bash (bash -n); by N tasks; by variable: one task per
-  variable, each `--piece $SLURM_ARRAY_TASK_ID/VARS --piece-by variable
-  --resume`;
+  is valid bash (bash -n); by N tasks; never more tasks than the dry
+  run's max_pieces (a 62-day stats request: two 32-step blocks, so 2
+  tasks, not 3 months or 5), with a comment line saying so; by variable:
+  one task per variable, each `--piece $SLURM_ARRAY_TASK_ID/VARS
+  --piece-by variable --resume`;
 - errors: no request, a command that is not a data command, a bad
   --array-by, a failing dry run: one line, exit 2 or 1; no script written.
 Prints "N passed, N failed" last."""
@@ -76,13 +78,30 @@ def main(tb):
             check(got == req + ["--checkpoint", "--resume"], f"words: {got}")
         check(subprocess.run(["bash", "-n", script]).returncode == 0, "bash -n job.sh")
 
-        # an array by month (mini: January to March) and by 5 tasks
-        areq = ["floe", "stats", coll, "-v", "Tair", "-o", out]
-        for by, n in (("month", 3), ("5", 5)):
+        # arrays by month (mini: 62 days, January to March) and by 5 tasks: an extract
+        # (62 time chunks: 62 pieces can hold work) gets them all; a stats request (62
+        # steps: two 32-step blocks) at most 2, the script saying why
+        sreq = ["floe", "stats", coll, "-v", "Tair", "-o", out]
+        xreq = ["floe", "extract", coll, "-v", "Tair", "--bbox=-75,38,-68,44", "-o", out]
+        for areq, by, n, asked in ((xreq, "month", 3, 3), (xreq, "5", 5, 5), (sreq, "month", 2, 3),
+                                   (sreq, "5", 2, 5), (sreq, "year", 1, 1)):
+            what = f"{areq[1]} array by {by}"
+            d = floe_np(0, *areq[1:], "--dry-run", "--json", "-q")
+            plan = json.loads(d.stdout) if d.returncode == 0 else {}
+            check(plan.get("max_pieces") == (62 if areq is xreq else 2),
+                  f"{what}: max_pieces {plan.get('max_pieces')}")
             r = floe_np(0, "sbatch", "--array-by", by, "--", *areq)
             text = r.stdout
-            check(r.returncode == 0, f"array by {by}: {r.stderr.strip()}")
-            check(directive(text, "array") == f"1-{n}", f"--array {directive(text, 'array')}")
+            check(r.returncode == 0, f"{what}: {r.stderr.strip()}")
+            check(directive(text, "array") == f"1-{n}",
+                  f"{what}: --array {directive(text, 'array')}, want 1-{n}")
+            capped = [l for l in text.splitlines() if l.startswith("# ") and "max_pieces" in l]
+            if asked > n:
+                check(len(capped) == 1 and f"{asked} tasks" in capped[0] and
+                      f"at most {n} pieces" in capped[0],
+                      f"{what}: a comment line says {asked} tasks became {n}: {capped}")
+            else:
+                check(capped == [], f"{what}: a cap comment without a cap: {capped}")
             check(f'--piece "$SLURM_ARRAY_TASK_ID/{n}" --resume' in text, f"piece by {by}")
             check("sbatch --parsable <<'FLOE_ARRAY_TASK'" in text, "array submitted")
             check('sbatch --dependency=afterok:"$array_id"' in text, "merge depends on the array")

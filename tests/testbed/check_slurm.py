@@ -10,7 +10,7 @@ a. "Slurm batch scripts": `floe sbatch --ranks 8 -o clim.sh -- floe
    climatology ...` and `sbatch clim.sh` (srun --mpi=pmix -n 8): the output
    equals the same climatology under mpirun -np 2;
 c. the same block's `floe sbatch --array-by month -o tair.sh -- floe stats
-   ...` and `bash tair.sh` (an array, one task per month, then the
+   ...` and `bash tair.sh` (an array, a task per month up to max_pieces, then the
    dependent `floe merge` job), and its `--array-by variable` array (one
    task per variable, `--piece-by variable`): each output equals the
    single run's;
