@@ -107,6 +107,20 @@ static floe_err dry_run_of(char *const *cmd, int ncmd, int ranks, cJSON **plan)
     return err;
 }
 
+/* Whether the request names the version it reads (--snapshot, --branch,
+ * --tag, with or without '='). */
+static int names_version(char *const *cmd, int ncmd)
+{
+    static const char *const opts[] = {"--snapshot", "--branch", "--tag"};
+    for (int k = 2; k < ncmd; k++)
+        for (size_t o = 0; o < sizeof opts / sizeof *opts; o++) {
+            size_t n = strlen(opts[o]);
+            if (!strncmp(cmd[k], opts[o], n) && (cmd[k][n] == '\0' || cmd[k][n] == '='))
+                return 1;
+        }
+    return 0;
+}
+
 static double number(const cJSON *o, const char *key)
 {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -226,11 +240,34 @@ floe_err cmd_sbatch_run(int argc, char **argv)
         }
     }
     sbatch_estimate e = {.bytes = (uint64_t)number(plan, "bytes"),
-                         .peak_memory_per_rank = (uint64_t)number(plan, "peak_memory_per_rank")};
+                         .peak_memory_per_rank = (uint64_t)number(plan, "peak_memory_per_rank"),
+                         .output_bytes = (uint64_t)number(plan, "output_bytes")};
+    /* Pin the snapshot the dry run read, unless the request names its
+     * version: a requeued job or a late array task must read the same one
+     * (a checkpoint of another snapshot is refused), whatever the branch
+     * does meanwhile. */
+    const cJSON *snap = cJSON_GetObjectItemCaseSensitive(plan, "snapshot");
+    char **words = NULL;
+    floe_err err = NULL;
+    if (cJSON_IsString(snap) && *snap->valuestring && !names_version(r.cmd, r.ncmd)) {
+        words = calloc((size_t)r.ncmd + 3, sizeof *words);
+        char *id = words ? strdup(snap->valuestring) : NULL;
+        if (!id) {
+            err = FLOE_ERR(FLOE_ENOMEM, "sbatch: the command");
+        } else {
+            memcpy(words, r.cmd, (size_t)r.ncmd * sizeof *words);
+            static char snapshot_opt[] = "--snapshot";
+            words[r.ncmd] = snapshot_opt;
+            words[r.ncmd + 1] = id;
+            r.cmd = words;
+            r.ncmd += 2;
+        }
+    }
     cJSON_Delete(plan);
     floe_buf text;
     floe_buf_init(&text, (size_t)1 << 20);
-    floe_err err = sbatch_script_make(&r, &e, &text);
+    if (!err)
+        err = sbatch_script_make(&r, &e, &text);
     if (!err)
         err = floe_buf_append(&text, "", 1);
     if (!err && script)
@@ -238,5 +275,8 @@ floe_err cmd_sbatch_run(int argc, char **argv)
     else if (!err && (fputs((const char *)text.data, stdout) < 0 || fflush(stdout)))
         err = FLOE_ERR(FLOE_EIO, "sbatch: standard output");
     floe_buf_free(&text);
+    if (words)
+        free(words[r.ncmd - 1]); /* the snapshot id */
+    free(words);
     return err;
 }

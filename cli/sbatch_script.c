@@ -49,6 +49,22 @@ uint64_t sbatch_time_minutes(const sbatch_request *r, const sbatch_estimate *e)
     return m < SBATCH_TIME_FLOOR_MINUTES ? SBATCH_TIME_FLOOR_MINUTES : m;
 }
 
+uint64_t sbatch_merge_mem_mib(const sbatch_request *r, const sbatch_estimate *e)
+{
+    sbatch_request one = *r; /* merge runs as one rank */
+    one.ranks = 1;
+    one.nodes = 0;
+    return sbatch_mem_mib(&one, e);
+}
+
+uint64_t sbatch_merge_minutes(const sbatch_request *r, const sbatch_estimate *e)
+{
+    double s = SBATCH_START_SECONDS + (double)e->output_bytes / SBATCH_BYTES_PER_SECOND_PER_RANK;
+    s *= r->time_factor > 0 ? r->time_factor : 2;
+    uint64_t m = (uint64_t)ceil(s / 60);
+    return m < SBATCH_TIME_FLOOR_MINUTES ? SBATCH_TIME_FLOOR_MINUTES : m;
+}
+
 /* The #SBATCH lines every job has. */
 static floe_err directives(const sbatch_request *r, const sbatch_estimate *e, const char *name,
                            int ntasks, uint64_t minutes, floe_buf *out)
@@ -131,9 +147,11 @@ floe_err sbatch_script_make(const sbatch_request *r, const sbatch_estimate *e, f
         FLOE_CHECK(put(out, "#SBATCH --partition=%s\n", r->partition));
     if (r->account)
         FLOE_CHECK(put(out, "#SBATCH --account=%s\n", r->account));
-    FLOE_CHECK(put(out, "#SBATCH --ntasks=1\n#SBATCH --mem=%dM\n#SBATCH --time=0:%02d:00\n"
+    uint64_t mm = sbatch_merge_minutes(r, e);
+    FLOE_CHECK(put(out, "#SBATCH --ntasks=1\n#SBATCH --mem=%lluM\n#SBATCH --time=%llu:%02llu:00\n"
                    "#SBATCH --open-mode=append\n#SBATCH --output=%s-merge-%%j.log\n",
-                   SBATCH_MEM_FLOOR_MIB, SBATCH_TIME_FLOOR_MINUTES * 3, name));
+                   (unsigned long long)sbatch_merge_mem_mib(r, e), (unsigned long long)(mm / 60),
+                   (unsigned long long)(mm % 60), name));
     FLOE_CHECK(sbatch_shell_quote(r->cmd[0], out));
     FLOE_CHECK(put(out, " merge "));
     FLOE_CHECK(sbatch_shell_quote(r->output, out));

@@ -15,6 +15,10 @@
  * --time = (SBATCH_START_SECONDS + bytes / (ranks x
  * SBATCH_BYTES_PER_SECOND_PER_RANK)) x time_factor, at least
  * SBATCH_TIME_FLOOR_MINUTES (per task for an array: its share of bytes).
+ * The merge job: one rank's --mem, and --time from the output's bytes
+ * (SBATCH_START_SECONDS + output_bytes / SBATCH_BYTES_PER_SECOND_PER_RANK,
+ * x time_factor, at least the floor): it reads the parts and writes the
+ * output, fetching nothing.
  * Checkpointing: `--signal=USR1@60` (no `B:`), so Slurm signals the job
  * steps, that is floe under srun, 60 s before the limit (with `B:` only
  * the batch shell would get it, and srun does not pass it on); floe keeps
@@ -58,7 +62,12 @@ typedef struct sbatch_request {
 typedef struct sbatch_estimate {
     uint64_t bytes;                /* to fetch, the whole request */
     uint64_t peak_memory_per_rank; /* bytes */
+    uint64_t output_bytes;         /* the output's values, uncompressed */
 } sbatch_estimate;
+
+/* --mem (MiB) and --time (minutes) of the merge job. */
+uint64_t sbatch_merge_mem_mib(const sbatch_request *r, const sbatch_estimate *e);
+uint64_t sbatch_merge_minutes(const sbatch_request *r, const sbatch_estimate *e);
 
 /* The script into out (initialised by the caller). FLOE_EINVAL for an
  * argument no shell quoting keeps on one line (a newline) or bad counts. */

@@ -110,13 +110,14 @@ static double mib(uint64_t b)
     return (double)b / (1024.0 * 1024.0);
 }
 
-static floe_err print_json(const job_dry_run *d, const totals *t)
+static floe_err print_json(const job_dry_run *d, const totals *t, const char *snapshot)
 {
     const floe_grid_select *g = d->g;
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return FLOE_ERR(FLOE_ENOMEM, "the dry run's JSON");
     cJSON_AddStringToObject(o, "command", d->command);
+    cJSON_AddStringToObject(o, "snapshot", snapshot ? snapshot : "");
     cJSON *vars = cJSON_AddArrayToObject(o, "variables");
     for (size_t v = 0; vars && v < g->nvars; v++)
         cJSON_AddItemToArray(vars, cJSON_CreateString(g->vars[v]->name));
@@ -162,7 +163,7 @@ static floe_err print_json(const job_dry_run *d, const totals *t)
     return fflush(stdout) ? FLOE_ERR(FLOE_EIO, "standard output") : NULL;
 }
 
-static floe_err print_text(const job_dry_run *d, const totals *t)
+static floe_err print_text(const job_dry_run *d, const totals *t, const char *snapshot)
 {
     const floe_grid_select *g = d->g;
     double b[4];
@@ -171,6 +172,7 @@ static floe_err print_text(const job_dry_run *d, const totals *t)
     step_text(g, g->start[0], t0, sizeof t0);
     step_text(g, g->start[0] + g->count[0] - 1, t1, sizeof t1);
     printf("floe %s: dry run: nothing fetched, nothing written\n", d->command);
+    printf("  snapshot     %s\n", snapshot && *snapshot ? snapshot : "(none)");
     printf("  variables    ");
     for (size_t v = 0; v < g->nvars; v++)
         printf("%s%s", v ? "," : "", g->vars[v]->name);
@@ -232,7 +234,9 @@ floe_err job_dry_run_end(const floe_mpi *mpi, const floe_job_request *q, floe_da
                              "the ranks' resident memory"); /* collective */
     if (!err && mpi->rank == 0) {
         totals t = sum(d, rss, mpi->size);
-        err = q->dry_run_json ? print_json(d, &t) : print_text(d, &t);
+        /* the version it read: a batch job pins it (floe sbatch) */
+        const char *snap = floe_dataset_provenance(ds)->snapshot_id;
+        err = q->dry_run_json ? print_json(d, &t, snap) : print_text(d, &t, snap);
     }
     free(rss);
     return floe_mpi_agree(mpi->comm, &err); /* collective */

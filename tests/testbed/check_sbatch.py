@@ -10,7 +10,10 @@ real Slurm runs them elsewhere):
   bytes / (ranks x 50 MB/s)) x time factor, at least 10 minutes); the
   srun line `srun --mpi=pmix -n N floe ... --checkpoint --resume`, whose
   words, read back by bash, are exactly the request's, for an output
-  path with spaces, single and double quotes and a dollar sign;
+  path with spaces, single and double quotes and a dollar sign, then
+  `--snapshot ID` pinning the snapshot the dry run read (so a requeued or
+  late task reads the same one), not added when the request names its
+  version (--branch, --tag, --snapshot);
 - a job array by month: --array=1-MONTHS, each task `--piece
   $SLURM_ARRAY_TASK_ID/MONTHS --resume`, a merge job submitted with
   --dependency=afterok on the array running `floe merge OUT`; the script
@@ -18,7 +21,9 @@ real Slurm runs them elsewhere):
   run's max_pieces (a 62-day stats request: two 32-step blocks, so 2
   tasks, not 3 months or 5), with a comment line saying so; by variable:
   one task per variable, each `--piece $SLURM_ARRAY_TASK_ID/VARS
-  --piece-by variable --resume`;
+  --piece-by variable --resume`; the merge job's --mem (one rank's) and
+  --time ((120 s + output_bytes / 50 MB/s) x time factor, at least 10
+  minutes) from the dry run;
 - errors: no request, a command that is not a data command, a bad
   --array-by, a failing dry run: one line, exit 2 or 1; no script written.
 Prints "N passed, N failed" last."""
@@ -71,11 +76,13 @@ def main(tb):
               f"--time {directive(text, 'time')}, want {minutes} minutes")
         srun = [l for l in text.splitlines() if l.startswith("srun ")]
         check(len(srun) == 1, f"one srun line: {srun}")
+        snap = plan.get("snapshot", "")
         if srun:
             line = srun[0].split(" && ")[0]
             check(line.startswith("srun --mpi=pmix -n 4 "), line)
             got = words("w " + line[len("srun --mpi=pmix -n 4 "):])
-            check(got == req + ["--checkpoint", "--resume"], f"words: {got}")
+            check(re.fullmatch(r"[0-9A-Z]{20}", snap or ""), f"the dry run's snapshot: {snap!r}")
+            check(got == req + ["--snapshot", snap, "--checkpoint", "--resume"], f"words: {got}")
         check(subprocess.run(["bash", "-n", script]).returncode == 0, "bash -n job.sh")
 
         # arrays by month (mini: 62 days, January to March) and by 5 tasks: an extract
@@ -114,6 +121,15 @@ def main(tb):
             check(subprocess.run(["bash", "-n", p]).returncode == 0, f"bash -n array by {by}")
             check("--piece-by" not in text, f"array by {by}: pieces by time, the default")
 
+        # a request naming its version is left as it is
+        for pin in (["--branch", "main"], ["--snapshot=" + snap]):
+            r = floe_np(0, "sbatch", "--", *req, *pin)
+            srun = [l for l in r.stdout.splitlines() if l.startswith("srun ")]
+            check(r.returncode == 0 and len(srun) == 1 and
+                  words("w " + srun[0].split(" && ")[0][len("srun --mpi=pmix -n 1 "):]) ==
+                  req + pin + ["--checkpoint", "--resume"],
+                  f"{pin}: no --snapshot added: {srun} {r.stderr.strip()}")
+
         # an array by variable: one task per variable, each every step of its own
         vreq = ["floe", "stats", coll, "-v", "Tair,Rainf,Qair", "-o", out]
         r = floe_np(0, "sbatch", "--array-by", "variable", "--", *vreq)
@@ -122,12 +138,22 @@ def main(tb):
         check(directive(text, "array") == "1-3", f"by variable: --array {directive(text, 'array')}")
         task = [l for l in text.splitlines() if l.startswith("srun ")]
         check(len(task) == 1 and words("SLURM_ARRAY_TASK_ID=2; w " + task[0].split(" && ")[0][
-            len("srun --mpi=pmix -n 1 "):]) == vreq + ["--piece", "2/3", "--piece-by",
-                                                       "variable", "--resume"],
+            len("srun --mpi=pmix -n 1 "):]) == vreq + ["--snapshot", snap, "--piece", "2/3",
+                                                       "--piece-by", "variable", "--resume"],
               f"by variable: task 2's words: {task}")
         merge = [l for l in text.splitlines() if " merge " in l and not l.startswith("#")]
         check(len(merge) == 1 and words("w " + merge[0]) == ["floe", "merge", out],
               f"by variable: merge line: {merge}")
+        # the merge job, sized from the dry run: one rank's memory, time from the output
+        d = floe_np(0, *vreq[1:], "--dry-run", "--json", "-q")
+        plan = json.loads(d.stdout) if d.returncode == 0 else {}
+        mjob = text.split("<<'FLOE_MERGE_JOB'", 1)[-1]
+        mem = max(1024, math.ceil(plan.get("peak_memory_per_rank", 0) * 1.5 / 2**20))
+        check(directive(mjob, "mem") == f"{mem}M", f"merge job --mem {directive(mjob, 'mem')}, "
+              f"want {mem}M")
+        minutes = max(10, math.ceil((120 + plan.get("output_bytes", 0) / 50e6) * 2 / 60))
+        check(directive(mjob, "time") == f"{minutes // 60}:{minutes % 60:02d}:00",
+              f"merge job --time {directive(mjob, 'time')}, want {minutes} minutes")
 
         # errors: one line, nothing written
         bad = os.path.join(work, "bad.sh")
