@@ -40,7 +40,7 @@ import netCDF4
 import numpy as np
 
 import reference
-from testlib import check, floe_np, load, run, summary
+from testlib import check, floe_np, load, notes, run, summary
 
 VAR = "Tair"
 EPOCH = datetime.datetime(2001, 1, 1)
@@ -92,7 +92,7 @@ def floe_ok(np_, *args):
 
 
 def lines(r):
-    return [ln for ln in r.stderr.splitlines() if ln.strip()]
+    return notes(r.stderr)
 
 
 def main(_tbdir):

@@ -31,7 +31,7 @@ import tempfile
 import netCDF4
 import numpy as np
 
-from testlib import check, floe_np, load, run, summary
+from testlib import check, floe_np, load, notes, run, summary
 
 VAR = "Tair"
 BOX = "-75,38,-68,44"
@@ -195,14 +195,14 @@ def main(tbdir):
         # clipping and empty selections
         r = floe_ok(0, "extract", coll, "-v", VAR, f"--bbox={BOX}", "--time", "2001-02-15/2001-04",
                     "--time-label", "end", "-o", out("clip.nc"))
-        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        lines = notes(r.stderr)
         check(len(lines) == 1 and "2001-01-01T00:00:00 .. 2001-03-04T00:00:00" in lines[0]
               and "clipped" in lines[0], f"one note naming the range: {lines}")
         with netCDF4.Dataset(out("clip.nc")) as ds:
             check(len(ds["time"]) == 17, f"clipped to Feb 15 .. Mar 3 ({len(ds['time'])} steps)")
         r = floe_np(0, "extract", coll, "-v", VAR, f"--bbox={BOX}", "--time", "2002",
                     "--time-label", "end", "-o", out("none.nc"))
-        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        lines = notes(r.stderr)
         check(r.returncode != 0 and len(lines) == 1 and "selects no time step" in lines[0]
               and "2001-01-01T00:00:00 .. 2001-03-04T00:00:00" in lines[0]
               and not os.path.exists(out("none.nc")), f"empty selection: one error line: {lines}")

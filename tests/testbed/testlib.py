@@ -4,6 +4,7 @@ running floe (alone or under mpirun) against the S3 stand-in, and reading
 an output file's variables as stored."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -73,6 +74,14 @@ def check_cf_output(args, cwd=None):
         return
     bad = cf_output_rules.problems(path)
     check(not bad, f"CF rules of {path}: {bad}")
+
+
+def notes(stderr):
+    """stderr's lines but the progress lines a log gets (issue #14: "floe
+    extract: progress ..." every --progress-interval, "floe extract: done
+    ..." at the end), which say nothing about the request."""
+    return [ln for ln in stderr.splitlines()
+            if ln.strip() and not re.match(r"floe \w+: (progress|done) ", ln)]
 
 
 def floe_np(np_, *args, endpoint=None, env=None):
