@@ -48,6 +48,7 @@ typedef struct job_ckpt {
     char *dir;          /* the store, OUT.floe-ckpt or OUT.floe-parts (owned); NULL: none */
     int resumed;        /* the store was there (and belongs to the request) */
     int piece, pieces;  /* JOB_CKPT_PIECE: I/N; JOB_CKPT_MERGE: 0/N */
+    int lock_fd;        /* rank 0: the store's lock (out/checkpoint_store.h), -1: none */
 } job_ckpt;
 
 /* The mode a request asks for. */
@@ -85,6 +86,19 @@ void job_ckpt_free(job_ckpt *c);
  * OUTPUT.floe-parts/ records (both owned, free()). Not collective: every
  * rank reads them. FLOE_ENOTFOUND when there is no such store. */
 floe_err job_ckpt_parts_command(const char *output, char **kind, char **command);
+
+/* Where and from what the pieces in OUTPUT.floe-parts/ ran, for `floe
+ * merge`: all owned (job_ckpt_origin_free); "" where the store does not
+ * say. */
+typedef struct job_ckpt_origin {
+    char *cwd;       /* the working folder of the run that made the store */
+    char *output;    /* -o as the pieces gave it (relative to cwd) */
+    char *source;    /* the source, redacted (common/floe_redact.h) */
+    int credentials; /* the source carried credentials, not recorded */
+} job_ckpt_origin;
+/* Not collective. FLOE_ENOTFOUND when there is no such store. */
+floe_err job_ckpt_parts_origin(const char *output, job_ckpt_origin *o);
+void job_ckpt_origin_free(job_ckpt_origin *o);
 
 /* The name of piece I of N's "done" blob: "piece-I-of-N" into buf. */
 void job_ckpt_piece_name(int piece, int pieces, char *buf, size_t size);
