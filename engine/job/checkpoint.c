@@ -161,16 +161,20 @@ static floe_err open_store(const floe_job_request *q, const char *kind, const ch
     if (!getcwd(cwd, sizeof cwd))
         cwd[0] = '\0'; /* merge then runs where it is started */
     char *source = floe_redact_dup(q->open.source);
+    /* the CLI's command is redacted already; another caller's may not be */
+    char *command = floe_redact_dup(q->command ? q->command : "");
     floe_ckpt_header want = {
         .kind = (char *)kind, .fingerprint = fp, .request = text,
         .snapshot = (char *)snapshot, .version = (char *)floe_version(),
-        .command = (char *)q->command, .cwd = cwd,
+        .command = command, .cwd = cwd,
         .credentials = source && q->open.source && strcmp(source, q->open.source) != 0,
         .ranks = ranks, .piece = 0, .pieces = c->mode == JOB_CKPT_RUN ? 0 : c->pieces,
     };
     free(source);
-    floe_err err = create_or_check(q, c, &want, resumed);
+    floe_err err = text && command ? create_or_check(q, c, &want, resumed)
+                                   : FLOE_ERR(FLOE_ENOMEM, "the checkpoint's header");
     free(text);
+    free(command);
     /* one run at a time on a store (a duplicated job would remove it under
      * the other at its commit): held until job_ckpt_free or the end */
     char name[64];

@@ -18,8 +18,10 @@
  *
  * The fingerprint is a hash of the request's canonical form (command,
  * source, version asked for, variables, box, time, the command's own
- * options, outputs): execution controls (these options, -q, the fetch
- * settings, --report) are not part of it.
+ * options, outputs, the contents' hash of the --anomaly-from file), its
+ * URLs redacted (a refreshed pre-signed URL is the same request):
+ * execution controls (these options, -q, the fetch settings, --report)
+ * are not part of it.
  *
  * Stopping: with a store open, SIGTERM and SIGUSR1 are deferred
  * (common/floe_interrupt.h); a job asks job_ckpt_stop at its unit
@@ -56,7 +58,9 @@ job_ckpt_mode job_ckpt_mode_of(const floe_job_request *q);
 
 /* The request's canonical form (owned, free()): "key=value" lines in a
  * fixed order, the common fields then `extra` (key, value, key, value, ...,
- * NULL; a NULL value is written empty). Every rank computes the same. */
+ * NULL; a NULL value is written empty), every value redacted
+ * (common/floe_redact.h). Every rank computes the same. job_ckpt_open
+ * adds the --anomaly-from file's contents hash on rank 0. */
 char *job_ckpt_request_text(const char *kind, const floe_job_request *q,
                             const char *const *extra);
 
@@ -64,8 +68,11 @@ char *job_ckpt_request_text(const char *kind, const floe_job_request *q,
  * known) and before the first chunk is fetched. Nothing without a mode.
  * Rank 0 creates the store or checks the one there (refusing another
  * request's with one line naming it and what differs; merge: refusing a
- * store that lacks a piece); every rank learns c->dir and c->resumed and
- * defers SIGTERM/SIGUSR1. The result is agreed. */
+ * store that lacks a piece), then holds its lock (a piece: its piece's)
+ * until job_ckpt_free, refusing a second run of the store with one line
+ * naming the holder; every rank learns c->dir and c->resumed and defers
+ * SIGTERM/SIGUSR1. The header it writes holds no secret: request_text's
+ * values are redacted, the command too. The result is agreed. */
 floe_err job_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, const char *kind,
                        const char *request_text, const char *snapshot, job_ckpt *c);
 
