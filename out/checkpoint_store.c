@@ -10,9 +10,11 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,19 +22,51 @@
 #define BLOB_SUFFIX ".blob"
 #define HEADER_NAME "header.json"
 /* The header's "format": a store of another layout is refused, not misread. */
-#define STORE_FORMAT "floe-checkpoint-1"
+#define STORE_FORMAT_PREFIX "floe-checkpoint-"
+#define STORE_FORMAT_OF(n) STORE_FORMAT_PREFIX #n
+#define STORE_FORMAT_STR(n) STORE_FORMAT_OF(n)
+#define STORE_FORMAT STORE_FORMAT_STR(FLOE_CKPT_FORMAT)
+/* Lock files: "lock" and "lock-..." (not blobs, not the header). */
+#define LOCK_PREFIX "lock"
+/* What a lock file holds: "pid PID on HOST". */
+enum { LOCK_TEXT_MAX = 300, FILE_HASH_PIECE = 1 << 16 };
 /* magic, length, checksum */
 enum { BLOB_HEAD = 8 + 8 + 8 };
 
-uint64_t floe_ckpt_hash(const void *data, size_t n)
+/* FNV-1a 64 of n more bytes after h (it runs on in pieces). */
+static uint64_t hash_on(uint64_t h, const void *data, size_t n)
 {
     const uint8_t *p = data;
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 offset basis */
     for (size_t i = 0; i < n; i++) {
         h ^= p[i];
         h *= 0x100000001b3ull; /* FNV-1a 64 prime */
     }
     return h;
+}
+
+uint64_t floe_ckpt_hash(const void *data, size_t n)
+{
+    return hash_on(0xcbf29ce484222325ull, data, n); /* FNV-1a 64 offset basis */
+}
+
+floe_err floe_ckpt_file_hash_hex(const char *path, char out[17])
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return FLOE_ERR(errno == ENOENT ? FLOE_ENOTFOUND : FLOE_EIO, "%s: cannot read it: %s",
+                        path, strerror(errno));
+    uint8_t *piece = malloc(FILE_HASH_PIECE);
+    uint64_t h = floe_ckpt_hash(NULL, 0);
+    size_t got;
+    while (piece && (got = fread(piece, 1, FILE_HASH_PIECE, fp)) > 0)
+        h = hash_on(h, piece, got);
+    int bad = !piece || ferror(fp);
+    fclose(fp);
+    free(piece);
+    if (bad)
+        return FLOE_ERR(FLOE_EIO, "%s: reading it failed", path);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    return NULL;
 }
 
 void floe_ckpt_hash_hex(const void *data, size_t n, char out[17])
@@ -262,6 +296,8 @@ floe_err floe_ckpt_store_create(const char *dir, const floe_ckpt_header *h)
         cJSON_AddStringToObject(o, "snapshot", h->snapshot ? h->snapshot : "");
         cJSON_AddStringToObject(o, "version", h->version ? h->version : "");
         cJSON_AddStringToObject(o, "command", h->command ? h->command : "");
+        cJSON_AddStringToObject(o, "cwd", h->cwd ? h->cwd : "");
+        cJSON_AddBoolToObject(o, "credentials", h->credentials);
         cJSON_AddNumberToObject(o, "ranks", h->ranks);
         cJSON_AddNumberToObject(o, "piece", h->piece);
         cJSON_AddNumberToObject(o, "pieces", h->pieces);
@@ -300,6 +336,7 @@ void floe_ckpt_header_free(floe_ckpt_header *h)
     free(h->version);
     free(h->command);
     free(h->split);
+    free(h->cwd);
     memset(h, 0, sizeof *h);
 }
 
@@ -319,7 +356,13 @@ floe_err floe_ckpt_header_read(const char *dir, floe_ckpt_header *h)
     cJSON *o = cJSON_ParseWithLength((const char *)text, n);
     free(text);
     const cJSON *fmt = o ? cJSON_GetObjectItemCaseSensitive(o, "format") : NULL;
-    if (!cJSON_IsObject(o) || !cJSON_IsString(fmt) || strcmp(fmt->valuestring, STORE_FORMAT)) {
+    if (cJSON_IsObject(o) && cJSON_IsString(fmt) && strcmp(fmt->valuestring, STORE_FORMAT) &&
+        !strncmp(fmt->valuestring, STORE_FORMAT_PREFIX, strlen(STORE_FORMAT_PREFIX))) {
+        err = FLOE_ERR(FLOE_EINVAL, "checkpoint %s has the layout %.40s of another floe, not "
+                       "this floe's %s: remove it and start again", dir, fmt->valuestring,
+                       STORE_FORMAT);
+    } else if (!cJSON_IsObject(o) || !cJSON_IsString(fmt) ||
+               strcmp(fmt->valuestring, STORE_FORMAT)) {
         err = FLOE_ERR(FLOE_EFORMAT, "checkpoint header %s does not read as %s JSON", path,
                        STORE_FORMAT);
     } else {
@@ -329,12 +372,14 @@ floe_err floe_ckpt_header_read(const char *dir, floe_ckpt_header *h)
         h->snapshot = dup_field(o, "snapshot");
         h->version = dup_field(o, "version");
         h->command = dup_field(o, "command");
+        h->cwd = dup_field(o, "cwd");
+        h->credentials = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "credentials"));
         h->ranks = int_field(o, "ranks");
         h->piece = int_field(o, "piece");
         h->pieces = int_field(o, "pieces");
         h->split = dup_field(o, "split");
         if (!h->kind || !h->fingerprint || !h->request || !h->snapshot || !h->version ||
-            !h->command || !h->split) {
+            !h->command || !h->split || !h->cwd) {
             floe_ckpt_header_free(h);
             err = FLOE_ERR(FLOE_ENOMEM, "checkpoint header %s", path);
         }
@@ -403,6 +448,7 @@ floe_err floe_ckpt_store_remove(const char *dir)
         const char *name = e->d_name;
         size_t len = strlen(name);
         int ours = strcmp(name, HEADER_NAME) == 0 ||
+                   strncmp(name, LOCK_PREFIX, strlen(LOCK_PREFIX)) == 0 ||
                    (len > ns && strcmp(name + len - ns, BLOB_SUFFIX) == 0) ||
                    strstr(name, ".floe-tmp-") != NULL; /* a dead writer's */
         if (!ours)
@@ -419,4 +465,53 @@ floe_err floe_ckpt_store_remove(const char *dir)
         err = FLOE_ERR(FLOE_EIO, "checkpoint %s: cannot remove the folder: %s (files of "
                        "others are left in it)", dir, strerror(errno));
     return err;
+}
+
+floe_err floe_ckpt_lock(const char *dir, const char *name, int *fd)
+{
+    *fd = -1;
+    FLOE_CHECK(check_name(name));
+    char *path = join(dir, name, "");
+    if (!path)
+        return FLOE_ERR(FLOE_ENOMEM, "checkpoint %s: lock", dir);
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+    floe_err err = NULL;
+    if (f < 0) {
+        err = FLOE_ERR(FLOE_EIO, "checkpoint %s: cannot open its lock %s: %s", dir, path,
+                       strerror(errno));
+    } else if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) { /* another run holds it: say which */
+            char holder[LOCK_TEXT_MAX] = "";
+            ssize_t n = pread(f, holder, sizeof holder - 1, 0);
+            holder[n > 0 ? n : 0] = '\0';
+            holder[strcspn(holder, "\n")] = '\0';
+            err = FLOE_ERR(FLOE_EINVAL, "checkpoint %s is in use by another run of this request "
+                           "(%s): wait for it to end, or stop it first", dir,
+                           *holder ? holder : "its holder did not say who it is");
+        } else if (errno != ENOLCK && errno != EOPNOTSUPP && errno != EINVAL) {
+            err = FLOE_ERR(FLOE_EIO, "checkpoint %s: cannot lock %s: %s", dir, path,
+                           strerror(errno));
+        } /* else a file system without locks: go on without one */
+        close(f);
+        f = -1;
+    } else {
+        char host[256] = "?", text[LOCK_TEXT_MAX];
+        if (gethostname(host, sizeof host) != 0)
+            snprintf(host, sizeof host, "?");
+        host[sizeof host - 1] = '\0';
+        int n = snprintf(text, sizeof text, "pid %ld on %s\n", (long)getpid(), host);
+        /* who holds it is for the refusal's line only: a failure here is no error */
+        int written = ftruncate(f, 0) == 0 && pwrite(f, text, (size_t)n, 0) == n;
+        (void)written;
+    }
+    free(path);
+    *fd = f;
+    return err;
+}
+
+void floe_ckpt_unlock(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd); /* releases the flock */
+    *fd = -1;
 }

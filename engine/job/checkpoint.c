@@ -5,13 +5,16 @@
 
 #include "common/floe_interrupt.h"
 #include "common/floe_log.h"
+#include "common/floe_redact.h"
 #include "common/floe_version.h"
 #include "engine/mpi/check.h"
 #include "out/checkpoint_store.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 job_ckpt_mode job_ckpt_mode_of(const floe_job_request *q)
 {
@@ -23,20 +26,29 @@ job_ckpt_mode job_ckpt_mode_of(const floe_job_request *q)
                                         : JOB_CKPT_NONE;
 }
 
-/* Append "key=value\n" to the growing text *t (size *n, used *len). */
+/* Append "key=value\n" to the growing text *t (size *n, used *len), the
+ * value redacted (common/floe_redact.h): the text is kept in the store's
+ * header, which must hold no password or signature, and a pre-signed URL
+ * refreshed between an interrupted run and --resume (or between pieces)
+ * is the same request. Local paths and plain values are unchanged. */
 static int add_line(char **t, size_t *n, size_t *len, const char *key, const char *value)
 {
-    value = value ? value : "";
-    size_t need = *len + strlen(key) + strlen(value) + 3;
+    char *shown = floe_redact_dup(value ? value : "");
+    if (!shown)
+        return 0;
+    size_t need = *len + strlen(key) + strlen(shown) + 3;
     if (need > *n) {
         size_t grown = need * 2;
         char *p = realloc(*t, grown);
-        if (!p)
+        if (!p) {
+            free(shown);
             return 0;
+        }
         *t = p;
         *n = grown;
     }
-    *len += (size_t)sprintf(*t + *len, "%s=%s\n", key, value);
+    *len += (size_t)sprintf(*t + *len, "%s=%s\n", key, shown);
+    free(shown);
     return 1;
 }
 
@@ -96,19 +108,35 @@ void job_ckpt_piece_name(int piece, int pieces, char *buf, size_t size)
     snprintf(buf, size, "piece-%d-of-%d", piece, pieces);
 }
 
-/* Rank 0: create or check the store; *resumed = it was there. */
-static floe_err open_store(const floe_job_request *q, const char *kind, const char *text,
-                           const char *snapshot, int ranks, job_ckpt *c, int *resumed)
+/* The request text with the lines only rank 0 computes: the contents'
+ * hash of the --anomaly-from file (another climatology under the same name
+ * is another request). Owned, free(). */
+static floe_err full_request(const floe_job_request *q, const char *text, char **full)
 {
-    char fp[17];
-    floe_ckpt_hash_hex(text, strlen(text), fp);
-    floe_ckpt_header want = {
-        .kind = (char *)kind, .fingerprint = fp, .request = (char *)text,
-        .snapshot = (char *)snapshot, .version = (char *)floe_version(),
-        .command = (char *)q->command, .ranks = ranks, .piece = 0,
-        .pieces = c->mode == JOB_CKPT_RUN ? 0 : c->pieces,
-        .split = (char *)(c->mode == JOB_CKPT_RUN ? "" : job_piece_by_name(c->piece_by)),
-    };
+    char hash[17] = "";
+    if (q->anomaly_from)
+        FLOE_CHECK(floe_ckpt_file_hash_hex(q->anomaly_from, hash));
+    size_t n = strlen(text) + sizeof "anomaly-from-contents=\n" + sizeof hash;
+    if (!(*full = malloc(n)))
+        return FLOE_ERR(FLOE_ENOMEM, "the request's canonical form");
+    snprintf(*full, n, "%sanomaly-from-contents=%s\n", text, hash);
+    return NULL;
+}
+
+/* The lock a run holds on its store: the run's, or its piece's. */
+static void lock_name(const job_ckpt *c, char *buf, size_t size)
+{
+    if (c->mode == JOB_CKPT_PIECE)
+        snprintf(buf, size, "lock-piece-%d-of-%d", c->piece, c->pieces);
+    else
+        snprintf(buf, size, "lock");
+}
+
+/* Rank 0: create the store with the header want, or check that the one
+ * there matches it; *resumed = it was there. */
+static floe_err create_or_check(const floe_job_request *q, job_ckpt *c,
+                                const floe_ckpt_header *want, int *resumed)
+{
     floe_ckpt_header have;
     floe_err err = floe_ckpt_header_read(c->dir, &have);
     *resumed = err == NULL;
@@ -119,13 +147,13 @@ static floe_err open_store(const floe_job_request *q, const char *kind, const ch
         if (c->mode == JOB_CKPT_MERGE)
             return FLOE_ERR(FLOE_ENOTFOUND, "merge: %s holds no pieces (run the command with "
                             "--piece I/N for every I first)", c->dir);
-        return floe_ckpt_store_create(c->dir, &want);
+        return floe_ckpt_store_create(c->dir, want);
     }
     if (c->mode == JOB_CKPT_RUN && !q->resume)
         err = FLOE_ERR(FLOE_EINVAL, "checkpoint %s exists: continue it with --resume, or "
                        "remove it to start again", c->dir);
     if (!err)
-        err = floe_ckpt_header_check(c->dir, &have, &want);
+        err = floe_ckpt_header_check(c->dir, &have, want);
     /* a store of an older floe records no split: pieces by time */
     const char *split = have.split && *have.split ? have.split : job_piece_by_name(0);
     if (!err && c->mode == JOB_CKPT_MERGE) { /* what the pieces were */
@@ -133,9 +161,9 @@ static floe_err open_store(const floe_job_request *q, const char *kind, const ch
         c->piece_by = strcmp(split, job_piece_by_name(JOB_PIECE_BY_VARIABLE))
                           ? JOB_PIECE_BY_TIME : JOB_PIECE_BY_VARIABLE;
     }
-    if (!err && c->mode == JOB_CKPT_PIECE && strcmp(split, want.split))
+    if (!err && c->mode == JOB_CKPT_PIECE && strcmp(split, want->split))
         err = FLOE_ERR(FLOE_EINVAL, "%s holds pieces of a split by %s, not by %s: use "
-                       "--piece-by %s, or remove it", c->dir, split, want.split, split);
+                       "--piece-by %s, or remove it", c->dir, split, want->split, split);
     if (!err && c->mode == JOB_CKPT_PIECE && have.pieces != c->pieces)
         err = FLOE_ERR(FLOE_EINVAL, "%s holds pieces of a split into %d, not %d: use --piece "
                        "I/%d, or remove it", c->dir, have.pieces, c->pieces, have.pieces);
@@ -151,10 +179,46 @@ static floe_err open_store(const floe_job_request *q, const char *kind, const ch
     return err;
 }
 
+/* Rank 0: create or check the store, and lock it; *resumed = it was there. */
+static floe_err open_store(const floe_job_request *q, const char *kind, const char *request,
+                           const char *snapshot, int ranks, job_ckpt *c, int *resumed)
+{
+    char *text = NULL;
+    FLOE_CHECK(full_request(q, request, &text));
+    char fp[17], cwd[PATH_MAX] = "";
+    floe_ckpt_hash_hex(text, strlen(text), fp);
+    if (!getcwd(cwd, sizeof cwd))
+        cwd[0] = '\0'; /* merge then runs where it is started */
+    char *source = floe_redact_dup(q->open.source);
+    /* the CLI's command is redacted already; another caller's may not be */
+    char *command = floe_redact_dup(q->command ? q->command : "");
+    floe_ckpt_header want = {
+        .kind = (char *)kind, .fingerprint = fp, .request = text,
+        .snapshot = (char *)snapshot, .version = (char *)floe_version(),
+        .command = command, .cwd = cwd,
+        .credentials = source && q->open.source && strcmp(source, q->open.source) != 0,
+        .ranks = ranks, .piece = 0, .pieces = c->mode == JOB_CKPT_RUN ? 0 : c->pieces,
+        .split = (char *)(c->mode == JOB_CKPT_RUN ? "" : job_piece_by_name(c->piece_by)),
+    };
+    free(source);
+    floe_err err = text && command ? create_or_check(q, c, &want, resumed)
+                                   : FLOE_ERR(FLOE_ENOMEM, "the checkpoint's header");
+    free(text);
+    free(command);
+    /* one run at a time on a store (a duplicated job would remove it under
+     * the other at its commit): held until job_ckpt_free or the end */
+    char name[64];
+    lock_name(c, name, sizeof name);
+    if (!err)
+        err = floe_ckpt_lock(c->dir, name, &c->lock_fd);
+    return err;
+}
+
 floe_err job_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, const char *kind,
                        const char *request_text, const char *snapshot, job_ckpt *c)
 {
     memset(c, 0, sizeof *c);
+    c->lock_fd = -1;
     c->mode = job_ckpt_mode_of(q);
     if (c->mode == JOB_CKPT_NONE)
         return NULL;
@@ -236,6 +300,8 @@ floe_err job_ckpt_finish(const floe_mpi *mpi, job_ckpt *c, floe_err err)
 
 void job_ckpt_free(job_ckpt *c)
 {
+    if (c->dir) /* lock_fd is set once dir is */
+        floe_ckpt_unlock(&c->lock_fd);
     free(c->dir);
     c->dir = NULL;
     floe_interrupt_defer(0);
@@ -266,4 +332,48 @@ floe_err job_ckpt_parts_command(const char *output, char **kind, char **command)
     floe_ckpt_header_free(&h);
     free(dir);
     return err;
+}
+
+/* The value of the line "key=..." of a request text (owned), "" if none. */
+static char *request_value(const char *text, const char *key)
+{
+    size_t k = strlen(key);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, key, k) && l[k] == '=')
+            return strndup(l + k + 1, strcspn(l + k + 1, "\n"));
+    return strdup("");
+}
+
+floe_err job_ckpt_parts_origin(const char *output, job_ckpt_origin *o)
+{
+    memset(o, 0, sizeof *o);
+    size_t n = strlen(output) + strlen(JOB_PARTS_SUFFIX) + 1;
+    char *dir = malloc(n);
+    if (!dir)
+        return FLOE_ERR(FLOE_ENOMEM, "the parts' name");
+    snprintf(dir, n, "%s%s", output, JOB_PARTS_SUFFIX);
+    floe_ckpt_header h;
+    floe_err err = floe_ckpt_header_read(dir, &h);
+    free(dir);
+    if (err)
+        return err;
+    o->cwd = h.cwd;
+    h.cwd = NULL;
+    o->output = request_value(h.request, "output");
+    o->source = request_value(h.request, "source");
+    o->credentials = h.credentials;
+    floe_ckpt_header_free(&h);
+    if (!o->output || !o->source) {
+        job_ckpt_origin_free(o);
+        return FLOE_ERR(FLOE_ENOMEM, "merge: the parts' header");
+    }
+    return NULL;
+}
+
+void job_ckpt_origin_free(job_ckpt_origin *o)
+{
+    free(o->cwd);
+    free(o->output);
+    free(o->source);
+    memset(o, 0, sizeof *o);
 }

@@ -23,8 +23,10 @@
  *
  * The fingerprint is a hash of the request's canonical form (command,
  * source, version asked for, variables, box, time, the command's own
- * options, outputs): execution controls (these options, -q, the fetch
- * settings, --report) are not part of it.
+ * options, outputs, the contents' hash of the --anomaly-from file), its
+ * URLs redacted (a refreshed pre-signed URL is the same request):
+ * execution controls (these options, -q, the fetch settings, --report)
+ * are not part of it.
  *
  * Stopping: with a store open, SIGTERM and SIGUSR1 are deferred
  * (common/floe_interrupt.h); a job asks job_ckpt_stop at its unit
@@ -54,6 +56,7 @@ typedef struct job_ckpt {
     int resumed;        /* the store was there (and belongs to the request) */
     int piece, pieces;  /* JOB_CKPT_PIECE: I/N; JOB_CKPT_MERGE: 0/N */
     int piece_by;       /* JOB_CKPT_PIECE: job_piece_by */
+    int lock_fd;        /* rank 0: the store's lock (out/checkpoint_store.h), -1: none */
 } job_ckpt;
 
 /* --piece-by's word for a job_piece_by: "time" or "variable". */
@@ -74,7 +77,9 @@ job_ckpt_mode job_ckpt_mode_of(const floe_job_request *q);
 
 /* The request's canonical form (owned, free()): "key=value" lines in a
  * fixed order, the common fields then `extra` (key, value, key, value, ...,
- * NULL; a NULL value is written empty). Every rank computes the same. */
+ * NULL; a NULL value is written empty), every value redacted
+ * (common/floe_redact.h). Every rank computes the same. job_ckpt_open
+ * adds the --anomaly-from file's contents hash on rank 0. */
 char *job_ckpt_request_text(const char *kind, const floe_job_request *q,
                             const char *const *extra);
 
@@ -82,8 +87,11 @@ char *job_ckpt_request_text(const char *kind, const floe_job_request *q,
  * known) and before the first chunk is fetched. Nothing without a mode.
  * Rank 0 creates the store or checks the one there (refusing another
  * request's with one line naming it and what differs; merge: refusing a
- * store that lacks a piece); every rank learns c->dir and c->resumed and
- * defers SIGTERM/SIGUSR1. The result is agreed. */
+ * store that lacks a piece), then holds its lock (a piece: its piece's)
+ * until job_ckpt_free, refusing a second run of the store with one line
+ * naming the holder; every rank learns c->dir and c->resumed and defers
+ * SIGTERM/SIGUSR1. The header it writes holds no secret: request_text's
+ * values are redacted, the command too. The result is agreed. */
 floe_err job_ckpt_open(const floe_mpi *mpi, const floe_job_request *q, const char *kind,
                        const char *request_text, const char *snapshot, job_ckpt *c);
 
@@ -104,6 +112,19 @@ void job_ckpt_free(job_ckpt *c);
  * OUTPUT.floe-parts/ records (both owned, free()). Not collective: every
  * rank reads them. FLOE_ENOTFOUND when there is no such store. */
 floe_err job_ckpt_parts_command(const char *output, char **kind, char **command);
+
+/* Where and from what the pieces in OUTPUT.floe-parts/ ran, for `floe
+ * merge`: all owned (job_ckpt_origin_free); "" where the store does not
+ * say. */
+typedef struct job_ckpt_origin {
+    char *cwd;       /* the working folder of the run that made the store */
+    char *output;    /* -o as the pieces gave it (relative to cwd) */
+    char *source;    /* the source, redacted (common/floe_redact.h) */
+    int credentials; /* the source carried credentials, not recorded */
+} job_ckpt_origin;
+/* Not collective. FLOE_ENOTFOUND when there is no such store. */
+floe_err job_ckpt_parts_origin(const char *output, job_ckpt_origin *o);
+void job_ckpt_origin_free(job_ckpt_origin *o);
 
 /* The name of piece I of N's "done" blob: "piece-I-of-N" into buf. */
 void job_ckpt_piece_name(int piece, int pieces, char *buf, size_t size);

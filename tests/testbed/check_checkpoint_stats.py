@@ -18,6 +18,9 @@ sleep), to every rank, as Slurm's srun does:
 - a checkpoint of another request (--by season) is refused, naming it;
 - pieces 1..3 of 3 (one at np 2), then floe merge: the unsplit run's
   bytes, the parts removed; a missing piece is refused by merge;
+- the resumed runs write --report (as every run here does, so that the
+  recorded commands match): they fetched fewer chunks than the
+  uninterrupted run;
 - saves at every block boundary (FLOE_CHECKPOINT_SECONDS=0): a tile's
   steps in several units, chained back into the same bytes;
 - SIGUSR1 (Slurm's --signal) while the dataset is still being opened
@@ -28,6 +31,7 @@ Prints "N passed, N failed" last.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -44,6 +48,17 @@ STANDIN = os.path.join(reference.ROOT, "scripts", "s3-standin")
 LATENCY_MS = "30"
 UNITS_BEFORE_SIGNAL = 8  # saved units (blobs "u-...") to wait for before signalling
 WAIT_S = 300
+# every run but the part-way one writes its counters (recorded in the command)
+REPORT = ["--report", "rep.json"]
+
+
+def fetched(folder):
+    """The chunks a run in folder fetched (its --report), or None."""
+    try:
+        with open(os.path.join(folder, "rep.json")) as f:
+            return json.load(f)["total"]["chunks"]
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def digest(path):
@@ -124,10 +139,17 @@ def interrupt(e, np_, args, cwd, ckpt, sig, one_rank=False):
     return p.returncode, err, n
 
 
-def check_interrupt_resume(e, kind, extra, ref, ref3):
-    """SIGTERM at np 2, then --resume (np 2, or np 3 with ref3)."""
+def check_fewer(what, cwd, full):
+    got = fetched(cwd)
+    check(got is not None and full and got < full,
+          f"{what}: the resumed run fetched {got} chunks, the uninterrupted one {full}")
+
+
+def check_interrupt_resume(e, kind, extra, ref, ref3, full):
+    """SIGTERM at np 2, then --resume (np 2, or np 3 with ref3); full: the
+    uninterrupted run's chunks."""
     cwd = tempfile.mkdtemp(dir=e.tmp, prefix=f"{kind}-")
-    args = [kind, e.coll, "-v", "Tair,Rainf", *extra, "-o", "out.nc", "-q"]
+    args = [kind, e.coll, "-v", "Tair,Rainf", *extra, "-o", "out.nc", "-q", *REPORT]
     ckpt = os.path.join(cwd, "out.nc.floe-ckpt")
     rc, err, n = interrupt(e, 2, args + ["--checkpoint"], cwd, ckpt, signal.SIGTERM)
     check(rc == 3, f"{kind}: SIGTERM with --checkpoint: exit {rc} (want 3): {err.strip()}")
@@ -144,19 +166,21 @@ def check_interrupt_resume(e, kind, extra, ref, ref3):
     if r.returncode == 0:
         check(digest(os.path.join(cwd, "out.nc")) == want,
               f"{kind}: --resume at np {np_} writes the uninterrupted np {np_} run's bytes")
+        check_fewer(f"{kind}: --resume at np {np_}", cwd, full)
     check(not os.path.exists(ckpt), f"{kind}: the checkpoint goes with the commit")
 
 
-def check_kill9(e, ref):
+def check_kill9(e, ref, full):
     cwd = tempfile.mkdtemp(dir=e.tmp, prefix="kill9-")
-    args = ["climatology", e.coll, "-v", "Tair,Rainf", "--by", "month", "-o", "out.nc", "-q"]
+    args = ["climatology", e.coll, "-v", "Tair,Rainf", "--by", "month", "-o", "out.nc", "-q",
+            *REPORT]
     ckpt = os.path.join(cwd, "out.nc.floe-ckpt")
     rc, err, n = interrupt(e, 2, args + ["--resume"], cwd, ckpt, signal.SIGKILL, one_rank=True)
     check(rc != 0 and not os.path.exists(os.path.join(cwd, "out.nc")),
           f"kill -9 of a rank: the run fails without output (exit {rc})")
     # another request over this checkpoint: refused, naming it and the difference
     other = ["climatology", e.coll, "-v", "Tair,Rainf", "--by", "season", "-o", "out.nc", "-q",
-             "--resume"]
+             *REPORT, "--resume"]
     r = e.floe(2, other, cwd)
     check(r.returncode != 0 and "out.nc.floe-ckpt" in r.stderr and "by=month" in r.stderr
           and "by=season" in r.stderr,
@@ -169,12 +193,13 @@ def check_kill9(e, ref):
     if r.returncode == 0:
         check(digest(os.path.join(cwd, "out.nc")) == ref,
               "--resume after a kill -9 writes the uninterrupted run's bytes")
+        check_fewer("--resume after a kill -9", cwd, full)
     check(not os.path.exists(ckpt), "the checkpoint goes with the commit after kill -9")
 
 
 def check_pieces(e, kind, extra, ref1):
     cwd = tempfile.mkdtemp(dir=e.tmp, prefix=f"pieces-{kind}-")
-    args = [kind, e.coll, "-v", "Tair,Rainf", *extra, "-o", "out.nc", "-q"]
+    args = [kind, e.coll, "-v", "Tair,Rainf", *extra, "-o", "out.nc", "-q", *REPORT]
     parts = os.path.join(cwd, "out.nc.floe-parts")
     for i in (1, 3):
         r = e.floe(0, args + ["--piece", f"{i}/3"], cwd)
@@ -228,7 +253,7 @@ def check_signal_during_open(e, tbdir, ref):
         for what, ctl in (("run", ["--checkpoint"]), ("piece", ["--piece", "1/2"])):
             cwd = tempfile.mkdtemp(dir=e.tmp, prefix=f"open-{what}-")
             args = ["stats", e.coll, "-v", "Tair,Rainf", "--stat", "mean,min,max,std,count",
-                    "-o", "out.nc", "-q", *ctl]
+                    "-o", "out.nc", "-q", *REPORT, *ctl]
             cmd, env = floe_cmd(0, *args, endpoint=very)
             p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                  env=env, cwd=cwd)
@@ -264,22 +289,24 @@ def main(tbdir):
         with open(os.path.join(state, "endpoint")) as f:
             e = Env(tbdir, tmp, shim, f.read().strip())
         jobs = {"stats": ["--stat", "mean,min,max,std,count"], "climatology": ["--by", "month"]}
-        refs = {}
+        refs, full = {}, {}
         for kind, extra in jobs.items():
             for np_ in (0, 2, 3):
                 cwd = os.path.join(tmp, f"ref-{kind}-{np_}")
                 os.makedirs(cwd)
                 r = e.floe(np_, [kind, e.coll, "-v", "Tair,Rainf", *extra, "-o", "out.nc",
-                                 "-q"], cwd)
+                                 "-q", *REPORT], cwd)
                 check(r.returncode == 0, f"{kind} np {np_}: exit {r.returncode}: {r.stderr}")
                 refs[kind, np_] = digest(os.path.join(cwd, "out.nc")) if r.returncode == 0 \
                     else None
-        check_interrupt_resume(e, "stats", jobs["stats"], refs["stats", 2], None)
+                full[kind, np_] = fetched(cwd)
+        check_interrupt_resume(e, "stats", jobs["stats"], refs["stats", 2], None,
+                               full["stats", 2])
         check_interrupt_resume(e, "climatology", jobs["climatology"], refs["climatology", 2],
-                               None)
+                               None, full["climatology", 2])
         check_interrupt_resume(e, "climatology", jobs["climatology"], refs["climatology", 2],
-                               refs["climatology", 3])
-        check_kill9(e, refs["climatology", 2])
+                               refs["climatology", 3], full["climatology", 3])
+        check_kill9(e, refs["climatology", 2], full["climatology", 2])
         for kind, extra in jobs.items():
             check_pieces(e, kind, extra, refs[kind, 0])
         check_part_way_saves(e, jobs["climatology"])

@@ -10,11 +10,15 @@ against a slow stand-in of their own (30 ms a request):
   whole file byte for byte as the uninterrupted run (FLOE_FIXED_TIME), and
   removes the checkpoint;
 - kill -9 of rank 1 once it saved a unit, then --resume: the same bytes;
+- every run writes --report: a resumed run fetched fewer chunks than the
+  uninterrupted one, and (at the rank count that saved the units) exactly
+  the chunks of the steps its checkpoint did not cover;
 - a checkpoint of another request (the points file changed) is refused
   with one line naming it.
 Prints "N passed, N failed" last.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -32,16 +36,42 @@ CASES = [
     ("series-region", ["series", "COLL", "-v", VARS, "--region", "basin.geojson",
                        "--stat", "mean,max"], "s", 2),
 ]
-OUT = ["-o", "out.nc", "-q"]
+# every run writes its counters (recorded in the command: all alike)
+OUT = ["-o", "out.nc", "-q", "--report", "rep.json"]
+STEPS = 62  # the mini test bed's time steps, all selected
+
+
+def fetched(folder):
+    """The chunks a run in folder fetched (its --report), or None."""
+    try:
+        with open(os.path.join(folder, "rep.json")) as f:
+            return json.load(f)["total"]["chunks"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def check_fetched(name, d, args, kept, ref_chunks, exact):
+    """The resumed run in d fetched fewer chunks than the uninterrupted one's
+    ref_chunks; with exact, just those of the steps the units kept do not
+    cover (every variable and step costs the same chunks)."""
+    got = fetched(d)
+    check(got is not None and ref_chunks and got < ref_chunks,
+          f"{name}: the resumed run fetched {got} chunks, the uninterrupted one {ref_chunks}")
+    if exact and got is not None and ref_chunks:
+        nvars = len(args[args.index("-v") + 1].split(","))
+        covered = sum(int(n[:-len(".blob")].split("-")[3]) - int(n.split("-")[2]) for n in kept)
+        want = ref_chunks * (nvars * STEPS - covered) // (nvars * STEPS)
+        check(got == want, f"{name}: the resumed run fetched {got} chunks, want {want} "
+              f"({covered} of {nvars * STEPS} variable steps saved)")
 
 
 def leftovers(folder):
     """What a run left beside the inputs (not the checkpoint folder)."""
     return sorted(n for n in os.listdir(folder)
-                  if n not in ("points.csv", "basin.geojson", "out.nc.floe-ckpt"))
+                  if n not in ("points.csv", "basin.geojson", "out.nc.floe-ckpt", "rep.json"))
 
 
-def sigterm_then_resume(work, tb, name, args, letter, np_resume, slow, fast, ref):
+def sigterm_then_resume(work, tb, name, args, letter, np_resume, slow, fast, ref, ref_chunks):
     d = inputs(os.path.join(work, f"{name}-term"), tb)
     store = os.path.join(d, "out.nc.floe-ckpt")
     p = start_in(d, 2, [*args, "--checkpoint", *OUT], slow)
@@ -75,10 +105,12 @@ def sigterm_then_resume(work, tb, name, args, letter, np_resume, slow, fast, ref
     check(r.returncode == 0, f"{name}: --resume at np {np_resume}: exit {r.returncode} "
           f"({r.stderr.strip()})")
     same(d, ref, f"{name}: resumed at np {np_resume} after SIGTERM")
+    check_fetched(f"{name}: resumed at np {np_resume}", d, args, kept, ref_chunks,
+                  np_resume == 2)
     check(not os.path.exists(store), f"{name}: the checkpoint is left after the resume")
 
 
-def kill9_then_resume(work, tb, name, args, letter, slow, fast, ref):
+def kill9_then_resume(work, tb, name, args, letter, slow, fast, ref, ref_chunks):
     d = inputs(os.path.join(work, f"{name}-kill"), tb)
     store = os.path.join(d, "out.nc.floe-ckpt")
     p = start_in(d, 2, [*args, "--checkpoint", *OUT], slow)
@@ -93,10 +125,12 @@ def kill9_then_resume(work, tb, name, args, letter, slow, fast, ref):
     check(p.returncode != 0, f"{name}: kill -9 of rank 1: mpirun exit {p.returncode}")
     check(wait_ranks_gone(pids.values()), f"{name}: kill -9 of rank 1: ranks still running")
     check(not os.path.exists(os.path.join(d, "out.nc")), f"{name}: kill -9: an output")
+    kept = units(store, letter)
     r = run_in(d, 2, [*args, "--resume", *OUT], fast)
     check(r.returncode == 0, f"{name}: --resume after kill -9: exit {r.returncode} "
           f"({r.stderr.strip()})")
     same(d, ref, f"{name}: resumed after kill -9 of rank 1")
+    check_fetched(f"{name}: resumed after kill -9", d, args, kept, ref_chunks, True)
     check(leftovers(d) == ["out.json", "out.nc"], f"{name}: after the resume: {leftovers(d)}")
 
 
@@ -117,8 +151,9 @@ def main(tb):
             check(r.returncode == 0, f"{name}: uninterrupted run: exit {r.returncode} "
                   f"({r.stderr.strip()})")
             ref = digest(os.path.join(d, "out.nc"))
-            sigterm_then_resume(work, tb, name, args, letter, np_resume, slow, fast, ref)
-            kill9_then_resume(work, tb, name, args, letter, slow, fast, ref)
+            sigterm_then_resume(work, tb, name, args, letter, np_resume, slow, fast, ref,
+                                fetched(d))
+            kill9_then_resume(work, tb, name, args, letter, slow, fast, ref, fetched(d))
     finally:
         step_runs.stop_standin(state)
         shutil.rmtree(work, ignore_errors=True)

@@ -5,7 +5,10 @@
  * command is refused with a line naming the folder and what differs, a
  * torn or corrupted blob is refused naming it, listing is sorted and by
  * prefix, and removal takes the store's files and the folder (and leaves
- * a stranger's file). Each test works in its own fresh folder. */
+ * a stranger's file). A store of another layout (FLOE_CKPT_FORMAT) is
+ * refused on open; a lock is held against a second taker, naming the
+ * holder; a file's hash is the hash of its contents. Each test works in
+ * its own fresh folder. */
 #include "out/checkpoint_store.h"
 
 #include <dirent.h>
@@ -260,6 +263,81 @@ static void list_and_remove(void **state)
     assert_int_equal(rmdir(f.root), 0);
 }
 
+/* What floe wrote before FLOE_CKPT_FORMAT 2 (no cwd, units of another
+ * layout): refused with one line saying to remove it, not misread. */
+static void another_layout_is_refused(void **state)
+{
+    (void)state;
+    folder f;
+    folder_make(&f);
+    floe_ckpt_header h = header();
+    expect_ok(floe_ckpt_store_create(f.dir, &h));
+    char path[256];
+    snprintf(path, sizeof path, "%s/header.json", f.dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\"format\": \"floe-checkpoint-1\", \"kind\": \"stats\", \"fingerprint\": \"0\", "
+          "\"request\": \"\", \"snapshot\": \"A\", \"version\": \"1.2.3\", "
+          "\"command\": \"\", \"ranks\": 1, \"piece\": 0, \"pieces\": 0}\n", fp);
+    fclose(fp);
+    floe_ckpt_header have;
+    expect_err(floe_ckpt_header_read(f.dir, &have), FLOE_EINVAL, "floe-checkpoint-1",
+               "remove it");
+    folder_remove(&f);
+}
+
+/* A second taker of a held lock is refused with the holder's pid; once
+ * released, it is free; the store's removal takes the lock file. */
+static void lock_is_held(void **state)
+{
+    (void)state;
+    folder f;
+    folder_make(&f);
+    floe_ckpt_header h = header();
+    expect_ok(floe_ckpt_store_create(f.dir, &h));
+    int held, again;
+    expect_ok(floe_ckpt_lock(f.dir, "lock", &held));
+    assert_true(held >= 0);
+    char holder[64];
+    snprintf(holder, sizeof holder, "pid %ld on ", (long)getpid());
+    /* flock() is per open file: the same process's second open conflicts */
+    expect_err(floe_ckpt_lock(f.dir, "lock", &again), FLOE_EINVAL, f.dir, holder);
+    assert_int_equal(again, -1);
+    expect_ok(floe_ckpt_lock(f.dir, "lock-piece-1-of-2", &again)); /* another piece's */
+    floe_ckpt_unlock(&again);
+    floe_ckpt_unlock(&held);
+    assert_int_equal(held, -1);
+    expect_ok(floe_ckpt_lock(f.dir, "lock", &again));
+    floe_ckpt_unlock(&again);
+    folder_remove(&f); /* asserts the folder went: the lock files too */
+}
+
+static void file_hash_is_contents_hash(void **state)
+{
+    (void)state;
+    folder f;
+    folder_make(&f);
+    char path[128];
+    snprintf(path, sizeof path, "%s/clim.nc", f.root);
+    size_t n = 200000; /* over one piece of the reader */
+    unsigned char *data = malloc(n);
+    assert_non_null(data);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (unsigned char)(i * 7 + i / 251);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, n, fp), n);
+    fclose(fp);
+    char want[17], got[17];
+    floe_ckpt_hash_hex(data, n, want);
+    expect_ok(floe_ckpt_file_hash_hex(path, got));
+    assert_string_equal(got, want);
+    free(data);
+    assert_int_equal(unlink(path), 0);
+    expect_err(floe_ckpt_file_hash_hex(path, got), FLOE_ENOTFOUND, "clim.nc", NULL);
+    assert_int_equal(rmdir(f.root), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +346,9 @@ int main(void)
         cmocka_unit_test(another_request_is_refused),
         cmocka_unit_test(damaged_blobs_are_refused),
         cmocka_unit_test(list_and_remove),
+        cmocka_unit_test(another_layout_is_refused),
+        cmocka_unit_test(lock_is_held),
+        cmocka_unit_test(file_hash_is_contents_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
