@@ -25,14 +25,30 @@ b. "Running on Slurm": clim-ckpt.sbatch, submitted with --time=1 (the
 d. the same script again on a fresh output, one floe rank killed with
    SIGKILL once its first units are saved: the job fails, the script
    submitted again completes with the same output.
-"Equals": every variable's bytes and every attribute but the global
-history and date_created (the runs are at other times).
+e. `floe sbatch --ranks 2` for a climatology read through a slow stand-in
+   of the test's own, its script changed only in its `#SBATCH --time=`
+   line (2 minutes; floe sbatch never asks for less than 10): Slurm's
+   `--signal=USR1@60` reaches floe before the limit, floe keeps its
+   checkpoint and exits 3, the script's `scontrol requeue` puts the job
+   back (Restarts >= 1), and the requeued run (the stand-in made fast
+   once the requeue is seen, so the test stays short) continues from the
+   checkpoint (its last line counts only the chunks left) and the job ends
+   COMPLETED. Its whole log is printed.
+"Equals": the whole file, byte for byte. Every floe (the jobs' and the
+mpirun references') runs through a `floe` on PATH that preloads the
+fixed-time shim (FLOE_FIXED_TIME: the history attribute records the same
+time), and each reference runs the job's own floe words (from its script:
+a floe sbatch script adds `--snapshot ID`) in a folder with the same
+relative names, less the execution controls that are not recorded
+(--checkpoint, --resume, --piece, --piece-by, --progress-interval): the
+recorded command (history, floe_command) is the same.
 Jobs are polled with `squeue -h -j ID` (sbatch --wait checks only every
 few seconds). Where Slurm cannot start here (not root, not installed):
 "skipped: <why>", exit 77. Prints "N passed, N failed" last.
 """
 
 import glob
+import hashlib
 import os
 import re
 import shlex
@@ -42,11 +58,8 @@ import subprocess
 import tempfile
 import time
 
-import netCDF4
-import numpy as np
-
 import reference
-from standin import own_standin
+from standin import STANDIN, own_standin
 from testlib import FLOE, MPIRUN, check, run, summary
 
 README = os.path.join(reference.ROOT, "README.md")
@@ -55,6 +68,18 @@ CPUS = 8                 # the node's CPUs (config_overrides: more than the mach
 JOB_WAIT_S = 400         # the longest a job may take here
 LATENCY_MS = "500"       # the time-limit job's stand-in: the run takes minutes
 KILL_AFTER_UNITS = 1     # d: SIGKILL a rank once this many units are saved
+# e: the generated script's time limit, shortened (floe sbatch asks for 10
+# minutes at least). Slurm checks limits and --signal every 30 s (its
+# PERIODIC_TIMEOUT, compiled in: no slurm.conf setting shortens it) and
+# sends the signal early rather than late: USR1@60 came 40 to 60 s after
+# the start here, the limit's SIGTERM would come at 120 to 150 s. The
+# requeued job waits AuthInfo's cred_expire (scripts/slurm-local: 15 s).
+REQUEUE_TIME = "0:02:00"
+REQUEUE_WAIT_S = 300     # e: from the submit to the requeue seen
+# the options that are execution controls, not part of the recorded
+# command (cli/run_controls.c): how many values each takes
+RUN_CONTROLS = {"--checkpoint": 0, "--resume": 0, "--piece": 1, "--piece-by": 1,
+                "--progress-interval": 1}
 
 
 def section_blocks(title):
@@ -81,17 +106,40 @@ def command_lines(block):
 
 
 def digest(path):
-    """Every variable's bytes and attributes; the global attributes but the
-    ones that record when it ran."""
-    out = {}
-    with netCDF4.Dataset(path) as ds:
-        for k in sorted(ds.variables):
-            v = ds[k]
-            v.set_auto_maskandscale(False)
-            out[k] = (np.asarray(v[:]).tobytes(), sorted((a, str(v.getncattr(a)))
-                                                         for a in v.ncattrs()))
-        out[""] = sorted((a, str(ds.getncattr(a))) for a in ds.ncattrs()
-                         if a not in ("history", "date_created"))
+    """The whole file's sha256 (None: no file)."""
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def same_bytes(path, want, what):
+    """Check that path is want's bytes; else say what the files record as
+    their command (a differing history is the usual cause)."""
+    a, b = digest(path), digest(want)
+    why = ""
+    if a != b and a and b:
+        why = "; commands: " + " | ".join(
+            subprocess.run(["ncdump", "-h", p], capture_output=True, text=True).stdout
+            .partition(":history = ")[2].partition("\n")[0] for p in (path, want))
+    check(a is not None and a == b, f"{what}: the whole file byte for byte{why}")
+
+
+def floe_words(script):
+    """The floe words (after `floe`) of a floe sbatch script's srun line,
+    less the execution controls that an output does not record: the
+    reference run's command, which records the same command."""
+    with open(script) as f:
+        line = next(x for x in f if x.startswith("srun "))
+    words = shlex.split(line.split(" && ")[0])
+    words = words[words.index("floe") + 1:]
+    out, i = [], 0
+    while i < len(words):
+        if words[i] in RUN_CONTROLS:
+            i += 1 + RUN_CONTROLS[words[i]]
+            continue
+        out.append(words[i])
+        i += 1
     return out
 
 
@@ -142,6 +190,9 @@ def submitted(stdout):
 
 
 def main(tbdir):
+    if not os.path.exists(os.environ.get("FLOE_FIXED_TIME", "")):
+        print("skipped: FLOE_FIXED_TIME (the fixed-time shim, built by CMake) not given")
+        return 77
     tmp = tempfile.mkdtemp(prefix="floe-slurm-")
     os.chmod(tmp, 0o755)  # munged runs as munge: its socket's folder must be reachable
     state = os.path.join(tmp, "slurm")
@@ -170,7 +221,14 @@ def scenarios(tbdir, tmp, state):
         os.symlink(os.path.join(tbdir, name), os.path.join(work, name))
     bindir = os.path.join(tmp, "bin")
     os.mkdir(bindir)
-    os.symlink(os.path.abspath(FLOE), os.path.join(bindir, "floe"))
+    # `floe` with the fixed-time shim (only floe: not sbatch, srun or
+    # scontrol), so that every output records the same time; exec keeps
+    # the process floe's (d finds the ranks by name)
+    with open(os.path.join(bindir, "floe"), "w") as f:
+        f.write("#!/bin/sh\n"
+                f"LD_PRELOAD={shlex.quote(os.environ['FLOE_FIXED_TIME'])} exec "
+                f"{shlex.quote(os.path.abspath(FLOE))} \"$@\"\n")
+    os.chmod(os.path.join(bindir, "floe"), 0o755)
     fast = os.environ["FLOE_S3_ENDPOINT"]
     env = dict(os.environ, SLURM_CONF=os.path.join(state, "slurm.conf"),
                PATH=bindir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
@@ -179,20 +237,26 @@ def scenarios(tbdir, tmp, state):
     cl = Cluster(state, env)
     scripts_and_arrays(cl, work, tmp, env)
     checkpointed(cl, tbdir, work, tmp, env)
+    requeued(cl, tbdir, work, tmp, env)
 
 
-def reference_run(work, tmp, name, args, env, np_=2):
+def reference_run(work, tmp, name, args, env, np_=2, out=None):
     """The same command (the same relative output name, no other option:
-    the command is recorded) under mpirun in a folder of its own: the path
-    of its output."""
+    the command is recorded) under mpirun in a folder of its own, through
+    the same `floe` on PATH (the fixed-time shim): the path of its output
+    (its stderr into `out`, a dict, if given)."""
     ref = os.path.join(tmp, "ref-" + name)
     os.makedirs(ref)
     for e in os.listdir(work):
         if os.path.islink(os.path.join(work, e)):
             os.symlink(os.readlink(os.path.join(work, e)), os.path.join(ref, e))
-    r = subprocess.run([MPIRUN, "-np", str(np_), FLOE, *args], cwd=ref, env=env,
+    floe = shutil.which("floe", path=env["PATH"])
+    r = subprocess.run([MPIRUN, "-np", str(np_), floe, *args], cwd=ref, env=env,
                        capture_output=True, text=True, timeout=600)
-    check(r.returncode == 0, f"reference {name}: exit {r.returncode}: {r.stderr[-500:]}")
+    said = "\n".join(x for x in r.stderr.splitlines() if x.startswith("floe"))
+    check(r.returncode == 0, f"reference {name}: exit {r.returncode}: {said or r.stderr[-500:]}")
+    if out is not None:
+        out["stderr"] = r.stderr
     return os.path.join(ref, args[args.index("-o") + 1])
 
 
@@ -216,16 +280,16 @@ def scripts_and_arrays(cl, work, tmp, env):
     logs = sorted(glob.glob(os.path.join(work, "floe-*.log")))
     for log in logs:
         print(f"--- {os.path.basename(log)}\n{open(log).read().rstrip()}")
-    for cmd, out in ((lines[0], "clim.nc"), (lines[2], "tair.nc"), (lines[4], "vars.nc")):
+    for cmd in (lines[0], lines[2], lines[4]):
         words = shlex.split(cmd)
-        args = words[words.index("--") + 2:]  # after `-- floe`
+        script = os.path.join(work, words[words.index("-o") + 1])  # floe sbatch's -o
+        out = words[words.index("-o", words.index("--")) + 1]      # floe's -o
         path = os.path.join(work, out)
         check(os.path.exists(path), f"{out} written by the Slurm job(s)")
         if not os.path.exists(path):
             continue
-        want = reference_run(work, tmp, out, args, env)
-        check(os.path.exists(want) and digest(path) == digest(want),
-              f"{out} from Slurm equals the same request under mpirun -np 2")
+        want = reference_run(work, tmp, out, floe_words(script), env)
+        same_bytes(path, want, f"{out} from Slurm equals the same request under mpirun -np 2")
     check(not glob.glob(os.path.join(work, "*.floe-parts")) and
           not glob.glob(os.path.join(work, "*.floe-ckpt")),
           "no pieces or checkpoint left after the merge and the commit")
@@ -284,12 +348,12 @@ def checkpointed(cl, tbdir, work, tmp, env):
     print(f"--- {log}: job {first[0]} (time limit), then job {again[0] if again else '?'}\n"
           f"{text.rstrip()}")
     check("checkpoint kept" in text and re.search(r": done \d+/\d+ chunks", text),
-          f"the log shows the checkpoint kept and the resumed run's last line")
+          "the log shows the checkpoint kept and the resumed run's last line")
     check(os.path.exists(os.path.join(work, out)) and not os.path.exists(ckpt),
           "the resumed job wrote the output and removed the checkpoint")
     if os.path.exists(os.path.join(work, out)):
-        check(digest(os.path.join(work, out)) == digest(want),
-              "the checkpointed and resumed output equals an uninterrupted run's")
+        same_bytes(os.path.join(work, out), want,
+                   "the checkpointed and resumed output equals an uninterrupted run's")
     killed_rank(cl, tbdir, work, tmp, name, submit, out, want, env)
 
 
@@ -337,8 +401,101 @@ def killed_rank(cl, tbdir, work, tmp, name, submit, out, want, env):
         check(cl.states().get(again[0]) == "COMPLETED",
               f"d: job {again[0]}: {cl.states().get(again[0])}")
     path = os.path.join(d, out)
-    check(os.path.exists(path) and digest(path) == digest(want) and not os.path.exists(ckpt),
-          "d: resumed after kill -9: the uninterrupted run's output, no checkpoint left")
+    same_bytes(path, want, "d: resumed after kill -9: the uninterrupted run's output")
+    check(not os.path.exists(ckpt), "d: no checkpoint left")
+
+
+
+def job_info(cl, jobid):
+    """`scontrol show job -o ID` as {key: value} ({}: not known any more)."""
+    r = subprocess.run(["scontrol", "show", "job", "-o", str(jobid)], env=cl.env,
+                       capture_output=True, text=True, timeout=30)
+    return dict(re.findall(r"(\w+)=(\S*)", r.stdout)) if r.returncode == 0 else {}
+
+
+def done_chunks(text):
+    """The chunk total of the last "done N/M chunks" line of a log, or None."""
+    m = re.findall(r": done \d+/(\d+) chunks", text)
+    return int(m[-1]) if m else None
+
+
+def requeued(cl, tbdir, work, tmp, env):
+    """e: a floe sbatch script, its time limit short: --signal, exit 3,
+    scontrol requeue, the requeued run resumes and completes."""
+    d = os.path.join(tmp, "requeue")
+    os.makedirs(d)
+    for e in os.listdir(work):
+        if os.path.islink(os.path.join(work, e)):
+            os.symlink(os.readlink(os.path.join(work, e)), os.path.join(d, e))
+    out, script = "clim-requeue.nc", "requeue.sh"
+    state = os.path.join(tmp, "standin-requeue")
+    with own_standin(tbdir, state, "--latency-ms", LATENCY_MS) as slow:
+        senv = dict(env, AWS_ENDPOINT_URL=slow)
+        r = cl.sh(f"floe sbatch --ranks 2 --job-name clim-requeue -o {script} -- floe "
+                  f"climatology collection.json -v Tair --by month -o {out}", d, env=senv)
+        check(r.returncode == 0, f"e: floe sbatch: exit {r.returncode}: {r.stderr.strip()}")
+        if r.returncode != 0:
+            return
+        path = os.path.join(d, script)
+        with open(path) as f:
+            text = f.read()
+        short = re.sub(r"^#SBATCH --time=\S+$", f"#SBATCH --time={REQUEUE_TIME}", text,
+                       flags=re.M)
+        changed = [(a, b) for a, b in zip(text.splitlines(), short.splitlines()) if a != b]
+        check(len(changed) == 1 and "--signal=USR1@" in text and "scontrol requeue" in text,
+              f"e: the script has --signal and scontrol requeue; one line changed: {changed}")
+        with open(path, "w") as f:
+            f.write(short)
+        r = cl.sh(f"sbatch {script}", d, env=senv)
+        t0 = time.time()
+        job = (submitted(r.stdout) or [None])[0]
+        check(r.returncode == 0 and job, f"e: sbatch {script}: {r.stderr.strip()}")
+        if not job:
+            return
+        log = os.path.join(d, f"clim-requeue-{job}.log")
+        # the reference while the job runs (the same words: --snapshot ID)
+        ref = {}
+        want = reference_run(d, tmp, "requeue", floe_words(path), env, out=ref)
+        # the requeue: Restarts counts it (the job is then pending again)
+        end, info = time.time() + REQUEUE_WAIT_S, {}
+        while time.time() < end:
+            info = job_info(cl, job)
+            if not info or int(info.get("Restarts", "0")) >= 1 or \
+               info.get("JobState") in ("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"):
+                break
+            time.sleep(0.5)
+        check(int(info.get("Restarts", "0")) >= 1,
+              f"e: the job was requeued within {REQUEUE_WAIT_S} s: {info.get('JobState')} "
+              f"Restarts={info.get('Restarts')}")
+        print(f"e: job {job} after {time.time() - t0:.0f} s: {info.get('JobState')} Restarts="
+              f"{info.get('Restarts')} BeginTime={info.get('BeginTime')} "
+              f"Reason={info.get('Reason')}")
+        # the rest without latency (the same endpoint: the job's environment
+        # names it): a restart on the same port and state
+        port = slow.rsplit(":", 1)[1]
+        r = subprocess.run([STANDIN, "start", os.path.join(tbdir, "s3"), "--port", port,
+                            "--state", state, "--latency-ms", "0"], capture_output=True,
+                           text=True, timeout=60)
+        check(r.returncode == 0, f"e: the stand-in made fast: {r.stderr.strip()}")
+        check(cl.wait(job), f"e: job {job} ended")
+    info = job_info(cl, job)
+    st = cl.states().get(job)
+    text = open(log).read() if os.path.exists(log) else ""
+    print(f"--- {os.path.basename(log)}: job {job}, requeued by its script\n{text.rstrip()}")
+    print(f"e: job {job}: {st}, Restarts={info.get('Restarts')}, {time.time() - t0:.0f} s "
+          "from its submit")
+    check(st == "COMPLETED" and int(info.get("Restarts", "0")) >= 1,
+          f"e: the requeued job ended COMPLETED: {st}, Restarts={info.get('Restarts')}")
+    check("interrupted by SIGUSR1: checkpoint kept" in text and "TIME LIMIT" not in text,
+          "e: floe got --signal's SIGUSR1 before the time limit and kept its checkpoint")
+    check(re.search(r"srun: error: .*Exited with exit code 3", text),
+          "e: floe exited 3 (checkpoint kept)")
+    whole, rest = done_chunks(ref.get("stderr", "")), done_chunks(text)
+    check(whole and rest and rest < whole,
+          f"e: the requeued run resumed: {rest} chunks of the whole run's {whole}")
+    check(not os.path.exists(os.path.join(d, out + ".floe-ckpt")), "e: no checkpoint left")
+    same_bytes(os.path.join(d, out), want,
+               "e: the requeued and resumed output equals an uninterrupted mpirun run's")
 
 
 if __name__ == "__main__":
