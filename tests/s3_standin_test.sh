@@ -252,6 +252,16 @@ ep4=$(cat "$st4/endpoint")
 eq "--faults-prefix: only keys under the prefix fail and count" \
   "$(for k in blob.bin nested/index.html nested/dir/with%20space.txt; do code -H 'Range: bytes=0-1' "$ep4/bkt/$k"; echo -n ' '; done)$(curl -s "$ep4/__s3-standin/faults" | paste -sd' ' -)" \
   "206 206 503 ranged 1 503 1"
+# --access-log: n=N, the order the counted requests came in, on every line
+# (a 503 too, answered through error_page); "-" for the others.
+"$standin" start "$root" --port 0 --faults 503:2 --access-log --state "$st4" >/dev/null
+ep4=$(cat "$st4/endpoint")
+for r in 0-9 0-9 5-9; do code -H "Range: bytes=$r" "$ep4/bkt/blob.bin" >/dev/null; done
+code "$ep4/bkt/blob.bin" >/dev/null
+eq "--access-log: each line ends with n=N (its number in the --faults count)" \
+  "$(grep -v __s3-standin "$st4/access.log" | awk '{ print $(NF - 4), $NF }' | paste -sd' ' -)" \
+  "206 n=1 503 n=2 206 n=3 200 n=-"
+eq "--access-log: no uninitialised variable" "$(grep -c uninitialized "$st4/error.log")" 0
 for spec in 503 503:0 200:5 drop:x "drop:2,,short:3" slow:4 600:2; do
   out=$("$standin" start "$root" --port 0 --faults "$spec" --state "$tmp/state-bad" 2>&1)
   eq "--faults '$spec' is refused" "$?:$(grep -c 'bad --faults' <<<"$out")" "1:1"

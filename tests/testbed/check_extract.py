@@ -32,22 +32,23 @@ import reference
 import testlib
 from archive import Archive, same_bits
 from check_item import check_item
+from standin import own_standin, private_root
 from testlib import check, run, summary
 
 ROOT = reference.ROOT
 FLOE = os.environ.get("FLOE_BIN", os.path.join(ROOT, "build", "floe"))
 CONTAINER = "s3://nasa-waterinsight/NLDAS3/forcing/daily/"
-def floe(*args):
-    env = dict(os.environ, AWS_ENDPOINT_URL=os.environ["FLOE_S3_ENDPOINT"])
+def floe(*args, endpoint=None):
+    env = dict(os.environ, AWS_ENDPOINT_URL=endpoint or os.environ["FLOE_S3_ENDPOINT"])
     r = subprocess.run([FLOE, *args], capture_output=True, text=True, env=env, timeout=600)
     if r.returncode == 0:
         testlib.check_cf_output(args)
     return r
 
 
-def expect_refusal(what, args, out, needles):
+def expect_refusal(what, args, out, needles, endpoint=None):
     """A refusal: non-zero exit, one line on stderr naming the problem, no output."""
-    r = floe(*args)
+    r = floe(*args, endpoint=endpoint)
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     check(r.returncode != 0, f"{what}: exit status {r.returncode}")
     check(len(lines) == 1, f"{what}: one-line error, got {len(lines)}: {r.stderr!r}")
@@ -179,15 +180,16 @@ def main(tbdir):
     for written in (out, os.path.splitext(out)[0] + ".json"):  # the data and its Item
         if os.path.exists(written):
             os.unlink(written)
-    # A source file changed after the snapshot.
-    path = arc.path(0)
+    # A source file changed after the snapshot: a copy of it, in a root of
+    # the test's own stand-in (the test bed's files are read by other tests).
+    root = os.path.join(tmp, "changed-root")
+    path, = private_root(tbdir, root, [os.path.relpath(arc.path(0), os.path.join(tbdir, "s3"))])
     st = os.stat(path)
-    try:
-        os.utime(path, (st.st_atime, st.st_mtime + 3600))
+    os.utime(path, (st.st_atime, st.st_mtime + 3600))
+    with own_standin(tbdir, os.path.join(tmp, "changed-standin"), root=root) as endpoint:
         expect_refusal("changed source file", ["extract", collections[2], *small], out,
-                       [tb["files"][0]["key"].rsplit("/", 1)[1]])
-    finally:
-        os.utime(path, (st.st_atime, st.st_mtime))
+                       [tb["files"][0]["key"].rsplit("/", 1)[1], "changed since the snapshot"],
+                       endpoint=endpoint)
     expect_refusal("missing snapshot id",
                    ["extract", collections[2], "--snapshot", "0000000000000000000G", *small], out,
                    ["0000000000000000000G"])

@@ -11,7 +11,12 @@ the test bed with server-side faults (--faults); floe is not told anything.
   1 and 2 ranks under mpirun give the same bytes in every variable as on the
   normal stand-in ($FLOE_S3_ENDPOINT). Faults of every kind were injected,
   the stand-in's access log shows every faulted range fetched again, whole,
-  afterwards (the client really retried; nothing was patched up), and
+  afterwards (the client really retried; nothing was patched up; "after" by
+  the number the stand-in gave each request as it came in, not the log's
+  order: a line is written when its answer is done, and a 503's retry can be
+  answered and logged by another worker first; and the log read again until
+  every request the stand-in counted is in it, as floe may end before the
+  worker that answered its last request logged it), and
   floe's --report counts the retries.
 - Every range fails once ("503:1", 1 per range), coordinate and data reads
   alike: still the same bytes.
@@ -30,6 +35,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.request
 
 import numpy as np
@@ -39,6 +45,7 @@ import testlib
 from testlib import check, failures, load, run, summary
 
 STANDIN = os.path.join(reference.ROOT, "scripts", "s3-standin")
+LOG_WAIT_S = 30  # the most to wait for the access log's last lines
 def floe_np(endpoint, np_, *args):
     """floe under mpirun -np np_, or alone for np_ 0, through endpoint."""
     return testlib.floe_np(np_, *args, endpoint=endpoint)
@@ -80,23 +87,33 @@ class Standin:
             text = f.read().decode("utf-8", "replace")
         return re.findall(r"s3-standin fault=(\S+) n=\d+ uri=(\S+) range=", text)
 
-    def ranged_gets(self, since):
+    def ranged_gets(self, since, counted):
         """(uri, first, last, status, body bytes) of the ranged GETs logged after offset
-        `since`, in log order, and the ranged lines that did not parse."""
-        with open(os.path.join(self.state, "access.log"), "rb") as f:
-            f.seek(since)
-            text = f.read().decode("utf-8", "replace")
-        pat = re.compile(r'"GET (\S+) HTTP/[\d.]+" (\d+) (\d+) range="bytes=(\d+)-(\d+)"')
-        got, odd = [], []
-        for ln in text.splitlines():
-            if 'range="-"' in ln:
-                continue
-            m = pat.search(ln)
-            if not m:
-                odd.append(ln)
-                continue
-            got.append((m[1], int(m[4]), int(m[5]), int(m[2]), int(m[3])))
-        return got, odd
+        `since`, in the order they came in (the n=N the stand-in counts them by, not
+        the log's order), the ranged lines that did not parse, and the numbers in
+        `counted` missing from the log. A line is written once its answer is sent, so
+        the client may have had the answer (and ended) before: the log is read again
+        until every request the stand-in counted is in it (for a while)."""
+        pat = re.compile(r'"GET (\S+) HTTP/[\d.]+" (\d+) (\d+) range="bytes=(\d+)-(\d+)" '
+                         r'\S+ n=(\d+)$')
+        deadline = time.monotonic() + LOG_WAIT_S
+        while True:
+            with open(os.path.join(self.state, "access.log"), "rb") as f:
+                f.seek(since)
+                text = f.read().decode("utf-8", "replace")
+            got, odd = [], []
+            for ln in text.splitlines():
+                if 'range="-"' in ln:
+                    continue
+                m = pat.search(ln)
+                if not m:
+                    odd.append(ln)
+                    continue
+                got.append((int(m[6]), (m[1], int(m[4]), int(m[5]), int(m[2]), int(m[3]))))
+            missing = set(counted) - {n for n, _ in got}
+            if not missing or time.monotonic() > deadline:
+                return [g for _, g in sorted(got)], odd, sorted(missing)
+            time.sleep(0.1)
 
 
 def covered(a, b, spans):
@@ -193,8 +210,11 @@ def main(tbdir):
                     delta = {k: c1[k] - c0.get(k, 0) for k in c1}
                     check(all(delta[k] > 0 for k in kinds),
                           f"{what}: faults of every kind were injected: {delta}")
-                    gets, odd = si.ranged_gets(off)
+                    gets, odd, missing = si.ranged_gets(off, range(c0.get("ranged", 0) + 1,
+                                                                   c1["ranged"] + 1))
                     check(not odd, f"{what}: unparsed access log lines: {odd[:3]}")
+                    check(not missing, f"{what}: requests the stand-in counted are not in its "
+                                       f"access log after {LOG_WAIT_S} s: n={missing[:5]}")
                     check(sum(1 for g in gets if g[3] != 206 or g[4] != g[2] - g[1] + 1) ==
                           sum(delta[k] for k in kinds),
                           f"{what}: the access log shows the faults the stand-in counted")

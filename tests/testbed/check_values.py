@@ -14,11 +14,13 @@ Prints "N passed, N failed" last.
 
 import json
 import os
+import tempfile
 
 import numpy as np
 
 import reference
 from archive import Archive, same_bits
+from standin import own_standin, private_root
 from testlib import check, run, summary
 
 
@@ -91,22 +93,25 @@ def main(tbdir):
 
     # 4. A source file modified after the snapshot: the library refuses it
     # (last-modified checksum), then reads again once the mtime is restored.
+    # A copy of the file, served by a stand-in of this test's own: other
+    # tests read the test bed's files at the same time.
     t = ntime - 1
-    path = arc.path(t)
-    st = os.stat(path)
-    try:
-        os.utime(path, (st.st_atime, st.st_mtime + 86400))
-        try:
-            reference.read(2, "--var", names[0], "--time-index", f"{t}:{t + 1}",
-                           "--lat-index", "0:1", "--lon-index", "0:1")
-            check(False, "a changed source file must make the read fail")
-        except reference.ReaderError as e:
-            check("checksum" in str(e).lower() or "modified" in str(e).lower()
-                  or "virtual" in str(e).lower(), f"changed file error: {e}")
-    finally:
-        os.utime(path, (st.st_atime, st.st_mtime))
-    s, got = reference.read(2, "--var", names[0], "--time-index", f"{t}:{t + 1}",
-                            "--lat-index", "0:1", "--lon-index", "0:1")
+    with tempfile.TemporaryDirectory(prefix="floe-values-") as tmp:
+        root = os.path.join(tmp, "root")
+        path, = private_root(tbdir, root, [os.path.relpath(arc.path(t), os.path.join(tbdir, "s3"))])
+        st = os.stat(path)
+        with own_standin(tbdir, os.path.join(tmp, "standin"), root=root) as endpoint:
+            os.utime(path, (st.st_atime, st.st_mtime + 86400))
+            try:
+                reference.read(2, "--var", names[0], "--time-index", f"{t}:{t + 1}",
+                               "--lat-index", "0:1", "--lon-index", "0:1", endpoint=endpoint)
+                check(False, "a changed source file must make the read fail")
+            except reference.ReaderError as e:
+                check("checksum" in str(e).lower() or "modified" in str(e).lower()
+                      or "virtual" in str(e).lower(), f"changed file error: {e}")
+            os.utime(path, (st.st_atime, st.st_mtime))
+            s, got = reference.read(2, "--var", names[0], "--time-index", f"{t}:{t + 1}",
+                                    "--lat-index", "0:1", "--lon-index", "0:1", endpoint=endpoint)
     check(same_bits(got, arc.read(names[0], t, t + 1, 0, 1, 0, 1)), "restored file reads again")
 
     return summary()

@@ -20,20 +20,21 @@ class ReaderError(Exception):
     pass
 
 
-def run(spec, *args):
-    """Run the reader on the spec-N repository; returns its JSON summary."""
-    cmd = [RUN, READER, "--endpoint", os.environ["FLOE_S3_ENDPOINT"], "--repo", REPOS[spec],
-           *args]
+def run(spec, *args, endpoint=None):
+    """Run the reader on the spec-N repository (through endpoint, default
+    $FLOE_S3_ENDPOINT); returns its JSON summary."""
+    cmd = [RUN, READER, "--endpoint", endpoint or os.environ["FLOE_S3_ENDPOINT"],
+           "--repo", REPOS[spec], *args]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         raise ReaderError(r.stderr.strip() or f"exit {r.returncode}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def read(spec, *args):
+def read(spec, *args, endpoint=None):
     """Read a selection; returns (summary, float32 array of its shape)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "sel.f32")
-        summary = run(spec, *args, "--out", out)
+        summary = run(spec, *args, "--out", out, endpoint=endpoint)
         data = np.fromfile(out, dtype="<f4").reshape(summary["shape"])
     return summary, data

@@ -106,9 +106,37 @@ def load(path):
     return out
 
 
+def testbed_changes(tbdir):
+    """The status-change time (ctime) of every file the test bed serves
+    (TESTBED_DIR/s3): writing a file, or setting its mtime back after a
+    change, moves it. Those files are shared: every test reads them, at the
+    same time under ctest -j, so a test that changes one, however briefly,
+    fails another's reads ("changed since the snapshot", HTTP 412)."""
+    state = {}
+    for d, _, files in os.walk(os.path.join(tbdir, "s3")):
+        for f in files:
+            p = os.path.join(d, f)
+            try:
+                state[p] = os.lstat(p).st_ctime_ns
+            except FileNotFoundError:
+                pass
+    return state
+
+
 def run(main, doc):
-    """The checks' entry point: main(TESTBED_DIR) -> exit status."""
+    """The checks' entry point: main(TESTBED_DIR) -> exit status; it fails
+    when the test bed's files were changed while main ran (by this test, or
+    by one running beside it): a test changes its own copy of what it needs."""
     if len(sys.argv) != 2:
         print(doc, file=sys.stderr)
         sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    before = testbed_changes(sys.argv[1])
+    status = main(sys.argv[1])
+    after = testbed_changes(sys.argv[1])
+    changed = sorted(os.path.relpath(p, sys.argv[1]) for p in before.keys() | after.keys()
+                     if before.get(p) != after.get(p))
+    if changed:
+        print(f"FAIL: the test bed's files were changed while this test ran (by it, or by a "
+              f"test running beside it; they are shared: change a copy): {changed[:3]}")
+        status = status or 1
+    sys.exit(status)
