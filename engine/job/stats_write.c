@@ -327,6 +327,24 @@ static floe_err write_space_major(stats_job *j, cf_grid_output *out, const size_
     return err;
 }
 
+/* Write unit (v, i)'s groups (res[g] as stats_results_of gives them;
+ * as raw chunks encoded here when enc is given, else as regions) unless
+ * err is set, and free them; the first failure is returned. */
+static floe_err put_unit_groups(stats_job *j, cf_grid_output *out, const size_t *tindex,
+                                size_t v, size_t i, void **res, floe_buf *enc, floe_err err)
+{
+    if (!err && enc)
+        err = stats_encode_unit(j, v, i, res, enc);
+    for (size_t g = 0; g < j->ngroups; g++) {
+        if (!err)
+            err = enc ? put_unit_chunks(j, out, tindex, v, i, g, enc)
+                      : put_unit(j, out, tindex, v, i, g, res[g]);
+        free(res[g]);
+        res[g] = NULL;
+    }
+    return err;
+}
+
 /* Phase 3 with a store (stats_checkpoint.c), rank 0 alone: every unit's
  * statistics from the saved partial trees, written in the order and the
  * way (raw chunks or regions) the run without a store writes them, so
@@ -348,15 +366,7 @@ static floe_err write_from_store(stats_job *j, cf_grid_output *out, const size_t
         stats_write_order(j, k, &v, &i);
         err = job_ckpt_stop(&j->ckpt) ? job_ckpt_interrupted(&j->ckpt)
                                       : stats_ckpt_results(j, v, i, res);
-        if (!err && enc)
-            err = stats_encode_unit(j, v, i, res, enc);
-        for (size_t g = 0; g < j->ngroups; g++) {
-            if (!err)
-                err = enc ? put_unit_chunks(j, out, tindex, v, i, g, enc)
-                          : put_unit(j, out, tindex, v, i, g, res[g]);
-            free(res[g]);
-            res[g] = NULL;
-        }
+        err = put_unit_groups(j, out, tindex, v, i, res, enc, err);
     }
     free(res);
     stats_encode_bufs_free(j, &enc);
@@ -393,15 +403,8 @@ static floe_err write_time_split(stats_job *j, const floe_mpi *mpi, cf_grid_outp
             else
                 free(r);
         }
-        if (!err && enc)
-            err = stats_encode_unit(j, v, i, res, enc);
-        for (size_t g = 0; g < j->ngroups && res; g++) {
-            if (!err)
-                err = enc ? put_unit_chunks(j, out, tindex, v, i, g, enc)
-                          : put_unit(j, out, tindex, v, i, g, res[g]);
-            free(res[g]);
-            res[g] = NULL;
-        }
+        if (res)
+            err = put_unit_groups(j, out, tindex, v, i, res, enc, err);
     }
     free(res);
     stats_encode_bufs_free(j, &enc);
