@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+static floe_err put(floe_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static floe_err put(floe_buf *out, const char *fmt, ...)
 {
     char line[1024];
