@@ -21,15 +21,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ic from '@earthmover/icechunk';
-import Zstd from 'numcodecs/zstd';
+import { CONTAINER_PREFIX, containers, json, groupMeta, varMeta, coordMeta, coordChunk } from './zarr_meta.mjs';
 
 const { Repository, Storage } = ic;
 
-// The container the real NLDAS-3 store declares (seed notebook:
-// VirtualChunkContainer("s3://nasa-waterinsight/NLDAS3/forcing/daily/",
-// s3_store(region="us-west-2"))). Readers override its store settings.
-const CONTAINER_PREFIX = 's3://nasa-waterinsight/NLDAS3/forcing/daily/';
-const FILL = -9999.0;
 // setVirtualRefs batch size: large enough that the per-call overhead vanishes,
 // small enough to keep the JS-side arrays of ref objects modest.
 const REF_BATCH = 50000;
@@ -86,66 +81,12 @@ for (const [t, f] of files.entries()) {
   else months.at(-1).t1 = t + 1;
 }
 
-// ------------------------------------------------------------------ metadata
-const json = (o) => Buffer.from(JSON.stringify(o));
-const DEFAULT_KEYS = { name: 'default', configuration: { separator: '/' } };
-const regular = (shape) => ({ name: 'regular', configuration: { chunk_shape: shape } });
-// what zarr-python / xarray write for coordinates: bytes + zstd
-const COORD_CODECS = [
-  { name: 'bytes', configuration: { endian: 'little' } },
-  { name: 'zstd', configuration: { level: 0, checksum: false } },
-];
-const zstd = Zstd.fromConfig({ level: 0 });
-
-const groupMeta = () => ({ zarr_format: 3, node_type: 'group', attributes: tb.global_attrs ?? {} });
-
-// exactly the metadata VirtualiZarr writes for an HDF5 deflate+shuffle dataset
-const varMeta = (v, ntime) => ({
-  zarr_format: 3,
-  node_type: 'array',
-  shape: [ntime, ny, nx],
-  data_type: 'float32',
-  chunk_grid: regular(chunkShape),
-  chunk_key_encoding: DEFAULT_KEYS,
-  fill_value: FILL,
-  codecs: [
-    { name: 'bytes', configuration: { endian: 'little' } },
-    { name: 'numcodecs.shuffle', configuration: { elementsize: 4 } },
-    { name: 'numcodecs.zlib', configuration: { level: tb.deflate_level } },
-  ],
-  attributes: v.attrs ?? {},
-  dimension_names: ['time', 'lat', 'lon'],
-});
-
-const coordMeta = (name, dtype, n, chunk, attrs) => ({
-  zarr_format: 3,
-  node_type: 'array',
-  shape: [n],
-  data_type: dtype,
-  chunk_grid: regular([chunk]),
-  chunk_key_encoding: DEFAULT_KEYS,
-  fill_value: 'NaN',
-  codecs: COORD_CODECS,
-  attributes: attrs ?? {},
-  dimension_names: [name],
-});
-
-// one encoded coordinate chunk; elements past the end of the array are padding
-async function coordChunk(TypedArray, values, from, chunk) {
-  const a = new TypedArray(chunk).fill(NaN);
-  for (let i = from; i < Math.min(values.length, from + chunk); i++) a[i - from] = values[i];
-  // typed arrays are little-endian on every platform Node runs on here
-  return Buffer.from(await zstd.encode(new Uint8Array(a.buffer)));
-}
-
 // ------------------------------------------------------------------ repository
 const started = performance.now();
 fs.mkdirSync(repoDir, { recursive: true });
 const storage = await Storage.newLocalFilesystem(repoDir);
 const config = {
-  virtualChunkContainers: {
-    [CONTAINER_PREFIX]: { urlPrefix: CONTAINER_PREFIX, store: { type: 'S3', field0: { region: 'us-west-2' } } },
-  },
+  virtualChunkContainers: containers(),
 };
 const repo = await Repository.create(storage, config, spec);
 // spec 1 keeps the containers in config.yaml, spec 2 in the repo object:
@@ -167,7 +108,7 @@ for (const [mi, m] of months.entries()) {
   const ntime = m.t1;
 
   if (mi === 0) {
-    await store.set('zarr.json', json(groupMeta()));
+    await store.set('zarr.json', json(groupMeta(tb)));
     for (const [name, values, attrs] of [['lat', tb.lat_values, tb.lat_attrs], ['lon', tb.lon_values, tb.lon_attrs]]) {
       await store.set(`${name}/zarr.json`, json(coordMeta(name, 'float32', values.length, values.length, attrs)));
       await store.set(`${name}/c/0`, await coordChunk(Float32Array, values, 0, values.length));
@@ -178,7 +119,7 @@ for (const [mi, m] of months.entries()) {
   await store.set('time/zarr.json', json(coordMeta('time', 'float64', ntime, timeChunk, tb.time_attrs)));
   for (let c = Math.floor(m.t0 / timeChunk); c * timeChunk < ntime; c++)
     await store.set(`time/c/${c}`, await coordChunk(Float64Array, timeValues.slice(0, ntime), c * timeChunk, timeChunk));
-  for (const v of variables) await store.set(`${v.name}/zarr.json`, json(varMeta(v, ntime)));
+  for (const v of variables) await store.set(`${v.name}/zarr.json`, json(varMeta(tb, v, ntime)));
 
   let added = 0;
   const t0 = performance.now();
