@@ -16,7 +16,8 @@
 /* The per-rank counters, in the order they travel (as doubles: exact for
  * counts below 2^53, plenty). */
 enum {
-    F_REQUESTS, F_BYTES, F_BYTES_DELIVERED, F_RETRIES, F_METADATA_RETRIES, F_CHUNK_RETRIES,
+    F_REQUESTS, F_BYTES, F_BYTES_DELIVERED, F_RETRIES, F_METADATA_REQUESTS, F_METADATA_RETRIES,
+    F_CHUNK_RETRIES,
     F_COALESCED, F_FAILURES, F_NEW_CONNECTIONS, F_CHUNKS, F_ENCODED_BYTES, F_DECODED_BYTES,
     F_DECODE_SECONDS, F_WAIT_SECONDS, F_WALL, F_RSS,
     NFIELD
@@ -26,6 +27,7 @@ static const char *const field[NFIELD] = {
     [F_BYTES] = "bytes",
     [F_BYTES_DELIVERED] = "bytes_delivered",
     [F_RETRIES] = "retries",
+    [F_METADATA_REQUESTS] = "metadata_requests",
     [F_METADATA_RETRIES] = "metadata_retries",
     [F_CHUNK_RETRIES] = "chunk_retries",
     [F_COALESCED] = "coalesced",
@@ -56,6 +58,9 @@ static void my_counters(const floe_dataset *ds, double t_start, double *v)
          * open's metadata, STAC documents, single chunk reads) and the
          * chunk fetcher's; "retries" stays their sum. */
         [F_RETRIES] = (double)(io.retries + io.fetch.retries),
+        /* Every attempt of the transport's own requests, a large object's
+         * parallel ranges each one (io/fetch/prefetch.h). */
+        [F_METADATA_REQUESTS] = (double)io.requests,
         [F_METADATA_RETRIES] = (double)io.retries,
         [F_CHUNK_RETRIES] = (double)io.fetch.retries,
         [F_COALESCED] = (double)io.fetch.coalesced,

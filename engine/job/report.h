@@ -4,8 +4,8 @@
  *
  *   {"floe_version": ..., "command": ..., "operation": "stats", "ranks": N,
  *    "wall_seconds": W,
- *    "total": {requests, bytes, bytes_delivered, retries, metadata_retries,
- *              chunk_retries, coalesced,
+ *    "total": {requests, bytes, bytes_delivered, retries, metadata_requests,
+ *              metadata_retries, chunk_retries, coalesced,
  *              failures, new_connections, chunks, encoded_bytes,
  *              decoded_bytes, decode_seconds, wait_seconds,
  *              peak_rss_bytes (largest rank), peak_rss_bytes_sum},
@@ -16,7 +16,11 @@
  * the transport's own requests (the open's metadata, STAC documents, single
  * chunk reads; rank 0's alone under MPI, which reads the metadata for all)
  * and of the chunk fetcher's. requests, failures and the byte counts are
- * the chunk fetcher's.
+ * the chunk fetcher's; metadata_requests the transport's own requests, as
+ * floe_dataset_io.requests counts them (a large metadata object fetched in
+ * parallel ranges: one per range; local file reads count here too, the
+ * chunk fetcher's included, as they go through the transport's file back
+ * end).
  * wall_seconds is from the job's start (after MPI start-up) to the report;
  * peak_rss_bytes is the process's high-water resident set (getrusage). The
  * file is written by rank 0, atomically (temporary name, then rename). */

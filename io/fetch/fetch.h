@@ -149,6 +149,12 @@ void floe_fetcher_free(floe_fetcher **f);
  * back as the result's error. */
 floe_err floe_fetch_add(floe_fetcher *f, const char *url, uint64_t offset, uint64_t length,
                         const floe_condition *cond, void *user);
+/* As floe_fetch_add, but the range gets one attempt whatever the retry
+ * policy: for a hint whose failure a later request meets and retries (a
+ * prefetch of a whole object), so that a failing store does not spend the
+ * retry budget twice. Such ranges merge only with each other. */
+floe_err floe_fetch_add_once(floe_fetcher *f, const char *url, uint64_t offset, uint64_t length,
+                             const floe_condition *cond, void *user);
 
 /* Drive the transfers and return one completed range (in any order),
  * blocking until one is complete. *more = 0 (and res zeroed) when nothing

@@ -23,6 +23,7 @@ typedef struct pending {
     uint64_t offset, length;
     void *user;
     int is_file;
+    int once; /* one attempt, whatever the policy (floe_fetch_add_once) */
 } pending;
 
 /* One caller's range inside a transfer. */
@@ -52,6 +53,7 @@ typedef struct xfer {
     floe_condition cond;
     int has_cond;
     int is_file;
+    int once;                /* one attempt, whatever the policy */
     uint64_t offset, length; /* what is requested (length 0: to the end) */
     part *parts;             /* owned, sorted by offset */
     size_t nparts, delivered;

@@ -23,8 +23,8 @@ void fetch_pending_clear(floe_fetcher *f)
 
 /* --- queueing ------------------------------------------------------------- */
 
-floe_err floe_fetch_add(floe_fetcher *f, const char *url, uint64_t offset, uint64_t length,
-                        const floe_condition *cond, void *user)
+static floe_err add(floe_fetcher *f, const char *url, uint64_t offset, uint64_t length,
+                    const floe_condition *cond, void *user, int once)
 {
     floe_url_kind kind;
     FLOE_CHECK(floe_url_kind_of(url, &kind), "queueing a range fetch");
@@ -45,7 +45,7 @@ floe_err floe_fetch_add(floe_fetcher *f, const char *url, uint64_t offset, uint6
     }
     pending *p = &f->pend[f->npend];
     *p = (pending){.offset = offset, .length = length, .user = user,
-                   .is_file = kind == FLOE_URL_FILE};
+                   .is_file = kind == FLOE_URL_FILE, .once = once};
     p->url = strdup(url);
     if (cond && cond->etag)
         p->etag = strdup(cond->etag);
@@ -60,6 +60,18 @@ floe_err floe_fetch_add(floe_fetcher *f, const char *url, uint64_t offset, uint6
     return NULL;
 }
 
+floe_err floe_fetch_add(floe_fetcher *f, const char *url, uint64_t offset, uint64_t length,
+                        const floe_condition *cond, void *user)
+{
+    return add(f, url, offset, length, cond, user, 0);
+}
+
+floe_err floe_fetch_add_once(floe_fetcher *f, const char *url, uint64_t offset, uint64_t length,
+                             const floe_condition *cond, void *user)
+{
+    return add(f, url, offset, length, cond, user, 1);
+}
+
 static int str_cmp(const char *a, const char *b)
 {
     if (!a || !b)
@@ -67,8 +79,8 @@ static int str_cmp(const char *a, const char *b)
     return strcmp(a, b);
 }
 
-/* Order of objects: URL, then conditions (ranges only merge under the same
- * ones). */
+/* Order of objects: URL, then conditions and the number of attempts
+ * (ranges only merge under the same ones). */
 static int cmp_object(const pending *a, const pending *b)
 {
     int c = strcmp(a->url, b->url);
@@ -76,6 +88,8 @@ static int cmp_object(const pending *a, const pending *b)
         c = str_cmp(a->etag, b->etag);
     if (!c && a->since != b->since)
         c = a->since < b->since ? -1 : 1;
+    if (!c)
+        c = a->once - b->once;
     return c;
 }
 
@@ -95,6 +109,7 @@ static floe_err single(floe_fetcher *f, pending *p, xqueue *q)
     if (!x)
         return FLOE_ERR(FLOE_ENOMEM, "cannot allocate a transfer");
     p->url = p->etag = NULL;
+    x->once = p->once;
     x->parts[0] = (part){.user = p->user, .offset = p->offset, .length = p->length};
     fetch_q_push(q, x);
     return NULL;
@@ -142,6 +157,7 @@ static floe_err coalesce(floe_fetcher *f, pending **ps, size_t n)
             break;
         }
         first->url = first->etag = NULL;
+        x->once = first->once;
         for (size_t k = 0; k < sp->count; k++) {
             const pending *p = ps[r[sp->first + k].id];
             x->parts[k] = (part){.user = p->user, .offset = p->offset, .length = p->length};

@@ -100,6 +100,7 @@ static floe_err split(floe_fetcher *f, xfer *x)
                             x->nparts);
         }
         y->parts[0] = *p;
+        y->once = x->once;
         fetch_q_push(&parts, y);
     }
     /* At the front, in order: they were due already. */
@@ -116,7 +117,7 @@ static floe_err settle(floe_fetcher *f, xfer *x, floe_err err, int retryable,
 {
     char line[1024];
     floe_retry_verdict verdict = FLOE_RETRY_AGAIN;
-    if (retryable) {
+    if (retryable && !x->once) {
         double now = fetch_now_s();
         long ms;
         verdict = floe_retry_next(&f->policy, x->attempts, (long)((now - x->first_started) * 1e3),

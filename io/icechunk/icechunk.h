@@ -146,6 +146,8 @@ typedef struct ic_manifest_extent {
     int ndim;                     /* 0: the extent matches every coordinate */
     uint32_t from[IC_MAX_DIMS];   /* inclusive, in chunk coordinates */
     uint32_t to[IC_MAX_DIMS];     /* exclusive */
+    uint64_t size_bytes;          /* the stored object's size from the snapshot's
+                                     manifest files; 0: not listed (unknown) */
 } ic_manifest_extent;
 
 typedef struct ic_node {

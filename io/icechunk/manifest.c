@@ -141,8 +141,10 @@ static floe_err parse_manifest(ic_manifest *m)
     return NULL;
 }
 
-/* The cached manifest with this id, reading it on first use. */
-floe_err ic_manifest_get(ic_repo *r, const ic_manifest_extent *e, ic_manifest **out)
+/* The cached manifest with this id, reading it on first use; ranged: a
+ * large one not prefetched yet is fetched in parallel ranges first. */
+static floe_err manifest_get(ic_repo *r, const ic_manifest_extent *e, int ranged,
+                             ic_manifest **out)
 {
     size_t lo = 0, hi = r->n_manifests;
     while (lo < hi) {
@@ -177,7 +179,10 @@ floe_err ic_manifest_get(ic_repo *r, const ic_manifest_extent *e, ic_manifest **
         free(m);
         return err;
     }
-    err = ic_file_fetch(r, url, IC_FILE_MANIFEST, &m->file);
+    if (ranged && e->size_bytes >= FLOE_PREFETCH_RANGED_MIN_BYTES)
+        err = floe_prefetch_sized(r->t, (const char *const *)&url, &e->size_bytes, 1);
+    if (!err)
+        err = ic_file_fetch(r, url, IC_FILE_MANIFEST, &m->file);
     if (!err)
         err = parse_manifest(m);
     if (err) {
@@ -192,6 +197,11 @@ floe_err ic_manifest_get(ic_repo *r, const ic_manifest_extent *e, ic_manifest **
     r->n_manifests++;
     *out = m;
     return NULL;
+}
+
+floe_err ic_manifest_get(ic_repo *r, const ic_manifest_extent *e, ic_manifest **out)
+{
+    return manifest_get(r, e, 1, out);
 }
 
 static int manifest_cached(const ic_repo *r, const uint8_t id[12])
@@ -221,8 +231,9 @@ floe_err ic_repo_load_manifests(ic_repo *r, const ic_node *const *arrays, size_t
         return NULL;
     const ic_manifest_extent **todo = malloc(total * sizeof *todo);
     char **urls = calloc(total, sizeof *urls);
+    uint64_t *sizes = calloc(total, sizeof *sizes);
     floe_err err = NULL;
-    if (!todo || !urls)
+    if (!todo || !urls || !sizes)
         err = FLOE_ERR(FLOE_ENOMEM, "out of memory for %zu manifests", total);
     size_t k = 0;
     for (size_t i = 0; i < n && !err; i++) {
@@ -236,21 +247,24 @@ floe_err ic_repo_load_manifests(ic_repo *r, const ic_node *const *arrays, size_t
             char key[40];
             snprintf(key, sizeof key, "manifests/%s", e->id);
             todo[k] = e;
+            sizes[k] = e->size_bytes;
             err = ic_repo_url(r, key, &urls[k]);
             k++;
         }
     }
-    /* One concurrent wave into the transport's cache, then each is read
-     * (from memory) and parsed in order. */
+    /* One concurrent wave into the transport's cache (large ones in
+     * parallel ranges), then each is read (from memory) and parsed in
+     * order. */
     if (!err)
-        err = floe_prefetch(r->t, (const char *const *)urls, k);
+        err = floe_prefetch_sized(r->t, (const char *const *)urls, sizes, k);
     for (size_t q = 0; q < k && !err; q++) {
         ic_manifest *m;
-        err = ic_manifest_get(r, todo[q], &m);
+        err = manifest_get(r, todo[q], 0, &m);
     }
     for (size_t q = 0; urls && q < k; q++)
         free(urls[q]);
     free(urls);
+    free(sizes);
     free(todo);
     return err;
 }

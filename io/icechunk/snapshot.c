@@ -193,6 +193,36 @@ static floe_err parse_manifest_files(ic_snapshot *s)
     return NULL;
 }
 
+static int cmp_mfile_ptr(const void *a, const void *b)
+{
+    return strcmp((*(const ic_manifest_file_info *const *)a)->id,
+                  (*(const ic_manifest_file_info *const *)b)->id);
+}
+
+/* Each extent's stored size, from the manifest files listed with the same
+ * id (so a large manifest can be fetched in parallel ranges); 0 where
+ * none is listed. */
+static floe_err set_extent_sizes(ic_snapshot *s, size_t n_ext)
+{
+    if (!s->n_mfiles || !n_ext)
+        return NULL;
+    const ic_manifest_file_info **by_id = malloc(s->n_mfiles * sizeof *by_id);
+    if (!by_id)
+        return FLOE_ERR(FLOE_ENOMEM, "out of memory for %zu manifest files", s->n_mfiles);
+    for (size_t i = 0; i < s->n_mfiles; i++)
+        by_id[i] = &s->mfiles[i];
+    qsort(by_id, s->n_mfiles, sizeof *by_id, cmp_mfile_ptr);
+    for (size_t i = 0; i < n_ext; i++) {
+        ic_manifest_file_info key;
+        const ic_manifest_file_info *k = &key, **hit;
+        memcpy(key.id, s->extents[i].id, sizeof key.id);
+        hit = bsearch(&k, by_id, s->n_mfiles, sizeof *by_id, cmp_mfile_ptr);
+        s->extents[i].size_bytes = hit ? (*hit)->size_bytes : 0;
+    }
+    free(by_id);
+    return NULL;
+}
+
 static floe_err parse_snapshot(ic_repo *r, ic_snapshot *s, const uint8_t want[12])
 {
     const fb_table *root = &s->file.root;
@@ -237,6 +267,7 @@ static floe_err parse_snapshot(ic_repo *r, ic_snapshot *s, const uint8_t want[12
         FLOE_CHECK(fb_vector_table(&nodes, i, &node), "nodes");
         FLOE_CHECK(parse_node(s, i, &node, &ext), "node %u", i);
     }
+    FLOE_CHECK(set_extent_sizes(s, n_ext));
     return NULL;
 }
 

@@ -3,7 +3,9 @@
  * coalescing on hand-made cases and, against the rules stated in the
  * header, on random ranges (every range in exactly one span that contains
  * it, spans within the cap, never across objects, greedy: neighbouring
- * spans could not have been merged); the span cap for few bytes. (The
+ * spans could not have been merged); the span cap for few bytes;
+ * splitting a large object into parallel ranges (every byte in exactly
+ * one range, none empty, at most the cap, about the piece size). (The
  * retry policy's tests are test_transport_retry.c's.) */
 #include "io/fetch/internal.h"
 
@@ -191,6 +193,56 @@ static void cap_for_few_bytes(void **state)
     assert_int_equal(floe_coalesce_cap(16 * MiB, 64 * MiB, 1), 16 * MiB);
 }
 
+static void split_objects(void **state)
+{
+    (void)state;
+    const uint64_t MiB = 1 << 20;
+    uint64_t piece = 99;
+    assert_int_equal(floe_split_object(0, 2 * MiB, 16, &piece), 0);
+    assert_int_equal(piece, 0);
+    /* Smaller than a piece: one. */
+    assert_int_equal(floe_split_object(100, 2 * MiB, 16, &piece), 1);
+    assert_int_equal(piece, 100);
+    /* Exactly two pieces; two and a bit: three equal ones (the last shorter). */
+    assert_int_equal(floe_split_object(4 * MiB, 2 * MiB, 16, &piece), 2);
+    assert_int_equal(piece, 2 * MiB);
+    assert_int_equal(floe_split_object(4 * MiB + 1, 2 * MiB, 16, &piece), 3);
+    assert_int_equal(piece, (4 * MiB + 1) / 3 + 1);
+    /* A 20 MB manifest: 10 pieces of 2 MB, one wave of 16. */
+    assert_int_equal(floe_split_object(20000000, 2 * MiB, 16, &piece), 10);
+    assert_int_equal(piece, 2000000);
+    /* 128 MiB: capped at 16 pieces of 8 MiB. */
+    assert_int_equal(floe_split_object(128 * MiB, 2 * MiB, 16, &piece), 16);
+    assert_int_equal(piece, 8 * MiB);
+    /* Rounding up leaves fewer pieces than asked, never an empty one:
+     * 10 bytes in 4 -> 3, 3, 3, 1; 9 in 4 -> 3, 3, 3. */
+    assert_int_equal(floe_split_object(10, 1, 4, &piece), 4);
+    assert_int_equal(piece, 3);
+    assert_int_equal(floe_split_object(9, 1, 4, &piece), 3);
+    assert_int_equal(piece, 3);
+    /* Degenerate settings still cover the object. */
+    assert_int_equal(floe_split_object(7, 0, 0, &piece), 1);
+    assert_int_equal(piece, 7);
+    /* The rules, on many sizes: together exactly [0, size), none empty, at
+     * most max_pieces, no piece longer than needed. */
+    srand(7);
+    for (int iter = 0; iter < 20000; iter++) {
+        uint64_t size = (uint64_t)rand() % (64 * MiB) + 1;
+        uint64_t want = (uint64_t)rand() % (4 * MiB) + 1;
+        size_t max = (size_t)(rand() % 20) + 1;
+        size_t n = floe_split_object(size, want, max, &piece);
+        assert_true(n >= 1 && n <= max);
+        assert_true(piece >= 1);
+        assert_true((n - 1) * piece < size);  /* the last piece is not empty */
+        assert_true(n * piece >= size);       /* every byte is in one */
+        uint64_t ideal = size / want + (size % want != 0);
+        if (ideal <= max)
+            assert_true(piece <= want);       /* about the size asked for */
+        else /* capped: max_pieces equal ones, as short as that allows */
+            assert_int_equal(piece, size / max + (size % max != 0));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +251,7 @@ int main(void)
         cmocka_unit_test(overlaps_objects_and_to_the_end),
         cmocka_unit_test(random_ranges_follow_the_rules),
         cmocka_unit_test(cap_for_few_bytes),
+        cmocka_unit_test(split_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
