@@ -67,6 +67,16 @@ floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out);
 
 void ic_repo_free(ic_repo **r);
 
+/* The most bytes one metadata object (snapshot, manifest) may take, stored
+ * or unpacked; 0: the machine's physical memory (the default from
+ * ic_repo_open, which reads the repo file under it). An object past it is
+ * FLOE_ENOMEM naming it, its size so far and "raise --memory-budget". */
+void ic_repo_set_memory_budget(ic_repo *r, uint64_t bytes);
+
+/* Manifest objects this repo fetched and parsed, and their stored bytes
+ * (--report's manifests_read, manifest_bytes). */
+void ic_repo_manifest_stats(const ic_repo *r, uint64_t *manifests_read, uint64_t *manifest_bytes);
+
 int ic_repo_spec_version(const ic_repo *r); /* 1 or 2 (2.1 reads as 2) */
 const char *ic_repo_root(const ic_repo *r); /* normalized root URL, ends with '/' */
 
@@ -255,6 +265,14 @@ floe_err ic_native_chunk_url(const ic_repo *r, const ic_chunk_ref *ref, char **u
  * once (concurrently when the transport has an object cache), so that
  * their lookups and walks need no request. Errors as in lookups. */
 floe_err ic_repo_load_manifests(ic_repo *r, const ic_node *const *arrays, size_t n);
+
+/* Read, concurrently, only the manifests of `array` whose extents overlap
+ * the chunk box [from, to) (array->ndim coordinates each, `to` exclusive)
+ * and that are not cached yet: what a batch of chunks inside that box
+ * needs, so that an array split into many manifests costs only the
+ * overlapping ones. Errors as in lookups. */
+floe_err ic_repo_load_manifests_box(ic_repo *r, const ic_node *array, const uint32_t *from,
+                                    const uint32_t *to);
 
 /* Forget the cached manifests (invalidates every ic_chunk_ref pointer). */
 void ic_repo_drop_manifests(ic_repo *r);

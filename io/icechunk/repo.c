@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 floe_err ic_repo_url(const ic_repo *r, const char *key, char **url)
 {
@@ -29,15 +30,46 @@ floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f)
     if (!r->zds && !(r->zds = ZSTD_createDStream()))
         return FLOE_ERR(FLOE_ENOMEM, "zstd: cannot create a decompression stream");
     floe_buf raw;
-    floe_buf_init(&raw, IC_MAX_STORED_BYTES);
+    floe_buf_init(&raw, r->memory_budget);
     floe_err err = floe_transport_get(r->t, url, 0, 0, NULL, &raw);
+    if (err && floe_err_code(err) == FLOE_ENOMEM)
+        err = floe_err_push(err, __FILE__, __LINE__, " %s (the memory budget is %zu bytes: raise "
+                            "--memory-budget if the object is larger)", url, r->memory_budget);
     if (!err) {
-        err = ic_file_decode(raw.data, raw.len, expect_type, IC_MAX_PAYLOAD_BYTES, r->zds, f);
+        err = ic_file_decode(raw.data, raw.len, expect_type, r->memory_budget, r->zds, f);
         if (err)
             ic_file_free(f);
     }
+    if (!err && expect_type == IC_FILE_MANIFEST) {
+        r->manifests_read++;
+        r->manifest_bytes += raw.len;
+    }
     floe_buf_free(&raw);
     return err;
+}
+
+/* The machine's physical memory: what one metadata object may take at most
+ * unless the user says otherwise. */
+static size_t physical_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || size <= 0)
+        return SIZE_MAX - 1;
+    if ((unsigned long)pages > (SIZE_MAX - 1) / (unsigned long)size)
+        return SIZE_MAX - 1;
+    return (size_t)pages * (size_t)size;
+}
+
+void ic_repo_set_memory_budget(ic_repo *r, uint64_t bytes)
+{
+    r->memory_budget = bytes == 0 ? physical_memory()
+                       : bytes >= SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)bytes;
+}
+
+void ic_repo_manifest_stats(const ic_repo *r, uint64_t *manifests_read, uint64_t *manifest_bytes)
+{
+    *manifests_read = r->manifests_read;
+    *manifest_bytes = r->manifest_bytes;
 }
 
 floe_err ic_repo_get(ic_repo *r, const char *key, size_t max, floe_buf *out, int *found)
@@ -155,7 +187,7 @@ static floe_err open_v2(ic_repo *r, floe_buf *raw)
 {
     if (!r->zds && !(r->zds = ZSTD_createDStream()))
         return FLOE_ERR(FLOE_ENOMEM, "zstd: cannot create a decompression stream");
-    FLOE_CHECK(ic_file_decode(raw->data, raw->len, IC_FILE_REPO_INFO, IC_MAX_PAYLOAD_BYTES, r->zds,
+    FLOE_CHECK(ic_file_decode(raw->data, raw->len, IC_FILE_REPO_INFO, r->memory_budget, r->zds,
                               &r->repo_file));
     if (r->repo_file.spec != 2)
         return FLOE_ERR(FLOE_EFORMAT, "a repo file with spec version %d (expected 2)",
@@ -269,6 +301,7 @@ floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out)
     if (!r)
         return FLOE_ERR(FLOE_ENOMEM, "out of memory");
     r->t = t;
+    ic_repo_set_memory_budget(r, 0);
     size_t n = strlen(root_url);
     r->root = malloc(n + 2);
     if (!r->root) {
@@ -282,7 +315,7 @@ floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out)
     floe_err err = NULL;
     floe_buf raw;
     int found;
-    FLOE_CHECK_GOTO(err, fail, ic_repo_get(r, "repo", IC_MAX_STORED_BYTES, &raw, &found),
+    FLOE_CHECK_GOTO(err, fail, ic_repo_get(r, "repo", r->memory_budget, &raw, &found),
                     "opening repository %s", r->root);
     if (found) {
         r->spec = 2;
