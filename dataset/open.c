@@ -2,7 +2,8 @@
 /* dataset/open.c - floe_dataset_open over an Icechunk repository: STAC or
  * URL -> repository -> snapshot -> Zarr arrays, with the metadata read in
  * as few round trips as possible (prefetch, manifests in one wave, native
- * coordinate chunks at open) and recorded or preloaded for MPI jobs; and
+ * coordinate chunks at open; a data array's manifests only when a read
+ * needs them) and recorded or preloaded for MPI jobs; and
  * what the open knows (arrays, provenance, containers).
  *
  * This is where the layers meet: stac/ says where the repository is and
@@ -286,7 +287,12 @@ static void mark_needed(floe_dataset *ds, const char *list)
     }
 }
 
-/* Every manifest of the needed arrays in one concurrent wave. */
+/* Every manifest of the needed coordinate arrays in one concurrent wave
+ * (they are read whole at open, read_coordinates). A data array's
+ * manifests are not read here: what a query touches of it is read when
+ * it reads (dataset_load_manifests_for), so the open costs what the query
+ * needs, not what the archive holds, and the recorded blob an MPI job
+ * broadcasts carries no data array's manifests. */
 static floe_err load_manifests(floe_dataset *ds)
 {
     const ic_node **nodes = malloc((ds->narrays ? ds->narrays : 1) * sizeof *nodes);
@@ -294,15 +300,11 @@ static floe_err load_manifests(floe_dataset *ds)
         return FLOE_ERR(FLOE_ENOMEM, "array table");
     size_t n = 0;
     for (size_t i = 0; i < ds->narrays; i++)
-        if (ds->arrays[i].needed)
+        if (ds->arrays[i].needed && is_coordinate(&ds->arrays[i]))
             nodes[n++] = ds->arrays[i].node;
     floe_err err = ic_repo_load_manifests(ds->repo, nodes, n);
     free(nodes);
-    FLOE_CHECK(err);
-    for (size_t i = 0; i < ds->narrays; i++)
-        if (ds->arrays[i].needed)
-            ds->arrays[i].manifests_loaded = 1;
-    return NULL;
+    return err;
 }
 
 /* The needed 1-D coordinates, read now: their native chunks in one
@@ -445,6 +447,7 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
      * and a snapshot named by id: those come in one round trip. */
     FLOE_CHECK_GOTO(err, fail, ic_repo_prefetch(ds->t, ds->repository, kind, ref));
     FLOE_CHECK_GOTO(err, fail, ic_repo_open(ds->t, ds->repository, &ds->repo));
+    ic_repo_set_memory_budget(ds->repo, req->memory_budget);
     for (size_t i = 0; i < ic_repo_container_count(ds->repo); i++)
         FLOE_CHECK_GOTO(err, fail,
                         virtual_policy_declare(ds->policy, ic_repo_container(ds->repo, i)->url_prefix));
