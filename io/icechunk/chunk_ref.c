@@ -204,6 +204,34 @@ static floe_err neighbours_sorted(const ic_array_refs *a, uint32_t i, const uint
     return NULL;
 }
 
+/* Ref i sorts strictly before ref i + 1 (both checked). */
+static floe_err pair_sorted(const ic_array_refs *a, uint32_t i, uint32_t ndim)
+{
+    fb_table t;
+    fb_vector index;
+    uint32_t c[IC_MAX_DIMS];
+    FLOE_CHECK(ref_index_checked(a, i, ndim, &t, &index));
+    for (uint32_t d = 0; d < ndim; d++)
+        c[d] = fb_vector_u32(&index, d);
+    int cmp;
+    FLOE_CHECK(ref_cmp_checked(a, i + 1, c, ndim, &t, &cmp));
+    if (cmp <= 0)
+        return FLOE_ERR(FLOE_EFORMAT, "ref %u is not sorted after ref %u by coordinate", i + 1, i);
+    return NULL;
+}
+
+/* A coordinate the search did not find, where it would be (before ref
+ * `at`): the refs around that place are in order, so that "missing" is not
+ * the answer of refs out of order there. */
+static floe_err gap_sorted(const ic_array_refs *a, uint32_t at, uint32_t ndim)
+{
+    if (at > 0 && at < a->refs.n)
+        FLOE_CHECK(pair_sorted(a, at - 1, ndim));
+    if (at + 1 < a->refs.n)
+        FLOE_CHECK(pair_sorted(a, at, ndim));
+    return NULL;
+}
+
 /* ---- public ---------------------------------------------------------------------------- */
 
 floe_err ic_chunk_ref_lookup(ic_repo *r, const ic_node *array, const uint64_t *coord,
@@ -257,6 +285,8 @@ floe_err ic_chunk_ref_lookup(ic_repo *r, const ic_node *array, const uint64_t *c
         else
             hi = mid;
     }
+    if (!err && lo == hi)
+        err = gap_sorted(a, lo, ndim);
     if (err) {
         coord_text(c, ndim, where, sizeof where);
         memset(out, 0, sizeof *out);

@@ -32,9 +32,15 @@ floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f)
     floe_buf raw;
     floe_buf_init(&raw, r->memory_budget);
     floe_err err = floe_transport_get(r->t, url, 0, 0, NULL, &raw);
-    if (err && floe_err_code(err) == FLOE_ENOMEM)
-        err = floe_err_push(err, __FILE__, __LINE__, " %s (the memory budget is %zu bytes: raise "
-                            "--memory-budget if the object is larger)", url, r->memory_budget);
+    char cause[512];
+    if (err && floe_err_code(err) == FLOE_ENOMEM &&
+        strstr(floe_err_line(err, cause, sizeof cause), "limit")) {
+        /* Cut off at the budget, not a failed allocation: say what to do
+         * (the cause gives the size; the caller names the object). */
+        floe_err_free(&err);
+        err = FLOE_ERR(FLOE_ENOMEM, "stored object larger than the memory budget of %zu bytes "
+                       "(%s): raise --memory-budget", r->memory_budget, cause);
+    }
     if (!err) {
         err = ic_file_decode(raw.data, raw.len, expect_type, r->memory_budget, r->zds, f);
         if (err)
