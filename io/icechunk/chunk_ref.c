@@ -454,7 +454,7 @@ static floe_err count_refs(ic_repo *r, const ic_node *array, const uint8_t *repe
         const ic_manifest_extent *e = &array->manifests[k];
         ic_manifest *m = ic_manifest_cached(r, e->id_bytes), *own = NULL;
         if (!m)
-            FLOE_CHECK(ic_manifest_read(r, e, &own), "array %s", array->path);
+            FLOE_CHECK(ic_manifest_read(r, e, &own)); /* the caller names the array */
         floe_err err = count_in_manifest(array, k, m ? m : own, n);
         ic_manifest_free(&own);
         FLOE_CHECK(err);
