@@ -24,6 +24,7 @@
  * nothing of Zarr decoding, STAC or the engine. Its format/ subfolder is
  * the pure on-disk format (no I/O, format/file_header.h). Files: repo.c
  * (open, refs, metadata file fetch), config.c (virtual chunk containers),
+ * metadata_fetch.c (a metadata file fetched under the memory budget),
  * snapshot.c (nodes, parent), history.c (a snapshot's ancestry),
  * manifest.c (manifests read and cached), chunk_ref.c (refs looked up,
  * walked, read), virtual_access.c (which virtual locations may be

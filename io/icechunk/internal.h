@@ -52,7 +52,8 @@ struct ic_repo {
 };
 
 /* GET url (a metadata object of this repository) and decode it as
- * ic_file_decode (format/file_header.h) does. */
+ * ic_file_decode (format/file_header.h) does, under r's memory budget
+ * (metadata_fetch.c). */
 floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f);
 
 /* root + key, owned by the caller. */

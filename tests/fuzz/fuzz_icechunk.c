@@ -271,7 +271,20 @@ static void use_manifest(ic_repo *r, const uint8_t id[12])
         return;
     }
     for (uint32_t a = 0; a < m->n_arrays; a++) {
-        if (m->arrays[a].ndim > IC_MAX_DIMS)
+        /* The manifest does not say the array's rank: take ref 0's (the
+         * reader checks every ref it touches against the node's). */
+        uint32_t ndim = 1;
+        fb_table t;
+        fb_vector index;
+        if (m->arrays[a].refs.n) {
+            err = ic_ref_index(&m->arrays[a].refs, 0, &t, &index);
+            if (err) {
+                floe_err_free(&err);
+                continue;
+            }
+            ndim = index.n;
+        }
+        if (ndim > IC_MAX_DIMS)
             continue;
         ic_node n;
         memset(&n, 0, sizeof n);
@@ -281,7 +294,7 @@ static void use_manifest(ic_repo *r, const uint8_t id[12])
         n.is_array = 1;
         n.zarr_json = "{}";
         n.zarr_json_len = 2;
-        n.ndim = (int)m->arrays[a].ndim;
+        n.ndim = (int)ndim;
         for (int d = 0; d < n.ndim; d++) {
             n.shape[d] = FUZZ_GRID_EXTENT;
             n.num_chunks[d] = FUZZ_GRID_EXTENT;
