@@ -446,8 +446,8 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     /* Each step below needs what the one before read, except the repo file
      * and a snapshot named by id: those come in one round trip. */
     FLOE_CHECK_GOTO(err, fail, ic_repo_prefetch(ds->t, ds->repository, kind, ref));
-    FLOE_CHECK_GOTO(err, fail, ic_repo_open(ds->t, ds->repository, &ds->repo));
-    ic_repo_set_memory_budget(ds->repo, req->memory_budget);
+    FLOE_CHECK_GOTO(err, fail,
+                    ic_repo_open_budget(ds->t, ds->repository, req->memory_budget, &ds->repo));
     for (size_t i = 0; i < ic_repo_container_count(ds->repo); i++)
         FLOE_CHECK_GOTO(err, fail,
                         virtual_policy_declare(ds->policy, ic_repo_container(ds->repo, i)->url_prefix));

@@ -42,6 +42,8 @@ floe_err dataset_load_manifests_for(floe_dataset *ds, const dataset_array *a,
                                     size_t nahead)
 {
     int ndim = a->pub.ndim, empty = 1;
+    if (a->node->ndim != ndim)
+        return NULL; /* zarr.json and the snapshot disagree: the lookups say so */
     uint32_t from[FLOE_MAX_DIMS], to[FLOE_MAX_DIMS];
     box_add(coords, n, ndim, from, to, &empty);
     if (empty)

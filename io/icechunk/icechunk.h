@@ -68,10 +68,13 @@ floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out);
 
 void ic_repo_free(ic_repo **r);
 
-/* The most bytes one metadata object (snapshot, manifest) may take, stored
- * or unpacked; 0: the machine's physical memory (the default from
- * ic_repo_open, which reads the repo file under it). An object past it is
- * FLOE_ENOMEM naming it, its size so far and "raise --memory-budget". */
+/* The same, the repository's metadata objects (repo file, snapshots,
+ * manifests) read under a memory budget: the most bytes one may take,
+ * stored or unpacked; 0: the machine's physical memory (ic_repo_open's).
+ * An object past it is FLOE_ENOMEM naming it, its size so far and "raise
+ * --memory-budget". ic_repo_set_memory_budget changes it for later reads. */
+floe_err ic_repo_open_budget(floe_transport *t, const char *root_url, uint64_t memory_budget,
+                             ic_repo **out);
 void ic_repo_set_memory_budget(ic_repo *r, uint64_t bytes);
 
 /* Manifest objects this repo fetched and parsed, and their stored bytes

@@ -245,6 +245,12 @@ static floe_err v1_tag_was_deleted(ic_repo *r, const char *name, int *deleted)
 
 floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out)
 {
+    return ic_repo_open_budget(t, root_url, 0, out);
+}
+
+floe_err ic_repo_open_budget(floe_transport *t, const char *root_url, uint64_t memory_budget,
+                             ic_repo **out)
+{
     *out = NULL;
     if (!t || !root_url || !*root_url)
         return FLOE_ERR(FLOE_EINVAL, "icechunk: no transport or repository URL");
@@ -252,7 +258,7 @@ floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out)
     if (!r)
         return FLOE_ERR(FLOE_ENOMEM, "out of memory");
     r->t = t;
-    ic_repo_set_memory_budget(r, 0);
+    ic_repo_set_memory_budget(r, memory_budget);
     size_t n = strlen(root_url);
     r->root = malloc(n + 2);
     if (!r->root) {

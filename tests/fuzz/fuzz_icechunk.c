@@ -45,6 +45,7 @@ enum {
 enum { BASE_V2 = 0, BASE_V1 = 1, N_BASES = 2 };
 /* Slot 0 of both the Snapshot and the Manifest table is the 12-byte id
  * (shared/docs/icechunk-format.md; snapshot.c SNAP_ID, manifest.c MAN_ID). */
+#define FUZZ_MEMORY_BUDGET ((uint64_t)256 << 20)
 #define ID_SLOT 0
 /* Chunk coordinates stay small: a lookup only compares them. */
 #define FUZZ_GRID_EXTENT 1024u
@@ -376,7 +377,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     floe_transport_set_cache(T, c);
     ic_repo *r = NULL;
-    err = ic_repo_open(T, b->root, &r);
+    /* A zstd bomb stops at the budget (the default, physical memory, is
+     * more than the fuzzer's RSS limit). */
+    err = ic_repo_open_budget(T, b->root, FUZZ_MEMORY_BUDGET, &r);
     if (!err) {
         for (size_t i = 0; i < ic_repo_container_count(r); i++) {
             volatile size_t touched = strlen(ic_repo_container(r, i)->url_prefix);
