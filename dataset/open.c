@@ -292,16 +292,22 @@ static void mark_needed(floe_dataset *ds, const char *list)
  * manifests are not read here: what a query touches of it is read when
  * it reads (dataset_load_manifests_for), so the open costs what the query
  * needs, not what the archive holds, and the recorded blob an MPI job
- * broadcasts carries no data array's manifests. */
-static floe_err load_manifests(floe_dataset *ds)
+ * broadcasts carries no data array's manifests. One exception saves a
+ * round trip: a named array held in a single manifest (any read of it
+ * needs that one) joins the wave when nothing is recorded or preloaded
+ * (a process on its own). */
+static floe_err load_manifests(floe_dataset *ds, const floe_open_request *req)
 {
     const ic_node **nodes = malloc((ds->narrays ? ds->narrays : 1) * sizeof *nodes);
     if (!nodes)
         return FLOE_ERR(FLOE_ENOMEM, "array table");
+    int alone = req->arrays && !req->record && !req->preload;
     size_t n = 0;
-    for (size_t i = 0; i < ds->narrays; i++)
-        if (ds->arrays[i].needed && is_coordinate(&ds->arrays[i]))
-            nodes[n++] = ds->arrays[i].node;
+    for (size_t i = 0; i < ds->narrays; i++) {
+        const dataset_array *a = &ds->arrays[i];
+        if (a->needed && (is_coordinate(a) || (alone && !a->unreadable && a->node->n_manifests == 1)))
+            nodes[n++] = a->node;
+    }
     floe_err err = ic_repo_load_manifests(ds->repo, nodes, n);
     free(nodes);
     return err;
@@ -456,7 +462,7 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     FLOE_CHECK_GOTO(err, fail, load_arrays(ds), "repository %s snapshot %s", ds->repository,
                     ds->snapshot_id);
     mark_needed(ds, req->arrays);
-    FLOE_CHECK_GOTO(err, fail, load_manifests(ds), "repository %s snapshot %s", ds->repository,
+    FLOE_CHECK_GOTO(err, fail, load_manifests(ds, req), "repository %s snapshot %s", ds->repository,
                     ds->snapshot_id);
     if (!req->arrays)
         FLOE_CHECK_GOTO(err, fail, count_all_refs(ds), "repository %s snapshot %s",
