@@ -157,6 +157,8 @@ floe_err cmd_source_option(cmd_scan *s, cmd_source *src, int *taken)
         src->req.fetch.retry.budget_ms = (long)n * 1000;
         return NULL;
     }
+    if (cmd_is(s, "--memory-budget", NULL))
+        return number_option(s, 1, UINT64_MAX, 1, &src->req.memory_budget);
     if (cmd_is(s, "--stall-timeout", NULL)) {
         uint64_t n;
         FLOE_CHECK(number_option(s, 1, 3600, 0, &n));
@@ -232,7 +234,10 @@ void cmd_source_help(FILE *out)
             "                       server's Retry-After\n"
             "  --retry-budget S     give up on a request after S seconds of attempts\n"
             "                       and waits (default 120)\n"
-            "  --stall-timeout S    retry a request silent for S seconds (default 30)\n");
+            "  --stall-timeout S    retry a request silent for S seconds (default 30)\n"
+            "  --memory-budget SIZE the most bytes one metadata object (a manifest) may\n"
+            "                       take, stored or unpacked, e.g. 8G or 512M (default:\n"
+            "                       the machine's physical memory)\n");
 }
 
 void cmd_anomaly_help(FILE *out)

@@ -54,24 +54,30 @@ typedef struct floe_open_request {
      * metadata's (the open's transport) as the chunks'. */
     floe_fetch_opts fetch;
     /* The arrays the caller will read, comma-separated ("Tair,Rainf"), or
-     * NULL. NULL: every array's manifests are read at open and
-     * n_chunk_refs is counted (what `inspect` shows). Set: only the
-     * manifests of these arrays and of the coordinate arrays of their
-     * dimensions are read at open (concurrently); any other array's are
-     * read when it is first read, and n_chunk_refs is FLOE_REFS_UNCOUNTED
-     * (floe_dataset_count_refs counts). Unknown names are not an error
-     * here: the caller's own lookup reports them. */
+     * NULL. NULL: every array's n_chunk_refs is counted at open (what
+     * `inspect` shows; each manifest read, counted and dropped). Set: the
+     * coordinate arrays of these arrays' dimensions are read at open (their
+     * manifests and native chunks, concurrently), and n_chunk_refs is
+     * FLOE_REFS_UNCOUNTED (floe_dataset_count_refs counts). A data array's
+     * manifests are never read at open: a batched read reads those that
+     * overlap its chunks (ic_repo_load_manifests_box), a single chunk read
+     * the one that holds it. Unknown names are not an error here: the
+     * caller's own lookup reports them. */
     const char *arrays;
     /* Reading the metadata once per MPI job (engine/mpi/dataset_collective.h):
      * record = 1 keeps every whole object the open fetched (STAC document,
-     * repository, refs, config, snapshot, manifests, native coordinate
-     * chunks) for floe_dataset_recorded; preload (preload_len bytes, from
+     * repository, refs, config, snapshot, the coordinates' manifests and
+     * native chunks; never a data array's manifests) for
+     * floe_dataset_recorded; preload (preload_len bytes, from
      * floe_dataset_recorded of an open of the same request in another
      * process) answers those reads from memory instead of the store. The
      * blob is borrowed for the duration of floe_dataset_open. */
     int record;
     const void *preload;
     size_t preload_len;
+    /* --memory-budget: the most bytes one metadata object (a manifest,
+     * stored or unpacked) may take; 0: the machine's physical memory. */
+    uint64_t memory_budget;
 } floe_open_request;
 
 typedef enum floe_dtype {
@@ -219,6 +225,10 @@ typedef struct floe_dataset_io {
     uint64_t requests;
     uint64_t cache_hits;
     uint64_t retries; /* attempts after the first among those requests */
+    /* Manifest objects this process fetched (or took from the preloaded
+     * blob) and parsed, and their stored bytes. */
+    uint64_t manifests_read;
+    uint64_t manifest_bytes;
 } floe_dataset_io;
 void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
 

@@ -29,7 +29,6 @@ typedef struct dataset_array {
     char *unreadable;      /* why (owned) */
     floe_code unreadable_code;
     const ic_node *node; /* borrowed from the snapshot */
-    int manifests_loaded; /* ic_repo_load_manifests done for it */
     int needed;           /* named in floe_open_request.arrays, or a coordinate of one */
     double *coord;        /* a 1-D coordinate read at open (owned), or NULL */
 } dataset_array;
@@ -68,8 +67,13 @@ struct floe_dataset {
  * update it). (read.c) */
 dataset_array *dataset_array_of(const floe_array *a);
 
-/* Load a's manifests if the open did not (read.c). */
-floe_err dataset_ensure_manifests(floe_dataset *ds, dataset_array *a);
+/* Read, in one concurrent wave, the manifests of a that overlap the
+ * bounding box of the chunks coords[0..n) (and, best effort, of
+ * ahead[0..nahead)) and are not cached yet, before a batch looks them up
+ * (read.c). */
+floe_err dataset_load_manifests_for(floe_dataset *ds, const dataset_array *a,
+                                    const uint64_t *coords, size_t n, const uint64_t *ahead,
+                                    size_t nahead);
 
 /* "[3,1,0]" into buf; returns buf (read.c). */
 char *dataset_format_coord(const uint64_t *coord, int ndim, char *buf, size_t size);

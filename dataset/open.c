@@ -2,7 +2,8 @@
 /* dataset/open.c - floe_dataset_open over an Icechunk repository: STAC or
  * URL -> repository -> snapshot -> Zarr arrays, with the metadata read in
  * as few round trips as possible (prefetch, manifests in one wave, native
- * coordinate chunks at open) and recorded or preloaded for MPI jobs; and
+ * coordinate chunks at open; a data array's manifests only when a read
+ * needs them) and recorded or preloaded for MPI jobs; and
  * what the open knows (arrays, provenance, containers).
  *
  * This is where the layers meet: stac/ says where the repository is and
@@ -286,23 +287,30 @@ static void mark_needed(floe_dataset *ds, const char *list)
     }
 }
 
-/* Every manifest of the needed arrays in one concurrent wave. */
-static floe_err load_manifests(floe_dataset *ds)
+/* Every manifest of the needed coordinate arrays in one concurrent wave
+ * (they are read whole at open, read_coordinates). A data array's
+ * manifests are not read here: what a query touches of it is read when
+ * it reads (dataset_load_manifests_for), so the open costs what the query
+ * needs, not what the archive holds, and the recorded blob an MPI job
+ * broadcasts carries no data array's manifests. One exception saves a
+ * round trip: a named array held in a single manifest (any read of it
+ * needs that one) joins the wave when nothing is recorded or preloaded
+ * (a process on its own). */
+static floe_err load_manifests(floe_dataset *ds, const floe_open_request *req)
 {
     const ic_node **nodes = malloc((ds->narrays ? ds->narrays : 1) * sizeof *nodes);
     if (!nodes)
         return FLOE_ERR(FLOE_ENOMEM, "array table");
+    int alone = req->arrays && !req->record && !req->preload;
     size_t n = 0;
-    for (size_t i = 0; i < ds->narrays; i++)
-        if (ds->arrays[i].needed)
-            nodes[n++] = ds->arrays[i].node;
+    for (size_t i = 0; i < ds->narrays; i++) {
+        const dataset_array *a = &ds->arrays[i];
+        if (a->needed && (is_coordinate(a) || (alone && !a->unreadable && a->node->n_manifests == 1)))
+            nodes[n++] = a->node;
+    }
     floe_err err = ic_repo_load_manifests(ds->repo, nodes, n);
     free(nodes);
-    FLOE_CHECK(err);
-    for (size_t i = 0; i < ds->narrays; i++)
-        if (ds->arrays[i].needed)
-            ds->arrays[i].manifests_loaded = 1;
-    return NULL;
+    return err;
 }
 
 /* The needed 1-D coordinates, read now: their native chunks in one
@@ -444,7 +452,8 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     /* Each step below needs what the one before read, except the repo file
      * and a snapshot named by id: those come in one round trip. */
     FLOE_CHECK_GOTO(err, fail, ic_repo_prefetch(ds->t, ds->repository, kind, ref));
-    FLOE_CHECK_GOTO(err, fail, ic_repo_open(ds->t, ds->repository, &ds->repo));
+    FLOE_CHECK_GOTO(err, fail,
+                    ic_repo_open_budget(ds->t, ds->repository, req->memory_budget, &ds->repo));
     for (size_t i = 0; i < ic_repo_container_count(ds->repo); i++)
         FLOE_CHECK_GOTO(err, fail,
                         virtual_policy_declare(ds->policy, ic_repo_container(ds->repo, i)->url_prefix));
@@ -453,7 +462,7 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     FLOE_CHECK_GOTO(err, fail, load_arrays(ds), "repository %s snapshot %s", ds->repository,
                     ds->snapshot_id);
     mark_needed(ds, req->arrays);
-    FLOE_CHECK_GOTO(err, fail, load_manifests(ds), "repository %s snapshot %s", ds->repository,
+    FLOE_CHECK_GOTO(err, fail, load_manifests(ds, req), "repository %s snapshot %s", ds->repository,
                     ds->snapshot_id);
     if (!req->arrays)
         FLOE_CHECK_GOTO(err, fail, count_all_refs(ds), "repository %s snapshot %s",

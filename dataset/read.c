@@ -18,14 +18,47 @@ dataset_array *dataset_array_of(const floe_array *a)
     return (dataset_array *)(uintptr_t)a;
 }
 
-floe_err dataset_ensure_manifests(floe_dataset *ds, dataset_array *a)
+/* Grow the box [from, to) to hold chunks coords[0..n); *empty is cleared
+ * by the first. Coordinates past the 32-bit chunk grid are outside every
+ * extent and clamp. */
+static void box_add(const uint64_t *coords, size_t n, int ndim, uint32_t *from, uint32_t *to,
+                    int *empty)
 {
-    if (a->manifests_loaded)
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *c = coords + i * (size_t)ndim;
+        for (int d = 0; d < ndim; d++) {
+            uint32_t v = c[d] < UINT32_MAX ? (uint32_t)c[d] : UINT32_MAX - 1;
+            if (*empty || v < from[d])
+                from[d] = v;
+            if (*empty || v + 1 > to[d])
+                to[d] = v + 1;
+        }
+        *empty = 0;
+    }
+}
+
+floe_err dataset_load_manifests_for(floe_dataset *ds, const dataset_array *a,
+                                    const uint64_t *coords, size_t n, const uint64_t *ahead,
+                                    size_t nahead)
+{
+    int ndim = a->pub.ndim, empty = 1;
+    if (a->node->ndim != ndim)
+        return NULL; /* zarr.json and the snapshot disagree: the lookups say so */
+    uint32_t from[FLOE_MAX_DIMS], to[FLOE_MAX_DIMS];
+    box_add(coords, n, ndim, from, to, &empty);
+    if (empty)
         return NULL;
-    const ic_node *node = a->node;
-    FLOE_CHECK(ic_repo_load_manifests(ds->repo, &node, 1), "array %s", a->pub.name);
-    a->manifests_loaded = 1;
-    return NULL;
+    box_add(ahead, nahead, ndim, from, to, &empty);
+    /* One wave for this batch and the next; if the next's manifests fail,
+     * this batch's alone (the next meets its error when it reads). */
+    floe_err err = ic_repo_load_manifests_box(ds->repo, a->node, from, to);
+    if (err && nahead) {
+        floe_err_free(&err);
+        empty = 1;
+        box_add(coords, n, ndim, from, to, &empty);
+        err = ic_repo_load_manifests_box(ds->repo, a->node, from, to);
+    }
+    return err;
 }
 
 
@@ -36,7 +69,6 @@ floe_err floe_dataset_count_refs(floe_dataset *ds, const floe_array *array, uint
         *n = a->pub.n_chunk_refs;
         return NULL;
     }
-    FLOE_CHECK(dataset_ensure_manifests(ds, a));
     FLOE_CHECK(ic_array_count_refs(ds->repo, a->node, &a->pub.n_chunk_refs, NULL), "array %s",
                array->name);
     *n = a->pub.n_chunk_refs;
@@ -76,8 +108,7 @@ floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
     dataset_array *a = dataset_array_of(array);
     if (a->unreadable)
         return FLOE_ERR(a->unreadable_code, "array %s: %s", array->name, a->unreadable);
-    FLOE_CHECK(dataset_ensure_manifests(ds, a));
-    ic_chunk_ref ref;
+    ic_chunk_ref ref; /* reads the manifest that holds it, if need be */
     char where[128];
     dataset_format_coord(coord, array->ndim, where, sizeof where);
     FLOE_CHECK(ic_chunk_ref_lookup(ds->repo, a->node, coord, &ref), "array %s chunk %s",
@@ -120,6 +151,8 @@ void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out)
     out->requests = ds->stac_counts.requests + (ds->t ? t.requests : 0);
     out->cache_hits = ds->stac_counts.cache_hits + (ds->t ? t.cache_hits : 0);
     out->retries = ds->stac_counts.retries + (ds->t ? t.retries : 0);
+    if (ds->repo)
+        ic_repo_manifest_stats(ds->repo, &out->manifests_read, &out->manifest_bytes);
 }
 
 /* Convert n elements of type dt (native order) to doubles. */

@@ -96,7 +96,7 @@ floe_err floe_dataset_plan_chunks(floe_dataset *ds, floe_read_plan *p, const flo
     dataset_array *a = dataset_array_of(array);
     if (a->unreadable)
         return FLOE_ERR(a->unreadable_code, "array %s: %s", array->name, a->unreadable);
-    FLOE_CHECK(dataset_ensure_manifests(ds, a));
+    FLOE_CHECK(dataset_load_manifests_for(ds, a, coords, n, ahead, nahead));
     size_t nbytes = zarr_chunk_nbytes(a->meta);
     p->largest_chunk = nbytes > p->largest_chunk ? nbytes : p->largest_chunk;
     int ndim = array->ndim;

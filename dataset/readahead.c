@@ -134,7 +134,7 @@ floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *arra
     dataset_array *a = dataset_array_of(array);
     if (a->unreadable)
         return FLOE_ERR(a->unreadable_code, "array %s: %s", array->name, a->unreadable);
-    FLOE_CHECK(dataset_ensure_manifests(ds, a));
+    FLOE_CHECK(dataset_load_manifests_for(ds, a, coords, n, ahead, nahead));
     size_t need = zarr_chunk_nbytes(a->meta);
     if (need > ds->decoded_size) {
         uint8_t *p = realloc(ds->decoded, need);

@@ -19,7 +19,7 @@ enum {
     F_REQUESTS, F_BYTES, F_BYTES_DELIVERED, F_RETRIES, F_METADATA_REQUESTS, F_METADATA_RETRIES,
     F_CHUNK_RETRIES,
     F_COALESCED, F_FAILURES, F_NEW_CONNECTIONS, F_CHUNKS, F_ENCODED_BYTES, F_DECODED_BYTES,
-    F_DECODE_SECONDS, F_WAIT_SECONDS, F_WALL, F_RSS,
+    F_DECODE_SECONDS, F_WAIT_SECONDS, F_WALL, F_RSS, F_MANIFESTS_READ, F_MANIFEST_BYTES,
     NFIELD
 };
 static const char *const field[NFIELD] = {
@@ -40,6 +40,8 @@ static const char *const field[NFIELD] = {
     [F_WAIT_SECONDS] = "wait_seconds",
     [F_WALL] = "wall_seconds",
     [F_RSS] = "peak_rss_bytes",
+    [F_MANIFESTS_READ] = "manifests_read",
+    [F_MANIFEST_BYTES] = "manifest_bytes",
 };
 
 static void my_counters(const floe_dataset *ds, double t_start, double *v)
@@ -73,6 +75,8 @@ static void my_counters(const floe_dataset *ds, double t_start, double *v)
         [F_WAIT_SECONDS] = io.fetch.wait_seconds,
         [F_WALL] = job_now() - t_start,
         [F_RSS] = (double)ru.ru_maxrss * 1024.0, /* Linux: kilobytes */
+        [F_MANIFESTS_READ] = (double)io.manifests_read,
+        [F_MANIFEST_BYTES] = (double)io.manifest_bytes,
     };
     memcpy(v, c, sizeof c);
 }

@@ -3,6 +3,12 @@
  * up by coordinate, walking every ref of an array (each once, however many
  * manifests list it) and counting them, native chunk URLs and reads.
  *
+ * Refs are not checked when a manifest is read (manifest.c): a lookup
+ * checks the refs its binary search visits and that the one it finds sorts
+ * between its neighbours; a walk checks each ref and the order as it goes;
+ * counting reads coordinates only (and none where an extent covers the
+ * whole grid), never a location.
+ *
  * Locations that are not stored verbatim (dictionary-compressed
  * `compressed_location`, relative `vcc://NAME/...`) are expanded on first
  * use and kept per ref, so the pointer a lookup returns stays valid as
@@ -152,6 +158,80 @@ static void coord_text(const uint32_t *coord, uint32_t ndim, char *buf, size_t s
         snprintf(buf + used, size - used, "]");
 }
 
+/* ---- refs checked where touched ----------------------------------------------------------- */
+
+/* Ref i's coordinate vector, checked to have the array's ndim entries. */
+static floe_err ref_index_checked(const ic_array_refs *a, uint32_t i, uint32_t ndim, fb_table *t,
+                                  fb_vector *index)
+{
+    FLOE_CHECK(ic_ref_index(&a->refs, i, t, index));
+    if (index->n != ndim)
+        return FLOE_ERR(FLOE_EFORMAT, "ref %u has %u coordinates, the array has %u dimensions", i,
+                        index->n, ndim);
+    return NULL;
+}
+
+/* *cmp: ref i's coordinate against c (ic_ref_cmp_index), ref i checked. */
+static floe_err ref_cmp_checked(const ic_array_refs *a, uint32_t i, const uint32_t *c,
+                                uint32_t ndim, fb_table *t, int *cmp)
+{
+    fb_vector index;
+    FLOE_CHECK(ref_index_checked(a, i, ndim, t, &index));
+    *cmp = ic_ref_cmp_index(&index, c, ndim);
+    return NULL;
+}
+
+/* The ref found at i for coordinate c sorts strictly after ref i-1 and
+ * before ref i+1: a manifest whose refs are out of order is refused where
+ * a lookup lands, rather than answering from the wrong place. */
+static floe_err neighbours_sorted(const ic_array_refs *a, uint32_t i, const uint32_t *c,
+                                  uint32_t ndim)
+{
+    fb_table t;
+    int cmp;
+    if (i > 0) {
+        FLOE_CHECK(ref_cmp_checked(a, i - 1, c, ndim, &t, &cmp));
+        if (cmp >= 0)
+            return FLOE_ERR(FLOE_EFORMAT, "ref %u is not sorted after ref %u by coordinate", i,
+                            i - 1);
+    }
+    if (i + 1 < a->refs.n) {
+        FLOE_CHECK(ref_cmp_checked(a, i + 1, c, ndim, &t, &cmp));
+        if (cmp <= 0)
+            return FLOE_ERR(FLOE_EFORMAT, "ref %u is not sorted after ref %u by coordinate", i + 1,
+                            i);
+    }
+    return NULL;
+}
+
+/* Ref i sorts strictly before ref i + 1 (both checked). */
+static floe_err pair_sorted(const ic_array_refs *a, uint32_t i, uint32_t ndim)
+{
+    fb_table t;
+    fb_vector index;
+    uint32_t c[IC_MAX_DIMS];
+    FLOE_CHECK(ref_index_checked(a, i, ndim, &t, &index));
+    for (uint32_t d = 0; d < ndim; d++)
+        c[d] = fb_vector_u32(&index, d);
+    int cmp;
+    FLOE_CHECK(ref_cmp_checked(a, i + 1, c, ndim, &t, &cmp));
+    if (cmp <= 0)
+        return FLOE_ERR(FLOE_EFORMAT, "ref %u is not sorted after ref %u by coordinate", i + 1, i);
+    return NULL;
+}
+
+/* A coordinate the search did not find, where it would be (before ref
+ * `at`): the refs around that place are in order, so that "missing" is not
+ * the answer of refs out of order there. */
+static floe_err gap_sorted(const ic_array_refs *a, uint32_t at, uint32_t ndim)
+{
+    if (at > 0 && at < a->refs.n)
+        FLOE_CHECK(pair_sorted(a, at - 1, ndim));
+    if (at + 1 < a->refs.n)
+        FLOE_CHECK(pair_sorted(a, at, ndim));
+    return NULL;
+}
+
 /* ---- public ---------------------------------------------------------------------------- */
 
 floe_err ic_chunk_ref_lookup(ic_repo *r, const ic_node *array, const uint64_t *coord,
@@ -180,32 +260,39 @@ floe_err ic_chunk_ref_lookup(ic_repo *r, const ic_node *array, const uint64_t *c
     ic_array_refs *a = ic_manifest_array(m, array->id);
     if (!a)
         return NULL;
+    uint32_t ndim = (uint32_t)array->ndim;
     char where[16 * IC_MAX_DIMS];
-    if (a->refs.n && a->ndim != (uint32_t)array->ndim) {
-        return FLOE_ERR(FLOE_EFORMAT, "manifest %s: refs of array %s have %u coordinates, the array has %d dimensions",
-                        m->id_str, array->path, a->ndim, array->ndim);
-    }
+    /* Binary search over refs nobody checked at load: each ref it visits
+     * must have the array's number of coordinates, and the one it finds
+     * must sort between its neighbours. */
     uint32_t lo = 0, hi = a->refs.n;
-    while (lo < hi) {
+    floe_err err = NULL;
+    while (lo < hi && !err) {
         uint32_t mid = lo + (hi - lo) / 2;
         fb_table t;
-        fb_vector index;
-        FLOE_CHECK(ic_ref_index(&a->refs, mid, &t, &index), "manifest %s", m->id_str);
-        int cmp = ic_ref_cmp_index(&index, c, a->ndim);
+        int cmp;
+        err = ref_cmp_checked(a, mid, c, ndim, &t, &cmp);
+        if (err)
+            break;
         if (cmp == 0) {
-            floe_err err = make_ref(r, m, a, mid, &t, out);
-            if (err) {
-                coord_text(c, a->ndim, where, sizeof where);
-                memset(out, 0, sizeof *out);
-                return floe_err_push(err, __FILE__, __LINE__, " manifest %smanifests/%s: array %s chunk %s", r->root,
-                                     m->id_str, array->path, where);
-            }
-            return NULL;
+            err = neighbours_sorted(a, mid, c, ndim);
+            if (!err)
+                err = make_ref(r, m, a, mid, &t, out);
+            break;
         }
         if (cmp < 0)
             lo = mid + 1;
         else
             hi = mid;
+    }
+    if (!err && lo == hi)
+        err = gap_sorted(a, lo, ndim);
+    if (err) {
+        coord_text(c, ndim, where, sizeof where);
+        memset(out, 0, sizeof *out);
+        out->kind = IC_CHUNK_MISSING;
+        return floe_err_push(err, __FILE__, __LINE__, " manifest %smanifests/%s: array %s chunk %s",
+                             r->root, m->id_str, array->path, where);
     }
     return NULL;
 }
@@ -255,16 +342,21 @@ static floe_err walk_manifest(ic_repo *r, const ic_node *array, size_t k, ic_ref
     ic_array_refs *a = ic_manifest_array(m, array->id);
     if (!a)
         return NULL;
-    if (a->refs.n && a->ndim != (uint32_t)array->ndim)
-        return FLOE_ERR(FLOE_EFORMAT, "manifest %s: refs of array %s have %u coordinates, the array has %d dimensions",
-                        m->id_str, array->path, a->ndim, array->ndim);
+    uint32_t ndim = (uint32_t)array->ndim, prev[IC_MAX_DIMS];
     for (uint32_t i = 0; i < a->refs.n; i++) {
         fb_table t;
         fb_vector index;
         uint32_t c[IC_MAX_DIMS];
-        FLOE_CHECK(ic_ref_index(&a->refs, i, &t, &index), "manifest %s", m->id_str);
-        for (uint32_t d = 0; d < a->ndim; d++)
-            c[d] = fb_vector_u32(&index, d);
+        /* Each ref checked as it is walked: its coordinates, and that it
+         * sorts after the one before (what lookups' binary search needs). */
+        floe_err bad = ref_index_checked(a, i, ndim, &t, &index);
+        if (!bad && i > 0 && ic_ref_cmp_index(&index, prev, ndim) <= 0)
+            bad = FLOE_ERR(FLOE_EFORMAT, "ref %u is not sorted after ref %u by coordinate", i, i - 1);
+        if (bad)
+            return floe_err_push(bad, __FILE__, __LINE__, " manifest %smanifests/%s: array %s",
+                                 r->root, m->id_str, array->path);
+        for (uint32_t d = 0; d < ndim; d++)
+            c[d] = prev[d] = fb_vector_u32(&index, d);
         /* Visit a ref only where a lookup would find it: inside one of
          * this manifest's extents for the array. */
         int inside = extent_contains(e, c);
@@ -277,7 +369,7 @@ static floe_err walk_manifest(ic_repo *r, const ic_node *array, size_t k, ic_ref
         floe_err err = make_ref(r, m, a, i, &t, &ref);
         if (err) {
             char where[16 * IC_MAX_DIMS];
-            coord_text(c, a->ndim, where, sizeof where);
+            coord_text(c, ndim, where, sizeof where);
             return floe_err_push(err, __FILE__, __LINE__, " manifest %smanifests/%s: array %s chunk %s", r->root,
                                  m->id_str, array->path, where);
         }
@@ -300,33 +392,91 @@ floe_err ic_array_each_ref(ic_repo *r, const ic_node *array, ic_ref_visitor fn, 
     return err;
 }
 
-static floe_err count_one(void *ctx, const uint32_t *coord, const ic_chunk_ref *ref)
+/* Does some extent of `array` naming manifest k's id (k or a later
+ * repeat of it) cover the whole chunk grid? Then every ref of the array
+ * in that manifest counts, without reading one. */
+static int whole_grid(const ic_node *array, size_t k)
 {
-    (void)coord;
-    (void)ref;
-    (*(uint64_t *)ctx)++;
+    const uint8_t *id = array->manifests[k].id_bytes;
+    for (size_t j = k; j < array->n_manifests; j++) {
+        const ic_manifest_extent *e = &array->manifests[j];
+        if (memcmp(e->id_bytes, id, 12))
+            continue;
+        int all = 1;
+        for (int d = 0; d < e->ndim && all; d++)
+            all = e->from[d] == 0 && e->to[d] >= (array->num_chunks[d] ? array->num_chunks[d] : 1);
+        if (all)
+            return 1;
+    }
+    return 0;
+}
+
+/* The refs of `array` in manifest m (its k-th) that a lookup could find:
+ * those inside one of the extents naming m. Only coordinates are read: no
+ * location is decoded, nothing is kept. */
+static floe_err count_in_manifest(const ic_node *array, size_t k, ic_manifest *m, uint64_t *n)
+{
+    ic_array_refs *a = ic_manifest_array(m, array->id);
+    if (!a)
+        return NULL;
+    if (whole_grid(array, k)) {
+        *n += a->refs.n;
+        return NULL;
+    }
+    const ic_manifest_extent *e = &array->manifests[k];
+    uint32_t ndim = (uint32_t)array->ndim;
+    for (uint32_t i = 0; i < a->refs.n; i++) {
+        fb_table t;
+        fb_vector index;
+        uint32_t c[IC_MAX_DIMS];
+        FLOE_CHECK(ref_index_checked(a, i, ndim, &t, &index), "manifest %s: array %s", m->id_str,
+                   array->path);
+        for (uint32_t d = 0; d < ndim; d++)
+            c[d] = fb_vector_u32(&index, d);
+        int inside = extent_contains(e, c);
+        for (size_t j = k + 1; j < array->n_manifests && !inside; j++)
+            inside = !memcmp(array->manifests[j].id_bytes, e->id_bytes, 12) &&
+                     extent_contains(&array->manifests[j], c);
+        *n += (uint64_t)inside;
+    }
+    return NULL;
+}
+
+/* The refs of `array`, counted manifest by manifest. A manifest the repo
+ * does not cache is read, counted and dropped at once, so that counting an
+ * archive's refs holds one manifest at a time. */
+static floe_err count_refs(ic_repo *r, const ic_node *array, const uint8_t *repeat, uint64_t *n)
+{
+    *n = 0;
+    for (size_t k = 0; k < array->n_manifests; k++) {
+        if (repeat[k])
+            continue;
+        const ic_manifest_extent *e = &array->manifests[k];
+        ic_manifest *m = ic_manifest_cached(r, e->id_bytes), *own = NULL;
+        if (!m)
+            FLOE_CHECK(ic_manifest_read(r, e, &own)); /* the caller names the array */
+        floe_err err = count_in_manifest(array, k, m ? m : own, n);
+        ic_manifest_free(&own);
+        FLOE_CHECK(err);
+    }
     return NULL;
 }
 
 floe_err ic_array_count_refs(ic_repo *r, const ic_node *array, uint64_t *n_refs, size_t *n_manifests)
 {
-    if (n_refs) {
-        uint64_t n = 0;
-        FLOE_CHECK(ic_array_each_ref(r, array, count_one, &n));
-        *n_refs = n;
-    } else if (!array->is_array) {
+    if (!array->is_array)
         return FLOE_ERR(FLOE_EINVAL, "%s is a group, not an array", array->path);
-    }
+    uint8_t *repeat;
+    FLOE_CHECK(repeated_manifests(array, &repeat));
+    floe_err err = n_refs ? count_refs(r, array, repeat, n_refs) : NULL;
     if (n_manifests) {
-        uint8_t *repeat;
-        FLOE_CHECK(repeated_manifests(array, &repeat));
         size_t distinct = 0;
         for (size_t k = 0; k < array->n_manifests; k++)
             distinct += !repeat[k];
-        free(repeat);
         *n_manifests = distinct;
     }
-    return NULL;
+    free(repeat);
+    return err;
 }
 
 floe_err ic_native_chunk_url(const ic_repo *r, const ic_chunk_ref *ref, char **url)

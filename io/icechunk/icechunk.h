@@ -24,6 +24,7 @@
  * nothing of Zarr decoding, STAC or the engine. Its format/ subfolder is
  * the pure on-disk format (no I/O, format/file_header.h). Files: repo.c
  * (open, refs, metadata file fetch), config.c (virtual chunk containers),
+ * metadata_fetch.c (a metadata file fetched under the memory budget),
  * snapshot.c (nodes, parent), history.c (a snapshot's ancestry),
  * manifest.c (manifests read and cached), chunk_ref.c (refs looked up,
  * walked, read), virtual_access.c (which virtual locations may be
@@ -66,6 +67,19 @@ typedef struct ic_repo ic_repo;
 floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out);
 
 void ic_repo_free(ic_repo **r);
+
+/* The same, the repository's metadata objects (repo file, snapshots,
+ * manifests) read under a memory budget: the most bytes one may take,
+ * stored or unpacked; 0: the machine's physical memory (ic_repo_open's).
+ * An object past it is FLOE_ENOMEM naming it, its size so far and "raise
+ * --memory-budget". ic_repo_set_memory_budget changes it for later reads. */
+floe_err ic_repo_open_budget(floe_transport *t, const char *root_url, uint64_t memory_budget,
+                             ic_repo **out);
+void ic_repo_set_memory_budget(ic_repo *r, uint64_t bytes);
+
+/* Manifest objects this repo fetched and parsed, and their stored bytes
+ * (--report's manifests_read, manifest_bytes). */
+void ic_repo_manifest_stats(const ic_repo *r, uint64_t *manifests_read, uint64_t *manifest_bytes);
 
 int ic_repo_spec_version(const ic_repo *r); /* 1 or 2 (2.1 reads as 2) */
 const char *ic_repo_root(const ic_repo *r); /* normalized root URL, ends with '/' */
@@ -257,6 +271,14 @@ floe_err ic_native_chunk_url(const ic_repo *r, const ic_chunk_ref *ref, char **u
  * once (concurrently when the transport has an object cache), so that
  * their lookups and walks need no request. Errors as in lookups. */
 floe_err ic_repo_load_manifests(ic_repo *r, const ic_node *const *arrays, size_t n);
+
+/* Read, concurrently, only the manifests of `array` whose extents overlap
+ * the chunk box [from, to) (array->ndim coordinates each, `to` exclusive)
+ * and that are not cached yet: what a batch of chunks inside that box
+ * needs, so that an array split into many manifests costs only the
+ * overlapping ones. Errors as in lookups. */
+floe_err ic_repo_load_manifests_box(ic_repo *r, const ic_node *array, const uint32_t *from,
+                                    const uint32_t *to);
 
 /* Forget the cached manifests (invalidates every ic_chunk_ref pointer). */
 void ic_repo_drop_manifests(ic_repo *r);

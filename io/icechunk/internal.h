@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* io/icechunk/internal.h - what the files of the Icechunk reader share:
- * the size caps, the repository struct, fetching a metadata file, the
+ * the repository struct, fetching a metadata file, the
  * configuration decoders; and the pure format headers they decode with
  * (format/file_header.h, flatbuf.h, msgpack.h). Not for use outside
  * io/icechunk/ (and its tests).
@@ -18,11 +18,6 @@
 #include <stdint.h>
 #include <zstd.h>
 
-/* Caps on what one metadata object may cost: the stored (compressed)
- * object and its decompressed flatbuffer. Real manifests are at most tens
- * of MB; these stop a corrupt or hostile object, not a large repository. */
-#define IC_MAX_STORED_BYTES ((size_t)512 << 20)
-#define IC_MAX_PAYLOAD_BYTES ((size_t)1 << 30)
 /* ref.json and config.yaml are tiny. */
 #define IC_MAX_SMALL_OBJECT_BYTES ((size_t)16 << 20)
 
@@ -49,10 +44,16 @@ struct ic_repo {
     size_t n_strings;
     ic_manifest **manifests; /* cache, sorted by id bytes */
     size_t n_manifests, cap_manifests;
+    /* The most bytes one metadata object may take, stored or unpacked
+     * (ic_repo_set_memory_budget): a corrupt or hostile object is stopped
+     * by it, a large repository only by the machine. */
+    size_t memory_budget;
+    uint64_t manifests_read, manifest_bytes; /* ic_repo_manifest_stats */
 };
 
 /* GET url (a metadata object of this repository) and decode it as
- * ic_file_decode (format/file_header.h) does. */
+ * ic_file_decode (format/file_header.h) does, under r's memory budget
+ * (metadata_fetch.c). */
 floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f);
 
 /* root + key, owned by the caller. */

@@ -4,10 +4,10 @@
  * A manifest holds, per array (node id), the ChunkRefs of some of its
  * chunks, sorted by coordinate. Manifests are immutable, so each is read
  * once and kept in the repository's cache; chunk refs hand out pointers
- * into it. At load the arrays are indexed by node id and every ref's
- * coordinate vector is checked (and its order), so lookups are binary
- * searches over validated data. Looking refs up and walking them is
- * chunk_ref.c's.
+ * into it. At load only the arrays are indexed by node id: the refs (1.4
+ * million per array in a real archive) are checked where they are
+ * touched, by the lookup's binary search and the walks (chunk_ref.c), so
+ * that opening a manifest costs its unpacking, not a walk of every ref.
  */
 #include "io/fetch/prefetch.h"
 #include "io/icechunk/format/ids.h"
@@ -72,31 +72,6 @@ int ic_ref_cmp_index(const fb_vector *index, const uint32_t *coord, uint32_t ndi
     return 0;
 }
 
-/* Check every ref's index (same length, strictly increasing) so that
- * binary search is sound and later reads of the index cannot fail. */
-static floe_err check_refs(ic_array_refs *a)
-{
-    uint32_t prev[IC_MAX_DIMS];
-    for (uint32_t i = 0; i < a->refs.n; i++) {
-        fb_table ref;
-        fb_vector index;
-        FLOE_CHECK(ic_ref_index(&a->refs, i, &ref, &index));
-        if (i == 0) {
-            if (index.n > IC_MAX_DIMS)
-                return FLOE_ERR(FLOE_EUNSUPPORTED, "ref 0 has %u coordinates (at most %d)", index.n,
-                                IC_MAX_DIMS);
-            a->ndim = index.n;
-        } else if (index.n != a->ndim) {
-            return FLOE_ERR(FLOE_EFORMAT, "ref %u has %u coordinates, ref 0 has %u", i, index.n, a->ndim);
-        } else if (ic_ref_cmp_index(&index, prev, a->ndim) <= 0) {
-            return FLOE_ERR(FLOE_EFORMAT, "ref %u is not sorted after ref %u by coordinate", i, i - 1);
-        }
-        for (uint32_t d = 0; d < a->ndim; d++)
-            prev[d] = fb_vector_u32(&index, d);
-    }
-    return NULL;
-}
-
 static floe_err parse_manifest(ic_manifest *m)
 {
     const fb_table *root = &m->file.root;
@@ -126,8 +101,6 @@ static floe_err parse_manifest(ic_manifest *m)
         FLOE_CHECK(fb_field_struct(&am, AM_NODE_ID, "node_id", 8, 1, &node_id), "arrays[%u]", a);
         memcpy(m->arrays[a].node_id, node_id, 8);
         FLOE_CHECK(fb_field_vector(&am, AM_REFS, "refs", FB_REF_SIZE, 1, &m->arrays[a].refs), "arrays[%u]", a);
-        char nid[IC_NODE_ID_SIZE];
-        FLOE_CHECK(check_refs(&m->arrays[a]), "array %s", ic_id_encode(node_id, 8, nid));
     }
     /* Writers sort by node id; sorting our own index keeps lookups right
      * even if one did not. */
@@ -141,32 +114,10 @@ static floe_err parse_manifest(ic_manifest *m)
     return NULL;
 }
 
-/* The cached manifest with this id, reading it on first use; ranged: a
- * large one not prefetched yet is fetched in parallel ranges first. */
-static floe_err manifest_get(ic_repo *r, const ic_manifest_extent *e, int ranged,
-                             ic_manifest **out)
+/* Read and parse the manifest of extent e (not cached). */
+floe_err ic_manifest_read(ic_repo *r, const ic_manifest_extent *e, ic_manifest **out)
 {
-    size_t lo = 0, hi = r->n_manifests;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(r->manifests[mid]->id, e->id_bytes, 12);
-        if (c == 0) {
-            *out = r->manifests[mid];
-            return NULL;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (r->n_manifests == r->cap_manifests) {
-        size_t cap = r->cap_manifests ? 2 * r->cap_manifests : 16;
-        ic_manifest **grown = realloc(r->manifests, cap * sizeof *grown);
-        if (!grown)
-            return FLOE_ERR(FLOE_ENOMEM, "out of memory");
-        r->manifests = grown;
-        r->cap_manifests = cap;
-    }
+    *out = NULL;
     ic_manifest *m = calloc(1, sizeof *m);
     if (!m)
         return FLOE_ERR(FLOE_ENOMEM, "out of memory");
@@ -179,7 +130,9 @@ static floe_err manifest_get(ic_repo *r, const ic_manifest_extent *e, int ranged
         free(m);
         return err;
     }
-    if (ranged && e->size_bytes >= FLOE_PREFETCH_RANGED_MIN_BYTES)
+    /* A large one not in the transport's cache yet (a lazy lookup's) comes
+     * in parallel ranges; one a wave prefetched is skipped there. */
+    if (e->size_bytes >= FLOE_PREFETCH_RANGED_MIN_BYTES)
         err = floe_prefetch_sized(r->t, (const char *const *)&url, &e->size_bytes, 1);
     if (!err)
         err = ic_file_fetch(r, url, IC_FILE_MANIFEST, &m->file);
@@ -188,10 +141,58 @@ static floe_err manifest_get(ic_repo *r, const ic_manifest_extent *e, int ranged
     if (err) {
         err = floe_err_push(err, __FILE__, __LINE__, " manifest %s", url);
         ic_manifest_free(&m);
-        free(url);
-        return err;
     }
     free(url);
+    *out = m;
+    return err;
+}
+
+/* Where id is in r's cache, or would go (*found says which). */
+static size_t cache_slot(const ic_repo *r, const uint8_t id[12], int *found)
+{
+    size_t lo = 0, hi = r->n_manifests;
+    *found = 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(r->manifests[mid]->id, id, 12);
+        if (c == 0) {
+            *found = 1;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+ic_manifest *ic_manifest_cached(const ic_repo *r, const uint8_t id[12])
+{
+    int found;
+    size_t at = cache_slot(r, id, &found);
+    return found ? r->manifests[at] : NULL;
+}
+
+/* The cached manifest with this id, reading it on first use. */
+floe_err ic_manifest_get(ic_repo *r, const ic_manifest_extent *e, ic_manifest **out)
+{
+    int found;
+    size_t lo = cache_slot(r, e->id_bytes, &found);
+    if (found) {
+        *out = r->manifests[lo];
+        return NULL;
+    }
+    if (r->n_manifests == r->cap_manifests) {
+        size_t cap = r->cap_manifests ? 2 * r->cap_manifests : 16;
+        ic_manifest **grown = realloc(r->manifests, cap * sizeof *grown);
+        if (!grown)
+            return FLOE_ERR(FLOE_ENOMEM, "out of memory");
+        r->manifests = grown;
+        r->cap_manifests = cap;
+    }
+    ic_manifest *m;
+    FLOE_CHECK(ic_manifest_read(r, e, &m));
     memmove(&r->manifests[lo + 1], &r->manifests[lo], (r->n_manifests - lo) * sizeof *r->manifests);
     r->manifests[lo] = m;
     r->n_manifests++;
@@ -199,67 +200,48 @@ static floe_err manifest_get(ic_repo *r, const ic_manifest_extent *e, int ranged
     return NULL;
 }
 
-floe_err ic_manifest_get(ic_repo *r, const ic_manifest_extent *e, ic_manifest **out)
+static int extents_overlap(const ic_manifest_extent *e, const uint32_t *from, const uint32_t *to)
 {
-    return manifest_get(r, e, 1, out);
+    for (int d = 0; d < e->ndim; d++)
+        if (to[d] <= e->from[d] || from[d] >= e->to[d])
+            return 0;
+    return 1; /* an empty extents vector matches every coordinate */
 }
 
-static int manifest_cached(const ic_repo *r, const uint8_t id[12])
+/* Read the manifests of extents[0..n) that are not cached yet: one
+ * concurrent wave into the transport's cache (large ones in parallel
+ * ranges), then each is read (from memory) and parsed in order. */
+static floe_err load_extents(ic_repo *r, const ic_manifest_extent *const *extents, size_t n)
 {
-    size_t lo = 0, hi = r->n_manifests;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(r->manifests[mid]->id, id, 12);
-        if (c == 0)
-            return 1;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
-}
-
-floe_err ic_repo_load_manifests(ic_repo *r, const ic_node *const *arrays, size_t n)
-{
-    /* The extents to read: one per manifest not cached yet. */
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        if (arrays[i]->is_array)
-            total += arrays[i]->n_manifests;
-    if (!total)
+    if (!n)
         return NULL;
-    const ic_manifest_extent **todo = malloc(total * sizeof *todo);
-    char **urls = calloc(total, sizeof *urls);
-    uint64_t *sizes = calloc(total, sizeof *sizes);
+    const ic_manifest_extent **todo = malloc(n * sizeof *todo);
+    char **urls = calloc(n, sizeof *urls);
+    uint64_t *sizes = calloc(n, sizeof *sizes);
     floe_err err = NULL;
     if (!todo || !urls || !sizes)
-        err = FLOE_ERR(FLOE_ENOMEM, "out of memory for %zu manifests", total);
+        err = FLOE_ERR(FLOE_ENOMEM, "out of memory for %zu manifests", n);
     size_t k = 0;
     for (size_t i = 0; i < n && !err; i++) {
-        for (size_t j = 0; arrays[i]->is_array && j < arrays[i]->n_manifests && !err; j++) {
-            const ic_manifest_extent *e = &arrays[i]->manifests[j];
-            int seen = manifest_cached(r, e->id_bytes);
-            for (size_t q = 0; q < k && !seen; q++)
-                seen = !memcmp(todo[q]->id_bytes, e->id_bytes, 12);
-            if (seen)
-                continue;
-            char key[40];
-            snprintf(key, sizeof key, "manifests/%s", e->id);
-            todo[k] = e;
-            sizes[k] = e->size_bytes;
-            err = ic_repo_url(r, key, &urls[k]);
-            k++;
-        }
+        const ic_manifest_extent *e = extents[i];
+        int seen = ic_manifest_cached(r, e->id_bytes) != NULL;
+        for (size_t q = 0; q < k && !seen; q++)
+            seen = !memcmp(todo[q]->id_bytes, e->id_bytes, 12);
+        if (seen)
+            continue;
+        char key[40];
+        snprintf(key, sizeof key, "manifests/%s", e->id);
+        todo[k] = e;
+        sizes[k] = e->size_bytes;
+        err = ic_repo_url(r, key, &urls[k]);
+        k++;
     }
-    /* One concurrent wave into the transport's cache (large ones in
-     * parallel ranges), then each is read (from memory) and parsed in
-     * order. */
+    /* large ones in parallel ranges */
     if (!err)
         err = floe_prefetch_sized(r->t, (const char *const *)urls, sizes, k);
     for (size_t q = 0; q < k && !err; q++) {
         ic_manifest *m;
-        err = manifest_get(r, todo[q], 0, &m);
+        err = ic_manifest_get(r, todo[q], &m);
     }
     for (size_t q = 0; urls && q < k; q++)
         free(urls[q]);
@@ -267,6 +249,46 @@ floe_err ic_repo_load_manifests(ic_repo *r, const ic_node *const *arrays, size_t
     free(sizes);
     free(todo);
     return err;
+}
+
+floe_err ic_repo_load_manifests(ic_repo *r, const ic_node *const *arrays, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (arrays[i]->is_array)
+            total += arrays[i]->n_manifests;
+    if (!total)
+        return NULL;
+    const ic_manifest_extent **list = malloc(total * sizeof *list);
+    if (!list)
+        return FLOE_ERR(FLOE_ENOMEM, "out of memory for %zu manifests", total);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; arrays[i]->is_array && j < arrays[i]->n_manifests; j++)
+            list[k++] = &arrays[i]->manifests[j];
+    floe_err err = load_extents(r, list, k);
+    free(list);
+    return err;
+}
+
+floe_err ic_repo_load_manifests_box(ic_repo *r, const ic_node *array, const uint32_t *from,
+                                    const uint32_t *to)
+{
+    if (!array->is_array)
+        return FLOE_ERR(FLOE_EINVAL, "%s is a group, not an array", array->path);
+    if (!array->n_manifests)
+        return NULL;
+    const ic_manifest_extent **list = malloc(array->n_manifests * sizeof *list);
+    if (!list)
+        return FLOE_ERR(FLOE_ENOMEM, "out of memory for %zu manifests", array->n_manifests);
+    size_t k = 0;
+    for (size_t j = 0; j < array->n_manifests; j++)
+        if (extents_overlap(&array->manifests[j], from, to))
+            list[k++] = &array->manifests[j];
+    floe_err err = load_extents(r, list, k);
+    free(list);
+    FLOE_CHECK(err, "array %s", array->path);
+    return NULL;
 }
 
 ic_array_refs *ic_manifest_array(ic_manifest *m, const uint8_t node_id[8])

@@ -17,8 +17,7 @@ enum { CR_INDEX = 0, CR_INLINE = 1, CR_OFFSET = 2, CR_LENGTH = 3, CR_CHUNK_ID = 
 
 typedef struct ic_array_refs {
     uint8_t node_id[8];
-    fb_vector refs;   /* ChunkRef tables, sorted by index */
-    uint32_t ndim;    /* coordinates per ref (all refs of an array agree) */
+    fb_vector refs;   /* ChunkRef tables, sorted by index (checked where touched) */
     char **locations; /* expanded locations by ref position (lazy) */
 } ic_array_refs;
 
@@ -35,9 +34,14 @@ struct ic_manifest {
     ZSTD_DCtx *dctx;
 };
 
-/* The manifest of extent e, from r's cache or read, checked and cached now
+/* The manifest of extent e, from r's cache or read, parsed and cached now
  * (borrowed: valid while r caches it). */
 floe_err ic_manifest_get(ic_repo *r, const ic_manifest_extent *e, ic_manifest **out);
+/* The same, read and parsed but not cached (the caller frees it with
+ * ic_manifest_free): for a walk that drops each manifest after it. */
+floe_err ic_manifest_read(ic_repo *r, const ic_manifest_extent *e, ic_manifest **out);
+/* The cached manifest with this id, or NULL. */
+ic_manifest *ic_manifest_cached(const ic_repo *r, const uint8_t id[12]);
 /* The refs of array node_id in m, or NULL. */
 ic_array_refs *ic_manifest_array(ic_manifest *m, const uint8_t node_id[8]);
 /* The coordinate vector of a ChunkRef. */

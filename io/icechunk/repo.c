@@ -23,23 +23,6 @@ floe_err ic_repo_url(const ic_repo *r, const char *key, char **url)
     return NULL;
 }
 
-floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f)
-{
-    memset(f, 0, sizeof *f);
-    if (!r->zds && !(r->zds = ZSTD_createDStream()))
-        return FLOE_ERR(FLOE_ENOMEM, "zstd: cannot create a decompression stream");
-    floe_buf raw;
-    floe_buf_init(&raw, IC_MAX_STORED_BYTES);
-    floe_err err = floe_transport_get(r->t, url, 0, 0, NULL, &raw);
-    if (!err) {
-        err = ic_file_decode(raw.data, raw.len, expect_type, IC_MAX_PAYLOAD_BYTES, r->zds, f);
-        if (err)
-            ic_file_free(f);
-    }
-    floe_buf_free(&raw);
-    return err;
-}
-
 floe_err ic_repo_get(ic_repo *r, const char *key, size_t max, floe_buf *out, int *found)
 {
     char *url;
@@ -155,7 +138,7 @@ static floe_err open_v2(ic_repo *r, floe_buf *raw)
 {
     if (!r->zds && !(r->zds = ZSTD_createDStream()))
         return FLOE_ERR(FLOE_ENOMEM, "zstd: cannot create a decompression stream");
-    FLOE_CHECK(ic_file_decode(raw->data, raw->len, IC_FILE_REPO_INFO, IC_MAX_PAYLOAD_BYTES, r->zds,
+    FLOE_CHECK(ic_file_decode(raw->data, raw->len, IC_FILE_REPO_INFO, r->memory_budget, r->zds,
                               &r->repo_file));
     if (r->repo_file.spec != 2)
         return FLOE_ERR(FLOE_EFORMAT, "a repo file with spec version %d (expected 2)",
@@ -262,6 +245,12 @@ static floe_err v1_tag_was_deleted(ic_repo *r, const char *name, int *deleted)
 
 floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out)
 {
+    return ic_repo_open_budget(t, root_url, 0, out);
+}
+
+floe_err ic_repo_open_budget(floe_transport *t, const char *root_url, uint64_t memory_budget,
+                             ic_repo **out)
+{
     *out = NULL;
     if (!t || !root_url || !*root_url)
         return FLOE_ERR(FLOE_EINVAL, "icechunk: no transport or repository URL");
@@ -269,6 +258,7 @@ floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out)
     if (!r)
         return FLOE_ERR(FLOE_ENOMEM, "out of memory");
     r->t = t;
+    ic_repo_set_memory_budget(r, memory_budget);
     size_t n = strlen(root_url);
     r->root = malloc(n + 2);
     if (!r->root) {
@@ -282,7 +272,7 @@ floe_err ic_repo_open(floe_transport *t, const char *root_url, ic_repo **out)
     floe_err err = NULL;
     floe_buf raw;
     int found;
-    FLOE_CHECK_GOTO(err, fail, ic_repo_get(r, "repo", IC_MAX_STORED_BYTES, &raw, &found),
+    FLOE_CHECK_GOTO(err, fail, ic_repo_get(r, "repo", r->memory_budget, &raw, &found),
                     "opening repository %s", r->root);
     if (found) {
         r->spec = 2;

@@ -99,6 +99,33 @@ static void check_requests(const floe_mpi *mpi, floe_dataset *ds, const char *wh
     free(all);
 }
 
+/* An open naming one data array reads (rank 0) or parses from rank 0's
+ * blob (the others) its coordinates' manifests and not the array's own:
+ * those are read when the array is, only where its chunks are (issue 13),
+ * so the blob every rank receives carries no data array's manifests. A
+ * process alone (one rank: nothing recorded) reads an array held in one
+ * manifest with its coordinates', in the same wave. */
+static void check_manifests_at_open(const floe_mpi *mpi, floe_dataset *ds, const char *name,
+                                    const char *what)
+{
+    const floe_array *a = floe_dataset_find(ds, name);
+    CHECK(mpi->rank, a != NULL, "%s: no array %s", what, name);
+    if (!a)
+        return;
+    uint64_t coords = 0;
+    for (int d = 0; d < a->ndim; d++) {
+        const floe_array *c = a->dim_names[d] ? floe_dataset_find(ds, a->dim_names[d]) : NULL;
+        coords += c ? c->n_manifests : 0;
+    }
+    if (mpi->size == 1 && a->n_manifests == 1)
+        coords++;
+    floe_dataset_io io;
+    floe_dataset_io_stats(ds, &io);
+    CHECK(mpi->rank, coords > 0 && io.manifests_read == coords,
+          "%s: %llu manifests read at open, want %llu (the coordinates' of %s)", what,
+          (unsigned long long)io.manifests_read, (unsigned long long)coords, name);
+}
+
 static void open_and_compare(const floe_mpi *mpi, floe_open_request req, const char *what)
 {
     floe_dataset *ds = NULL;
@@ -111,6 +138,8 @@ static void open_and_compare(const floe_mpi *mpi, floe_open_request req, const c
         return;
     }
     check_requests(mpi, ds, what);
+    if (req.arrays)
+        check_manifests_at_open(mpi, ds, req.arrays, what);
     uint64_t h = digest(ds, mpi->rank), h0 = 0;
     if (mpi->rank == 0) {
         /* The independent reading: a plain open on rank 0 alone. */

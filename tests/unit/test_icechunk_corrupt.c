@@ -10,6 +10,7 @@
  */
 #include "io/icechunk/icechunk.h"
 #include "io/icechunk/internal.h"
+#include "io/icechunk/manifest_internal.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -238,7 +239,8 @@ static void header_errors(void **state)
 
     /* The decompression cap. */
     ic_file f;
-    tu_expect_err(ic_file_decode(orig, len, IC_FILE_SNAPSHOT, 100, NULL, &f), FLOE_ENOMEM, "limit");
+    tu_expect_err(ic_file_decode(orig, len, IC_FILE_SNAPSHOT, 100, NULL, &f), FLOE_ENOMEM,
+                  "more than the memory budget of 100 bytes (100 bytes so far, from");
     ic_file_free(&f);
     TU_OK(ic_file_decode(orig, len, IC_FILE_SNAPSHOT, plen, NULL, &f));
     assert_string_equal(f.impl, "ic-2.2.2");
@@ -589,6 +591,150 @@ static void relative_locations(void **state)
     tu_scratch_remove(sc.root);
 }
 
+/* ---- refs checked where they are touched ------------------------------------------------ */
+
+/* The refs vector of the array with n_refs refs in a manifest payload. */
+static fb_vector refs_of(const uint8_t *payload, size_t plen, uint32_t n_refs)
+{
+    fb_table root, am;
+    fb_vector arrays, refs;
+    TU_OK(fb_root(payload, plen, "Ichk", &root));
+    TU_OK(fb_field_vector(&root, 1, "arrays", FB_REF_SIZE, 1, &arrays));
+    for (uint32_t a = 0; a < arrays.n; a++) {
+        TU_OK(fb_vector_table(&arrays, a, &am));
+        TU_OK(fb_field_vector(&am, 1, "refs", FB_REF_SIZE, 1, &refs));
+        if (refs.n == n_refs)
+            return refs;
+    }
+    fail_msg("no array with %u refs", n_refs);
+    return refs;
+}
+
+/* Swap what refs i and j of the vector point at (uoffsets are relative to
+ * their own position). */
+static void swap_refs(uint8_t *payload, const fb_vector *refs, uint32_t i, uint32_t j)
+{
+    size_t pi = refs->pos + 4 * (size_t)i, pj = refs->pos + 4 * (size_t)j;
+    uint32_t ti = (uint32_t)pi + fb_load_u32(payload + pi), tj = (uint32_t)pj + fb_load_u32(payload + pj);
+    uint32_t oi = tj - (uint32_t)pi, oj = ti - (uint32_t)pj;
+    memcpy(payload + pi, &oi, 4); /* little-endian host, as the fixtures */
+    memcpy(payload + pj, &oj, 4);
+}
+
+/* A manifest whose last two refs of /surface/temp (15 refs: [3,1,0] and
+ * [3,1,1]) are swapped. Nothing is walked at load: a lookup far from them
+ * answers (the old reader refused the whole manifest), one that lands on
+ * them, found or not, is one clear FLOE_EFORMAT line, as is a walk; a ref
+ * whose coordinate vector has the wrong length is refused where a lookup
+ * visits it. */
+static void unsorted_refs(void **state)
+{
+    (void)state;
+    scratch sc;
+    tu_scratch_copy("virtual-v2", sc.root, sizeof sc.root);
+    const char *key = "manifests/" V2_TEMP_MANIFEST;
+    size_t len, plen;
+    uint8_t *orig = read_key(&sc, key, &len);
+    uint8_t *payload = inflate_file(orig, len, &plen);
+    fb_vector refs = refs_of(payload, plen, 15);
+    swap_refs(payload, &refs, 13, 14);
+    write_metadata(&sc, key, orig, payload, plen);
+
+    ic_repo *r = tu_open_root(T, sc.root);
+    ic_snapshot *s = tu_snapshot(r, IC_REF_BRANCH, "main", V2_MAIN);
+    const ic_node *temp = tu_node(s, "/surface/temp");
+    ic_chunk_ref ref;
+    TU_OK(ic_chunk_ref_lookup(r, temp, (uint64_t[]){0, 0, 0}, &ref));
+    assert_int_equal(ref.kind, IC_CHUNK_VIRTUAL);
+    TU_OK(ic_chunk_ref_lookup(r, temp, (uint64_t[]){1, 1, 1}, &ref));
+    assert_int_equal(ref.kind, IC_CHUNK_VIRTUAL);
+    tu_expect_err(ic_chunk_ref_lookup(r, temp, (uint64_t[]){3, 1, 1}, &ref), FLOE_EFORMAT,
+                  "ref 14 is not sorted after ref 13 by coordinate");
+    assert_int_equal(ref.kind, IC_CHUNK_MISSING);
+    tu_expect_err(ic_chunk_ref_lookup(r, temp, (uint64_t[]){3, 1, 0}, &ref), FLOE_EFORMAT,
+                  "manifests/" V2_TEMP_MANIFEST ": array /surface/temp chunk [3,1,0]");
+    int visits = 0;
+    tu_expect_err(ic_array_each_ref(r, temp, count_visit, &visits), FLOE_EFORMAT,
+                  "ref 14 is not sorted after ref 13");
+    assert_int_equal(visits, 14); /* refs 0..13 are in order */
+    ic_snapshot_free(&s);
+    ic_repo_free(&r);
+
+    /* Ref 0's coordinates cut to 2: a lookup visiting it fails, one that
+     * does not answers. */
+    free(payload);
+    payload = inflate_file(orig, len, &plen);
+    refs = refs_of(payload, plen, 15);
+    fb_table t;
+    fb_vector index;
+    TU_OK(ic_ref_index(&refs, 0, &t, &index));
+    assert_int_equal(index.n, 3);
+    uint32_t two = 2;
+    memcpy(payload + index.pos - 4, &two, 4);
+    write_metadata(&sc, key, orig, payload, plen);
+    r = tu_open_root(T, sc.root);
+    s = tu_snapshot(r, IC_REF_BRANCH, "main", V2_MAIN);
+    temp = tu_node(s, "/surface/temp");
+    TU_OK(ic_chunk_ref_lookup(r, temp, (uint64_t[]){3, 1, 1}, &ref));
+    assert_int_equal(ref.kind, IC_CHUNK_NATIVE);
+    tu_expect_err(ic_chunk_ref_lookup(r, temp, (uint64_t[]){0, 0, 0}, &ref), FLOE_EFORMAT,
+                  "ref 0 has 2 coordinates, the array has 3 dimensions");
+    tu_expect_err(ic_array_each_ref(r, temp, count_visit, &visits), FLOE_EFORMAT,
+                  "ref 0 has 2 coordinates");
+    ic_snapshot_free(&s);
+    ic_repo_free(&r);
+    free(payload);
+    free(orig);
+    tu_scratch_remove(sc.root);
+}
+
+/* The memory budget: a manifest larger unpacked is refused with one line
+ * naming it, its size and what to raise; the default budget opens it. */
+static void memory_budget(void **state)
+{
+    (void)state;
+    scratch sc;
+    tu_scratch_copy("virtual-v2", sc.root, sizeof sc.root);
+    ic_repo *r = tu_open_root(T, sc.root);
+    ic_snapshot *s = tu_snapshot(r, IC_REF_BRANCH, "main", V2_MAIN);
+    const ic_node *temp = tu_node(s, "/surface/temp");
+    ic_chunk_ref ref;
+    size_t len;
+    free(read_key(&sc, "manifests/" V2_TEMP_MANIFEST, &len));
+    char want[128];
+    /* Stored within the budget, larger unpacked; then larger stored. */
+    ic_repo_set_memory_budget(r, len);
+    snprintf(want, sizeof want, "more than the memory budget of %zu bytes (%zu bytes so far, "
+             "from %zu stored bytes)", len, len, len - IC_HEADER_SIZE);
+    for (int k = 0; k < 2; k++) {
+        floe_err err = ic_chunk_ref_lookup(r, temp, (uint64_t[]){0, 0, 0}, &ref);
+        char line[2048];
+        floe_err_line(err, line, sizeof line);
+        assert_int_equal(floe_err_code(err), FLOE_ENOMEM);
+        floe_err_free(&err);
+        assert_null(strchr(line, '\n'));
+        assert_non_null(strstr(line, "manifest "));
+        assert_non_null(strstr(line, "manifests/" V2_TEMP_MANIFEST));
+        if (!strstr(line, want))
+            fail_msg("\"%s\" does not say \"%s\"", line, want);
+        assert_non_null(strstr(line, "raise --memory-budget"));
+        ic_repo_set_memory_budget(r, 256);
+        snprintf(want, sizeof want, "stored object larger than the memory budget of 256 bytes");
+    }
+    uint64_t n, bytes;
+    ic_repo_manifest_stats(r, &n, &bytes);
+    assert_int_equal(n, 0);
+    ic_repo_set_memory_budget(r, 0); /* the default: physical memory */
+    TU_OK(ic_chunk_ref_lookup(r, temp, (uint64_t[]){0, 0, 0}, &ref));
+    assert_int_equal(ref.kind, IC_CHUNK_VIRTUAL);
+    ic_repo_manifest_stats(r, &n, &bytes);
+    assert_int_equal(n, 1);
+    assert_int_equal(bytes, len);
+    ic_snapshot_free(&s);
+    ic_repo_free(&r);
+    tu_scratch_remove(sc.root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -600,6 +746,8 @@ int main(void)
         cmocka_unit_test(missing_objects),
         cmocka_unit_test(v1_broken_refs_and_config),
         cmocka_unit_test(relative_locations),
+        cmocka_unit_test(unsorted_refs),
+        cmocka_unit_test(memory_budget),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -568,6 +568,42 @@ static void check_split(ic_repo *r, const ic_node *split, float value)
     }
 }
 
+/* Manifests read since the last call. */
+static uint64_t manifests_read_since(ic_repo *r, uint64_t *last)
+{
+    uint64_t n, bytes;
+    ic_repo_manifest_stats(r, &n, &bytes);
+    uint64_t d = n - *last;
+    *last = n;
+    return d;
+}
+
+/* ic_repo_load_manifests_box reads the manifests whose extents overlap
+ * the box and no other; lookups inside it then read nothing more, and one
+ * outside reads only the manifest that holds it. */
+static void check_split_box(ic_repo *r, const ic_node *split)
+{
+    ic_repo_drop_manifests(r);
+    uint64_t last = 0;
+    (void)manifests_read_since(r, &last);
+    size_t per_row = split->n_manifests / 4; /* 4 (one per chunk) or 2 */
+    TU_OK(ic_repo_load_manifests_box(r, split, (uint32_t[]){1, 0}, (uint32_t[]){2, 4}));
+    assert_int_equal(manifests_read_since(r, &last), per_row);
+    for (uint32_t j = 0; j < 4; j++)
+        assert_int_equal(tu_ref(r, split, 1, j, 0).kind, IC_CHUNK_NATIVE);
+    assert_int_equal(manifests_read_since(r, &last), 0);
+    TU_OK(ic_repo_load_manifests_box(r, split, (uint32_t[]){1, 0}, (uint32_t[]){2, 4}));
+    assert_int_equal(manifests_read_since(r, &last), 0); /* cached */
+    TU_OK(ic_repo_load_manifests_box(r, split, (uint32_t[]){3, 3}, (uint32_t[]){4, 4}));
+    assert_int_equal(manifests_read_since(r, &last), 1);
+    assert_int_equal(tu_ref(r, split, 2, 0, 0).kind, IC_CHUNK_NATIVE); /* lazily: one */
+    assert_int_equal(manifests_read_since(r, &last), 1);
+    /* A box outside the grid overlaps nothing. */
+    TU_OK(ic_repo_load_manifests_box(r, split, (uint32_t[]){4, 0}, (uint32_t[]){9, 4}));
+    assert_int_equal(manifests_read_since(r, &last), 0);
+    ic_repo_drop_manifests(r);
+}
+
 static void split_repos(void **state)
 {
     (void)state;
@@ -636,6 +672,7 @@ static void split_repos(void **state)
                     assert_true((e->from[1] == 0 && e->to[1] == 3) || (e->from[1] == 3 && e->to[1] == 4));
                 }
             }
+            check_split_box(r, split);
             check_split(r, split, split_value[n]);
             uint64_t nrefs;
             size_t nman;

@@ -4,7 +4,8 @@
  *
  * The payload is a single zstd frame without a content-size field (every
  * file Icechunk writes), so it is decompressed with the streaming API into
- * a capped floe_buf rather than trusting a size from the frame header.
+ * a floe_buf that grows as the output comes, up to the caller's memory
+ * budget, rather than trusting a size from the frame header.
  * Bytes in, bytes out: fetching the file is the reader's (repo.c).
  */
 #include "io/icechunk/format/file_header.h"
@@ -42,9 +43,10 @@ static floe_err zstd_inflate(const uint8_t *src, size_t len, ZSTD_DStream *reuse
         if (out->max - out->len < want)
             want = out->max - out->len;
         if (want == 0) {
-            /* At the cap with output still to come. */
-            err = FLOE_ERR(FLOE_ENOMEM, "decompressed payload exceeds the limit of %zu bytes",
-                           out->max);
+            /* At the budget with output still to come. */
+            err = FLOE_ERR(FLOE_ENOMEM, "unpacks to more than the memory budget of %zu bytes "
+                           "(%zu bytes so far, from %zu stored bytes): raise --memory-budget",
+                           out->max, out->len, len);
             break;
         }
         err = floe_buf_reserve(out, want, &space);
@@ -102,6 +104,9 @@ floe_err ic_file_decode(const uint8_t *raw, size_t len, int expect_type, size_t 
     const uint8_t *payload = raw + IC_HEADER_SIZE;
     size_t plen = len - IC_HEADER_SIZE;
     if (compression == 0) {
+        if (plen > max_payload)
+            return FLOE_ERR(FLOE_ENOMEM, "holds %zu bytes, more than the memory budget of %zu "
+                            "bytes: raise --memory-budget", plen, max_payload);
         FLOE_CHECK(floe_buf_append(&f->payload, payload, plen), "uncompressed payload");
     } else if (compression == 1) {
         FLOE_CHECK(zstd_inflate(payload, plen, ds, &f->payload));

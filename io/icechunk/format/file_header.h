@@ -41,9 +41,11 @@ typedef struct ic_file {
 
 /* Check the 39-byte header of raw (magic, spec 1 or 2, the expected file
  * type, compression 0 or 1) and decompress the payload (at most max_payload
- * bytes) into f->payload; find the flatbuffer root ("Ichk" identifier).
+ * bytes, the reader's memory budget: past it FLOE_ENOMEM saying how far it
+ * got and to raise --memory-budget) into f->payload; find the flatbuffer
+ * root ("Ichk" identifier).
  * ds: a decompression stream to reuse (its window is megabytes), or NULL.
- * Errors are FLOE_EFORMAT (FLOE_ENOMEM past the cap, FLOE_EUNSUPPORTED for a
+ * Errors are FLOE_EFORMAT (FLOE_ENOMEM past the budget, FLOE_EUNSUPPORTED for a
  * newer spec); callers add the key. */
 floe_err ic_file_decode(const uint8_t *raw, size_t len, int expect_type, size_t max_payload,
                         ZSTD_DStream *ds, ic_file *f);
