@@ -18,7 +18,7 @@
 enum {
     F_REQUESTS, F_BYTES, F_BYTES_DELIVERED, F_RETRIES, F_METADATA_RETRIES, F_CHUNK_RETRIES,
     F_COALESCED, F_FAILURES, F_NEW_CONNECTIONS, F_CHUNKS, F_ENCODED_BYTES, F_DECODED_BYTES,
-    F_DECODE_SECONDS, F_WAIT_SECONDS, F_WALL, F_RSS,
+    F_DECODE_SECONDS, F_WAIT_SECONDS, F_WALL, F_RSS, F_REFS_RECEIVED, F_REFS_OUTSIDE_TABLE,
     NFIELD
 };
 static const char *const field[NFIELD] = {
@@ -38,6 +38,8 @@ static const char *const field[NFIELD] = {
     [F_WAIT_SECONDS] = "wait_seconds",
     [F_WALL] = "wall_seconds",
     [F_RSS] = "peak_rss_bytes",
+    [F_REFS_RECEIVED] = "refs_received",
+    [F_REFS_OUTSIDE_TABLE] = "refs_outside_table",
 };
 
 static void my_counters(const floe_dataset *ds, double t_start, double *v)
@@ -68,6 +70,9 @@ static void my_counters(const floe_dataset *ds, double t_start, double *v)
         [F_WAIT_SECONDS] = io.fetch.wait_seconds,
         [F_WALL] = job_now() - t_start,
         [F_RSS] = (double)ru.ru_maxrss * 1024.0, /* Linux: kilobytes */
+        /* the rank's ref table (engine/mpi/ref_share.h) */
+        [F_REFS_RECEIVED] = (double)io.refs_received,
+        [F_REFS_OUTSIDE_TABLE] = (double)io.refs_outside_table,
     };
     memcpy(v, c, sizeof c);
 }

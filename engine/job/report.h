@@ -8,7 +8,8 @@
  *              chunk_retries, coalesced,
  *              failures, new_connections, chunks, encoded_bytes,
  *              decoded_bytes, decode_seconds, wait_seconds,
- *              peak_rss_bytes (largest rank), peak_rss_bytes_sum},
+ *              peak_rss_bytes (largest rank), refs_received,
+ *              refs_outside_table, peak_rss_bytes_sum},
  *    "per_rank": [{"rank": 0, the same counters, "wall_seconds",
  *                  "peak_rss_bytes"}, ...]}
  *
@@ -16,7 +17,10 @@
  * the transport's own requests (the open's metadata, STAC documents, single
  * chunk reads; rank 0's alone under MPI, which reads the metadata for all)
  * and of the chunk fetcher's. requests, failures and the byte counts are
- * the chunk fetcher's.
+ * the chunk fetcher's. refs_received: the chunk refs in the table the rank
+ * got from rank 0 (engine/mpi/ref_share.h); refs_outside_table: its lookups
+ * the table did not answer, which went to the manifests (0 when the plan
+ * replayed its reads exactly).
  * wall_seconds is from the job's start (after MPI start-up) to the report;
  * peak_rss_bytes is the process's high-water resident set (getrusage). The
  * file is written by rank 0, atomically (temporary name, then rename). */
