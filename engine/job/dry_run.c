@@ -55,9 +55,13 @@ floe_err job_dry_share_refs(const floe_mpi *mpi, floe_dataset *ds, job_dry_run *
         err = FLOE_ERR(FLOE_ENOMEM, "%d ref tables", d->nranks);
     for (int r = 0; tables && r < d->nranks; r++)
         floe_buf_init(&tables[r], SIZE_MAX);
-    for (int r = 0; tables && !err && r < d->nranks; r++)
+    for (int r = 0; tables && !err && r < d->nranks; r++) {
         err = d->ranks[r].refs ? floe_ref_collector_blob(d->ranks[r].refs, &tables[r])
                                : FLOE_ERR(FLOE_EINTERNAL, "rank %d's refs were not collected", r);
+        /* written: rank 0 holds each rank's refs once, not twice */
+        floe_ref_collector_free(&d->ranks[r].refs);
+        d->ranks[r].reads.collect = NULL;
+    }
     if (err) { /* the ranks read from the manifests instead */
         FLOE_DEBUG("no ref tables (every rank reads from the manifests): %s",
                   floe_err_message(err));

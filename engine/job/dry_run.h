@@ -69,8 +69,9 @@ floe_err job_dry_collect_refs(job_dry_run *d);
  * (engine/mpi/ref_share.h), which reads with it. err: the replay's result
  * on rank 0 (owned; NULL on the others): a replay or table that fails is
  * no failure of the run (it is logged, and every rank then reads from the
- * manifests, where the same failure meets the run). Returns the agreed
- * result of handing the tables out. */
+ * manifests, where the same failure meets the run). Each rank's collector
+ * is freed once its table is written. Returns the agreed result of
+ * handing the tables out. */
 floe_err job_dry_share_refs(const floe_mpi *mpi, floe_dataset *ds, job_dry_run *d, floe_err err);
 
 /* The time-chunk rows the selected steps of g touch: the pieces of
