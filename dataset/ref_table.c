@@ -176,7 +176,8 @@ floe_err floe_ref_collector_add(floe_ref_collector *c, uint32_t array, int ndim,
     e.array = array;
     e.kind = (uint8_t)ref->kind;
     e.str = e.etag = REF_TABLE_NONE;
-    memcpy(e.coord, coord, (size_t)ndim * sizeof *coord);
+    if (ndim)
+        memcpy(e.coord, coord, (size_t)ndim * sizeof *coord);
     switch (ref->kind) {
     case IC_CHUNK_MISSING:
         break;
@@ -243,8 +244,10 @@ static uint32_t ndim_of(const floe_ref_collector *c, uint32_t array, uint32_t *s
 
 floe_err floe_ref_collector_blob(floe_ref_collector *c, floe_buf *out)
 {
-    qsort(c->arrays, c->narrays, sizeof *c->arrays, cmp_array);
-    qsort(c->e, c->n, sizeof *c->e, cmp_entry);
+    if (c->narrays) /* qsort's base must not be NULL, even for none */
+        qsort(c->arrays, c->narrays, sizeof *c->arrays, cmp_array);
+    if (c->n)
+        qsort(c->e, c->n, sizeof *c->e, cmp_entry);
     size_t n = 0; /* each chunk once: the same chunk has the same ref */
     for (size_t i = 0; i < c->n; i++)
         if (!n || cmp_entry(&c->e[n - 1], &c->e[i]))
