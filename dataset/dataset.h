@@ -13,8 +13,10 @@
  * io/icechunk/, io/zarr/, io/fetch/ and io/transport/. Files: open.c
  * (open, free, what the open knows), read.c (one chunk, 1-D coordinates,
  * counters), readahead.c (batched reads on the fetcher, read-ahead),
- * versions.c (the repository's refs and history, versions.h), and
- * internal.h, which they share.
+ * read_plan.c (reads planned for a dry run, refs collected), ref_table.c
+ * (a rank's compact table of chunk refs, ref_table.h), versions.c (the
+ * repository's refs and history, versions.h), and internal.h, which they
+ * share.
  */
 #ifndef FLOE_DATASET_H
 #define FLOE_DATASET_H
@@ -229,6 +231,11 @@ typedef struct floe_dataset_io {
      * blob) and parsed, and their stored bytes. */
     uint64_t manifests_read;
     uint64_t manifest_bytes;
+    /* The per-rank ref table (floe_dataset_use_refs): the chunk refs this
+     * rank got in its table, and the lookups of an array the table answers
+     * for that it did not hold (they went to the manifests). */
+    uint64_t refs_received;
+    uint64_t refs_outside_table;
 } floe_dataset_io;
 void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
 
@@ -244,6 +251,10 @@ void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
  * everything queued then; a batch of fill chunks only leaves its queue to
  * the next call, as the reads do. Chunks are looked up in the manifests
  * (loaded if need be); no chunk is fetched. */
+/* The chunk refs one rank looks up, collected by its read plans
+ * (floe_read_plan.collect) into a ref table (dataset/ref_table.h). */
+typedef struct floe_ref_collector floe_ref_collector;
+
 typedef struct floe_read_plan {
     floe_fetch_plan_totals fetch; /* requests and bytes, as floe_dataset_io.fetch counts them */
     uint64_t chunks;         /* chunks delivered, fill chunks too (floe_dataset_io.chunks) */
@@ -258,6 +269,10 @@ typedef struct floe_read_plan {
     size_t nqueued, cap_queued;
     struct read_plan_ahead *ahead;
     size_t nahead, cap_ahead;
+    /* Set by the caller (borrowed), or NULL: every chunk the plan looks
+     * up, and every array it plans, is added to it (the rank's ref table,
+     * below). */
+    floe_ref_collector *collect;
 } floe_read_plan;
 
 /* Plan one floe_dataset_read_chunks_ahead(ds, array, coords, n, ahead,
@@ -269,6 +284,27 @@ floe_err floe_dataset_plan_chunks(floe_dataset *ds, floe_read_plan *p, const flo
 /* Plan what is still queued (as a last read would) and free the
  * bookkeeping; the counts stay. Safe on a zeroed plan. */
 floe_err floe_read_plan_finish(floe_dataset *ds, floe_read_plan *p);
+
+/* ---- per-rank ref tables (ref_table.c) ----
+ * A job's rank 0 replays each rank's reads on read plans that collect the
+ * refs they look up, and hands each rank the table of exactly its refs
+ * (engine/mpi/ref_share.h); the rank then reads without its manifests. */
+floe_err floe_ref_collector_new(floe_ref_collector **out);
+/* Safe on NULL; NULLs *c. */
+void floe_ref_collector_free(floe_ref_collector **c);
+/* The collected refs as a table's blob, appended to out (sorted, each
+ * chunk once; dataset/ref_table.h has its layout). */
+floe_err floe_ref_collector_blob(floe_ref_collector *c, floe_buf *out);
+/* Install the table in blob[0..len) (parsed and checked: it is input;
+ * copied): chunk lookups of the arrays it answers for (reads, read-ahead,
+ * read plans) consult it first; one it lacks goes to the manifests and is
+ * counted (floe_dataset_io.refs_outside_table). Replaces a table
+ * installed before. */
+floe_err floe_dataset_use_refs(floe_dataset *ds, const void *blob, size_t len);
+/* Forget every manifest read so far (their memory): after a table is
+ * installed, nothing is looked up in them (a lookup the table does not
+ * answer reads its manifest again). */
+void floe_dataset_drop_manifests(floe_dataset *ds);
 
 /* A whole 1-D array as doubles (coordinates), caller frees *values. */
 floe_err floe_dataset_read_1d(floe_dataset *ds, const floe_array *array, double **values);

@@ -8,6 +8,7 @@
 #define FLOE_DATASET_INTERNAL_H
 
 #include "dataset/dataset.h"
+#include "dataset/ref_table.h"
 
 #include "io/fetch/fetch.h"
 #include "io/icechunk/icechunk.h"
@@ -60,6 +61,7 @@ struct floe_dataset {
     int recorded_ok;
     floe_buf recorded;     /* the blob of an open with record = 1 */
     floe_transport_counts stac_counts; /* of the transport that read the STAC document */
+    struct floe_ref_table *refs; /* this rank's ref table (ref_table.h), or NULL */
 };
 
 /* The floe_array handed out is the first member of a dataset_array, which
@@ -74,6 +76,16 @@ dataset_array *dataset_array_of(const floe_array *a);
 floe_err dataset_load_manifests_for(floe_dataset *ds, const dataset_array *a,
                                     const uint64_t *coords, size_t n, const uint64_t *ahead,
                                     size_t nahead);
+
+/* Whether the chunks of a are looked up in the ref table (read.c). */
+int dataset_uses_table(const floe_dataset *ds, const dataset_array *a);
+
+/* The ref of chunk `coord` of a: from the ref table if it answers for a
+ * (a coordinate it lacks is counted, io.refs_outside_table), else from
+ * the manifests (loaded if need be; read.c). Pointers in *ref are
+ * borrowed from the table or the manifest cache. */
+floe_err dataset_lookup(floe_dataset *ds, dataset_array *a, const uint64_t *coord,
+                        ic_chunk_ref *ref);
 
 /* "[3,1,0]" into buf; returns buf (read.c). */
 char *dataset_format_coord(const uint64_t *coord, int ndim, char *buf, size_t size);

@@ -527,6 +527,7 @@ void floe_dataset_free(floe_dataset **dsp)
     virtual_policy_free(&ds->policy);
     zarr_decoder_free(&ds->decoder);
     floe_buf_free(&ds->encoded);
+    floe_ref_table_free(&ds->refs);
     free(ds->source);
     free(ds->collection_id);
     free(ds->doc_kind);

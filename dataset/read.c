@@ -75,6 +75,50 @@ floe_err floe_dataset_count_refs(floe_dataset *ds, const floe_array *array, uint
     return NULL;
 }
 
+int dataset_uses_table(const floe_dataset *ds, const dataset_array *a)
+{
+    return ds->refs && floe_ref_table_covers(ds->refs, (uint32_t)(a - ds->arrays));
+}
+
+floe_err dataset_lookup(floe_dataset *ds, dataset_array *a, const uint64_t *coord,
+                        ic_chunk_ref *ref)
+{
+    if (dataset_uses_table(ds, a)) {
+        if (floe_ref_table_find(ds->refs, (uint32_t)(a - ds->arrays), a->pub.ndim, coord, ref))
+            return NULL;
+        ds->io.refs_outside_table++; /* correct still, at the manifests' cost */
+    }
+    FLOE_CHECK(dataset_ensure_manifests(ds, a));
+    return ic_chunk_ref_lookup(ds->repo, a->node, coord, ref);
+}
+
+floe_err floe_dataset_use_refs(floe_dataset *ds, const void *blob, size_t len)
+{
+    floe_ref_table *t = NULL;
+    FLOE_CHECK(floe_ref_table_parse(blob, len, &t));
+    uint64_t n = floe_ref_table_count(t);
+    for (size_t i = 0; i < floe_ref_table_array_count(t); i++) {
+        uint32_t k = 0, ndim = 0; /* the arrays it names are this dataset's */
+        floe_ref_table_array_at(t, i, &k, &ndim);
+        if (k >= ds->narrays || ndim != (uint32_t)ds->arrays[k].pub.ndim) {
+            floe_ref_table_free(&t);
+            return FLOE_ERR(FLOE_EFORMAT, "ref table: array %u (%u dimensions) is not one of "
+                            "the dataset's %zu", k, ndim, ds->narrays);
+        }
+    }
+    floe_ref_table_free(&ds->refs);
+    ds->refs = t;
+    ds->io.refs_received = n;
+    return NULL;
+}
+
+void floe_dataset_drop_manifests(floe_dataset *ds)
+{
+    ic_repo_drop_manifests(ds->repo);
+    for (size_t i = 0; i < ds->narrays; i++)
+        ds->arrays[i].manifests_loaded = 0;
+}
+
 /* Fetch the encoded bytes of a virtual chunk: authorised, remapped, and
  * conditional on the checksum the snapshot recorded. */
 static floe_err fetch_virtual(floe_dataset *ds, const ic_chunk_ref *ref)
@@ -108,11 +152,10 @@ floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
     dataset_array *a = dataset_array_of(array);
     if (a->unreadable)
         return FLOE_ERR(a->unreadable_code, "array %s: %s", array->name, a->unreadable);
-    ic_chunk_ref ref; /* reads the manifest that holds it, if need be */
+    ic_chunk_ref ref; /* from the table, or the manifest that holds it (read if need be) */
     char where[128];
     dataset_format_coord(coord, array->ndim, where, sizeof where);
-    FLOE_CHECK(ic_chunk_ref_lookup(ds->repo, a->node, coord, &ref), "array %s chunk %s",
-               array->name, where);
+    FLOE_CHECK(dataset_lookup(ds, a, coord, &ref), "array %s chunk %s", array->name, where);
     if (ref.kind == IC_CHUNK_MISSING) {
         zarr_chunk_fill(a->meta, out);
         return NULL;

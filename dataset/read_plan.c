@@ -2,7 +2,9 @@
 /* dataset/read_plan.c - batched reads planned for a dry run
  * (floe_dataset_plan_chunks, dataset.h): the same queueing as
  * readahead.c's, counted by the fetcher's own planning
- * (floe_fetch_plan_count) instead of sent. */
+ * (floe_fetch_plan_count) instead of sent; with floe_read_plan.collect
+ * set, every ref looked up is collected too (a rank's ref table,
+ * ref_table.h). */
 #include "dataset/internal.h"
 
 #include <stdlib.h>
@@ -57,12 +59,15 @@ static floe_err plan_wave(floe_dataset *ds, floe_read_plan *p)
 
 /* Queue the virtual chunk c of a (a fill, inline or native chunk needs no
  * fetcher): *queued says whether it was. */
-static floe_err queue_chunk(floe_dataset *ds, floe_read_plan *p, const dataset_array *a,
+static floe_err queue_chunk(floe_dataset *ds, floe_read_plan *p, dataset_array *a,
                             const uint64_t *c, int *queued)
 {
     *queued = 0;
     ic_chunk_ref ref;
-    FLOE_CHECK(ic_chunk_ref_lookup(ds->repo, a->node, c, &ref));
+    FLOE_CHECK(dataset_lookup(ds, a, c, &ref));
+    if (p->collect)
+        FLOE_CHECK(floe_ref_collector_add(p->collect, (uint32_t)(a - ds->arrays), a->pub.ndim, c,
+                                          &ref));
     if (ref.kind != IC_CHUNK_VIRTUAL)
         return NULL;
     char *url = NULL;
@@ -96,7 +101,10 @@ floe_err floe_dataset_plan_chunks(floe_dataset *ds, floe_read_plan *p, const flo
     dataset_array *a = dataset_array_of(array);
     if (a->unreadable)
         return FLOE_ERR(a->unreadable_code, "array %s: %s", array->name, a->unreadable);
-    FLOE_CHECK(dataset_load_manifests_for(ds, a, coords, n, ahead, nahead));
+    if (!dataset_uses_table(ds, a))
+        FLOE_CHECK(dataset_load_manifests_for(ds, a, coords, n, ahead, nahead));
+    if (p->collect) /* the rank's table answers for it, even with no chunk of it */
+        FLOE_CHECK(floe_ref_collector_cover(p->collect, (uint32_t)(a - ds->arrays), array->ndim));
     size_t nbytes = zarr_chunk_nbytes(a->meta);
     p->largest_chunk = nbytes > p->largest_chunk ? nbytes : p->largest_chunk;
     int ndim = array->ndim;

@@ -91,7 +91,7 @@ static ahead_slot *ahead_new(floe_dataset *ds)
 /* Queue the virtual chunks among coords[0..n) for later (best effort: a
  * chunk that cannot be looked up or resolved is simply read when asked
  * for, and fails then with its own error). */
-static void ahead_queue(floe_dataset *ds, const dataset_array *a, const uint64_t *coords,
+static void ahead_queue(floe_dataset *ds, dataset_array *a, const uint64_t *coords,
                         size_t n)
 {
     int ndim = a->pub.ndim;
@@ -100,7 +100,7 @@ static void ahead_queue(floe_dataset *ds, const dataset_array *a, const uint64_t
         if (ahead_find(ds, a, c))
             continue;
         ic_chunk_ref ref;
-        floe_err err = ic_chunk_ref_lookup(ds->repo, a->node, c, &ref);
+        floe_err err = dataset_lookup(ds, a, c, &ref);
         char *url = NULL;
         if (!err && ref.kind == IC_CHUNK_VIRTUAL)
             err = virtual_policy_resolve(ds->policy, ref.location, &url);
@@ -134,7 +134,8 @@ floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *arra
     dataset_array *a = dataset_array_of(array);
     if (a->unreadable)
         return FLOE_ERR(a->unreadable_code, "array %s: %s", array->name, a->unreadable);
-    FLOE_CHECK(dataset_load_manifests_for(ds, a, coords, n, ahead, nahead));
+    if (!dataset_uses_table(ds, a))
+        FLOE_CHECK(dataset_load_manifests_for(ds, a, coords, n, ahead, nahead));
     size_t need = zarr_chunk_nbytes(a->meta);
     if (need > ds->decoded_size) {
         uint8_t *p = realloc(ds->decoded, need);
@@ -170,7 +171,7 @@ floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *arra
             ahead_release(slot);
         } else {
             ic_chunk_ref ref;
-            err = ic_chunk_ref_lookup(ds->repo, a->node, c, &ref);
+            err = dataset_lookup(ds, a, c, &ref);
             if (!err && ref.kind == IC_CHUNK_VIRTUAL) {
                 char *url = NULL;
                 err = virtual_policy_resolve(ds->policy, ref.location, &url);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* engine/job/dry_run.c - see dry_run.h: the plan's totals, the ranks'
- * resident memory gathered, and the plan printed (text or JSON). */
+ * resident memory gathered, and the plan printed (text or JSON); a run's
+ * replay made into each rank's ref table and handed out. */
 #include "engine/job/dry_run.h"
 
 #include "cf/time.h"
+#include "common/floe_log.h"
 #include "engine/mpi/check.h"
+#include "engine/mpi/ref_share.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -28,9 +31,51 @@ void job_dry_run_free(job_dry_run *d)
     for (int r = 0; d->ranks && r < d->nranks; r++) {
         floe_err err = floe_read_plan_finish(NULL, &d->ranks[r].reads);
         floe_err_free(&err);
+        floe_ref_collector_free(&d->ranks[r].refs);
     }
     free(d->ranks);
     d->ranks = NULL;
+}
+
+floe_err job_dry_collect_refs(job_dry_run *d)
+{
+    for (int r = 0; r < d->nranks; r++) {
+        FLOE_CHECK(floe_ref_collector_new(&d->ranks[r].refs));
+        d->ranks[r].reads.collect = d->ranks[r].refs;
+    }
+    return NULL;
+}
+
+floe_err job_dry_share_refs(const floe_mpi *mpi, floe_dataset *ds, job_dry_run *d, floe_err err)
+{
+    floe_buf *tables = NULL;
+    if (mpi->rank == 0 && !err && d->nranks != mpi->size)
+        err = FLOE_ERR(FLOE_EINTERNAL, "ref tables of %d ranks for %d", d->nranks, mpi->size);
+    if (mpi->rank == 0 && !err && !(tables = calloc((size_t)d->nranks, sizeof *tables)))
+        err = FLOE_ERR(FLOE_ENOMEM, "%d ref tables", d->nranks);
+    for (int r = 0; tables && r < d->nranks; r++)
+        floe_buf_init(&tables[r], SIZE_MAX);
+    for (int r = 0; tables && !err && r < d->nranks; r++) {
+        err = d->ranks[r].refs ? floe_ref_collector_blob(d->ranks[r].refs, &tables[r])
+                               : FLOE_ERR(FLOE_EINTERNAL, "rank %d's refs were not collected", r);
+        /* written: rank 0 holds each rank's refs once, not twice */
+        floe_ref_collector_free(&d->ranks[r].refs);
+        d->ranks[r].reads.collect = NULL;
+    }
+    if (err) { /* the ranks read from the manifests instead */
+        FLOE_DEBUG("no ref tables (every rank reads from the manifests): %s",
+                  floe_err_message(err));
+        floe_err_free(&err);
+        for (int r = 0; tables && r < d->nranks; r++)
+            floe_buf_free(&tables[r]);
+        free(tables);
+        tables = NULL;
+    }
+    err = floe_ref_share(mpi, ds, tables); /* collective */
+    for (int r = 0; tables && r < d->nranks; r++)
+        floe_buf_free(&tables[r]);
+    free(tables);
+    return err;
 }
 
 uint64_t job_dry_time_chunk_rows(const floe_grid_select *g)

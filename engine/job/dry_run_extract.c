@@ -2,7 +2,8 @@
 /* engine/job/dry_run_extract.c - `extract --dry-run`: the extract job's
  * batches (extract_batches.h) replayed per rank as write_values reads
  * them, on one simulated fetcher per rank; memory: a batch of slices
- * (rank 0: and one to receive into). */
+ * (rank 0: and one to receive into). The same replay makes a run's ref
+ * tables (extract_share_refs). */
 #include "engine/job/dry_run.h"
 #include "engine/job/extract_batches.h"
 
@@ -32,6 +33,20 @@ static floe_err plan_rank(floe_dataset *ds, const selection *sel, const var_batc
         slices *= rank == 0 && nranks > 1 ? 2 : 1;
         r->work_memory = slices > r->work_memory ? slices : r->work_memory;
     }
+    return err;
+}
+
+floe_err extract_share_refs(const floe_mpi *mpi, floe_dataset *ds, const selection *sel,
+                            const var_batches *vbs)
+{
+    job_dry_run d;
+    floe_err err = job_dry_run_init(&d, "extract", sel, mpi->size);
+    if (!err && mpi->rank == 0)
+        err = job_dry_collect_refs(&d);
+    for (int r = 0; !err && mpi->rank == 0 && r < mpi->size; r++)
+        err = plan_rank(ds, sel, vbs, mpi->size, r, &d.ranks[r]);
+    err = job_dry_share_refs(mpi, ds, &d, err); /* collective */
+    job_dry_run_free(&d);
     return err;
 }
 

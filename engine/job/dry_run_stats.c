@@ -3,7 +3,8 @@
  * `extract --resample`): the stats job's plan (stats.c prepare: tiles,
  * groups, the split over ranks) replayed batch by batch as
  * stats_compute.c reads it, on one simulated fetcher per rank, and the
- * memory its units need. */
+ * memory its units need. The same replay, a piece's units shared out as
+ * stats_ckpt_compute does, makes a run's ref tables (stats_share_refs). */
 #include "engine/job/dry_run.h"
 #include "engine/job/stats_internal.h"
 
@@ -108,6 +109,29 @@ static floe_err plan_ranks(stats_job *j, job_dry_run *d)
         }
     }
     return NULL;
+}
+
+floe_err stats_share_refs(stats_job *j, const floe_mpi *mpi)
+{
+    job_dry_run d;
+    floe_err err = job_dry_run_init(&d, "stats", &j->g, mpi->size);
+    if (!err && mpi->rank == 0)
+        err = job_dry_collect_refs(&d);
+    if (!err && mpi->rank == 0 && j->ckpt.mode == JOB_CKPT_PIECE) {
+        /* a piece's ranks take its units in turn (stats_ckpt_compute) */
+        size_t s0, s1, v0, v1, k = 0;
+        stats_ckpt_piece_share(j, &s0, &s1, &v0, &v1);
+        for (size_t v = v0; v < v1 && !err; v++)
+            for (size_t i = 0; i < j->plan.ntiles && !err; i++, k++)
+                if (s0 < s1)
+                    err = plan_tile(j, &d.ranks[k % (size_t)mpi->size], v, &j->plan.tiles[i],
+                                    s0, s1);
+    } else if (!err && mpi->rank == 0 && j->ckpt.mode != JOB_CKPT_MERGE) {
+        err = plan_ranks(j, &d); /* the plan's shares; a checkpoint reads some of them */
+    }
+    err = job_dry_share_refs(mpi, j->ds, &d, err); /* collective */
+    job_dry_run_free(&d);
+    return err;
 }
 
 floe_err stats_dry_run(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req)

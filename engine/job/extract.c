@@ -533,6 +533,9 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
         for (size_t v = 0; v < sel.nvars; v++)
             extract_batches_of(v, &outs[v], &sel, &ck, &vbs[v]);
         err = extract_dry_run(mpi, q, ds, &sel, vbs);
+        if (!err && !q->dry_run && !ck.merge) /* each rank's refs, before anyone reads */
+            err = extract_share_refs(mpi, ds, &sel, vbs); /* collective, agreed */
+        failed = err != NULL;
     }
     if (!failed && !q->dry_run) {
         uint64_t mine = 0; /* the chunks of this rank's batches */

@@ -51,4 +51,10 @@ size_t extract_batch_coords(const var_batches *vb, uint64_t t0, uint64_t t1, uin
 floe_err extract_dry_run(const floe_mpi *mpi, const floe_job_request *q, floe_dataset *ds,
                          const selection *sel, const var_batches *vbs);
 
+/* COLLECTIVE, a run after its plan and before its reads: every rank gets
+ * the table of the refs its batches read (dry_run.h job_dry_share_refs).
+ * The result is agreed. */
+floe_err extract_share_refs(const floe_mpi *mpi, floe_dataset *ds, const selection *sel,
+                            const var_batches *vbs);
+
 #endif

@@ -20,6 +20,7 @@ enum {
     F_CHUNK_RETRIES,
     F_COALESCED, F_FAILURES, F_NEW_CONNECTIONS, F_CHUNKS, F_ENCODED_BYTES, F_DECODED_BYTES,
     F_DECODE_SECONDS, F_WAIT_SECONDS, F_WALL, F_RSS, F_MANIFESTS_READ, F_MANIFEST_BYTES,
+    F_REFS_RECEIVED, F_REFS_OUTSIDE_TABLE,
     NFIELD
 };
 static const char *const field[NFIELD] = {
@@ -42,6 +43,8 @@ static const char *const field[NFIELD] = {
     [F_RSS] = "peak_rss_bytes",
     [F_MANIFESTS_READ] = "manifests_read",
     [F_MANIFEST_BYTES] = "manifest_bytes",
+    [F_REFS_RECEIVED] = "refs_received",
+    [F_REFS_OUTSIDE_TABLE] = "refs_outside_table",
 };
 
 static void my_counters(const floe_dataset *ds, double t_start, double *v)
@@ -77,6 +80,9 @@ static void my_counters(const floe_dataset *ds, double t_start, double *v)
         [F_RSS] = (double)ru.ru_maxrss * 1024.0, /* Linux: kilobytes */
         [F_MANIFESTS_READ] = (double)io.manifests_read,
         [F_MANIFEST_BYTES] = (double)io.manifest_bytes,
+        /* the rank's ref table (engine/mpi/ref_share.h) */
+        [F_REFS_RECEIVED] = (double)io.refs_received,
+        [F_REFS_OUTSIDE_TABLE] = (double)io.refs_outside_table,
     };
     memcpy(v, c, sizeof c);
 }

@@ -8,7 +8,9 @@
  *              metadata_retries, chunk_retries, coalesced,
  *              failures, new_connections, chunks, encoded_bytes,
  *              decoded_bytes, decode_seconds, wait_seconds,
- *              peak_rss_bytes (largest rank), peak_rss_bytes_sum},
+ *              peak_rss_bytes (largest rank), manifests_read,
+ *              manifest_bytes, refs_received, refs_outside_table,
+ *              peak_rss_bytes_sum},
  *    "per_rank": [{"rank": 0, the same counters, "wall_seconds",
  *                  "peak_rss_bytes"}, ...]}
  *
@@ -20,7 +22,11 @@
  * floe_dataset_io.requests counts them (a large metadata object fetched in
  * parallel ranges: one per range; local file reads count here too, the
  * chunk fetcher's included, as they go through the transport's file back
- * end).
+ * end). manifests_read, manifest_bytes: the manifest objects the rank
+ * parsed and their stored bytes. refs_received: the chunk refs in the table the rank
+ * got from rank 0 (engine/mpi/ref_share.h); refs_outside_table: its lookups
+ * the table did not answer, which went to the manifests (0 when the plan
+ * replayed its reads exactly).
  * wall_seconds is from the job's start (after MPI start-up) to the report;
  * peak_rss_bytes is the process's high-water resident set (getrusage). The
  * file is written by rank 0, atomically (temporary name, then rename). */

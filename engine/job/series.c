@@ -285,6 +285,8 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
             err = share_steps(&j, mpi);
             floe_mpi_agree(mpi->comm, &err); /* collective */
         }
+        if (!err) /* each rank's refs, before anyone reads */
+            err = series_share_refs(&j, mpi); /* collective, agreed */
     }
     if (!failed && !err && !req->job.dry_run) {
         FLOE_INFO0("series: %zu variable(s), %zu %s, %zu steps, %zu tile(s) a step, on %d "

@@ -131,6 +131,11 @@ size_t series_batch_coords(const series_job *j, size_t b0, size_t b1, uint64_t *
  * otherwise, on rank 0 on a terminal, print its short summary (not
  * collective, never fails). */
 floe_err series_dry_run(series_job *j, const floe_mpi *mpi, const floe_series_request *req);
+/* COLLECTIVE, a run after its steps are shared (j->ck open) and before
+ * its reads: every rank gets the table of the refs its batches read
+ * (dry_run.h job_dry_share_refs): the run's steps, a piece's too, and its
+ * variables. The result is agreed. */
+floe_err series_share_refs(series_job *j, const floe_mpi *mpi);
 /* Phase 3 on rank 0: the file, then the Item. */
 floe_err series_write_output(series_job *j, const floe_mpi *mpi, const floe_series_request *req);
 /* Phase 3 on the other ranks. */

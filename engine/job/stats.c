@@ -264,6 +264,8 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
         err = stats_dry_run(&j, mpi, req);
     if (!failed && !err && !req->job.dry_run) /* the result above is agreed */
         err = stats_ckpt_open(&j, mpi, req); /* collective: --checkpoint, --resume, --piece */
+    if (!failed && !err && !req->job.dry_run) /* each rank's refs, before anyone reads */
+        err = stats_share_refs(&j, mpi); /* collective, agreed */
     if (!failed && !err && !req->job.dry_run) {
         FLOE_INFO0("stats: %zu variable(s) x %zu stat(s), %zu steps x %zu x %zu cells, %zu "
                    "tiles, %s on %d rank(s), %s", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],

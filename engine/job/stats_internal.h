@@ -207,6 +207,11 @@ size_t stats_batch_coords(const stats_job *j, const stats_tile *t, size_t b0, si
  * rank 0 on a terminal, print its short summary (not collective, never
  * fails). */
 floe_err stats_dry_run(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req);
+/* COLLECTIVE, a run after stats_ckpt_open and before its reads: every
+ * rank gets the table of the refs its units read (dry_run.h
+ * job_dry_share_refs), as stats_ckpt_compute or the plan shares them out.
+ * The result is agreed. */
+floe_err stats_share_refs(stats_job *j, const floe_mpi *mpi);
 /* Steps [s0, s1) of tile i of variable v into trees (one per group,
  * initialised here at s0, as phase 2 does), stopping early at a block
  * boundary where stats_ckpt_due says so: *end = where it stopped. */
