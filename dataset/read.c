@@ -88,7 +88,7 @@ floe_err dataset_lookup(floe_dataset *ds, dataset_array *a, const uint64_t *coor
             return NULL;
         ds->io.refs_outside_table++; /* correct still, at the manifests' cost */
     }
-    FLOE_CHECK(dataset_ensure_manifests(ds, a));
+    /* reads the manifest that holds it, if need be */
     return ic_chunk_ref_lookup(ds->repo, a->node, coord, ref);
 }
 
@@ -115,8 +115,6 @@ floe_err floe_dataset_use_refs(floe_dataset *ds, const void *blob, size_t len)
 void floe_dataset_drop_manifests(floe_dataset *ds)
 {
     ic_repo_drop_manifests(ds->repo);
-    for (size_t i = 0; i < ds->narrays; i++)
-        ds->arrays[i].manifests_loaded = 0;
 }
 
 /* Fetch the encoded bytes of a virtual chunk: authorised, remapped, and
