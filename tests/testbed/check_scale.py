@@ -21,7 +21,10 @@ built (no READY): a failure.
     stretches of days;
 (c) the series and the Cape Cod extract at np 1, 2 and 4 under mpirun:
     the whole output files byte for byte (FLOE_FIXED_TIME, as
-    check_same_bytes.py), with --report.
+    check_same_bytes.py), with --report: every rank received from rank 0
+    the refs of exactly the chunks it read, none went to a manifest, and
+    together the chunks the query needs (counted from the grid), not the
+    archive's 2.84 million.
 Prints "N passed, N failed" last.
 """
 
@@ -76,13 +79,31 @@ def floe_run(np_, args, folder, shim, endpoint):
         return digest, json.load(f)
 
 
-def check_refs_per_rank(label, np_, report):
-    """What each rank of a run received and looked up (--report's per_rank).
-    Issue #13 (helper C): every rank's refs_received is exactly the refs of
-    its own chunks, and refs_outside_table is 0; add those checks here."""
+def check_refs_per_rank(label, np_, report, want_total):
+    """What each rank of a run received from rank 0 (--report's per_rank):
+    every rank's table holds exactly the refs of the chunks it read (each
+    chunk is read once, by one rank: a time chunk is one step), no lookup
+    went past it to a manifest, and together they are the chunks the query
+    needs (want_total, counted from the grid here), not the archive's."""
     per = report.get("per_rank", [])
     check(report.get("ranks") == np_ and len(per) == np_,
           f"{label} np {np_}: --report has one entry per rank")
+    for r in per:
+        check(r.get("refs_outside_table") == 0,
+              f"{label} np {np_} rank {r.get('rank')}: refs_outside_table "
+              f"{r.get('refs_outside_table')} == 0")
+        check(r.get("refs_received") == r.get("chunks"),
+              f"{label} np {np_} rank {r.get('rank')}: refs_received {r.get('refs_received')} "
+              f"== the chunks it read {r.get('chunks')}")
+    total = sum(r.get("refs_received") or 0 for r in per)
+    check(total == want_total, f"{label} np {np_}: refs received by all ranks {total} == "
+          f"the query's chunks {want_total}")
+
+
+def box_chunks(rows, cols, cy, cx):
+    """Chunks of one step that a box of cell rows [i0, i1) x cols [j0, j1) touches."""
+    (i0, i1), (j0, j1) = rows, cols
+    return ((i1 - 1) // cy - i0 // cy + 1) * ((j1 - 1) // cx - j0 // cx + 1)
 
 
 def real_values(tb, tbdir, var, i, j):
@@ -134,6 +155,7 @@ def main(tbdir):
     edge = (f"{float(lon[j0])!r},{float(lat[i0])!r},"
             f"{float(lon[j1 - 1])!r},{float(lat[i1 - 1])!r}")
     extracts = {"cape-cod": ("Rainf", CAPE_COD, 15), "chunk-corner": ("Tair", edge, 6001)}
+    boxes = {}  # label: the cell rows and columns the np 1 extract wrote
     try:
         with own_standin(tbdir, os.path.join(tmp, "standin")) as ep:
             # ---- (a) + (b): extracts on one day
@@ -146,6 +168,7 @@ def main(tbdir):
                 out = load(os.path.join(tmp, f"{label}-np1", "out.nc"))
                 la, lo = out["lat"], out["lon"]
                 ri, rj = int(np.searchsorted(lat, la[0])), int(np.searchsorted(lon, lo[0]))
+                boxes[label] = ((ri, ri + len(la)), (rj, rj + len(lo)))
                 check(np.array_equal(la, lat[ri:ri + len(la)]) and
                       np.array_equal(lo, lon[rj:rj + len(lo)]),
                       f"{label}: output lat/lon are the source's cell centres")
@@ -191,7 +214,7 @@ def main(tbdir):
                                                 "--lon-index", f"{j}:{j + 1}", endpoint=ep)
                         check(same_bits(s[t0:t1], ref[:, 0, 0]),
                               f"series {var} days {t0}:{t1} equal the real Icechunk's")
-                check_refs_per_rank("series", 1, got[1])
+                check_refs_per_rank("series", 1, got[1], ntime * len(names))
             # ---- (c): the same bytes at 1, 2 and 4 ranks
             jobs = {"series": series,
                     "cape-cod": ["extract", coll, "-v", "Rainf", "--bbox", CAPE_COD,
@@ -202,7 +225,9 @@ def main(tbdir):
                     got = floe_run(np_, args, os.path.join(tmp, f"{label}-same-np{np_}"), shim, ep)
                     if got is not None:
                         digests[np_] = got[0]
-                        check_refs_per_rank(label, np_, got[1])
+                        want = (ntime * len(names) if label == "series" else
+                                box_chunks(*boxes.get(label, ((0, 0), (0, 0))), cy, cx))
+                        check_refs_per_rank(label, np_, got[1], want)
                 for np_ in RANKS[1:]:
                     check(np_ in digests and digests[np_] == digests.get(RANKS[0]),
                           f"{label}: np {np_} file {digests.get(np_)} == np {RANKS[0]} "
