@@ -442,9 +442,13 @@ static floe_err count_in_manifest(const ic_node *array, size_t k, ic_manifest *m
     return NULL;
 }
 
-/* The refs of `array`, counted manifest by manifest. A manifest the repo
- * does not cache is read, counted and dropped at once, so that counting an
- * archive's refs holds one manifest at a time. */
+/* The refs of `array`, counted manifest by manifest. A manifest that only
+ * this extent names, over the whole chunk grid, holds nothing but the
+ * array's refs: the count the snapshot lists for it is the answer, and
+ * nothing is read (Icechunk's default, one manifest per array: counting an
+ * archive's 14 million refs costs no manifest). Any other manifest the
+ * repo does not cache is read, counted and dropped at once, so counting
+ * holds one manifest at a time. */
 static floe_err count_refs(ic_repo *r, const ic_node *array, const uint8_t *repeat, uint64_t *n)
 {
     *n = 0;
@@ -452,6 +456,10 @@ static floe_err count_refs(ic_repo *r, const ic_node *array, const uint8_t *repe
         if (repeat[k])
             continue;
         const ic_manifest_extent *e = &array->manifests[k];
+        if (e->users == 1 && e->listed_refs && whole_grid(array, k)) {
+            *n += e->listed_refs;
+            continue;
+        }
         ic_manifest *m = ic_manifest_cached(r, e->id_bytes), *own = NULL;
         if (!m)
             FLOE_CHECK(ic_manifest_read(r, e, &own)); /* the caller names the array */

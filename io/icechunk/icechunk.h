@@ -162,6 +162,8 @@ typedef struct ic_manifest_extent {
     uint32_t to[IC_MAX_DIMS];     /* exclusive */
     uint64_t size_bytes;          /* the stored object's size from the snapshot's
                                      manifest files; 0: not listed (unknown) */
+    uint32_t listed_refs;         /* its num_chunk_refs there (every array's); 0: not listed */
+    uint32_t users;               /* extents of the snapshot (any array) naming this manifest */
 } ic_manifest_extent;
 
 typedef struct ic_node {

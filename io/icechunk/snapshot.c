@@ -10,6 +10,7 @@
 #include "io/icechunk/format/ids.h"
 #include "io/icechunk/internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,16 +200,23 @@ static int cmp_mfile_ptr(const void *a, const void *b)
                   (*(const ic_manifest_file_info *const *)b)->id);
 }
 
-/* Each extent's stored size, from the manifest files listed with the same
- * id (so a large manifest can be fetched in parallel ranges); 0 where
- * none is listed. */
+/* Each extent's stored size and ref count, from the manifest files listed
+ * with the same id (so a large manifest can be fetched in parallel ranges,
+ * and an array's refs counted without reading its manifests), and how many
+ * extents name the same manifest; 0 where none is listed. */
 static floe_err set_extent_sizes(ic_snapshot *s, size_t n_ext)
 {
     if (!s->n_mfiles || !n_ext)
         return NULL;
     const ic_manifest_file_info **by_id = malloc(s->n_mfiles * sizeof *by_id);
-    if (!by_id)
+    size_t *at = malloc(n_ext * sizeof *at);
+    uint32_t *users = calloc(s->n_mfiles, sizeof *users);
+    if (!by_id || !at || !users) {
+        free(by_id);
+        free(at);
+        free(users);
         return FLOE_ERR(FLOE_ENOMEM, "out of memory for %zu manifest files", s->n_mfiles);
+    }
     for (size_t i = 0; i < s->n_mfiles; i++)
         by_id[i] = &s->mfiles[i];
     qsort(by_id, s->n_mfiles, sizeof *by_id, cmp_mfile_ptr);
@@ -217,8 +225,18 @@ static floe_err set_extent_sizes(ic_snapshot *s, size_t n_ext)
         const ic_manifest_file_info *k = &key, **hit;
         memcpy(key.id, s->extents[i].id, sizeof key.id);
         hit = bsearch(&k, by_id, s->n_mfiles, sizeof *by_id, cmp_mfile_ptr);
-        s->extents[i].size_bytes = hit ? (*hit)->size_bytes : 0;
+        at[i] = hit ? (size_t)(hit - by_id) : SIZE_MAX;
+        if (hit && users[at[i]] < UINT32_MAX)
+            users[at[i]]++;
     }
+    for (size_t i = 0; i < n_ext; i++) {
+        const ic_manifest_file_info *f = at[i] == SIZE_MAX ? NULL : by_id[at[i]];
+        s->extents[i].size_bytes = f ? f->size_bytes : 0;
+        s->extents[i].listed_refs = f ? f->num_chunk_refs : 0;
+        s->extents[i].users = f ? users[at[i]] : 0;
+    }
+    free(users);
+    free(at);
     free(by_id);
     return NULL;
 }

@@ -13,7 +13,8 @@ into 4 manifests of 100 time steps, each with its extents.
   manifest_bytes is the bytes of the manifests the log shows;
 - the answers (every variable's values) equal the unsplit repository's,
   for the day and the whole range, alone and at 2 ranks;
-- `inspect` counts 400 refs of /Tair in 4 and in 1 manifest(s);
+- `inspect` counts 400 refs of /Tair in 4 and in 1 manifest(s), the unsplit one
+  from the snapshot's table of manifest files, without fetching it;
 - --memory-budget: a budget smaller than the unsplit /Tair manifest
   unpacked (but not than the snapshot) refuses it with one line naming the
   manifest, saying how far it got and to raise --memory-budget; the
@@ -159,11 +160,22 @@ def main(tbdir):
             check(day["Tair"].shape[0] == 1 and float(day["Tair"].ravel()[0]) == 1400.5,
                   f"the day's first value is 100*14 + 0.5: {day['Tair'].ravel()[:1]}")
 
-        # inspect's counts
+        # inspect's counts: the unsplit array's from the snapshot's table of
+        # manifest files (it is the only array its manifest serves, over the
+        # whole grid), without fetching the manifest; the split ones (each
+        # an extent of the grid) read and counted
+        big = {m for m in one["manifests"]
+               if os.path.getsize(os.path.join(repos["one"], "manifests", m)) > 4096}
         for name, n in (("split", 4), ("one", 1)):
+            since = log_size(state)
             r = floe_np(0, "inspect", url[name], endpoint=endpoint)
             check(r.returncode == 0 and f"400 chunk refs in {n} manifest(s)" in r.stdout,
                   f"inspect {name}: 400 chunk refs in {n} manifest(s): {r.stdout.strip()[-300:]}")
+            keys, _ = manifest_gets(state, since, 1 << 30)  # all it logs within the wait
+            names = {k.rsplit("/", 1)[1] for k in keys}
+            if name == "one":
+                check(len(big) == 1 and not names & big,
+                      f"inspect one: /Tair's manifest {sorted(big)} not fetched: {sorted(names)}")
 
         # the memory budget
         tair = [m for m in one["manifests"]
