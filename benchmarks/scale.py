@@ -106,7 +106,7 @@ class Standin:
     requests it served since the last take(): count, bytes and the paths."""
 
     def __init__(self, bed, latency, state):
-        subprocess.run([STANDIN, "start", bed.s3, "--port", "0", "--latency-ms", str(latency), "--state", state,
+        subprocess.run(["nice", "-n", "10", STANDIN, "start", bed.s3, "--port", "0", "--latency-ms", str(latency), "--state", state,
                         "--access-log"], check=True, stdout=subprocess.DEVNULL)
         self.state = state
         self.endpoint = open(os.path.join(state, "endpoint")).read().strip()
@@ -232,6 +232,8 @@ def plan(a, beds, floes, day, points):
         if "vars10" in a.only and full.ready:
             for np_ in a.ranks:
                 cells.append(Cell(f"vars10 full np{np_}", full, label, seed_args(floe, full, full.vars, day), np_))
+            if d62.ready and d62.has_day(day):
+                cells.append(Cell("vars10 62d np1", d62, label, seed_args(floe, d62, d62.vars, day)))
         if "inspect" in a.only and full.ready:
             cells.append(Cell("inspect full", full, label, [floe, "inspect", full.collection]))
         if "split" in a.only and split.ready and split.has_day(day):
@@ -277,9 +279,10 @@ def floe_series_answer(var):
     return check
 
 
-def measure(cells, runs, work, timeout):
+def measure(cells, runs, work, timeout, loads):
     """One untimed run per cell (must succeed), then runs rounds, the cells
-    taking turns in a rotating order."""
+    taking turns in a rotating order; the load average before each round
+    goes to loads."""
     for c in cells:
         r = c.run(work, "warm", timeout)
         log(f"{c.key} {c.label}: warm-up {r['wall']:.2f} s" + (f" FAILED {c.failed}" if c.failed else ""))
@@ -287,6 +290,7 @@ def measure(cells, runs, work, timeout):
             c.answer = r.get("answer")
     live = [c for c in cells if not c.failed]
     for k in range(runs):
+        loads.append(os.getloadavg()[0])
         order = live[k % len(live):] + live[:k % len(live)] if live else []
         for c in order:
             r = c.run(work, f"run{k}", timeout)
@@ -356,8 +360,8 @@ def write_section(a, beds, cells, peers, floes, day, mach, elapsed, loads):
     L = [SECTION, "",
          f"Written by `{cmd}` on {mach['date']} in {elapsed / 60:.1f} minutes ({mach['cores']} cores, "
          f"{mach['memory']}; every bed served by its own `scripts/s3-standin` at {a.latency_ms} ms per request; "
-         f"floe and its peer run under `nice -n 10`; load average (1 min) {', '.join(f'{x:.2f}' for x in loads)} "
-         "at the start of each part"
+         f"floe, its peer and the stand-ins run under `nice -n 10`; load average (1 min) "
+         f"{', '.join(f'{x:.2f}' for x in loads)} at the start, before each round and before the peer's runs"
          + ("" if quiet else ": **the machine was not quiet**, other work ran alongside, so the wall times are "
             "high and their ratios noisy") + ").", "",
          "Binaries: " + "; ".join(f"`{lab}` = `{path}` ({version(path)})" for lab, path in floes) + ".", "",
@@ -555,7 +559,7 @@ def main():
             if b.ready:
                 b.standin = Standin(b, a.latency_ms, os.path.join(work, f"standin-{b.role}"))
         cells, peers = plan(a, beds, floes, day, points)
-        measure(cells, a.runs, work, a.timeout)
+        measure(cells, a.runs, work, a.timeout, loads)
         loads.append(os.getloadavg()[0])
         measure_peers(peers, a.peer_runs, work, a.timeout)
     finally:
