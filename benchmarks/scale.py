@@ -87,6 +87,14 @@ class Bed:
             self.vars = list(c.get("cube:variables", {}))
             self.extent = c.get("cube:dimensions", {}).get("time", {}).get("extent")
 
+    def built(self):
+        """What the bed's READY file says of its build (its last line)."""
+        try:
+            lines = [x.strip() for x in open(os.path.join(self.dir, "READY")) if x.strip()]
+            return lines[-1][:300] if lines else None
+        except OSError:
+            return None
+
     def has_day(self, day):
         return bool(self.extent) and self.extent[0][:10] <= day <= self.extent[1][:10]
 
@@ -370,9 +378,11 @@ def write_section(a, beds, cells, peers, floes, day, mach, elapsed, loads):
         b = beds[role]
         L.append(f"- `{role}` ({name}, {what}): " + (
             f"{b.dir}, {len(b.vars)} variables, time {b.extent[0][:10]} .. {b.extent[1][:10]}" if b.ready and
-            b.extent else (f"{b.dir}" if b.ready else f"**not built** (`{how}`)")))
+            b.extent else (f"{b.dir}" if b.ready else f"**not built** (`{how}`)")) + (
+            f"; built: {b.built()}" if b.ready and b.built() else ""))
     L += ["", f"The seed query: `floe extract COLLECTION -v Rainf --bbox {','.join(map(str, CAPE_COD))} "
           f"--time {day}` (one day{'' if day == '2001-06-01' else ', a day inside the 62-day bed'}); "
+          "`vars10`: the same with every variable of the bed (`-v` all of them); "
           f"the point series: `floe series COLLECTION -v {a.series_var} --points P` at {POINT[2]} "
           f"({POINT[0]}, {POINT[1]}), every day.", ""]
 
@@ -391,13 +401,13 @@ def write_section(a, beds, cells, peers, floes, day, mach, elapsed, loads):
                      f"{missing(beds, ('full', '62d'), f, s)} | - |")
         one, four = by.get(("vars10 full np1", lab)), by.get((f"vars10 full np{max(a.ranks)}", lab))
         if one and four and one.runs and four.runs:
-            L.append(f"| ten variables: np {max(a.ranks)} no slower than np 1 | {lab} | "
+            L.append(f"| all {len(beds['full'].vars)} variables: np {max(a.ranks)} no slower than np 1 | {lab} | "
                      f"{fmt(four.wall(), 3)} vs {fmt(one.wall(), 3)} s = {four.wall() / one.wall():.2f}x | "
                      f"{yn(four.wall() <= one.wall())} |")
         if len(floes) > 1 and lab == floes[-1][0]:
             old = by.get(("vars10 full np1", floes[0][0]))
             if one and old and one.runs and old.runs:
-                L.append(f"| ten variables np 1: >= 3x faster than {floes[0][0]} | {lab} | "
+                L.append(f"| all {len(beds['full'].vars)} variables, np 1: >= 3x faster than {floes[0][0]} | {lab} | "
                          f"{old.wall() / one.wall():.1f}x | {yn(old.wall() / one.wall() >= 3)} |")
         i = by.get(("inspect full", lab))
         if i and i.runs:
