@@ -200,7 +200,7 @@ class Cell:
         out = os.path.join(work, self.key.replace(" ", "_"), self.label, tag)
         r = run_one(self.command(out), self.env(), out, timeout, self.bed.standin)
         if r["rc"] != 0:
-            self.failed = f"exit {r['rc']}: {r['err']}"
+            self.failed = f"exit {r['rc']} after {r['wall']:.2f} s, {r['rss_mb']:.0f} MB: {r['err']}"
         elif self.check:
             r["answer"] = self.check(out)
         shutil.rmtree(out, ignore_errors=True)
@@ -211,6 +211,12 @@ class Cell:
 
     def rss(self):
         return max((r["rss_mb"] for r in self.runs), default=None)
+
+
+def short(msg, n=200, head=40):
+    """A long error line's start (exit status, wall, RSS) and end (where
+    floe says what went wrong)."""
+    return msg if len(msg) <= n + head else msg[:head] + " ... " + msg[-n:]
 
 
 def med(xs):
@@ -267,6 +273,12 @@ def plan(a, beds, floes, day, points):
                           [NODE_RUN, os.path.join(PEERS, "icechunk_peer.mjs"), "--collection", split.collection,
                            "--endpoint", "@ENDPOINT@", "--workload", "W1", "--vars", "Rainf",
                            "--bbox=" + ",".join(map(str, CAPE_COD)), "--time", day_instants(split, day),
+                           "--concurrency", "32", "--out", "@OUT@"], peer=True))
+    if "bigmanifest" in a.only and big.ready and big.vars and big.has_day(day):
+        peers.append(Cell("seed bigmanifest peer", big, "icechunk-zarrita",
+                          [NODE_RUN, os.path.join(PEERS, "icechunk_peer.mjs"), "--collection", big.collection,
+                           "--endpoint", "@ENDPOINT@", "--workload", "W1", "--vars", big.vars[0],
+                           "--bbox=" + ",".join(map(str, CAPE_COD)), "--time", day_instants(big, day),
                            "--concurrency", "32", "--out", "@OUT@"], peer=True))
     for p in peers:
         p.argv = [x.replace("@ENDPOINT@", p.bed.standin.endpoint) if p.bed.standin else x for x in p.argv]
@@ -349,7 +361,7 @@ def fmt(x, nd=2):
 
 def cell_row(c, extra=""):
     if c.failed:
-        return f"| {c.key} | {c.label} | FAILED | | | | {c.failed[:160]} |"
+        return f"| {c.key} | {c.label} | FAILED | | | | {short(c.failed)} |"
     pr = per_rank_mb(c)
     walls = [r["wall"] for r in c.runs]
     return (f"| {c.key} | {c.label} | {fmt(c.wall(), 3)} ({fmt(min(walls), 3)}-{fmt(max(walls), 3)}) | "
@@ -434,9 +446,16 @@ def write_section(a, beds, cells, peers, floes, day, mach, elapsed, loads):
                          f"{r:.1f}x ({fmt(pc.wall())} vs {fmt(sc.wall())} s) | {yn(r >= PEER_RATIO)} |")
         for key in ("inspect bigmanifest", "seed bigmanifest"):
             b = by.get((key, lab))
+            pb = by.get(("seed bigmanifest peer", "icechunk-zarrita"))
+            if key.startswith("seed") and pb and pb.runs:
+                key += f"; Icechunk + zarrita reads it in {fmt(pb.wall(), 3)} s, {pb.rss():.0f} MB"
+            elif key.startswith("seed") and pb and pb.failed:
+                key += f"; Icechunk + zarrita: {short(pb.failed, 120)}"
             if b:
-                L.append(f"| 12.7-million-ref manifest opens ({key.split()[0]}) | {lab} | "
-                         + (f"FAILED: {b.failed[:160]} | no |" if b.failed else
+                what, _, peer = key.partition("; ")
+                L.append(f"| 12.7-million-ref manifest opens ({what.split()[0]}{'; ' + peer if peer else ''}) | "
+                         f"{lab} | "
+                         + (f"FAILED: {short(b.failed)} | no |" if b.failed else
                             f"{fmt(b.wall(), 3)} s, {b.rss():.0f} MB | yes |"))
     if not beds["bigmanifest"].ready:
         L.append(f"| 12.7-million-ref manifest opens | - | not built ({BEDS['bigmanifest'][2]}: "
@@ -489,7 +508,7 @@ def missing(beds, roles, *cells):
     if gone:
         return "not built: " + ", ".join(gone)
     bad = [c.failed for c in cells if c and c.failed]
-    return "FAILED: " + bad[0][:160] if bad else "no runs"
+    return "FAILED: " + short(bad[0]) if bad else "no runs"
 
 
 def version(floe):
