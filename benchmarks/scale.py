@@ -280,6 +280,8 @@ def plan(a, beds, floes, day, points):
                            "--endpoint", "@ENDPOINT@", "--workload", "W1", "--vars", big.vars[0],
                            "--bbox=" + ",".join(map(str, CAPE_COD)), "--time", day_instants(big, day),
                            "--concurrency", "32", "--out", "@OUT@"], peer=True))
+    if a.peer_runs <= 0:
+        peers = []
     for p in peers:
         p.argv = [x.replace("@ENDPOINT@", p.bed.standin.endpoint) if p.bed.standin else x for x in p.argv]
     return cells, peers
@@ -362,6 +364,8 @@ def fmt(x, nd=2):
 def cell_row(c, extra=""):
     if c.failed:
         return f"| {c.key} | {c.label} | FAILED | | | | {short(c.failed)} |"
+    if not c.runs:
+        return f"| {c.key} | {c.label} | not run | | | | |"
     pr = per_rank_mb(c)
     walls = [r["wall"] for r in c.runs]
     return (f"| {c.key} | {c.label} | {fmt(c.wall(), 3)} ({fmt(min(walls), 3)}-{fmt(max(walls), 3)}) | "
