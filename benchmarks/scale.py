@@ -490,14 +490,14 @@ def write_section(a, beds, cells, peers, floes, day, mach, elapsed, loads):
                     why = bench.compare(ref.answer, c.answer)
                     notes.append("same answer as floe np 1" if why is None else f"answer DIFFERS: {why}")
         L.append(cell_row(c, "; ".join(notes)))
-    L += ["", "Commands (`@OUT@` is the run's folder; the environment names the bed's stand-in in "
+    L += ["", "Commands (`@OUT@` is the run's folder, `@WORK@` the work folder; the environment names the bed's stand-in in "
           "`AWS_ENDPOINT_URL`):", ""]
     seen = set()
     for c in cells + peers:
         if c.key in seen:
             continue
         seen.add(c.key)
-        argv = [x.replace(ROOT + "/", "") for x in c.command("@OUT@")]
+        argv = [re.sub(r"^.*/floe-scale-[^/]+/", "@WORK@/", x.replace(ROOT + "/", "")) for x in c.command("@OUT@")]
         L.append(f"- {c.key}: `{' '.join(argv)}`")
     L.append("")
     return L
