@@ -383,15 +383,16 @@ def write_section(a, steps, plans, ckpts, mach, elapsed, load0, shim):
     return L
 
 
-def splice(path, section):
-    """Replaces the W8 section of RESULTS.md (up to the next '## '), or
-    inserts it before '## How it was measured', or appends it."""
+def splice(path, section, header=SECTION):
+    """Replaces the section headed header (W8's unless given) of RESULTS.md
+    (up to the next '## '), or inserts it before '## How it was measured',
+    or appends it."""
     try:
         lines = open(path).read().split("\n")
     except OSError:
         lines = []
-    if SECTION in lines:
-        i = lines.index(SECTION)
+    if header in lines:
+        i = lines.index(header)
         j = next((k for k in range(i + 1, len(lines)) if lines[k].startswith("## ")), len(lines))
     elif "## How it was measured" in lines:
         i = j = lines.index("## How it was measured")
