@@ -46,6 +46,7 @@ from standin import own_standin
 from testlib import FLOE, check, floe_cmd, load, run, summary
 
 RANKS = (1, 2, 4)
+MANIFESTS = []  # the repository's, from its repo-v2.json (main)
 CAPE_COD = "-70.84,41.48,-69.77,42.10"  # the seed query's box
 POINT = (-97.497, 38.503)                # Kansas: land, inside a cell (not on an edge)
 # stretches of days the real Icechunk reader reads at the point
@@ -79,7 +80,7 @@ def floe_run(np_, args, folder, shim, endpoint):
         return digest, json.load(f)
 
 
-def check_refs_per_rank(label, np_, report, want_total):
+def check_refs_per_rank(label, np_, report, want_total, nvars):
     """What each rank of a run received from rank 0 (--report's per_rank):
     every rank's table holds exactly the refs of the chunks it read (each
     chunk is read once, by one rank: a time chunk is one step), no lookup
@@ -98,6 +99,29 @@ def check_refs_per_rank(label, np_, report, want_total):
     total = sum(r.get("refs_received") or 0 for r in per)
     check(total == want_total, f"{label} np {np_}: refs received by all ranks {total} == "
           f"the query's chunks {want_total}")
+    # No rank parses a data manifest but rank 0, and rank 0 each of the
+    # query's once: the other ranks hold only the coordinates' manifests
+    # (rank 0's metadata blob), by the repository's own list (repo-v2.json:
+    # a coordinate's manifest holds 1 ref, a variable's 1.42 million).
+    coords = [m for m in MANIFESTS if m["n_refs"] == 1]
+    data = [m for m in MANIFESTS if m["n_refs"] > 1]
+    coord_bytes = sum(m["size_bytes"] for m in coords)
+    for r in per:
+        if r.get("rank") == 0:
+            extra = (r.get("manifest_bytes") or 0) - coord_bytes
+            # every variable's manifest, or (one variable) one of them
+            want_extra = ({sum(m["size_bytes"] for m in data)} if nvars == len(data)
+                          else {m["size_bytes"] for m in data})
+            ok = r.get("manifests_read") == len(coords) + nvars and extra in want_extra
+            check(ok, f"{label} np {np_} rank 0: read {r.get('manifests_read')} manifests, "
+                  f"{r.get('manifest_bytes')} bytes: the {len(coords)} coordinates' and its "
+                  f"{nvars} variable(s)' once each")
+        else:
+            check(r.get("manifests_read") == len(coords) and
+                  r.get("manifest_bytes") == coord_bytes,
+                  f"{label} np {np_} rank {r.get('rank')}: {r.get('manifests_read')} manifests, "
+                  f"{r.get('manifest_bytes')} bytes: the coordinates' alone "
+                  f"({len(coords)}, {coord_bytes} bytes)")
 
 
 def box_chunks(rows, cols, cy, cx):
@@ -137,6 +161,8 @@ def main(tbdir):
     if not shim or not os.path.exists(shim):
         print("skipped: FLOE_FIXED_TIME (the fixed-time shim, built by CMake) not given")
         return 77
+    with open(os.path.join(tbdir, "repo-v2.json")) as f:
+        MANIFESTS[:] = json.load(f)["manifests"]
     with open(os.path.join(tbdir, "testbed.json")) as f:
         tb = json.load(f)
     ntime, ny, nx = len(tb["files"]), tb["ny"], tb["nx"]
@@ -214,7 +240,7 @@ def main(tbdir):
                                                 "--lon-index", f"{j}:{j + 1}", endpoint=ep)
                         check(same_bits(s[t0:t1], ref[:, 0, 0]),
                               f"series {var} days {t0}:{t1} equal the real Icechunk's")
-                check_refs_per_rank("series", 1, got[1], ntime * len(names))
+                check_refs_per_rank("series", 1, got[1], ntime * len(names), len(names))
             # ---- (c): the same bytes at 1, 2 and 4 ranks
             jobs = {"series": series,
                     "cape-cod": ["extract", coll, "-v", "Rainf", "--bbox", CAPE_COD,
@@ -227,7 +253,8 @@ def main(tbdir):
                         digests[np_] = got[0]
                         want = (ntime * len(names) if label == "series" else
                                 box_chunks(*boxes.get(label, ((0, 0), (0, 0))), cy, cx))
-                        check_refs_per_rank(label, np_, got[1], want)
+                        check_refs_per_rank(label, np_, got[1], want,
+                                            len(names) if label == "series" else 1)
                 for np_ in RANKS[1:]:
                     check(np_ in digests and digests[np_] == digests.get(RANKS[0]),
                           f"{label}: np {np_} file {digests.get(np_)} == np {RANKS[0]} "
