@@ -660,6 +660,45 @@ static void unsorted_refs(void **state)
     ic_snapshot_free(&s);
     ic_repo_free(&r);
 
+    /* Refs 0 and 14 swapped: [3,1,1] now sorts past every ref the search
+     * visits (at == n), where the last ref is checked against its
+     * predecessor. */
+    free(payload);
+    payload = inflate_file(orig, len, &plen);
+    refs = refs_of(payload, plen, 15);
+    swap_refs(payload, &refs, 0, 14);
+    write_metadata(&sc, key, orig, payload, plen);
+    r = tu_open_root(T, sc.root);
+    s = tu_snapshot(r, IC_REF_BRANCH, "main", V2_MAIN);
+    temp = tu_node(s, "/surface/temp");
+    tu_expect_err(ic_chunk_ref_lookup(r, temp, (uint64_t[]){3, 1, 1}, &ref), FLOE_EFORMAT,
+                  "ref 14 is not sorted after ref 13 by coordinate");
+    assert_int_equal(ref.kind, IC_CHUNK_MISSING);
+    ic_snapshot_free(&s);
+    ic_repo_free(&r);
+
+    /* What is not checked: refs 0 and 1 swapped send the search for
+     * [0,0,1] past it, to a gap whose neighbours are in order, so the chunk
+     * answers MISSING without an error (as in Icechunk, which searches
+     * without a walk too); a walk finds the disorder. */
+    free(payload);
+    payload = inflate_file(orig, len, &plen);
+    refs = refs_of(payload, plen, 15);
+    swap_refs(payload, &refs, 0, 1);
+    write_metadata(&sc, key, orig, payload, plen);
+    r = tu_open_root(T, sc.root);
+    s = tu_snapshot(r, IC_REF_BRANCH, "main", V2_MAIN);
+    temp = tu_node(s, "/surface/temp");
+    TU_OK(ic_chunk_ref_lookup(r, temp, (uint64_t[]){0, 0, 1}, &ref));
+    assert_int_equal(ref.kind, IC_CHUNK_MISSING);
+    TU_OK(ic_chunk_ref_lookup(r, temp, (uint64_t[]){3, 1, 1}, &ref));
+    assert_int_equal(ref.kind, IC_CHUNK_NATIVE);
+    visits = 0;
+    tu_expect_err(ic_array_each_ref(r, temp, count_visit, &visits), FLOE_EFORMAT,
+                  "ref 1 is not sorted after ref 0");
+    ic_snapshot_free(&s);
+    ic_repo_free(&r);
+
     /* Ref 0's coordinates cut to 2: a lookup visiting it fails, one that
      * does not answers. */
     free(payload);
