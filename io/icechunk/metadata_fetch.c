@@ -22,10 +22,11 @@ floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f)
     floe_buf_init(&raw, r->memory_budget);
     floe_err err = floe_transport_get(r->t, url, 0, 0, NULL, &raw);
     char cause[512];
-    if (err && floe_err_code(err) == FLOE_ENOMEM &&
-        strstr(floe_err_line(err, cause, sizeof cause), "limit")) {
-        /* Cut off at the budget, not a failed allocation: say what to do
-         * (the cause gives the size; the caller names the object). */
+    if (err && raw.over_max) {
+        /* Cut off at the budget (the buffer refused to pass its cap), not
+         * a failed allocation: say what to do (the cause gives the size;
+         * the caller names the object). */
+        floe_err_line(err, cause, sizeof cause);
         floe_err_free(&err);
         err = FLOE_ERR(FLOE_ENOMEM, "stored object larger than the memory budget of %zu bytes "
                        "(%s): raise --memory-budget", r->memory_budget, cause);
