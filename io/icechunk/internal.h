@@ -55,6 +55,10 @@ struct ic_repo {
  * ic_file_decode (format/file_header.h) does, under r's memory budget
  * (metadata_fetch.c). */
 floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f);
+/* An object whose listed stored size (a snapshot's ManifestFileInfo) is
+ * over r's memory budget is refused before it is fetched: a ranged
+ * prefetch allocates the listed size up front (the caller names it). */
+floe_err ic_listed_size_check(const ic_repo *r, uint64_t stored_bytes);
 
 /* root + key, owned by the caller. */
 floe_err ic_repo_url(const ic_repo *r, const char *key, char **url);

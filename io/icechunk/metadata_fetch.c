@@ -9,6 +9,7 @@
  */
 #include "io/icechunk/internal.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,6 +43,15 @@ floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f)
     }
     floe_buf_free(&raw);
     return err;
+}
+
+floe_err ic_listed_size_check(const ic_repo *r, uint64_t stored_bytes)
+{
+    if (stored_bytes > r->memory_budget)
+        return FLOE_ERR(FLOE_ENOMEM, "stored object larger than the memory budget of %zu bytes "
+                        "(the snapshot lists %" PRIu64 " bytes): raise --memory-budget",
+                        r->memory_budget, stored_bytes);
+    return NULL;
 }
 
 /* The machine's physical memory: what one metadata object may take at most

@@ -24,7 +24,9 @@ served by a stand-in of the test's own (20 ms latency, access log), and:
   has): the server's Content-Range total differs, the ranges are dropped
   and the manifest read whole (an info line names both sizes), with the
   same answers (too big used to fail the open with a short read, too small
-  to cache a truncated manifest as whole).
+  to cache a truncated manifest as whole);
+- --memory-budget below the manifest's listed size: one line naming it,
+  its size and "raise --memory-budget", and no GET of it.
 The test bed itself is not read (only its presence is needed to run with
 the test-bed tests; it needs the node tools, scripts/node/install).
 Prints "N passed, N failed" last."""
@@ -204,6 +206,19 @@ def main(_tbdir):
             check(tot.get("metadata_requests") == len(served) + tot.get("chunks", -1),
                   f"--report metadata_requests {tot.get('metadata_requests')} = the stand-in's "
                   f"{len(served)} GETs + {tot.get('chunks')} local chunk reads")
+
+        # Over --memory-budget by its listed size: refused before any GET
+        # of it (a ranged prefetch allocates the listed size up front).
+        since = log_size(state)
+        r = extract(0, "s3://bk/big", out("budget.nc"), ep, allow, "--memory-budget", "1M")
+        err = notes(r.stderr)
+        check(r.returncode != 0 and len(err) == 1 and "manifests/" + key in err[0] and
+              f"lists {size} bytes" in err[0] and "raise --memory-budget" in err[0],
+              f"--memory-budget 1M: one line naming the manifest, its {size} bytes and what "
+              f"to raise: {err}")
+        time.sleep(0.5)  # the access log's lines of GETs that might still be written
+        got = [x for x in log_lines(state, since) if x["uri"].endswith("/manifests/" + key)]
+        check(not got, f"--memory-budget 1M: the manifest is not fetched: {len(got)} GETs")
 
         since = log_size(state)
         r = extract(2, "s3://bk/big", out("s3.np2.nc"), ep, allow)
