@@ -729,6 +729,45 @@ static void unsorted_refs(void **state)
 
 /* The memory budget: a manifest larger unpacked is refused with one line
  * naming it, its size and what to raise; the default budget opens it. */
+static void put_text(const char *dir, const char *sub, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The default budget's cgroup part: the smallest number in memory.max
+ * along the process's cgroup and its ancestors ("max", junk, missing:
+ * none), as a Slurm job's limit sits above its step's. */
+static void cgroup_limit(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/floe-cgroup-XXXXXX", dir[1024];
+    assert_non_null(mkdtemp(root));
+    snprintf(dir, sizeof dir, "%s/job", root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(dir, sizeof dir, "%s/job/step", root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(ic_cgroup_memory_limit(root, "job/step"), SIZE_MAX - 1);
+    put_text(root, "job/step/memory.max", "max\n");
+    put_text(root, "job/memory.max", "2097152\n");
+    assert_int_equal(ic_cgroup_memory_limit(root, "job/step"), 2097152);
+    assert_int_equal(ic_cgroup_memory_limit(root, "job/step/"), 2097152);
+    assert_int_equal(ic_cgroup_memory_limit(root, ""), SIZE_MAX - 1);
+    put_text(root, "memory.max", "1048576\n");
+    assert_int_equal(ic_cgroup_memory_limit(root, "job/step"), 1048576);
+    assert_int_equal(ic_cgroup_memory_limit(root, ""), 1048576);
+    put_text(root, "memory.max", "12x\n");
+    put_text(root, "job/memory.max", "-5\n");
+    assert_int_equal(ic_cgroup_memory_limit(root, "job/step"), SIZE_MAX - 1);
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void memory_budget(void **state)
 {
     (void)state;
@@ -790,6 +829,7 @@ int main(void)
         cmocka_unit_test(relative_locations),
         cmocka_unit_test(unsorted_refs),
         cmocka_unit_test(memory_budget),
+        cmocka_unit_test(cgroup_limit),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
