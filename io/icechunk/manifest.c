@@ -6,8 +6,9 @@
  * once and kept in the repository's cache; chunk refs hand out pointers
  * into it. At load only the arrays are indexed by node id: the refs (1.4
  * million per array in a real archive) are checked where they are
- * touched, by the lookup's binary search and the walks (chunk_ref.c), so
- * that opening a manifest costs its unpacking, not a walk of every ref.
+ * touched, by the lookup's binary search and the walks (chunk_ref.c, whose
+ * top comment says what a search does not check), so that opening a
+ * manifest costs its unpacking, not a walk of every ref.
  */
 #include "io/fetch/prefetch.h"
 #include "io/icechunk/format/ids.h"
