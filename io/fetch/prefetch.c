@@ -2,7 +2,8 @@
 /* io/fetch/prefetch.c - floe_prefetch: whole objects, and large ones in
  * parallel ranges put together again, fetched concurrently by a fetcher
  * attached to the transport, then put into the transport's object cache
- * for the GETs that follow. */
+ * for the GETs that follow. An object whose server gives another size
+ * than the caller's listed one is not cached: the GET reads it whole. */
 #include "io/fetch/prefetch.h"
 
 #include "common/floe_log.h"
