@@ -236,8 +236,10 @@ void cmd_source_help(FILE *out)
             "                       and waits (default 120)\n"
             "  --stall-timeout S    retry a request silent for S seconds (default 30)\n"
             "  --memory-budget SIZE the most bytes one metadata object (a manifest) may\n"
-            "                       take, stored or unpacked, e.g. 8G or 512M (default:\n"
-            "                       the machine's physical memory)\n");
+            "                       take, stored or unpacked, per copy of it held, e.g.\n"
+            "                       8G or 512M (default: the machine's physical memory,\n"
+            "                       or the cgroup v2 memory limit (a Slurm job's) if\n"
+            "                       smaller; none where neither is known)\n");
 }
 
 void cmd_anomaly_help(FILE *out)

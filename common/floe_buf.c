@@ -19,9 +19,11 @@ floe_err floe_buf_reserve(floe_buf *b, size_t n, uint8_t **space)
      * max SIZE_MAX ("no cap of its own") holds at most SIZE_MAX - 1, so
      * that need and the allocation (limit + 1) never wrap to 0. */
     size_t limit = b->max < SIZE_MAX ? b->max : SIZE_MAX - 1;
-    if (n > limit || b->len > limit - n)
+    if (n > limit || b->len > limit - n) {
+        b->over_max = 1;
         return FLOE_ERR(FLOE_ENOMEM, "buffer limit of %zu bytes exceeded (%zu + %zu)", limit,
                         b->len, n);
+    }
     size_t need = b->len + n + 1;
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : 256;

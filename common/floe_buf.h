@@ -23,6 +23,9 @@ typedef struct floe_buf {
     size_t len;    /* bytes in use */
     size_t cap;    /* bytes allocated */
     size_t max;    /* hard limit on len */
+    int over_max;  /* an append or reserve was refused for going past max
+                    * (not for a failed allocation): callers tell a cap hit
+                    * from running out of memory by this, not by the text */
 } floe_buf;
 
 /* max SIZE_MAX: no cap of its own (it then holds at most SIZE_MAX - 1

@@ -105,6 +105,7 @@ xfer *fetch_xfer_new(const floe_fetcher *f, char *url, char *etag, int64_t since
     x->cond = (floe_condition){.etag = etag, .unmodified_since = since};
     x->has_cond = etag || since;
     x->is_file = is_file;
+    x->object_size = UINT64_MAX;
     x->offset = offset;
     x->length = length;
     x->parts = parts;
@@ -223,6 +224,7 @@ static void deliver(floe_fetcher *f, floe_fetch_result *res)
     xfer *x = f->done.head;
     const part *p = &x->parts[x->delivered++];
     res->user = p->user;
+    res->object_size = x->object_size;
     if (x->err) {
         if (x->nparts == 1) {
             res->err = x->err;

@@ -114,6 +114,8 @@ typedef struct floe_fetch_result {
                             NULL on error (and may be NULL for an empty range) */
     size_t len;          /* == the length asked for (or the object's rest for length 0) */
     floe_err err;        /* NULL, or this range's error: owned by the caller */
+    uint64_t object_size; /* the whole object's size as the server's Content-Range gave it
+                             (with data or with the error); UINT64_MAX: not given */
 } floe_fetch_result;
 
 /* Counters since floe_fetcher_new. */

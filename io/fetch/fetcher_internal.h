@@ -63,6 +63,7 @@ typedef struct xfer {
     double due;   /* a retry starts no earlier than this */
     live *run;    /* while in flight */
     floe_err err; /* the final error, once done */
+    uint64_t object_size; /* the last answer's Content-Range total; UINT64_MAX: none */
 } xfer;
 
 typedef struct xqueue {

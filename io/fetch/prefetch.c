@@ -2,7 +2,8 @@
 /* io/fetch/prefetch.c - floe_prefetch: whole objects, and large ones in
  * parallel ranges put together again, fetched concurrently by a fetcher
  * attached to the transport, then put into the transport's object cache
- * for the GETs that follow. */
+ * for the GETs that follow. An object whose server gives another size
+ * than the caller's listed one is not cached: the GET reads it whole. */
 #include "io/fetch/prefetch.h"
 
 #include "common/floe_log.h"
@@ -68,6 +69,7 @@ typedef struct object {
     uint8_t *data;   /* in ranges: the object, range by range (owned) */
     size_t left;     /* ranges not yet back */
     int absent;      /* a range answered 404 */
+    uint64_t served; /* in ranges: a size the server gave that is not `size`, else 0 */
 } object;
 
 /* A range of an object in the fetcher (its user pointer); a whole object
@@ -112,13 +114,22 @@ static floe_err whole_done(floe_object_cache *c, const object *o, floe_fetch_res
 
 /* A range of an object fetched in ranges is back: copied into place; the
  * object cached (or noted absent) with its last range. A range that failed
- * for good (other than 404) is the prefetch's error: *failed. */
+ * for good (other than 404) is the prefetch's error: *failed. Where the
+ * server's Content-Range gives the object another size than the listed one
+ * (a wrong size in the snapshot: too big ends in a short read or a 416,
+ * too small would cache a truncated object as whole), the ranges are
+ * dropped and the object left to the whole GET that follows. */
 static floe_err piece_done(floe_object_cache *c, const piece *p, floe_fetch_result *r,
                            floe_err *failed)
 {
     object *o = p->obj;
     o->left--;
-    if (r->err && floe_err_code(r->err) == FLOE_ENOTFOUND) {
+    if (r->object_size != UINT64_MAX && r->object_size != o->size && !o->served)
+        o->served = r->object_size ? r->object_size : UINT64_MAX; /* 0 stays "none" */
+    if (o->served) {
+        /* Its ranges are of no use, failed or not: the error is not the
+         * prefetch's. */
+    } else if (r->err && floe_err_code(r->err) == FLOE_ENOTFOUND) {
         o->absent = 1;
     } else if (r->err) {
         *failed = r->err;
@@ -134,6 +145,14 @@ static floe_err piece_done(floe_object_cache *c, const piece *p, floe_fetch_resu
     }
     if (o->left)
         return NULL;
+    if (o->served) {
+        FLOE_INFO("prefetch of %s: the snapshot lists %" PRIu64 " bytes, the server has %" PRIu64
+                  ": ranges dropped, left to the whole GET",
+                  o->url, o->size, o->served == UINT64_MAX ? 0 : o->served);
+        free(o->data);
+        o->data = NULL;
+        return NULL;
+    }
     floe_err err = o->absent ? floe_object_cache_put_absent(c, o->url)
                              : floe_object_cache_put(c, o->url, o->data, (size_t)o->size);
     free(o->data);

@@ -219,6 +219,7 @@ static floe_err finish_one(floe_fetcher *f, xfer *x, CURLcode rc)
     floe_http_outcome o;
     floe_err err = floe_http_xfer_end(r->hx, rc, &o);
     f->st.bytes += o.bytes;
+    x->object_size = o.object_size;
     char range[64];
     FLOE_DEBUG("GET %s%s: HTTP %ld, %" PRIu64 " bytes, %.1f ms, attempt %d%s%s", r->shown,
                floe_range_text(x->offset, x->length, range), o.status, o.bytes,

@@ -3,11 +3,18 @@
  * up by coordinate, walking every ref of an array (each once, however many
  * manifests list it) and counting them, native chunk URLs and reads.
  *
- * Refs are not checked when a manifest is read (manifest.c): a lookup
- * checks the refs its binary search visits and that the one it finds sorts
- * between its neighbours; a walk checks each ref and the order as it goes;
- * counting reads coordinates only (and none where an extent covers the
- * whole grid), never a location.
+ * Refs are not checked when a manifest is read (manifest.c), and no
+ * lookup walks them all (the refs are sorted: search, don't walk). What
+ * is checked: each ref a lookup's binary search visits has the array's
+ * number of coordinates; a ref it finds sorts between its neighbours; a
+ * coordinate it does not find has its neighbours at that place (or, past
+ * the end, the last two refs) in order. A walk (ic_array_each_ref) checks
+ * every ref and the order as it goes. What is not: order elsewhere, so a
+ * manifest whose refs are out of order can hide a chunk from a lookup,
+ * which then answers MISSING (fill values) without an error, as in
+ * Icechunk's own reader (also a binary search without a walk). Counting
+ * reads coordinates only (and none where an extent covers the whole
+ * grid), never a location.
  *
  * Locations that are not stored verbatim (dictionary-compressed
  * `compressed_location`, relative `vcc://NAME/...`) are expanded on first
@@ -94,12 +101,12 @@ static floe_err make_ref(ic_repo *r, ic_manifest *m, ic_array_refs *a, uint32_t 
     const char *loc;
     FLOE_CHECK(fb_field_u64(t, CR_OFFSET, "offset", 0, &out->offset));
     FLOE_CHECK(fb_field_u64(t, CR_LENGTH, "length", 0, &out->length));
-    FLOE_CHECK(fb_field_struct(t, CR_CHUNK_ID, "chunk_id", 12, 0, &chunk_id));
+    FLOE_CHECK(fb_field_struct(t, CR_CHUNK_ID, "chunk_id", IC_ID12_BYTES, 0, &chunk_id));
     /* Icechunk's classification order: chunk_id, compressed_location,
      * location, inline. */
     if (chunk_id) {
         out->kind = IC_CHUNK_NATIVE;
-        ic_id_encode(chunk_id, 12, out->chunk_id);
+        ic_id_encode(chunk_id, IC_ID12_BYTES, out->chunk_id);
         return NULL;
     }
     FLOE_CHECK(fb_field_vector(t, CR_COMPRESSED_LOCATION, "compressed_location", 1, 0, &cloc));
@@ -221,13 +228,19 @@ static floe_err pair_sorted(const ic_array_refs *a, uint32_t i, uint32_t ndim)
 }
 
 /* A coordinate the search did not find, where it would be (before ref
- * `at`): the refs around that place are in order, so that "missing" is not
- * the answer of refs out of order there. */
+ * `at`; at == n: past the last): the refs next to that place are in order
+ * (past the end: the last ref after its predecessor). Refs out of order
+ * elsewhere can still send the search past a chunk (see the top comment). */
 static floe_err gap_sorted(const ic_array_refs *a, uint32_t at, uint32_t ndim)
 {
-    if (at > 0 && at < a->refs.n)
+    uint32_t n = a->refs.n;
+    if (n < 2)
+        return NULL;
+    if (at >= n)
+        return pair_sorted(a, n - 2, ndim);
+    if (at > 0)
         FLOE_CHECK(pair_sorted(a, at - 1, ndim));
-    if (at + 1 < a->refs.n)
+    if (at + 1 < n)
         FLOE_CHECK(pair_sorted(a, at, ndim));
     return NULL;
 }
@@ -263,8 +276,10 @@ floe_err ic_chunk_ref_lookup(ic_repo *r, const ic_node *array, const uint64_t *c
     uint32_t ndim = (uint32_t)array->ndim;
     char where[16 * IC_MAX_DIMS];
     /* Binary search over refs nobody checked at load: each ref it visits
-     * must have the array's number of coordinates, and the one it finds
-     * must sort between its neighbours. */
+     * must have the array's number of coordinates, the one it finds must
+     * sort between its neighbours, and where it finds none the refs next
+     * to that place must be in order (gap_sorted); order elsewhere is not
+     * checked (top comment). */
     uint32_t lo = 0, hi = a->refs.n;
     floe_err err = NULL;
     while (lo < hi && !err) {
@@ -305,7 +320,7 @@ typedef struct id_pos {
 static int cmp_id_pos(const void *a, const void *b)
 {
     const id_pos *x = a, *y = b;
-    int c = memcmp(x->id, y->id, 12);
+    int c = memcmp(x->id, y->id, IC_ID12_BYTES);
     return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
 }
 
@@ -327,7 +342,7 @@ static floe_err repeated_manifests(const ic_node *array, uint8_t **repeat)
         v[k] = (id_pos){array->manifests[k].id_bytes, k};
     qsort(v, n, sizeof *v, cmp_id_pos);
     for (size_t k = 1; k < n; k++)
-        if (!memcmp(v[k].id, v[k - 1].id, 12))
+        if (!memcmp(v[k].id, v[k - 1].id, IC_ID12_BYTES))
             (*repeat)[v[k].pos] = 1;
     free(v);
     return NULL;
@@ -361,7 +376,7 @@ static floe_err walk_manifest(ic_repo *r, const ic_node *array, size_t k, ic_ref
          * this manifest's extents for the array. */
         int inside = extent_contains(e, c);
         for (size_t j = k + 1; j < array->n_manifests && !inside; j++)
-            inside = !memcmp(array->manifests[j].id_bytes, e->id_bytes, 12) &&
+            inside = !memcmp(array->manifests[j].id_bytes, e->id_bytes, IC_ID12_BYTES) &&
                      extent_contains(&array->manifests[j], c);
         if (!inside)
             continue;
@@ -400,7 +415,7 @@ static int whole_grid(const ic_node *array, size_t k)
     const uint8_t *id = array->manifests[k].id_bytes;
     for (size_t j = k; j < array->n_manifests; j++) {
         const ic_manifest_extent *e = &array->manifests[j];
-        if (memcmp(e->id_bytes, id, 12))
+        if (memcmp(e->id_bytes, id, IC_ID12_BYTES))
             continue;
         int all = 1;
         for (int d = 0; d < e->ndim && all; d++)
@@ -435,7 +450,7 @@ static floe_err count_in_manifest(const ic_node *array, size_t k, ic_manifest *m
             c[d] = fb_vector_u32(&index, d);
         int inside = extent_contains(e, c);
         for (size_t j = k + 1; j < array->n_manifests && !inside; j++)
-            inside = !memcmp(array->manifests[j].id_bytes, e->id_bytes, 12) &&
+            inside = !memcmp(array->manifests[j].id_bytes, e->id_bytes, IC_ID12_BYTES) &&
                      extent_contains(&array->manifests[j], c);
         *n += (uint64_t)inside;
     }

@@ -243,7 +243,9 @@ typedef struct ic_chunk_ref {
  * repo) and searched. No manifest, no entry for the array, no entry for
  * the coordinate, or a coordinate outside the chunk grid: IC_CHUNK_MISSING.
  * Errors: FLOE_EINVAL for a group node; FLOE_ENOTFOUND for a manifest the
- * snapshot names that is gone; FLOE_EFORMAT for corrupt manifests. */
+ * snapshot names that is gone; FLOE_EFORMAT for corrupt refs the search
+ * meets (a manifest whose refs are out of order elsewhere can answer
+ * MISSING for a chunk it holds, as in Icechunk: see chunk_ref.c). */
 floe_err ic_chunk_ref_lookup(ic_repo *r, const ic_node *array, const uint64_t *coord,
                              ic_chunk_ref *out);
 

@@ -55,6 +55,14 @@ struct ic_repo {
  * ic_file_decode (format/file_header.h) does, under r's memory budget
  * (metadata_fetch.c). */
 floe_err ic_file_fetch(ic_repo *r, const char *url, int expect_type, ic_file *f);
+/* An object whose listed stored size (a snapshot's ManifestFileInfo) is
+ * over r's memory budget is refused before it is fetched: a ranged
+ * prefetch allocates the listed size up front (the caller names it). */
+floe_err ic_listed_size_check(const ic_repo *r, uint64_t stored_bytes);
+/* The smallest number in root/rel/memory.max and its ancestors' up to
+ * root/memory.max (cgroup v2 limits); SIZE_MAX - 1 where none holds a
+ * number ("max", missing). Part of the default memory budget. */
+size_t ic_cgroup_memory_limit(const char *root, const char *rel);
 
 /* root + key, owned by the caller. */
 floe_err ic_repo_url(const ic_repo *r, const char *key, char **url);

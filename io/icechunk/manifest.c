@@ -6,8 +6,9 @@
  * once and kept in the repository's cache; chunk refs hand out pointers
  * into it. At load only the arrays are indexed by node id: the refs (1.4
  * million per array in a real archive) are checked where they are
- * touched, by the lookup's binary search and the walks (chunk_ref.c), so
- * that opening a manifest costs its unpacking, not a walk of every ref.
+ * touched, by the lookup's binary search and the walks (chunk_ref.c, whose
+ * top comment says what a search does not check), so that opening a
+ * manifest costs its unpacking, not a walk of every ref.
  */
 #include "io/fetch/prefetch.h"
 #include "io/icechunk/format/ids.h"
@@ -121,8 +122,8 @@ floe_err ic_manifest_read(ic_repo *r, const ic_manifest_extent *e, ic_manifest *
     ic_manifest *m = calloc(1, sizeof *m);
     if (!m)
         return FLOE_ERR(FLOE_ENOMEM, "out of memory");
-    memcpy(m->id, e->id_bytes, 12);
-    ic_id_encode(m->id, 12, m->id_str);
+    memcpy(m->id, e->id_bytes, IC_ID12_BYTES);
+    ic_id_encode(m->id, IC_ID12_BYTES, m->id_str);
     char key[40], *url;
     snprintf(key, sizeof key, "manifests/%s", m->id_str);
     floe_err err = ic_repo_url(r, key, &url);
@@ -132,7 +133,8 @@ floe_err ic_manifest_read(ic_repo *r, const ic_manifest_extent *e, ic_manifest *
     }
     /* A large one not in the transport's cache yet (a lazy lookup's) comes
      * in parallel ranges; one a wave prefetched is skipped there. */
-    if (e->size_bytes >= FLOE_PREFETCH_RANGED_MIN_BYTES)
+    err = ic_listed_size_check(r, e->size_bytes);
+    if (!err && e->size_bytes >= FLOE_PREFETCH_RANGED_MIN_BYTES)
         err = floe_prefetch_sized(r->t, (const char *const *)&url, &e->size_bytes, 1);
     if (!err)
         err = ic_file_fetch(r, url, IC_FILE_MANIFEST, &m->file);
@@ -234,6 +236,8 @@ static floe_err load_extents(ic_repo *r, const ic_manifest_extent *const *extent
         todo[k] = e;
         sizes[k] = e->size_bytes;
         err = ic_repo_url(r, key, &urls[k]);
+        if (!err && (err = ic_listed_size_check(r, e->size_bytes)))
+            err = floe_err_push(err, __FILE__, __LINE__, " manifest %s", urls[k]);
         k++;
     }
     /* large ones in parallel ranges */

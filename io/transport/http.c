@@ -624,6 +624,7 @@ static void outcome(const xfer *x, CURLcode rc, floe_http_outcome *o)
     o->bytes = x->got;
     s3_error_code(x, o->s3_code, sizeof o->s3_code);
     memcpy(o->retry_after, x->retry_after, sizeof o->retry_after);
+    o->object_size = x->cr_kind ? x->cr_total : UINT64_MAX;
     o->truncated = rc == CURLE_PARTIAL_FILE ||
                    (rc == CURLE_OK && x->status == 206 && x->cr_kind == 1 &&
                     x->cr_end >= x->cr_start && x->got < x->cr_end - x->cr_start + 1);

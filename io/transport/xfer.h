@@ -72,6 +72,8 @@ typedef struct floe_http_outcome {
     uint64_t bytes;    /* payload bytes appended to out */
     int truncated;     /* the body ended before the length its own headers announced */
     char retry_after[64]; /* the Retry-After header's value, or "" */
+    uint64_t object_size; /* the object's whole size as its Content-Range gave it (a 206's
+                             "bytes A-B/N", a 416's "bytes * /N"); UINT64_MAX: not given */
 } floe_http_outcome;
 
 floe_err floe_http_xfer_begin(const floe_transport *t, const floe_http_request *req,

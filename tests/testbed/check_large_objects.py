@@ -18,13 +18,22 @@ served by a stand-in of the test's own (20 ms latency, access log), and:
 - every other ranged GET fails once (503): the same answers, the access log
   shows each failed range fetched again, and --report counts the retries;
 - every ranged GET fails, always: floe exits non-zero with one line naming
-  the manifest's URL and a range, and writes nothing.
+  the manifest's URL and a range, and writes nothing;
+- the snapshot lists a wrong size for the manifest (a copy of the
+  repository whose snapshots say more, or fewer, bytes than the object
+  has): the server's Content-Range total differs, the ranges are dropped
+  and the manifest read whole (an info line names both sizes), with the
+  same answers (too big used to fail the open with a short read, too small
+  to cache a truncated manifest as whole);
+- --memory-budget below the manifest's listed size: one line naming it,
+  its size and "raise --memory-budget", and no GET of it.
 The test bed itself is not read (only its presence is needed to run with
 the test-bed tests; it needs the node tools, scripts/node/install).
 Prints "N passed, N failed" last."""
 
 import json
 import os
+import struct
 import re
 import shutil
 import subprocess
@@ -44,6 +53,8 @@ STEPS = np.arange(24, 72)
 LINE = re.compile(r'\[[^\]]* (\d+\.\d+)\] "GET (\S+) HTTP/[\d.]+" (\d+) (\d+) '
                   r'range="(?:bytes=(\d+)-(\d+)|-)" (\S+) ')
 LOG_WAIT_S = 10               # the most to wait for the access log's last lines
+HEADER = 39                   # an Icechunk metadata file's header; byte 38: 1 = zstd
+WRONG_BY = 1 << 20            # a listed size this far off, both still above RANGED_MIN
 
 
 def make_repo(root):
@@ -59,6 +70,32 @@ def make_repo(root):
     mdir = os.path.join(repo, "manifests")
     key = max(os.listdir(mdir), key=lambda k: os.path.getsize(os.path.join(mdir, k)))
     return repo, src, key, os.path.getsize(os.path.join(mdir, key))
+
+
+def zstd(args, data):
+    return subprocess.run(["zstd", "-q", "-c", *args], input=data, capture_output=True,
+                          check=True).stdout
+
+
+def relisted_copy(repo, dest, size, listed):
+    """A copy of repo at dest whose snapshots list the manifest of `size`
+    stored bytes as `listed` (ManifestFileInfo's u64 size_bytes, found by
+    value in each snapshot's unpacked payload); True when some snapshot
+    listed it."""
+    shutil.copytree(repo, dest)
+    sdir, hits = os.path.join(dest, "snapshots"), 0
+    for name in os.listdir(sdir):
+        path = os.path.join(sdir, name)
+        with open(path, "rb") as f:
+            raw = f.read()
+        payload = zstd(["-d"], raw[HEADER:])
+        old, new = struct.pack("<Q", size), struct.pack("<Q", listed)
+        if payload.count(old) != 1:
+            continue
+        hits += 1
+        with open(path, "wb") as f:
+            f.write(raw[:HEADER] + zstd(["-3"], payload.replace(old, new)))
+    return hits > 0
 
 
 def log_lines(state, since, want_key=None, want=0):
@@ -136,7 +173,8 @@ def main(_tbdir):
         return summary()
     repo, src, key, size = made
     allow = "file://" + os.path.realpath(src) + "/"
-    check(size > RANGED_MIN, f"the manifest ({size} bytes) is larger than {RANGED_MIN}")
+    check(size - WRONG_BY > RANGED_MIN, f"the manifest ({size} bytes) is larger than "
+          f"{RANGED_MIN} + {WRONG_BY}")
     out = lambda name: os.path.join(tmp, name)
 
     # The whole-object read: the same repository as a local folder.
@@ -168,6 +206,19 @@ def main(_tbdir):
             check(tot.get("metadata_requests") == len(served) + tot.get("chunks", -1),
                   f"--report metadata_requests {tot.get('metadata_requests')} = the stand-in's "
                   f"{len(served)} GETs + {tot.get('chunks')} local chunk reads")
+
+        # Over --memory-budget by its listed size: refused before any GET
+        # of it (a ranged prefetch allocates the listed size up front).
+        since = log_size(state)
+        r = extract(0, "s3://bk/big", out("budget.nc"), ep, allow, "--memory-budget", "1M")
+        err = notes(r.stderr)
+        check(r.returncode != 0 and len(err) == 1 and "manifests/" + key in err[0] and
+              f"lists {size} bytes" in err[0] and "raise --memory-budget" in err[0],
+              f"--memory-budget 1M: one line naming the manifest, its {size} bytes and what "
+              f"to raise: {err}")
+        time.sleep(0.5)  # the access log's lines of GETs that might still be written
+        got = [x for x in log_lines(state, since) if x["uri"].endswith("/manifests/" + key)]
+        check(not got, f"--memory-budget 1M: the manifest is not fetched: {len(got)} GETs")
 
         since = log_size(state)
         r = extract(2, "s3://bk/big", out("s3.np2.nc"), ep, allow)
@@ -208,6 +259,27 @@ def main(_tbdir):
               f"unsurvivable: exit {r.returncode}, one line naming the manifest and a range: "
               f"{err}")
         check(not os.path.exists(out("dead.nc")), "unsurvivable: no output")
+
+    # A wrong size in the snapshot: the object is read whole instead.
+    for what, listed in (("listed too big", size + WRONG_BY), ("listed too small",
+                                                              size - WRONG_BY)):
+        wroot = os.path.join(tmp, "wrong-" + what.split()[-1])
+        check(relisted_copy(repo, os.path.join(wroot, "bk", "big"), size, listed),
+              f"{what}: the snapshot lists the manifest's {size} bytes")
+        with standin.own_standin(tmp, state, "--latency-ms", "1", "--access-log",
+                                 root=wroot) as ep:
+            since = log_size(state)
+            name = out("wrong-" + what.split()[-1] + ".nc")
+            r = extract(0, "s3://bk/big", name, ep, allow, "--verbose")
+            check(r.returncode == 0, f"{what}: extract: {r.stderr.strip()}")
+            check(same(values_ok(name, what), local),
+                  f"{what}: the same as the whole-object read")
+            check(re.search(rf"lists {listed} bytes, the server has {size}\b", r.stderr),
+                  f"{what}: an info line names both sizes: {r.stderr.strip()[-400:]}")
+            whole = [x for x in log_lines(state, since, key, 1)
+                     if x["uri"].endswith("/manifests/" + key) and x["range"] is None]
+            check(len(whole) == 1 and whole[0]["status"] == 200,
+                  f"{what}: the manifest read whole once after the ranges: {whole}")
 
     shutil.rmtree(tmp, ignore_errors=True)
     return summary()

@@ -35,7 +35,9 @@ static void cap_is_enforced(void **state)
     floe_buf b;
     floe_buf_init(&b, 10);
     assert_null(floe_buf_append(&b, "0123456789", 10));
+    assert_int_equal(b.over_max, 0);
     floe_err err = floe_buf_append(&b, "x", 1);
+    assert_int_equal(b.over_max, 1); /* a cap hit, told apart from a failed allocation */
     assert_non_null(err);
     assert_int_equal(floe_err_code(err), FLOE_ENOMEM);
     assert_non_null(strstr(floe_err_message(err), "limit of 10 bytes"));

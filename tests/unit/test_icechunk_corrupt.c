@@ -660,6 +660,45 @@ static void unsorted_refs(void **state)
     ic_snapshot_free(&s);
     ic_repo_free(&r);
 
+    /* Refs 0 and 14 swapped: [3,1,1] now sorts past every ref the search
+     * visits (at == n), where the last ref is checked against its
+     * predecessor. */
+    free(payload);
+    payload = inflate_file(orig, len, &plen);
+    refs = refs_of(payload, plen, 15);
+    swap_refs(payload, &refs, 0, 14);
+    write_metadata(&sc, key, orig, payload, plen);
+    r = tu_open_root(T, sc.root);
+    s = tu_snapshot(r, IC_REF_BRANCH, "main", V2_MAIN);
+    temp = tu_node(s, "/surface/temp");
+    tu_expect_err(ic_chunk_ref_lookup(r, temp, (uint64_t[]){3, 1, 1}, &ref), FLOE_EFORMAT,
+                  "ref 14 is not sorted after ref 13 by coordinate");
+    assert_int_equal(ref.kind, IC_CHUNK_MISSING);
+    ic_snapshot_free(&s);
+    ic_repo_free(&r);
+
+    /* What is not checked: refs 0 and 1 swapped send the search for
+     * [0,0,1] past it, to a gap whose neighbours are in order, so the chunk
+     * answers MISSING without an error (as in Icechunk, which searches
+     * without a walk too); a walk finds the disorder. */
+    free(payload);
+    payload = inflate_file(orig, len, &plen);
+    refs = refs_of(payload, plen, 15);
+    swap_refs(payload, &refs, 0, 1);
+    write_metadata(&sc, key, orig, payload, plen);
+    r = tu_open_root(T, sc.root);
+    s = tu_snapshot(r, IC_REF_BRANCH, "main", V2_MAIN);
+    temp = tu_node(s, "/surface/temp");
+    TU_OK(ic_chunk_ref_lookup(r, temp, (uint64_t[]){0, 0, 1}, &ref));
+    assert_int_equal(ref.kind, IC_CHUNK_MISSING);
+    TU_OK(ic_chunk_ref_lookup(r, temp, (uint64_t[]){3, 1, 1}, &ref));
+    assert_int_equal(ref.kind, IC_CHUNK_NATIVE);
+    visits = 0;
+    tu_expect_err(ic_array_each_ref(r, temp, count_visit, &visits), FLOE_EFORMAT,
+                  "ref 1 is not sorted after ref 0");
+    ic_snapshot_free(&s);
+    ic_repo_free(&r);
+
     /* Ref 0's coordinates cut to 2: a lookup visiting it fails, one that
      * does not answers. */
     free(payload);
@@ -690,6 +729,45 @@ static void unsorted_refs(void **state)
 
 /* The memory budget: a manifest larger unpacked is refused with one line
  * naming it, its size and what to raise; the default budget opens it. */
+static void put_text(const char *dir, const char *sub, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The default budget's cgroup part: the smallest number in memory.max
+ * along the process's cgroup and its ancestors ("max", junk, missing:
+ * none), as a Slurm job's limit sits above its step's. */
+static void cgroup_limit(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/floe-cgroup-XXXXXX", dir[1024];
+    assert_non_null(mkdtemp(root));
+    snprintf(dir, sizeof dir, "%s/job", root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(dir, sizeof dir, "%s/job/step", root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(ic_cgroup_memory_limit(root, "job/step"), SIZE_MAX - 1);
+    put_text(root, "job/step/memory.max", "max\n");
+    put_text(root, "job/memory.max", "2097152\n");
+    assert_int_equal(ic_cgroup_memory_limit(root, "job/step"), 2097152);
+    assert_int_equal(ic_cgroup_memory_limit(root, "job/step/"), 2097152);
+    assert_int_equal(ic_cgroup_memory_limit(root, ""), SIZE_MAX - 1);
+    put_text(root, "memory.max", "1048576\n");
+    assert_int_equal(ic_cgroup_memory_limit(root, "job/step"), 1048576);
+    assert_int_equal(ic_cgroup_memory_limit(root, ""), 1048576);
+    put_text(root, "memory.max", "12x\n");
+    put_text(root, "job/memory.max", "-5\n");
+    assert_int_equal(ic_cgroup_memory_limit(root, "job/step"), SIZE_MAX - 1);
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void memory_budget(void **state)
 {
     (void)state;
@@ -719,7 +797,10 @@ static void memory_budget(void **state)
             fail_msg("\"%s\" does not say \"%s\"", line, want);
         assert_non_null(strstr(line, "raise --memory-budget"));
         ic_repo_set_memory_budget(r, 256);
-        snprintf(want, sizeof want, "stored object larger than the memory budget of 256 bytes");
+        /* Refused by the size the snapshot lists, before any fetch (a
+         * ranged prefetch would allocate that much). */
+        snprintf(want, sizeof want, "stored object larger than the memory budget of 256 bytes "
+                 "(the snapshot lists %zu bytes)", len);
     }
     uint64_t n, bytes;
     ic_repo_manifest_stats(r, &n, &bytes);
@@ -748,6 +829,7 @@ int main(void)
         cmocka_unit_test(relative_locations),
         cmocka_unit_test(unsorted_refs),
         cmocka_unit_test(memory_budget),
+        cmocka_unit_test(cgroup_limit),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
