@@ -239,6 +239,10 @@ typedef struct floe_dataset_io {
 } floe_dataset_io;
 void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
 
+/* The chunk refs one rank looks up, collected by its read plans
+ * (floe_read_plan.collect) into a ref table (dataset/ref_table.h). */
+typedef struct floe_ref_collector floe_ref_collector;
+
 /* ---- dry runs: batched reads planned, never fetched (read_plan.c) ----
  * A job's dry run calls floe_dataset_plan_chunks where its run calls
  * floe_dataset_read_chunks_ahead, with the same batches, one plan per
@@ -249,12 +253,10 @@ void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
  * assumes, as happens unless the network outruns the decoding, that a
  * call whose batch has a virtual chunk waits on the fetcher, which plans
  * everything queued then; a batch of fill chunks only leaves its queue to
- * the next call, as the reads do. Chunks are looked up in the manifests
- * (loaded if need be); no chunk is fetched. */
-/* The chunk refs one rank looks up, collected by its read plans
- * (floe_read_plan.collect) into a ref table (dataset/ref_table.h). */
-typedef struct floe_ref_collector floe_ref_collector;
-
+ * the next call, as the reads do. Chunks are looked up as the reads look
+ * them up: in the rank's ref table where it has one (floe_dataset_use_refs)
+ * and the table answers for the array, else in the manifests (loaded if
+ * need be); no chunk is fetched. */
 typedef struct floe_read_plan {
     floe_fetch_plan_totals fetch; /* requests and bytes, as floe_dataset_io.fetch counts them */
     uint64_t chunks;         /* chunks delivered, fill chunks too (floe_dataset_io.chunks) */
