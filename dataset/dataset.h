@@ -13,8 +13,9 @@
  * io/icechunk/, io/zarr/, io/fetch/ and io/transport/. Files: open.c
  * (open, free, what the open knows), read.c (one chunk, 1-D coordinates,
  * counters), readahead.c (batched reads on the fetcher, read-ahead),
- * read_plan.c (reads planned for a dry run, refs collected), ref_table.c
- * (a rank's compact table of chunk refs, ref_table.h), versions.c (the
+ * read_plan.c (reads planned for a dry run, refs collected),
+ * ref_collector.c and ref_table.c (a rank's compact table of chunk refs,
+ * written and read back, ref_table.h), versions.c (the
  * repository's refs and history, versions.h), and internal.h, which they
  * share.
  */
@@ -287,7 +288,7 @@ floe_err floe_dataset_plan_chunks(floe_dataset *ds, floe_read_plan *p, const flo
  * bookkeeping; the counts stay. Safe on a zeroed plan. */
 floe_err floe_read_plan_finish(floe_dataset *ds, floe_read_plan *p);
 
-/* ---- per-rank ref tables (ref_table.c) ----
+/* ---- per-rank ref tables (ref_collector.c, ref_table.c) ----
  * A job's rank 0 replays each rank's reads on read plans that collect the
  * refs they look up, and hands each rank the table of exactly its refs
  * (engine/mpi/ref_share.h); the rank then reads without its manifests. */
