@@ -13,8 +13,9 @@
  * io/icechunk/, io/zarr/, io/fetch/ and io/transport/. Files: open.c
  * (open, free, what the open knows), read.c (one chunk, 1-D coordinates,
  * counters), readahead.c (batched reads on the fetcher, read-ahead),
- * read_plan.c (reads planned for a dry run, refs collected), ref_table.c
- * (a rank's compact table of chunk refs, ref_table.h), versions.c (the
+ * read_plan.c (reads planned for a dry run, refs collected),
+ * ref_collector.c and ref_table.c (a rank's compact table of chunk refs,
+ * written and read back, ref_table.h), versions.c (the
  * repository's refs and history, versions.h), and internal.h, which they
  * share.
  */
@@ -239,6 +240,10 @@ typedef struct floe_dataset_io {
 } floe_dataset_io;
 void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
 
+/* The chunk refs one rank looks up, collected by its read plans
+ * (floe_read_plan.collect) into a ref table (dataset/ref_table.h). */
+typedef struct floe_ref_collector floe_ref_collector;
+
 /* ---- dry runs: batched reads planned, never fetched (read_plan.c) ----
  * A job's dry run calls floe_dataset_plan_chunks where its run calls
  * floe_dataset_read_chunks_ahead, with the same batches, one plan per
@@ -249,12 +254,10 @@ void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
  * assumes, as happens unless the network outruns the decoding, that a
  * call whose batch has a virtual chunk waits on the fetcher, which plans
  * everything queued then; a batch of fill chunks only leaves its queue to
- * the next call, as the reads do. Chunks are looked up in the manifests
- * (loaded if need be); no chunk is fetched. */
-/* The chunk refs one rank looks up, collected by its read plans
- * (floe_read_plan.collect) into a ref table (dataset/ref_table.h). */
-typedef struct floe_ref_collector floe_ref_collector;
-
+ * the next call, as the reads do. Chunks are looked up as the reads look
+ * them up: in the rank's ref table where it has one (floe_dataset_use_refs)
+ * and the table answers for the array, else in the manifests (loaded if
+ * need be); no chunk is fetched. */
 typedef struct floe_read_plan {
     floe_fetch_plan_totals fetch; /* requests and bytes, as floe_dataset_io.fetch counts them */
     uint64_t chunks;         /* chunks delivered, fill chunks too (floe_dataset_io.chunks) */
@@ -285,7 +288,7 @@ floe_err floe_dataset_plan_chunks(floe_dataset *ds, floe_read_plan *p, const flo
  * bookkeeping; the counts stay. Safe on a zeroed plan. */
 floe_err floe_read_plan_finish(floe_dataset *ds, floe_read_plan *p);
 
-/* ---- per-rank ref tables (ref_table.c) ----
+/* ---- per-rank ref tables (ref_collector.c, ref_table.c) ----
  * A job's rank 0 replays each rank's reads on read plans that collect the
  * refs they look up, and hands each rank the table of exactly its refs
  * (engine/mpi/ref_share.h); the rank then reads without its manifests. */

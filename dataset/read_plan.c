@@ -103,8 +103,15 @@ floe_err floe_dataset_plan_chunks(floe_dataset *ds, floe_read_plan *p, const flo
         return FLOE_ERR(a->unreadable_code, "array %s: %s", array->name, a->unreadable);
     if (!dataset_uses_table(ds, a))
         FLOE_CHECK(dataset_load_manifests_for(ds, a, coords, n, ahead, nahead));
-    if (p->collect) /* the rank's table answers for it, even with no chunk of it */
-        FLOE_CHECK(floe_ref_collector_cover(p->collect, (uint32_t)(a - ds->arrays), array->ndim));
+    if (p->collect) { /* the rank's table answers for it, even with no chunk of it */
+        uint64_t grid[FLOE_MAX_DIMS];
+        for (int d = 0; d < array->ndim; d++)
+            grid[d] = array->chunk_shape[d]
+                          ? (array->shape[d] + array->chunk_shape[d] - 1) / array->chunk_shape[d]
+                          : 0;
+        FLOE_CHECK(floe_ref_collector_cover(p->collect, (uint32_t)(a - ds->arrays), array->ndim,
+                                            grid));
+    }
     size_t nbytes = zarr_chunk_nbytes(a->meta);
     p->largest_chunk = nbytes > p->largest_chunk ? nbytes : p->largest_chunk;
     int ndim = array->ndim;

@@ -1,32 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* dataset/ref_table.c - a rank's compact table of chunk refs (ref_table.h):
- * collected on the planning rank (strings interned, each chunk once),
- * written as one blob, parsed back with every bound checked, and searched
- * (binary search: the entries are sorted). */
+/* dataset/ref_table.c - a rank's compact table of chunk refs (ref_table.h),
+ * received: its blob (written by ref_collector.c) parsed with every bound
+ * checked, and searched (binary search: the entries are sorted). */
 #include "dataset/ref_table.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char REF_TABLE_MAGIC[8] = {'F', 'L', 'O', 'E', 'R', 'E', 'F', '1'};
+/* An entry's bytes in the blob (ref_table.h): a head, ndim coordinates,
+ * then a body by kind. */
+enum {
+    ENTRY_HEAD_BYTES = 4 + 1,             /* u32 array slot, u8 kind */
+    ENTRY_COORD_BYTES = 8,                /* u64 per dimension */
+    ENTRY_INLINE_BYTES = 8 + 8,           /* u64 at, u64 length */
+    ENTRY_NATIVE_BYTES = 4 + 8 + 8,       /* u32 chunk id, u64 offset, u64 length */
+    ENTRY_VIRTUAL_BYTES = 4 + 4 + 8 + 8 + 8, /* u32 location, u32 etag, i64 last
+                                                modified, u64 offset, u64 length */
+};
 
 /* ---- little-endian fields ---- */
-
-static floe_err put_u32(floe_buf *b, uint32_t v)
-{
-    uint8_t x[4];
-    for (int i = 0; i < 4; i++)
-        x[i] = (uint8_t)(v >> (8 * i));
-    return floe_buf_append(b, x, sizeof x);
-}
-
-static floe_err put_u64(floe_buf *b, uint64_t v)
-{
-    uint8_t x[8];
-    for (int i = 0; i < 8; i++)
-        x[i] = (uint8_t)(v >> (8 * i));
-    return floe_buf_append(b, x, sizeof x);
-}
 
 static uint32_t get_u32(const uint8_t *p)
 {
@@ -36,268 +28,6 @@ static uint32_t get_u32(const uint8_t *p)
 static uint64_t get_u64(const uint8_t *p)
 {
     return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-/* ---- collecting ---- */
-
-typedef struct coll_entry {
-    uint32_t array;
-    uint8_t kind;
-    uint32_t str, etag;   /* string ids: location or native chunk id; ETag */
-    int64_t last_modified;
-    uint64_t offset, length; /* INLINE: into the inline bytes */
-    uint64_t coord[FLOE_MAX_DIMS];
-} coll_entry;
-
-typedef struct coll_array {
-    uint32_t array, ndim;
-} coll_array;
-
-struct floe_ref_collector {
-    coll_entry *e;
-    size_t n, cap;
-    coll_array *arrays;
-    size_t narrays, cap_arrays;
-    char **str;           /* the distinct strings, by id (owned) */
-    size_t nstr, cap_str;
-    uint32_t *slot;       /* open addressing over str: id + 1, 0 empty */
-    size_t nslot;         /* a power of two, at least twice nstr */
-    floe_buf inl;         /* the inline chunks' bytes */
-};
-
-floe_err floe_ref_collector_new(floe_ref_collector **out)
-{
-    *out = calloc(1, sizeof **out);
-    if (!*out)
-        return FLOE_ERR(FLOE_ENOMEM, "a ref collector");
-    floe_buf_init(&(*out)->inl, SIZE_MAX);
-    return NULL;
-}
-
-void floe_ref_collector_free(floe_ref_collector **c)
-{
-    if (!c || !*c)
-        return;
-    for (size_t i = 0; i < (*c)->nstr; i++)
-        free((*c)->str[i]);
-    free((*c)->str);
-    free((*c)->slot);
-    free((*c)->e);
-    free((*c)->arrays);
-    floe_buf_free(&(*c)->inl);
-    free(*c);
-    *c = NULL;
-}
-
-static size_t hash_str(const char *s)
-{
-    size_t h = 14695981039346656037u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211u;
-    return h;
-}
-
-/* Room for one more string in the hash; rehashes at half full. */
-static floe_err grow_slots(floe_ref_collector *c)
-{
-    if (2 * (c->nstr + 1) <= c->nslot)
-        return NULL;
-    size_t n = c->nslot ? 2 * c->nslot : 64;
-    uint32_t *s = calloc(n, sizeof *s);
-    if (!s)
-        return FLOE_ERR(FLOE_ENOMEM, "a ref table's strings (%zu)", c->nstr);
-    for (size_t i = 0; i < c->nstr; i++) {
-        size_t k = hash_str(c->str[i]) & (n - 1);
-        while (s[k])
-            k = (k + 1) & (n - 1);
-        s[k] = (uint32_t)i + 1;
-    }
-    free(c->slot);
-    c->slot = s;
-    c->nslot = n;
-    return NULL;
-}
-
-/* The id of string s, added if new. */
-static floe_err intern(floe_ref_collector *c, const char *s, uint32_t *id)
-{
-    FLOE_CHECK(grow_slots(c));
-    size_t k = hash_str(s) & (c->nslot - 1);
-    for (; c->slot[k]; k = (k + 1) & (c->nslot - 1))
-        if (!strcmp(c->str[c->slot[k] - 1], s)) {
-            *id = c->slot[k] - 1;
-            return NULL;
-        }
-    if (c->nstr >= REF_TABLE_NONE - 1)
-        return FLOE_ERR(FLOE_ENOMEM, "a ref table of more than %u strings", REF_TABLE_NONE - 1);
-    if (c->nstr == c->cap_str) {
-        size_t cap = c->cap_str ? 2 * c->cap_str : 64;
-        char **p = realloc(c->str, cap * sizeof *p);
-        if (!p)
-            return FLOE_ERR(FLOE_ENOMEM, "a ref table's strings (%zu)", cap);
-        c->str = p;
-        c->cap_str = cap;
-    }
-    if (!(c->str[c->nstr] = strdup(s)))
-        return FLOE_ERR(FLOE_ENOMEM, "a ref table's string");
-    *id = (uint32_t)c->nstr++;
-    c->slot[k] = *id + 1;
-    return NULL;
-}
-
-floe_err floe_ref_collector_cover(floe_ref_collector *c, uint32_t array, int ndim)
-{
-    if (ndim < 0 || ndim > FLOE_MAX_DIMS)
-        return FLOE_ERR(FLOE_EINVAL, "array %u has %d dimensions", array, ndim);
-    for (size_t i = 0; i < c->narrays; i++)
-        if (c->arrays[i].array == array)
-            return c->arrays[i].ndim == (uint32_t)ndim
-                       ? NULL
-                       : FLOE_ERR(FLOE_EINVAL, "array %u with %d and %u dimensions", array,
-                                  ndim, c->arrays[i].ndim);
-    if (c->narrays == c->cap_arrays) {
-        size_t cap = c->cap_arrays ? 2 * c->cap_arrays : 8;
-        coll_array *p = realloc(c->arrays, cap * sizeof *p);
-        if (!p)
-            return FLOE_ERR(FLOE_ENOMEM, "a ref table's arrays");
-        c->arrays = p;
-        c->cap_arrays = cap;
-    }
-    c->arrays[c->narrays++] = (coll_array){array, (uint32_t)ndim};
-    return NULL;
-}
-
-floe_err floe_ref_collector_add(floe_ref_collector *c, uint32_t array, int ndim,
-                                const uint64_t *coord, const ic_chunk_ref *ref)
-{
-    FLOE_CHECK(floe_ref_collector_cover(c, array, ndim));
-    coll_entry e;
-    memset(&e, 0, sizeof e);
-    e.array = array;
-    e.kind = (uint8_t)ref->kind;
-    e.str = e.etag = REF_TABLE_NONE;
-    if (ndim)
-        memcpy(e.coord, coord, (size_t)ndim * sizeof *coord);
-    switch (ref->kind) {
-    case IC_CHUNK_MISSING:
-        break;
-    case IC_CHUNK_INLINE:
-        e.offset = c->inl.len;
-        e.length = ref->inline_len;
-        FLOE_CHECK(floe_buf_append(&c->inl, ref->inline_data, ref->inline_len));
-        break;
-    case IC_CHUNK_NATIVE:
-        FLOE_CHECK(intern(c, ref->chunk_id, &e.str));
-        e.offset = ref->offset;
-        e.length = ref->length;
-        break;
-    case IC_CHUNK_VIRTUAL:
-        FLOE_CHECK(intern(c, ref->location, &e.str));
-        if (ref->etag)
-            FLOE_CHECK(intern(c, ref->etag, &e.etag));
-        e.last_modified = ref->last_modified;
-        e.offset = ref->offset;
-        e.length = ref->length;
-        break;
-    default:
-        return FLOE_ERR(FLOE_EINVAL, "a chunk ref of kind %d", (int)ref->kind);
-    }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 256;
-        coll_entry *p = realloc(c->e, cap * sizeof *p);
-        if (!p)
-            return FLOE_ERR(FLOE_ENOMEM, "a ref table of %zu refs", cap);
-        c->e = p;
-        c->cap = cap;
-    }
-    c->e[c->n++] = e;
-    return NULL;
-}
-
-static int cmp_array(const void *a, const void *b)
-{
-    uint32_t x = ((const coll_array *)a)->array, y = ((const coll_array *)b)->array;
-    return (x > y) - (x < y);
-}
-
-/* By array, then coordinate (unused dimensions are zero). */
-static int cmp_entry(const void *a, const void *b)
-{
-    const coll_entry *x = a, *y = b;
-    if (x->array != y->array)
-        return (x->array > y->array) - (x->array < y->array);
-    for (int d = 0; d < FLOE_MAX_DIMS; d++)
-        if (x->coord[d] != y->coord[d])
-            return (x->coord[d] > y->coord[d]) - (x->coord[d] < y->coord[d]);
-    return 0;
-}
-
-static uint32_t ndim_of(const floe_ref_collector *c, uint32_t array, uint32_t *slot)
-{
-    for (size_t i = 0; i < c->narrays; i++)
-        if (c->arrays[i].array == array) {
-            *slot = (uint32_t)i;
-            return c->arrays[i].ndim;
-        }
-    return 0; /* not reached: every entry's array is covered */
-}
-
-floe_err floe_ref_collector_blob(floe_ref_collector *c, floe_buf *out)
-{
-    if (c->narrays) /* qsort's base must not be NULL, even for none */
-        qsort(c->arrays, c->narrays, sizeof *c->arrays, cmp_array);
-    if (c->n)
-        qsort(c->e, c->n, sizeof *c->e, cmp_entry);
-    size_t n = 0; /* each chunk once: the same chunk has the same ref */
-    for (size_t i = 0; i < c->n; i++)
-        if (!n || cmp_entry(&c->e[n - 1], &c->e[i]))
-            c->e[n++] = c->e[i];
-    c->n = n;
-    uint64_t string_bytes = 0;
-    for (size_t i = 0; i < c->nstr; i++)
-        string_bytes += strlen(c->str[i]) + 1;
-    FLOE_CHECK(floe_buf_append(out, REF_TABLE_MAGIC, sizeof REF_TABLE_MAGIC));
-    FLOE_CHECK(put_u32(out, (uint32_t)c->narrays));
-    FLOE_CHECK(put_u32(out, (uint32_t)c->nstr));
-    FLOE_CHECK(put_u64(out, c->n));
-    FLOE_CHECK(put_u64(out, string_bytes));
-    FLOE_CHECK(put_u64(out, c->inl.len));
-    for (size_t i = 0; i < c->narrays; i++) {
-        FLOE_CHECK(put_u32(out, c->arrays[i].array));
-        FLOE_CHECK(put_u32(out, c->arrays[i].ndim));
-    }
-    for (size_t i = 0; i < c->nstr; i++)
-        FLOE_CHECK(floe_buf_append(out, c->str[i], strlen(c->str[i]) + 1));
-    FLOE_CHECK(floe_buf_append(out, c->inl.data, c->inl.len));
-    for (size_t i = 0; i < c->n; i++) {
-        const coll_entry *e = &c->e[i];
-        uint32_t slot = 0, ndim = ndim_of(c, e->array, &slot);
-        FLOE_CHECK(put_u32(out, slot));
-        FLOE_CHECK(floe_buf_append(out, &e->kind, 1));
-        for (uint32_t d = 0; d < ndim; d++)
-            FLOE_CHECK(put_u64(out, e->coord[d]));
-        switch ((ic_chunk_kind)e->kind) {
-        case IC_CHUNK_MISSING:
-            break;
-        case IC_CHUNK_INLINE:
-            FLOE_CHECK(put_u64(out, e->offset));
-            FLOE_CHECK(put_u64(out, e->length));
-            break;
-        case IC_CHUNK_NATIVE:
-            FLOE_CHECK(put_u32(out, e->str));
-            FLOE_CHECK(put_u64(out, e->offset));
-            FLOE_CHECK(put_u64(out, e->length));
-            break;
-        case IC_CHUNK_VIRTUAL:
-            FLOE_CHECK(put_u32(out, e->str));
-            FLOE_CHECK(put_u32(out, e->etag));
-            FLOE_CHECK(put_u64(out, (uint64_t)e->last_modified));
-            FLOE_CHECK(put_u64(out, e->offset));
-            FLOE_CHECK(put_u64(out, e->length));
-            break;
-        }
-    }
-    return NULL;
 }
 
 /* ---- a table received ---- */
@@ -369,7 +99,7 @@ static int cmp_tab(uint32_t slot_a, const uint8_t *ca, uint32_t slot_b, const ui
 
 static floe_err parse_entry(floe_ref_table *t, reader *r, uint64_t i, tab_entry *e)
 {
-    const uint8_t *p = take(r, 5);
+    const uint8_t *p = take(r, ENTRY_HEAD_BYTES);
     if (!p)
         return BAD("entry %llu is cut short", (unsigned long long)i);
     e->slot = get_u32(p);
@@ -379,12 +109,12 @@ static floe_err parse_entry(floe_ref_table *t, reader *r, uint64_t i, tab_entry 
         return BAD("entry %llu names array slot %u of %u", (unsigned long long)i, e->slot,
                    t->narrays);
     uint32_t ndim = t->ndim[e->slot];
-    if (!(e->coord = take(r, (uint64_t)ndim * 8)))
+    if (!(e->coord = take(r, (uint64_t)ndim * ENTRY_COORD_BYTES)))
         return BAD("entry %llu is cut short", (unsigned long long)i);
-    size_t fixed = e->kind == IC_CHUNK_MISSING  ? 0
-                   : e->kind == IC_CHUNK_INLINE ? 16
-                   : e->kind == IC_CHUNK_NATIVE ? 20
-                   : e->kind == IC_CHUNK_VIRTUAL ? 32 : SIZE_MAX;
+    size_t fixed = e->kind == IC_CHUNK_MISSING   ? 0
+                   : e->kind == IC_CHUNK_INLINE  ? ENTRY_INLINE_BYTES
+                   : e->kind == IC_CHUNK_NATIVE  ? ENTRY_NATIVE_BYTES
+                   : e->kind == IC_CHUNK_VIRTUAL ? ENTRY_VIRTUAL_BYTES : SIZE_MAX;
     if (fixed == SIZE_MAX)
         return BAD("entry %llu has kind %u", (unsigned long long)i, e->kind);
     if (!(p = take(r, fixed)))
@@ -424,11 +154,11 @@ static floe_err parse_entry(floe_ref_table *t, reader *r, uint64_t i, tab_entry 
 static floe_err parse(floe_ref_table *t, size_t len)
 {
     reader r = {t->blob, len};
-    enum { HEADER = sizeof REF_TABLE_MAGIC + 4 + 4 + 8 + 8 + 8 };
+    enum { HEADER = REF_TABLE_MAGIC_BYTES + 4 + 4 + 8 + 8 + 8 };
     const uint8_t *h = take(&r, HEADER);
-    if (!h || memcmp(h, REF_TABLE_MAGIC, sizeof REF_TABLE_MAGIC))
+    if (!h || memcmp(h, REF_TABLE_MAGIC, REF_TABLE_MAGIC_BYTES))
         return BAD("no header (%zu bytes)", len);
-    h += sizeof REF_TABLE_MAGIC;
+    h += REF_TABLE_MAGIC_BYTES;
     t->narrays = get_u32(h);
     t->nstrings = get_u32(h + 4);
     uint64_t n = get_u64(h + 8), string_bytes = get_u64(h + 16);
@@ -466,8 +196,8 @@ static floe_err parse(floe_ref_table *t, size_t len)
         return BAD("%zu bytes after its %u strings", (size_t)(end - s), t->nstrings);
     if (!(t->inl = take(&r, t->inline_bytes)))
         return BAD("%llu inline bytes past its end", (unsigned long long)t->inline_bytes);
-    /* the smallest entry: a slot and a kind */
-    if (n > r.left / 5)
+    /* the smallest entry: a head (a missing chunk of a 0-D array) */
+    if (n > r.left / ENTRY_HEAD_BYTES)
         return BAD("%llu entries in %zu bytes", (unsigned long long)n, r.left);
     t->e = malloc((size_t)(n ? n : 1) * sizeof *t->e);
     if (!t->e)

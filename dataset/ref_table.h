@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* dataset/ref_table.h - a compact table of chunk references: the refs one
  * rank will look up, collected where they are found (a read plan replaying
- * that rank's reads, read_plan.c) and handed to the rank as one blob, so
- * that it reads its chunks without holding, or parsing, a manifest.
+ * that rank's reads, read_plan.c; ref_collector.c) and handed to the rank
+ * as one blob (parsed and searched by ref_table.c), so that it reads its
+ * chunks without holding, or parsing, a manifest.
  *
  * The blob crosses a process boundary: floe_ref_table_parse treats it as
  * input (every count, offset and string checked, entries strictly sorted)
@@ -45,17 +46,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The blob's first bytes (not NUL-terminated in it). */
+#define REF_TABLE_MAGIC "FLOEREF1"
+enum { REF_TABLE_MAGIC_BYTES = sizeof REF_TABLE_MAGIC - 1 };
+
 /* A string id that names no string (a virtual ref without an ETag). */
 #define REF_TABLE_NONE UINT32_MAX
 
 /* ---- collecting (one rank's refs, on the rank that plans) ---- */
 
-/* floe_ref_collector_new, _free and _blob: dataset.h. The table answers for `array` (ndim dimensions), even with no ref of it
- * (a rank with nothing to read of it). */
-floe_err floe_ref_collector_cover(floe_ref_collector *c, uint32_t array, int ndim);
-/* Add the ref of chunk `coord` of `array` (covered first if need be); its
- * strings and inline bytes are copied. The same chunk added twice is kept
- * once. */
+/* floe_ref_collector_new, _free and _blob: dataset.h. The table answers
+ * for `array` (ndim dimensions, grid[d] chunks along dimension d), even
+ * with no ref of it (a rank with nothing to read of it). FLOE_EINVAL: a
+ * grid of more than 2^64 chunks, or the array covered with another ndim. */
+floe_err floe_ref_collector_cover(floe_ref_collector *c, uint32_t array, int ndim,
+                                  const uint64_t *grid);
+/* Add the ref of chunk `coord` of `array` (covered first: FLOE_EINVAL
+ * otherwise, or for a coordinate outside its grid); its strings and inline
+ * bytes are copied. The same chunk added twice is kept once (its inline
+ * bytes too). */
 floe_err floe_ref_collector_add(floe_ref_collector *c, uint32_t array, int ndim,
                                 const uint64_t *coord, const ic_chunk_ref *ref);
 

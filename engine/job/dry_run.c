@@ -31,51 +31,42 @@ void job_dry_run_free(job_dry_run *d)
     for (int r = 0; d->ranks && r < d->nranks; r++) {
         floe_err err = floe_read_plan_finish(NULL, &d->ranks[r].reads);
         floe_err_free(&err);
-        floe_ref_collector_free(&d->ranks[r].refs);
     }
     free(d->ranks);
     d->ranks = NULL;
 }
 
-floe_err job_dry_collect_refs(job_dry_run *d)
+/* The context of make_table: the job's replay of one rank. */
+typedef struct share_ctx {
+    job_dry_replay replay;
+    void *ctx;
+} share_ctx;
+
+/* floe_ref_share_make: replay rank `rank`'s reads on a plan that collects
+ * its refs, write them as its table, and free the collector. */
+static floe_err make_table(void *ctx, int rank, floe_buf *out)
 {
-    for (int r = 0; r < d->nranks; r++) {
-        FLOE_CHECK(floe_ref_collector_new(&d->ranks[r].refs));
-        d->ranks[r].reads.collect = d->ranks[r].refs;
-    }
-    return NULL;
+    const share_ctx *s = ctx;
+    job_dry_rank k;
+    memset(&k, 0, sizeof k);
+    floe_err err = floe_ref_collector_new(&k.refs);
+    k.reads.collect = k.refs;
+    if (!err)
+        err = s->replay(s->ctx, rank, &k);
+    if (!err)
+        err = floe_ref_collector_blob(k.refs, out);
+    floe_err e = floe_read_plan_finish(NULL, &k.reads); /* its bookkeeping freed */
+    floe_err_free(&e);
+    floe_ref_collector_free(&k.refs);
+    return err;
 }
 
-floe_err job_dry_share_refs(const floe_mpi *mpi, floe_dataset *ds, job_dry_run *d, floe_err err)
+floe_err job_dry_share_refs(const floe_mpi *mpi, floe_dataset *ds, job_dry_replay replay,
+                            void *ctx)
 {
-    floe_buf *tables = NULL;
-    if (mpi->rank == 0 && !err && d->nranks != mpi->size)
-        err = FLOE_ERR(FLOE_EINTERNAL, "ref tables of %d ranks for %d", d->nranks, mpi->size);
-    if (mpi->rank == 0 && !err && !(tables = calloc((size_t)d->nranks, sizeof *tables)))
-        err = FLOE_ERR(FLOE_ENOMEM, "%d ref tables", d->nranks);
-    for (int r = 0; tables && r < d->nranks; r++)
-        floe_buf_init(&tables[r], SIZE_MAX);
-    for (int r = 0; tables && !err && r < d->nranks; r++) {
-        err = d->ranks[r].refs ? floe_ref_collector_blob(d->ranks[r].refs, &tables[r])
-                               : FLOE_ERR(FLOE_EINTERNAL, "rank %d's refs were not collected", r);
-        /* written: rank 0 holds each rank's refs once, not twice */
-        floe_ref_collector_free(&d->ranks[r].refs);
-        d->ranks[r].reads.collect = NULL;
-    }
-    if (err) { /* the ranks read from the manifests instead */
-        FLOE_DEBUG("no ref tables (every rank reads from the manifests): %s",
-                  floe_err_message(err));
-        floe_err_free(&err);
-        for (int r = 0; tables && r < d->nranks; r++)
-            floe_buf_free(&tables[r]);
-        free(tables);
-        tables = NULL;
-    }
-    err = floe_ref_share(mpi, ds, tables); /* collective */
-    for (int r = 0; tables && r < d->nranks; r++)
-        floe_buf_free(&tables[r]);
-    free(tables);
-    return err;
+    share_ctx s = {replay, ctx};
+    /* collective */
+    return floe_ref_share(mpi, ds, mpi->rank == 0 && replay ? make_table : NULL, &s);
 }
 
 uint64_t job_dry_time_chunk_rows(const floe_grid_select *g)

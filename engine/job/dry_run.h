@@ -41,7 +41,7 @@ enum { FLOE_DRY_RUN_MAX_RANKS = 1 << 16 };
 typedef struct job_dry_rank {
     floe_read_plan reads;
     uint64_t work_memory;
-    floe_ref_collector *refs; /* owned; reads.collect (job_dry_collect_refs), or NULL */
+    floe_ref_collector *refs; /* owned; reads.collect (job_dry_share_refs), or NULL */
 } job_dry_rank;
 
 typedef struct job_dry_run {
@@ -58,21 +58,21 @@ floe_err job_dry_run_init(job_dry_run *d, const char *command, const floe_grid_s
                           int nranks);
 void job_dry_run_free(job_dry_run *d);
 
-/* Rank 0 of a run (not a dry run): make every simulated rank's replay
- * collect the refs it looks up (job_dry_rank.refs), for
- * job_dry_share_refs. FLOE_ENOMEM. */
-floe_err job_dry_collect_refs(job_dry_run *d);
+/* Rank 0 of a run (not a dry run): replay rank `rank`'s reads (of a job
+ * on mpi->size ranks) into r, whose plan collects the refs they look up
+ * (r->reads.collect). ctx: the job. */
+typedef floe_err (*job_dry_replay)(void *ctx, int rank, job_dry_rank *r);
 
-/* COLLECTIVE over mpi->comm, after the replay of a run's reads with
- * job_dry_collect_refs (d->nranks == mpi->size) and before its reads:
- * rank 0 writes each rank's table of refs and hands it to its rank
- * (engine/mpi/ref_share.h), which reads with it. err: the replay's result
- * on rank 0 (owned; NULL on the others): a replay or table that fails is
- * no failure of the run (it is logged, and every rank then reads from the
- * manifests, where the same failure meets the run). Each rank's collector
- * is freed once its table is written. Returns the agreed result of
- * handing the tables out. */
-floe_err job_dry_share_refs(const floe_mpi *mpi, floe_dataset *ds, job_dry_run *d, floe_err err);
+/* COLLECTIVE over mpi->comm, before a run's reads: rank 0 replays each
+ * rank's reads in turn (replay; NULL when it has none to give), writes
+ * that rank's table of refs and hands it to its rank
+ * (engine/mpi/ref_share.h), one rank at a time, its own last; ignored on
+ * the other ranks. A replay or table that fails is no failure of the run:
+ * it is logged, and every rank then reads from the manifests, where the
+ * same failure meets the run. Returns the agreed result of handing the
+ * tables out. */
+floe_err job_dry_share_refs(const floe_mpi *mpi, floe_dataset *ds, job_dry_replay replay,
+                            void *ctx);
 
 /* The time-chunk rows the selected steps of g touch: the pieces of
  * extract and series (whole time chunks) that can each hold work. */

@@ -36,18 +36,25 @@ static floe_err plan_rank(floe_dataset *ds, const selection *sel, const var_batc
     return err;
 }
 
+/* job_dry_replay's context: the extract job's selection and batches. */
+typedef struct extract_replay {
+    floe_dataset *ds;
+    const selection *sel;
+    const var_batches *vbs;
+    int nranks;
+} extract_replay;
+
+static floe_err replay_rank(void *ctx, int rank, job_dry_rank *r)
+{
+    const extract_replay *x = ctx;
+    return plan_rank(x->ds, x->sel, x->vbs, x->nranks, rank, r);
+}
+
 floe_err extract_share_refs(const floe_mpi *mpi, floe_dataset *ds, const selection *sel,
                             const var_batches *vbs)
 {
-    job_dry_run d;
-    floe_err err = job_dry_run_init(&d, "extract", sel, mpi->size);
-    if (!err && mpi->rank == 0)
-        err = job_dry_collect_refs(&d);
-    for (int r = 0; !err && mpi->rank == 0 && r < mpi->size; r++)
-        err = plan_rank(ds, sel, vbs, mpi->size, r, &d.ranks[r]);
-    err = job_dry_share_refs(mpi, ds, &d, err); /* collective */
-    job_dry_run_free(&d);
-    return err;
+    extract_replay x = {ds, sel, vbs, mpi->size};
+    return job_dry_share_refs(mpi, ds, replay_rank, &x); /* collective */
 }
 
 floe_err extract_dry_run(const floe_mpi *mpi, const floe_job_request *q, floe_dataset *ds,

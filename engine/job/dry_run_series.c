@@ -43,17 +43,25 @@ static floe_err plan_rank(series_job *j, int nranks, int rank, size_t p0, size_t
     return err;
 }
 
+/* job_dry_replay's context: the series job on nranks ranks. */
+typedef struct series_replay {
+    series_job *j;
+    int nranks;
+} series_replay;
+
+/* job_dry_replay: rank `rank`'s reads of its piece (a merge reads none). */
+static floe_err replay_rank(void *ctx, int rank, job_dry_rank *r)
+{
+    const series_replay *x = ctx;
+    series_job *j = x->j;
+    return j->ck.merge ? NULL
+                       : plan_rank(j, x->nranks, rank, j->ck.p0, j->ck.p1, j->ck.v0, j->ck.v1, r);
+}
+
 floe_err series_share_refs(series_job *j, const floe_mpi *mpi)
 {
-    job_dry_run d;
-    floe_err err = job_dry_run_init(&d, "series", &j->g, mpi->size);
-    if (!err && mpi->rank == 0)
-        err = job_dry_collect_refs(&d);
-    for (int r = 0; !err && mpi->rank == 0 && !j->ck.merge && r < mpi->size; r++)
-        err = plan_rank(j, mpi->size, r, j->ck.p0, j->ck.p1, j->ck.v0, j->ck.v1, &d.ranks[r]);
-    err = job_dry_share_refs(mpi, j->ds, &d, err); /* collective */
-    job_dry_run_free(&d);
-    return err;
+    series_replay x = {j, mpi->size};
+    return job_dry_share_refs(mpi, j->ds, replay_rank, &x); /* collective */
 }
 
 floe_err series_dry_run(series_job *j, const floe_mpi *mpi, const floe_series_request *req)

@@ -71,67 +71,81 @@ static uint64_t max64(uint64_t a, uint64_t b)
     return a > b ? a : b;
 }
 
+/* Rank `rank`'s reads (of nranks) and the memory its units need. */
+static floe_err plan_rank(stats_job *j, int nranks, int rank, job_dry_rank *r)
+{
+    if (j->plan.time_split) {
+        size_t s0, s1;
+        stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
+        uint64_t partials = 0;
+        for (size_t v = 0; v < j->g.nvars; v++)
+            for (size_t i = 0; s1 > s0 && i < j->plan.ntiles; i++) {
+                const stats_tile *t = &j->plan.tiles[i];
+                size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+                FLOE_CHECK(plan_tile(j, r, v, t, s0, s1));
+                r->work_memory = max64(r->work_memory, partials +
+                                       unit_memory(j, v, cells, s0, s1));
+                /* kept serialized until sent: about its trees */
+                for (size_t g = 0; g < j->ngroups; g++)
+                    partials += (uint64_t)live_accumulators(j, g, s0, s1) *
+                                floe_accum_cell_bytes(stats_accum_mask(j, v)) * cells;
+            }
+        return NULL;
+    }
+    size_t n = stats_unit_count(j, rank);
+    for (size_t k = 0; k < n; k++) {
+        size_t v = 0, i = 0;
+        stats_unit_at(j, rank, k, &v, &i);
+        const stats_tile *t = &j->plan.tiles[i];
+        size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+        FLOE_CHECK(plan_tile(j, r, v, t, 0, j->g.count[0]));
+        uint64_t m = unit_memory(j, v, cells, 0, j->g.count[0]);
+        /* a unit received from another rank (raw chunks: compressed, small) */
+        if (rank == 0 && nranks > 1 && !j->raw_chunks)
+            m += (uint64_t)j->ngroups * j->nstat * cells * stats_esize(j, v);
+        r->work_memory = max64(r->work_memory, m);
+    }
+    return NULL;
+}
+
 /* Rank 0 plans every rank; the others wait in the agreement. */
 static floe_err plan_ranks(stats_job *j, job_dry_run *d)
 {
-    for (int rank = 0; rank < d->nranks; rank++) {
-        job_dry_rank *r = &d->ranks[rank];
-        if (j->plan.time_split) {
-            size_t s0, s1;
-            stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
-            uint64_t partials = 0;
-            for (size_t v = 0; v < j->g.nvars; v++)
-                for (size_t i = 0; s1 > s0 && i < j->plan.ntiles; i++) {
-                    const stats_tile *t = &j->plan.tiles[i];
-                    size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
-                    FLOE_CHECK(plan_tile(j, r, v, t, s0, s1));
-                    r->work_memory = max64(r->work_memory, partials +
-                                           unit_memory(j, v, cells, s0, s1));
-                    /* kept serialized until sent: about its trees */
-                    for (size_t g = 0; g < j->ngroups; g++)
-                        partials += (uint64_t)live_accumulators(j, g, s0, s1) *
-                                    floe_accum_cell_bytes(stats_accum_mask(j, v)) * cells;
-                }
-            continue;
-        }
-        size_t n = stats_unit_count(j, rank);
-        for (size_t k = 0; k < n; k++) {
-            size_t v = 0, i = 0;
-            stats_unit_at(j, rank, k, &v, &i);
-            const stats_tile *t = &j->plan.tiles[i];
-            size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
-            FLOE_CHECK(plan_tile(j, r, v, t, 0, j->g.count[0]));
-            uint64_t m = unit_memory(j, v, cells, 0, j->g.count[0]);
-            /* a unit received from another rank (raw chunks: compressed, small) */
-            if (rank == 0 && d->nranks > 1 && !j->raw_chunks)
-                m += (uint64_t)j->ngroups * j->nstat * cells * stats_esize(j, v);
-            r->work_memory = max64(r->work_memory, m);
-        }
-    }
+    for (int rank = 0; rank < d->nranks; rank++)
+        FLOE_CHECK(plan_rank(j, d->nranks, rank, &d->ranks[rank]));
+    return NULL;
+}
+
+/* job_dry_replay's context: the stats job on nranks ranks. */
+typedef struct stats_replay {
+    stats_job *j;
+    int nranks;
+} stats_replay;
+
+/* job_dry_replay: rank `rank`'s reads in the run: a piece's ranks take
+ * its units in turn (stats_ckpt_compute); a merge reads none; otherwise
+ * the plan's shares (a checkpoint reads some of them). */
+static floe_err replay_rank(void *ctx, int rank, job_dry_rank *r)
+{
+    const stats_replay *x = ctx;
+    stats_job *j = x->j;
+    if (j->ckpt.mode == JOB_CKPT_MERGE)
+        return NULL;
+    if (j->ckpt.mode != JOB_CKPT_PIECE)
+        return plan_rank(j, x->nranks, rank, r);
+    size_t s0, s1, v0, v1, k = 0;
+    stats_ckpt_piece_share(j, &s0, &s1, &v0, &v1);
+    for (size_t v = v0; v < v1; v++)
+        for (size_t i = 0; i < j->plan.ntiles; i++, k++)
+            if (s0 < s1 && k % (size_t)x->nranks == (size_t)rank)
+                FLOE_CHECK(plan_tile(j, r, v, &j->plan.tiles[i], s0, s1));
     return NULL;
 }
 
 floe_err stats_share_refs(stats_job *j, const floe_mpi *mpi)
 {
-    job_dry_run d;
-    floe_err err = job_dry_run_init(&d, "stats", &j->g, mpi->size);
-    if (!err && mpi->rank == 0)
-        err = job_dry_collect_refs(&d);
-    if (!err && mpi->rank == 0 && j->ckpt.mode == JOB_CKPT_PIECE) {
-        /* a piece's ranks take its units in turn (stats_ckpt_compute) */
-        size_t s0, s1, v0, v1, k = 0;
-        stats_ckpt_piece_share(j, &s0, &s1, &v0, &v1);
-        for (size_t v = v0; v < v1 && !err; v++)
-            for (size_t i = 0; i < j->plan.ntiles && !err; i++, k++)
-                if (s0 < s1)
-                    err = plan_tile(j, &d.ranks[k % (size_t)mpi->size], v, &j->plan.tiles[i],
-                                    s0, s1);
-    } else if (!err && mpi->rank == 0 && j->ckpt.mode != JOB_CKPT_MERGE) {
-        err = plan_ranks(j, &d); /* the plan's shares; a checkpoint reads some of them */
-    }
-    err = job_dry_share_refs(mpi, j->ds, &d, err); /* collective */
-    job_dry_run_free(&d);
-    return err;
+    stats_replay x = {j, mpi->size};
+    return job_dry_share_refs(mpi, j->ds, replay_rank, &x); /* collective */
 }
 
 floe_err stats_dry_run(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req)

@@ -8,6 +8,10 @@
  * (floe_dataset_use_refs) and drops the manifests it holds, so that its
  * memory is its own refs, not the archive's, and no rank parses a
  * manifest the open did not already give it.
+ *
+ * Rank 0 makes, sends and frees the tables one rank at a time (its own
+ * last), so that it holds at most one other rank's table at once, not
+ * the whole job's.
  */
 #ifndef FLOE_REF_SHARE_H
 #define FLOE_REF_SHARE_H
@@ -17,14 +21,18 @@
 #include "dataset/dataset.h"
 #include "engine/mpi/comm.h"
 
-/* COLLECTIVE over mpi->comm. tables: on rank 0, mpi->size blobs, rank r's
- * in tables[r] (floe_ref_collector_blob), or NULL when rank 0 has none to
- * give (then no rank installs a table and every rank reads from the
- * manifests, as without this step); ignored on the other ranks. Every
- * rank, rank 0 included, installs its table and drops its manifests. With
- * one rank no MPI is called. On return every rank holds the same outcome:
- * rank 0's failure is agreed before anyone waits for bytes; a table that
- * does not parse is an error. */
-floe_err floe_ref_share(const floe_mpi *mpi, floe_dataset *ds, const floe_buf *tables);
+/* Rank 0: append rank `rank`'s table (floe_ref_collector_blob) to out. A
+ * failure means no rank gets a table (not the run's failure). */
+typedef floe_err (*floe_ref_share_make)(void *ctx, int rank, floe_buf *out);
+
+/* COLLECTIVE over mpi->comm. make: on rank 0, what writes each rank's
+ * table, or NULL when rank 0 has none to give; ignored on the other
+ * ranks. Either every rank installs its table and drops its manifests, or
+ * (make NULL or failing for any rank: logged on rank 0) none does and
+ * every rank reads from the manifests, as without this step. With one
+ * rank no MPI is called. Returns the agreed result (a table that does
+ * not parse, a receive buffer that cannot be had, an MPI error). */
+floe_err floe_ref_share(const floe_mpi *mpi, floe_dataset *ds, floe_ref_share_make make,
+                        void *ctx);
 
 #endif

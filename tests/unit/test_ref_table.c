@@ -32,6 +32,7 @@ static void make_blob(floe_buf *out, uint64_t *nrefs)
     ic_chunk_ref inl = {.kind = IC_CHUNK_INLINE, .inline_data = INLINE_BYTES,
                         .inline_len = sizeof INLINE_BYTES};
     ic_chunk_ref miss = {.kind = IC_CHUNK_MISSING};
+    assert_null(floe_ref_collector_cover(c, 2, 3, (uint64_t[]){10, 8, 3}));
     assert_null(floe_ref_collector_add(c, 2, 3, (uint64_t[]){5, 0, 1}, &v2));
     assert_null(floe_ref_collector_add(c, 2, 3, (uint64_t[]){1, 0, 1}, &v1));
     assert_null(floe_ref_collector_add(c, 2, 3, (uint64_t[]){1, 0, 2}, &nat));
@@ -39,7 +40,7 @@ static void make_blob(floe_buf *out, uint64_t *nrefs)
     assert_null(floe_ref_collector_add(c, 2, 3, (uint64_t[]){3, 7, 0}, &inl));
     assert_null(floe_ref_collector_add(c, 2, 3, (uint64_t[]){4, 0, 0}, &miss));
     assert_null(floe_ref_collector_add(c, 2, 3, (uint64_t[]){6, 0, 1}, &v1)); /* same location */
-    assert_null(floe_ref_collector_cover(c, 0, 1));
+    assert_null(floe_ref_collector_cover(c, 0, 1, (uint64_t[]){4}));
     floe_buf_init(out, SIZE_MAX);
     assert_null(floe_ref_collector_blob(c, out));
     floe_ref_collector_free(&c);
@@ -116,6 +117,102 @@ static void empty_table(void **state)
     assert_false(floe_ref_table_covers(t, 0));
     floe_ref_table_free(&t);
     floe_buf_free(&b);
+}
+
+/* The blob of one inline ref at chunk {2, 1, 0} of array 4, added `times`
+ * times. */
+static void inline_blob(int times, floe_buf *out)
+{
+    floe_ref_collector *c = NULL;
+    assert_null(floe_ref_collector_new(&c));
+    ic_chunk_ref inl = {.kind = IC_CHUNK_INLINE, .inline_data = INLINE_BYTES,
+                        .inline_len = sizeof INLINE_BYTES};
+    assert_null(floe_ref_collector_cover(c, 4, 3, (uint64_t[]){3, 2, 1}));
+    for (int i = 0; i < times; i++)
+        assert_null(floe_ref_collector_add(c, 4, 3, (uint64_t[]){2, 1, 0}, &inl));
+    floe_buf_init(out, SIZE_MAX);
+    assert_null(floe_ref_collector_blob(c, out));
+    floe_ref_collector_free(&c);
+}
+
+/* The same inline chunk added again (a read-ahead chunk read later) is
+ * one entry and its bytes are held and written once: the blob is the one
+ * of a single add. */
+static void duplicate_inline_written_once(void **state)
+{
+    (void)state;
+    floe_buf once, thrice;
+    inline_blob(1, &once);
+    inline_blob(3, &thrice);
+    assert_int_equal(thrice.len, once.len);
+    assert_memory_equal(thrice.data, once.data, once.len);
+    floe_buf_free(&once);
+    floe_buf_free(&thrice);
+}
+
+/* Every chunk of a 3-D array's grid (7 x 5 x 9), added in a scrambled
+ * order, some twice, written and parsed back: each found with its own
+ * ref, nothing else. */
+static void many_entries_round_trip(void **state)
+{
+    (void)state;
+    enum { NT = 7, NY = 5, NX = 9, N = NT * NY * NX };
+    floe_ref_collector *c = NULL;
+    assert_null(floe_ref_collector_new(&c));
+    assert_null(floe_ref_collector_cover(c, 1, 3, (uint64_t[]){NT, NY, NX}));
+    for (int k = 0; k < 2 * N; k++) {
+        int i = (k * 97) % N; /* 97 is prime to N: every chunk, twice */
+        uint64_t co[3] = {(uint64_t)(i / (NY * NX)), (uint64_t)(i / NX % NY), (uint64_t)(i % NX)};
+        ic_chunk_ref v = {.kind = IC_CHUNK_VIRTUAL, .location = i % 2 ? "s3://b/odd.nc"
+                                                                      : "s3://b/even.nc",
+                          .offset = 1000u * (uint64_t)i, .length = (uint64_t)i + 1,
+                          .last_modified = i};
+        assert_null(floe_ref_collector_add(c, 1, 3, co, &v));
+    }
+    floe_buf b;
+    floe_buf_init(&b, SIZE_MAX);
+    assert_null(floe_ref_collector_blob(c, &b));
+    floe_ref_collector_free(&c);
+    floe_ref_table *t = NULL;
+    assert_null(floe_ref_table_parse(b.data, b.len, &t));
+    floe_buf_free(&b);
+    assert_int_equal(floe_ref_table_count(t), N);
+    for (int i = 0; i < N; i++) {
+        uint64_t co[3] = {(uint64_t)(i / (NY * NX)), (uint64_t)(i / NX % NY), (uint64_t)(i % NX)};
+        ic_chunk_ref r;
+        assert_true(floe_ref_table_find(t, 1, 3, co, &r));
+        assert_int_equal(r.kind, IC_CHUNK_VIRTUAL);
+        assert_string_equal(r.location, i % 2 ? "s3://b/odd.nc" : "s3://b/even.nc");
+        assert_int_equal(r.offset, 1000u * (uint64_t)i);
+        assert_int_equal(r.length, (uint64_t)i + 1);
+        assert_int_equal(r.last_modified, i);
+    }
+    assert_false(floe_ref_table_find(t, 1, 3, (uint64_t[]){NT, 0, 0}, &(ic_chunk_ref){0}));
+    assert_false(floe_ref_table_find(t, 1, 3, (uint64_t[]){0, NY, 0}, &(ic_chunk_ref){0}));
+    floe_ref_table_free(&t);
+}
+
+/* A ref outside what was covered is refused, not written wrong: an array
+ * not covered, a coordinate past its grid, a grid whose chunks cannot be
+ * counted in 64 bits. */
+static void uncovered_is_refused(void **state)
+{
+    (void)state;
+    floe_ref_collector *c = NULL;
+    assert_null(floe_ref_collector_new(&c));
+    ic_chunk_ref miss = {.kind = IC_CHUNK_MISSING};
+    floe_err err = floe_ref_collector_add(c, 3, 2, (uint64_t[]){0, 0}, &miss);
+    assert_non_null(err);
+    floe_err_free(&err);
+    assert_null(floe_ref_collector_cover(c, 3, 2, (uint64_t[]){2, 5}));
+    assert_null(floe_ref_collector_add(c, 3, 2, (uint64_t[]){1, 4}, &miss));
+    assert_non_null(err = floe_ref_collector_add(c, 3, 2, (uint64_t[]){2, 0}, &miss));
+    floe_err_free(&err);
+    assert_non_null(err = floe_ref_collector_add(c, 3, 2, (uint64_t[]){0, 5}, &miss));
+    floe_err_free(&err);
+    assert_non_null(err = floe_ref_collector_cover(c, 5, 2, (uint64_t[]){1ull << 32, 1ull << 32}));
+    floe_err_free(&err);
+    floe_ref_collector_free(&c);
 }
 
 static void refused(const uint8_t *p, size_t n)
@@ -195,6 +292,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip),
         cmocka_unit_test(empty_table),
+        cmocka_unit_test(duplicate_inline_written_once),
+        cmocka_unit_test(many_entries_round_trip),
+        cmocka_unit_test(uncovered_is_refused),
         cmocka_unit_test(truncated_is_refused),
         cmocka_unit_test(corrupt_is_refused),
     };
