@@ -35,7 +35,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ic from '@earthmover/icechunk';
-import { CONTAINER_PREFIX, containers, json, groupMeta, varMeta, coordMeta, coordChunk } from './zarr_meta.mjs';
+import { CONTAINER_PREFIX, containers, writeLayout } from './zarr_meta.mjs';
 
 const { Repository, Storage } = ic;
 
@@ -152,17 +152,7 @@ for (const [ci, c] of commits.entries()) {
   const store = session.store;
   const ntime = c.t1;
 
-  if (ci === 0) {
-    await store.set('zarr.json', json(groupMeta(tb)));
-    for (const [name, values, attrs] of [['lat', tb.lat_values, tb.lat_attrs], ['lon', tb.lon_values, tb.lon_attrs]]) {
-      await store.set(`${name}/zarr.json`, json(coordMeta(name, 'float32', values.length, values.length, attrs)));
-      await store.set(`${name}/c/0`, await coordChunk(Float32Array, values, 0, values.length));
-    }
-  }
-  await store.set('time/zarr.json', json(coordMeta('time', 'float64', ntime, timeChunk, tb.time_attrs)));
-  for (let k = Math.floor(c.t0 / timeChunk); k * timeChunk < ntime; k++)
-    await store.set(`time/c/${k}`, await coordChunk(Float64Array, timeValues.slice(0, ntime), k * timeChunk, timeChunk));
-  for (const v of variables) await store.set(`${v.name}/zarr.json`, json(varMeta(tb, v, ntime)));
+  await writeLayout(store, tb, variables, { first: ci === 0, t0: c.t0, ntime, timeChunk, timeValues });
 
   let added = 0;
   const t0 = performance.now();

@@ -69,3 +69,21 @@ export async function coordChunk(TypedArray, values, from, chunk) {
   // typed arrays are little-endian on every platform Node runs on here
   return Buffer.from(await zstd.encode(new Uint8Array(a.buffer)));
 }
+
+// What every commit of a test bed's repository writes before its refs: the
+// root group and the lat/lon coordinates (first commit only), then the time
+// coordinate's chunks from step t0 on and every variable's shape, grown to
+// ntime steps (growing the time dimension keeps every existing chunk).
+export async function writeLayout(store, tb, variables, { first, t0, ntime, timeChunk, timeValues }) {
+  if (first) {
+    await store.set('zarr.json', json(groupMeta(tb)));
+    for (const [name, values, attrs] of [['lat', tb.lat_values, tb.lat_attrs], ['lon', tb.lon_values, tb.lon_attrs]]) {
+      await store.set(`${name}/zarr.json`, json(coordMeta(name, 'float32', values.length, values.length, attrs)));
+      await store.set(`${name}/c/0`, await coordChunk(Float32Array, values, 0, values.length));
+    }
+  }
+  await store.set('time/zarr.json', json(coordMeta('time', 'float64', ntime, timeChunk, tb.time_attrs)));
+  for (let k = Math.floor(t0 / timeChunk); k * timeChunk < ntime; k++)
+    await store.set(`time/c/${k}`, await coordChunk(Float64Array, timeValues.slice(0, ntime), k * timeChunk, timeChunk));
+  for (const v of variables) await store.set(`${v.name}/zarr.json`, json(varMeta(tb, v, ntime)));
+}
