@@ -24,6 +24,7 @@
 
 #include "common/floe_buf.h"
 #include "common/floe_error.h"
+#include "common/floe_pool.h"
 #include "io/fetch/fetch.h"
 
 #include <cjson/cJSON.h>
@@ -81,6 +82,10 @@ typedef struct floe_open_request {
     /* --memory-budget: the most bytes one metadata object (a manifest,
      * stored or unpacked) may take; 0: the machine's physical memory. */
     uint64_t memory_budget;
+    /* --threads: the worker threads this process decodes and reduces with
+     * (common/floe_pool.h); 0 or 1: none (every call in the caller's
+     * thread). The engine resolves the default (engine/mpi/threads.h). */
+    int threads;
 } floe_open_request;
 
 typedef enum floe_dtype {
@@ -139,6 +144,12 @@ typedef struct floe_dataset floe_dataset;
 
 floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out);
 void floe_dataset_free(floe_dataset **ds);
+
+/* The dataset's worker pool (floe_open_request.threads workers), borrowed,
+ * never NULL after a successful open: batched reads decode on it, and the
+ * engine reduces and compresses on it (only the thread that opened the
+ * dataset calls MPI). */
+floe_pool *floe_dataset_pool(floe_dataset *ds);
 
 /* The metadata an open with req->record = 1 fetched, as one blob for
  * floe_open_request.preload (borrowed: valid until floe_dataset_free).

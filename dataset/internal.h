@@ -62,6 +62,7 @@ struct floe_dataset {
     floe_buf recorded;     /* the blob of an open with record = 1 */
     floe_transport_counts stac_counts; /* of the transport that read the STAC document */
     struct floe_ref_table *refs; /* this rank's ref table (ref_table.h), or NULL */
+    floe_pool *pool; /* workers (floe_open_request.threads), owned */
 };
 
 /* The floe_array handed out is the first member of a dataset_array, which

@@ -396,6 +396,8 @@ floe_err floe_dataset_open(const floe_open_request *req, floe_dataset **out)
     floe_object_cache_record(ds->cache, req->record);
     FLOE_CHECK_GOTO(err, fail, virtual_policy_new(&ds->policy));
     FLOE_CHECK_GOTO(err, fail, zarr_decoder_new(&ds->decoder));
+    FLOE_CHECK_GOTO(err, fail, floe_pool_new(req->threads > 1 ? req->threads : 1, &ds->pool),
+                    "--threads %d", req->threads);
     ds->source = strdup(req->source);
     ds->fetch_opts = req->fetch;
 
@@ -503,11 +505,17 @@ fail:
     return err;
 }
 
+floe_pool *floe_dataset_pool(floe_dataset *ds)
+{
+    return ds->pool;
+}
+
 void floe_dataset_free(floe_dataset **dsp)
 {
     floe_dataset *ds = dsp ? *dsp : NULL;
     if (!ds)
         return;
+    floe_pool_free(&ds->pool); /* first: its tasks may use what follows */
     for (size_t i = 0; i < ds->narrays; i++) {
         zarr_meta_free(&ds->arrays[i].meta);
         free(ds->arrays[i].unreadable);
