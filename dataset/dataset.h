@@ -207,7 +207,19 @@ floe_err floe_dataset_read_chunk(floe_dataset *ds, const floe_array *array,
  * chunk is decoded as it arrives, while the others are still in flight.
  * fn receives the index into coords and the decoded chunk (borrowed for the
  * call), in any order. An error from fn or any chunk stops the batch (the
- * rest is cancelled) and is returned with the chunk named. */
+ * rest is cancelled) and is returned with the chunk named.
+ *
+ * Threads: with a pool of more than one worker (floe_open_request.threads,
+ * floe_dataset_pool) the chunks are decoded on the workers while the
+ * calling thread drives the network, and fn is called on a worker thread,
+ * possibly CONCURRENTLY for different indices of the batch (each call has
+ * its own decoded buffer). So fn must write only that index's part of its
+ * output (reduce across indices after the call, in index order), must not
+ * call MPI, and must not touch shared counters or scratch without atomics
+ * or a lock. Every call has returned when the read returns. The error
+ * returned is that of the first chunk handed to the workers that failed,
+ * the same for any number of workers when one chunk fails. With one
+ * worker every call is made in the calling thread, as chunks arrive. */
 typedef floe_err (*floe_chunk_fn)(void *ctx, size_t index, const void *decoded);
 floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
                                   const uint64_t *coords, size_t n, floe_chunk_fn fn, void *ctx);

@@ -17,6 +17,7 @@
 #include "io/zarr/codec.h"
 #include "io/zarr/meta.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,8 @@ struct floe_dataset {
     floe_transport_counts stac_counts; /* of the transport that read the STAC document */
     struct floe_ref_table *refs; /* this rank's ref table (ref_table.h), or NULL */
     floe_pool *pool; /* workers (floe_open_request.threads), owned */
+    struct dataset_worker *workers; /* per worker scratch (decode_tasks.c), or NULL */
+    int nworkers;
 };
 
 /* The floe_array handed out is the first member of a dataset_array, which
@@ -97,5 +100,30 @@ floe_err dataset_read_1d_values(floe_dataset *ds, const floe_array *array, doubl
 
 /* Drop every chunk read ahead (readahead.c). */
 void dataset_ahead_clear(floe_dataset *ds);
+
+/* ---- decoding on the pool (decode_tasks.c; pools of > 1 worker) -------- */
+typedef struct dataset_worker dataset_worker;
+typedef struct dataset_decode_task dataset_decode_task;
+
+/* Every worker's decoder and a decoded buffer of at least `need` bytes
+ * (made on the first use). Call between batches: no task may run. */
+floe_err dataset_workers_ready(floe_dataset *ds, size_t need);
+/* Add the workers' counters to ds->io (after floe_pool_wait). */
+void dataset_workers_merge_io(floe_dataset *ds);
+void dataset_workers_free(floe_dataset *ds);
+
+/* err with " array NAME chunk [c,...]" added (NULL stays NULL). */
+floe_err dataset_name_chunk(floe_err err, const dataset_array *a, const uint64_t *coord);
+
+/* Queue chunk `index` (coord borrowed until the wait) of a batch: decoded
+ * on a worker and handed to fn there. The encoded bytes are copied, or
+ * taken from *owned (set to NULL) when owned is given; fill: no bytes, the
+ * fill value; err (owned): the task fails with it (a failed fetch), in
+ * submission order with the others. A task that fails sets *failed. An
+ * error here is the copy's allocation (err is freed). */
+floe_err dataset_decode_submit(floe_dataset *ds, const dataset_array *a, size_t index,
+                               const uint64_t *coord, const uint8_t *bytes, size_t len,
+                               uint8_t **owned, int fill, floe_err err, floe_chunk_fn fn,
+                               void *ctx, atomic_int *failed);
 
 #endif

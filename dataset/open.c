@@ -529,6 +529,7 @@ void floe_dataset_free(floe_dataset **dsp)
     dataset_ahead_clear(ds);
     free(ds->ahead);
     free(ds->decoded);
+    dataset_workers_free(ds);
     floe_transport_free(&ds->t);
     floe_object_cache_free(&ds->cache);
     floe_buf_free(&ds->recorded);

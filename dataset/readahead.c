@@ -2,7 +2,9 @@
 /* dataset/readahead.c - batched chunk reads of a floe_dataset
  * (floe_dataset_read_chunks[_ahead]): the virtual chunks of a batch are
  * queued on the dataset's fetcher and decoded as they arrive, and the next
- * batch's are requested behind them (read-ahead). */
+ * batch's are requested behind them (read-ahead). With a pool of more than
+ * one worker the chunks are decoded there (decode_tasks.c) while this
+ * thread keeps the fetcher going. */
 #include "dataset/internal.h"
 
 #include <stdlib.h>
@@ -127,6 +129,61 @@ floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
     return floe_dataset_read_chunks_ahead(ds, array, coords, n, NULL, 0, fn, ctx);
 }
 
+/* One batch in progress: with a pool of more than one worker (pooled) the
+ * chunks are decoded there (decode_tasks.c) and this thread only drives
+ * the fetcher; with one worker each is decoded here, at once. */
+typedef struct batch_run {
+    floe_dataset *ds;
+    const dataset_array *a;
+    const uint64_t *coords;
+    floe_chunk_fn fn;
+    void *ctx;
+    int pooled;
+    atomic_int failed; /* a pooled task failed: stop fetching */
+} batch_run;
+
+static const uint64_t *coord_of(const batch_run *b, size_t i)
+{
+    return b->coords + i * (size_t)b->a->pub.ndim;
+}
+
+/* Chunk i's encoded bytes (or, pooled, *owned taken instead of a copy) to fn. */
+static floe_err hand_over(batch_run *b, size_t i, const uint8_t *bytes, size_t len,
+                          uint8_t **owned)
+{
+    if (!b->pooled)
+        return deliver(b->ds, b->a, bytes, len, i, b->fn, b->ctx);
+    return dataset_decode_submit(b->ds, b->a, i, coord_of(b, i), bytes, len, owned, 0, NULL,
+                                 b->fn, b->ctx, &b->failed);
+}
+
+/* Chunk i failed before decoding (err owned): at once, or pooled as a task
+ * of its own, so that the error returned is the first in submission
+ * order whatever the workers' timing. */
+static floe_err hand_failure(batch_run *b, size_t i, floe_err err)
+{
+    if (!b->pooled)
+        return err;
+    return dataset_decode_submit(b->ds, b->a, i, coord_of(b, i), NULL, 0, NULL, 0, err, b->fn,
+                                 b->ctx, &b->failed);
+}
+
+/* Chunk i has no stored object: the fill value. */
+static floe_err hand_fill(batch_run *b, size_t i)
+{
+    if (b->pooled)
+        return dataset_decode_submit(b->ds, b->a, i, coord_of(b, i), NULL, 0, NULL, 1, NULL,
+                                     b->fn, b->ctx, &b->failed);
+    zarr_chunk_fill(b->a->meta, b->ds->decoded);
+    b->ds->io.chunks++;
+    return b->fn(b->ctx, i, b->ds->decoded);
+}
+
+static int batch_going(batch_run *b, floe_err err)
+{
+    return !err && !atomic_load(&b->failed);
+}
+
 floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *array,
                                         const uint64_t *coords, size_t n, const uint64_t *ahead,
                                         size_t nahead, floe_chunk_fn fn, void *ctx)
@@ -137,7 +194,10 @@ floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *arra
     if (!dataset_uses_table(ds, a))
         FLOE_CHECK(dataset_load_manifests_for(ds, a, coords, n, ahead, nahead));
     size_t need = zarr_chunk_nbytes(a->meta);
-    if (need > ds->decoded_size) {
+    batch_run b = {ds, a, coords, fn, ctx, floe_pool_workers(ds->pool) > 1, 0};
+    if (b.pooled) {
+        FLOE_CHECK(dataset_workers_ready(ds, need), "array %s", array->name);
+    } else if (need > ds->decoded_size) {
         uint8_t *p = realloc(ds->decoded, need);
         if (!p)
             return FLOE_ERR(FLOE_ENOMEM, "a decoded chunk of %s (%zu bytes)", array->name, need);
@@ -149,13 +209,12 @@ floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *arra
         FLOE_CHECK(floe_fetcher_new(ds->t, &o, &ds->fetcher));
     }
     floe_err err = NULL;
-    char where[128];
     int ndim = array->ndim;
     size_t waiting = 0; /* chunks of this batch still to arrive */
     /* Queue every virtual chunk first (so the fetcher can coalesce and keep
      * its connections busy); the others need no network and go at once.
      * Chunks read ahead by the previous call are taken as they are. */
-    for (size_t i = 0; i < n && !err; i++) {
+    for (size_t i = 0; i < n && batch_going(&b, err); i++) {
         const uint64_t *c = coords + i * (size_t)ndim;
         ahead_slot *slot = ahead_find(ds, a, c);
         if (slot && slot->state == AHEAD_FLIGHT) {
@@ -166,8 +225,10 @@ floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *arra
         if (slot) { /* READY */
             err = slot->err;
             slot->err = NULL;
-            if (!err)
-                err = deliver(ds, a, slot->bytes, slot->len, i, fn, ctx);
+            if (err)
+                err = hand_failure(&b, i, err);
+            else
+                err = hand_over(&b, i, slot->bytes, slot->len, &slot->bytes);
             ahead_release(slot);
         } else {
             ic_chunk_ref ref;
@@ -182,9 +243,7 @@ floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *arra
                 free(url);
                 waiting += !err;
             } else if (!err && ref.kind == IC_CHUNK_MISSING) {
-                zarr_chunk_fill(a->meta, ds->decoded);
-                ds->io.chunks++;
-                err = fn(ctx, i, ds->decoded);
+                err = hand_fill(&b, i);
             } else if (!err) {
                 floe_buf_reset(&ds->encoded);
                 const uint8_t *bytes = ref.inline_data;
@@ -195,16 +254,14 @@ floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *arra
                     len = ds->encoded.len;
                 }
                 if (!err)
-                    err = deliver(ds, a, bytes, len, i, fn, ctx);
+                    err = hand_over(&b, i, bytes, len, NULL);
             }
         }
-        if (err)
-            err = floe_err_push(err, __FILE__, __LINE__, " array %s chunk %s", array->name,
-                                dataset_format_coord(c, ndim, where, sizeof where));
+        err = dataset_name_chunk(err, a, c);
     }
-    if (!err && nahead)
+    if (batch_going(&b, err) && nahead)
         ahead_queue(ds, a, ahead, nahead);
-    while (!err && waiting) {
+    while (batch_going(&b, err) && waiting) {
         floe_fetch_result r;
         int more = 0;
         err = floe_fetch_next(ds->fetcher, &r, &more);
@@ -232,10 +289,17 @@ floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *arra
             ahead_release(slot);
         }
         waiting--;
-        err = r.err ? r.err : deliver(ds, a, r.data, r.len, i, fn, ctx);
-        if (err)
-            err = floe_err_push(err, __FILE__, __LINE__, " array %s chunk %s", array->name,
-                                dataset_format_coord(coords + i * (size_t)ndim, ndim, where, sizeof where));
+        /* pooled: r.data is copied, it lives only until the next floe_fetch_next */
+        err = r.err ? hand_failure(&b, i, r.err) : hand_over(&b, i, r.data, r.len, NULL);
+        err = dataset_name_chunk(err, a, coords + i * (size_t)ndim);
+    }
+    if (b.pooled) { /* an earlier chunk's error comes first (submission order) */
+        floe_err first = floe_pool_wait(ds->pool);
+        dataset_workers_merge_io(ds);
+        if (first) {
+            floe_err_free(&err);
+            err = first;
+        }
     }
     if (err) {
         floe_fetcher_cancel(ds->fetcher);

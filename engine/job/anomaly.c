@@ -25,7 +25,19 @@ void job_anomaly_free(job_anomaly *a)
     free(a->row_of);
     free(a->col_of);
     floe_clim_input_free(&a->clim);
+    if (a->lock_made)
+        pthread_mutex_destroy(&a->lock);
     memset(a, 0, sizeof *a);
+}
+
+void job_anomaly_lock(job_anomaly *a)
+{
+    pthread_mutex_lock(&a->lock);
+}
+
+void job_anomaly_unlock(job_anomaly *a)
+{
+    pthread_mutex_unlock(&a->lock);
 }
 
 static floe_clim_by by_of(floe_clim_input_kind k)
@@ -143,6 +155,9 @@ floe_err job_anomaly_prepare(job_anomaly *a, const char *path, const floe_grid_s
     memset(a, 0, sizeof *a);
     if (!path)
         return NULL;
+    if (pthread_mutex_init(&a->lock, NULL))
+        return FLOE_ERR(FLOE_ENOMEM, "--anomaly-from: a lock");
+    a->lock_made = 1;
     a->path = path;
     FLOE_CHECK(floe_clim_input_open(path, &a->clim), "--anomaly-from");
     size_t nlat = g->lat->shape[0], nlon = g->lon->shape[0];

@@ -33,6 +33,7 @@
 #include "out/climatology_input.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +70,11 @@ typedef struct job_anomaly {
     size_t pg0, png;        /* points: climatology steps [pg0, pg0 + png) */
     double *pvalues;        /* points: [nvars][npcells][png], NaN: a cell not mapped */
     size_t bytes_read;      /* climatology values read, in bytes (all loads) */
+    /* Chunk callbacks may run on several workers at once (dataset.h
+     * floe_chunk_fn): one that loads a box holds this from the load to its
+     * last subtraction (the box, the cache and the file are shared). */
+    pthread_mutex_t lock;
+    int lock_made;
 } job_anomaly;
 
 /* Every rank: open CLIM.nc, find the selection's variables, map each
@@ -87,6 +93,11 @@ void job_anomaly_free(job_anomaly *a);
  * it, else read. Every cell must be mapped (a box's are). */
 floe_err job_anomaly_load(job_anomaly *a, size_t v, size_t s0, size_t s1, size_t row0,
                           size_t row1, size_t col0, size_t col1);
+/* job_anomaly_load and the subtractions that follow it, as one: for a
+ * chunk callback (floe_chunk_fn) that may run beside others. */
+void job_anomaly_lock(job_anomaly *a);
+void job_anomaly_unlock(job_anomaly *a);
+
 /* Points: read the climatology of the four cells of each point (cell
  * 4 p + 2 a + b is (ilat[a], ilon[b])), for every selected step's group. */
 floe_err job_anomaly_load_points(job_anomaly *a, const floe_point_weights *pw, size_t npts);

@@ -179,9 +179,15 @@ static floe_err place_chunk(void *ctx, size_t index, const void *decoded)
         uint64_t y1 = (c[1] + 1) * ch, x1 = (c[2] + 1) * cw;
         y1 = y1 < s->start[1] + s->count[1] ? y1 : s->start[1] + s->count[1];
         x1 = x1 < s->start[2] + s->count[2] ? x1 : s->start[2] + s->count[2];
-        FLOE_CHECK(job_anomaly_load(b->o->anom, b->o->v, (size_t)(s->start[0] - b->step0),
-                                    (size_t)(t_end - b->step0), (size_t)y0, (size_t)y1,
-                                    (size_t)x0, (size_t)x1));
+        /* held to the last subtraction: other chunks' calls may run beside (dataset.h) */
+        job_anomaly_lock(b->o->anom);
+        floe_err err = job_anomaly_load(b->o->anom, b->o->v, (size_t)(s->start[0] - b->step0),
+                                        (size_t)(t_end - b->step0), (size_t)y0, (size_t)y1,
+                                        (size_t)x0, (size_t)x1);
+        if (err) {
+            job_anomaly_unlock(b->o->anom);
+            return err;
+        }
     }
     for (uint64_t k = 0; k < ct; k++) {
         uint64_t step = c[0] * ct + k;
@@ -190,6 +196,8 @@ static floe_err place_chunk(void *ctx, size_t index, const void *decoded)
         copy_chunk_part(b->a, b->o, decoded, k, c[1], c[2], b->sel,
                         (size_t)(step - b->step0), b->slices + (size_t)(step - first) * b->slice_n * b->o->osize);
     }
+    if (b->o->how == OUT_ANOMALY)
+        job_anomaly_unlock(b->o->anom);
     return NULL;
 }
 

@@ -4,8 +4,13 @@
  * decoded as they arrive (each once for every point or region); a point
  * takes its cells' values, each region adds its cells in the tile to its
  * partial statistics of that tile, merged per region in tile order per
- * step (so the bits do not depend on the rank count). */
+ * step (so the bits do not depend on the rank count). take_chunk may run
+ * on several workers at once for different chunks (dataset.h): each
+ * writes only its chunk's values and partials, its decoded tile is lent
+ * per call, and the progress is counted after the batch. */
 #include "engine/job/series_internal.h"
+
+#include "engine/job/chunk_scratch.h"
 
 #include "engine/reduce/accum.h"
 #include "engine/reduce/area_weights.h"
@@ -25,7 +30,8 @@ typedef struct batch {
     double *pv;            /* points: [(s - b0) * npts * 4 + p * 4 + k] cell values
                               (float ones widened: exact) */
     floe_wstat *part;      /* regions: [(s - b0) * npairs + pair] (region_cells.h) */
-    void *vals;            /* region: one tile of one step, decoded (float or double) */
+    chunk_scratch vals;    /* region: one tile of one step, decoded (float or double),
+                              one per concurrent call */
 } batch;
 
 static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
@@ -64,21 +70,31 @@ static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
         }
         size_t w = t->c1 - t->c0, h = t->r1 - t->r0;
         size_t r0 = (size_t)(t->cy * ch), c0 = (size_t)(t->cx * cw);
-        if (j->anom.path) /* the tile's climatology for the batch's steps (anomaly.h) */
-            FLOE_CHECK(job_anomaly_load(&j->anom, b->v, b->b0, b->b1, t->r0, t->r1, t->c0,
-                                        t->c1));
-        for (size_t r = 0; r < h; r++) { /* row by row: the same values as the whole tile */
+        int slot;
+        void *vals = chunk_scratch_take(&b->vals, &slot);
+        floe_err err = NULL;
+        if (j->anom.path) { /* the tile's climatology for the batch's steps (anomaly.h) */
+            job_anomaly_lock(&j->anom); /* to the last subtraction: shared */
+            err = job_anomaly_load(&j->anom, b->v, b->b0, b->b1, t->r0, t->r1, t->c0, t->c1);
+        }
+        for (size_t r = 0; r < h && !err; r++) { /* row by row: the same values as the whole tile */
             const uint8_t *src = slab + ((t->r0 + r - r0) * cw + (t->c0 - c0)) * a->itemsize;
             if (j->in64[b->v])
-                cf_decode_to_double(&j->cf[b->v], src, w, (double *)b->vals + r * w);
+                cf_decode_to_double(&j->cf[b->v], src, w, (double *)vals + r * w);
             else
-                cf_decode_to_float(&j->cf[b->v], src, w, (float *)b->vals + r * w);
+                cf_decode_to_float(&j->cf[b->v], src, w, (float *)vals + r * w);
             if (j->anom.path && j->in64[b->v]) /* the anomalies, before the area statistics */
                 job_anomaly_sub_f64(&j->anom, s + b->b0, t->r0 + r, t->c0,
-                                    (double *)b->vals + r * w, w);
+                                    (double *)vals + r * w, w);
             else if (j->anom.path)
                 job_anomaly_sub_f32(&j->anom, s + b->b0, t->r0 + r, t->c0,
-                                    (float *)b->vals + r * w, w);
+                                    (float *)vals + r * w, w);
+        }
+        if (j->anom.path)
+            job_anomaly_unlock(&j->anom);
+        if (err) {
+            chunk_scratch_give(&b->vals, slot);
+            return err;
         }
         const region_cells *rc = &j->rc;
         for (size_t p = rc->pair_first[tile]; p < rc->pair_first[tile + 1]; p++) {
@@ -87,12 +103,12 @@ static floe_err take_chunk(void *ctx, size_t index, const void *decoded)
             size_t n = rc->seg_first[p + 1] - rc->seg_first[p];
             const floe_wcell *cells = rc->cells + rc->cell_first[p];
             if (j->in64[b->v])
-                floe_wstat_add_segs_f64(part, b->vals, segs, n, cells, rc->latf, rc->lonw);
+                floe_wstat_add_segs_f64(part, vals, segs, n, cells, rc->latf, rc->lonw);
             else
-                floe_wstat_add_segs(part, b->vals, segs, n, cells, rc->latf, rc->lonw);
+                floe_wstat_add_segs(part, vals, segs, n, cells, rc->latf, rc->lonw);
         }
+        chunk_scratch_give(&b->vals, slot);
     }
-    job_progress_add(&j->progress, 1);
     return NULL;
 }
 
@@ -154,12 +170,14 @@ floe_err series_compute(series_job *j)
         b.pv = malloc(per * 4 * j->pts.n * sizeof *b.pv);
     else {
         b.part = malloc((per * j->rc.npairs > 0 ? per * j->rc.npairs : 1) * sizeof *b.part);
-        b.vals = malloc(tile_cells * sizeof(double));
         all = malloc(j->nst * sizeof *all);
     }
     floe_err err = NULL;
-    if (!coords || !next || (j->pw ? !b.pv : (!b.part || !b.vals || !all)))
+    if (!coords || !next || (j->pw ? !b.pv : (!b.part || !all)))
         err = FLOE_ERR(FLOE_ENOMEM, "series batch (%zu steps x %zu tiles)", per, ntiles);
+    if (!err && !j->pw) /* a decoded tile for each call that may run at once */
+        err = chunk_scratch_init(&b.vals, floe_pool_workers(floe_dataset_pool(j->ds)),
+                                 tile_cells * sizeof(double));
     size_t nsteps = j->s1 - j->s0;
     for (size_t v = 0; v < j->g.nvars && !err; v++) {
         if (!job_step_ckpt_has_var(&j->ck, v))
@@ -205,6 +223,7 @@ floe_err series_compute(series_job *j)
                                     j->g.start[0] + b1 - 1);
                 break;
             }
+            job_progress_add(&j->progress, n); /* here, not in take_chunk: MPI, one thread */
             for (size_t s = b0; s < b1 && !err; s++) {
                 size_t row = s - j->s0;
                 if (j->pw) {
@@ -244,7 +263,7 @@ floe_err series_compute(series_job *j)
     free(next);
     free(b.pv);
     free(b.part);
-    free(b.vals);
+    chunk_scratch_free(&b.vals);
     free(all);
     return err;
 }
