@@ -251,15 +251,28 @@ class Tool:
 
 
 class Floe(Tool):
+    """floe with `ranks` ranks (under mpirun when more than one) of
+    `threads` worker threads each (`--threads`, issue 15). floe-np1 and
+    floe-np2 pass `--threads 1` (one core per rank: today's meaning of both
+    rows, whatever floe's default), floe-t2 is one rank started without
+    mpirun with `--threads 2`. A floe without `--threads` runs np1/np2 as
+    before (one thread a rank is all it has) and cannot run floe-t2."""
     http = True
 
-    def __init__(self, ranks):
-        self.ranks = ranks
-        self.name = f"floe-np{ranks}"
-        self.label = f"floe, {ranks} rank{'s' if ranks > 1 else ''}"
+    def __init__(self, ranks, threads=1, name=None):
+        self.ranks, self.threads = ranks, threads
+        self.name = name or f"floe-np{ranks}"
+        self.label = (f"floe, {ranks} rank{'s' if ranks > 1 else ''}"
+                      + (" under mpirun" if ranks > 1 else ", no mpirun")
+                      + f", {threads} thread{'s' if threads > 1 else ''} each" * (ranks > 1)
+                      + f", {threads} thread{'s' if threads > 1 else ''}" * (ranks == 1))
 
     def supports(self, w):
         return True
+
+    def needs_threads(self):
+        """Whether this tool cannot run without floe's --threads."""
+        return self.threads != 1
 
     def env(self, ctx):
         e = {"AWS_ENDPOINT_URL": ctx["endpoint"]}
@@ -291,6 +304,8 @@ class Floe(Tool):
             args = ["climatology", coll, "-v", ",".join(w.vars), "--by", "month", "--stat", "mean", "--time", t]
         elif w.key == "W7":
             args = ["series", coll, "-v", w.vars[0], "--region", ctx["basins"], "--stat", "mean", "--time", t]
+        if ctx.get("floe_threads"):
+            common += ["--threads", str(self.threads)]
         argv = [ctx["floe"]] + args + common
         if self.ranks > 1:
             argv = ["mpirun", "-np", str(self.ranks)] + argv
@@ -548,7 +563,10 @@ def floe_report(out):
     per = rep.get("per_rank", [])
     dec = sum(r.get("decode_seconds", 0) for r in per) or tot.get("decode_seconds", 0)
     dbytes = sum(r.get("decoded_bytes", 0) for r in per) or tot.get("decoded_bytes", 0)
+    rank0 = next((r for r in per if r.get("rank") == 0), {})
     return {"floe_wall_s": rep.get("wall_seconds"), "floe_decode_s": dec, "floe_decoded_bytes": dbytes,
+            "floe_threads": rep.get("threads", tot.get("threads")),
+            "floe_rank0_bytes_received": rank0.get("bytes_received"),
             "floe_wait_s": sum(r.get("wait_seconds", 0) for r in per) or tot.get("wait_seconds"),
             "floe_requests": tot.get("requests"), "floe_rss_sum_mb": (tot.get("peak_rss_bytes_sum") or 0) / 2**20,
             "floe_ranks": rep.get("ranks")}
@@ -627,7 +645,10 @@ def main():
     ap.add_argument("--runs", type=int, help="timed runs per tool (default 3)")
     ap.add_argument("--latency-ms", help="comma-separated stand-in latencies (default 20,0; --quick 20)")
     ap.add_argument("--only", help="workloads, e.g. W1,W3 (W6 is the decode comparison)")
-    ap.add_argument("--tools", help="tools, e.g. floe-np1,floe-np2,icechunk-zarrita,xarray-dask,cdo,nco,ceilings")
+    ap.add_argument("--tools", help="tools (default all): floe-np1 (1 rank, 1 thread), floe-np2 (2 ranks under "
+                    "mpirun, 1 thread each), floe-t2 (1 rank, --threads 2, no mpirun), icechunk-zarrita, "
+                    "xarray-dask, cdo, nco; and the measurements ceilings (fetch and decode ceilings) and "
+                    f"funnel (W5 once at np {FUNNEL_RANKS}: rank 0's bytes received); floe-np1 always runs")
     ap.add_argument("--floe", default=os.path.join(ROOT, "build", "floe"))
     ap.add_argument("--testbed", default=os.path.join(ROOT, "build", "testbed", "bench"))
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "bench-bin"), help="where the ceilings were built")
@@ -647,9 +668,10 @@ def main():
     lats = [int(x) for x in (a.latency_ms or ("20" if a.quick else "20,0")).split(",")]
     timeout = a.timeout or (300 if a.quick else 1200)
     only = set((a.only or "W1,W2,W3,W4,W5,W6,W7").upper().split(","))
-    all_tools = [Floe(1), Floe(2), Icechunk(), Xarray(), Cdo(), Nco()]
-    tool_names = set((a.tools or ",".join([t.name for t in all_tools] + ["ceilings"])).split(","))
-    unknown = tool_names - {t.name for t in all_tools} - {"ceilings"}
+    all_tools = [Floe(1), Floe(2), Floe(1, 2, "floe-t2"), Icechunk(), Xarray(), Cdo(), Nco()]
+    extras = ["ceilings", "funnel"]  # measurements, not timed tools
+    tool_names = set((a.tools or ",".join([t.name for t in all_tools] + extras)).split(","))
+    unknown = tool_names - {t.name for t in all_tools} - set(extras)
     if unknown:
         sys.exit(f"bench: unknown tools {sorted(unknown)}")
     tool_names |= {"floe-np1"}  # the reference every answer is checked against
@@ -661,11 +683,17 @@ def main():
     sel = [w for k, w in wls.items() if k in only]
     help_text = subprocess.run([a.floe, "stats", "--help"], capture_output=True, text=True).stdout
     floe_report_ok = "--report" in help_text
+    floe_threads_ok = "--threads" in help_text
+    skipped = [t.name for t in tools if isinstance(t, Floe) and t.needs_threads() and not floe_threads_ok]
+    if skipped:
+        log(f"this floe has no --threads: not run: {skipped}")
+        tools = [t for t in tools if t.name not in skipped]
 
     work = tempfile.mkdtemp(prefix="floe-bench-")
     with open(os.path.join(work, "points.csv"), "w") as fh:
         fh.write(f"{POINT[0]},{POINT[1]},{POINT[2]}\n")
     ctx = {"tb": tb, "work": work, "floe": a.floe, "cores": cores, "floe_report": floe_report_ok,
+           "floe_threads": floe_threads_ok, "skipped": skipped,
            "concurrency": a.concurrency * 2,  # peers: as many requests in flight as floe on 2 ranks
            "cdo_regions": a.cdo_regions}
     if "W7" in only:
@@ -674,7 +702,7 @@ def main():
                         "--cols", str(BASINS[1]), "--out", bdir], check=True)
         ctx.update(basins=os.path.join(bdir, "basins.geojson"), basin_labels=os.path.join(bdir, "labels.npy"),
                    basin_dir=bdir)
-    rows, checks, ceilings = [], {}, []
+    rows, checks, ceilings, funnel = [], {}, [], None
     mach, vers = machine(), versions(a.floe)
     started = time.time()
     log(f"work dir {work}; {runs} runs; latencies {lats}; workloads {[w.key for w in sel]}; "
@@ -743,6 +771,8 @@ def main():
                     log(f"{lat} ms {w.key}: round {k + 1}/{runs} done")
                 if "ceilings" in tool_names and w.key not in ("W1", "W6"):
                     ceilings += fetch_ceilings(w, tb, standin, a.bin, runs, a.concurrency, work, lat)
+                if "funnel" in tool_names and w.key == "W5" and li == 0:
+                    funnel = funnel_run(w, ctx, work, timeout, standin)
             standin.stop()
             standin = None
         if "W6" in only and "ceilings" in tool_names:
@@ -756,8 +786,42 @@ def main():
     os.makedirs(a.results, exist_ok=True)
     write_csv(os.path.join(a.results, "results.csv"), rows, ceilings)
     write_md(os.path.join(a.results, "RESULTS.md"), a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers,
-             floe_report_ok, time.time() - started, tb)
+             floe_report_ok, time.time() - started, tb, ctx, funnel)
     log(f"wrote {a.results}/RESULTS.md and results.csv in {time.time() - started:.0f} s")
+
+
+FUNNEL_RANKS = 4  # issue 15: the whole-domain climatology at -np 4 (oversubscribed)
+
+
+def output_data_bytes(nc):
+    """Bytes of the output's data variables as values (what a rank-0 funnel
+    would receive), coordinates and bounds left out; and the file's size."""
+    total = 0
+    with netCDF4.Dataset(nc) as ds:
+        for name, v in ds.variables.items():
+            if name in ds.dimensions or name.endswith("_bnds") or name.endswith("_bounds") or v.ndim < 2:
+                continue
+            total += int(np.prod(v.shape)) * v.dtype.itemsize
+    return total, os.path.getsize(nc)
+
+
+def funnel_run(w, ctx, work, timeout, standin):
+    """One run of W5 (the whole-domain climatology) at FUNNEL_RANKS ranks
+    with --report: rank 0's bytes_received (MPI payload, a --report field;
+    None when this floe does not report it) against the output's data
+    bytes."""
+    t = Floe(FUNNEL_RANKS)
+    out = os.path.join(work, "funnel")
+    r = run_measured(t.command(w, out, ctx), t.env(ctx), out, timeout, standin.log)
+    res = {"ranks": FUNNEL_RANKS, "status": "ok" if r["rc"] == 0 else f"exit {r['rc']}: {err_tail(out)}",
+           "wall_s": r["wall"]}
+    if r["rc"] == 0:
+        res.update(floe_report(out))
+        res["data_bytes"], res["file_bytes"] = output_data_bytes(os.path.join(out, "out.nc"))
+    log(f"W5 at np {FUNNEL_RANKS}: {res['status']}, rank 0 received "
+        f"{res.get('floe_rank0_bytes_received', 'n/a')} bytes of {res.get('data_bytes', '?')}")
+    shutil.rmtree(out, ignore_errors=True)
+    return res
 
 
 def fetch_ceilings(w, tb, standin, bindir, runs, conc, work, lat):
@@ -809,7 +873,7 @@ def decode_ceiling(tb, w, bindir, runs, work):
 
 
 CSV_FIELDS = ["latency_ms", "workload", "tool", "run", "status", "wall_s", "cpu_s", "user_s", "sys_s", "peak_rss_mb",
-              "requests", "bytes", "floe_ranks", "floe_wall_s", "floe_decode_s", "floe_decoded_bytes", "floe_wait_s",
+              "requests", "bytes", "floe_ranks", "floe_threads", "floe_wall_s", "floe_decode_s", "floe_decoded_bytes", "floe_wait_s",
               "floe_requests", "floe_rss_sum_mb", "decoded_bytes", "encoded_bytes", "decoded_MBps", "note"]
 
 
@@ -837,22 +901,54 @@ def fmt_n(x):
     return "-" if x is None else f"{x:.0f}"
 
 
-def summary(lats, sel, rows, ceilings, floe_med, quick):
+FLOE_TOOLS = ("floe-np1", "floe-np2", "floe-t2")
+TWO_CORES = (("floe-np2", "2 ranks under mpirun"), ("floe-t2", "1 rank, 2 threads, no mpirun"))
+
+
+def efficiency(f1, f2):
+    """Parallel efficiency on 2 cores: one core's time over twice two cores'."""
+    return f1 / (2 * f2)
+
+
+def summary(lats, sel, rows, ceilings, floe_med, quick, ctx, funnel):
     """The issue's targets, each with what this run measured."""
     def m(lat, wk, tool):
         rs = [r["wall_s"] for r in rows if r["workload"] == wk and r["tool"] == tool and r["status"] == "ok"
               and r["latency_ms"] in (lat, "")]
         return med(rs)
     lat = 20 if 20 in lats else lats[0]
-    L = [f"## Against the targets (floe on 2 ranks, {lat} ms{', QUICK ranges' if quick else ''})", "",
+    L = [f"## Against the targets ({lat} ms{', QUICK ranges' if quick else ''})", "",
+         "`floe-np1` is one core (1 rank, 1 thread); the 2-core rows are `floe-np2` (2 ranks under mpirun, 1 "
+         "thread each) and `floe-t2` (1 rank started without mpirun, 2 threads)"
+         + (f"; not run: {', '.join(ctx['skipped'])} (this floe has no `--threads`)" if ctx.get("skipped") else "")
+         + ".", "",
          "| target | measured | met |", "| --- | --- | --- |"]
     keys = [w.key for w in sel]
     if "W1" in keys:
         f1 = floe_med.get((lat, "W1", "floe-np1"))
+        ft = floe_med.get((lat, "W1", "floe-t2"))
         f2 = floe_med.get((lat, "W1", "floe-np2"))
-        if f1:
-            L.append(f"| W1 under 0.1 s incl. opening | floe 1 rank {f1:.3f} s (2 ranks under mpirun: "
-                     f"{fmt(f2)} s) | {'yes' if f1 < 0.1 else 'no'} |")
+        alone = [x for x in (f1, ft) if x]
+        if alone:
+            got = [f"{what} {x:.3f} s" for what, x in (("1 rank", f1), ("1 rank 2 threads", ft),
+                                                       ("2 ranks under mpirun", f2)) if x]
+            L.append(f"| W1 under 0.1 s incl. opening, without mpirun | {', '.join(got)} | "
+                     f"{'yes' if min(alone) < 0.1 else 'no'} |")
+    if "W2" in keys:
+        f1 = floe_med.get((lat, "W2", "floe-np1"))
+        for name, what in TWO_CORES:
+            f2 = floe_med.get((lat, "W2", name))
+            if f1 and f2:
+                L.append(f"| W2 on 2 cores faster than on 1 ({what}) | {fmt(f2)} s vs {fmt(f1)} s | "
+                         f"{'yes' if f2 < f1 else 'no'} |")
+    for wk in ("W3", "W4", "W5"):
+        f1 = floe_med.get((lat, wk, "floe-np1"))
+        for name, what in TWO_CORES:
+            f2 = floe_med.get((lat, wk, name))
+            if wk in keys and f1 and f2:
+                e = efficiency(f1, f2)
+                L.append(f"| {wk}: parallel efficiency on 2 cores >= 90% ({what}) | {100 * e:.0f}% ({fmt(f1)} s "
+                         f"on 1 core, {fmt(f2)} s on 2) | {'yes' if e >= 0.9 else 'no'} |")
     if "W7" in keys and floe_med.get((lat, "W7", "floe-np2")):
         f2 = floe_med[(lat, "W7", "floe-np2")]
         nb = BASINS[0] * BASINS[1]
@@ -869,18 +965,19 @@ def summary(lats, sel, rows, ceilings, floe_med, quick):
     for wk in ("W3", "W4", "W5"):
         if wk not in keys:
             continue
-        f2 = floe_med.get((lat, wk, "floe-np2"))
-        if not f2:
-            continue
-        for tool, goal in (("icechunk-zarrita", 10), ("xarray-dask", 10), ("cdo", 5)):
-            p = m(lat, wk, tool)
-            if p is None:
+        for name, what in TWO_CORES:
+            f2 = floe_med.get((lat, wk, name))
+            if not f2:
                 continue
-            L.append(f"| {wk}: {tool} / floe >= {goal}x | {p / f2:.1f}x ({fmt(p)} s vs {fmt(f2)} s) | "
-                     f"{'yes' if p / f2 >= goal else 'no'} |")
+            for tool, goal in (("icechunk-zarrita", 10), ("xarray-dask", 10), ("cdo", 5)):
+                p = m(lat, wk, tool)
+                if p is None:
+                    continue
+                L.append(f"| {wk}: {tool} / floe ({what}) >= {goal}x | {p / f2:.1f}x ({fmt(p)} s vs {fmt(f2)} s) | "
+                         f"{'yes' if p / f2 >= goal else 'no'} |")
     dc = [c["decoded_MBps"] for c in ceilings if c.get("tool") == "decode-ceiling" and c.get("status") == "ok"]
-    if dc and "W6" in keys:
-        ceil = med(dc)
+    ceil = med(dc) if dc else None
+    if ceil and "W6" in keys:
         for tool in ("floe-np1", "floe-np2"):
             rs = [r for r in rows if r["workload"] == "W6" and r["tool"] == tool and r["status"] == "ok"
                   and r.get("floe_decode_s") and r["latency_ms"] == lat]
@@ -888,13 +985,41 @@ def summary(lats, sel, rows, ceilings, floe_med, quick):
                 rate = med([r["floe_decoded_bytes"] / r["floe_decode_s"] / 1e6 for r in rs])
                 L.append(f"| W6: decode per rank >= 85% of the libdeflate ceiling ({tool}) | {rate:.0f} of "
                          f"{ceil:.0f} MB/s = {100 * rate / ceil:.0f}% | {'yes' if rate >= 0.85 * ceil else 'no'} |")
+    if ceil:
+        for wk in ("W4", "W6"):
+            rs = [r for r in rows if r["workload"] == wk and r["tool"] == "floe-t2" and r["status"] == "ok"
+                  and r.get("floe_decoded_bytes") and r["latency_ms"] == lat]
+            if wk in keys and rs:
+                e2e = med([r["floe_decoded_bytes"] / r["wall_s"] / 1e6 for r in rs])
+                goal = 0.85 * 2 * ceil
+                L.append(f"| {wk}: end-to-end decoded MB/s on 2 cores, no mpirun (floe-t2) >= 85% of twice the "
+                         f"per-core ceiling{' (measured on W6 chunks)' if wk != 'W6' else ''} | {e2e:.0f} MB/s vs {goal:.0f} (= 0.85 x 2 x {ceil:.0f}) MB/s, "
+                         f"{100 * e2e / (2 * ceil):.0f}% of twice the ceiling | {'yes' if e2e >= goal else 'no'} |")
+    if funnel:
+        got = funnel.get("floe_rank0_bytes_received")
+        if funnel["status"] != "ok":
+            L.append(f"| whole-domain climatology (W5) at np {funnel['ranks']}: rank 0 receives <= 1/4 of the "
+                     f"output bytes | {funnel['status'][:120]} | no |")
+        elif got is None:
+            L.append(f"| whole-domain climatology (W5) at np {funnel['ranks']}: rank 0 receives <= 1/4 of the "
+                     f"output bytes | n/a: this floe's --report has no bytes_received (output: "
+                     f"{funnel['data_bytes'] / 1e6:.1f} MB of values) | n/a |")
+        else:
+            share = got / funnel["data_bytes"] if funnel["data_bytes"] else float("nan")
+            L.append(f"| whole-domain climatology (W5) at np {funnel['ranks']}: rank 0 receives <= 1/4 of the "
+                     f"output bytes | {got / 1e6:.1f} MB of {funnel['data_bytes'] / 1e6:.1f} MB of values = "
+                     f"{100 * share:.0f}% | {'yes' if share <= 0.25 else 'no'} |")
+    if (ctx.get("cores") or 0) < 16:
+        L += ["", f"Scaling over more cores (np 1..16 and threads 1..16 on W4/W5) is not measured: this machine "
+              f"has {ctx.get('cores')} cores and no machine with more cores was lent for this suite."]
     return L + [""]
 
 
 a_cdo_regions = [3]  # --cdo-regions, for summary()
 
 
-def write_md(path, a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers, report_ok, elapsed, tb):
+def write_md(path, a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers, report_ok, elapsed, tb, ctx,
+             funnel):
     a_cdo_regions[0] = a.cdo_regions
     L = []
     argv = sys.argv[1:]
@@ -943,7 +1068,7 @@ def write_md(path, a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers
                     rs = cell_rows(lat, w, t)
                     floe_med[(lat, w.key, t.name)] = med([r["wall_s"] for r in rs])
 
-    L += summary(lats, sel, rows, ceilings, floe_med, a.quick)
+    L += summary(lats, sel, rows, ceilings, floe_med, a.quick, ctx, funnel)
     for li, lat in enumerate(lats):
         if li > 0:
             L += [f"## Stand-in latency {lat} ms", "",
@@ -1006,15 +1131,19 @@ def write_md(path, a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers
                          f"| | {c0['requests']} | {c0['bytes'] / 1e6:.1f} | | | bound |")
         L.append("")
 
-    # parallel efficiency
-    L += ["## floe: 1 rank vs 2 ranks", "",
-          "| latency ms | workload | np1 median s | np2 median s | speedup | parallel efficiency |",
-          "| ---: | --- | ---: | ---: | ---: | ---: |"]
+    # parallel efficiency: one core against two, as two ranks and as two threads
+    L += ["## floe: 1 core vs 2 cores (2 ranks, or 1 rank with 2 threads)", "",
+          "Parallel efficiency = np1's time / (2 x the 2-core time). `-` where a tool was not run.", "",
+          "| latency ms | workload | np1 median s | np2 median s | np2 efficiency | t2 median s | t2 efficiency |",
+          "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
     for lat in lats:
         for w in sel:
-            f1, f2 = floe_med.get((lat, w.key, "floe-np1")), floe_med.get((lat, w.key, "floe-np2"))
-            if f1 and f2:
-                L.append(f"| {lat} | {w.key} | {fmt(f1)} | {fmt(f2)} | {f1 / f2:.2f} | {100 * f1 / (2 * f2):.0f}% |")
+            f1 = floe_med.get((lat, w.key, "floe-np1"))
+            f2, ft = floe_med.get((lat, w.key, "floe-np2")), floe_med.get((lat, w.key, "floe-t2"))
+            if f1 and (f2 or ft):
+                e2 = f"{100 * efficiency(f1, f2):.0f}%" if f2 else "-"
+                et = f"{100 * efficiency(f1, ft):.0f}%" if ft else "-"
+                L.append(f"| {lat} | {w.key} | {fmt(f1)} | {fmt(f2)} | {e2} | {fmt(ft)} | {et} |")
     L.append("")
 
     # where floe's time goes (its own --report)
@@ -1025,7 +1154,7 @@ def write_md(path, a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers
               "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
         for lat in lats:
             for w in sel:
-                for name in ("floe-np1", "floe-np2"):
+                for name in FLOE_TOOLS:
                     rs = [r for r in rows if r["workload"] == w.key and r["tool"] == name
                           and r["latency_ms"] == lat and r["status"] == "ok" and r.get("floe_wall_s") is not None]
                     if not rs:
@@ -1055,7 +1184,7 @@ def write_md(path, a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers
             if w.key not in ("W4", "W5", "W6"):
                 continue
             for lat in lats:
-                for name in ("floe-np1", "floe-np2"):
+                for name in FLOE_TOOLS:
                     rs = [r for r in rows if r["workload"] == w.key and r["tool"] == name and r["status"] == "ok"
                           and r.get("floe_decode_s") and r["latency_ms"] == lat]
                     if not rs:
@@ -1064,7 +1193,7 @@ def write_md(path, a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers
                     same = w.key == "W6"
                     pct = f", **{100 * rate / ceil:.0f}%** of the ceiling" if ceil and same else \
                         (" (other chunks than the ceiling's: not comparable)" if not same else "")
-                    L.append(f"- floe {name[-3:]}, {w.key}, {lat} ms: decoded bytes / decode seconds, per rank: "
+                    L.append(f"- {name}, {w.key}, {lat} ms: decoded bytes / decode seconds, per rank: "
                              f"{rate:.0f} MB/s{pct}; wall {fmt(med([r['wall_s'] for r in rs]))} s for "
                              f"{med([r['floe_decoded_bytes'] for r in rs]) / 1e6:.0f} MB decoded = "
                              f"{med([r['floe_decoded_bytes'] / r['wall_s'] for r in rs]) / 1e6:.0f} MB/s end to end.")
@@ -1088,6 +1217,12 @@ def write_md(path, a, runs, lats, sel, tools, rows, checks, ceilings, mach, vers
           "sum over ranks from its report is given too.",
           "- Requests and MB fetched: lines and body bytes in the stand-in's access log during the run "
           "(metadata and chunk GETs alike). CDO and NCO read local files: no HTTP counts.",
+          "- floe's cores: `floe-np1` and `floe-np2` pass `--threads 1` (one core per rank), `floe-t2` passes "
+          "`--threads 2` to one rank started without mpirun (decode and reduction on a worker pool); a floe "
+          "without `--threads` runs np1/np2 without it (one thread a rank) and no t2. The W5 row at np "
+          f"{FUNNEL_RANKS} (`funnel`) is one run of the W5 command under `mpirun -np {FUNNEL_RANKS}` "
+          "(oversubscribed) with `--report`: rank 0's `bytes_received` (MPI payload) against the output's data "
+          "variables as values (coordinates and bounds left out).",
           "- Concurrency: floe 16 requests in flight per rank (its default); the Icechunk peer bounds zarrita's "
           "queue at 32 (floe's total on 2 ranks); dask runs one thread per core, each chunk a task.",
           "- Fetch ceiling rows: `benchmarks/ceiling/fetch_ceiling.c`, libcurl multi fetching exactly the "

@@ -3,7 +3,8 @@
  * URL -> repository -> snapshot -> Zarr arrays, with the metadata read in
  * as few round trips as possible (prefetch, manifests in one wave, native
  * coordinate chunks at open; a data array's manifests only when a read
- * needs them) and recorded or preloaded for MPI jobs; and
+ * needs them, or beside the coordinates' when it is held in one) and
+ * recorded or preloaded for MPI jobs; and
  * what the open knows (arrays, provenance, containers).
  *
  * This is where the layers meet: stac/ says where the repository is and
@@ -288,28 +289,30 @@ static void mark_needed(floe_dataset *ds, const char *list)
 }
 
 /* Every manifest of the needed coordinate arrays in one concurrent wave
- * (they are read whole at open, read_coordinates). A data array's
- * manifests are not read here: what a query touches of it is read when
- * it reads (dataset_load_manifests_for), so the open costs what the query
- * needs, not what the archive holds, and the recorded blob an MPI job
- * broadcasts carries no data array's manifests. One exception saves a
- * round trip: a named array held in a single manifest (any read of it
- * needs that one) joins the wave when nothing is recorded or preloaded
- * (a process on its own). */
+ * (read whole at open, read_coordinates). A data array's manifests are
+ * read when a read needs them (dataset_load_manifests_for), so the open
+ * costs what the query needs, and the blob an MPI job broadcasts carries
+ * no data array's manifests. Except (a round trip saved: the one-day query
+ * in four, issue 15) a named array held in one manifest, which any read of
+ * it needs: it joins the wave where data manifests are read (alone, rank
+ * 0), kept out of the blob, not where the open reads rank 0's blob. */
 static floe_err load_manifests(floe_dataset *ds, const floe_open_request *req)
 {
-    const ic_node **nodes = malloc((ds->narrays ? ds->narrays : 1) * sizeof *nodes);
-    if (!nodes)
-        return FLOE_ERR(FLOE_ENOMEM, "array table");
-    int alone = req->arrays && !req->record && !req->preload;
-    size_t n = 0;
-    for (size_t i = 0; i < ds->narrays; i++) {
+    size_t cap = ds->narrays ? ds->narrays : 1, n = 0, nbeside = 0;
+    const ic_node **nodes = malloc(cap * sizeof *nodes), **beside = malloc(cap * sizeof *beside);
+    floe_err err = nodes && beside ? NULL : FLOE_ERR(FLOE_ENOMEM, "array table");
+    int reads_data = req->arrays && !req->preload;
+    for (size_t i = 0; i < ds->narrays && !err; i++) {
         const dataset_array *a = &ds->arrays[i];
-        if (a->needed && (is_coordinate(a) || (alone && !a->unreadable && a->node->n_manifests == 1)))
+        if (a->needed && is_coordinate(a))
             nodes[n++] = a->node;
+        else if (a->needed && reads_data && !a->unreadable && a->node->n_manifests == 1)
+            beside[nbeside++] = a->node;
     }
-    floe_err err = ic_repo_load_manifests(ds->repo, nodes, n);
+    if (!err)
+        err = ic_repo_load_manifests_beside(ds->repo, nodes, n, beside, nbeside);
     free(nodes);
+    free(beside);
     return err;
 }
 

@@ -276,6 +276,15 @@ floe_err ic_native_chunk_url(const ic_repo *r, const ic_chunk_ref *ref, char **u
  * their lookups and walks need no request. Errors as in lookups. */
 floe_err ic_repo_load_manifests(ic_repo *r, const ic_node *const *arrays, size_t n);
 
+/* As ic_repo_load_manifests, and in the same concurrent wave the manifests
+ * of beside[0..nbeside): parsed into r like the others, but then forgotten
+ * by the transport's object cache (unless one of arrays shares them), so
+ * that a recording cache (transport.h) does not carry them. For a process
+ * that will read an array's chunks itself and must not hand the array's
+ * manifests on to others. */
+floe_err ic_repo_load_manifests_beside(ic_repo *r, const ic_node *const *arrays, size_t n,
+                                       const ic_node *const *beside, size_t nbeside);
+
 /* Read, concurrently, only the manifests of `array` whose extents overlap
  * the chunk box [from, to) (array->ndim coordinates each, `to` exclusive)
  * and that are not cached yet: what a batch of chunks inside that box

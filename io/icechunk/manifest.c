@@ -212,16 +212,21 @@ static int extents_overlap(const ic_manifest_extent *e, const uint32_t *from, co
 
 /* Read the manifests of extents[0..n) that are not cached yet: one
  * concurrent wave into the transport's cache (large ones in parallel
- * ranges), then each is read (from memory) and parsed in order. */
-static floe_err load_extents(ic_repo *r, const ic_manifest_extent *const *extents, size_t n)
+ * ranges), then each is read (from memory) and parsed in order. Those of
+ * extents[nkept..n) that no earlier one shares are then forgotten by the
+ * transport's object cache, so that a recording cache does not carry them
+ * (ic_repo_load_manifests_beside). */
+static floe_err load_extents(ic_repo *r, const ic_manifest_extent *const *extents, size_t n,
+                             size_t nkept)
 {
     if (!n)
         return NULL;
     const ic_manifest_extent **todo = malloc(n * sizeof *todo);
     char **urls = calloc(n, sizeof *urls);
     uint64_t *sizes = calloc(n, sizeof *sizes);
+    unsigned char *forget = calloc(n, 1);
     floe_err err = NULL;
-    if (!todo || !urls || !sizes)
+    if (!todo || !urls || !sizes || !forget)
         err = FLOE_ERR(FLOE_ENOMEM, "out of memory for %zu manifests", n);
     size_t k = 0;
     for (size_t i = 0; i < n && !err; i++) {
@@ -234,6 +239,7 @@ static floe_err load_extents(ic_repo *r, const ic_manifest_extent *const *extent
         char key[40];
         snprintf(key, sizeof key, "manifests/%s", e->id);
         todo[k] = e;
+        forget[k] = i >= nkept;
         sizes[k] = e->size_bytes;
         err = ic_repo_url(r, key, &urls[k]);
         if (!err && (err = ic_listed_size_check(r, e->size_bytes)))
@@ -247,32 +253,58 @@ static floe_err load_extents(ic_repo *r, const ic_manifest_extent *const *extent
         ic_manifest *m;
         err = ic_manifest_get(r, todo[q], &m);
     }
+    floe_object_cache *cache = floe_transport_cache(r->t);
+    for (size_t q = 0; cache && q < k; q++)
+        if (forget[q])
+            floe_object_cache_forget(cache, urls[q]);
     for (size_t q = 0; urls && q < k; q++)
         free(urls[q]);
     free(urls);
     free(sizes);
+    free(forget);
     free(todo);
     return err;
 }
 
-floe_err ic_repo_load_manifests(ic_repo *r, const ic_node *const *arrays, size_t n)
+/* The manifests of arrays[0..n) appended to list at *k. */
+static void list_manifests(const ic_node *const *arrays, size_t n,
+                           const ic_manifest_extent **list, size_t *k)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; arrays[i]->is_array && j < arrays[i]->n_manifests; j++)
+            list[(*k)++] = &arrays[i]->manifests[j];
+}
+
+static size_t count_manifests(const ic_node *const *arrays, size_t n)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         if (arrays[i]->is_array)
             total += arrays[i]->n_manifests;
+    return total;
+}
+
+floe_err ic_repo_load_manifests_beside(ic_repo *r, const ic_node *const *arrays, size_t n,
+                                       const ic_node *const *beside, size_t nbeside)
+{
+    size_t kept = count_manifests(arrays, n);
+    size_t total = kept + count_manifests(beside, nbeside);
     if (!total)
         return NULL;
     const ic_manifest_extent **list = malloc(total * sizeof *list);
     if (!list)
         return FLOE_ERR(FLOE_ENOMEM, "out of memory for %zu manifests", total);
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; arrays[i]->is_array && j < arrays[i]->n_manifests; j++)
-            list[k++] = &arrays[i]->manifests[j];
-    floe_err err = load_extents(r, list, k);
+    list_manifests(arrays, n, list, &k);
+    list_manifests(beside, nbeside, list, &k);
+    floe_err err = load_extents(r, list, k, kept);
     free(list);
     return err;
+}
+
+floe_err ic_repo_load_manifests(ic_repo *r, const ic_node *const *arrays, size_t n)
+{
+    return ic_repo_load_manifests_beside(r, arrays, n, NULL, 0);
 }
 
 floe_err ic_repo_load_manifests_box(ic_repo *r, const ic_node *array, const uint32_t *from,
@@ -289,7 +321,7 @@ floe_err ic_repo_load_manifests_box(ic_repo *r, const ic_node *array, const uint
     for (size_t j = 0; j < array->n_manifests; j++)
         if (extents_overlap(&array->manifests[j], from, to))
             list[k++] = &array->manifests[j];
-    floe_err err = load_extents(r, list, k);
+    floe_err err = load_extents(r, list, k, k);
     free(list);
     FLOE_CHECK(err, "array %s", array->path);
     return NULL;

@@ -125,6 +125,14 @@ static void remove_at(floe_object_cache *c, size_t i)
     c->n--;
 }
 
+void floe_object_cache_forget(floe_object_cache *c, const char *url)
+{
+    int found;
+    size_t i = search(c, url, &found);
+    if (found)
+        remove_at(c, i);
+}
+
 /* Insert or replace; takes ownership of e's strings on success only. */
 static floe_err insert(floe_object_cache *c, entry *e)
 {

@@ -191,6 +191,10 @@ void floe_object_cache_record(floe_object_cache *c, int on);
 int floe_object_cache_recording(const floe_object_cache *c);
 /* Forget every entry (recording state unchanged). */
 void floe_object_cache_clear(floe_object_cache *c);
+/* Forget url's entry, if any (recording state unchanged): an object read
+ * in a recording open's wave that must not be in the blob (it is parsed
+ * by this process only). */
+void floe_object_cache_forget(floe_object_cache *c, const char *url);
 
 /* Add (or replace) an object, or the fact that url does not exist. */
 floe_err floe_object_cache_put(floe_object_cache *c, const char *url, const void *data,

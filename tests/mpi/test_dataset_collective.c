@@ -99,12 +99,24 @@ static void check_requests(const floe_mpi *mpi, floe_dataset *ds, const char *wh
     free(all);
 }
 
-/* An open naming one data array reads (rank 0) or parses from rank 0's
- * blob (the others) its coordinates' manifests and not the array's own:
- * those are read when the array is, only where its chunks are (issue 13),
- * so the blob every rank receives carries no data array's manifests. A
- * process alone (one rank: nothing recorded) reads an array held in one
- * manifest with its coordinates', in the same wave. */
+/* Manifest objects in a recorded blob: its "/manifests/" URLs. */
+static uint64_t blob_manifests(const void *blob, size_t len)
+{
+    static const char key[] = "/manifests/";
+    uint64_t n = 0;
+    const uint8_t *b = blob;
+    for (size_t i = 0; i + sizeof key - 1 <= len; i++)
+        n += !memcmp(b + i, key, sizeof key - 1);
+    return n;
+}
+
+/* An open naming one data array parses from rank 0's blob (ranks other
+ * than 0) its coordinates' manifests and not the array's own: the blob
+ * every rank receives carries no data array's manifests (issue 13). A
+ * process that reads data manifests itself (alone, or rank 0) reads an
+ * array held in one manifest in the same wave as its coordinates' (issue
+ * 15: the one-day query in four round trips); rank 0 keeps it out of its
+ * blob. */
 static void check_manifests_at_open(const floe_mpi *mpi, floe_dataset *ds, const char *name,
                                     const char *what)
 {
@@ -117,13 +129,22 @@ static void check_manifests_at_open(const floe_mpi *mpi, floe_dataset *ds, const
         const floe_array *c = a->dim_names[d] ? floe_dataset_find(ds, a->dim_names[d]) : NULL;
         coords += c ? c->n_manifests : 0;
     }
-    if (mpi->size == 1 && a->n_manifests == 1)
-        coords++;
+    if (mpi->size > 1 && mpi->rank == 0) {
+        const void *blob = NULL;
+        size_t len = 0;
+        floe_err err = floe_dataset_recorded(ds, &blob, &len);
+        CHECK(0, !err && blob_manifests(blob, len) == coords,
+              "%s: rank 0's blob holds %llu manifests, want %llu (the coordinates' of %s)", what,
+              (unsigned long long)blob_manifests(blob, len), (unsigned long long)coords, name);
+        floe_err_free(&err);
+    }
+    uint64_t want = coords + ((mpi->size == 1 || mpi->rank == 0) && a->n_manifests == 1);
     floe_dataset_io io;
     floe_dataset_io_stats(ds, &io);
-    CHECK(mpi->rank, coords > 0 && io.manifests_read == coords,
-          "%s: %llu manifests read at open, want %llu (the coordinates' of %s)", what,
-          (unsigned long long)io.manifests_read, (unsigned long long)coords, name);
+    CHECK(mpi->rank, coords > 0 && io.manifests_read == want,
+          "%s: %llu manifests read at open, want %llu (the coordinates' of %s%s)", what,
+          (unsigned long long)io.manifests_read, (unsigned long long)want, name,
+          want > coords ? " and its own" : "");
 }
 
 static void open_and_compare(const floe_mpi *mpi, floe_open_request req, const char *what)

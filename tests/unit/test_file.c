@@ -5,6 +5,7 @@
  * the commit replaces it, and a missing folder is one clear error. Each
  * test works in its own fresh folder (mkdtemp) and reads back with stdio,
  * not with floe. */
+#define _GNU_SOURCE /* syscall() */
 #include "common/floe_file.h"
 
 #include <dirent.h>
@@ -17,8 +18,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* fsync of this test binary (floe's code calls it, not libc's): counts the
+ * folders flushed, then flushes. */
+static int folder_flushes;
+
+int fsync(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+        folder_flushes++;
+    return (int)syscall(SYS_fsync, fd);
+}
 
 typedef struct folder {
     char dir[64];
@@ -270,6 +284,43 @@ static void commit_all_commits_every_file(void **state)
     folder_remove(&d);
 }
 
+/* A commit flushes each folder once, after its renames, however many of
+ * the files are in it (an output, its Item and its report: each flush
+ * costs milliseconds), and every folder it renamed into. */
+static void commit_all_flushes_each_folder_once(void **state)
+{
+    (void)state;
+    folder a, b;
+    folder_make(&a);
+    folder_make(&b);
+    char paths[3][192];
+    const char *pp[3];
+    char *tmps[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s/f%d", i == 1 ? b.dir : a.dir, i);
+        pp[i] = paths[i];
+        assert_null(floe_file_write_text_temp(paths[i], "x", &tmps[i]));
+    }
+    folder_flushes = 0;
+    assert_null(floe_file_commit_all(2, tmps, pp + 0)); /* a/f0, b/f1: two folders */
+    assert_int_equal(folder_flushes, 2);
+    folder_flushes = 0;
+    const char *same[2] = {pp[0], pp[2]};
+    char *tmps2[2];
+    assert_null(floe_file_write_text_temp(same[0], "y", &tmps2[0]));
+    tmps2[1] = tmps[2];
+    assert_null(floe_file_commit_all(2, tmps2, same)); /* a/f0, a/f2: one folder */
+    assert_int_equal(folder_flushes, 1);
+    for (int i = 0; i < 3; i++)
+        unlink(paths[i]);
+    free(tmps[0]);
+    free(tmps[1]);
+    free(tmps[2]);
+    free(tmps2[0]);
+    folder_remove(&a);
+    folder_remove(&b);
+}
+
 /* If one rename fails, none of the files is committed: an output that
  * existed gets its old bytes back, a new one goes, and no temporary or
  * backup is left. The third destination is a folder that holds a file,
@@ -373,6 +424,7 @@ int main(void)
         cmocka_unit_test(temp_path_commit),
         cmocka_unit_test(temporary_never_follows_a_link),
         cmocka_unit_test(commit_all_commits_every_file),
+        cmocka_unit_test(commit_all_flushes_each_folder_once),
         cmocka_unit_test(commit_all_is_all_or_nothing),
         cmocka_unit_test(stale_temporaries_of_dead_runs_go),
     };

@@ -223,6 +223,33 @@ static void blob_layout(void **state)
     floe_object_cache_free(&c);
 }
 
+/* floe_object_cache_forget drops one entry (its bytes no longer counted,
+ * not in the blob), leaves the others, and is a no-op for an unknown URL. */
+static void forget_one(void **state)
+{
+    (void)state;
+    floe_object_cache *c;
+    assert_null(floe_object_cache_new(0, &c));
+    floe_object_cache_record(c, 1);
+    assert_null(floe_object_cache_put(c, "s3://b/a", "xyz", 3));
+    assert_null(floe_object_cache_put(c, "s3://b/data-manifest", "12345", 5));
+    floe_object_cache_forget(c, "s3://b/data-manifest");
+    floe_object_cache_forget(c, "s3://b/never-seen");
+    assert_int_equal(floe_object_cache_count(c), 1);
+    assert_int_equal(floe_object_cache_bytes(c), strlen("s3://b/a") + 3);
+    assert_int_equal(floe_object_cache_find(c, "s3://b/data-manifest", NULL, NULL),
+                     FLOE_CACHE_MISS);
+    assert_int_equal(floe_object_cache_find(c, "s3://b/a", NULL, NULL), FLOE_CACHE_BYTES);
+    assert_true(floe_object_cache_recording(c));
+    floe_buf blob;
+    assert_null(floe_object_cache_serialize(c, &blob));
+    static const char gone[] = "data-manifest";
+    for (size_t i = 0; i + sizeof gone - 1 <= blob.len; i++)
+        assert_memory_not_equal(blob.data + i, gone, sizeof gone - 1);
+    floe_buf_free(&blob);
+    floe_object_cache_free(&c);
+}
+
 static void expect_corrupt(const uint8_t *p, size_t n, floe_code code, const char *needle)
 {
     floe_object_cache *c;
@@ -344,6 +371,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(preload_serves_without_requests, setup, teardown),
         cmocka_unit_test(blob_layout),
+        cmocka_unit_test(forget_one),
         cmocka_unit_test(corrupt_blobs),
         cmocka_unit_test_setup_teardown(cap_is_enforced, setup, teardown),
         cmocka_unit_test_setup_teardown(prefetch_without_cache_or_for_files, setup, teardown),
