@@ -48,7 +48,8 @@ floe_err floe_file_place(const char *path, const char *shown, const uint64_t *of
     floe_err err = fstat(fd, &st) ? failed(path, shown, "cannot stat", errno) : NULL;
     size_t at = 0;
     for (size_t k = 0; k < n && !err; k++) {
-        if (offsets[k] > (uint64_t)st.st_size || lens[k] > (uint64_t)st.st_size - offsets[k]) {
+        if (S_ISREG(st.st_mode) && (offsets[k] > (uint64_t)st.st_size ||
+                                    lens[k] > (uint64_t)st.st_size - offsets[k])) {
             err = FLOE_ERR(FLOE_EINTERNAL, "%s: a chunk of %zu bytes at %llu lies past the end "
                            "of %s (%lld bytes)", shown, lens[k],
                            (unsigned long long)offsets[k], path, (long long)st.st_size);

@@ -7,7 +7,7 @@
  *
  * The file is never created or extended here: every offset lies inside
  * it (rank 0 wrote placeholders there first), so a placed write that
- * would reach past its end is refused. A write that fails for want of
+ * would reach past the end of a regular file is refused. A write that fails for want of
  * space is floe_file's one message (floe_file_no_space_err) naming the
  * output the user asked for; the caller's job removes the temporary. */
 #ifndef FLOE_FILE_PLACE_H
