@@ -153,6 +153,8 @@ floe_err stats_place_recv_unit(stats_job *j, int r, cf_grid_output *out, const s
     uint64_t *sizes = malloc((n ? n : 1) * sizeof *sizes);
     floe_err err = sizes ? NULL : FLOE_ERR(FLOE_ENOMEM, "the sizes of %zu chunks", n);
     floe_err e = floe_collect_recv_exact(&j->collector, r, sizes, n * sizeof *sizes);
+    if (e)
+        e = floe_err_push(e, __FILE__, __LINE__, " chunk sizes of a tile from rank %d", r);
     if (!err)
         err = e;
     else
@@ -167,8 +169,6 @@ floe_err stats_place_recv_unit(stats_job *j, int r, cf_grid_output *out, const s
                 err = stats_place_note(&j->place, r, addr);
         }
     free(sizes);
-    if (err)
-        err = floe_err_push(err, __FILE__, __LINE__, " chunks of a tile from rank %d", r);
     return err;
 }
 
