@@ -15,6 +15,10 @@ day (FLOE_FIXED_TIME, for the "history" attribute):
   tenth of what it received gathered, and at 4 ranks at most a quarter of
   the output's bytes (the issue's target; it receives only sizes);
 - every rank's bytes_sent, bytes_received and comm_wait_seconds are there.
+The climatology again with every rank but 0 seeing a private tmpfs in
+place of the run's folder (its own mount namespace: as nodes with local
+disks): the probe must find that out, the chunks are gathered and the file
+is the gathered one.
 Then a failure: the climatology at 2 and 4 ranks into a small tmpfs where
 the coordinates fit and the data do not (mounting needs root: else that
 part is skipped and says so): non-zero exit, not by a signal, one floe
@@ -41,13 +45,24 @@ NO_SPACE = "no space left on device"
 SIGNAL_STATUS = 128
 
 
-def run_floe(args, folder, np_, shim, extra=()):
+# Each rank but 0 in a mount namespace of its own with a private tmpfs
+# over the run's folder (then entered again, so its relative paths resolve
+# there): the ranks do not share the output's file system, as on nodes with
+# local disks.
+PRIVATE_FOLDER = ["unshare", "-m", "sh", "-c",
+                  'if [ "$OMPI_COMM_WORLD_RANK" != 0 ]; then '
+                  'mount -t tmpfs -o size=16m tmpfs "$PWD" && cd "$PWD" || exit 9; fi; '
+                  'exec "$@"', "sh"]
+
+
+def run_floe(args, folder, np_, shim, extra=(), wrap=()):
     """floe ARGS -o out.nc --report report.json in folder at np_ ranks, the
-    time fixed: (result, sha256 of out.nc, its size, the report)."""
+    time fixed (wrap: a command each rank runs floe through): (result,
+    sha256 of out.nc, its size, the report)."""
     os.makedirs(folder, exist_ok=True)
     cmd, env = floe_cmd(np_, *args, "-o", "out.nc", "--report", "report.json", "-q", *extra)
     at = cmd.index(FLOE)
-    cmd[at:at] = ["env", f"LD_PRELOAD={shim}",
+    cmd[at:at] = [*wrap, "env", f"LD_PRELOAD={shim}",
                   "ASAN_OPTIONS=" + ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"),
                                                            "verify_asan_link_order=0"]))]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=folder, timeout=600)
@@ -77,7 +92,7 @@ def same_file_less_funnel(name, args, np_, tmp, shim):
               f"{name} np {np_} {mode}: exit {r.returncode}: {r.stderr.strip()[-2000:]}")
         got[mode] = (digest, size, report)
     if got["placed"][0] is None or got["gathered"][0] is None:
-        return
+        return None
     check(got["placed"][0] == got["gathered"][0],
           f"{name} np {np_}: placed file {got['placed'][:2]} == gathered {got['gathered'][:2]}")
     size = got["gathered"][1]
@@ -99,6 +114,25 @@ def same_file_less_funnel(name, args, np_, tmp, shim):
     if np_ == 4:
         check(placed <= size / 4,
               f"{name} np 4: placed, rank 0 received {placed} bytes, over a quarter of {size}")
+    return got["gathered"][0]
+
+
+def unshared_folder(name, args, np_, tmp, shim, gathered):
+    """The ranks but 0 see another folder: the probe says so, the chunks are
+    gathered, and the file is the gathered one (placed, the others would
+    write into a file of their own, or fail to open it)."""
+    r, digest, size, report = run_floe(args, os.path.join(tmp, f"{name}-np{np_}-unshared"), np_,
+                                       shim, wrap=PRIVATE_FOLDER)
+    if r.returncode == 9 or "unshare" in r.stderr and "Operation not permitted" in r.stderr:
+        return "cannot make a private mount namespace: " + r.stderr.strip()[-300:]
+    check(r.returncode == 0 and digest == gathered,
+          f"{name} np {np_} unshared folder: exit {r.returncode}, file {digest} == gathered "
+          f"{gathered}: {r.stderr.strip()[-2000:]}")
+    received = rank_field(report, 0, "bytes_received") if report else 0
+    check(received is not None and received >= size / 4,
+          f"{name} np {np_} unshared folder: rank 0 received {received} bytes of {size}: "
+          "not gathered")
+    return None
 
 
 def mount_tmpfs(path, pages):
@@ -146,8 +180,10 @@ def main(tbdir):
     try:
         for name, args in jobs.items():
             for np_ in RANKS:
-                same_file_less_funnel(name, args, np_, tmp, shim)
-        for np_ in RANKS:
+                gathered = same_file_less_funnel(name, args, np_, tmp, shim)
+                if name == "climatology" and gathered and not skipped:
+                    skipped = unshared_folder(name, args, np_, tmp, shim, gathered)
+        for np_ in RANKS if not skipped else ():
             ok, why = mount_tmpfs(disk, SMALL_DISK_PAGES)
             if not ok:
                 skipped = why
@@ -160,7 +196,7 @@ def main(tbdir):
         subprocess.run(["umount", disk], capture_output=True, timeout=60)
         shutil.rmtree(tmp, ignore_errors=True)
     if skipped:
-        print(f"skipped part: the full-disk runs (cannot mount a tmpfs: {skipped})")
+        print(f"skipped part: the unshared-folder and full-disk runs (no mounts: {skipped})")
     return summary()
 
 
