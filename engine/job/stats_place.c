@@ -172,7 +172,6 @@ floe_err stats_place_recv_unit(stats_job *j, int r, cf_grid_output *out, const s
     return err;
 }
 
-
 /* The bytes of the output's values before compression. */
 static uint64_t output_bytes(const stats_job *j)
 {
