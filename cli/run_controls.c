@@ -39,6 +39,10 @@ floe_err cmd_run_control_option(struct cmd_scan *s, cmd_run_controls *c, int *ta
         c->merge = 1;
         return NULL;
     }
+    if (cmd_is(s, "--gather-output", NULL)) {
+        c->gather_output = 1;
+        return NULL;
+    }
     if (cmd_is(s, "--merge-quiet", NULL)) { /* `floe merge -q`: not recorded, unlike -q */
         c->quiet = 1;
         return NULL;
@@ -93,12 +97,13 @@ void cmd_run_controls_apply(const cmd_run_controls *c, floe_job_request *req)
     req->piece_by = c->piece_by;
     req->merge = c->merge;
     req->quiet |= c->quiet;
+    req->gather_output = c->gather_output;
 }
 
 int cmd_run_control_dropped(int argc, char **argv, int i)
 {
     static const char *const flags[] = {"--checkpoint", "--resume", "--merge-parts",
-                                         "--merge-quiet"};
+                                         "--merge-quiet", "--gather-output"};
     static const char *const valued[] = {"--piece", "--piece-by", "--progress-interval"};
     const char *a = argv[i];
     for (size_t k = 0; k < sizeof flags / sizeof *flags; k++)
@@ -130,6 +135,11 @@ void cmd_run_controls_help(FILE *out)
             "                       (all ranks' chunks done/total, MB/s, ETA, the least\n"
             "                       and most advanced rank) and a last line with the\n"
             "                       totals; default 30, 0: none\n"
+            "  --gather-output      stats and climatology under MPI: rank 0 receives every\n"
+            "                       output chunk and writes it. Default: each rank writes\n"
+            "                       its own chunks of a large output (1 MiB of values or\n"
+            "                       more) into the file where every rank sees the output's\n"
+            "                       folder (probed; else gathered). The same bytes\n"
             "  --piece I/N          compute piece I of N (a share of the request) into\n"
             "                       OUT.floe-parts/ and write no output; `floe merge OUT`\n"
             "                       writes the output once all N are done\n"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli/run_controls.h - the options that say how a data command runs, not
  * what it computes: --checkpoint, --resume, --piece I/N, --piece-by,
- * --progress-interval SEC (engine/job/progress.h) (and the internal
+ * --progress-interval SEC (engine/job/progress.h), --gather-output
+ * (engine/job/stats_place.h; the same bytes either way) (and the internal
  * --merge-parts and --merge-quiet that `floe merge` adds). They are not part of the request
  * (engine/job/checkpoint.h leaves them out of its fingerprint) and the
  * command recorded in an output leaves them out, with --progress-interval,
@@ -24,6 +25,7 @@ typedef struct cmd_run_controls {
     int piece_by, piece_by_given; /* --piece-by (job_piece_by) */
     int merge;         /* --merge-parts: set by `floe merge` only */
     int quiet;         /* --merge-quiet: `floe merge -q` (-q itself would be recorded) */
+    int gather_output; /* --gather-output: rank 0 receives and writes every chunk */
     int progress_interval_given;
     double progress_interval; /* --progress-interval SEC */
 } cmd_run_controls;

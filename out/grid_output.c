@@ -310,6 +310,16 @@ floe_err cf_grid_output_put_raw_chunk(cf_grid_output *o, size_t v, size_t t, siz
     return nc_writer_put_raw_chunk(o->w, o->names[v], 3, start, bytes, n);
 }
 
+floe_err cf_grid_output_put_raw_placeholder(cf_grid_output *o, size_t v, size_t t, size_t y0,
+                                            size_t x0, size_t n, uint64_t *addr)
+{
+    if (v >= o->nvars || y0 % o->cy[v] || x0 % o->cx[v] || y0 >= o->ny || x0 >= o->nx)
+        return FLOE_ERR(FLOE_EINTERNAL, "raw chunk of output variable %zu at (%zu, %zu): not a chunk",
+                        v, y0, x0);
+    size_t start[3] = {t, y0, x0};
+    return nc_writer_put_raw_placeholder(o->w, o->names[v], 3, start, n, addr);
+}
+
 floe_err cf_grid_output_finish(cf_grid_output **op, char **tmp)
 {
     cf_grid_output *o = *op;

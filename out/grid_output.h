@@ -13,6 +13,7 @@
 #include "dataset/dataset.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* How one data variable is written, when not float32 as statistics were
  * (cf_grid_spec.types NULL: every variable float32, _FillValue the
@@ -89,6 +90,10 @@ floe_err cf_grid_output_begin_raw_chunks(cf_grid_output *o);
  * (y0, x0), multiples of the chunk shape. */
 floe_err cf_grid_output_put_raw_chunk(cf_grid_output *o, size_t v, size_t t, size_t y0, size_t x0,
                                       const void *bytes, size_t n);
+/* A placeholder for that chunk, of n bytes: *addr = its file offset, where
+ * another rank writes the chunk's bytes (out/netcdf_writer.h). */
+floe_err cf_grid_output_put_raw_placeholder(cf_grid_output *o, size_t v, size_t t, size_t y0,
+                                            size_t x0, size_t n, uint64_t *addr);
 /* Close and flush the file into its temporary, not yet renamed: *tmp =
  * its name (owned), committed with the run's other files
  * (floe_file_commit_all). Frees o; on error nothing is left. */

@@ -475,6 +475,38 @@ floe_err nc_writer_put_raw_chunk(nc_writer *w, const char *name, int ndims, cons
     return err;
 }
 
+floe_err nc_writer_put_raw_placeholder(nc_writer *w, const char *name, int ndims,
+                                       const size_t *start, size_t n, uint64_t *addr)
+{
+    *addr = 0;
+    void *zeros = calloc(n ? n : 1, 1);
+    if (!zeros)
+        return FLOE_ERR(FLOE_ENOMEM, "%s: a placeholder of %zu bytes for a chunk of %s", w->path,
+                        n, name);
+    floe_err err = nc_writer_put_raw_chunk(w, name, ndims, start, zeros, n);
+    free(zeros);
+    if (err)
+        return err;
+    hsize_t off[NC_MAX_VAR_DIMS];
+    for (int d = 0; d < ndims && d < NC_MAX_VAR_DIMS; d++)
+        off[d] = start[d];
+    hid_t ds = H5Dopen2(w->h5, name, H5P_DEFAULT);
+    if (ds < 0)
+        return FLOE_ERR(FLOE_EIO, "%s: variable %s: cannot open its HDF5 dataset", w->path, name);
+    unsigned mask = 0;
+    haddr_t at = HADDR_UNDEF;
+    hsize_t size = 0;
+    herr_t st = H5Dget_chunk_info_by_coord(ds, off, &mask, &at, &size);
+    H5Dclose(ds);
+    /* the chunk just written, unfiltered by HDF5 (mask 0) and of its size */
+    if (st < 0 || at == HADDR_UNDEF || size != n || mask != 0)
+        return FLOE_ERR(FLOE_EIO, "%s: variable %s: where HDF5 placed the chunk at (%zu, %zu, "
+                        "%zu) cannot be read back", w->path, name, start[0],
+                        ndims > 1 ? start[1] : 0, ndims > 2 ? start[2] : 0);
+    *addr = (uint64_t)at;
+    return NULL;
+}
+
 floe_err nc_writer_finish(nc_writer **wp, char **tmp)
 {
     nc_writer *w = *wp;

@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct nc_writer nc_writer;
 
@@ -67,6 +68,15 @@ floe_err nc_writer_begin_raw_chunks(nc_writer *w);
  * the filtered chunk. */
 floe_err nc_writer_put_raw_chunk(nc_writer *w, const char *name, int ndims, const size_t *start,
                                  const void *bytes, size_t n);
+/* Placed chunks (engine/job/stats_place.h): store n zero bytes where the
+ * chunk goes, and *addr = the file offset HDF5 gave them, for another
+ * process to write the chunk's real bytes there (pwrite) once the file is
+ * finished. HDF5 allocates a chunk's space when the chunk is written, by
+ * its size alone, so a placeholder of the chunk's size written in the
+ * chunk's turn leaves the file laid out as the chunk itself would: with
+ * the real bytes placed, the file is the same byte for byte. */
+floe_err nc_writer_put_raw_placeholder(nc_writer *w, const char *name, int ndims,
+                                       const size_t *start, size_t n, uint64_t *addr);
 /* Close and flush the temporary without renaming it: *tmp = its name
  * (owned), for a commit of all of a run's files together
  * (floe_file_commit_all). Frees the writer; on error no temporary is left

@@ -6,6 +6,7 @@
 #include "common/floe_redact.h"
 #include "common/floe_version.h"
 #include "engine/job/progress.h"
+#include "engine/mpi/traffic.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ enum {
     F_CHUNK_RETRIES,
     F_COALESCED, F_FAILURES, F_NEW_CONNECTIONS, F_CHUNKS, F_ENCODED_BYTES, F_DECODED_BYTES,
     F_DECODE_SECONDS, F_WAIT_SECONDS, F_WALL, F_RSS, F_MANIFESTS_READ, F_MANIFEST_BYTES,
-    F_REFS_RECEIVED, F_REFS_OUTSIDE_TABLE,
+    F_REFS_RECEIVED, F_REFS_OUTSIDE_TABLE, F_BYTES_SENT, F_BYTES_RECEIVED, F_COMM_WAIT_SECONDS,
     NFIELD
 };
 static const char *const field[NFIELD] = {
@@ -45,6 +46,9 @@ static const char *const field[NFIELD] = {
     [F_MANIFEST_BYTES] = "manifest_bytes",
     [F_REFS_RECEIVED] = "refs_received",
     [F_REFS_OUTSIDE_TABLE] = "refs_outside_table",
+    [F_BYTES_SENT] = "bytes_sent",
+    [F_BYTES_RECEIVED] = "bytes_received",
+    [F_COMM_WAIT_SECONDS] = "comm_wait_seconds",
 };
 
 static void my_counters(const floe_dataset *ds, double t_start, double *v)
@@ -55,6 +59,7 @@ static void my_counters(const floe_dataset *ds, double t_start, double *v)
         floe_dataset_io_stats(ds, &io);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    floe_traffic mpi = floe_traffic_get();
     double c[NFIELD] = {
         [F_REQUESTS] = (double)io.fetch.requests,
         [F_BYTES] = (double)io.fetch.bytes,
@@ -83,6 +88,10 @@ static void my_counters(const floe_dataset *ds, double t_start, double *v)
         /* the rank's ref table (engine/mpi/ref_share.h) */
         [F_REFS_RECEIVED] = (double)io.refs_received,
         [F_REFS_OUTSIDE_TABLE] = (double)io.refs_outside_table,
+        /* the results' messages (engine/mpi/traffic.h) */
+        [F_BYTES_SENT] = (double)mpi.bytes_sent,
+        [F_BYTES_RECEIVED] = (double)mpi.bytes_received,
+        [F_COMM_WAIT_SECONDS] = mpi.wait_seconds,
     };
     memcpy(v, c, sizeof c);
 }

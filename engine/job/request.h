@@ -30,6 +30,8 @@ typedef struct floe_job_request {
     const char *anomaly_from; /* --anomaly-from CLIM.nc: values minus this climatology
                                  (engine/job/anomaly.h), an input; NULL: the values */
     int overwrite;          /* replace existing outputs (-O); inputs never */
+    int gather_output;      /* --gather-output: rank 0 receives every output chunk and
+                               writes it, as before placed writes (engine/job/stats_place.h) */
     int quiet;              /* no progress line on rank 0 */
     double progress_interval; /* seconds between progress lines in a log (stderr not a
                                  terminal: engine/job/progress.h); 0: none */

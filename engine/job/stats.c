@@ -53,6 +53,7 @@ static void job_free(stats_job *j)
     free(j->pctl_rank);
     floe_buf_free(&j->partial_in);
     floe_collector_free(&j->collector);
+    stats_place_free(&j->place);
     job_outputs_free(&j->outputs);
     floe_clim_groups_free(&j->groups);
     floe_resample_periods_free(&j->periods);
@@ -266,6 +267,9 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
         err = stats_ckpt_open(&j, mpi, req); /* collective: --checkpoint, --resume, --piece */
     if (!failed && !err && !req->job.dry_run) /* each rank's refs, before anyone reads */
         err = stats_share_refs(&j, mpi); /* collective, agreed */
+    floe_err place_err = NULL; /* agreed with phase 2's result */
+    if (!failed && !err && !req->job.dry_run)
+        place_err = stats_place_decide(&j, mpi, req); /* collective */
     if (!failed && !err && !req->job.dry_run) {
         FLOE_INFO0("stats: %zu variable(s) x %zu stat(s), %zu steps x %zu x %zu cells, %zu "
                    "tiles, %s on %d rank(s), %s", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],
@@ -273,19 +277,25 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
                    mpi->size,
                    !j.raw_chunks       ? "rank 0 compresses the output"
                    : j.plan.time_split ? "rank 0 encodes the output chunks"
+                   : j.place.on        ? "every rank compresses and writes its tiles' output "
+                                         "chunks"
                                        : "every rank compresses its tiles' output chunks");
         job_progress_start(&j.progress, req->climatology ? "floe climatology" : "floe stats",
                            j.ds, mpi, chunks_of_rank(&j, mpi->rank, mpi->size), /* collective */
                            !req->job.quiet && j.ckpt.mode != JOB_CKPT_MERGE, /* merge reads none */
                            req->job.progress_interval);
         int piece = j.ckpt.mode == JOB_CKPT_PIECE; /* no output: its units are its result */
-        err = j.ckpt.mode != JOB_CKPT_NONE ? stats_ckpt_compute(&j, mpi)
-                                           : stats_compute_shares(&j, mpi->rank);
+        err = place_err                    ? place_err
+              : j.ckpt.mode != JOB_CKPT_NONE ? stats_ckpt_compute(&j, mpi)
+                                             : stats_compute_shares(&j, mpi->rank);
         if (!floe_mpi_agree(mpi->comm, &err) && !piece) { /* collective */
             if (mpi->rank == 0)
                 err = stats_write_output(&j, mpi, req);
             else if (j.ckpt.mode == JOB_CKPT_NONE) /* else rank 0 reads the store */
                 err = stats_send_share(&j, mpi);
+            if (j.place.on) /* collective: the ranks write their chunks into the file */
+                err = stats_place_write(&j.place, mpi, j.outputs.tmp[JOB_OUT_DATA],
+                                        req->job.output, err);
             job_progress_end(&j.progress, err != NULL); /* collective */
             if (!floe_mpi_agree(mpi->comm, &err) && req->job.report) /* collective */
                 err = job_report_write(mpi, j.ds, req->job.report, /* collective */

@@ -15,6 +15,7 @@
 #include "engine/job/outputs.h"
 #include "engine/job/progress.h"
 #include "engine/job/request.h"
+#include "engine/job/stats_place.h"
 #include "engine/mpi/collect.h"
 #include "engine/mpi/comm.h"
 #include "engine/plan/climatology_groups.h"
@@ -89,6 +90,7 @@ typedef struct stats_job {
     floe_collector collector; /* rank 0: phase 3's receiving side */
     job_outputs outputs;      /* the files it writes, committed together */
     floe_buf partial_in;      /* rank 0: another rank's partial tree (time-split) */
+    stats_place place;        /* space-major raw chunks each rank writes (stats_place.h) */
     /* --checkpoint, --resume, --piece, merge (stats_checkpoint.c) */
     job_ckpt ckpt;
     double ckpt_saved_at;     /* job_now() of this rank's last save */
@@ -264,5 +266,21 @@ floe_err stats_pctl_results(const stats_job *j, size_t v, const void *keep, size
 floe_err stats_send_share(stats_job *j, const floe_mpi *mpi);
 /* Phase 3 on rank 0: write the file (and then the Item). */
 floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req);
+
+/* Placed output (stats_place.h, stats_place.c). Collective over mpi->comm:
+ * does phase 3 place the output's chunks? Only space-major with raw
+ * chunks and no store, which every rank knows alike; there rank 0's wish
+ * (no --gather-output, an output of at least STATS_PLACE_MIN_BYTES)
+ * holds, and then the ranks must share the output's file system (probed).
+ * Sets j->place.on. */
+floe_err stats_place_decide(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req);
+/* Another rank: the sizes of a unit's chunks (enc, as stats_encode_unit
+ * gives them), one payload of uint64s in the order rank 0 writes them. */
+floe_err stats_place_send_sizes(stats_job *j, const floe_mpi *mpi, const floe_buf *enc);
+/* Rank 0: rank r's unit (v, i) as the sizes of its chunks, for which
+ * placeholders go into out in their turn (noted in j->place) unless
+ * `write` is 0 (a failure here: the sizes are received and dropped). */
+floe_err stats_place_recv_unit(stats_job *j, int r, struct cf_grid_output *out,
+                               const size_t *tindex, size_t v, size_t i, int write);
 
 #endif

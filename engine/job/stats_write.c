@@ -3,12 +3,15 @@
  * send their results (space-major: unit by unit as they compute them;
  * time-split: their partial trees), rank 0 receives them through the
  * collection protocol (engine/mpi/collect.h) and writes the file, then
- * the derived STAC Item. */
+ * the derived STAC Item. Space-major output may instead be placed: the
+ * ranks send only their chunks' sizes and write the chunks into the file
+ * themselves (engine/job/stats_place.h). */
 #include "engine/job/stats_internal.h"
 
 #include "out/grid_output.h"
 #include "out/item/item.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +83,9 @@ floe_err stats_send_share(stats_job *j, const floe_mpi *mpi)
             err = stats_compute_unit(j, v, i, vals, res);
         if (!err && enc)
             err = stats_encode_unit(j, v, i, res, enc);
+        for (size_t g = 0; !err && j->place.on && g < j->ngroups; g++)
+            if (stats_group_written(j, g)) /* kept until the file is finished */
+                err = stats_place_hold(&j->place, &enc[g * j->nstat], j->nstat);
         floe_err e = floe_collect_send_status(mpi, err != NULL);
         if (!err)
             err = e;
@@ -88,8 +94,11 @@ floe_err stats_send_share(stats_job *j, const floe_mpi *mpi)
         int status = err != NULL;
         const stats_tile *t = &j->plan.tiles[i];
         size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
+        if (!err && !status && j->place.on)
+            err = stats_place_send_sizes(j, mpi, enc);
         for (size_t g = 0; g < j->ngroups && res; g++) {
-            for (size_t s = 0; !err && enc && stats_group_written(j, g) && s < j->nstat; s++) {
+            for (size_t s = 0; !err && enc && !j->place.on && stats_group_written(j, g) &&
+                               s < j->nstat; s++) {
                 const floe_buf *b = &enc[g * j->nstat + s];
                 err = floe_collect_send(mpi, b->data, b->len);
             }
@@ -290,7 +299,7 @@ static floe_err write_space_major(stats_job *j, cf_grid_output *out, const size_
         size_t v = 0, i = 0;
         stats_write_order(j, k, &v, &i);
         const stats_tile *t = &j->plan.tiles[i];
-        int r = t->owner;
+        int r = t->owner, placed = 0;
         if (floe_collector_failed(&j->collector, r))
             continue;
         size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
@@ -304,16 +313,22 @@ static floe_err write_space_major(stats_job *j, cf_grid_output *out, const size_
             floe_err e = floe_collect_recv_status(&j->collector, r, &ok);
             if (!e && !ok)
                 continue; /* it sends nothing more; its error comes in the agreement */
-            if (!e)
+            if (!e && j->place.on) {
+                e = stats_place_recv_unit(j, r, out, tindex, v, i, !err && !failed);
+                placed = 1;
+            } else if (!e) {
                 e = j->raw_chunks ? recv_unit_chunks(j, r, enc)
                                   : recv_unit_values(j, r, v, cells, res);
+            }
             if (!err)
                 err = e;
             else
                 floe_err_free(&e);
         }
         for (size_t g = 0; g < j->ngroups && res; g++) {
-            if (!err && !failed && enc)
+            if (placed)
+                ; /* its owner writes the chunks (stats_place.h) */
+            else if (!err && !failed && enc)
                 err = put_unit_chunks(j, out, tindex, v, i, g, enc);
             else if (!err && !failed && res[g])
                 err = put_unit(j, out, tindex, v, i, g, res[g]);

@@ -3,8 +3,8 @@
 #include "engine/mpi/collect.h"
 
 #include "common/floe_interrupt.h"
-
 #include "common/floe_log.h"
+#include "engine/mpi/traffic.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -49,24 +49,32 @@ static floe_err out_of_step(const floe_mpi *mpi, floe_err err)
 floe_err floe_collect_send_status(const floe_mpi *mpi, int failed)
 {
     int status = failed ? 1 : 0;
-    return out_of_step(mpi, FLOE_CHECK_MPI(MPI_Send(&status, 1, MPI_INT, 0,
-                                                    FLOE_COLLECT_TAG_STATUS, mpi->comm),
-                                           "status to rank 0"));
+    double t0 = floe_traffic_now();
+    floe_err err = FLOE_CHECK_MPI(MPI_Send(&status, 1, MPI_INT, 0, FLOE_COLLECT_TAG_STATUS,
+                                           mpi->comm),
+                                  "status to rank 0");
+    floe_traffic_sent(sizeof status, t0);
+    return out_of_step(mpi, err);
 }
 
 floe_err floe_collect_send(const floe_mpi *mpi, const void *data, size_t n)
 {
     uint64_t size = n;
-    FLOE_CHECK(out_of_step(mpi, FLOE_CHECK_MPI(MPI_Send(&size, 1, MPI_UINT64_T, 0,
-                                                        FLOE_COLLECT_TAG_SIZE, mpi->comm),
-                                               "size of a payload of %zu bytes to rank 0", n)));
+    double t0 = floe_traffic_now();
+    floe_err err = FLOE_CHECK_MPI(MPI_Send(&size, 1, MPI_UINT64_T, 0, FLOE_COLLECT_TAG_SIZE,
+                                           mpi->comm),
+                                  "size of a payload of %zu bytes to rank 0", n);
+    floe_traffic_sent(sizeof size, t0);
+    FLOE_CHECK(out_of_step(mpi, err));
     for (uint64_t done = 0; done < size;) {
         size_t k = piece_len(size, done);
-        FLOE_CHECK(out_of_step(mpi, FLOE_CHECK_MPI(MPI_Send((const uint8_t *)data + done, (int)k,
-                                                            MPI_BYTE, 0, FLOE_COLLECT_TAG_PIECE,
-                                                            mpi->comm),
-                                                   "bytes %llu.. of a payload of %zu bytes to "
-                                                   "rank 0", (unsigned long long)done, n)));
+        t0 = floe_traffic_now();
+        err = FLOE_CHECK_MPI(MPI_Send((const uint8_t *)data + done, (int)k, MPI_BYTE, 0,
+                                      FLOE_COLLECT_TAG_PIECE, mpi->comm),
+                             "bytes %llu.. of a payload of %zu bytes to rank 0",
+                             (unsigned long long)done, n);
+        floe_traffic_sent(k, t0);
+        FLOE_CHECK(out_of_step(mpi, err));
         done += k;
     }
     return NULL;
@@ -109,9 +117,11 @@ static floe_err recv_checked(floe_collector *c, int r, int tag, MPI_Datatype typ
                              int count)
 {
     MPI_Status st;
-    FLOE_CHECK(out_of_step(c->mpi, FLOE_CHECK_MPI(MPI_Probe(r, MPI_ANY_TAG, c->mpi->comm, &st),
-                                                  "waiting for %s from rank %d", tag_name(tag),
-                                                  r)));
+    double t0 = floe_traffic_now();
+    floe_err err = FLOE_CHECK_MPI(MPI_Probe(r, MPI_ANY_TAG, c->mpi->comm, &st),
+                                  "waiting for %s from rank %d", tag_name(tag), r);
+    floe_traffic_received(0, t0);
+    FLOE_CHECK(out_of_step(c->mpi, err));
     int got = 0;
     FLOE_CHECK(out_of_step(c->mpi, FLOE_CHECK_MPI(MPI_Get_count(&st, type, &got),
                                                   "%s from rank %d", tag_name(tag), r)));
@@ -119,9 +129,13 @@ static floe_err recv_checked(floe_collector *c, int r, int tag, MPI_Datatype typ
         return out_of_step(c->mpi, FLOE_ERR(FLOE_EINTERNAL, "rank %d sent %s of %d element(s) "
                                             "where the collection protocol expects %s of %d", r,
                                             tag_name(st.MPI_TAG), got, tag_name(tag), count));
-    return out_of_step(c->mpi, FLOE_CHECK_MPI(MPI_Recv(buf, count, type, r, tag, c->mpi->comm,
-                                                       MPI_STATUS_IGNORE),
-                                              "%s from rank %d", tag_name(tag), r));
+    int esize = 0;
+    MPI_Type_size(type, &esize);
+    t0 = floe_traffic_now();
+    err = FLOE_CHECK_MPI(MPI_Recv(buf, count, type, r, tag, c->mpi->comm, MPI_STATUS_IGNORE),
+                         "%s from rank %d", tag_name(tag), r);
+    floe_traffic_received((uint64_t)count * (uint64_t)esize, t0);
+    return out_of_step(c->mpi, err);
 }
 
 floe_err floe_collect_recv_status(floe_collector *c, int r, int *ok)

@@ -29,6 +29,9 @@
  * fixed scratch buffer of FLOE_COLLECT_PIECE bytes (static: draining
  * allocates nothing), then report the failure.
  *
+ * Every send, probe and receive counts its bytes and the time it blocked
+ * (engine/mpi/traffic.h, for --report).
+ *
  * Nothing here is collective: these are point-to-point messages between
  * one sender and rank 0. The caller's phase is collective, and closes with
  * floe_mpi_agree. MPI is only called when the job has more than one rank.
