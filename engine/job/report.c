@@ -20,7 +20,7 @@ enum {
     F_CHUNK_RETRIES,
     F_COALESCED, F_FAILURES, F_NEW_CONNECTIONS, F_CHUNKS, F_ENCODED_BYTES, F_DECODED_BYTES,
     F_DECODE_SECONDS, F_WAIT_SECONDS, F_WALL, F_RSS, F_MANIFESTS_READ, F_MANIFEST_BYTES,
-    F_REFS_RECEIVED, F_REFS_OUTSIDE_TABLE,
+    F_REFS_RECEIVED, F_REFS_OUTSIDE_TABLE, F_THREADS,
     NFIELD
 };
 static const char *const field[NFIELD] = {
@@ -45,6 +45,7 @@ static const char *const field[NFIELD] = {
     [F_MANIFEST_BYTES] = "manifest_bytes",
     [F_REFS_RECEIVED] = "refs_received",
     [F_REFS_OUTSIDE_TABLE] = "refs_outside_table",
+    [F_THREADS] = "threads",
 };
 
 static void my_counters(const floe_dataset *ds, double t_start, double *v)
@@ -83,6 +84,8 @@ static void my_counters(const floe_dataset *ds, double t_start, double *v)
         /* the rank's ref table (engine/mpi/ref_share.h) */
         [F_REFS_RECEIVED] = (double)io.refs_received,
         [F_REFS_OUTSIDE_TABLE] = (double)io.refs_outside_table,
+        /* its worker pool (--threads, else engine/mpi/threads.h's default) */
+        [F_THREADS] = (double)io.threads,
     };
     memcpy(v, c, sizeof c);
 }

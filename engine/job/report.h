@@ -10,7 +10,7 @@
  *              decoded_bytes, decode_seconds, wait_seconds,
  *              peak_rss_bytes (largest rank), manifests_read,
  *              manifest_bytes, refs_received, refs_outside_table,
- *              peak_rss_bytes_sum},
+ *              threads, peak_rss_bytes_sum},
  *    "per_rank": [{"rank": 0, the same counters, "wall_seconds",
  *                  "peak_rss_bytes"}, ...]}
  *
@@ -26,7 +26,9 @@
  * parsed and their stored bytes. refs_received: the chunk refs in the table the rank
  * got from rank 0 (engine/mpi/ref_share.h); refs_outside_table: its lookups
  * the table did not answer, which went to the manifests (0 when the plan
- * replayed its reads exactly).
+ * replayed its reads exactly). threads: the rank's worker threads
+ * (--threads, or its default: engine/mpi/threads.h); the total is their
+ * sum over the ranks.
  * wall_seconds is from the job's start (after MPI start-up) to the report;
  * peak_rss_bytes is the process's high-water resident set (getrusage). The
  * file is written by rank 0, atomically (temporary name, then rename). */
