@@ -365,7 +365,7 @@ void cmd_output_help(FILE *out)
             "  --report FILE.json   per-rank and total counts: requests, bytes, retries\n"
             "                       (metadata_retries + chunk_retries), metadata_requests,\n"
             "                       coalesced ranges,\n"
-            "                       decode/wait/wall seconds, peak memory\n"
+            "                       decode/wait/wall seconds, peak memory, threads\n"
             "  -O, --overwrite      replace outputs that exist (default: refuse); an\n"
             "                       input (the STAC document, points or region file, a\n"
             "                       local repository) is never replaced\n"

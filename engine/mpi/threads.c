@@ -10,7 +10,6 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* SLURM_CPUS_PER_TASK as a worker count, or 0 when unset or not a whole
  * number in 1..FLOE_POOL_MAX_WORKERS. */
