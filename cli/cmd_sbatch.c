@@ -8,6 +8,7 @@
 #include "cli/sbatch_script.h"
 #include "common/floe_buf.h"
 #include "common/floe_file.h"
+#include "common/floe_pool.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -49,7 +50,10 @@ void cmd_sbatch_help(FILE *out)
             "limit: it keeps its checkpoint and exits 3), then the script requeues the\n"
             "job (--requeue), whose --resume continues; logs append across requeues.\n"
             "--array-by variable: one task per variable of the request, task I running\n"
-            "`--piece I/N --piece-by variable --resume` (every step of the I-th variable).\n");
+            "`--piece I/N --piece-by variable --resume` (every step of the I-th variable).\n"
+            "A request with --threads N asks N CPUs a task (#SBATCH --cpus-per-task=N and\n"
+            "srun --cpus-per-task=N); without it, each task's threads follow the CPUs\n"
+            "Slurm gave it ($SLURM_CPUS_PER_TASK, else its affinity).\n");
 }
 
 /* Run `self cmd[1..] --dry-run --json --ranks N -q` and read its JSON. */
@@ -152,6 +156,15 @@ static floe_err positive(const char *opt, const char *v, int *out)
     return NULL;
 }
 
+/* The request's --threads value as a count, 0 if it is not one (the
+ * dry run then refuses the request with floe's own message). */
+static int threads_of(const char *v)
+{
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    return *v && !*end && n >= 1 && n <= FLOE_POOL_MAX_WORKERS ? (int)n : 0;
+}
+
 floe_err cmd_sbatch_run(int argc, char **argv)
 {
     sbatch_request r = {.ranks = 1};
@@ -205,6 +218,8 @@ floe_err cmd_sbatch_run(int argc, char **argv)
             r.output = r.cmd[k + 1];
         else if (!strncmp(a, "--output=", 9))
             r.output = a + 9;
+        else if (!strcmp(a, "--threads") || !strncmp(a, "--threads=", 10))
+            r.threads = threads_of(a[9] ? a + 10 : k + 1 < r.ncmd ? r.cmd[k + 1] : "");
     }
     char name[64];
     snprintf(name, sizeof name, "floe-%s", command);

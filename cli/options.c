@@ -6,6 +6,7 @@
 
 #include "common/floe_interrupt.h"
 #include "common/floe_log.h"
+#include "common/floe_pool.h"
 #include "common/floe_redact.h"
 #include "engine/job/checkpoint.h"
 #include "engine/job/dry_run.h"
@@ -133,6 +134,12 @@ floe_err cmd_source_option(cmd_scan *s, cmd_source *src, int *taken)
         src->req.fetch.concurrency = (int)n;
         return NULL;
     }
+    if (cmd_is(s, "--threads", NULL)) {
+        uint64_t n;
+        FLOE_CHECK(number_option(s, 1, FLOE_POOL_MAX_WORKERS, 0, &n));
+        src->req.threads = (int)n;
+        return NULL;
+    }
     if (cmd_is(s, "--max-gap", NULL)) {
         uint64_t n;
         FLOE_CHECK(number_option(s, 0, (uint64_t)1 << 40, 1, &n));
@@ -223,6 +230,12 @@ void cmd_source_help(FILE *out)
             "                       platform, else $AWS_ENDPOINT_URL, else AWS); the one\n"
             "                       you name is trusted with your credentials\n"
             "  --concurrency N      byte-range requests in flight per rank (default 16)\n"
+            "  --threads N          worker threads per rank that decode and reduce, 1 to\n"
+            "                       %d (default: the cores this rank may use:\n"
+            "                       $SLURM_CPUS_PER_TASK, else its CPU affinity divided\n"
+            "                       among the ranks of the node with the same affinity,\n"
+            "                       at least 1). The output is the same bytes for any N\n"
+            "                       and is not recorded in the output's command\n"
             "  --max-gap BYTES      merge ranges of one file this close into one request\n"
             "                       (default 1M; 0: only touching ranges)\n"
             "  --max-request BYTES  largest merged request (default 16M)\n"
@@ -239,7 +252,8 @@ void cmd_source_help(FILE *out)
             "                       take, stored or unpacked, per copy of it held, e.g.\n"
             "                       8G or 512M (default: the machine's physical memory,\n"
             "                       or the cgroup v2 memory limit (a Slurm job's) if\n"
-            "                       smaller; none where neither is known)\n");
+            "                       smaller; none where neither is known)\n",
+            FLOE_POOL_MAX_WORKERS);
 }
 
 void cmd_anomaly_help(FILE *out)
@@ -351,7 +365,7 @@ void cmd_output_help(FILE *out)
             "  --report FILE.json   per-rank and total counts: requests, bytes, retries\n"
             "                       (metadata_retries + chunk_retries), metadata_requests,\n"
             "                       coalesced ranges,\n"
-            "                       decode/wait/wall seconds, peak memory, and the MPI\n"
+            "                       decode/wait/wall seconds, peak memory, threads, the MPI\n"
             "                       bytes of results each rank sent and received\n"
             "                       (bytes_sent, bytes_received) with the seconds it\n"
             "                       waited in those calls (comm_wait_seconds)\n"

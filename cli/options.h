@@ -17,7 +17,10 @@
 enum { FLOE_MAX_LIST = 64 };
 
 /* Source options: SOURCE [--asset K] [--branch B | --tag T | --snapshot ID]
- * [--allow PREFIX]... [--remap FROM=TO]... [--s3-endpoint URL]. */
+ * [--allow PREFIX]... [--remap FROM=TO]... [--s3-endpoint URL], and how
+ * the rank reads: --concurrency, --max-gap, --max-request, --retries,
+ * --retry-budget, --stall-timeout, --memory-budget, --threads N (req.threads;
+ * 0, not given: the engine's default, engine/mpi/threads.h). */
 typedef struct cmd_source {
     floe_open_request req;
     const char *allow[FLOE_MAX_LIST];

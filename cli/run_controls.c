@@ -104,7 +104,10 @@ int cmd_run_control_dropped(int argc, char **argv, int i)
 {
     static const char *const flags[] = {"--checkpoint", "--resume", "--merge-parts",
                                          "--merge-quiet", "--gather-output"};
-    static const char *const valued[] = {"--piece", "--piece-by", "--progress-interval"};
+    /* --threads (a source option, cli/options.c) is left out too: like the
+     * rank count, it changes how fast, never what */
+    static const char *const valued[] = {"--piece", "--piece-by", "--progress-interval",
+                                         "--threads"};
     const char *a = argv[i];
     for (size_t k = 0; k < sizeof flags / sizeof *flags; k++)
         if (!strcmp(a, flags[k]))

@@ -38,8 +38,9 @@ floe_err cmd_run_controls_finish(const char *command, const cmd_run_controls *c)
 /* Copy them into the job request. */
 void cmd_run_controls_apply(const cmd_run_controls *c, floe_job_request *req);
 /* How many arguments from argv[i] on the recorded command leaves out
- * (0: argv[i] is kept): these options (--piece-by too) and
- * --progress-interval, with their values. */
+ * (0: argv[i] is kept): these options (--piece-by too),
+ * --progress-interval and --threads (whose output bytes are the same for
+ * any count), with their values. */
 int cmd_run_control_dropped(int argc, char **argv, int i);
 /* Their lines of a data command's --help. */
 void cmd_run_controls_help(FILE *out);

@@ -79,6 +79,8 @@ static floe_err directives(const sbatch_request *r, const sbatch_estimate *e, co
     if (r->nodes > 0)
         FLOE_CHECK(put(out, "#SBATCH --nodes=%d\n", r->nodes));
     FLOE_CHECK(put(out, "#SBATCH --ntasks=%d\n", ntasks));
+    if (r->threads > 0)
+        FLOE_CHECK(put(out, "#SBATCH --cpus-per-task=%d\n", r->threads));
     FLOE_CHECK(put(out, "#SBATCH --mem=%lluM\n", (unsigned long long)sbatch_mem_mib(r, e)));
     FLOE_CHECK(put(out, "#SBATCH --time=%llu:%02llu:00\n", (unsigned long long)(minutes / 60),
                    (unsigned long long)(minutes % 60)));
@@ -90,6 +92,8 @@ static floe_err run_lines(const sbatch_request *r, const char *extra, const char
                           floe_buf *out)
 {
     FLOE_CHECK(put(out, "srun --mpi=pmix -n %d", r->ranks));
+    if (r->threads > 0)
+        FLOE_CHECK(put(out, " --cpus-per-task=%d", r->threads));
     for (int i = 0; i < r->ncmd; i++) {
         FLOE_CHECK(floe_buf_append(out, " ", 1));
         FLOE_CHECK(sbatch_shell_quote(r->cmd[i], out));
@@ -103,7 +107,7 @@ static floe_err run_lines(const sbatch_request *r, const char *extra, const char
 
 floe_err sbatch_script_make(const sbatch_request *r, const sbatch_estimate *e, floe_buf *out)
 {
-    if (r->ranks < 1 || r->nodes < 0 || r->pieces < 0 || r->ncmd < 2)
+    if (r->ranks < 1 || r->nodes < 0 || r->pieces < 0 || r->ncmd < 2 || r->threads < 0)
         return FLOE_ERR(FLOE_EINVAL, "sbatch script: %d ranks, %d nodes, %d pieces, %d words",
                         r->ranks, r->nodes, r->pieces, r->ncmd);
     for (int i = 0; i < r->ncmd; i++)

@@ -25,7 +25,10 @@
  * its checkpoint and exits 3, and the script requeues itself
  * (`scontrol requeue`, hence `--requeue`), to run the same command again,
  * which --resume continues. Logs append (`--open-mode=append`) across
- * requeues. */
+ * requeues. A request with --threads N asks N CPUs a task
+ * (`--cpus-per-task=N`, on srun's line too: srun does not take it from
+ * the batch job in every Slurm version); without it Slurm's default
+ * applies and floe's default threads follow the CPUs each task got. */
 #ifndef FLOE_CLI_SBATCH_SCRIPT_H
 #define FLOE_CLI_SBATCH_SCRIPT_H
 
@@ -57,6 +60,9 @@ typedef struct sbatch_request {
     char *const *cmd;     /* floe COMMAND ARGS (cmd[0] is the floe to run) */
     int ncmd;
     const char *output;   /* the request's -o (for the merge job) */
+    int threads;          /* the request's --threads N, else 0: each task gets N CPUs
+                             (#SBATCH --cpus-per-task and srun's), so its N
+                             threads do not share Slurm's default one CPU */
 } sbatch_request;
 
 typedef struct sbatch_estimate {

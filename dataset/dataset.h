@@ -260,6 +260,7 @@ typedef struct floe_dataset_io {
      * for that it did not hold (they went to the manifests). */
     uint64_t refs_received;
     uint64_t refs_outside_table;
+    int threads; /* the dataset's pool's workers (floe_dataset_pool) */
 } floe_dataset_io;
 void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
 

@@ -194,6 +194,7 @@ void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out)
     out->retries = ds->stac_counts.retries + (ds->t ? t.retries : 0);
     if (ds->repo)
         ic_repo_manifest_stats(ds->repo, &out->manifests_read, &out->manifest_bytes);
+    out->threads = ds->pool ? floe_pool_workers(ds->pool) : 0;
 }
 
 /* Convert n elements of type dt (native order) to doubles. */

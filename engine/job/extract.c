@@ -525,8 +525,9 @@ floe_err floe_extract_run(const floe_mpi *mpi, const floe_extract_request *req)
         };
         spec = s;
         FLOE_INFO0("extract: %zu variable(s), %zu steps x %zu x %zu cells from %s on %d "
-                   "rank(s)", sel.nvars, sel.count[0], sel.count[1], sel.count[2],
-                   spec.provenance->snapshot_id, mpi->size);
+                   "rank(s) x %d thread(s)", sel.nvars, sel.count[0], sel.count[1],
+                   sel.count[2], spec.provenance->snapshot_id, mpi->size,
+                   floe_pool_workers(floe_dataset_pool(ds)));
         if (mpi->rank == 0 && !q->dry_run && !ck.piece) /* a piece's result is its units */
             err = cf_grid_output_create(&spec, &out);
     }

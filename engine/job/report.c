@@ -22,6 +22,7 @@ enum {
     F_COALESCED, F_FAILURES, F_NEW_CONNECTIONS, F_CHUNKS, F_ENCODED_BYTES, F_DECODED_BYTES,
     F_DECODE_SECONDS, F_WAIT_SECONDS, F_WALL, F_RSS, F_MANIFESTS_READ, F_MANIFEST_BYTES,
     F_REFS_RECEIVED, F_REFS_OUTSIDE_TABLE, F_BYTES_SENT, F_BYTES_RECEIVED, F_COMM_WAIT_SECONDS,
+    F_THREADS,
     NFIELD
 };
 static const char *const field[NFIELD] = {
@@ -49,6 +50,7 @@ static const char *const field[NFIELD] = {
     [F_BYTES_SENT] = "bytes_sent",
     [F_BYTES_RECEIVED] = "bytes_received",
     [F_COMM_WAIT_SECONDS] = "comm_wait_seconds",
+    [F_THREADS] = "threads",
 };
 
 static void my_counters(const floe_dataset *ds, double t_start, double *v)
@@ -92,6 +94,8 @@ static void my_counters(const floe_dataset *ds, double t_start, double *v)
         [F_BYTES_SENT] = (double)mpi.bytes_sent,
         [F_BYTES_RECEIVED] = (double)mpi.bytes_received,
         [F_COMM_WAIT_SECONDS] = mpi.wait_seconds,
+        /* its worker pool (--threads, else engine/mpi/threads.h's default) */
+        [F_THREADS] = (double)io.threads,
     };
     memcpy(v, c, sizeof c);
 }

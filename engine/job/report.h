@@ -10,7 +10,7 @@
  *              decoded_bytes, decode_seconds, wait_seconds,
  *              peak_rss_bytes (largest rank), manifests_read,
  *              manifest_bytes, refs_received, refs_outside_table,
- *              bytes_sent, bytes_received, comm_wait_seconds,
+ *              bytes_sent, bytes_received, comm_wait_seconds, threads,
  *              peak_rss_bytes_sum},
  *    "per_rank": [{"rank": 0, the same counters, "wall_seconds",
  *                  "peak_rss_bytes"}, ...]}
@@ -30,7 +30,9 @@
  * replayed its reads exactly). bytes_sent, bytes_received: the MPI payload
  * bytes of the rank's result messages (engine/mpi/traffic.h: the rank-0
  * collection and the placement of output chunks), comm_wait_seconds the
- * time it was blocked in those calls.
+ * time it was blocked in those calls. threads: the rank's worker threads
+ * (--threads, or its default: engine/mpi/threads.h); the total is their
+ * sum over the ranks.
  * wall_seconds is from the job's start (after MPI start-up) to the report;
  * peak_rss_bytes is the process's high-water resident set (getrusage). The
  * file is written by rank 0, atomically (temporary name, then rename). */

@@ -290,8 +290,9 @@ floe_err floe_series_run(const floe_mpi *mpi, const floe_series_request *req)
     }
     if (!failed && !err && !req->job.dry_run) {
         FLOE_INFO0("series: %zu variable(s), %zu %s, %zu steps, %zu tile(s) a step, on %d "
-                   "rank(s)", j.g.nvars, j.pw ? j.pts.n : j.region_cells,
-                   j.pw ? "point(s)" : "cell(s)", j.g.count[0], j.plan.ntiles, mpi->size);
+                   "rank(s) x %d thread(s)", j.g.nvars, j.pw ? j.pts.n : j.region_cells,
+                   j.pw ? "point(s)" : "cell(s)", j.g.count[0], j.plan.ntiles, mpi->size,
+                   floe_pool_workers(floe_dataset_pool(j.ds)));
         uint64_t ct = j.g.vars[0]->chunk_shape[0];
         uint64_t mine = j.s1 > j.s0 ? ((j.g.start[0] + j.s1 - 1) / ct -
                                        (j.g.start[0] + j.s0) / ct + 1) * j.plan.ntiles *

@@ -272,9 +272,10 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
         place_err = stats_place_decide(&j, mpi, req); /* collective */
     if (!failed && !err && !req->job.dry_run) {
         FLOE_INFO0("stats: %zu variable(s) x %zu stat(s), %zu steps x %zu x %zu cells, %zu "
-                   "tiles, %s on %d rank(s), %s", j.g.nvars, j.nstat, j.g.count[0], j.g.count[1],
-                   j.g.count[2], j.plan.ntiles, j.plan.time_split ? "time-split" : "space-major",
-                   mpi->size,
+                   "tiles, %s on %d rank(s) x %d thread(s), %s", j.g.nvars, j.nstat,
+                   j.g.count[0], j.g.count[1], j.g.count[2], j.plan.ntiles,
+                   j.plan.time_split ? "time-split" : "space-major", mpi->size,
+                   floe_pool_workers(floe_dataset_pool(j.ds)),
                    !j.raw_chunks       ? "rank 0 compresses the output"
                    : j.plan.time_split ? "rank 0 encodes the output chunks"
                    : j.place.on        ? "every rank compresses and writes its tiles' output "

@@ -3,6 +3,7 @@
 #include "engine/mpi/dataset_collective.h"
 
 #include "common/floe_log.h"
+#include "engine/mpi/threads.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -33,10 +34,14 @@ floe_err floe_dataset_open_collective(const floe_mpi *mpi, const floe_open_reque
     r.record = 0;
     r.preload = NULL;
     r.preload_len = 0;
+    /* --threads unset: the rank's share of its cores (collective; every
+     * rank has the same request, so all or none of them call it). */
+    floe_err err = r.threads == 0 ? floe_mpi_default_threads(mpi, &r.threads) : NULL;
     if (mpi->size <= 1)
-        return floe_dataset_open(&r, out);
+        return err ? err : floe_dataset_open(&r, out);
+    if (floe_mpi_agree(mpi->comm, &err)) /* collective */
+        return err;
 
-    floe_err err = NULL;
     const void *blob = NULL;
     uint64_t len = 0;
     if (mpi->rank == 0) {

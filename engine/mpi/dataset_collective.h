@@ -20,7 +20,8 @@
  * rank has an error: rank 0's own, or on the others "rank 0: ..." (and any
  * other rank's failure is agreed the same way), so no rank is left waiting
  * in a later collective. With one rank it is floe_dataset_open, nothing
- * more.
+ * more. A request without threads (req->threads 0, --threads not given)
+ * gets floe_mpi_default_threads's count first (engine/mpi/threads.h).
  *
  * Rank 0's requests retry by the transport's policy (--retries,
  * --retry-budget: io/transport/retry.h), backing off for up to the budget

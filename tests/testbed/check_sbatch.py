@@ -24,6 +24,9 @@ real Slurm runs them elsewhere):
   --piece-by variable --resume`; the merge job's --mem (one rank's) and
   --time ((120 s + output_bytes / 50 MB/s) x time factor, at least 10
   minutes) from the dry run;
+- --threads N in the request: #SBATCH --cpus-per-task=N and srun
+  --cpus-per-task=N (neither without it); --threads 0 refused by the dry
+  run, no script;
 - errors: no request, a command that is not a data command, a bad
   --array-by, a failing dry run: one line, exit 2 or 1; no script written.
 Prints "N passed, N failed" last."""
@@ -129,6 +132,26 @@ def main(tb):
                   words("w " + srun[0].split(" && ")[0][len("srun --mpi=pmix -n 1 "):]) ==
                   req + pin + ["--checkpoint", "--resume"],
                   f"{pin}: no --snapshot added: {srun} {r.stderr.strip()}")
+
+        # --threads N asks N CPUs a task, in #SBATCH and on srun's line (which
+        # does not inherit it in every Slurm); without it neither is written
+        check(directive(open(script).read(), "cpus-per-task") is None,
+              "no --threads, no --cpus-per-task")
+        for form in (["--threads", "8"], ["--threads=8"]):
+            r = floe_np(0, "sbatch", "--", *req, *form)
+            srun = [l for l in r.stdout.splitlines() if l.startswith("srun ")]
+            check(r.returncode == 0 and directive(r.stdout, "cpus-per-task") == "8",
+                  f"{form}: #SBATCH --cpus-per-task {directive(r.stdout, 'cpus-per-task')}, "
+                  f"want 8 {r.stderr.strip()}")
+            head = "srun --mpi=pmix -n 1 --cpus-per-task=8 "
+            check(len(srun) == 1 and srun[0].startswith(head) and
+                  words("w " + srun[0].split(" && ")[0][len(head):]) ==
+                  req + form + ["--snapshot", snap, "--checkpoint", "--resume"],
+                  f"{form}: srun line {srun}")
+        r = floe_np(0, "sbatch", "-o", os.path.join(work, "t.sh"), "--", *req, "--threads", "0")
+        check(r.returncode != 0 and len(r.stderr.strip().splitlines()) <= 2 and
+              "--threads" in r.stderr and not os.path.exists(os.path.join(work, "t.sh")),
+              f"--threads 0: rc {r.returncode} {r.stderr.strip()}")
 
         # an array by variable: one task per variable, each every step of its own
         vreq = ["floe", "stats", coll, "-v", "Tair,Rainf,Qair", "-o", out]
