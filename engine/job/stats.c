@@ -294,9 +294,10 @@ floe_err floe_stats_run(const floe_mpi *mpi, const floe_stats_request *req)
                 err = stats_write_output(&j, mpi, req);
             else if (j.ckpt.mode == JOB_CKPT_NONE) /* else rank 0 reads the store */
                 err = stats_send_share(&j, mpi);
-            if (j.place.on) /* collective: the ranks write their chunks into the file */
-                err = stats_place_write(&j.place, mpi, j.outputs.tmp[JOB_OUT_DATA],
-                                        req->job.output, err);
+            if (j.place.on && mpi->rank != 0) /* collective: the ranks write their chunks
+                                                * into the file (rank 0 joins in
+                                                * stats_write_output, before the Item) */
+                err = stats_place_write(&j.place, mpi, NULL, req->job.output, err);
             job_progress_end(&j.progress, err != NULL); /* collective */
             if (!floe_mpi_agree(mpi->comm, &err) && req->job.report) /* collective */
                 err = job_report_write(mpi, j.ds, req->job.report, /* collective */

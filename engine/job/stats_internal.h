@@ -264,7 +264,8 @@ floe_err stats_pctl_results(const stats_job *j, size_t v, const void *keep, size
 
 /* Phase 3 on the other ranks: send, in the order rank 0 receives. */
 floe_err stats_send_share(stats_job *j, const floe_mpi *mpi);
-/* Phase 3 on rank 0: write the file (and then the Item). */
+/* Phase 3 on rank 0: write the file (and then the Item). Collective over
+ * mpi->comm when j->place.on (the placement: stats_place_write). */
 floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req);
 
 /* Placed output (stats_place.h, stats_place.c). Collective over mpi->comm:

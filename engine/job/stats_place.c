@@ -89,7 +89,7 @@ floe_err stats_place_write(stats_place *p, const floe_mpi *mpi, const char *tmp,
     if (floe_mpi_agree(mpi->comm, &err)) /* collective */
         return err;
     /* rank 0's temporary, by name: the ranks share its file system (probed) */
-    static char path[PATH_MAX];
+    char path[PATH_MAX];
     int len = mpi->rank == 0 && tmp && strlen(tmp) < sizeof path ? (int)strlen(tmp) + 1 : 0;
     if (len)
         memcpy(path, tmp, (size_t)len);
@@ -120,6 +120,10 @@ floe_err stats_place_write(stats_place *p, const floe_mpi *mpi, const char *tmp,
     free(all);
     free(counts);
     free(mine);
+    /* collective: when it returns, every rank's chunks are in the file (or
+     * every rank holds the error), so rank 0 may read it whole (the Item's
+     * checksum) */
+    floe_mpi_agree(mpi->comm, &err);
     return err;
 }
 

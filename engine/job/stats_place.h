@@ -56,7 +56,10 @@ floe_err stats_place_note(stats_place *p, int r, uint64_t addr);
  * so far (consumed; the result is returned): agreed first; then rank 0's
  * finished temporary (tmp, rank 0's; ignored elsewhere) is named to every
  * rank, each learns its chunks' offsets and writes them there (shown: the
- * output's name, for errors). Call floe_mpi_agree afterwards. */
+ * output's name, for errors). Ends agreed: when it returns, every rank's
+ * chunks are in the file, or every rank holds an error. Rank 0 calls it
+ * from stats_write_output, before the Item (whose checksum reads the
+ * whole file), the others after stats_send_share. */
 floe_err stats_place_write(stats_place *p, const floe_mpi *mpi, const char *tmp,
                            const char *shown, floe_err err);
 

@@ -544,6 +544,10 @@ floe_err stats_write_output(stats_job *j, const floe_mpi *mpi, const floe_stats_
     if (!err)
         err = cf_grid_output_finish(&out, &j->outputs.tmp[JOB_OUT_DATA]);
     cf_grid_output_abort(&out);
+    if (j->place.on) /* collective: the other ranks write their chunks into it
+                      * (stats_place.h), before the Item's checksum reads it */
+        err = stats_place_write(&j->place, mpi, j->outputs.tmp[JOB_OUT_DATA],
+                                req->job.output, err);
     if (!err) {
         stac_item_dest dest = job_outputs_item_dest(&j->outputs);
         err = stac_item_write_grid_to(&spec, &dest, req->climatology ? "climatology" : "stats",

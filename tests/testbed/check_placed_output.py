@@ -73,7 +73,16 @@ def run_floe(args, folder, np_, shim, extra=(), wrap=()):
         data = f.read()
     with open(os.path.join(folder, "report.json")) as f:
         report = json.load(f)
-    return r, hashlib.sha256(data).hexdigest(), len(data), report
+    digest = hashlib.sha256(data).hexdigest()
+    # the Item records the file as committed: its checksum is read after
+    # every rank placed its chunks (it once hashed the placeholders)
+    with open(os.path.join(folder, "out.json")) as f:
+        item = json.load(f)
+    sums = [a.get("file:checksum") for a in item.get("assets", {}).values()
+            if a.get("file:checksum")]
+    check(sums == ["1220" + digest],
+          f"{folder}: the Item's file:checksum {sums} is the file's sha2-256 {digest}")
+    return r, digest, len(data), report
 
 
 def rank_field(report, rank, name):
