@@ -202,8 +202,19 @@ floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *arra
             err = floe_err_push(err, __FILE__, __LINE__, " array %s chunk %s", array->name,
                                 dataset_format_coord(c, ndim, where, sizeof where));
     }
-    if (!err && nahead)
+    if (!err && nahead) {
         ahead_queue(ds, a, ahead, nahead);
+        uint64_t held = 0;
+        for (size_t k = 0; k < ds->nahead; k++)
+            held += ds->ahead[k].state != AHEAD_FREE && ds->ahead[k].want == SIZE_MAX;
+        if (held > ds->io.ahead_chunks)
+            ds->io.ahead_chunks = held;
+    }
+    /* A batch read ahead in full waits for nothing: what it queued goes
+     * out now all the same (not at the next wait, with the next batch's
+     * ranges: read_plan.c plans every call's queue in that call). */
+    if (!err && !waiting)
+        err = floe_fetch_poll(ds->fetcher);
     while (!err && waiting) {
         floe_fetch_result r;
         int more = 0;

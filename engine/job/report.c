@@ -20,7 +20,7 @@ enum {
     F_CHUNK_RETRIES,
     F_COALESCED, F_FAILURES, F_NEW_CONNECTIONS, F_CHUNKS, F_ENCODED_BYTES, F_DECODED_BYTES,
     F_DECODE_SECONDS, F_WAIT_SECONDS, F_WALL, F_RSS, F_MANIFESTS_READ, F_MANIFEST_BYTES,
-    F_REFS_RECEIVED, F_REFS_OUTSIDE_TABLE,
+    F_REFS_RECEIVED, F_REFS_OUTSIDE_TABLE, F_AHEAD_CHUNKS,
     NFIELD
 };
 static const char *const field[NFIELD] = {
@@ -45,6 +45,7 @@ static const char *const field[NFIELD] = {
     [F_MANIFEST_BYTES] = "manifest_bytes",
     [F_REFS_RECEIVED] = "refs_received",
     [F_REFS_OUTSIDE_TABLE] = "refs_outside_table",
+    [F_AHEAD_CHUNKS] = "ahead_chunks",
 };
 
 static void my_counters(const floe_dataset *ds, double t_start, double *v)
@@ -83,6 +84,8 @@ static void my_counters(const floe_dataset *ds, double t_start, double *v)
         /* the rank's ref table (engine/mpi/ref_share.h) */
         [F_REFS_RECEIVED] = (double)io.refs_received,
         [F_REFS_OUTSIDE_TABLE] = (double)io.refs_outside_table,
+        /* the read-ahead window reached (dataset.h) */
+        [F_AHEAD_CHUNKS] = (double)io.ahead_chunks,
     };
     memcpy(v, c, sizeof c);
 }
@@ -130,7 +133,7 @@ floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const cha
     for (int r = 0; r < mpi->size; r++)
         for (size_t i = 0; i < NFIELD; i++) {
             double x = all[(size_t)r * NFIELD + i];
-            if (i == F_WALL || i == F_RSS)
+            if (i == F_WALL || i == F_RSS || i == F_AHEAD_CHUNKS)
                 total[i] = x > total[i] ? x : total[i]; /* the slowest / largest rank */
             else
                 total[i] += x;
