@@ -200,6 +200,27 @@ void stats_encode_bufs_free(const stats_job *j, floe_buf **b);
 size_t stats_batch_coords(const stats_job *j, const stats_tile *t, size_t b0, size_t b1,
                           uint64_t *coords);
 
+/* stats_read_ahead.c */
+
+/* Which tiles a rank reads after the one it accumulates (steps [s0, s1)
+ * of each, same variable), so that accumulate reads them ahead: the
+ * tiles of `owner` (space-major units), every tile (STATS_NEXT_ALL: a
+ * time-split share) or none (STATS_NEXT_NONE: checkpoint pieces, whose
+ * tiles come in another order). */
+enum { STATS_NEXT_ALL = -1, STATS_NEXT_NONE = -2 };
+typedef struct stats_next {
+    int owner;
+    size_t s0, s1;
+} stats_next;
+/* The most chunks of variable v announced ahead of the batch being read. */
+size_t stats_ahead_window(const stats_job *j, size_t v);
+/* The chunks to announce with the batch of tile i that ends at step b1
+ * of [.., s1): the following batches of the tile, then of the next tiles
+ * `next` names, at most max, into out (3 per chunk; the chunk grid is
+ * every variable's). */
+size_t stats_ahead_coords(const stats_job *j, size_t i, size_t b1, size_t s1,
+                          const stats_next *next, size_t max, uint64_t *out);
+
 /* dry_run_stats.c */
 
 /* After phase 1: with req->job.dry_run, COLLECTIVE: print the plan
@@ -216,7 +237,8 @@ floe_err stats_share_refs(stats_job *j, const floe_mpi *mpi);
  * initialised here at s0, as phase 2 does), stopping early at a block
  * boundary where stats_ckpt_due says so: *end = where it stopped. */
 floe_err stats_accumulate_part(stats_job *j, size_t v, size_t i, size_t s0, size_t s1,
-                               floe_accum_tree *trees, void *vals, size_t *end);
+                               const stats_next *next, floe_accum_tree *trees, void *vals,
+                               size_t *end);
 
 /* stats_checkpoint.c */
 
