@@ -337,28 +337,48 @@ done:
     return err;
 }
 
-/* Raw-chunk output: encode unit (v, i)'s statistics, one chunk per written
- * group and statistic, into enc[g * nstat + k] (initialised buffers). The
- * rank that computed the unit does this, so compression runs in parallel. */
-floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, void **res, floe_buf *enc)
+/* One unit's output chunks, shared by the pool's calls. */
+typedef struct unit_encode {
+    const stats_job *j;
+    size_t v, i;
+    void **res;
+    floe_buf *enc;
+} unit_encode;
+
+/* Chunk q = g * nstat + k: statistic k of group g (none for a group not
+ * written), into its own buffer: chunks encode concurrently. */
+static floe_err encode_chunk(void *ctx, size_t q, int worker)
 {
-    const stats_tile *t = &j->plan.tiles[i];
+    (void)worker;
+    const unit_encode *x = ctx;
+    const stats_job *j = x->j;
+    size_t g = q / j->nstat, k = q % j->nstat, v = x->v;
+    if (!stats_group_written(j, g))
+        return NULL;
+    const stats_tile *t = &j->plan.tiles[x->i];
     size_t h = t->y1 - t->y0, w = t->x1 - t->x0, e = stats_esize(j, v);
     float fill = stats_missing(j, v);
     double fill64 = stats_missing_f64(j, v);
     int32_t zero = 0;
-    for (size_t g = 0; g < j->ngroups; g++)
-        for (size_t k = 0; stats_group_written(j, g) && k < j->nstat; k++) {
-            const uint8_t *block = (const uint8_t *)res[g] + k * h * w * e;
-            /* the count: int32 padded with 0; the others: the stats' type */
-            int count = j->stat_list[k] == FLOE_STAT_COUNT;
-            FLOE_CHECK(nc_chunk_encode(block, count ? sizeof zero : e, h, w, j->cy, j->cx,
-                                       count ? (const void *)&zero
-                                       : j->out64[v] ? (const void *)&fill64 : (const void *)&fill,
-                                       CF_GRID_DEFLATE_LEVEL, &enc[g * j->nstat + k]),
-                       "tile %zu of %s", i, j->g.vars[v]->name);
-        }
+    const uint8_t *block = (const uint8_t *)x->res[g] + k * h * w * e;
+    /* the count: int32 padded with 0; the others: the stats' type */
+    int count = j->stat_list[k] == FLOE_STAT_COUNT;
+    FLOE_CHECK(nc_chunk_encode(block, count ? sizeof zero : e, h, w, j->cy, j->cx,
+                               count ? (const void *)&zero
+                               : j->out64[v] ? (const void *)&fill64 : (const void *)&fill,
+                               CF_GRID_DEFLATE_LEVEL, &x->enc[q]),
+               "tile %zu of %s", x->i, j->g.vars[v]->name);
     return NULL;
+}
+
+/* Raw-chunk output: encode unit (v, i)'s statistics, one chunk per written
+ * group and statistic, into enc[g * nstat + k] (initialised buffers). The
+ * rank that computed the unit does this, so compression runs in parallel,
+ * and on the rank's pool. */
+floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, void **res, floe_buf *enc)
+{
+    unit_encode x = {j, v, i, res, enc};
+    return floe_pool_for(floe_dataset_pool(j->ds), j->ngroups * j->nstat, encode_chunk, &x);
 }
 
 /* Buffers for one unit's encoded chunks (NULL on no memory). */
