@@ -35,9 +35,10 @@ enum { MAX_VARS = 16, MAX_STATS = 6 + FLOE_PCTL_MAX, MAX_OUT = MAX_VARS * MAX_ST
 enum { STATS_PCTL_BIT = 1u << 16 };
 
 /* A batch of steps [b0, b1) of one tile: its chunks are requested at once
- * (fetched concurrently, decoded as they arrive, the next batch's read
- * ahead) and their values placed by step, then added to the tree in step
- * order. Memory: BATCH_STEPS x the tile's cells, plus the fetcher's window.
+ * (fetched concurrently, decoded as they arrive, the batches after it read
+ * ahead: stats_read_ahead.c) and their values placed by step, then added
+ * to the tree in step order. Memory: BATCH_STEPS x the tile's cells, plus
+ * the fetcher's window and the chunks read ahead.
  * Why 8: the batch is read back from memory by the adds, so it should stay
  * in the last-level cache (8 x 450,000 cells x 4 bytes = 14 MB for a real
  * NLDAS-3 chunk); 32 (58 MB) cost 10-15% more CPU on a whole-domain

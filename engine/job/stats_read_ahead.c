@@ -30,6 +30,14 @@ enum { AHEAD_PER_REQUEST = 4 };
  * values and trees on any real grid. */
 #define AHEAD_BYTES ((uint64_t)64 << 20)
 
+/* And at most this many chunks, whatever --concurrency says: the dataset
+ * finds an announced chunk by a linear scan of its slots (readahead.c,
+ * read_plan.c), each batch announcing up to the whole window, so the cost
+ * per batch grows with the window's square; 256 keeps it to microseconds
+ * per chunk and still covers a round trip of 20 ms at 12,800 chunks/s,
+ * beyond what a node decodes. */
+enum { AHEAD_MAX_CHUNKS = 256 };
+
 size_t stats_ahead_window(const stats_job *j, size_t v)
 {
     const floe_array *a = j->g.vars[v];
@@ -39,6 +47,8 @@ size_t stats_ahead_window(const stats_job *j, size_t v)
     uint64_t w = (uint64_t)AHEAD_PER_REQUEST * (uint64_t)floe_dataset_fetch_concurrency(j->ds);
     if (chunk && w > AHEAD_BYTES / chunk)
         w = AHEAD_BYTES / chunk;
+    if (w > AHEAD_MAX_CHUNKS)
+        w = AHEAD_MAX_CHUNKS;
     return w < BATCH_STEPS ? BATCH_STEPS : (size_t)w; /* at least one batch, as ever */
 }
 
