@@ -215,11 +215,12 @@ typedef floe_err (*floe_chunk_fn)(void *ctx, size_t index, const void *decoded);
 floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
                                   const uint64_t *coords, size_t n, floe_chunk_fn fn, void *ctx);
 
-/* The same, and: `ahead` (nahead coordinates, possibly of the caller's
- * NEXT batch) are requested right after this batch's chunks, so that the
+/* The same, and: `ahead` (nahead coordinates, of the caller's next
+ * batches) are requested right after this batch's chunks, so that the
  * network works on them while this batch is decoded; they are handed out
- * when a later call asks for them (until then the encoded bytes wait,
- * bounded by the size of that batch). Chunks asked for that were never
+ * when a later call asks for them (until then the encoded bytes wait:
+ * the caller bounds them by what it announces). A chunk announced before
+ * and not yet asked for is not requested again. Chunks asked for that were never
  * announced are read as usual; announced ones never asked for are dropped
  * when the dataset is freed or a read fails. */
 floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *array,
