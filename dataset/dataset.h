@@ -150,6 +150,9 @@ void floe_dataset_free(floe_dataset **ds);
  * engine reduces and compresses on it (only the thread that opened the
  * dataset calls MPI). */
 floe_pool *floe_dataset_pool(floe_dataset *ds);
+/* The chunk requests the dataset's fetcher keeps in flight at most
+ * (--concurrency or its default): how far a reader should read ahead. */
+int floe_dataset_fetch_concurrency(const floe_dataset *ds);
 
 /* The metadata an open with req->record = 1 fetched, as one blob for
  * floe_open_request.preload (borrowed: valid until floe_dataset_free).
@@ -224,11 +227,12 @@ typedef floe_err (*floe_chunk_fn)(void *ctx, size_t index, const void *decoded);
 floe_err floe_dataset_read_chunks(floe_dataset *ds, const floe_array *array,
                                   const uint64_t *coords, size_t n, floe_chunk_fn fn, void *ctx);
 
-/* The same, and: `ahead` (nahead coordinates, possibly of the caller's
- * NEXT batch) are requested right after this batch's chunks, so that the
+/* The same, and: `ahead` (nahead coordinates, of the caller's next
+ * batches) are requested right after this batch's chunks, so that the
  * network works on them while this batch is decoded; they are handed out
- * when a later call asks for them (until then the encoded bytes wait,
- * bounded by the size of that batch). Chunks asked for that were never
+ * when a later call asks for them (until then the encoded bytes wait:
+ * the caller bounds them by what it announces). A chunk announced before
+ * and not yet asked for is not requested again. Chunks asked for that were never
  * announced are read as usual; announced ones never asked for are dropped
  * when the dataset is freed or a read fails. */
 floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *array,
@@ -261,6 +265,9 @@ typedef struct floe_dataset_io {
     uint64_t refs_received;
     uint64_t refs_outside_table;
     int threads; /* the dataset's pool's workers (floe_dataset_pool) */
+    /* The most chunks announced ahead of the reader (read-ahead: in
+     * flight or arrived, not yet asked for) at once. */
+    uint64_t ahead_chunks;
 } floe_dataset_io;
 void floe_dataset_io_stats(const floe_dataset *ds, floe_dataset_io *out);
 
@@ -274,11 +281,11 @@ typedef struct floe_ref_collector floe_ref_collector;
  * rank it simulates: the plan queues what that call would queue on the
  * rank's fetcher (the batch's chunks not read ahead before, then the
  * chunks announced for later) and counts what the fetcher's planning
- * sends for them (floe_fetch_plan_count: the same coalescing). It
- * assumes, as happens unless the network outruns the decoding, that a
- * call whose batch has a virtual chunk waits on the fetcher, which plans
- * everything queued then; a batch of fill chunks only leaves its queue to
- * the next call, as the reads do. Chunks are looked up as the reads look
+ * sends for them (floe_fetch_plan_count: the same coalescing). Every
+ * call plans what it queued, as the reads do whatever the timing: a call
+ * that waits for a chunk plans its queue then, one that does not (its
+ * chunks read ahead and arrived, or fill chunks) plans it without
+ * waiting (floe_fetch_poll). Chunks are looked up as the reads look
  * them up: in the rank's ref table where it has one (floe_dataset_use_refs)
  * and the table answers for the array, else in the manifests (loaded if
  * need be); no chunk is fetched. */

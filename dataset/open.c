@@ -513,6 +513,11 @@ floe_pool *floe_dataset_pool(floe_dataset *ds)
     return ds->pool;
 }
 
+int floe_dataset_fetch_concurrency(const floe_dataset *ds)
+{
+    return floe_fetch_concurrency(&ds->fetch_opts);
+}
+
 void floe_dataset_free(floe_dataset **dsp)
 {
     floe_dataset *ds = dsp ? *dsp : NULL;

@@ -158,7 +158,8 @@ floe_err floe_dataset_plan_chunks(floe_dataset *ds, floe_read_plan *p, const flo
         memcpy(s->coord, c, (size_t)ndim * sizeof *c);
         s->length = p->queued[p->nqueued - 1].length;
     }
-    return waiting ? plan_wave(ds, p) : NULL;
+    /* every call plans its queue: a wait, or floe_fetch_poll (readahead.c) */
+    return waiting || p->nqueued ? plan_wave(ds, p) : NULL;
 }
 
 floe_err floe_read_plan_finish(floe_dataset *ds, floe_read_plan *p)

@@ -259,8 +259,19 @@ floe_err floe_dataset_read_chunks_ahead(floe_dataset *ds, const floe_array *arra
         }
         err = dataset_name_chunk(err, a, c);
     }
-    if (batch_going(&b, err) && nahead)
+    if (batch_going(&b, err) && nahead) {
         ahead_queue(ds, a, ahead, nahead);
+        uint64_t held = 0;
+        for (size_t k = 0; k < ds->nahead; k++)
+            held += ds->ahead[k].state != AHEAD_FREE && ds->ahead[k].want == SIZE_MAX;
+        if (held > ds->io.ahead_chunks)
+            ds->io.ahead_chunks = held;
+    }
+    /* A batch read ahead in full waits for nothing: what it queued goes
+     * out now all the same (not at the next wait, with the next batch's
+     * ranges: read_plan.c plans every call's queue in that call). */
+    if (batch_going(&b, err) && !waiting)
+        err = floe_fetch_poll(ds->fetcher);
     while (batch_going(&b, err) && waiting) {
         floe_fetch_result r;
         int more = 0;

@@ -51,19 +51,24 @@ static uint64_t unit_memory(const stats_job *j, size_t v, size_t cells, size_t s
 }
 
 /* Replay accumulate()'s reads of tile t, steps [s0, s1). */
-static floe_err plan_tile(stats_job *j, job_dry_rank *r, size_t v, const stats_tile *t,
-                          size_t s0, size_t s1)
+static floe_err plan_tile(stats_job *j, job_dry_rank *r, size_t v, size_t i, size_t s0,
+                          size_t s1, const stats_next *nx)
 {
-    uint64_t coords[3 * BATCH_STEPS], next[3 * BATCH_STEPS];
-    for (size_t b0 = s0; b0 < s1; b0 += BATCH_STEPS) {
+    const stats_tile *t = &j->plan.tiles[i];
+    uint64_t coords[3 * BATCH_STEPS];
+    size_t window = stats_ahead_window(j, v);
+    uint64_t *next = malloc(3 * window * sizeof *next);
+    if (!next)
+        return FLOE_ERR(FLOE_ENOMEM, "%zu chunk coordinates to read ahead", window);
+    floe_err err = NULL;
+    for (size_t b0 = s0; b0 < s1 && !err; b0 += BATCH_STEPS) {
         size_t b1 = b0 + BATCH_STEPS < s1 ? b0 + BATCH_STEPS : s1;
         size_t n = stats_batch_coords(j, t, b0, b1, coords);
-        size_t b2 = b1 + BATCH_STEPS < s1 ? b1 + BATCH_STEPS : s1;
-        size_t nnext = b1 < s1 ? stats_batch_coords(j, t, b1, b2, next) : 0;
-        FLOE_CHECK(floe_dataset_plan_chunks(j->ds, &r->reads, j->g.vars[v], coords, n, next,
-                                            nnext));
+        size_t nnext = stats_ahead_coords(j, i, b1, s1, nx, window, next);
+        err = floe_dataset_plan_chunks(j->ds, &r->reads, j->g.vars[v], coords, n, next, nnext);
     }
-    return NULL;
+    free(next);
+    return err;
 }
 
 static uint64_t max64(uint64_t a, uint64_t b)
@@ -82,7 +87,8 @@ static floe_err plan_rank(stats_job *j, int nranks, int rank, job_dry_rank *r)
             for (size_t i = 0; s1 > s0 && i < j->plan.ntiles; i++) {
                 const stats_tile *t = &j->plan.tiles[i];
                 size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
-                FLOE_CHECK(plan_tile(j, r, v, t, s0, s1));
+                stats_next nx = {STATS_NEXT_ALL, s0, s1};
+                FLOE_CHECK(plan_tile(j, r, v, i, s0, s1, &nx));
                 r->work_memory = max64(r->work_memory, partials +
                                        unit_memory(j, v, cells, s0, s1));
                 /* kept serialized until sent: about its trees */
@@ -98,7 +104,8 @@ static floe_err plan_rank(stats_job *j, int nranks, int rank, job_dry_rank *r)
         stats_unit_at(j, rank, k, &v, &i);
         const stats_tile *t = &j->plan.tiles[i];
         size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
-        FLOE_CHECK(plan_tile(j, r, v, t, 0, j->g.count[0]));
+        stats_next nx = {rank, 0, j->g.count[0]};
+        FLOE_CHECK(plan_tile(j, r, v, i, 0, j->g.count[0], &nx));
         uint64_t m = unit_memory(j, v, cells, 0, j->g.count[0]);
         /* a unit received from another rank (raw chunks: compressed, small) */
         if (rank == 0 && nranks > 1 && !j->raw_chunks)
@@ -135,10 +142,11 @@ static floe_err replay_rank(void *ctx, int rank, job_dry_rank *r)
         return plan_rank(j, x->nranks, rank, r);
     size_t s0, s1, v0, v1, k = 0;
     stats_ckpt_piece_share(j, &s0, &s1, &v0, &v1);
+    stats_next none = {STATS_NEXT_NONE, 0, 0}; /* a piece's tiles: dealt in turn */
     for (size_t v = v0; v < v1; v++)
         for (size_t i = 0; i < j->plan.ntiles; i++, k++)
             if (s0 < s1 && k % (size_t)x->nranks == (size_t)rank)
-                FLOE_CHECK(plan_tile(j, r, v, &j->plan.tiles[i], s0, s1));
+                FLOE_CHECK(plan_tile(j, r, v, i, s0, s1, &none));
     return NULL;
 }
 

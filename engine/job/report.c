@@ -22,7 +22,7 @@ enum {
     F_COALESCED, F_FAILURES, F_NEW_CONNECTIONS, F_CHUNKS, F_ENCODED_BYTES, F_DECODED_BYTES,
     F_DECODE_SECONDS, F_WAIT_SECONDS, F_WALL, F_RSS, F_MANIFESTS_READ, F_MANIFEST_BYTES,
     F_REFS_RECEIVED, F_REFS_OUTSIDE_TABLE, F_BYTES_SENT, F_BYTES_RECEIVED, F_COMM_WAIT_SECONDS,
-    F_THREADS,
+    F_THREADS, F_AHEAD_CHUNKS,
     NFIELD
 };
 static const char *const field[NFIELD] = {
@@ -51,6 +51,7 @@ static const char *const field[NFIELD] = {
     [F_BYTES_RECEIVED] = "bytes_received",
     [F_COMM_WAIT_SECONDS] = "comm_wait_seconds",
     [F_THREADS] = "threads",
+    [F_AHEAD_CHUNKS] = "ahead_chunks",
 };
 
 static void my_counters(const floe_dataset *ds, double t_start, double *v)
@@ -96,6 +97,8 @@ static void my_counters(const floe_dataset *ds, double t_start, double *v)
         [F_COMM_WAIT_SECONDS] = mpi.wait_seconds,
         /* its worker pool (--threads, else engine/mpi/threads.h's default) */
         [F_THREADS] = (double)io.threads,
+        /* the read-ahead window reached (dataset.h) */
+        [F_AHEAD_CHUNKS] = (double)io.ahead_chunks,
     };
     memcpy(v, c, sizeof c);
 }
@@ -143,7 +146,7 @@ floe_err job_report_write(const floe_mpi *mpi, const floe_dataset *ds, const cha
     for (int r = 0; r < mpi->size; r++)
         for (size_t i = 0; i < NFIELD; i++) {
             double x = all[(size_t)r * NFIELD + i];
-            if (i == F_WALL || i == F_RSS)
+            if (i == F_WALL || i == F_RSS || i == F_AHEAD_CHUNKS)
                 total[i] = x > total[i] ? x : total[i]; /* the slowest / largest rank */
             else
                 total[i] += x;

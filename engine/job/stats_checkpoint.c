@@ -255,6 +255,12 @@ static floe_err compute_range(stats_job *j, size_t v, size_t i, size_t s0, size_
     char **names = NULL;
     size_t nnames = 0, n = 0, npick = 0, cur = s0;
     unit_span *spans = NULL;
+    /* read ahead into the tiles this rank reads next, as the dry run
+     * plans it (dry_run_stats.c): a piece's tiles are dealt in turn */
+    stats_next next = {j->ckpt.mode == JOB_CKPT_PIECE ? STATS_NEXT_NONE
+                       : j->plan.time_split           ? STATS_NEXT_ALL
+                                                      : j->plan.tiles[i].owner,
+                       s0, s1};
     floe_err err = tile_units(j, v, i, &names, &nnames, &spans, &n);
     size_t *pick = err ? NULL : malloc((n ? n : 1) * sizeof *pick);
     if (!err && !pick)
@@ -289,7 +295,7 @@ static floe_err compute_range(stats_job *j, size_t v, size_t i, size_t s0, size_
         floe_accum_tree *trees = trees_new(j, v, i, cur, &err);
         size_t end = cur;
         if (!err)
-            err = stats_accumulate_part(j, v, i, cur, s1, trees, vals, &end);
+            err = stats_accumulate_part(j, v, i, cur, s1, &next, trees, vals, &end);
         if (!err)
             err = save_unit(j, v, i, cur, end, trees);
         trees_free(j, &trees);

@@ -6,6 +6,8 @@
  * computed it. No communication. */
 #include "engine/job/stats_internal.h"
 
+#include "common/floe_pool.h"
+
 #include "out/chunk_encode.h"
 #include "out/grid_output.h"
 
@@ -83,15 +85,63 @@ size_t stats_batch_coords(const stats_job *j, const stats_tile *t, size_t b0, si
 }
 _Static_assert((int)FLOE_ACCUM_BLOCK_STEPS % (int)BATCH_STEPS == 0,
                "a batch must lie in one accumulator block");
-/* keep: NULL, or room for every value of the tile (percentiles). end:
- * NULL, or where a checkpointing job stopped (stats_checkpoint.c): at a
- * block boundary when stats_ckpt_due says a save is due, else s1. */
-static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s0, size_t s1,
-                           floe_accum_tree *trees, void *vals, void *keep, size_t *end)
+
+/* One batch's reduction, shared by the pool's calls: the tile's values
+ * and each step's block accumulator. */
+typedef struct batch_adds {
+    stats_job *j;
+    size_t v, b0, b1, cells;
+    const stats_tile *t;
+    void *vals;
+    floe_accum **block; /* b1 - b0, one per step */
+} batch_adds;
+
+/* Cells [c0, c0 + CELL_BLOCK) of every step of the batch, in step order:
+ * the adds touch only those cells of the accumulators (accum.h), so
+ * blocks run concurrently on the dataset's pool with the same bits. */
+static floe_err add_cell_block(void *ctx, size_t k, int worker)
+{
+    (void)worker;
+    const batch_adds *x = ctx;
+    size_t c0 = k * CELL_BLOCK;
+    size_t nc = x->cells - c0 < CELL_BLOCK ? x->cells - c0 : CELL_BLOCK;
+    for (size_t s = x->b0; s < x->b1; s++) {
+        size_t at = (s - x->b0) * x->cells + c0;
+        FLOE_CHECK(x->j->in64[x->v]
+                       ? floe_accum_add_cells_f64(x->block[s - x->b0], c0, (double *)x->vals + at, nc)
+                       : floe_accum_add_cells(x->block[s - x->b0], c0, (float *)x->vals + at, nc));
+    }
+    return NULL;
+}
+
+/* Row k of the batch (step k / rows, row k % rows) less its climatology
+ * (anomaly.h): rows are independent, so they run on the pool. */
+static floe_err sub_anomaly_row(void *ctx, size_t k, int worker)
+{
+    (void)worker;
+    const batch_adds *x = ctx;
+    const stats_tile *t = x->t;
+    size_t w = t->x1 - t->x0, rows = t->y1 - t->y0;
+    size_t s = x->b0 + k / rows, y = t->y0 + k % rows;
+    size_t at = (s - x->b0) * x->cells + (y - t->y0) * w;
+    size_t row = x->j->g.start[1] + y, col = x->j->g.start[2] + t->x0;
+    if (x->j->in64[x->v])
+        job_anomaly_sub_f64(&x->j->anom, s, row, col, (double *)x->vals + at, w);
+    else
+        job_anomaly_sub_f32(&x->j->anom, s, row, col, (float *)x->vals + at, w);
+    return NULL;
+}
+
+/* accumulate's batches; next: room for `window` coordinates read ahead. */
+static floe_err accumulate_batches(stats_job *j, size_t v, size_t i, size_t s0, size_t s1,
+                                   const stats_next *nx, floe_accum_tree *trees, void *vals,
+                                   void *keep, size_t *end, size_t window, uint64_t *next)
 {
     const floe_array *a = j->g.vars[v];
+    const stats_tile *t = &j->plan.tiles[i];
     size_t cells = (t->y1 - t->y0) * (t->x1 - t->x0);
-    uint64_t coords[3 * BATCH_STEPS], next[3 * BATCH_STEPS];
+    floe_pool *pool = floe_dataset_pool(j->ds);
+    uint64_t coords[3 * BATCH_STEPS];
     for (size_t g = 0; g < j->ngroups; g++)
         FLOE_CHECK(floe_accum_tree_init(&trees[g], cells, stats_accum_mask(j, v),
                                         j->plan.block_steps, s0));
@@ -102,26 +152,19 @@ static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s
     for (size_t b0 = s0; b0 < s1; b0 += BATCH_STEPS) {
         size_t b1 = b0 + BATCH_STEPS < s1 ? b0 + BATCH_STEPS : s1;
         size_t n = stats_batch_coords(j, t, b0, b1, coords);
-        /* the next batch of this tile is read ahead, while this one is reduced */
-        size_t b2 = b1 + BATCH_STEPS < s1 ? b1 + BATCH_STEPS : s1;
-        size_t nnext = b1 < s1 ? stats_batch_coords(j, t, b1, b2, next) : 0;
+        /* the batches after this one, of this tile and the rank's next
+         * ones, are read ahead while this one is reduced */
+        size_t nnext = stats_ahead_coords(j, i, b1, s1, nx, window, next);
         tile_batch b = {j, v, t, b0, b1, coords, vals};
         FLOE_CHECK(floe_dataset_read_chunks_ahead(j->ds, a, coords, n, next, nnext, place_tile, &b),
                    "variable %s steps %zu..%zu", a->name, j->g.start[0] + b0, j->g.start[0] + b1 - 1);
         job_progress_add(&j->progress, n);
+        floe_accum *block[BATCH_STEPS];
+        batch_adds x = {j, v, b0, b1, cells, t, vals, block};
         if (j->anom.path) /* the anomalies, before any statistic (anomaly.h) */
-            for (size_t s = b0; s < b1; s++)
-                for (size_t y = t->y0; y < t->y1; y++) {
-                    size_t w = t->x1 - t->x0, at = (s - b0) * cells + (y - t->y0) * w;
-                    size_t row = j->g.start[1] + y, col = j->g.start[2] + t->x0;
-                    if (j->in64[v])
-                        job_anomaly_sub_f64(&j->anom, s, row, col, (double *)vals + at, w);
-                    else
-                        job_anomaly_sub_f32(&j->anom, s, row, col, (float *)vals + at, w);
-                }
+            FLOE_CHECK(floe_pool_for(pool, (b1 - b0) * (t->y1 - t->y0), sub_anomaly_row, &x));
         if (keep)
             stats_pctl_keep(j, v, cells, b0, b1, vals, keep);
-        floe_accum *block[BATCH_STEPS];
         for (size_t s = b0; s < b1; s++) {
             size_t g = j->group_of_step ? j->group_of_step[s] : 0;
             FLOE_CHECK(floe_accum_tree_block(&trees[g], &block[s - b0]));
@@ -129,15 +172,7 @@ static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s
                 for (size_t k = 0; k < j->ngroups; k++)
                     FLOE_CHECK(floe_accum_tree_end_step(&trees[k]));
         }
-        for (size_t c0 = 0; c0 < cells; c0 += CELL_BLOCK) {
-            size_t nc = cells - c0 < CELL_BLOCK ? cells - c0 : CELL_BLOCK;
-            for (size_t s = b0; s < b1; s++) {
-                size_t at = (s - b0) * cells + c0;
-                FLOE_CHECK(j->in64[v]
-                               ? floe_accum_add_cells_f64(block[s - b0], c0, (double *)vals + at, nc)
-                               : floe_accum_add_cells(block[s - b0], c0, (float *)vals + at, nc));
-            }
-        }
+        FLOE_CHECK(floe_pool_for(pool, (cells + CELL_BLOCK - 1) / CELL_BLOCK, add_cell_block, &x));
         for (size_t k = 0; k < j->ngroups; k++)
             FLOE_CHECK(floe_accum_tree_end_step(&trees[k]));
         if (end && b1 < s1 && (b1 - s0) % j->plan.block_steps == 0 && stats_ckpt_due(j)) {
@@ -150,10 +185,28 @@ static floe_err accumulate(stats_job *j, size_t v, const stats_tile *t, size_t s
     return NULL;
 }
 
-floe_err stats_accumulate_part(stats_job *j, size_t v, size_t i, size_t s0, size_t s1,
-                               floe_accum_tree *trees, void *vals, size_t *end)
+/* keep: NULL, or room for every value of the tile (percentiles). end:
+ * NULL, or where a checkpointing job stopped (stats_checkpoint.c): at a
+ * block boundary when stats_ckpt_due says a save is due, else s1. nx:
+ * the tiles the rank reads next (read ahead). */
+static floe_err accumulate(stats_job *j, size_t v, size_t i, size_t s0, size_t s1,
+                           const stats_next *nx, floe_accum_tree *trees, void *vals, void *keep,
+                           size_t *end)
 {
-    return accumulate(j, v, &j->plan.tiles[i], s0, s1, trees, vals, NULL, end);
+    size_t window = stats_ahead_window(j, v);
+    uint64_t *next = malloc(3 * window * sizeof *next);
+    if (!next)
+        return FLOE_ERR(FLOE_ENOMEM, "%zu chunk coordinates to read ahead", window);
+    floe_err err = accumulate_batches(j, v, i, s0, s1, nx, trees, vals, keep, end, window, next);
+    free(next);
+    return err;
+}
+
+floe_err stats_accumulate_part(stats_job *j, size_t v, size_t i, size_t s0, size_t s1,
+                               const stats_next *next, floe_accum_tree *trees, void *vals,
+                               size_t *end)
+{
+    return accumulate(j, v, i, s0, s1, next, trees, vals, NULL, end);
 }
 
 floe_err stats_results_of(stats_job *j, size_t v, floe_accum_tree *tree, size_t cells, void **out)
@@ -200,8 +253,9 @@ floe_err stats_compute_unit(stats_job *j, size_t v, size_t i, void *vals, void *
     size_t kb = stats_pctl_cell_bytes(j, v) * cells;
     floe_err err = kb && !(keep = malloc(kb))
                        ? FLOE_ERR(FLOE_ENOMEM, "the values of a tile (%zu bytes)", kb) : NULL;
+    stats_next nx = {t->owner, 0, j->g.count[0]}; /* the rank's next units */
     if (!err)
-        err = accumulate(j, v, t, 0, j->g.count[0], trees, vals, keep, NULL);
+        err = accumulate(j, v, i, 0, j->g.count[0], &nx, trees, vals, keep, NULL);
     for (size_t g = 0; g < j->ngroups && !err; g++) {
         err = stats_results_of(j, v, &trees[g], cells, &res[g]);
         if (!err && keep)
@@ -255,13 +309,13 @@ floe_err stats_compute_shares(stats_job *j, int rank)
         stats_plan_rank_steps(&j->plan, rank, &s0, &s1);
     for (size_t v = 0; v < j->g.nvars && !err; v++) {
         for (size_t i = 0; i < j->plan.ntiles && !err; i++) {
-            const stats_tile *t = &j->plan.tiles[i];
             floe_accum_tree *trees = calloc(j->ngroups, sizeof *trees);
             if (!trees) {
                 err = FLOE_ERR(FLOE_ENOMEM, "%zu accumulator trees", j->ngroups);
                 break;
             }
-            err = accumulate(j, v, t, s0, s1, trees, vals, NULL, NULL);
+            stats_next nx = {STATS_NEXT_ALL, s0, s1}; /* every tile's share */
+            err = accumulate(j, v, i, s0, s1, &nx, trees, vals, NULL, NULL);
             for (size_t g = 0; g < j->ngroups && !err; g++) {
                 size_t slot = stats_slot_of(j, v, i, g);
                 /* Time-split: every rank's share, rank 0's included, is kept
@@ -283,28 +337,48 @@ done:
     return err;
 }
 
-/* Raw-chunk output: encode unit (v, i)'s statistics, one chunk per written
- * group and statistic, into enc[g * nstat + k] (initialised buffers). The
- * rank that computed the unit does this, so compression runs in parallel. */
-floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, void **res, floe_buf *enc)
+/* One unit's output chunks, shared by the pool's calls. */
+typedef struct unit_encode {
+    const stats_job *j;
+    size_t v, i;
+    void **res;
+    floe_buf *enc;
+} unit_encode;
+
+/* Chunk q = g * nstat + k: statistic k of group g (none for a group not
+ * written), into its own buffer: chunks encode concurrently. */
+static floe_err encode_chunk(void *ctx, size_t q, int worker)
 {
-    const stats_tile *t = &j->plan.tiles[i];
+    (void)worker;
+    const unit_encode *x = ctx;
+    const stats_job *j = x->j;
+    size_t g = q / j->nstat, k = q % j->nstat, v = x->v;
+    if (!stats_group_written(j, g))
+        return NULL;
+    const stats_tile *t = &j->plan.tiles[x->i];
     size_t h = t->y1 - t->y0, w = t->x1 - t->x0, e = stats_esize(j, v);
     float fill = stats_missing(j, v);
     double fill64 = stats_missing_f64(j, v);
     int32_t zero = 0;
-    for (size_t g = 0; g < j->ngroups; g++)
-        for (size_t k = 0; stats_group_written(j, g) && k < j->nstat; k++) {
-            const uint8_t *block = (const uint8_t *)res[g] + k * h * w * e;
-            /* the count: int32 padded with 0; the others: the stats' type */
-            int count = j->stat_list[k] == FLOE_STAT_COUNT;
-            FLOE_CHECK(nc_chunk_encode(block, count ? sizeof zero : e, h, w, j->cy, j->cx,
-                                       count ? (const void *)&zero
-                                       : j->out64[v] ? (const void *)&fill64 : (const void *)&fill,
-                                       CF_GRID_DEFLATE_LEVEL, &enc[g * j->nstat + k]),
-                       "tile %zu of %s", i, j->g.vars[v]->name);
-        }
+    const uint8_t *block = (const uint8_t *)x->res[g] + k * h * w * e;
+    /* the count: int32 padded with 0; the others: the stats' type */
+    int count = j->stat_list[k] == FLOE_STAT_COUNT;
+    FLOE_CHECK(nc_chunk_encode(block, count ? sizeof zero : e, h, w, j->cy, j->cx,
+                               count ? (const void *)&zero
+                               : j->out64[v] ? (const void *)&fill64 : (const void *)&fill,
+                               CF_GRID_DEFLATE_LEVEL, &x->enc[q]),
+               "tile %zu of %s", x->i, j->g.vars[v]->name);
     return NULL;
+}
+
+/* Raw-chunk output: encode unit (v, i)'s statistics, one chunk per written
+ * group and statistic, into enc[g * nstat + k] (initialised buffers). The
+ * rank that computed the unit does this, so compression runs in parallel,
+ * and on the rank's pool. */
+floe_err stats_encode_unit(const stats_job *j, size_t v, size_t i, void **res, floe_buf *enc)
+{
+    unit_encode x = {j, v, i, res, enc};
+    return floe_pool_for(floe_dataset_pool(j->ds), j->ngroups * j->nstat, encode_chunk, &x);
 }
 
 /* Buffers for one unit's encoded chunks (NULL on no memory). */

@@ -36,9 +36,10 @@ enum { MAX_VARS = 16, MAX_STATS = 6 + FLOE_PCTL_MAX, MAX_OUT = MAX_VARS * MAX_ST
 enum { STATS_PCTL_BIT = 1u << 16 };
 
 /* A batch of steps [b0, b1) of one tile: its chunks are requested at once
- * (fetched concurrently, decoded as they arrive, the next batch's read
- * ahead) and their values placed by step, then added to the tree in step
- * order. Memory: BATCH_STEPS x the tile's cells, plus the fetcher's window.
+ * (fetched concurrently, decoded as they arrive, the batches after it read
+ * ahead: stats_read_ahead.c) and their values placed by step, then added
+ * to the tree in step order. Memory: BATCH_STEPS x the tile's cells, plus
+ * the fetcher's window and the chunks read ahead.
  * Why 8: the batch is read back from memory by the adds, so it should stay
  * in the last-level cache (8 x 450,000 cells x 4 bytes = 14 MB for a real
  * NLDAS-3 chunk); 32 (58 MB) cost 10-15% more CPU on a whole-domain
@@ -202,6 +203,27 @@ void stats_encode_bufs_free(const stats_job *j, floe_buf **b);
 size_t stats_batch_coords(const stats_job *j, const stats_tile *t, size_t b0, size_t b1,
                           uint64_t *coords);
 
+/* stats_read_ahead.c */
+
+/* Which tiles a rank reads after the one it accumulates (steps [s0, s1)
+ * of each, same variable), so that accumulate reads them ahead: the
+ * tiles of `owner` (space-major units), every tile (STATS_NEXT_ALL: a
+ * time-split share) or none (STATS_NEXT_NONE: checkpoint pieces, whose
+ * tiles come in another order). */
+enum { STATS_NEXT_ALL = -1, STATS_NEXT_NONE = -2 };
+typedef struct stats_next {
+    int owner;
+    size_t s0, s1;
+} stats_next;
+/* The most chunks of variable v announced ahead of the batch being read. */
+size_t stats_ahead_window(const stats_job *j, size_t v);
+/* The chunks to announce with the batch of tile i that ends at step b1
+ * of [.., s1): the following batches of the tile, then of the next tiles
+ * `next` names, at most max, into out (3 per chunk; the chunk grid is
+ * every variable's). */
+size_t stats_ahead_coords(const stats_job *j, size_t i, size_t b1, size_t s1,
+                          const stats_next *next, size_t max, uint64_t *out);
+
 /* dry_run_stats.c */
 
 /* After phase 1: with req->job.dry_run, COLLECTIVE: print the plan
@@ -218,7 +240,8 @@ floe_err stats_share_refs(stats_job *j, const floe_mpi *mpi);
  * initialised here at s0, as phase 2 does), stopping early at a block
  * boundary where stats_ckpt_due says so: *end = where it stopped. */
 floe_err stats_accumulate_part(stats_job *j, size_t v, size_t i, size_t s0, size_t s1,
-                               floe_accum_tree *trees, void *vals, size_t *end);
+                               const stats_next *next, floe_accum_tree *trees, void *vals,
+                               size_t *end);
 
 /* stats_checkpoint.c */
 

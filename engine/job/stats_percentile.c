@@ -12,6 +12,8 @@
  * memory: stats.c counts the kept values per cell when it cuts bands. */
 #include "engine/job/stats_internal.h"
 
+#include "common/floe_pool.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,16 +64,34 @@ void stats_pctl_keep(const stats_job *j, size_t v, size_t cells, size_t b0, size
     }
 }
 
-floe_err stats_pctl_results(const stats_job *j, size_t v, const void *keep, size_t g,
-                            size_t cells, void *res)
+/* Cells per call of the pool: each sorts its cells' values on its own
+ * scratch, so blocks of cells run concurrently with the same results. */
+enum { PCTL_CELL_BLOCK = 1024 };
+
+/* stats_pctl_results of one group, shared by the pool's calls. */
+typedef struct pctl_cells {
+    const stats_job *j;
+    size_t v, g, cells;
+    const void *keep;
+    void *res;
+} pctl_cells;
+
+static floe_err pctl_cell_block(void *ctx, size_t blk, int worker)
 {
+    (void)worker;
+    const pctl_cells *p = ctx;
+    const stats_job *j = p->j;
+    size_t v = p->v, g = p->g, cells = p->cells;
+    const void *keep = p->keep;
+    void *res = p->res;
     size_t n = j->pctl_first[g + 1] - j->pctl_first[g], e = stats_esize(j, v);
     double *x = malloc((n ? n : 1) * sizeof *x), out[FLOE_PCTL_MAX];
     if (!x)
         return FLOE_ERR(FLOE_ENOMEM, "percentiles of %zu steps", n);
     size_t base = j->pctl_first[g] * cells;
     double missing = stats_missing_f64(j, v);
-    for (size_t c = 0; c < cells; c++) {
+    size_t c1 = (blk + 1) * PCTL_CELL_BLOCK < cells ? (blk + 1) * PCTL_CELL_BLOCK : cells;
+    for (size_t c = blk * PCTL_CELL_BLOCK; c < c1; c++) {
         size_t m = j->in64[v] ? floe_pctl_valid_f64((const double *)keep + base + c * n, n, x)
                               : floe_pctl_valid_f32((const float *)keep + base + c * n, n, x);
         floe_pctl_compute(&j->pctl, x, m, out, missing);
@@ -89,4 +109,12 @@ floe_err stats_pctl_results(const stats_job *j, size_t v, const void *keep, size
     }
     free(x);
     return NULL;
+}
+
+floe_err stats_pctl_results(const stats_job *j, size_t v, const void *keep, size_t g,
+                            size_t cells, void *res)
+{
+    pctl_cells p = {j, v, g, cells, keep, res};
+    return floe_pool_for(floe_dataset_pool(j->ds), (cells + PCTL_CELL_BLOCK - 1) / PCTL_CELL_BLOCK,
+                         pctl_cell_block, &p);
 }

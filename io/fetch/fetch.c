@@ -140,6 +140,11 @@ void fetch_opts_resolve(const floe_fetch_opts *o, int *concurrency, uint64_t *ma
     *max_bytes = o->coalesce_max_bytes ? o->coalesce_max_bytes : DEFAULT_MAX_BYTES;
 }
 
+int floe_fetch_concurrency(const floe_fetch_opts *o)
+{
+    return o && o->concurrency ? o->concurrency : DEFAULT_CONCURRENCY;
+}
+
 floe_err floe_fetcher_new(floe_transport *t, const floe_fetch_opts *o, floe_fetcher **out)
 {
     *out = NULL;
@@ -250,6 +255,14 @@ static void deliver(floe_fetcher *f, floe_fetch_result *res)
         fetch_q_pop(&f->done);
         f->handed = x;
     }
+}
+
+floe_err floe_fetch_poll(floe_fetcher *f)
+{
+    if (f->npend)
+        FLOE_CHECK(fetch_plan(f), "planning %zu range fetches", f->npend);
+    FLOE_CHECK(fetch_drive(f));
+    return fetch_drive(f); /* again: the transfers started by the first go out */
 }
 
 floe_err floe_fetch_next(floe_fetcher *f, floe_fetch_result *res, int *more)

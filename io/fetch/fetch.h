@@ -134,6 +134,10 @@ typedef struct floe_fetch_stats {
     double wait_seconds;      /* time floe_fetch_next spent blocked waiting for the network */
 } floe_fetch_stats;
 
+/* The requests a fetcher with options o (NULL: the defaults) keeps in
+ * flight at most: o->concurrency, or its default. */
+int floe_fetch_concurrency(const floe_fetch_opts *o);
+
 /* t is borrowed and must outlive the fetcher: its S3 settings, credentials,
  * timeouts, extra headers and whole-object cap apply to every request. The
  * fetcher never uses t's own connection, only its settings (and t's file
@@ -165,6 +169,14 @@ floe_err floe_fetch_add_once(floe_fetcher *f, const char *url, uint64_t offset, 
  * memory), after which ranges may be lost: cancel or free the fetcher. The
  * range's own error is res->err. */
 floe_err floe_fetch_next(floe_fetcher *f, floe_fetch_result *res, int *more);
+
+/* Drive the transfers without blocking: plan what was queued since the
+ * last call (as floe_fetch_next would: the same coalescing), start what
+ * the concurrency allows and let libcurl move what is in flight. Nothing
+ * is handed out (completed ranges wait for floe_fetch_next). For a
+ * caller that queued ranges it will ask for later and has no reason to
+ * wait now: their requests go out at once, not at its next wait. */
+floe_err floe_fetch_poll(floe_fetcher *f);
 
 /* Drop every queued, in-flight and unconsumed range (their results are
  * never returned); kept-alive connections stay. For an engine that stops
