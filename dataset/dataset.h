@@ -11,8 +11,9 @@
  * The folder's role: dataset/ is the one interface the engine uses to
  * reach storage (engine/ sees io/ and stac/ only through it). It joins stac/,
  * io/icechunk/, io/zarr/, io/fetch/ and io/transport/. Files: open.c
- * (open, free, what the open knows), read.c (one chunk, 1-D coordinates,
+ * (open, free), accessors.c (what the open knows), read.c (one chunk, 1-D coordinates,
  * counters), readahead.c (batched reads on the fetcher, read-ahead),
+ * decode_tasks.c (their chunks decoded on the worker pool),
  * read_plan.c (reads planned for a dry run, refs collected),
  * ref_collector.c and ref_table.c (a rank's compact table of chunk refs,
  * written and read back, ref_table.h), versions.c (the
