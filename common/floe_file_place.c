@@ -83,7 +83,10 @@ floe_err floe_file_probe_write(const char *path, const void *nonce, size_t n)
 
 int floe_file_probe_holds(const char *path, const void *nonce, size_t n)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* read-write: a rank that may read the output's folder but not write
+     * there (a read-only mount, another uid) must say no, or its chunks
+     * would fail to land where gathering them works */
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return 0;
     uint8_t *got = malloc(n + 1);

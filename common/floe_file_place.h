@@ -27,9 +27,9 @@ floe_err floe_file_place(const char *path, const char *shown, const uint64_t *of
 
 /* The probe: create path exclusively holding the n bytes of nonce. */
 floe_err floe_file_probe_write(const char *path, const void *nonce, size_t n);
-/* 1 when path opens and holds exactly the n bytes of nonce, else 0 (it
- * cannot be opened, or holds anything else: another file system, or
- * another file of the same name). */
+/* 1 when path opens for reading AND writing and holds exactly the n bytes
+ * of nonce, else 0 (it cannot be opened so, or holds anything else:
+ * another file system, or another file of the same name). */
 int floe_file_probe_holds(const char *path, const void *nonce, size_t n);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void stats_place_free(stats_place *p)
 {
@@ -187,6 +188,29 @@ static uint64_t output_bytes(const stats_job *j)
     return groups * per_cell * j->g.count[1] * j->g.count[2];
 }
 
+/* The bytes of `rank`'s tiles' output values before compression: what it
+ * keeps when placing, bar a few bytes a chunk. */
+static uint64_t rank_share(const stats_job *j, int rank)
+{
+    uint64_t groups = 0, per_cell = 0, cells = 0;
+    for (size_t g = 0; g < j->ngroups; g++)
+        groups += stats_group_written(j, g);
+    for (size_t v = 0; v < j->g.nvars; v++)
+        per_cell += j->nstat * stats_esize(j, v);
+    for (size_t i = 0; i < j->plan.ntiles; i++) {
+        const stats_tile *t = &j->plan.tiles[i];
+        if (t->owner == rank)
+            cells += (uint64_t)(t->y1 - t->y0) * (t->x1 - t->x0);
+    }
+    return groups * per_cell * cells;
+}
+
+static uint64_t node_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : UINT64_MAX;
+}
+
 floe_err stats_place_decide(stats_job *j, const floe_mpi *mpi, const floe_stats_request *req)
 {
     j->place.on = 0;
@@ -197,12 +221,25 @@ floe_err stats_place_decide(stats_job *j, const floe_mpi *mpi, const floe_stats_
                               "whether the ranks write their output chunks"));
     if (!want)
         return NULL;
+    /* every rank's share must fit in its memory (the largest decides) */
+    uint64_t share = rank_share(j, mpi->rank), largest = 0;
+    FLOE_CHECK(FLOE_CHECK_MPI(MPI_Allreduce(&share, &largest, 1, MPI_UINT64_T, MPI_MAX,
+                                            mpi->comm), "the ranks' shares of the output"));
+    if (largest > node_memory() / STATS_PLACE_MEMORY_DIVISOR) {
+        FLOE_INFO0("stats: a rank's share of the output (%llu bytes) is over a %dth of the "
+                   "memory: rank 0 writes every chunk", (unsigned long long)largest,
+                   STATS_PLACE_MEMORY_DIVISOR);
+        return NULL;
+    }
     int shared = 0;
     FLOE_CHECK(floe_mpi_shared_fs(mpi, req->job.output, &shared)); /* collective */
     if (!shared)
         FLOE_INFO0("stats: the ranks do not all see %s's folder: rank 0 writes every chunk",
                    req->job.output);
-    floe_buf_init(&j->place.held, SIZE_MAX - 1); /* the rank's share of the output */
+    /* the rank's share of the output, compressed: its values' bytes, plus
+     * what deflate adds to an incompressible block (5 bytes a 64 KiB) and a
+     * chunk's header, with room to spare */
+    floe_buf_init(&j->place.held, (size_t)(share + share / 64 + ((uint64_t)1 << 20)));
     j->place.on = shared;
     return NULL;
 }

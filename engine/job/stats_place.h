@@ -32,6 +32,12 @@
  * flush of the file cost a few milliseconds, more than sending a
  * mebibyte to rank 0 takes. */
 #define STATS_PLACE_MIN_BYTES ((uint64_t)1 << 20)
+/* A rank keeps its compressed chunks until rank 0 has finished the file:
+ * at most its share of the output's values (compression only shrinks
+ * them, but for a few bytes a block). Where some rank's share exceeds
+ * this fraction of the node's memory (1/STATS_PLACE_MEMORY_DIVISOR), the
+ * output is gathered instead: rank 0 holds one tile at a time. */
+#define STATS_PLACE_MEMORY_DIVISOR 4
 
 typedef struct stats_place {
     int on; /* this run places its chunks (agreed on every rank) */

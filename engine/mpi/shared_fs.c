@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* engine/mpi/shared_fs.c - see shared_fs.h. The path travels in a static
- * buffer (only the thread that calls MPI runs this). */
+/* engine/mpi/shared_fs.c - see shared_fs.h. */
 #include "engine/mpi/shared_fs.h"
 
 #include "common/floe_file.h"
@@ -70,7 +69,7 @@ floe_err floe_mpi_shared_fs(const floe_mpi *mpi, const char *output, int *shared
     char *probe = mpi->rank == 0 ? create_probe(output, nonce) : NULL;
     /* the path's length with its NUL (0: no probe), then the path and the
      * nonce; a path longer than PATH_MAX could not be opened anyway */
-    static char path[PATH_MAX];
+    char path[PATH_MAX];
     int len = probe && strlen(probe) < sizeof path ? (int)strlen(probe) + 1 : 0;
     if (len)
         memcpy(path, probe, (size_t)len);

@@ -53,6 +53,15 @@ PRIVATE_FOLDER = ["unshare", "-m", "sh", "-c",
                   'if [ "$OMPI_COMM_WORLD_RANK" != 0 ]; then '
                   'mount -t tmpfs -o size=16m tmpfs "$PWD" && cd "$PWD" || exit 9; fi; '
                   'exec "$@"', "sh"]
+# The same, but the ranks other than 0 see the very folder, read-only (a
+# read-only bind mount over it): they can read rank 0's probe but not write
+# their chunks, so the probe must say no (it once only read the nonce back,
+# and such a run failed where gathering works).
+READ_ONLY_FOLDER = ["unshare", "-m", "sh", "-c",
+                    'if [ "$OMPI_COMM_WORLD_RANK" != 0 ]; then '
+                    'mount --bind "$PWD" "$PWD" && mount -o remount,bind,ro "$PWD" '
+                    '&& cd "$PWD" || exit 9; fi; '
+                    'exec "$@"', "sh"]
 
 
 def run_floe(args, folder, np_, shim, extra=(), wrap=()):
@@ -126,20 +135,21 @@ def same_file_less_funnel(name, args, np_, tmp, shim):
     return got["gathered"][0]
 
 
-def unshared_folder(name, args, np_, tmp, shim, gathered):
-    """The ranks but 0 see another folder: the probe says so, the chunks are
-    gathered, and the file is the gathered one (placed, the others would
-    write into a file of their own, or fail to open it)."""
-    r, digest, size, report = run_floe(args, os.path.join(tmp, f"{name}-np{np_}-unshared"), np_,
-                                       shim, wrap=PRIVATE_FOLDER)
+def unshared_folder(name, args, np_, tmp, shim, gathered, wrap=PRIVATE_FOLDER, how="unshared"):
+    """The ranks but 0 see another folder (or the same one read-only): the
+    probe says so, the chunks are gathered, and the file is the gathered
+    one (placed, the others would write into a file of their own, or fail
+    to open it)."""
+    r, digest, size, report = run_floe(args, os.path.join(tmp, f"{name}-np{np_}-{how}"), np_,
+                                       shim, wrap=wrap)
     if r.returncode == 9 or "unshare" in r.stderr and "Operation not permitted" in r.stderr:
         return "cannot make a private mount namespace: " + r.stderr.strip()[-300:]
     check(r.returncode == 0 and digest == gathered,
-          f"{name} np {np_} unshared folder: exit {r.returncode}, file {digest} == gathered "
+          f"{name} np {np_} {how} folder: exit {r.returncode}, file {digest} == gathered "
           f"{gathered}: {r.stderr.strip()[-2000:]}")
     received = rank_field(report, 0, "bytes_received") if report else 0
     check(received is not None and received >= size / 4,
-          f"{name} np {np_} unshared folder: rank 0 received {received} bytes of {size}: "
+          f"{name} np {np_} {how} folder: rank 0 received {received} bytes of {size}: "
           "not gathered")
     return None
 
@@ -192,6 +202,9 @@ def main(tbdir):
                 gathered = same_file_less_funnel(name, args, np_, tmp, shim)
                 if name == "climatology" and gathered and not skipped:
                     skipped = unshared_folder(name, args, np_, tmp, shim, gathered)
+                if name == "climatology" and gathered and not skipped:
+                    skipped = unshared_folder(name, args, np_, tmp, shim, gathered,
+                                              READ_ONLY_FOLDER, "read-only")
         for np_ in RANKS if not skipped else ():
             ok, why = mount_tmpfs(disk, SMALL_DISK_PAGES)
             if not ok:

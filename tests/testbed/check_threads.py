@@ -29,9 +29,9 @@ Errors: --threads 0, -1, abc, 5000, "" (and --threads=abc) on every
 command: exit 2, one line on stderr naming --threads, and nothing written
 (no output, Item or report; the folder stays empty).
 
-Until the decoding and reductions run on the pool, more threads only
-start more idle workers, and the matrix passes trivially; it is here to
-fail the day they do not give the same bytes.
+Chunks are decoded, reduced and their output compressed on the pool's
+workers, in whatever order they finish: the matrix fails when any of that
+leaks into the bytes.
 Prints "N passed, N failed" last.
 """
 
