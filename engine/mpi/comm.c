@@ -42,6 +42,11 @@ floe_err floe_mpi_init(int *argc, char ***argv, floe_mpi *mpi)
         int provided = 0;
         FLOE_CHECK(FLOE_CHECK_MPI(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided)));
         mpi->initialized_here = 1;
+        mpi->no_threads = provided < MPI_THREAD_FUNNELED;
+    } else {
+        int provided = MPI_THREAD_SINGLE; /* a host program initialised MPI */
+        FLOE_CHECK(FLOE_CHECK_MPI(MPI_Query_thread(&provided)));
+        mpi->no_threads = provided < MPI_THREAD_FUNNELED;
     }
     /* A duplicate keeps floe's messages apart from those of a host program. */
     FLOE_CHECK(FLOE_CHECK_MPI(MPI_Comm_dup(MPI_COMM_WORLD, &mpi->comm)));

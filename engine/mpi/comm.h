@@ -18,6 +18,9 @@ typedef struct floe_mpi {
     int rank;
     int size;
     int initialized_here; /* floe called MPI_Init, so it calls MPI_Finalize */
+    /* The MPI library gives less than MPI_THREAD_FUNNELED: the process
+     * must not start worker threads (floe_pool), whatever --threads says. */
+    int no_threads;
 } floe_mpi;
 
 /* Collective over MPI_COMM_WORLD. Initialises MPI if nobody has, duplicates

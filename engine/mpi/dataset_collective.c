@@ -37,6 +37,12 @@ floe_err floe_dataset_open_collective(const floe_mpi *mpi, const floe_open_reque
     /* --threads unset: the rank's share of its cores (collective; every
      * rank has the same request, so all or none of them call it). */
     floe_err err = r.threads == 0 ? floe_mpi_default_threads(mpi, &r.threads) : NULL;
+    if (!err && mpi->no_threads && r.threads > 1) {
+        if (mpi->rank == 0)
+            FLOE_WARN("the MPI library allows no threads besides the one calling it "
+                      "(MPI_THREAD_FUNNELED): 1 thread per rank instead of %d", r.threads);
+        r.threads = 1;
+    }
     if (mpi->size <= 1)
         return err ? err : floe_dataset_open(&r, out);
     if (floe_mpi_agree(mpi->comm, &err)) /* collective */
