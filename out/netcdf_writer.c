@@ -448,17 +448,27 @@ floe_err nc_writer_begin_raw_chunks(nc_writer *w)
     return reserve(w, -1, 0);
 }
 
+/* Variable name's HDF5 dataset (*ds, to close) and the chunk offset of
+ * start (off: ndims entries) in HDF5's terms. */
+static floe_err chunk_dataset(nc_writer *w, const char *name, int ndims, const size_t *start,
+                              hsize_t *off, hid_t *ds)
+{
+    for (int d = 0; d < ndims && d < NC_MAX_VAR_DIMS; d++)
+        off[d] = start[d];
+    *ds = H5Dopen2(w->h5, name, H5P_DEFAULT);
+    if (*ds < 0)
+        return FLOE_ERR(FLOE_EIO, "%s: variable %s: cannot open its HDF5 dataset", w->path, name);
+    return NULL;
+}
+
 floe_err nc_writer_put_raw_chunk(nc_writer *w, const char *name, int ndims, const size_t *start,
                                  const void *bytes, size_t n)
 {
     if (w->h5 <= 0)
         return FLOE_ERR(FLOE_EINTERNAL, "%s: raw chunk of %s outside raw-chunk mode", w->path, name);
     hsize_t off[NC_MAX_VAR_DIMS];
-    for (int d = 0; d < ndims && d < NC_MAX_VAR_DIMS; d++)
-        off[d] = start[d];
-    hid_t ds = H5Dopen2(w->h5, name, H5P_DEFAULT);
-    if (ds < 0)
-        return FLOE_ERR(FLOE_EIO, "%s: variable %s: cannot open its HDF5 dataset", w->path, name);
+    hid_t ds = -1;
+    FLOE_CHECK(chunk_dataset(w, name, ndims, start, off, &ds));
     floe_err err = reserved(w, nc_space_reserve_bytes(&w->space, n));
     if (err) {
         H5Dclose(ds);
@@ -488,11 +498,8 @@ floe_err nc_writer_put_raw_placeholder(nc_writer *w, const char *name, int ndims
     if (err)
         return err;
     hsize_t off[NC_MAX_VAR_DIMS];
-    for (int d = 0; d < ndims && d < NC_MAX_VAR_DIMS; d++)
-        off[d] = start[d];
-    hid_t ds = H5Dopen2(w->h5, name, H5P_DEFAULT);
-    if (ds < 0)
-        return FLOE_ERR(FLOE_EIO, "%s: variable %s: cannot open its HDF5 dataset", w->path, name);
+    hid_t ds = -1;
+    FLOE_CHECK(chunk_dataset(w, name, ndims, start, off, &ds));
     unsigned mask = 0;
     haddr_t at = HADDR_UNDEF;
     hsize_t size = 0;
