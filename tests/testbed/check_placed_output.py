@@ -34,7 +34,7 @@ import shutil
 import subprocess
 import tempfile
 
-from testlib import FLOE, check, floe_cmd, run, summary
+from testlib import FLOE, check, fixed_time_shim, floe_cmd, run, summary
 
 RANKS = (2, 4)
 PAGE = 4096
@@ -180,9 +180,8 @@ def full_disk(args, np_, disk):
 
 
 def main(tbdir):
-    shim = os.environ.get("FLOE_FIXED_TIME")
-    if not shim or not os.path.exists(shim):
-        print("skipped: FLOE_FIXED_TIME (the fixed-time shim, built by CMake) not given")
+    shim = fixed_time_shim()
+    if not shim:
         return 77
     with open(os.path.join(tbdir, "testbed.json")) as f:
         tb = json.load(f)

@@ -32,12 +32,11 @@ Prints "N passed, N failed" last.
 import hashlib
 import json
 import os
-import random
 import shutil
 import subprocess
 import tempfile
 
-from testlib import FLOE, check, floe_cmd, run, summary
+from testlib import FLOE, check, fixed_time_shim, floe_cmd, points_csv, run, summary
 
 RANKS = (1, 2, 3)
 # 62 steps x 20000 x 4 bytes: more than 4 MiB of chunks; x 80000: more
@@ -45,15 +44,6 @@ RANKS = (1, 2, 3)
 MANY_POINTS = 20000
 MORE_POINTS = 80000
 
-
-def points_csv(path, n, tb):
-    """n points inside the test bed's grid (fixed seed)."""
-    lat, lon = tb["lat_values"], tb["lon_values"]
-    rng = random.Random(5)
-    with open(path, "w") as f:
-        f.write("lon,lat,id\n")
-        for k in range(n):
-            f.write(f"{rng.uniform(lon[0], lon[-1]):.4f},{rng.uniform(lat[0], lat[-1]):.4f},p{k}\n")
 
 
 def series_digest(coll, var, csv, folder, np_, shim):
@@ -84,9 +74,8 @@ def command_digest(args, folder, np_, shim):
 
 
 def main(tbdir):
-    shim = os.environ.get("FLOE_FIXED_TIME")
-    if not shim or not os.path.exists(shim):
-        print("skipped: FLOE_FIXED_TIME (the fixed-time shim, built by CMake) not given")
+    shim = fixed_time_shim()
+    if not shim:
         return 77
     with open(os.path.join(tbdir, "testbed.json")) as f:
         tb = json.load(f)
@@ -115,7 +104,7 @@ def main(tbdir):
                       f"{name}: np {np_} file {got[np_]} == np {RANKS[0]} {got[RANKS[0]]}")
         for n in (3, MANY_POINTS, MORE_POINTS):
             csv = os.path.join(tmp, f"points-{n}.csv")
-            points_csv(csv, n, tb)
+            points_csv(csv, n, tb, 5)
             got = {}
             for np_ in RANKS:
                 got[np_] = series_digest(coll, var, csv, os.path.join(tmp, f"{n}-np{np_}"), np_,

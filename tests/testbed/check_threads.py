@@ -38,12 +38,11 @@ Prints "N passed, N failed" last.
 import hashlib
 import json
 import os
-import random
 import shutil
 import subprocess
 import tempfile
 
-from testlib import FLOE, check, floe_cmd, run, summary
+from testlib import FLOE, check, fixed_time_shim, floe_cmd, points_csv, run, summary
 
 MATRIX = ((1, 1), (1, 2), (2, 1), (2, 2), (3, 2))
 # more threads than the cores of any machine this runs on in CI (2 here)
@@ -53,15 +52,6 @@ BAD = ("0", "-1", "abc", "5000", "")
 # bands of rows (tests/testbed/check_percentiles.py uses the same)
 BAND_TILE_MEMORY = "60000"
 
-
-def points_csv(path, n, tb):
-    """n points inside the test bed's grid (fixed seed)."""
-    lat, lon = tb["lat_values"], tb["lon_values"]
-    rng = random.Random(15)
-    with open(path, "w") as f:
-        f.write("lon,lat,id\n")
-        for k in range(n):
-            f.write(f"{rng.uniform(lon[0], lon[-1]):.4f},{rng.uniform(lat[0], lat[-1]):.4f},p{k}\n")
 
 
 def regions_geojson(path, tb):
@@ -172,9 +162,8 @@ def check_errors(jobs, tmp):
 
 
 def main(tbdir):
-    shim = os.environ.get("FLOE_FIXED_TIME")
-    if not shim or not os.path.exists(shim):
-        print("skipped: FLOE_FIXED_TIME (the fixed-time shim, built by CMake) not given")
+    shim = fixed_time_shim()
+    if not shim:
         return 77
     with open(os.path.join(tbdir, "testbed.json")) as f:
         tb = json.load(f)
@@ -188,7 +177,7 @@ def main(tbdir):
     box = (f"{lon[len(lon) // 4]:.4f},{lat[len(lat) // 4]:.4f},"
            f"{lon[len(lon) // 2]:.4f},{lat[len(lat) // 2]:.4f}")
     points = os.path.join(tmp, "points.csv")
-    points_csv(points, 500, tb)
+    points_csv(points, 500, tb, 15)
     regions = os.path.join(tmp, "regions.geojson")
     regions_geojson(regions, tb)
     clim = os.path.join(tmp, "clim.nc")

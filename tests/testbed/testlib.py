@@ -4,6 +4,7 @@ running floe (alone or under mpirun) against the S3 stand-in, and reading
 an output file's variables as stored."""
 
 import os
+import random
 import re
 import subprocess
 import sys
@@ -140,3 +141,25 @@ def run(main, doc):
               f"test running beside it; they are shared: change a copy): {changed[:3]}")
         status = status or 1
     sys.exit(status)
+
+
+def fixed_time_shim():
+    """The fixed-time LD_PRELOAD shim (FLOE_FIXED_TIME, built by CMake) that
+    makes whole output files comparable byte for byte, or None (after
+    saying "skipped: ..."): the caller then returns 77."""
+    shim = os.environ.get("FLOE_FIXED_TIME")
+    if not shim or not os.path.exists(shim):
+        print("skipped: FLOE_FIXED_TIME (the fixed-time shim, built by CMake) not given")
+        return None
+    return shim
+
+
+def points_csv(path, n, tb, seed):
+    """n points inside the test bed's grid (tb: testbed.json), lon,lat,id,
+    from a fixed seed."""
+    lat, lon = tb["lat_values"], tb["lon_values"]
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        f.write("lon,lat,id\n")
+        for k in range(n):
+            f.write(f"{rng.uniform(lon[0], lon[-1]):.4f},{rng.uniform(lat[0], lat[-1]):.4f},p{k}\n")
